@@ -1,0 +1,88 @@
+import type { LevelWithSilent } from 'pino';
+import { catalog } from '../../lib/config/catalog.js';
+import { loadEnv } from '../../lib/config/env.js';
+import { todayUtc } from '../../lib/dates.js';
+import { createLogger } from '../../lib/logger.js';
+import { onShutdown } from '../shutdown.js';
+import { startStack } from '../stack.js';
+
+const START_ENV = [
+  'HOST',
+  'NODE_ENV',
+  'PORT',
+  'SUPERGRAPH_FILE',
+  'SUBGRAPH_TIMEOUT_MS',
+  'CRM_PORT',
+  'EMAIL_PORT',
+  'COMMERCE_PORT',
+  'ADS_PORT',
+  'UPSTREAM_TIMEOUT_MS',
+  'UPSTREAM_MAX_RETRIES',
+  'HUBSPOT_SANDBOX_PORT',
+  'MAILCHIMP_SANDBOX_PORT',
+  'SHOPIFY_SANDBOX_PORT',
+  'META_SANDBOX_PORT',
+  'SANDBOX_SEED',
+  'SANDBOX_CUSTOMERS',
+  'SANDBOX_ANCHOR_DATE',
+  'SANDBOX_RATE_LIMITS',
+  'SANDBOX_LATENCY_MS',
+] as const;
+
+/** `start`: the embedded demo, everything in one process, and a banner saying where it all is. */
+export async function startCommand(level: LevelWithSilent): Promise<undefined> {
+  const env = loadEnv(catalog, START_ENV);
+  const anchorDate = env.SANDBOX_ANCHOR_DATE ?? todayUtc();
+  const loggers = new Map<string, ReturnType<typeof createLogger>>();
+  const logger = (part: string) => {
+    let l = loggers.get(part);
+    if (!l) {
+      l = createLogger({ name: part, level });
+      loggers.set(part, l);
+    }
+    return l;
+  };
+  const stack = await startStack({
+    host: env.HOST,
+    ports: {
+      gateway: env.PORT,
+      crm: env.CRM_PORT,
+      email: env.EMAIL_PORT,
+      commerce: env.COMMERCE_PORT,
+      ads: env.ADS_PORT,
+      hubspot: env.HUBSPOT_SANDBOX_PORT,
+      mailchimp: env.MAILCHIMP_SANDBOX_PORT,
+      shopify: env.SHOPIFY_SANDBOX_PORT,
+      meta: env.META_SANDBOX_PORT,
+    },
+    world: { seed: env.SANDBOX_SEED, customers: env.SANDBOX_CUSTOMERS, anchorDate },
+    rateLimits: env.SANDBOX_RATE_LIMITS,
+    sandboxLatencyMs: env.SANDBOX_LATENCY_MS,
+    upstreamTimeoutMs: env.UPSTREAM_TIMEOUT_MS,
+    upstreamMaxRetries: env.UPSTREAM_MAX_RETRIES,
+    subgraphTimeoutMs: env.SUBGRAPH_TIMEOUT_MS,
+    supergraphFile: env.SUPERGRAPH_FILE,
+    mode: env.NODE_ENV,
+    logger,
+  });
+  const firstEmail = stack.world.customers[0]?.person.email ?? 'someone@example.com';
+  const since = new Date(Date.parse(`${anchorDate}T00:00:00Z`) - 29 * 86_400_000).toISOString().slice(0, 10);
+  const o = stack.origins;
+  process.stdout.write(`
+marketing-graph is running (embedded demo: sandboxes with ${stack.world.customers.length} generated customers, activity up to ${anchorDate})
+
+  gateway     ${stack.gatewayUrl}      health: ${o.gateway}/health
+  subgraphs   crm ${o.crm}/graphql   email ${o.email}/graphql   commerce ${o.commerce}/graphql   ads ${o.ads}/graphql
+  sandboxes   hubspot ${o.hubspot}   mailchimp ${o.mailchimp}   shopify ${o.shopify}   meta ${o.meta}
+
+Try:
+  curl -s ${stack.gatewayUrl} -H 'content-type: application/json' \\
+    -d '{"query":"{ customer(email: \\"${firstEmail}\\") { id firstName lifecycleStage emailSubscription { status } ordersCount lifetimeValue { amount currency } } }"}'
+
+  curl -s ${stack.gatewayUrl} -H 'content-type: application/json' \\
+    -d '{"query":"{ campaignPerformance(since: \\"${since}\\", until: \\"${anchorDate}\\") { key ads { spend { amount } } commerce { revenue { amount } } roas } }"}'
+
+`);
+  onShutdown(logger('cli'), stack.close);
+  return undefined;
+}

@@ -1,0 +1,166 @@
+import type { Platform } from '../lib/errors.js';
+import type { SubgraphName } from '../lib/graphql/subgraph-names.js';
+import type { Logger } from '../lib/logger.js';
+import { listen, type Listening } from '../lib/server/listen.js';
+import { buildGateway, type Gateway } from '../gateway/server.js';
+import { DEMO_CREDENTIALS } from '../sandboxes/demo-credentials.js';
+import type { SandboxServer } from '../sandboxes/kit/server.js';
+import { buildSandbox, sandboxBaseUrl } from '../sandboxes/registry.js';
+import { generateWorld, type World, type WorldOptions } from '../sandboxes/world/world.js';
+import { buildAdsSubgraph } from '../subgraphs/ads/index.js';
+import { buildCommerceSubgraph } from '../subgraphs/commerce/index.js';
+import { buildCrmSubgraph } from '../subgraphs/crm/index.js';
+import { buildEmailSubgraph } from '../subgraphs/email/index.js';
+import type { SubgraphServer } from '../subgraphs/kit/server.js';
+
+export type StackPorts = Record<'gateway' | SubgraphName | Platform, number>;
+
+export interface StackOptions {
+  host: string;
+  /** 0 picks a free port (tests). */
+  ports: StackPorts;
+  world: WorldOptions;
+  rateLimits: boolean;
+  sandboxLatencyMs: number;
+  upstreamTimeoutMs: number;
+  upstreamMaxRetries: number;
+  subgraphTimeoutMs: number;
+  supergraphFile: string;
+  mode: 'development' | 'production' | 'test';
+  /** One logger per part, so a test can capture every line the stack writes. */
+  logger: (part: string) => Logger;
+}
+
+export interface Stack {
+  world: World;
+  gatewayUrl: string;
+  origins: Record<'gateway' | SubgraphName | Platform, string>;
+  sandboxes: Record<Platform, SandboxServer>;
+  close(): Promise<void>;
+}
+
+/** Ports of the embedded demo, matching the defaults in the configuration catalog. */
+export const DEFAULT_PORTS: StackPorts = {
+  gateway: 4000,
+  crm: 4001,
+  email: 4002,
+  commerce: 4003,
+  ads: 4004,
+  hubspot: 4101,
+  mailchimp: 4102,
+  shopify: 4103,
+  meta: 4104,
+};
+
+/**
+ * The embedded default: four platform sandboxes, four subgraphs wired to them with the demo
+ * credentials, and the gateway wired to the subgraphs, each on its own HTTP port in one process.
+ * Parts talk over HTTP exactly as they would across machines.
+ */
+export async function startStack(options: StackOptions): Promise<Stack> {
+  const opened: Listening[] = [];
+  const stoppers: (() => Promise<void>)[] = [];
+  const close = async () => {
+    for (const l of opened.reverse()) await l.close();
+    for (const stop of stoppers.reverse()) await stop();
+  };
+  try {
+    const world = generateWorld(options.world);
+    const sandboxes = {} as Record<Platform, SandboxServer>;
+    const origins = {} as Record<'gateway' | SubgraphName | Platform, string>;
+    for (const platform of ['hubspot', 'mailchimp', 'shopify', 'meta'] as const) {
+      const sandbox = buildSandbox(platform, {
+        world,
+        logger: options.logger(`sandbox:${platform}`),
+        rateLimits: options.rateLimits,
+        latencyMs: options.sandboxLatencyMs,
+      });
+      sandboxes[platform] = sandbox;
+      const listening = await listen(sandbox.server, options.ports[platform], options.host);
+      opened.push(listening);
+      origins[platform] = listening.origin;
+    }
+    const upstream = {
+      upstreamTimeoutMs: options.upstreamTimeoutMs,
+      upstreamMaxRetries: options.upstreamMaxRetries,
+    };
+    const subgraphs: Record<SubgraphName, () => Promise<SubgraphServer>> = {
+      crm: () =>
+        buildCrmSubgraph(
+          {
+            ...upstream,
+            hubspot: {
+              baseUrl: sandboxBaseUrl('hubspot', origins.hubspot),
+              accessToken: DEMO_CREDENTIALS.hubspot.accessToken,
+              accountId: DEMO_CREDENTIALS.hubspot.accountId,
+            },
+          },
+          options.logger('subgraph:crm'),
+        ),
+      email: () =>
+        buildEmailSubgraph(
+          {
+            ...upstream,
+            mailchimp: {
+              baseUrl: sandboxBaseUrl('mailchimp', origins.mailchimp),
+              apiKey: DEMO_CREDENTIALS.mailchimp.apiKey,
+              listId: DEMO_CREDENTIALS.mailchimp.listId,
+            },
+          },
+          options.logger('subgraph:email'),
+        ),
+      commerce: () =>
+        buildCommerceSubgraph(
+          {
+            ...upstream,
+            shopify: {
+              baseUrl: sandboxBaseUrl('shopify', origins.shopify),
+              accessToken: DEMO_CREDENTIALS.shopify.accessToken,
+            },
+          },
+          options.logger('subgraph:commerce'),
+        ),
+      ads: () =>
+        buildAdsSubgraph(
+          {
+            ...upstream,
+            meta: {
+              baseUrl: sandboxBaseUrl('meta', origins.meta),
+              accessToken: DEMO_CREDENTIALS.meta.accessToken,
+              adAccountId: DEMO_CREDENTIALS.meta.adAccountId,
+            },
+          },
+          options.logger('subgraph:ads'),
+        ),
+    };
+    for (const name of ['crm', 'email', 'commerce', 'ads'] as const) {
+      const subgraph = await subgraphs[name]();
+      stoppers.push(() => subgraph.stop());
+      const listening = await listen(subgraph.server, options.ports[name], options.host);
+      opened.push(listening);
+      origins[name] = listening.origin;
+    }
+    const gateway: Gateway = await buildGateway(
+      {
+        supergraphFile: options.supergraphFile,
+        subgraphTimeoutMs: options.subgraphTimeoutMs,
+        mode: options.mode,
+        subgraphUrls: {
+          crm: `${origins.crm}/graphql`,
+          email: `${origins.email}/graphql`,
+          commerce: `${origins.commerce}/graphql`,
+          ads: `${origins.ads}/graphql`,
+        },
+      },
+      options.logger('gateway'),
+    );
+    stoppers.push(() => gateway.stop());
+    const listening = await listen(gateway.server, options.ports.gateway, options.host);
+    opened.push(listening);
+    origins.gateway = listening.origin;
+    return { world, gatewayUrl: `${listening.origin}/graphql`, origins, sandboxes, close };
+  } catch (error) {
+    await close();
+    throw error;
+  }
+}

@@ -1,0 +1,44 @@
+import { catalog } from '../lib/config/catalog.js';
+import { loadEnv } from '../lib/config/env.js';
+import type { SubgraphName } from '../lib/graphql/subgraph-names.js';
+
+export const GATEWAY_ENV = [
+  'HOST',
+  'PORT',
+  'NODE_ENV',
+  'SUPERGRAPH_FILE',
+  'CRM_SUBGRAPH_URL',
+  'EMAIL_SUBGRAPH_URL',
+  'COMMERCE_SUBGRAPH_URL',
+  'ADS_SUBGRAPH_URL',
+  'SUBGRAPH_TIMEOUT_MS',
+] as const;
+
+export interface GatewayConfig {
+  supergraphFile: string;
+  /** Overrides the URLs written in the supergraph, so one artifact serves every environment. */
+  subgraphUrls: Record<SubgraphName, string>;
+  subgraphTimeoutMs: number;
+  mode: 'development' | 'production' | 'test';
+  /** Bodies larger than this are refused with 413. @default 1000000 */
+  maxBodyBytes?: number;
+}
+
+export function gatewayConfigFromEnv(
+  source: NodeJS.ProcessEnv = process.env,
+): GatewayConfig & { host: string; port: number } {
+  const env = loadEnv(catalog, GATEWAY_ENV, source);
+  return {
+    host: env.HOST,
+    port: env.PORT,
+    mode: env.NODE_ENV,
+    supergraphFile: env.SUPERGRAPH_FILE,
+    subgraphUrls: {
+      crm: env.CRM_SUBGRAPH_URL,
+      email: env.EMAIL_SUBGRAPH_URL,
+      commerce: env.COMMERCE_SUBGRAPH_URL,
+      ads: env.ADS_SUBGRAPH_URL,
+    },
+    subgraphTimeoutMs: env.SUBGRAPH_TIMEOUT_MS,
+  };
+}

@@ -1,0 +1,5 @@
+import type { RequestContext } from '../lib/request-context.js';
+
+export interface GatewayContext {
+  request: RequestContext;
+}

@@ -1,0 +1,50 @@
+import { GraphQLError, type GraphQLFormattedError } from 'graphql';
+import { ErrorCode, publicErrorCodes } from '../lib/errors.js';
+import type { Logger } from '../lib/logger.js';
+
+/**
+ * The gateway's last word on every error: a public code always, the subgraph's name when one is
+ * involved, nothing internal (URLs, response bodies, stacks). Unknown errors are logged and masked.
+ */
+export function formatGatewayError(logger: Logger) {
+  return (formatted: GraphQLFormattedError, error: unknown): GraphQLFormattedError => {
+    const extensions = { ...formatted.extensions };
+    const subgraph = (extensions['subgraph'] ?? extensions['serviceName']) as string | undefined;
+    delete extensions['serviceName'];
+    delete extensions['response'];
+    delete extensions['stacktrace'];
+    delete extensions['exception'];
+    const code = extensions['code'];
+    const base = {
+      ...(formatted.path ? { path: formatted.path } : {}),
+      ...(formatted.locations ? { locations: formatted.locations } : {}),
+    };
+    if (typeof code === 'string' && publicErrorCodes.has(code) && code !== ErrorCode.INTERNAL_SERVER_ERROR) {
+      const message =
+        code === ErrorCode.DOWNSTREAM_SERVICE_ERROR && subgraph
+          ? `The ${subgraph} subgraph could not answer this part of the request.`
+          : formatted.message;
+      return {
+        ...formatted,
+        ...base,
+        message,
+        extensions: { ...extensions, ...(subgraph ? { subgraph } : {}) },
+      };
+    }
+    const original = error instanceof GraphQLError ? (error.originalError ?? error) : error;
+    if (subgraph) {
+      logger.warn({ err: original, subgraph, path: formatted.path }, 'subgraph call failed');
+      return {
+        ...base,
+        message: `The ${subgraph} subgraph could not answer this part of the request.`,
+        extensions: { code: ErrorCode.DOWNSTREAM_SERVICE_ERROR, subgraph },
+      };
+    }
+    logger.error({ err: original, path: formatted.path }, 'unexpected gateway error');
+    return {
+      ...base,
+      message: 'Internal server error',
+      extensions: { code: ErrorCode.INTERNAL_SERVER_ERROR },
+    };
+  };
+}

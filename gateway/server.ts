@@ -1,0 +1,113 @@
+import { readFileSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import { ApolloGateway } from '@apollo/gateway';
+import { ApolloServer } from '@apollo/server';
+import { Agent } from 'undici';
+import { ErrorCode } from '../lib/errors.js';
+import type { SubgraphName } from '../lib/graphql/subgraph-names.js';
+import type { Logger } from '../lib/logger.js';
+import { createRequestContext, REQUEST_ID_HEADER, requestIdFrom } from '../lib/request-context.js';
+import { createGraphQLHandler, sendGraphQLError } from '../lib/server/graphql-http.js';
+import type { GatewayConfig } from './config.js';
+import type { GatewayContext } from './context.js';
+import { formatGatewayError } from './errors.js';
+import { createHealthCheck } from './health.js';
+import { operationLogPlugin } from './plugins/operation-log.js';
+import { SubgraphDataSource } from './subgraph-data-source.js';
+
+export interface Gateway {
+  server: Server;
+  apollo: ApolloServer<GatewayContext>;
+  stop(): Promise<void>;
+}
+
+/**
+ * Builds (does not start) the gateway: the committed supergraph served by @apollo/gateway through
+ * Apollo Server on Node's http server, with `/graphql` and `/health`.
+ */
+export async function buildGateway(config: GatewayConfig, logger: Logger): Promise<Gateway> {
+  const supergraphSdl = readFileSync(config.supergraphFile, 'utf8');
+  const agent = new Agent({ connections: 128, keepAliveTimeout: 30_000, pipelining: 1 });
+  let loaded = false;
+  const gateway = new ApolloGateway({
+    supergraphSdl,
+    logger: logger.child({ component: 'apollo-gateway' }),
+    buildService: ({ name, url }) =>
+      new SubgraphDataSource({
+        name,
+        url: config.subgraphUrls[name as SubgraphName] ?? url ?? '',
+        timeoutMs: config.subgraphTimeoutMs,
+        agent,
+      }),
+  });
+  gateway.onSchemaLoadOrUpdate(() => {
+    loaded = true;
+  });
+  const development = config.mode !== 'production';
+  const apollo = new ApolloServer<GatewayContext>({
+    gateway,
+    plugins: [operationLogPlugin()],
+    formatError: formatGatewayError(logger),
+    includeStacktraceInErrorResponses: false,
+    introspection: development,
+    csrfPrevention: true,
+    // One operation per HTTP request: batched arrays multiply work behind one request.
+    allowBatchedHttpRequests: false,
+  });
+  await apollo.start();
+
+  const health = createHealthCheck({ subgraphUrls: config.subgraphUrls, agent, isLoaded: () => loaded });
+  const graphql = createGraphQLHandler(apollo, {
+    maxBodyBytes: config.maxBodyBytes ?? 1_000_000,
+    context: async (req) => ({
+      request: createRequestContext(
+        logger,
+        requestIdFrom(req.headers[REQUEST_ID_HEADER]),
+        config.subgraphTimeoutMs,
+      ),
+    }),
+  });
+
+  const server = createServer({ keepAlive: true }, (req, res) => {
+    const url = new URL(req.url ?? '/', 'http://gateway');
+    const fail = (error: unknown) => {
+      logger.error({ err: error }, 'request failed');
+      if (!res.headersSent)
+        sendGraphQLError(res, 500, 'Internal server error', ErrorCode.INTERNAL_SERVER_ERROR);
+      else res.destroy();
+    };
+    if (url.pathname === '/graphql') {
+      graphql(req, res, url.search).catch(fail);
+      return;
+    }
+    if (url.pathname === '/health' && (req.method === 'GET' || req.method === 'HEAD')) {
+      health()
+        .then((report) => {
+          res.writeHead(report.status === 'ok' ? 200 : 503, {
+            'content-type': 'application/json',
+            'cache-control': 'no-store',
+          });
+          res.end(JSON.stringify(report));
+        })
+        .catch(fail);
+      return;
+    }
+    sendGraphQLError(
+      res,
+      404,
+      `Nothing at ${url.pathname}. GraphQL is served at /graphql, health at /health.`,
+      ErrorCode.BAD_REQUEST,
+    );
+  });
+  server.keepAliveTimeout = 65_000;
+  server.headersTimeout = 66_000;
+
+  return {
+    server,
+    apollo,
+    async stop() {
+      await apollo.stop();
+      await agent.close();
+    },
+  };
+}

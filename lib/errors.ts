@@ -1,0 +1,113 @@
+import { GraphQLError } from 'graphql';
+
+/**
+ * The one public list of error codes. Every error that leaves the gateway carries one of these in
+ * `extensions.code`; clients branch on the code, never on the message.
+ */
+export const ErrorCode = {
+  /** The HTTP request itself is malformed: not JSON, too large, wrong method or content type. */
+  BAD_REQUEST: 'BAD_REQUEST',
+  /** An argument or variable is outside what the field accepts. */
+  BAD_USER_INPUT: 'BAD_USER_INPUT',
+  /** The operation does not parse or does not validate against the schema. */
+  GRAPHQL_VALIDATION_FAILED: 'GRAPHQL_VALIDATION_FAILED',
+  GRAPHQL_PARSE_FAILED: 'GRAPHQL_PARSE_FAILED',
+  /** The request names an operation the document does not contain, or several without a name. */
+  OPERATION_RESOLUTION_FAILURE: 'OPERATION_RESOLUTION_FAILURE',
+  PERSISTED_QUERY_NOT_FOUND: 'PERSISTED_QUERY_NOT_FOUND',
+  PERSISTED_QUERY_NOT_SUPPORTED: 'PERSISTED_QUERY_NOT_SUPPORTED',
+  /** No credentials, or credentials that are not valid. */
+  UNAUTHENTICATED: 'UNAUTHENTICATED',
+  /** Valid credentials that do not carry the scope a field needs. */
+  FORBIDDEN: 'FORBIDDEN',
+  /** The caller sent more than its rate limit allows. */
+  RATE_LIMITED: 'RATE_LIMITED',
+  /** The operation exceeds a depth, cost, alias or size limit. */
+  OPERATION_LIMIT_EXCEEDED: 'OPERATION_LIMIT_EXCEEDED',
+  /** A platform answered with an error the connector could not recover from. */
+  UPSTREAM_ERROR: 'UPSTREAM_ERROR',
+  /** A platform answered with a payload that does not match its documented contract. */
+  UPSTREAM_BAD_RESPONSE: 'UPSTREAM_BAD_RESPONSE',
+  /** A platform's rate limit would make the request wait past its deadline. */
+  UPSTREAM_RATE_LIMITED: 'UPSTREAM_RATE_LIMITED',
+  /** A platform is down or its circuit breaker is open. */
+  UPSTREAM_UNAVAILABLE: 'UPSTREAM_UNAVAILABLE',
+  /** A platform did not answer within the timeout. */
+  UPSTREAM_TIMEOUT: 'UPSTREAM_TIMEOUT',
+  /** The platform rejected the credentials this deployment holds for it. */
+  UPSTREAM_UNAUTHORIZED: 'UPSTREAM_UNAUTHORIZED',
+  /** A subgraph could not be reached or answered with something other than GraphQL. */
+  DOWNSTREAM_SERVICE_ERROR: 'DOWNSTREAM_SERVICE_ERROR',
+  /** Anything else. The message is masked; the request id in the error finds the log line. */
+  INTERNAL_SERVER_ERROR: 'INTERNAL_SERVER_ERROR',
+} as const;
+export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
+
+export const publicErrorCodes: ReadonlySet<string> = new Set(Object.values(ErrorCode));
+
+/** A client mistake in an argument: the message says which argument and what is accepted. */
+export function badUserInput(message: string, argumentName?: string): GraphQLError {
+  return new GraphQLError(message, {
+    extensions: { code: ErrorCode.BAD_USER_INPUT, ...(argumentName ? { argumentName } : {}) },
+  });
+}
+
+/** The platforms a connector can name in an error. */
+export type Platform = 'hubspot' | 'mailchimp' | 'shopify' | 'meta';
+
+export interface UpstreamErrorDetails {
+  platform: Platform;
+  code: Extract<
+    ErrorCode,
+    | 'UPSTREAM_ERROR'
+    | 'UPSTREAM_BAD_RESPONSE'
+    | 'UPSTREAM_RATE_LIMITED'
+    | 'UPSTREAM_UNAVAILABLE'
+    | 'UPSTREAM_TIMEOUT'
+    | 'UPSTREAM_UNAUTHORIZED'
+  >;
+  /** The endpoint as a pattern (`GET /crm/v3/objects/contacts/{id}`), never a URL with ids or secrets. */
+  endpoint?: string;
+  /** HTTP status the platform answered with, when it answered. */
+  status?: number;
+  /** The platform's own error identifier (category, error code, problem type), when it gave one. */
+  upstreamCode?: string;
+  /** Seconds the platform asked us to wait, when it said. */
+  retryAfterSeconds?: number;
+}
+
+/**
+ * An error caused by a platform. It is a GraphQLError so a resolver can throw it as is; the message
+ * names the platform, and `extensions` carry the code and the platform for clients and logs.
+ */
+export class UpstreamError extends GraphQLError {
+  readonly details: UpstreamErrorDetails;
+
+  constructor(message: string, details: UpstreamErrorDetails) {
+    super(message, {
+      extensions: {
+        code: details.code,
+        platform: details.platform,
+        ...(details.endpoint ? { endpoint: details.endpoint } : {}),
+        ...(details.status !== undefined ? { upstreamStatus: details.status } : {}),
+        ...(details.upstreamCode ? { upstreamCode: details.upstreamCode } : {}),
+        ...(details.retryAfterSeconds !== undefined ? { retryAfterSeconds: details.retryAfterSeconds } : {}),
+      },
+    });
+    this.name = 'UpstreamError';
+    this.details = details;
+  }
+
+  get retryable(): boolean {
+    return (
+      this.details.code === 'UPSTREAM_RATE_LIMITED' ||
+      this.details.code === 'UPSTREAM_TIMEOUT' ||
+      (this.details.code === 'UPSTREAM_ERROR' && (this.details.status ?? 0) >= 500) ||
+      (this.details.code === 'UPSTREAM_UNAVAILABLE' && this.details.status !== undefined)
+    );
+  }
+}
+
+export function isUpstreamError(error: unknown): error is UpstreamError {
+  return error instanceof UpstreamError;
+}

@@ -1,0 +1,340 @@
+import { Agent, request, errors as undiciErrors, type Dispatcher } from 'undici';
+import type { z } from 'zod';
+import { UpstreamError, type Platform, type UpstreamErrorDetails } from '../errors.js';
+import type { RequestContext } from '../request-context.js';
+import { parseUpstream } from './parse.js';
+import { upstreamMetrics } from './metrics.js';
+
+export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
+export type QueryValue = string | number | boolean | readonly string[] | undefined;
+export type ResponseHeaders = Record<string, string | string[] | undefined>;
+
+/** One call to a platform, described by the connector. */
+export interface UpstreamCall {
+  method: HttpMethod;
+  /** The endpoint as a pattern, for logs and counters: `GET /crm/v3/objects/contacts/{id}`. */
+  endpoint: string;
+  /** Path below the base URL, with ids filled in and escaped by the caller. */
+  path: string;
+  query?: Record<string, QueryValue>;
+  /** Sent as JSON. */
+  body?: unknown;
+  /** Statuses that are answers rather than failures, such as 404 for a look-up that finds nothing. */
+  accept?: readonly number[];
+  /**
+   * Safe to repeat after a failure: GETs, and POSTs that only read (HubSpot batch read and search).
+   * Defaults to true for GET only; writes are never retried unless the connector says so.
+   */
+  idempotent?: boolean;
+}
+
+export interface UpstreamResponse {
+  status: number;
+  headers: ResponseHeaders;
+  body: unknown;
+}
+
+/** How a platform signals a failure, read from its error body and headers. */
+export interface FailureDescription {
+  message: string;
+  upstreamCode?: string;
+  /** The platform said we are over its limit (some say so with a 400 and an error code). */
+  rateLimited?: boolean;
+  retryAfterSeconds?: number;
+}
+
+/** What differs between platforms at the HTTP level; everything else is shared. */
+export interface PlatformProtocol {
+  readonly platform: Platform;
+  /** Headers that authenticate every call (the credential never goes into a URL we log). */
+  authHeaders(): Record<string, string>;
+  describeFailure(status: number, body: unknown, headers: ResponseHeaders): FailureDescription;
+}
+
+/**
+ * Flow control between a connector and its platform (client-side throttling). `acquire` resolves
+ * when the call may start, or throws UPSTREAM_RATE_LIMITED when it could not start before the
+ * deadline; `release` feeds back what the response said about the remaining budget.
+ */
+export interface UpstreamThrottle {
+  acquire(call: UpstreamCall, deadline: number): Promise<void>;
+  release(call: UpstreamCall, outcome: { status: number; headers: ResponseHeaders } | undefined): void;
+}
+
+/** Decides whether a call may go out at all (circuit breaker). */
+export interface UpstreamGuard {
+  /** Throws UPSTREAM_UNAVAILABLE when calls should not be attempted now. */
+  check(): void;
+  recordSuccess(): void;
+  recordFailure(error: UpstreamError): void;
+}
+
+export interface UpstreamClientOptions {
+  protocol: PlatformProtocol;
+  baseUrl: string;
+  /** Upper bound of one attempt; also capped by the request's deadline. */
+  timeoutMs: number;
+  /** Retries of idempotent calls after a 429, 5xx, timeout or connection failure. */
+  maxRetries: number;
+  /** Keep-alive connections per platform origin. @default 32 */
+  connections?: number;
+  throttle?: UpstreamThrottle;
+  guard?: UpstreamGuard;
+  /** Base of the exponential backoff, before jitter. @default 100 */
+  backoffBaseMs?: number;
+}
+
+function headerValue(headers: ResponseHeaders, name: string): string | undefined {
+  const value = headers[name];
+  return Array.isArray(value) ? value[0] : value;
+}
+
+/** `Retry-After` as seconds (it may be a number of seconds or an HTTP date). */
+export function retryAfterSeconds(headers: ResponseHeaders): number | undefined {
+  const value = headerValue(headers, 'retry-after');
+  if (!value) return undefined;
+  const seconds = Number(value);
+  if (Number.isFinite(seconds)) return Math.max(0, seconds);
+  const date = Date.parse(value);
+  return Number.isFinite(date) ? Math.max(0, (date - Date.now()) / 1000) : undefined;
+}
+
+function buildQuery(query: Record<string, QueryValue> | undefined): string {
+  if (!query) return '';
+  const params = new URLSearchParams();
+  for (const [key, value] of Object.entries(query)) {
+    if (value === undefined) continue;
+    if (Array.isArray(value)) for (const item of value) params.append(key, item);
+    else params.append(key, String(value));
+  }
+  const text = params.toString();
+  return text ? `?${text}` : '';
+}
+
+const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+/**
+ * The HTTP client every connector uses: keep-alive pool per platform, a timeout on every attempt,
+ * bounded retries with backoff and jitter for idempotent reads (honouring Retry-After), platform
+ * error bodies turned into UpstreamErrors, and a counter for every call.
+ */
+export class UpstreamClient {
+  readonly platform: Platform;
+  private readonly dispatcher: Dispatcher;
+  private readonly origin: string;
+  private readonly basePath: string;
+
+  constructor(private readonly options: UpstreamClientOptions) {
+    this.platform = options.protocol.platform;
+    const base = new URL(options.baseUrl);
+    this.origin = base.origin;
+    this.basePath = base.pathname.replace(/\/+$/, '');
+    this.dispatcher = new Agent({
+      connections: options.connections ?? 32,
+      keepAliveTimeout: 30_000,
+      keepAliveMaxTimeout: 120_000,
+    });
+  }
+
+  /** Performs the call and parses its body with `schema`; see `send` for statuses and retries. */
+  async json<S extends z.ZodType>(ctx: RequestContext, call: UpstreamCall, schema: S): Promise<z.output<S>> {
+    const response = await this.send(ctx, call);
+    return parseUpstream(this.platform, call.endpoint, schema, response.body);
+  }
+
+  /**
+   * Performs the call. Resolves with 2xx answers and the statuses in `call.accept`; any other
+   * outcome throws an UpstreamError once retries are spent or the deadline would be passed.
+   */
+  async send(ctx: RequestContext, call: UpstreamCall): Promise<UpstreamResponse> {
+    const idempotent = call.idempotent ?? call.method === 'GET';
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return await this.attempt(ctx, call, attempt);
+      } catch (caught) {
+        if (!(caught instanceof UpstreamError)) throw caught;
+        const waitMs = this.retryDelay(caught, attempt);
+        const canRetry =
+          idempotent &&
+          caught.retryable &&
+          attempt < this.options.maxRetries &&
+          Date.now() + waitMs < ctx.deadline - 50;
+        if (!canRetry) throw caught;
+        upstreamMetrics.retries.inc({ platform: this.platform, endpoint: call.endpoint });
+        ctx.logger.debug(
+          { platform: this.platform, endpoint: call.endpoint, attempt, waitMs, code: caught.details.code },
+          'retrying upstream call',
+        );
+        await sleep(waitMs);
+      }
+    }
+  }
+
+  private retryDelay(error: UpstreamError, attempt: number): number {
+    if (error.details.retryAfterSeconds !== undefined)
+      return Math.ceil(error.details.retryAfterSeconds * 1000);
+    const base = this.options.backoffBaseMs ?? 100;
+    const cap = Math.min(5_000, base * 2 ** attempt);
+    return Math.round(cap / 2 + Math.random() * (cap / 2));
+  }
+
+  private failure(
+    call: UpstreamCall,
+    details: Omit<UpstreamErrorDetails, 'platform' | 'endpoint'>,
+    message: string,
+  ) {
+    return new UpstreamError(`${this.platform}: ${message}`, {
+      ...details,
+      platform: this.platform,
+      endpoint: call.endpoint,
+    });
+  }
+
+  private async attempt(ctx: RequestContext, call: UpstreamCall, attempt: number): Promise<UpstreamResponse> {
+    const labels = { platform: this.platform, endpoint: call.endpoint };
+    this.options.guard?.check();
+    const queuedAt = Date.now();
+    if (this.options.throttle) await this.options.throttle.acquire(call, ctx.deadline);
+    const startedAt = Date.now();
+    upstreamMetrics.queuedMs.observe(startedAt - queuedAt, labels);
+    const remaining = ctx.deadline - startedAt;
+    if (remaining <= 0) {
+      this.options.throttle?.release(call, undefined);
+      throw this.failure(call, { code: 'UPSTREAM_TIMEOUT' }, `no time left before the request deadline`);
+    }
+    const timeoutMs = Math.min(this.options.timeoutMs, remaining);
+    let outcome: { status: number; headers: ResponseHeaders } | undefined;
+    try {
+      const response = await this.exchange(call, timeoutMs);
+      outcome = response;
+      const elapsed = Date.now() - startedAt;
+      upstreamMetrics.calls.inc({ ...labels, status: response.status });
+      upstreamMetrics.latencyMs.observe(elapsed, labels);
+      ctx.logger.debug({ ...labels, status: response.status, ms: elapsed, attempt }, 'upstream call');
+      if ((response.status >= 200 && response.status < 300) || call.accept?.includes(response.status)) {
+        this.options.guard?.recordSuccess();
+        return response;
+      }
+      const error = this.errorFor(call, response);
+      if (
+        error.details.code !== 'UPSTREAM_BAD_RESPONSE' &&
+        (response.status >= 500 || response.status === 429)
+      ) {
+        this.options.guard?.recordFailure(error);
+      } else {
+        // A 4xx that is our fault still proves the platform is up.
+        this.options.guard?.recordSuccess();
+      }
+      ctx.logger.warn(
+        {
+          ...labels,
+          status: response.status,
+          code: error.details.code,
+          upstreamCode: error.details.upstreamCode,
+          attempt,
+        },
+        'upstream call failed',
+      );
+      throw error;
+    } catch (caught) {
+      if (caught instanceof UpstreamError) throw caught;
+      const error = this.transportError(call, caught, timeoutMs);
+      upstreamMetrics.calls.inc({ ...labels, status: error.details.code });
+      this.options.guard?.recordFailure(error);
+      ctx.logger.warn({ ...labels, code: error.details.code, attempt }, 'upstream call failed');
+      throw error;
+    } finally {
+      this.options.throttle?.release(call, outcome);
+    }
+  }
+
+  private async exchange(call: UpstreamCall, timeoutMs: number): Promise<UpstreamResponse> {
+    const headers: Record<string, string> = {
+      accept: 'application/json',
+      ...this.options.protocol.authHeaders(),
+    };
+    let body: string | null = null;
+    if (call.body !== undefined) {
+      body = JSON.stringify(call.body);
+      headers['content-type'] = 'application/json';
+    }
+    const response = await request(`${this.origin}${this.basePath}${call.path}${buildQuery(call.query)}`, {
+      method: call.method,
+      headers,
+      body,
+      dispatcher: this.dispatcher,
+      headersTimeout: timeoutMs,
+      bodyTimeout: timeoutMs,
+      signal: AbortSignal.timeout(timeoutMs),
+    });
+    const text = await response.body.text();
+    const contentType = headerValue(response.headers, 'content-type') ?? '';
+    let parsed: unknown = text;
+    if (text.length > 0 && /json/i.test(contentType)) {
+      try {
+        parsed = JSON.parse(text);
+      } catch {
+        throw this.failure(
+          call,
+          { code: 'UPSTREAM_BAD_RESPONSE', status: response.statusCode },
+          `answered ${response.statusCode} with a body that is not valid JSON`,
+        );
+      }
+    } else if (text.length === 0) {
+      parsed = undefined;
+    }
+    return { status: response.statusCode, headers: response.headers, body: parsed };
+  }
+
+  private errorFor(call: UpstreamCall, response: UpstreamResponse): UpstreamError {
+    const described = this.options.protocol.describeFailure(response.status, response.body, response.headers);
+    const retryAfter = described.retryAfterSeconds ?? retryAfterSeconds(response.headers);
+    const base = {
+      status: response.status,
+      ...(described.upstreamCode ? { upstreamCode: described.upstreamCode } : {}),
+      ...(retryAfter !== undefined ? { retryAfterSeconds: retryAfter } : {}),
+    };
+    if (response.status === 429 || described.rateLimited) {
+      return this.failure(
+        call,
+        { ...base, code: 'UPSTREAM_RATE_LIMITED' },
+        `rate limit reached: ${described.message}`,
+      );
+    }
+    if (response.status === 401 || response.status === 403) {
+      return this.failure(
+        call,
+        { ...base, code: 'UPSTREAM_UNAUTHORIZED' },
+        `rejected our credentials: ${described.message}`,
+      );
+    }
+    if (response.status === 503) {
+      return this.failure(
+        call,
+        { ...base, code: 'UPSTREAM_UNAVAILABLE' },
+        `unavailable: ${described.message}`,
+      );
+    }
+    return this.failure(
+      call,
+      { ...base, code: 'UPSTREAM_ERROR' },
+      `answered ${response.status}: ${described.message}`,
+    );
+  }
+
+  private transportError(call: UpstreamCall, caught: unknown, timeoutMs: number): UpstreamError {
+    const timedOut =
+      caught instanceof undiciErrors.HeadersTimeoutError ||
+      caught instanceof undiciErrors.BodyTimeoutError ||
+      (caught instanceof Error && (caught.name === 'TimeoutError' || caught.name === 'AbortError'));
+    if (timedOut) {
+      return this.failure(call, { code: 'UPSTREAM_TIMEOUT' }, `did not answer within ${timeoutMs} ms`);
+    }
+    const reason = caught instanceof Error && 'code' in caught ? String(caught.code) : 'connection failed';
+    return this.failure(call, { code: 'UPSTREAM_UNAVAILABLE' }, `could not be reached (${reason})`);
+  }
+
+  async close(): Promise<void> {
+    await this.dispatcher.close();
+  }
+}

@@ -1,0 +1,1 @@
+export { createHubSpotSandbox, type HubSpotSandboxOptions } from './sandbox.js';

@@ -1,0 +1,55 @@
+import type { IncomingHttpHeaders } from 'node:http';
+import type { Platform } from '../../lib/errors.js';
+
+export interface SandboxRequest {
+  method: string;
+  /** Path without the query string, as received (percent-encoding intact). */
+  path: string;
+  /** Named parts of the route pattern, decoded. */
+  params: Record<string, string>;
+  query: URLSearchParams;
+  headers: IncomingHttpHeaders;
+  rawBody: Buffer;
+  /** The body parsed as JSON when the request said it was JSON; undefined otherwise. */
+  json: unknown;
+  /** The route pattern that matched: `GET /crm/v3/objects/contacts/{id}`. */
+  endpoint: string;
+}
+
+export interface SandboxResponse {
+  status: number;
+  headers?: Record<string, string>;
+  /** Serialised as JSON with the platform's content type. */
+  json?: unknown;
+  /** Sent as is, for platforms that answer some errors with text. */
+  text?: string;
+  contentType?: string;
+}
+
+export interface Route {
+  method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
+  /** Path pattern with `{name}` parts: `/crm/v3/objects/contacts/{id}`. */
+  path: string;
+  handle(request: SandboxRequest): SandboxResponse | Promise<SandboxResponse>;
+}
+
+/** The outcome of a rate-limit check: a rejection to send, or headers to add and a slot to free. */
+export interface Admission {
+  reject?: SandboxResponse;
+  headers?: Record<string, string>;
+  release?: () => void;
+}
+
+/** What makes a sandbox one platform's and not another's. */
+export interface PlatformSandbox {
+  readonly platform: Platform;
+  readonly routes: readonly Route[];
+  /** Returns the platform's own 401 when credentials are missing or wrong. */
+  authenticate(request: SandboxRequest): SandboxResponse | undefined;
+  /** Applies the platform's rate limits (only called when limits are on). */
+  admit(request: SandboxRequest): Admission;
+  /** The platform's error body for a status (unknown route, injected error, bad JSON). */
+  errorResponse(status: number, message: string): SandboxResponse;
+  /** The platform's own 429 (or equivalent), for injected rate limiting. */
+  rateLimitedResponse(retryAfterSeconds: number): SandboxResponse;
+}

@@ -1,0 +1,3 @@
+export function createShopifySandbox(_options: unknown): never {
+  throw new Error('shopify sandbox is being written');
+}

@@ -1,0 +1,8 @@
+import type { HubSpotConnector } from '../../connectors/hubspot/connector.js';
+import type { SubgraphContext } from '../kit/context.js';
+import type { CrmLoaders } from './loaders.js';
+
+export interface CrmContext extends SubgraphContext {
+  hubspot: HubSpotConnector;
+  loaders: CrmLoaders;
+}

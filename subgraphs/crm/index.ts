@@ -1,0 +1,60 @@
+import { HubSpotConnector } from '../../connectors/hubspot/connector.js';
+import { catalog } from '../../lib/config/catalog.js';
+import { loadEnv } from '../../lib/config/env.js';
+import { registerSecret, type Logger } from '../../lib/logger.js';
+import { buildSubgraphServer, type SubgraphServer } from '../kit/server.js';
+import type { CrmContext } from './context.js';
+import { createCrmLoaders } from './loaders.js';
+import { resolvers } from './resolvers.js';
+
+/** The variables the `crm` subgraph reads: HubSpot's and nothing of any other platform. */
+export const CRM_ENV = [
+  'CRM_PORT',
+  'HUBSPOT_BASE_URL',
+  'HUBSPOT_ACCESS_TOKEN',
+  'HUBSPOT_ACCOUNT_ID',
+  'UPSTREAM_TIMEOUT_MS',
+  'UPSTREAM_MAX_RETRIES',
+] as const;
+
+export interface CrmSubgraphConfig {
+  hubspot: { baseUrl: string; accessToken: string; accountId: string };
+  upstreamTimeoutMs: number;
+  upstreamMaxRetries: number;
+  /** Time budget of one GraphQL request to this subgraph. @default 20000 */
+  requestBudgetMs?: number;
+}
+
+export function crmConfigFromEnv(
+  source: NodeJS.ProcessEnv = process.env,
+): CrmSubgraphConfig & { port: number } {
+  const env = loadEnv(catalog, CRM_ENV, source);
+  return {
+    port: env.CRM_PORT,
+    hubspot: {
+      baseUrl: env.HUBSPOT_BASE_URL,
+      accessToken: env.HUBSPOT_ACCESS_TOKEN,
+      accountId: env.HUBSPOT_ACCOUNT_ID,
+    },
+    upstreamTimeoutMs: env.UPSTREAM_TIMEOUT_MS,
+    upstreamMaxRetries: env.UPSTREAM_MAX_RETRIES,
+  };
+}
+
+/** Builds the `crm` subgraph (HubSpot CRM): the system of record for who a customer is. */
+export function buildCrmSubgraph(config: CrmSubgraphConfig, logger: Logger): Promise<SubgraphServer> {
+  registerSecret(config.hubspot.accessToken);
+  const hubspot = new HubSpotConnector({
+    ...config.hubspot,
+    timeoutMs: config.upstreamTimeoutMs,
+    maxRetries: config.upstreamMaxRetries,
+  });
+  return buildSubgraphServer<CrmContext>({
+    name: 'crm',
+    resolvers,
+    logger,
+    requestBudgetMs: config.requestBudgetMs ?? 20_000,
+    context: (request) => ({ request, hubspot, loaders: createCrmLoaders(hubspot, request) }),
+    close: () => hubspot.close(),
+  });
+}

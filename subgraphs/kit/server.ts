@@ -1,0 +1,160 @@
+import { createServer, type IncomingMessage, type Server } from 'node:http';
+import { ApolloServer, type ApolloServerPlugin } from '@apollo/server';
+import { buildSubgraphSchema } from '@apollo/subgraph';
+import { GraphQLError, type GraphQLFormattedError } from 'graphql';
+import { ErrorCode, publicErrorCodes } from '../../lib/errors.js';
+import type { SubgraphName } from '../../lib/graphql/subgraph-names.js';
+import type { Logger } from '../../lib/logger.js';
+import {
+  createRequestContext,
+  REQUEST_ID_HEADER,
+  requestIdFrom,
+  type RequestContext,
+} from '../../lib/request-context.js';
+import { createGraphQLHandler, sendGraphQLError } from '../../lib/server/graphql-http.js';
+import { subgraphTypeDefs } from './schema-file.js';
+import type { SubgraphContext } from './context.js';
+
+/** The resolver map `buildSubgraphSchema` takes (its type is not exported from the package root). */
+type ResolverMap = NonNullable<
+  Extract<Parameters<typeof buildSubgraphSchema>[0], { typeDefs: unknown; resolvers?: unknown }>['resolvers']
+>;
+
+export interface SubgraphServerOptions<C extends SubgraphContext> {
+  name: SubgraphName;
+  /** Typed by the subgraph with its generated `Resolvers`, which is structurally a ResolverMap. */
+  resolvers: object;
+  logger: Logger;
+  /** Adds the subgraph's connector and a fresh set of loaders to each request. */
+  context(request: RequestContext, req: IncomingMessage): C | Promise<C>;
+  /** Time budget of one request, shared by all its upstream calls and retries. */
+  requestBudgetMs: number;
+  /** Called by `/health`; resolves when the subgraph can serve (its connector is configured). */
+  healthCheck?: () => Promise<void>;
+  plugins?: ApolloServerPlugin<C>[];
+  close?: () => Promise<void>;
+}
+
+export interface SubgraphServer {
+  server: Server;
+  apollo: ApolloServer<SubgraphContext>;
+  /** Stops Apollo and releases the connector's connections (the http server is closed by its owner). */
+  stop(): Promise<void>;
+}
+
+/**
+ * Errors leave a subgraph with a public code and the subgraph's name. Anything that is not a coded
+ * GraphQLError (a bug, a crash in a library) is logged with its stack and masked for the caller.
+ */
+function formatErrorFor(name: SubgraphName, logger: Logger) {
+  return (formatted: GraphQLFormattedError, error: unknown): GraphQLFormattedError => {
+    const original = error instanceof GraphQLError ? (error.originalError ?? error) : error;
+    const code = formatted.extensions?.['code'];
+    if (typeof code === 'string' && publicErrorCodes.has(code) && code !== ErrorCode.INTERNAL_SERVER_ERROR) {
+      const { stacktrace: _stacktrace, ...extensions } = formatted.extensions ?? {};
+      return { ...formatted, extensions: { ...extensions, subgraph: name } };
+    }
+    logger.error({ err: original, path: formatted.path }, 'unexpected error in resolver');
+    return {
+      message: 'Internal server error',
+      ...(formatted.path ? { path: formatted.path } : {}),
+      ...(formatted.locations ? { locations: formatted.locations } : {}),
+      extensions: { code: ErrorCode.INTERNAL_SERVER_ERROR, subgraph: name },
+    };
+  };
+}
+
+/** One log line per operation, with the request id the gateway passed along. */
+function operationLogPlugin<C extends SubgraphContext>(): ApolloServerPlugin<C> {
+  return {
+    async requestDidStart({ contextValue }) {
+      const started = performance.now();
+      return {
+        async willSendResponse({ response, operationName, errors }) {
+          const status =
+            response.body.kind === 'single' ? (response.body.singleResult.errors?.length ?? 0) : 0;
+          contextValue.request.logger.info(
+            { operationName, ms: Math.round(performance.now() - started), errors: errors?.length ?? status },
+            'subgraph operation',
+          );
+        },
+      };
+    },
+  };
+}
+
+/** Builds (does not start) the HTTP server of one subgraph: `/graphql` and `/health`. */
+export async function buildSubgraphServer<C extends SubgraphContext>(
+  options: SubgraphServerOptions<C>,
+): Promise<SubgraphServer> {
+  const logger = options.logger;
+  const schema = buildSubgraphSchema({
+    typeDefs: subgraphTypeDefs(options.name),
+    resolvers: options.resolvers as ResolverMap,
+  });
+  const apollo = new ApolloServer<C>({
+    schema,
+    plugins: [operationLogPlugin<C>(), ...(options.plugins ?? [])],
+    formatError: formatErrorFor(options.name, logger),
+    includeStacktraceInErrorResponses: false,
+    // The gateway calls subgraphs with POST + JSON; CSRF prevention stays on for any browser.
+    csrfPrevention: true,
+  });
+  await apollo.start();
+  const handler = createGraphQLHandler(apollo, {
+    maxBodyBytes: 2_000_000,
+    context: async (req) => {
+      const request = createRequestContext(
+        logger,
+        requestIdFrom(req.headers[REQUEST_ID_HEADER]),
+        options.requestBudgetMs,
+      );
+      return options.context(request, req);
+    },
+  });
+
+  const server = createServer({ keepAlive: true }, (req, res) => {
+    const url = new URL(req.url ?? '/', 'http://subgraph');
+    const done = (error: unknown) => {
+      logger.error({ err: error }, 'request failed');
+      if (!res.headersSent)
+        sendGraphQLError(res, 500, 'Internal server error', ErrorCode.INTERNAL_SERVER_ERROR);
+      else res.destroy();
+    };
+    if (url.pathname === '/graphql') {
+      handler(req, res, url.search).catch(done);
+    } else if (url.pathname === '/health' && req.method === 'GET') {
+      (options.healthCheck ?? (() => Promise.resolve()))()
+        .then(() => {
+          res.writeHead(200, { 'content-type': 'application/json' });
+          res.end(JSON.stringify({ status: 'ok', subgraph: options.name }));
+        })
+        .catch((error: unknown) => {
+          res.writeHead(503, { 'content-type': 'application/json' });
+          res.end(
+            JSON.stringify({
+              status: 'unavailable',
+              subgraph: options.name,
+              reason: (error as Error).message,
+            }),
+          );
+        });
+    } else {
+      sendGraphQLError(
+        res,
+        404,
+        `Nothing at ${url.pathname}; GraphQL is served at /graphql.`,
+        ErrorCode.BAD_REQUEST,
+      );
+    }
+  });
+  server.keepAliveTimeout = 65_000;
+  return {
+    server,
+    apollo: apollo as unknown as ApolloServer<SubgraphContext>,
+    async stop() {
+      await apollo.stop();
+      await options.close?.();
+    },
+  };
+}

@@ -1,0 +1,43 @@
+import type { SubgraphName } from '../lib/graphql/subgraph-names.js';
+import type { Logger } from '../lib/logger.js';
+import { ADS_ENV, adsConfigFromEnv, buildAdsSubgraph } from './ads/index.js';
+import { buildCommerceSubgraph, COMMERCE_ENV, commerceConfigFromEnv } from './commerce/index.js';
+import { buildCrmSubgraph, CRM_ENV, crmConfigFromEnv } from './crm/index.js';
+import { buildEmailSubgraph, EMAIL_ENV, emailConfigFromEnv } from './email/index.js';
+import type { SubgraphServer } from './kit/server.js';
+
+/**
+ * Starting a subgraph on its own (`cli subgraph <name>`): read only that subgraph's variables,
+ * so a process holds the credentials of one platform and no other.
+ */
+export const SUBGRAPH_ENV: Record<SubgraphName, readonly string[]> = {
+  crm: CRM_ENV,
+  email: EMAIL_ENV,
+  commerce: COMMERCE_ENV,
+  ads: ADS_ENV,
+};
+
+export async function buildSubgraphFromEnv(
+  name: SubgraphName,
+  logger: Logger,
+  source: NodeJS.ProcessEnv = process.env,
+): Promise<{ subgraph: SubgraphServer; port: number }> {
+  switch (name) {
+    case 'crm': {
+      const config = crmConfigFromEnv(source);
+      return { subgraph: await buildCrmSubgraph(config, logger), port: config.port };
+    }
+    case 'email': {
+      const config = emailConfigFromEnv(source);
+      return { subgraph: await buildEmailSubgraph(config, logger), port: config.port };
+    }
+    case 'commerce': {
+      const config = commerceConfigFromEnv(source);
+      return { subgraph: await buildCommerceSubgraph(config, logger), port: config.port };
+    }
+    case 'ads': {
+      const config = adsConfigFromEnv(source);
+      return { subgraph: await buildAdsSubgraph(config, logger), port: config.port };
+    }
+  }
+}

@@ -1,0 +1,64 @@
+import type { Platform } from '../../lib/errors.js';
+import { listen } from '../../lib/server/listen.js';
+import type { FaultInput } from '../../sandboxes/kit/faults.js';
+import type { EndpointStats } from '../../sandboxes/kit/stats.js';
+import { buildSandbox, sandboxBaseUrl } from '../../sandboxes/registry.js';
+import { generateWorld, type World } from '../../sandboxes/world/world.js';
+import { silentLogger } from './context.js';
+
+/** A fixed anchor so tests see the same 90 days whatever day they run. */
+export const TEST_ANCHOR_DATE = '2026-11-28';
+
+export interface RunningSandbox {
+  world: World;
+  origin: string;
+  /** What the platform's connector takes as its base URL. */
+  baseUrl: string;
+  stats(): Promise<{ total: number; maxConcurrent: number; endpoints: Record<string, EndpointStats> }>;
+  resetStats(): Promise<void>;
+  setFaults(faults: FaultInput): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** Starts one platform's sandbox on a free port, with its admin endpoints wrapped for tests. */
+export async function startSandbox(
+  platform: Platform,
+  options: { customers?: number; rateLimits?: boolean; world?: World; latencyMs?: number } = {},
+): Promise<RunningSandbox> {
+  const world =
+    options.world ??
+    generateWorld({ seed: 7, customers: options.customers ?? 300, anchorDate: TEST_ANCHOR_DATE });
+  const sandbox = buildSandbox(platform, {
+    world,
+    logger: silentLogger,
+    rateLimits: options.rateLimits ?? true,
+    ...(options.latencyMs !== undefined ? { latencyMs: options.latencyMs } : {}),
+  });
+  const listening = await listen(sandbox.server, 0, '127.0.0.1');
+  const admin = async (method: string, path: string, body?: unknown) => {
+    const response = await fetch(`${listening.origin}/__sandbox/${path}`, {
+      method,
+      ...(body !== undefined
+        ? { body: JSON.stringify(body), headers: { 'content-type': 'application/json' } }
+        : {}),
+    });
+    if (!response.ok)
+      throw new Error(
+        `sandbox admin ${method} ${path} answered ${response.status}: ${await response.text()}`,
+      );
+    return response.json();
+  };
+  return {
+    world,
+    origin: listening.origin,
+    baseUrl: sandboxBaseUrl(platform, listening.origin),
+    stats: () => admin('GET', 'stats'),
+    resetStats: async () => {
+      await admin('POST', 'reset-stats');
+    },
+    setFaults: async (faults) => {
+      await admin('PUT', 'faults', faults);
+    },
+    close: listening.close,
+  };
+}
