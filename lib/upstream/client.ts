@@ -40,6 +40,8 @@ export interface FailureDescription {
   upstreamCode?: string;
   /** The platform said we are over its limit (some say so with a 400 and an error code). */
   rateLimited?: boolean;
+  /** The platform rejected our credentials (Meta says so with a 400 and error code 190). */
+  unauthorized?: boolean;
   retryAfterSeconds?: number;
 }
 
@@ -301,7 +303,7 @@ export class UpstreamClient {
         `rate limit reached: ${described.message}`,
       );
     }
-    if (response.status === 401 || response.status === 403) {
+    if (response.status === 401 || response.status === 403 || described.unauthorized) {
       return this.failure(
         call,
         { ...base, code: 'UPSTREAM_UNAUTHORIZED' },

@@ -1,0 +1,7 @@
+import type { SubgraphCodegen } from '../kit/codegen-preset.js';
+
+/** Resolver typing of the `ads` subgraph: GraphQL types mapped to its connector's records. */
+export const adsCodegen: SubgraphCodegen = {
+  contextType: '../context.js#AdsContext',
+  mappers: {},
+};
