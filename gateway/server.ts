@@ -13,6 +13,7 @@ import type { GatewayContext } from './context.js';
 import { formatGatewayError } from './errors.js';
 import { createHealthCheck } from './health.js';
 import { operationLogPlugin } from './plugins/operation-log.js';
+import { enforceSharedScalars } from './scalars.js';
 import { SubgraphDataSource } from './subgraph-data-source.js';
 
 export interface Gateway {
@@ -40,7 +41,8 @@ export async function buildGateway(config: GatewayConfig, logger: Logger): Promi
         agent,
       }),
   });
-  gateway.onSchemaLoadOrUpdate(() => {
+  gateway.onSchemaLoadOrUpdate(({ apiSchema }) => {
+    enforceSharedScalars(apiSchema);
     loaded = true;
   });
   const development = config.mode !== 'production';

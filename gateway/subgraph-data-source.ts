@@ -1,10 +1,13 @@
 import { RemoteGraphQLDataSource, type GraphQLDataSourceProcessOptions } from '@apollo/gateway';
+import { GraphQLError } from 'graphql';
 import { fetch as undiciFetch, type Agent } from 'undici';
+import { ErrorCode, publicErrorCodes } from '../lib/errors.js';
+import { REQUEST_ID_HEADER } from '../lib/request-context.js';
+import type { GatewayContext } from './context.js';
 
 /** The fetcher type RemoteGraphQLDataSource takes (from @apollo/utils.fetcher, not re-exported). */
 type Fetcher = NonNullable<NonNullable<ConstructorParameters<typeof RemoteGraphQLDataSource>[0]>['fetcher']>;
-import { REQUEST_ID_HEADER } from '../lib/request-context.js';
-import type { GatewayContext } from './context.js';
+type FetcherResponse = Awaited<ReturnType<Fetcher>>;
 
 export interface SubgraphDataSourceOptions {
   name: string;
@@ -14,9 +17,14 @@ export interface SubgraphDataSourceOptions {
   agent: Agent;
 }
 
+interface SubgraphErrorBody {
+  errors?: { message?: unknown; extensions?: Record<string, unknown> }[];
+}
+
 /**
  * How the gateway calls one subgraph: over a keep-alive undici pool, with the request id so the
- * subgraph's and connectors' log lines join the gateway's, and a timeout per fetch.
+ * subgraph's and connectors' log lines join the gateway's, and a timeout per fetch. Every failure
+ * comes back as a GraphQLError naming the subgraph with a public code, never a URL or a body.
  */
 export class SubgraphDataSource extends RemoteGraphQLDataSource<GatewayContext> {
   readonly subgraphName: string;
@@ -25,7 +33,6 @@ export class SubgraphDataSource extends RemoteGraphQLDataSource<GatewayContext> 
     const { agent, timeoutMs } = options;
     super({
       url: options.url,
-      // undici's fetch is WHATWG-compatible, which is all RemoteGraphQLDataSource needs of a fetcher.
       fetcher: (input, init) =>
         // undici's fetch is WHATWG-compatible, which is all RemoteGraphQLDataSource needs of a fetcher.
         undiciFetch(input, {
@@ -41,5 +48,67 @@ export class SubgraphDataSource extends RemoteGraphQLDataSource<GatewayContext> 
     if ('context' in options && options.context?.request) {
       options.request.http?.headers.set(REQUEST_ID_HEADER, options.context.request.requestId);
     }
+  }
+
+  override async process(
+    options: GraphQLDataSourceProcessOptions<GatewayContext>,
+  ): ReturnType<RemoteGraphQLDataSource<GatewayContext>['process']> {
+    try {
+      return await super.process(options);
+    } catch (error) {
+      throw this.asSubgraphError(error);
+    }
+  }
+
+  /**
+   * A subgraph answering non-2xx still sends GraphQL errors (Apollo Server answers 400 to a
+   * variable it cannot coerce); keep the first coded one instead of a bare "400: Bad Request".
+   */
+  override async errorFromResponse(response: FetcherResponse): Promise<GraphQLError> {
+    let body: SubgraphErrorBody | undefined;
+    try {
+      body = (await response.json()) as SubgraphErrorBody;
+    } catch {
+      body = undefined;
+    }
+    const first = body?.errors?.[0];
+    const code = first?.extensions?.['code'];
+    if (
+      first &&
+      typeof first.message === 'string' &&
+      typeof code === 'string' &&
+      publicErrorCodes.has(code)
+    ) {
+      return new GraphQLError(first.message, {
+        extensions: { ...first.extensions, subgraph: this.subgraphName },
+      });
+    }
+    return new GraphQLError(`The ${this.subgraphName} subgraph answered HTTP ${response.status}.`, {
+      extensions: {
+        code: ErrorCode.DOWNSTREAM_SERVICE_ERROR,
+        subgraph: this.subgraphName,
+        status: response.status,
+      },
+    });
+  }
+
+  private asSubgraphError(error: unknown): GraphQLError {
+    if (
+      error instanceof GraphQLError &&
+      typeof error.extensions['code'] === 'string' &&
+      error.extensions['subgraph']
+    ) {
+      return error;
+    }
+    const timedOut = error instanceof Error && (error.name === 'TimeoutError' || error.name === 'AbortError');
+    return new GraphQLError(
+      timedOut
+        ? `The ${this.subgraphName} subgraph did not answer in time.`
+        : `The ${this.subgraphName} subgraph could not be reached.`,
+      {
+        extensions: { code: ErrorCode.DOWNSTREAM_SERVICE_ERROR, subgraph: this.subgraphName },
+        ...(error instanceof Error ? { originalError: error } : {}),
+      },
+    );
   }
 }

@@ -129,7 +129,10 @@ export function loadEnv<C extends Record<string, EnvVar<unknown>>, K extends key
   for (const name of names) {
     const v = catalog[name];
     if (!v) throw new Error(`unknown configuration variable ${name}`);
-    const raw = readRaw(name, v, source, problems) ?? v.default;
+    const before = problems.length;
+    const given = readRaw(name, v, source, problems);
+    if (problems.length > before) continue;
+    const raw = given ?? v.default;
     if (raw === undefined) {
       if (v.required) problems.push(`${name}: required, expected ${v.expected}`);
       continue;

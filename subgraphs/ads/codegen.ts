@@ -3,5 +3,9 @@ import type { SubgraphCodegen } from '../kit/codegen-preset.js';
 /** Resolver typing of the `ads` subgraph: GraphQL types mapped to its connector's records. */
 export const adsCodegen: SubgraphCodegen = {
   contextType: '../context.js#AdsContext',
-  mappers: {},
+  mappers: {
+    AdCampaign: '../../../connectors/meta/records.js#AdCampaignInsight',
+    AdStats: '../mappers.js#AdStatsModel',
+    CampaignPerformance: '../mappers.js#CampaignPerformanceModel',
+  },
 };

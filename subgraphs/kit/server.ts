@@ -1,5 +1,6 @@
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import { ApolloServer, type ApolloServerPlugin } from '@apollo/server';
+import { ApolloServerPluginInlineTraceDisabled } from '@apollo/server/plugin/disabled';
 import { buildSubgraphSchema } from '@apollo/subgraph';
 import { GraphQLError, type GraphQLFormattedError } from 'graphql';
 import { ErrorCode, publicErrorCodes } from '../../lib/errors.js';
@@ -94,7 +95,8 @@ export async function buildSubgraphServer<C extends SubgraphContext>(
   });
   const apollo = new ApolloServer<C>({
     schema,
-    plugins: [operationLogPlugin<C>(), ...(options.plugins ?? [])],
+    // Inline traces (ftv1) serve Apollo's hosted studio, which this product does not use; they cost time per field.
+    plugins: [ApolloServerPluginInlineTraceDisabled(), operationLogPlugin<C>(), ...(options.plugins ?? [])],
     formatError: formatErrorFor(options.name, logger),
     includeStacktraceInErrorResponses: false,
     // The gateway calls subgraphs with POST + JSON; CSRF prevention stays on for any browser.

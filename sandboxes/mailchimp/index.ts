@@ -1,0 +1,1 @@
+export { createMailchimpSandbox, type MailchimpSandboxOptions } from './sandbox.js';

@@ -1,0 +1,1 @@
+export { createMetaSandbox, type MetaSandboxOptions } from './sandbox.js';

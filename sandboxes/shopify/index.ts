@@ -1,0 +1,1 @@
+export { createShopifySandbox, type ShopifySandboxOptions } from './sandbox.js';

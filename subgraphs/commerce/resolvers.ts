@@ -1,0 +1,102 @@
+import { z } from 'zod';
+import type { ShopOrder } from '../../connectors/shopify/records.js';
+import { isCalendarDate } from '../../lib/dates.js';
+import { badUserInput, UpstreamError } from '../../lib/errors.js';
+import { dateRange } from '../../lib/graphql/date-range.js';
+import { DateScalar, DateTimeScalar, DecimalScalar } from '../../lib/graphql/scalars.js';
+import { isDecimal, moneyRatio, sumMoney, type Money } from '../../lib/money.js';
+import type { CommerceContext } from './context.js';
+import { CUSTOMER_ORDERS_MAX } from './loaders.js';
+import type { CampaignPerformanceModel, CommerceCustomerModel } from './mappers.js';
+import type { Resolvers } from './__generated__/resolvers-types.js';
+
+/** Refunded and voided orders brought no revenue, so they do not count for a campaign. */
+const NOT_REVENUE: ReadonlySet<ShopOrder['financialStatus']> = new Set(['REFUNDED', 'VOIDED']);
+
+/** The part of a CampaignPerformance representation the gateway builds from the ads subgraph. */
+const adsRepresentation = z
+  .object({
+    spend: z.object({
+      amount: z.string().refine(isDecimal, 'expected a decimal string'),
+      currency: z.string().min(1),
+    }),
+  })
+  .nullish();
+
+/** A customer's newest orders, read once per request whatever fields ask. */
+async function recentOrders(customer: CommerceCustomerModel, context: CommerceContext): Promise<ShopOrder[]> {
+  if (!customer.shop || customer.shop.ordersCount === 0) return [];
+  return context.loaders.ordersOfCustomer.load(customer.shop.id);
+}
+
+/** Orders of the range that carry the campaign key, and what they brought in, in the shop's currency. */
+async function commerceStats(
+  campaign: CampaignPerformanceModel,
+  context: CommerceContext,
+): Promise<{ orders: number; revenue: Money }> {
+  const orders = await context.loaders.ordersInRange.load(campaign);
+  const counted = orders.filter(
+    (order) => order.utm?.campaign === campaign.key && !NOT_REVENUE.has(order.financialStatus),
+  );
+  const currency = counted[0]?.totalPrice.currency ?? (await context.loaders.shopCurrency());
+  const revenue = sumMoney(
+    counted.map((order) => order.totalPrice),
+    currency,
+  );
+  if (!revenue) {
+    throw new UpstreamError(
+      `shopify: the orders of campaign ${campaign.key} are in several currencies, so they cannot be added up`,
+      { platform: 'shopify', code: 'UPSTREAM_ERROR', endpoint: 'GET /orders.json' },
+    );
+  }
+  return { orders: counted.length, revenue };
+}
+
+export const resolvers: Resolvers = {
+  DateTime: DateTimeScalar,
+  Date: DateScalar,
+  Decimal: DecimalScalar,
+  Customer: {
+    async __resolveReference(reference, context): Promise<CommerceCustomerModel> {
+      const email = reference.email?.toLowerCase() ?? null;
+      if (email === null) return { email: null, shop: null };
+      return { email, shop: await context.loaders.customerByEmail.load(email) };
+    },
+    ordersCount: (customer) => customer.shop?.ordersCount ?? 0,
+    lifetimeValue: (customer) => customer.shop?.lifetimeValue ?? null,
+    async lastOrderAt(customer, _args, context) {
+      const [newest] = await recentOrders(customer, context);
+      return newest?.createdAt ?? null;
+    },
+    async orders(customer, args, context) {
+      if (!Number.isInteger(args.first) || args.first < 1 || args.first > CUSTOMER_ORDERS_MAX) {
+        throw badUserInput(`\`first\` must be from 1 to ${CUSTOMER_ORDERS_MAX}, got ${args.first}.`, 'first');
+      }
+      return (await recentOrders(customer, context)).slice(0, args.first);
+    },
+  },
+  CampaignPerformance: {
+    __resolveReference(reference): CampaignPerformanceModel {
+      for (const [name, value] of [
+        ['since', reference.since],
+        ['until', reference.until],
+      ] as const) {
+        if (!isCalendarDate(value)) {
+          throw badUserInput(`\`${name}\` must be a calendar day written as YYYY-MM-DD.`, name);
+        }
+      }
+      const range = dateRange(reference.since, reference.until);
+      const ads = adsRepresentation.safeParse('ads' in reference ? reference.ads : undefined);
+      if (!ads.success) {
+        throw badUserInput('`ads.spend` must be an amount as a decimal string and a currency.', 'ads');
+      }
+      return { key: reference.key, ...range, ads: ads.data ?? null };
+    },
+    commerce: (campaign, _args, context) => commerceStats(campaign, context),
+    async roas(campaign, _args, context) {
+      if (!campaign.ads) return null;
+      const { revenue } = await commerceStats(campaign, context);
+      return moneyRatio(revenue, campaign.ads.spend);
+    },
+  },
+};

@@ -1,0 +1,67 @@
+import { MailchimpConnector, mailchimpBaseUrl } from '../../connectors/mailchimp/connector.js';
+import { catalog } from '../../lib/config/catalog.js';
+import { ConfigError, loadEnv } from '../../lib/config/env.js';
+import { registerSecret, type Logger } from '../../lib/logger.js';
+import { buildSubgraphServer, type SubgraphServer } from '../kit/server.js';
+import type { EmailContext } from './context.js';
+import { createEmailLoaders } from './loaders.js';
+import { resolvers } from './resolvers.js';
+
+/** The variables the `email` subgraph reads: Mailchimp's and nothing of any other platform. */
+export const EMAIL_ENV = [
+  'EMAIL_PORT',
+  'MAILCHIMP_API_KEY',
+  'MAILCHIMP_BASE_URL',
+  'MAILCHIMP_LIST_ID',
+  'UPSTREAM_TIMEOUT_MS',
+  'UPSTREAM_MAX_RETRIES',
+] as const;
+
+export interface EmailSubgraphConfig {
+  mailchimp: { baseUrl: string; apiKey: string; listId: string };
+  upstreamTimeoutMs: number;
+  upstreamMaxRetries: number;
+  /** Time budget of one GraphQL request to this subgraph. @default 20000 */
+  requestBudgetMs?: number;
+}
+
+/** Reads EMAIL_ENV; the base URL comes from the key's data centre unless MAILCHIMP_BASE_URL is set. */
+export function emailConfigFromEnv(
+  source: NodeJS.ProcessEnv = process.env,
+): EmailSubgraphConfig & { port: number } {
+  const env = loadEnv(catalog, EMAIL_ENV, source);
+  let baseUrl = env.MAILCHIMP_BASE_URL;
+  if (baseUrl === undefined) {
+    try {
+      baseUrl = mailchimpBaseUrl(env.MAILCHIMP_API_KEY);
+    } catch (error) {
+      // The same exit as any other bad variable, and the message never shows the key.
+      const reason = error instanceof Error ? error.message : 'not a Mailchimp API key';
+      throw new ConfigError([`MAILCHIMP_API_KEY: ${reason}`]);
+    }
+  }
+  return {
+    port: env.EMAIL_PORT,
+    mailchimp: { baseUrl, apiKey: env.MAILCHIMP_API_KEY, listId: env.MAILCHIMP_LIST_ID },
+    upstreamTimeoutMs: env.UPSTREAM_TIMEOUT_MS,
+    upstreamMaxRetries: env.UPSTREAM_MAX_RETRIES,
+  };
+}
+
+/** Builds the `email` subgraph (Mailchimp): audience membership, engagement and sent campaigns. */
+export function buildEmailSubgraph(config: EmailSubgraphConfig, logger: Logger): Promise<SubgraphServer> {
+  registerSecret(config.mailchimp.apiKey);
+  const mailchimp = new MailchimpConnector({
+    ...config.mailchimp,
+    timeoutMs: config.upstreamTimeoutMs,
+    maxRetries: config.upstreamMaxRetries,
+  });
+  return buildSubgraphServer<EmailContext>({
+    name: 'email',
+    resolvers,
+    logger,
+    requestBudgetMs: config.requestBudgetMs ?? 20_000,
+    context: (request) => ({ request, mailchimp, loaders: createEmailLoaders(mailchimp, request) }),
+    close: () => mailchimp.close(),
+  });
+}

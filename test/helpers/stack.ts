@@ -1,0 +1,84 @@
+import { startStack, type Stack } from '../../cli/stack.js';
+import { createLogger, type Logger } from '../../lib/logger.js';
+import { TEST_ANCHOR_DATE } from './sandbox.js';
+
+export interface TestStackOptions {
+  customers?: number;
+  rateLimits?: boolean;
+  sandboxLatencyMs?: number;
+  /** Receives every log line of every part (for secret-leak and request-id checks). */
+  logSink?: { write(line: string): void };
+  logLevel?: 'info' | 'debug' | 'silent';
+}
+
+/** The whole graph in process on free ports: sandboxes, subgraphs and gateway, talking HTTP. */
+export function startTestStack(options: TestStackOptions = {}): Promise<Stack> {
+  const loggers = new Map<string, Logger>();
+  return startStack({
+    host: '127.0.0.1',
+    ports: {
+      gateway: 0,
+      crm: 0,
+      email: 0,
+      commerce: 0,
+      ads: 0,
+      hubspot: 0,
+      mailchimp: 0,
+      shopify: 0,
+      meta: 0,
+    },
+    world: { seed: 11, customers: options.customers ?? 400, anchorDate: TEST_ANCHOR_DATE },
+    rateLimits: options.rateLimits ?? true,
+    sandboxLatencyMs: options.sandboxLatencyMs ?? 0,
+    upstreamTimeoutMs: 5_000,
+    upstreamMaxRetries: 3,
+    subgraphTimeoutMs: 15_000,
+    supergraphFile: 'schema/supergraph.graphql',
+    mode: 'test',
+    logger: (part) => {
+      let logger = loggers.get(part);
+      if (!logger) {
+        logger = createLogger({
+          name: part,
+          level: options.logLevel ?? (options.logSink ? 'debug' : 'silent'),
+          ...(options.logSink ? { destination: options.logSink } : {}),
+        });
+        loggers.set(part, logger);
+      }
+      return logger;
+    },
+  });
+}
+
+export interface GraphQLResponse<T = Record<string, unknown>> {
+  status: number;
+  headers: Headers;
+  body: {
+    data?: T | null;
+    errors?: { message: string; path?: (string | number)[]; extensions?: Record<string, unknown> }[];
+  };
+}
+
+/** POSTs an operation to the gateway the way a client would. */
+export async function graphql<T = Record<string, unknown>>(
+  url: string,
+  query: string,
+  variables: Record<string, unknown> = {},
+  headers: Record<string, string> = {},
+): Promise<GraphQLResponse<T>> {
+  const response = await fetch(url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...headers },
+    body: JSON.stringify({ query, variables }),
+  });
+  const text = await response.text();
+  let body: GraphQLResponse<T>['body'];
+  try {
+    body = JSON.parse(text) as GraphQLResponse<T>['body'];
+  } catch {
+    throw new Error(
+      `gateway answered ${response.status} with a body that is not JSON: ${text.slice(0, 200)}`,
+    );
+  }
+  return { status: response.status, headers: response.headers, body };
+}

@@ -1,0 +1,279 @@
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { addDays } from '../../lib/dates.js';
+import { listen, type Listening } from '../../lib/server/listen.js';
+import { DEMO_CREDENTIALS } from '../../sandboxes/demo-credentials.js';
+import type { EmailCampaign } from '../../sandboxes/world/world.js';
+import { emailStats, type EmailCampaignRecord } from '../../connectors/mailchimp/records.js';
+import { buildEmailSubgraph, emailConfigFromEnv } from '../../subgraphs/email/index.js';
+import { emailPerformance } from '../../subgraphs/email/performance.js';
+import type { SubgraphServer } from '../../subgraphs/kit/server.js';
+import { silentLogger } from '../helpers/context.js';
+import { startSandbox, type RunningSandbox } from '../helpers/sandbox.js';
+
+interface GraphQLBody<T> {
+  data?: T;
+  errors?: { message: string; extensions?: Record<string, unknown> }[];
+}
+
+const CUSTOMERS = /* GraphQL */ `
+  query ($representations: [_Any!]!) {
+    _entities(representations: $representations) {
+      ... on Customer {
+        email
+        emailSubscription {
+          status
+          memberRating
+          optedInAt
+          lastChangedAt
+          vip
+        }
+        emailEngagement {
+          avgOpenRate
+          avgClickRate
+        }
+      }
+    }
+  }
+`;
+
+const PERFORMANCE = /* GraphQL */ `
+  query ($representations: [_Any!]!) {
+    _entities(representations: $representations) {
+      ... on CampaignPerformance {
+        key
+        since
+        until
+        email {
+          emailsSent
+          uniqueOpens
+          uniqueClicks
+          openRate
+          clickRate
+        }
+      }
+    }
+  }
+`;
+
+const CAMPAIGNS = /* GraphQL */ `
+  query ($since: Date!, $until: Date!) {
+    emailCampaigns(since: $since, until: $until) {
+      id
+      title
+      subjectLine
+      sentAt
+      campaignKey
+      stats {
+        emailsSent
+        uniqueOpens
+        uniqueClicks
+        openRate
+        clickRate
+      }
+    }
+  }
+`;
+
+const day = (ms: number) => new Date(ms).toISOString().slice(0, 10);
+const wholeSecond = (ms: number) => new Date(Math.floor(ms / 1000) * 1000).toISOString();
+
+describe('email subgraph against the Mailchimp sandbox', () => {
+  let sandbox: RunningSandbox;
+  let subgraph: SubgraphServer;
+  let listening: Listening;
+
+  async function post<T>(query: string, variables: Record<string, unknown>): Promise<GraphQLBody<T>> {
+    const response = await fetch(`${listening.origin}/graphql`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ query, variables }),
+    });
+    return (await response.json()) as GraphQLBody<T>;
+  }
+
+  beforeAll(async () => {
+    sandbox = await startSandbox('mailchimp', { customers: 200 });
+    subgraph = await buildEmailSubgraph(
+      {
+        mailchimp: {
+          baseUrl: sandbox.baseUrl,
+          apiKey: DEMO_CREDENTIALS.mailchimp.apiKey,
+          listId: DEMO_CREDENTIALS.mailchimp.listId,
+        },
+        upstreamTimeoutMs: 5_000,
+        upstreamMaxRetries: 1,
+      },
+      silentLogger,
+    );
+    listening = await listen(subgraph.server, 0, '127.0.0.1');
+  });
+  afterAll(async () => {
+    await listening.close();
+    await subgraph.stop();
+    await sandbox.close();
+  });
+  beforeEach(async () => {
+    await sandbox.resetStats();
+  });
+
+  it('should resolve customers by email, with nulls for those outside the audience', async () => {
+    const member = sandbox.world.customers.find((c) => c.audience?.optedInAt)!;
+    const outsider = sandbox.world.customers.find((c) => !c.audience)!;
+    const audience = member.audience!;
+    const body = await post<{ _entities: unknown[] }>(CUSTOMERS, {
+      representations: [
+        { __typename: 'Customer', email: member.person.email.toUpperCase() },
+        { __typename: 'Customer', email: outsider.person.email },
+        { __typename: 'Customer', email: null },
+        { __typename: 'Customer', email: member.person.email },
+      ],
+    });
+    expect(body.errors).toBeUndefined();
+    const subscription = {
+      status: audience.status.toUpperCase(),
+      memberRating: audience.memberRating,
+      optedInAt: wholeSecond(audience.optedInAt!),
+      lastChangedAt: wholeSecond(audience.lastChangedAt),
+      vip: audience.vip,
+    };
+    const engagement = { avgOpenRate: audience.avgOpenRate, avgClickRate: audience.avgClickRate };
+    expect(body.data?._entities).toEqual([
+      {
+        email: member.person.email.toUpperCase(),
+        emailSubscription: subscription,
+        emailEngagement: engagement,
+      },
+      { email: outsider.person.email, emailSubscription: null, emailEngagement: null },
+      { email: null, emailSubscription: null, emailEngagement: null },
+      { email: member.person.email, emailSubscription: subscription, emailEngagement: engagement },
+    ]);
+    // The same address in two cases is one look-up; the null address is none.
+    const stats = await sandbox.stats();
+    expect(stats.endpoints['GET /3.0/lists/{listId}/members/{subscriberHash}']?.count).toBe(2);
+  });
+
+  it('should add up the email campaigns of each key in a range from one listing', async () => {
+    const since = addDays(sandbox.world.windowStart, 5);
+    const until = addDays(since, 45);
+    const inRange = (c: EmailCampaign) => day(c.sentAt) >= since && day(c.sentAt) <= until;
+    const keys = [...new Set(sandbox.world.emailCampaigns.filter(inRange).map((c) => c.key))].slice(0, 3);
+    expect(keys.length).toBeGreaterThan(1);
+    const representations = [...keys, 'no-such-campaign'].map((key) => ({
+      __typename: 'CampaignPerformance',
+      key,
+      since,
+      until,
+    }));
+    const body = await post<{ _entities: unknown[] }>(PERFORMANCE, { representations });
+    expect(body.errors).toBeUndefined();
+    const expected = [...keys, 'no-such-campaign'].map((key) => {
+      const sent = sandbox.world.emailCampaigns.filter((c) => c.key === key && inRange(c));
+      const emailsSent = sent.reduce((sum, c) => sum + c.emailsSent, 0);
+      const uniqueOpens = sent.reduce((sum, c) => sum + c.uniqueOpens, 0);
+      const uniqueClicks = sent.reduce((sum, c) => sum + c.uniqueClicks, 0);
+      return {
+        key,
+        since,
+        until,
+        email: {
+          emailsSent,
+          uniqueOpens,
+          uniqueClicks,
+          openRate: emailsSent > 0 ? uniqueOpens / emailsSent : 0,
+          clickRate: emailsSent > 0 ? uniqueClicks / emailsSent : 0,
+        },
+      };
+    });
+    expect(body.data?._entities).toEqual(expected);
+    expect(expected.at(-1)?.email.emailsSent).toBe(0);
+    const stats = await sandbox.stats();
+    expect(stats.endpoints['GET /3.0/campaigns']?.count).toBe(1);
+  });
+
+  it('should refuse a CampaignPerformance reference whose range is not valid', async () => {
+    const body = await post(PERFORMANCE, {
+      representations: [
+        { __typename: 'CampaignPerformance', key: 'spring-sale', since: '2026-02-30', until: '2026-03-10' },
+      ],
+    });
+    expect(body.errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', argumentName: 'since' });
+  });
+
+  it('should list the campaigns sent in a range, newest first', async () => {
+    const since = addDays(sandbox.world.windowStart, 20);
+    const until = addDays(since, 30);
+    const body = await post<{ emailCampaigns: { id: string; sentAt: string; campaignKey: string | null }[] }>(
+      CAMPAIGNS,
+      { since, until },
+    );
+    expect(body.errors).toBeUndefined();
+    const expected = sandbox.world.emailCampaigns
+      .filter((c) => day(c.sentAt) >= since && day(c.sentAt) <= until)
+      .sort((a, b) => b.sentAt - a.sentAt);
+    expect(expected.length).toBeGreaterThan(1);
+    expect(body.data?.emailCampaigns.map((c) => [c.id, c.sentAt, c.campaignKey])).toEqual(
+      expected.map((c) => [c.id, new Date(c.sentAt).toISOString(), c.key]),
+    );
+  });
+
+  it('should answer BAD_USER_INPUT for a range that ends before it starts', async () => {
+    const body = await post(CAMPAIGNS, { since: '2026-03-10', until: '2026-03-01' });
+    expect(body.errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', argumentName: 'until' });
+  });
+
+  it('should derive the base URL from the key when MAILCHIMP_BASE_URL is unset', () => {
+    const source = {
+      MAILCHIMP_API_KEY: DEMO_CREDENTIALS.mailchimp.apiKey,
+      MAILCHIMP_LIST_ID: DEMO_CREDENTIALS.mailchimp.listId,
+    };
+    expect(emailConfigFromEnv(source).mailchimp.baseUrl).toBe('https://us21.api.mailchimp.com/3.0');
+    expect(
+      emailConfigFromEnv({ ...source, MAILCHIMP_BASE_URL: 'http://127.0.0.1:9/3.0/' }).mailchimp.baseUrl,
+    ).toBe('http://127.0.0.1:9/3.0');
+    const keyWithoutDc = 'abcdef0123456789abcdef0123456789';
+    const error = (() => {
+      try {
+        emailConfigFromEnv({ ...source, MAILCHIMP_API_KEY: keyWithoutDc });
+      } catch (caught) {
+        return caught as Error;
+      }
+      return undefined;
+    })();
+    expect(error?.message).toMatch(/MAILCHIMP_API_KEY: .*no data centre suffix/);
+    expect(error?.message).not.toContain(keyWithoutDc);
+  });
+
+  it('should add up only the campaigns of the key whose send day (UTC) is in the range', () => {
+    const campaign = (id: string, sentAt: string, campaignKey: string | null, sent: number) => ({
+      id,
+      title: id,
+      subjectLine: id,
+      sentAt,
+      campaignKey,
+      stats: emailStats(sent, sent / 2, sent / 4),
+    });
+    const campaigns: EmailCampaignRecord[] = [
+      campaign('before', '2026-02-28T23:59:59.000Z', 'spring', 1000),
+      campaign('first-day', '2026-03-01T00:00:00.000Z', 'spring', 400),
+      campaign('last-day', '2026-03-10T23:59:59.000Z', 'spring', 200),
+      campaign('after', '2026-03-11T00:00:00.000Z', 'spring', 1000),
+      campaign('other-key', '2026-03-05T12:00:00.000Z', 'summer', 1000),
+      campaign('untracked', '2026-03-05T12:00:00.000Z', null, 1000),
+    ];
+    expect(emailPerformance(campaigns, 'spring', '2026-03-01', '2026-03-10')).toEqual({
+      emailsSent: 600,
+      uniqueOpens: 300,
+      uniqueClicks: 150,
+      openRate: 0.5,
+      clickRate: 0.25,
+    });
+    expect(emailPerformance(campaigns, 'autumn', '2026-03-01', '2026-03-10')).toEqual(emailStats(0, 0, 0));
+    expect(emailStats(0, 0, 0)).toEqual({
+      emailsSent: 0,
+      uniqueOpens: 0,
+      uniqueClicks: 0,
+      openRate: 0,
+      clickRate: 0,
+    });
+  });
+});
