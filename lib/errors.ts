@@ -74,6 +74,8 @@ export interface UpstreamErrorDetails {
   upstreamCode?: string;
   /** Seconds the platform asked us to wait, when it said. */
   retryAfterSeconds?: number;
+  /** Overrides the default: a limit our own throttle enforced is not worth retrying. */
+  retryable?: boolean;
 }
 
 /**
@@ -99,11 +101,13 @@ export class UpstreamError extends GraphQLError {
   }
 
   get retryable(): boolean {
+    if (this.details.retryable !== undefined) return this.details.retryable;
     return (
       this.details.code === 'UPSTREAM_RATE_LIMITED' ||
       this.details.code === 'UPSTREAM_TIMEOUT' ||
       (this.details.code === 'UPSTREAM_ERROR' && (this.details.status ?? 0) >= 500) ||
-      (this.details.code === 'UPSTREAM_UNAVAILABLE' && this.details.status !== undefined)
+      // Unreachable or 503: a connection reset or a restart is worth one more try.
+      this.details.code === 'UPSTREAM_UNAVAILABLE'
     );
   }
 }

@@ -1,7 +1,11 @@
+import type { RecordCache } from '../../lib/cache/record-cache.js';
 import { UpstreamError } from '../../lib/errors.js';
+import type { Logger } from '../../lib/logger.js';
 import type { RequestContext } from '../../lib/request-context.js';
+import { CircuitBreaker } from '../../lib/upstream/breaker.js';
 import { UpstreamClient, type UpstreamGuard, type UpstreamThrottle } from '../../lib/upstream/client.js';
 import { parseUpstream } from '../../lib/upstream/parse.js';
+import { HUBSPOT_DEFAULT_LIMITS, hubspotThrottle, type HubSpotLimits } from './limits.js';
 import { hubspotProtocol } from './protocol.js';
 import {
   CONTACT_PROPERTIES,
@@ -26,8 +30,15 @@ export interface HubSpotSettings {
   accountId: string;
   timeoutMs: number;
   maxRetries: number;
+  /** HubSpot's limits for this app's plan. @default HUBSPOT_DEFAULT_LIMITS (100 per 10 s, search 5/s) */
+  limits?: Partial<HubSpotLimits>;
+  /** Read-through cache of contacts and lists; absent means every read goes to HubSpot. */
+  cache?: RecordCache;
+  /** Replaces the throttle built from `limits` (tests inject their own). */
   throttle?: UpstreamThrottle;
+  /** Replaces the default circuit breaker (5 consecutive failures, open 10 s). */
   guard?: UpstreamGuard;
+  logger?: Logger;
 }
 
 /** HubSpot's documented maximums. */
@@ -36,7 +47,7 @@ export const HUBSPOT_LIMITS = { batchRead: 100, listPage: 100, searchPage: 200 }
 export type ContactKey = { by: 'id'; id: string } | { by: 'email'; email: string };
 
 /** What a batch read gives for one key: the customer, null when HubSpot has none, or its own error. */
-export type BatchOutcome = CrmCustomer | null | UpstreamError;
+export type BatchOutcome = CrmCustomer | null | Error;
 
 export interface ContactSearch {
   /** Property filters ANDed together (one HubSpot filter group). */
@@ -60,22 +71,92 @@ const CONTACT_OBJECT_TYPE = '0-1';
 export class HubSpotConnector {
   readonly accountId: string;
   private readonly http: UpstreamClient;
+  private readonly cache: RecordCache | undefined;
 
   constructor(settings: HubSpotSettings) {
     this.accountId = settings.accountId;
+    this.cache = settings.cache;
     this.http = new UpstreamClient({
       protocol: hubspotProtocol(settings.accessToken),
       baseUrl: settings.baseUrl,
       timeoutMs: settings.timeoutMs,
       maxRetries: settings.maxRetries,
-      ...(settings.throttle ? { throttle: settings.throttle } : {}),
-      ...(settings.guard ? { guard: settings.guard } : {}),
+      throttle: settings.throttle ?? hubspotThrottle({ ...HUBSPOT_DEFAULT_LIMITS, ...settings.limits }),
+      guard:
+        settings.guard ??
+        new CircuitBreaker({ platform: 'hubspot', ...(settings.logger ? { logger: settings.logger } : {}) }),
     });
   }
 
   /** One contact by id or email; null when HubSpot has no such contact. */
   async getContact(ctx: RequestContext, key: ContactKey): Promise<CrmCustomer | null> {
-    const id = key.by === 'id' ? key.id : key.email.toLowerCase();
+    const found = await this.cachedContacts(
+      key.by,
+      [key.by === 'id' ? key.id : key.email.toLowerCase()],
+      (missing) =>
+        this.fetchContact(ctx, key.by, missing[0] as string).then(
+          (c) => new Map([[missing[0] as string, c]]),
+        ),
+    );
+    const value = found.values().next().value;
+    if (value instanceof Error) throw value;
+    return value ?? null;
+  }
+
+  /**
+   * Contacts by id or email through the record cache. Entries are stored under both keys
+   * (`id:<id>`, `email:<email>`) so a look-up by either is warm after a read by the other.
+   */
+  private async cachedContacts(
+    by: 'id' | 'email',
+    keys: readonly string[],
+    fetch: (missing: readonly string[]) => Promise<Map<string, BatchOutcome>>,
+  ): Promise<Map<string, BatchOutcome>> {
+    if (!this.cache) return fetch(keys);
+    const prefixed = keys.map((k) => `${by}:${k}`);
+    const loaded = await this.cache.load<CrmCustomer>('profile', prefixed, async (missing) => {
+      const fetched = await fetch(missing.map((k) => k.slice(by.length + 1)));
+      return new Map([...fetched].map(([k, v]) => [`${by}:${k}`, v]));
+    });
+    // The other key of each contact read from HubSpot, so it is warm too.
+    await this.remember(
+      [...loaded.values()].filter((v): v is CrmCustomer => v !== null && !(v instanceof Error)),
+    );
+    return new Map(keys.map((k) => [k, loaded.get(`${by}:${k}`) ?? null]));
+  }
+
+  private async remember(customers: readonly CrmCustomer[]): Promise<void> {
+    if (!this.cache || customers.length === 0) return;
+    await this.cache.setMany<CrmCustomer>(
+      'profile',
+      customers.flatMap((c) => [
+        [`id:${c.id}`, c] as const,
+        ...(c.email ? [[`email:${c.email}`, c] as const] : []),
+      ]),
+    );
+  }
+
+  /**
+   * Forgets everything cached about one contact (record under both keys, list memberships), for
+   * when HubSpot says it changed. The email key is found through the cached record.
+   */
+  async invalidateContact(contactId: string): Promise<void> {
+    if (!this.cache) return;
+    const cached = (await this.cache.getMany<CrmCustomer>('profile', [`id:${contactId}`])).get(
+      `id:${contactId}`,
+    );
+    await Promise.all([
+      this.cache.invalidate('profile', `id:${contactId}`),
+      this.cache.invalidate('profile', `lists:${contactId}`),
+      ...(cached?.email ? [this.cache.invalidate('profile', `email:${cached.email}`)] : []),
+    ]);
+  }
+
+  private async fetchContact(
+    ctx: RequestContext,
+    by: 'id' | 'email',
+    id: string,
+  ): Promise<CrmCustomer | null> {
     const response = await this.http.send(ctx, {
       method: 'GET',
       endpoint: 'GET /crm/v3/objects/contacts/{id}',
@@ -83,7 +164,7 @@ export class HubSpotConnector {
       query: {
         properties: CONTACT_PROPERTIES.join(','),
         archived: 'false',
-        ...(key.by === 'email' ? { idProperty: 'email' } : {}),
+        ...(by === 'email' ? { idProperty: 'email' } : {}),
       },
       accept: [404],
     });
@@ -110,7 +191,9 @@ export class HubSpotConnector {
       contactsPage,
     );
     const nextAfter = body.paging?.next?.after;
-    return { customers: body.results.map(toCrmCustomer), ...(nextAfter ? { nextAfter } : {}) };
+    const customers = body.results.map(toCrmCustomer);
+    await this.remember(customers);
+    return { customers, ...(nextAfter ? { nextAfter } : {}) };
   }
 
   /**
@@ -206,8 +289,17 @@ export class HubSpotConnector {
     };
   }
 
-  /** The lists a contact is a member of, following every page. */
+  /** The lists a contact is a member of, following every page (cached with the profile). */
   async listMemberships(ctx: RequestContext, contactId: string): Promise<CrmListMembership[]> {
+    const key = `lists:${contactId}`;
+    const cached = (await this.cache?.getMany<CrmListMembership[]>('profile', [key]))?.get(key);
+    if (cached) return cached;
+    const memberships = await this.fetchMemberships(ctx, contactId);
+    await this.cache?.setMany('profile', [[key, memberships]]);
+    return memberships;
+  }
+
+  private async fetchMemberships(ctx: RequestContext, contactId: string): Promise<CrmListMembership[]> {
     const out: CrmListMembership[] = [];
     let after: string | undefined;
     do {
@@ -229,15 +321,35 @@ export class HubSpotConnector {
     return out;
   }
 
-  /** Lists by id (name and id only). */
+  /** Lists by id (name and id only); list definitions are cached like profiles. */
   async getLists(ctx: RequestContext, ids: readonly string[]): Promise<CrmList[]> {
     if (ids.length === 0) return [];
-    const body = await this.http.json(
-      ctx,
-      { method: 'GET', endpoint: 'GET /crm/v3/lists', path: '/crm/v3/lists', query: { listIds: [...ids] } },
-      listsResponse,
-    );
-    return body.lists.map((l) => ({ id: l.listId, name: l.name }));
+    const fetchLists = async (missing: readonly string[]) => {
+      const body = await this.http.json(
+        ctx,
+        {
+          method: 'GET',
+          endpoint: 'GET /crm/v3/lists',
+          path: '/crm/v3/lists',
+          query: { listIds: [...missing] },
+        },
+        listsResponse,
+      );
+      const found = new Map<string, CrmList | null>(
+        body.lists.map((l) => [`list:${l.listId}`, { id: l.listId, name: l.name }]),
+      );
+      return new Map(missing.map((k) => [`list:${k}`, found.get(`list:${k}`) ?? null]));
+    };
+    const keys = ids.map((id) => `list:${id}`);
+    const loaded = this.cache
+      ? await this.cache.load<CrmList>('profile', keys, (missing) =>
+          fetchLists(missing.map((k) => k.slice(5))),
+        )
+      : await fetchLists(ids);
+    return keys.flatMap((k) => {
+      const list = loaded.get(k);
+      return list && !(list instanceof Error) ? [list] : [];
+    });
   }
 
   close(): Promise<void> {

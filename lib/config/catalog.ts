@@ -47,6 +47,40 @@ export const catalog = {
     default: '15000',
   }),
 
+  // ── caching (gateway and subgraphs) ───────────────────────────────────────────
+  REDIS_URL: env.url({
+    description:
+      'Redis for the shared cache (and, where noted, shared state). Unset: each process caches in its own bounded memory.',
+    protocols: ['redis', 'rediss'],
+    secret: true,
+  }),
+  CACHE_MAX_ENTRIES: env.int(100, 10_000_000, {
+    description: 'Entries the in-memory cache holds before evicting the least recently used.',
+    default: '50000',
+  }),
+  CACHE_TTL_PROFILE_S: env.int(0, 86_400, {
+    description:
+      'Seconds a CRM customer record (profile) stays cached in the `crm` subgraph; 0 turns it off.',
+    default: '300',
+  }),
+  CACHE_TTL_SUBSCRIPTION_S: env.int(0, 86_400, {
+    description:
+      'Seconds an email-list member (subscription, engagement) stays cached in the `email` subgraph.',
+    default: '300',
+  }),
+  CACHE_TTL_ORDERS_S: env.int(0, 86_400, {
+    description: 'Seconds shop customers and their orders stay cached in the `commerce` subgraph.',
+    default: '120',
+  }),
+  CACHE_TTL_CAMPAIGN_REPORTS_S: env.int(0, 86_400, {
+    description: 'Seconds campaign figures (ad insights, email reports, orders by range) stay cached.',
+    default: '600',
+  }),
+  RESPONSE_CACHE: env.boolean({
+    description: 'Gateway whole-response cache driven by the `@cacheControl` hints of the subgraph schemas.',
+    default: 'true',
+  }),
+
   // ── subgraphs ──────────────────────────────────────────────────────────────
   CRM_PORT: env.port({ description: 'Port of the `crm` subgraph.', default: '4001' }),
   EMAIL_PORT: env.port({ description: 'Port of the `email` subgraph.', default: '4002' }),
@@ -70,6 +104,11 @@ export const catalog = {
       'HubSpot private-app or OAuth access token, scopes `crm.objects.contacts.read crm.lists.read`.',
     required: true,
   }),
+  HUBSPOT_RATE_LIMIT_PER_10S: env.int(1, 10_000, {
+    description:
+      "Requests per rolling 10 s the `crm` connector allows itself: HubSpot's limit for the app's plan (Free/Starter 100, Pro/Enterprise 190, public OAuth apps 110).",
+    default: '100',
+  }),
   HUBSPOT_ACCOUNT_ID: env.string({
     description: 'HubSpot portal id; keys caches and limits so two accounts never share them.',
     default: 'default',
@@ -82,6 +121,10 @@ export const catalog = {
   MAILCHIMP_BASE_URL: env.url({
     description: 'Mailchimp API base URL; defaults to `https://<dc>.api.mailchimp.com/3.0` from the key.',
   }),
+  MAILCHIMP_MAX_CONNECTIONS: env.int(1, 100, {
+    description: "Simultaneous connections the `email` connector opens to Mailchimp (Mailchimp's cap is 10).",
+    default: '10',
+  }),
   MAILCHIMP_LIST_ID: env.string({
     description: 'Mailchimp audience (list) id the `email` subgraph reads.',
     required: true,
@@ -90,6 +133,14 @@ export const catalog = {
   SHOPIFY_BASE_URL: env.url({
     description: 'Shopify Admin REST base URL, `https://<shop>.myshopify.com/admin/api/<version>`.',
     required: true,
+  }),
+  SHOPIFY_BUCKET_SIZE: env.int(1, 10_000, {
+    description: "Size of Shopify's REST leaky bucket for this store (Standard 40, Plus 400).",
+    default: '40',
+  }),
+  SHOPIFY_LEAK_PER_S: env.number(0.1, 1_000, {
+    description: "Calls per second Shopify's bucket drains for this store (Standard 2, Advanced 4, Plus 20).",
+    default: '2',
   }),
   SHOPIFY_ACCESS_TOKEN: env.secret({
     description: 'Shopify Admin API access token, scopes `read_customers read_orders`.',
@@ -103,6 +154,11 @@ export const catalog = {
   META_ACCESS_TOKEN: env.secret({
     description: 'Meta system-user access token with `ads_read`.',
     required: true,
+  }),
+  META_INSIGHTS_CALLS_PER_HOUR: env.int(1, 100_000, {
+    description:
+      'Insights calls per rolling hour the `ads` connector allows itself before Meta would throttle the ad account; it also slows down as Meta reports usage.',
+    default: '600',
   }),
   META_AD_ACCOUNT_ID: env.string({
     description: 'Meta ad account id (digits, without `act_`).',

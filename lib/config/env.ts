@@ -41,10 +41,10 @@ export const env = {
     spec(z.coerce.number().int().min(min).max(max), `an integer from ${min} to ${max}`, doc),
   number: (min: number, max: number, doc: Doc) =>
     spec(z.coerce.number().min(min).max(max), `a number from ${min} to ${max}`, doc),
-  url: (doc: Doc) =>
+  url: ({ protocols = ['http', 'https'], ...doc }: Doc & { protocols?: readonly string[] }) =>
     spec(
-      z.url({ protocol: /^https?$/ }).transform((u) => u.replace(/\/+$/, '')),
-      'an http(s) URL',
+      z.url({ protocol: new RegExp(`^(${protocols.join('|')})$`) }).transform((u) => u.replace(/\/+$/, '')),
+      `a URL (${protocols.map((p) => `${p}://`).join(' or ')})`,
       doc,
     ),
   string: (doc: Doc) => spec(z.string().min(1), 'a non-empty string', doc),

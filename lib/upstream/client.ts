@@ -218,15 +218,9 @@ export class UpstreamClient {
         return response;
       }
       const error = this.errorFor(call, response);
-      if (
-        error.details.code !== 'UPSTREAM_BAD_RESPONSE' &&
-        (response.status >= 500 || response.status === 429)
-      ) {
-        this.options.guard?.recordFailure(error);
-      } else {
-        // A 4xx that is our fault still proves the platform is up.
-        this.options.guard?.recordSuccess();
-      }
+      // Only a platform that is down opens the breaker: a 429 or a 4xx proves it is up.
+      if (response.status >= 500) this.options.guard?.recordFailure(error);
+      else this.options.guard?.recordSuccess();
       ctx.logger.warn(
         {
           ...labels,

@@ -1,4 +1,6 @@
 import { HubSpotConnector } from '../../connectors/hubspot/connector.js';
+import type { SubgraphCache } from '../../lib/cache/config.js';
+import { RecordCache } from '../../lib/cache/record-cache.js';
 import { catalog } from '../../lib/config/catalog.js';
 import { loadEnv } from '../../lib/config/env.js';
 import { registerSecret, type Logger } from '../../lib/logger.js';
@@ -13,14 +15,23 @@ export const CRM_ENV = [
   'HUBSPOT_BASE_URL',
   'HUBSPOT_ACCESS_TOKEN',
   'HUBSPOT_ACCOUNT_ID',
+  'HUBSPOT_RATE_LIMIT_PER_10S',
   'UPSTREAM_TIMEOUT_MS',
   'UPSTREAM_MAX_RETRIES',
 ] as const;
 
 export interface CrmSubgraphConfig {
-  hubspot: { baseUrl: string; accessToken: string; accountId: string };
+  hubspot: {
+    baseUrl: string;
+    accessToken: string;
+    accountId: string;
+    /** Requests per rolling 10 s for this app's plan. @default 100 */
+    ratePer10s?: number;
+  };
   upstreamTimeoutMs: number;
   upstreamMaxRetries: number;
+  /** Where HubSpot records are cached and for how long; absent means no record cache. */
+  cache?: SubgraphCache;
   /** Time budget of one GraphQL request to this subgraph. @default 20000 */
   requestBudgetMs?: number;
 }
@@ -35,6 +46,7 @@ export function crmConfigFromEnv(
       baseUrl: env.HUBSPOT_BASE_URL,
       accessToken: env.HUBSPOT_ACCESS_TOKEN,
       accountId: env.HUBSPOT_ACCOUNT_ID,
+      ratePer10s: env.HUBSPOT_RATE_LIMIT_PER_10S,
     },
     upstreamTimeoutMs: env.UPSTREAM_TIMEOUT_MS,
     upstreamMaxRetries: env.UPSTREAM_MAX_RETRIES,
@@ -44,10 +56,16 @@ export function crmConfigFromEnv(
 /** Builds the `crm` subgraph (HubSpot CRM): the system of record for who a customer is. */
 export function buildCrmSubgraph(config: CrmSubgraphConfig, logger: Logger): Promise<SubgraphServer> {
   registerSecret(config.hubspot.accessToken);
+  const { ratePer10s, ...hubspotSettings } = config.hubspot;
   const hubspot = new HubSpotConnector({
-    ...config.hubspot,
+    ...hubspotSettings,
     timeoutMs: config.upstreamTimeoutMs,
     maxRetries: config.upstreamMaxRetries,
+    logger,
+    ...(ratePer10s !== undefined ? { limits: { per10s: ratePer10s } } : {}),
+    ...(config.cache
+      ? { cache: new RecordCache(config.cache.store, 'hubspot', config.hubspot.accountId, config.cache.ttls) }
+      : {}),
   });
   return buildSubgraphServer<CrmContext>({
     name: 'crm',

@@ -48,6 +48,13 @@ export type AdStats = {
   spend: Money;
 };
 
+/** Who may reuse a cached response: anyone (PUBLIC) or only the client that asked (PRIVATE). */
+export type CacheControlScope =
+  /** Cacheable only for the client that asked (personal data). */
+  | 'PRIVATE'
+  /** Cacheable for every client. */
+  | 'PUBLIC';
+
 /** How one campaign key performed over a date range, across channels. Each subgraph adds its channel. */
 export type CampaignPerformance = {
   __typename?: 'CampaignPerformance';
@@ -212,14 +219,15 @@ export type ResolversTypes = ResolversObject<{
   String: ResolverTypeWrapper<Scalars['String']['output']>;
   ID: ResolverTypeWrapper<Scalars['ID']['output']>;
   AdStats: ResolverTypeWrapper<AdStatsModel>;
-  Int: ResolverTypeWrapper<Scalars['Int']['output']>;
   Float: ResolverTypeWrapper<Scalars['Float']['output']>;
+  CacheControlScope: CacheControlScope;
   CampaignPerformance: ResolverTypeWrapper<CampaignPerformanceModel>;
   Date: ResolverTypeWrapper<Scalars['Date']['output']>;
   Decimal: ResolverTypeWrapper<Scalars['Decimal']['output']>;
   Money: ResolverTypeWrapper<Money>;
   Query: ResolverTypeWrapper<Record<PropertyKey, never>>;
   Boolean: ResolverTypeWrapper<Scalars['Boolean']['output']>;
+  Int: ResolverTypeWrapper<Scalars['Int']['output']>;
 }>;
 
 /** Mapping between all available schema types and the resolvers parents */
@@ -228,7 +236,6 @@ export type ResolversParentTypes = ResolversObject<{
   String: Scalars['String']['output'];
   ID: Scalars['ID']['output'];
   AdStats: AdStatsModel;
-  Int: Scalars['Int']['output'];
   Float: Scalars['Float']['output'];
   CampaignPerformance: CampaignPerformanceModel;
   Date: Scalars['Date']['output'];
@@ -236,7 +243,21 @@ export type ResolversParentTypes = ResolversObject<{
   Money: Money;
   Query: Record<PropertyKey, never>;
   Boolean: Scalars['Boolean']['output'];
+  Int: Scalars['Int']['output'];
 }>;
+
+export type CacheControlDirectiveArgs = {
+  inheritMaxAge?: Maybe<Scalars['Boolean']['input']>;
+  maxAge?: Maybe<Scalars['Int']['input']>;
+  scope?: Maybe<CacheControlScope>;
+};
+
+export type CacheControlDirectiveResolver<
+  Result,
+  Parent,
+  ContextType = AdsContext,
+  Args = CacheControlDirectiveArgs,
+> = DirectiveResolverFn<Result, Parent, ContextType, Args>;
 
 export type AdCampaignResolvers<
   ContextType = AdsContext,
@@ -319,4 +340,8 @@ export type Resolvers<ContextType = AdsContext> = ResolversObject<{
   Decimal?: GraphQLScalarType;
   Money?: MoneyResolvers<ContextType>;
   Query?: QueryResolvers<ContextType>;
+}>;
+
+export type DirectiveResolvers<ContextType = AdsContext> = ResolversObject<{
+  cacheControl?: CacheControlDirectiveResolver<any, any, ContextType>;
 }>;

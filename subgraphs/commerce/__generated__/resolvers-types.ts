@@ -29,13 +29,20 @@ export type AdStats = {
   spend: Money;
 };
 
+/** Who may reuse a cached response: anyone (PUBLIC) or only the client that asked (PRIVATE). */
+export type CacheControlScope =
+  /** Cacheable only for the client that asked (personal data). */
+  | 'PRIVATE'
+  /** Cacheable for every client. */
+  | 'PUBLIC';
+
 /** How one campaign key performed over a date range, across channels. Each subgraph adds its channel. */
 export type CampaignPerformance = {
   __typename?: 'CampaignPerformance';
   /** Paid advertising figures (owned by the ads subgraph; needed here to compute roas). */
   ads: AdStats;
-  /** Orders placed in the range whose landing page carried this campaign key. */
-  commerce: CommerceStats;
+  /** Orders placed in the range whose landing page carried this campaign key. Null when the shop could not be reached. */
+  commerce?: Maybe<CommerceStats>;
   /** The campaign key: the `utm_campaign` value shared by the campaign's ads, emails and landing links. */
   key: Scalars['String']['output'];
   /** Return on ad spend: commerce revenue divided by ad spend. Null when spend is zero or the currencies differ. */
@@ -69,8 +76,8 @@ export type Customer = {
   lifetimeValue?: Maybe<Money>;
   /** The customer's most recent orders, newest first. */
   orders: Array<Order>;
-  /** Number of orders the customer placed in the shop. Zero when they never bought. */
-  ordersCount: Scalars['Int']['output'];
+  /** Number of orders the customer placed in the shop. Zero when they never bought; null when the shop could not be reached. */
+  ordersCount?: Maybe<Scalars['Int']['output']>;
 };
 
 /**
@@ -262,11 +269,11 @@ export type FederationReferenceTypes = ResolversObject<{
 /** Mapping between all available schema types and the resolvers types */
 export type ResolversTypes = ResolversObject<{
   AdStats: ResolverTypeWrapper<AdStats>;
+  CacheControlScope: CacheControlScope;
   CampaignPerformance: ResolverTypeWrapper<CampaignPerformanceModel>;
   String: ResolverTypeWrapper<Scalars['String']['output']>;
   Float: ResolverTypeWrapper<Scalars['Float']['output']>;
   CommerceStats: ResolverTypeWrapper<CommerceStats>;
-  Int: ResolverTypeWrapper<Scalars['Int']['output']>;
   Customer: ResolverTypeWrapper<CommerceCustomerModel>;
   Date: ResolverTypeWrapper<Scalars['Date']['output']>;
   DateTime: ResolverTypeWrapper<Scalars['DateTime']['output']>;
@@ -277,6 +284,7 @@ export type ResolversTypes = ResolversObject<{
   OrderFinancialStatus: OrderFinancialStatus;
   Utm: ResolverTypeWrapper<Utm>;
   Boolean: ResolverTypeWrapper<Scalars['Boolean']['output']>;
+  Int: ResolverTypeWrapper<Scalars['Int']['output']>;
 }>;
 
 /** Mapping between all available schema types and the resolvers parents */
@@ -286,7 +294,6 @@ export type ResolversParentTypes = ResolversObject<{
   String: Scalars['String']['output'];
   Float: Scalars['Float']['output'];
   CommerceStats: CommerceStats;
-  Int: Scalars['Int']['output'];
   Customer: CommerceCustomerModel;
   Date: Scalars['Date']['output'];
   DateTime: Scalars['DateTime']['output'];
@@ -296,7 +303,21 @@ export type ResolversParentTypes = ResolversObject<{
   ID: Scalars['ID']['output'];
   Utm: Utm;
   Boolean: Scalars['Boolean']['output'];
+  Int: Scalars['Int']['output'];
 }>;
+
+export type CacheControlDirectiveArgs = {
+  inheritMaxAge?: Maybe<Scalars['Boolean']['input']>;
+  maxAge?: Maybe<Scalars['Int']['input']>;
+  scope?: Maybe<CacheControlScope>;
+};
+
+export type CacheControlDirectiveResolver<
+  Result,
+  Parent,
+  ContextType = CommerceContext,
+  Args = CacheControlDirectiveArgs,
+> = DirectiveResolverFn<Result, Parent, ContextType, Args>;
 
 export type CampaignPerformanceResolvers<
   ContextType = CommerceContext,
@@ -310,7 +331,7 @@ export type CampaignPerformanceResolvers<
     FederationReferenceType,
     ContextType
   >;
-  commerce?: Resolver<ResolversTypes['CommerceStats'], ParentType, ContextType>;
+  commerce?: Resolver<Maybe<ResolversTypes['CommerceStats']>, ParentType, ContextType>;
   key?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   roas?: Resolver<Maybe<ResolversTypes['Float']>, ParentType, ContextType>;
   since?: Resolver<ResolversTypes['Date'], ParentType, ContextType>;
@@ -344,7 +365,7 @@ export type CustomerResolvers<
     ContextType,
     RequireFields<CustomerOrdersArgs, 'first'>
   >;
-  ordersCount?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  ordersCount?: Resolver<Maybe<ResolversTypes['Int']>, ParentType, ContextType>;
 }>;
 
 export interface DateScalarConfig extends GraphQLScalarTypeConfig<ResolversTypes['Date'], any> {
@@ -400,4 +421,8 @@ export type Resolvers<ContextType = CommerceContext> = ResolversObject<{
   Money?: MoneyResolvers<ContextType>;
   Order?: OrderResolvers<ContextType>;
   Utm?: UtmResolvers<ContextType>;
+}>;
+
+export type DirectiveResolvers<ContextType = CommerceContext> = ResolversObject<{
+  cacheControl?: CacheControlDirectiveResolver<any, any, ContextType>;
 }>;

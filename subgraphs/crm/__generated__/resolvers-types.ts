@@ -19,6 +19,13 @@ export type Scalars = {
   _FieldSet: { input: unknown; output: unknown };
 };
 
+/** Who may reuse a cached response: anyone (PUBLIC) or only the client that asked (PRIVATE). */
+export type CacheControlScope =
+  /** Cacheable only for the client that asked (personal data). */
+  | 'PRIVATE'
+  /** Cacheable for every client. */
+  | 'PUBLIC';
+
 /**
  * A person the company markets to. The CRM is the system of record for who they are; the email,
  * commerce and ads subgraphs add what each platform knows about them.
@@ -239,6 +246,7 @@ export type FederationReferenceTypes = ResolversObject<{
 
 /** Mapping between all available schema types and the resolvers types */
 export type ResolversTypes = ResolversObject<{
+  CacheControlScope: CacheControlScope;
   Customer: ResolverTypeWrapper<CrmCustomer>;
   String: ResolverTypeWrapper<Scalars['String']['output']>;
   ID: ResolverTypeWrapper<Scalars['ID']['output']>;
@@ -248,8 +256,8 @@ export type ResolversTypes = ResolversObject<{
   DateTime: ResolverTypeWrapper<Scalars['DateTime']['output']>;
   LifecycleStage: LifecycleStage;
   PageInfo: ResolverTypeWrapper<PageInfo>;
-  Boolean: ResolverTypeWrapper<Scalars['Boolean']['output']>;
   Query: ResolverTypeWrapper<Record<PropertyKey, never>>;
+  Boolean: ResolverTypeWrapper<Scalars['Boolean']['output']>;
   Int: ResolverTypeWrapper<Scalars['Int']['output']>;
 }>;
 
@@ -263,10 +271,23 @@ export type ResolversParentTypes = ResolversObject<{
   CustomerList: CustomerListModel;
   DateTime: Scalars['DateTime']['output'];
   PageInfo: PageInfo;
-  Boolean: Scalars['Boolean']['output'];
   Query: Record<PropertyKey, never>;
+  Boolean: Scalars['Boolean']['output'];
   Int: Scalars['Int']['output'];
 }>;
+
+export type CacheControlDirectiveArgs = {
+  inheritMaxAge?: Maybe<Scalars['Boolean']['input']>;
+  maxAge?: Maybe<Scalars['Int']['input']>;
+  scope?: Maybe<CacheControlScope>;
+};
+
+export type CacheControlDirectiveResolver<
+  Result,
+  Parent,
+  ContextType = CrmContext,
+  Args = CacheControlDirectiveArgs,
+> = DirectiveResolverFn<Result, Parent, ContextType, Args>;
 
 export type CustomerResolvers<
   ContextType = CrmContext,
@@ -347,4 +368,8 @@ export type Resolvers<ContextType = CrmContext> = ResolversObject<{
   DateTime?: GraphQLScalarType;
   PageInfo?: PageInfoResolvers<ContextType>;
   Query?: QueryResolvers<ContextType>;
+}>;
+
+export type DirectiveResolvers<ContextType = CrmContext> = ResolversObject<{
+  cacheControl?: CacheControlDirectiveResolver<any, any, ContextType>;
 }>;

@@ -24,11 +24,18 @@ export type Scalars = {
   _FieldSet: { input: unknown; output: unknown };
 };
 
+/** Who may reuse a cached response: anyone (PUBLIC) or only the client that asked (PRIVATE). */
+export type CacheControlScope =
+  /** Cacheable only for the client that asked (personal data). */
+  | 'PRIVATE'
+  /** Cacheable for every client. */
+  | 'PUBLIC';
+
 /** How one campaign key performed over a date range, across channels. Each subgraph adds its channel. */
 export type CampaignPerformance = {
   __typename?: 'CampaignPerformance';
-  /** Email campaigns with this key sent in the range, added up. Zero when there were none. */
-  email: EmailStats;
+  /** Email campaigns with this key sent in the range, added up. Zero when there were none; null when the email platform could not be reached. */
+  email?: Maybe<EmailStats>;
   /** The campaign key: the `utm_campaign` value shared by the campaign's ads, emails and landing links. */
   key: Scalars['String']['output'];
   /** First day of the range (inclusive). */
@@ -251,6 +258,7 @@ export type FederationReferenceTypes = ResolversObject<{
 
 /** Mapping between all available schema types and the resolvers types */
 export type ResolversTypes = ResolversObject<{
+  CacheControlScope: CacheControlScope;
   CampaignPerformance: ResolverTypeWrapper<CampaignPerformanceModel>;
   String: ResolverTypeWrapper<Scalars['String']['output']>;
   Customer: ResolverTypeWrapper<CustomerModel>;
@@ -261,11 +269,11 @@ export type ResolversTypes = ResolversObject<{
   EmailEngagement: ResolverTypeWrapper<EmailMember>;
   Float: ResolverTypeWrapper<Scalars['Float']['output']>;
   EmailStats: ResolverTypeWrapper<EmailStatsRecord>;
-  Int: ResolverTypeWrapper<Scalars['Int']['output']>;
   EmailSubscription: ResolverTypeWrapper<EmailMember>;
-  Boolean: ResolverTypeWrapper<Scalars['Boolean']['output']>;
   EmailSubscriptionStatus: EmailSubscriptionStatus;
   Query: ResolverTypeWrapper<Record<PropertyKey, never>>;
+  Boolean: ResolverTypeWrapper<Scalars['Boolean']['output']>;
+  Int: ResolverTypeWrapper<Scalars['Int']['output']>;
 }>;
 
 /** Mapping between all available schema types and the resolvers parents */
@@ -280,11 +288,24 @@ export type ResolversParentTypes = ResolversObject<{
   EmailEngagement: EmailMember;
   Float: Scalars['Float']['output'];
   EmailStats: EmailStatsRecord;
-  Int: Scalars['Int']['output'];
   EmailSubscription: EmailMember;
-  Boolean: Scalars['Boolean']['output'];
   Query: Record<PropertyKey, never>;
+  Boolean: Scalars['Boolean']['output'];
+  Int: Scalars['Int']['output'];
 }>;
+
+export type CacheControlDirectiveArgs = {
+  inheritMaxAge?: Maybe<Scalars['Boolean']['input']>;
+  maxAge?: Maybe<Scalars['Int']['input']>;
+  scope?: Maybe<CacheControlScope>;
+};
+
+export type CacheControlDirectiveResolver<
+  Result,
+  Parent,
+  ContextType = EmailContext,
+  Args = CacheControlDirectiveArgs,
+> = DirectiveResolverFn<Result, Parent, ContextType, Args>;
 
 export type CampaignPerformanceResolvers<
   ContextType = EmailContext,
@@ -298,7 +319,7 @@ export type CampaignPerformanceResolvers<
     FederationReferenceType,
     ContextType
   >;
-  email?: Resolver<ResolversTypes['EmailStats'], ParentType, ContextType>;
+  email?: Resolver<Maybe<ResolversTypes['EmailStats']>, ParentType, ContextType>;
   key?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   since?: Resolver<ResolversTypes['Date'], ParentType, ContextType>;
   until?: Resolver<ResolversTypes['Date'], ParentType, ContextType>;
@@ -391,4 +412,8 @@ export type Resolvers<ContextType = EmailContext> = ResolversObject<{
   EmailStats?: EmailStatsResolvers<ContextType>;
   EmailSubscription?: EmailSubscriptionResolvers<ContextType>;
   Query?: QueryResolvers<ContextType>;
+}>;
+
+export type DirectiveResolvers<ContextType = EmailContext> = ResolversObject<{
+  cacheControl?: CacheControlDirectiveResolver<any, any, ContextType>;
 }>;

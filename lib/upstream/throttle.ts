@@ -1,0 +1,299 @@
+import { UpstreamError, type Platform } from '../errors.js';
+import type { ResponseHeaders, UpstreamCall, UpstreamThrottle } from './client.js';
+
+/**
+ * A platform's limit as a small state machine over time. The throttle asks it when the next call
+ * may start; the platform's responses tell it how much budget is really left.
+ */
+export interface LimitPolicy {
+  /** In words, for errors and docs: "100 requests per 10 s". */
+  readonly description: string;
+  /** Milliseconds until one more call may start (0 = now, Infinity = when a call finishes). */
+  delayMs(now: number): number;
+  /** Roughly how long the waiter at `position` (0 = next) will wait; used to fail fast. */
+  estimateMs(now: number, position: number): number;
+  /** A call started. */
+  take(now: number): void;
+  /** A call finished (concurrency limits free their slot here). */
+  finish?(now: number): void;
+  /** What the platform said about the remaining budget, read from a response. */
+  observe?(headers: ResponseHeaders, status: number, now: number): void;
+}
+
+interface Waiter {
+  deadline: number;
+  resolve: () => void;
+  reject: (error: UpstreamError) => void;
+}
+
+export interface QueuedThrottleOptions {
+  platform: Platform;
+  policy: LimitPolicy;
+  /** Calls allowed to wait at once; more fail fast. @default 1000 */
+  maxQueue?: number;
+  /** A call must be able to start this long before its deadline to be worth waiting for. @default 250 */
+  marginMs?: number;
+}
+
+/**
+ * Client-side flow control for one platform account: calls queue in order rather than fail, the
+ * queue is bounded, and a call whose wait would run past its request's deadline fails at once with
+ * UPSTREAM_RATE_LIMITED instead of waiting to fail.
+ */
+export class QueuedThrottle implements UpstreamThrottle {
+  private readonly queue: Waiter[] = [];
+  private timer: NodeJS.Timeout | undefined;
+  private blockedUntil = 0;
+  readonly policy: LimitPolicy;
+
+  constructor(private readonly options: QueuedThrottleOptions) {
+    this.policy = options.policy;
+  }
+
+  get waiting(): number {
+    return this.queue.length;
+  }
+
+  private limited(message: string, retryAfterMs?: number): UpstreamError {
+    return new UpstreamError(`${this.options.platform}: ${message} (limit: ${this.policy.description})`, {
+      platform: this.options.platform,
+      code: 'UPSTREAM_RATE_LIMITED',
+      upstreamCode: 'CLIENT_THROTTLE',
+      retryable: false,
+      ...(retryAfterMs !== undefined ? { retryAfterSeconds: Math.ceil(retryAfterMs / 100) / 10 } : {}),
+    });
+  }
+
+  private delay(now: number): number {
+    return Math.max(this.policy.delayMs(now), this.blockedUntil - now);
+  }
+
+  acquire(_call: UpstreamCall, deadline: number): Promise<void> {
+    const now = Date.now();
+    const margin = this.options.marginMs ?? 250;
+    if (this.queue.length === 0 && this.delay(now) <= 0) {
+      this.policy.take(now);
+      return Promise.resolve();
+    }
+    if (this.queue.length >= (this.options.maxQueue ?? 1000)) {
+      return Promise.reject(
+        this.limited(`${this.queue.length} calls are already waiting for the rate limit`),
+      );
+    }
+    const estimate = Math.max(this.policy.estimateMs(now, this.queue.length), this.blockedUntil - now);
+    if (now + estimate > deadline - margin) {
+      return Promise.reject(
+        this.limited(
+          `the rate limit would delay this call about ${Math.round(estimate)} ms, past the request deadline`,
+          estimate,
+        ),
+      );
+    }
+    return new Promise<void>((resolve, reject) => {
+      this.queue.push({ deadline: deadline - margin, resolve, reject });
+      this.schedule();
+    });
+  }
+
+  release(_call: UpstreamCall, outcome: { status: number; headers: ResponseHeaders } | undefined): void {
+    const now = Date.now();
+    this.policy.finish?.(now);
+    if (outcome) {
+      this.policy.observe?.(outcome.headers, outcome.status, now);
+      if (outcome.status === 429) {
+        const retryAfter = Number(
+          Array.isArray(outcome.headers['retry-after'])
+            ? outcome.headers['retry-after'][0]
+            : outcome.headers['retry-after'],
+        );
+        if (Number.isFinite(retryAfter) && retryAfter > 0) this.blockUntil(now + retryAfter * 1000);
+      }
+    }
+    this.schedule();
+  }
+
+  /** Holds every call until `until` (a platform said "come back later"). */
+  blockUntil(until: number): void {
+    this.blockedUntil = Math.max(this.blockedUntil, until);
+    this.schedule();
+  }
+
+  private schedule(): void {
+    if (this.timer) {
+      clearTimeout(this.timer);
+      this.timer = undefined;
+    }
+    const now = Date.now();
+    while (this.queue.length > 0) {
+      const head = this.queue[0] as Waiter;
+      if (now > head.deadline) {
+        this.queue.shift();
+        head.reject(this.limited('waited for the rate limit until the request deadline'));
+        continue;
+      }
+      const wait = this.delay(now);
+      if (wait <= 0) {
+        this.queue.shift();
+        this.policy.take(now);
+        head.resolve();
+        continue;
+      }
+      // Concurrency limits answer Infinity: the next release() wakes the queue. Wake anyway at the
+      // head's deadline so it fails on time.
+      this.timer = setTimeout(() => this.schedule(), Math.max(1, Math.min(wait, head.deadline - now + 1)));
+      this.timer.unref?.();
+      break;
+    }
+  }
+}
+
+/** At most `max` calls in any `windowMs` (HubSpot's rolling ten-second limit, Meta's hourly budget). */
+export class SlidingWindowPolicy implements LimitPolicy {
+  private readonly stamps: number[] = [];
+  readonly description: string;
+
+  constructor(
+    readonly max: number,
+    readonly windowMs: number,
+    description?: string,
+  ) {
+    this.description = description ?? `${max} requests per ${windowMs / 1000} s`;
+  }
+
+  private prune(now: number): void {
+    while (this.stamps.length > 0 && (this.stamps[0] as number) <= now - this.windowMs) this.stamps.shift();
+  }
+
+  get used(): number {
+    this.prune(Date.now());
+    return this.stamps.length;
+  }
+
+  delayMs(now: number): number {
+    this.prune(now);
+    if (this.stamps.length < this.max) return 0;
+    return (this.stamps[this.stamps.length - this.max] as number) + this.windowMs - now;
+  }
+
+  estimateMs(now: number, position: number): number {
+    this.prune(now);
+    const index = this.stamps.length + position - this.max;
+    if (index < 0) return 0;
+    if (index < this.stamps.length) return (this.stamps[index] as number) + this.windowMs - now;
+    return this.windowMs * (1 + Math.floor((index - this.stamps.length) / this.max));
+  }
+
+  take(now: number): void {
+    this.stamps.push(now);
+  }
+
+  /** The platform counted more calls than we did (another process, another app): catch up. */
+  markUsed(used: number, now: number): void {
+    this.prune(now);
+    while (this.stamps.length < Math.min(used, this.max)) this.stamps.push(now);
+  }
+}
+
+/** A bucket of `capacity` that drains `leakPerSecond`; each call adds one (Shopify REST). */
+export class LeakyBucketPolicy implements LimitPolicy {
+  private level = 0;
+  private updatedAt = Date.now();
+  readonly description: string;
+
+  constructor(
+    readonly capacity: number,
+    readonly leakPerSecond: number,
+  ) {
+    this.description = `a bucket of ${capacity} calls leaking ${leakPerSecond} per second`;
+  }
+
+  private drain(now: number): void {
+    this.level = Math.max(0, this.level - ((now - this.updatedAt) / 1000) * this.leakPerSecond);
+    this.updatedAt = now;
+  }
+
+  delayMs(now: number): number {
+    this.drain(now);
+    return this.level + 1 <= this.capacity
+      ? 0
+      : ((this.level + 1 - this.capacity) / this.leakPerSecond) * 1000;
+  }
+
+  estimateMs(now: number, position: number): number {
+    this.drain(now);
+    return Math.max(0, ((this.level + position + 1 - this.capacity) / this.leakPerSecond) * 1000);
+  }
+
+  take(now: number): void {
+    this.drain(now);
+    this.level += 1;
+  }
+
+  /** The platform reported the bucket's level (`X-Shopify-Shop-Api-Call-Limit: 32/40`). */
+  markLevel(level: number, now: number): void {
+    this.drain(now);
+    this.level = Math.max(this.level, level);
+  }
+}
+
+/** At most `max` calls in flight (Mailchimp's simultaneous connections). */
+export class ConcurrencyPolicy implements LimitPolicy {
+  private inFlight = 0;
+  private averageMs = 200;
+  private readonly started: number[] = [];
+  readonly description: string;
+
+  constructor(readonly max: number) {
+    this.description = `${max} simultaneous connections`;
+  }
+
+  delayMs(): number {
+    return this.inFlight < this.max ? 0 : Infinity;
+  }
+
+  estimateMs(_now: number, position: number): number {
+    const free = this.max - this.inFlight;
+    return position < free ? 0 : this.averageMs * Math.ceil((position - free + 1) / this.max);
+  }
+
+  take(now: number): void {
+    this.inFlight += 1;
+    this.started.push(now);
+  }
+
+  finish(now: number): void {
+    this.inFlight = Math.max(0, this.inFlight - 1);
+    const start = this.started.shift();
+    // A running average of call durations, so the fail-fast estimate follows the platform's speed.
+    if (start !== undefined) this.averageMs = this.averageMs * 0.8 + (now - start) * 0.2;
+  }
+}
+
+/** Sends each call to the throttle of the limit it counts against (HubSpot search has its own). */
+export class RoutedThrottle implements UpstreamThrottle {
+  constructor(
+    private readonly routes: readonly {
+      matches: (call: UpstreamCall) => boolean;
+      throttle: UpstreamThrottle;
+    }[],
+    private readonly fallback: UpstreamThrottle,
+  ) {}
+
+  private pick(call: UpstreamCall): UpstreamThrottle {
+    return this.routes.find((r) => r.matches(call))?.throttle ?? this.fallback;
+  }
+
+  acquire(call: UpstreamCall, deadline: number): Promise<void> {
+    return this.pick(call).acquire(call, deadline);
+  }
+
+  release(call: UpstreamCall, outcome: { status: number; headers: ResponseHeaders } | undefined): void {
+    this.pick(call).release(call, outcome);
+  }
+}
+
+/** Reads one header as a string, whatever shape the HTTP client gave it. */
+export function header(headers: ResponseHeaders, name: string): string | undefined {
+  const value = headers[name];
+  return Array.isArray(value) ? value[0] : value;
+}
