@@ -1,3 +1,4 @@
+import { openCacheStore, type CacheSettings } from '../lib/cache/config.js';
 import type { Platform } from '../lib/errors.js';
 import type { SubgraphName } from '../lib/graphql/subgraph-names.js';
 import type { Logger } from '../lib/logger.js';
@@ -27,6 +28,13 @@ export interface StackOptions {
   subgraphTimeoutMs: number;
   supergraphFile: string;
   mode: 'development' | 'production' | 'test';
+  /** One cache store for every part of the process: record caches and the response cache. */
+  cache: CacheSettings;
+  responseCache: boolean;
+  /** HubSpot plan of the sandbox and of the connector (requests per 10 s). @default 100 */
+  hubspotPer10s?: number;
+  /** Time budget of one request inside each subgraph. @default 20000 */
+  subgraphRequestBudgetMs?: number;
   /** One logger per part, so a test can capture every line the stack writes. */
   logger: (part: string) => Logger;
 }
@@ -60,9 +68,11 @@ export const DEFAULT_PORTS: StackPorts = {
 export async function startStack(options: StackOptions): Promise<Stack> {
   const opened: Listening[] = [];
   const stoppers: (() => Promise<void>)[] = [];
+  const store = openCacheStore(options.cache, options.logger('cache'));
   const close = async () => {
     for (const l of opened.reverse()) await l.close();
     for (const stop of stoppers.reverse()) await stop();
+    await store.close();
   };
   try {
     const world = generateWorld(options.world);
@@ -74,6 +84,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
         logger: options.logger(`sandbox:${platform}`),
         rateLimits: options.rateLimits,
         latencyMs: options.sandboxLatencyMs,
+        ...(options.hubspotPer10s !== undefined ? { hubspotPer10s: options.hubspotPer10s } : {}),
       });
       sandboxes[platform] = sandbox;
       const listening = await listen(sandbox.server, options.ports[platform], options.host);
@@ -83,6 +94,10 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     const upstream = {
       upstreamTimeoutMs: options.upstreamTimeoutMs,
       upstreamMaxRetries: options.upstreamMaxRetries,
+      cache: { store, ttls: options.cache.ttls },
+      ...(options.subgraphRequestBudgetMs !== undefined
+        ? { requestBudgetMs: options.subgraphRequestBudgetMs }
+        : {}),
     };
     const subgraphs: Record<SubgraphName, () => Promise<SubgraphServer>> = {
       crm: () =>
@@ -93,6 +108,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
               baseUrl: sandboxBaseUrl('hubspot', origins.hubspot),
               accessToken: DEMO_CREDENTIALS.hubspot.accessToken,
               accountId: DEMO_CREDENTIALS.hubspot.accountId,
+              ...(options.hubspotPer10s !== undefined ? { ratePer10s: options.hubspotPer10s } : {}),
             },
           },
           options.logger('subgraph:crm'),
@@ -145,6 +161,8 @@ export async function startStack(options: StackOptions): Promise<Stack> {
         supergraphFile: options.supergraphFile,
         subgraphTimeoutMs: options.subgraphTimeoutMs,
         mode: options.mode,
+        cacheStore: store,
+        responseCache: options.responseCache,
         subgraphUrls: {
           crm: `${origins.crm}/graphql`,
           email: `${origins.email}/graphql`,

@@ -1,5 +1,6 @@
 import { catalog } from '../lib/config/catalog.js';
 import { loadEnv } from '../lib/config/env.js';
+import type { CacheStore } from '../lib/cache/store.js';
 import type { SubgraphName } from '../lib/graphql/subgraph-names.js';
 
 export const GATEWAY_ENV = [
@@ -12,6 +13,7 @@ export const GATEWAY_ENV = [
   'COMMERCE_SUBGRAPH_URL',
   'ADS_SUBGRAPH_URL',
   'SUBGRAPH_TIMEOUT_MS',
+  'RESPONSE_CACHE',
 ] as const;
 
 export interface GatewayConfig {
@@ -22,6 +24,10 @@ export interface GatewayConfig {
   mode: 'development' | 'production' | 'test';
   /** Bodies larger than this are refused with 413. @default 1000000 */
   maxBodyBytes?: number;
+  /** Whole-response cache on or off. @default true when a cache store is given */
+  responseCache?: boolean;
+  /** Where responses are cached (memory or Redis), opened by the caller and shared with others. */
+  cacheStore?: CacheStore;
 }
 
 export function gatewayConfigFromEnv(
@@ -40,5 +46,6 @@ export function gatewayConfigFromEnv(
       ads: env.ADS_SUBGRAPH_URL,
     },
     subgraphTimeoutMs: env.SUBGRAPH_TIMEOUT_MS,
+    responseCache: env.RESPONSE_CACHE,
   };
 }

@@ -12,7 +12,9 @@ import type { GatewayConfig } from './config.js';
 import type { GatewayContext } from './context.js';
 import { formatGatewayError } from './errors.js';
 import { createHealthCheck } from './health.js';
+import { identifyFromHeader } from './identity.js';
 import { operationLogPlugin } from './plugins/operation-log.js';
+import { responseCache } from './plugins/response-cache.js';
 import { enforceSharedScalars } from './scalars.js';
 import { SubgraphDataSource } from './subgraph-data-source.js';
 
@@ -48,7 +50,12 @@ export async function buildGateway(config: GatewayConfig, logger: Logger): Promi
   const development = config.mode !== 'production';
   const apollo = new ApolloServer<GatewayContext>({
     gateway,
-    plugins: [operationLogPlugin()],
+    plugins: [
+      operationLogPlugin(),
+      ...(config.cacheStore && (config.responseCache ?? true)
+        ? [responseCache(config.cacheStore, logger)]
+        : []),
+    ],
     formatError: formatGatewayError(logger),
     includeStacktraceInErrorResponses: false,
     introspection: development,
@@ -67,6 +74,7 @@ export async function buildGateway(config: GatewayConfig, logger: Logger): Promi
         requestIdFrom(req.headers[REQUEST_ID_HEADER]),
         config.subgraphTimeoutMs,
       ),
+      client: identifyFromHeader(req),
     }),
   });
 

@@ -23,13 +23,23 @@ export interface SandboxOptions {
   rateLimits?: boolean;
   latencyMs?: number;
   faults?: FaultInput;
+  /** A plan other than the default: HubSpot requests per rolling 10 s. @default 100 */
+  hubspotPer10s?: number;
 }
 
 /** The platform half of a sandbox, wired to the demo credentials (the only ones a sandbox accepts). */
-export function platformSandbox(platform: Platform, world: World): PlatformSandbox {
+export function platformSandbox(
+  platform: Platform,
+  world: World,
+  limits: { hubspotPer10s?: number } = {},
+): PlatformSandbox {
   switch (platform) {
     case 'hubspot':
-      return createHubSpotSandbox({ world, accessToken: DEMO_CREDENTIALS.hubspot.accessToken });
+      return createHubSpotSandbox({
+        world,
+        accessToken: DEMO_CREDENTIALS.hubspot.accessToken,
+        ...(limits.hubspotPer10s !== undefined ? { tenSecondLimit: limits.hubspotPer10s } : {}),
+      });
     case 'mailchimp':
       return createMailchimpSandbox({
         world,
@@ -49,12 +59,19 @@ export function platformSandbox(platform: Platform, world: World): PlatformSandb
 
 /** Builds (does not start) the HTTP server of one platform's sandbox. */
 export function buildSandbox(platform: Platform, options: SandboxOptions): SandboxServer {
-  return createSandboxServer(platformSandbox(platform, options.world), {
-    logger: options.logger.child({ sandbox: platform }),
-    ...(options.rateLimits !== undefined ? { rateLimits: options.rateLimits } : {}),
-    ...(options.latencyMs !== undefined ? { latencyMs: options.latencyMs } : {}),
-    ...(options.faults ? { faults: options.faults } : {}),
-  });
+  return createSandboxServer(
+    platformSandbox(
+      platform,
+      options.world,
+      options.hubspotPer10s !== undefined ? { hubspotPer10s: options.hubspotPer10s } : {},
+    ),
+    {
+      logger: options.logger.child({ sandbox: platform }),
+      ...(options.rateLimits !== undefined ? { rateLimits: options.rateLimits } : {}),
+      ...(options.latencyMs !== undefined ? { latencyMs: options.latencyMs } : {}),
+      ...(options.faults ? { faults: options.faults } : {}),
+    },
+  );
 }
 
 /**

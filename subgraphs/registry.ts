@@ -1,3 +1,4 @@
+import { cacheSettingsFromEnv, openCacheStore, type SubgraphCache } from '../lib/cache/config.js';
 import type { SubgraphName } from '../lib/graphql/subgraph-names.js';
 import type { Logger } from '../lib/logger.js';
 import { ADS_ENV, adsConfigFromEnv, buildAdsSubgraph } from './ads/index.js';
@@ -22,22 +23,39 @@ export async function buildSubgraphFromEnv(
   logger: Logger,
   source: NodeJS.ProcessEnv = process.env,
 ): Promise<{ subgraph: SubgraphServer; port: number }> {
+  const settings = cacheSettingsFromEnv(source);
+  const cache = { store: openCacheStore(settings, logger), ttls: settings.ttls };
+  const built = await buildNamed(name, logger, source, cache);
+  const stopSubgraph = built.subgraph.stop;
+  const stop = async () => {
+    await stopSubgraph();
+    await cache.store.close();
+  };
+  return { port: built.port, subgraph: { ...built.subgraph, stop } };
+}
+
+async function buildNamed(
+  name: SubgraphName,
+  logger: Logger,
+  source: NodeJS.ProcessEnv,
+  cache: SubgraphCache,
+): Promise<{ subgraph: SubgraphServer; port: number }> {
   switch (name) {
     case 'crm': {
       const config = crmConfigFromEnv(source);
-      return { subgraph: await buildCrmSubgraph(config, logger), port: config.port };
+      return { subgraph: await buildCrmSubgraph({ ...config, cache }, logger), port: config.port };
     }
     case 'email': {
       const config = emailConfigFromEnv(source);
-      return { subgraph: await buildEmailSubgraph(config, logger), port: config.port };
+      return { subgraph: await buildEmailSubgraph({ ...config, cache }, logger), port: config.port };
     }
     case 'commerce': {
       const config = commerceConfigFromEnv(source);
-      return { subgraph: await buildCommerceSubgraph(config, logger), port: config.port };
+      return { subgraph: await buildCommerceSubgraph({ ...config, cache }, logger), port: config.port };
     }
     case 'ads': {
       const config = adsConfigFromEnv(source);
-      return { subgraph: await buildAdsSubgraph(config, logger), port: config.port };
+      return { subgraph: await buildAdsSubgraph({ ...config, cache }, logger), port: config.port };
     }
   }
 }

@@ -1,4 +1,5 @@
 import type { LevelWithSilent } from 'pino';
+import { cacheSettingsFromEnv } from '../../lib/cache/config.js';
 import { catalog } from '../../lib/config/catalog.js';
 import { loadEnv } from '../../lib/config/env.js';
 import { todayUtc } from '../../lib/dates.js';
@@ -27,11 +28,13 @@ const START_ENV = [
   'SANDBOX_ANCHOR_DATE',
   'SANDBOX_RATE_LIMITS',
   'SANDBOX_LATENCY_MS',
+  'RESPONSE_CACHE',
 ] as const;
 
 /** `start`: the embedded demo, everything in one process, and a banner saying where it all is. */
 export async function startCommand(level: LevelWithSilent): Promise<undefined> {
   const env = loadEnv(catalog, START_ENV);
+  const cache = cacheSettingsFromEnv();
   const anchorDate = env.SANDBOX_ANCHOR_DATE ?? todayUtc();
   const loggers = new Map<string, ReturnType<typeof createLogger>>();
   const logger = (part: string) => {
@@ -63,6 +66,8 @@ export async function startCommand(level: LevelWithSilent): Promise<undefined> {
     subgraphTimeoutMs: env.SUBGRAPH_TIMEOUT_MS,
     supergraphFile: env.SUPERGRAPH_FILE,
     mode: env.NODE_ENV,
+    cache,
+    responseCache: env.RESPONSE_CACHE,
     logger,
   });
   const firstEmail = stack.world.customers[0]?.person.email ?? 'someone@example.com';

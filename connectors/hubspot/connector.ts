@@ -3,6 +3,7 @@ import { UpstreamError } from '../../lib/errors.js';
 import type { Logger } from '../../lib/logger.js';
 import type { RequestContext } from '../../lib/request-context.js';
 import { CircuitBreaker } from '../../lib/upstream/breaker.js';
+import { Coalescer } from '../../lib/upstream/coalescer.js';
 import { UpstreamClient, type UpstreamGuard, type UpstreamThrottle } from '../../lib/upstream/client.js';
 import { parseUpstream } from '../../lib/upstream/parse.js';
 import { HUBSPOT_DEFAULT_LIMITS, hubspotThrottle, type HubSpotLimits } from './limits.js';
@@ -20,7 +21,6 @@ import {
   listsResponse,
   recordMemberships,
   searchResponse,
-  simplePublicObject,
 } from './schemas.js';
 
 export interface HubSpotSettings {
@@ -72,10 +72,22 @@ export class HubSpotConnector {
   readonly accountId: string;
   private readonly http: UpstreamClient;
   private readonly cache: RecordCache | undefined;
+  /** Batch reads shared across concurrent requests, one per id property. */
+  private readonly batches: Record<'id' | 'email', Coalescer<BatchOutcome>>;
 
   constructor(settings: HubSpotSettings) {
     this.accountId = settings.accountId;
     this.cache = settings.cache;
+    this.batches = {
+      id: new Coalescer({
+        maxBatch: HUBSPOT_LIMITS.batchRead,
+        fetch: (ctx, keys) => this.fetchBatch(ctx, 'id', keys),
+      }),
+      email: new Coalescer({
+        maxBatch: HUBSPOT_LIMITS.batchRead,
+        fetch: (ctx, keys) => this.fetchBatch(ctx, 'email', keys),
+      }),
+    };
     this.http = new UpstreamClient({
       protocol: hubspotProtocol(settings.accessToken),
       baseUrl: settings.baseUrl,
@@ -88,17 +100,14 @@ export class HubSpotConnector {
     });
   }
 
-  /** One contact by id or email; null when HubSpot has no such contact. */
+  /**
+   * One contact by id or email; null when HubSpot has no such contact. Goes through the shared
+   * batch read, so concurrent look-ups from many requests cost one call.
+   */
   async getContact(ctx: RequestContext, key: ContactKey): Promise<CrmCustomer | null> {
-    const found = await this.cachedContacts(
-      key.by,
-      [key.by === 'id' ? key.id : key.email.toLowerCase()],
-      (missing) =>
-        this.fetchContact(ctx, key.by, missing[0] as string).then(
-          (c) => new Map([[missing[0] as string, c]]),
-        ),
-    );
-    const value = found.values().next().value;
+    const id = key.by === 'id' ? key.id : key.email.toLowerCase();
+    const found = await this.batchReadContacts(ctx, key.by, [id]);
+    const value = found.get(id);
     if (value instanceof Error) throw value;
     return value ?? null;
   }
@@ -152,28 +161,6 @@ export class HubSpotConnector {
     ]);
   }
 
-  private async fetchContact(
-    ctx: RequestContext,
-    by: 'id' | 'email',
-    id: string,
-  ): Promise<CrmCustomer | null> {
-    const response = await this.http.send(ctx, {
-      method: 'GET',
-      endpoint: 'GET /crm/v3/objects/contacts/{id}',
-      path: `/crm/v3/objects/contacts/${encodeURIComponent(id)}`,
-      query: {
-        properties: CONTACT_PROPERTIES.join(','),
-        archived: 'false',
-        ...(by === 'email' ? { idProperty: 'email' } : {}),
-      },
-      accept: [404],
-    });
-    if (response.status === 404) return null;
-    return toCrmCustomer(
-      parseUpstream('hubspot', 'GET /crm/v3/objects/contacts/{id}', simplePublicObject, response.body),
-    );
-  }
-
   /** A page of contacts in HubSpot's order, from `after`. `limit` is at most 100. */
   async listContacts(
     ctx: RequestContext,
@@ -209,6 +196,15 @@ export class HubSpotConnector {
     if (keys.length > HUBSPOT_LIMITS.batchRead)
       throw new RangeError(`batch read takes at most ${HUBSPOT_LIMITS.batchRead} keys`);
     const normalised = keys.map((k) => (by === 'email' ? k.toLowerCase() : k));
+    return this.cachedContacts(by, normalised, (missing) => this.batches[by].load(ctx, missing));
+  }
+
+  /** One `POST .../batch/read` of at most 100 keys, already normalised. */
+  private async fetchBatch(
+    ctx: RequestContext,
+    by: 'id' | 'email',
+    normalised: readonly string[],
+  ): Promise<Map<string, BatchOutcome>> {
     const endpoint = 'POST /crm/v3/objects/contacts/batch/read';
     const body = await this.http.json(
       ctx,

@@ -19,9 +19,10 @@ class TenSecondPolicy extends SlidingWindowPolicy {
   observe(headers: ResponseHeaders, status: number, now: number): void {
     const max = Number(header(headers, 'x-hubspot-ratelimit-max'));
     const remaining = Number(header(headers, 'x-hubspot-ratelimit-remaining'));
-    if (Number.isFinite(max) && Number.isFinite(remaining))
-      this.markUsed(Math.min(this.max, max) - remaining, now);
-    else if (status === 429) this.markUsed(this.max, now);
+    if (Number.isFinite(max) && Number.isFinite(remaining)) {
+      this.lowerMax(max);
+      this.markUsed(this.max - remaining, now);
+    } else if (status === 429) this.markUsed(this.max, now);
   }
 }
 

@@ -50,3 +50,17 @@ export const campaignReport = z.object({
   clicks: z.object({ clicks_total: count, unique_subscriber_clicks: count }),
 });
 export type CampaignReport = z.output<typeof campaignReport>;
+
+/**
+ * `GET /lists/{list_id}`, only the audience counts. Mailchimp's `member_count` is subscribed members
+ * only; `total_contacts` counts every status a member listing returns.
+ */
+export const listInfo = z.object({
+  id: z.string().min(1),
+  stats: z.object({
+    member_count: count,
+    unsubscribe_count: count,
+    cleaned_count: count,
+    total_contacts: count.optional(),
+  }),
+});

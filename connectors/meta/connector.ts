@@ -1,6 +1,10 @@
+import type { RecordCache } from '../../lib/cache/record-cache.js';
 import { UpstreamError } from '../../lib/errors.js';
+import type { Logger } from '../../lib/logger.js';
 import type { RequestContext } from '../../lib/request-context.js';
+import { CircuitBreaker } from '../../lib/upstream/breaker.js';
 import { UpstreamClient, type UpstreamGuard, type UpstreamThrottle } from '../../lib/upstream/client.js';
+import { INSIGHTS_ENDPOINT, META_DEFAULT_LIMITS, MetaInsightsThrottle, type MetaLimits } from './limits.js';
 import { metaProtocol } from './protocol.js';
 import {
   CAMPAIGN_FIELDS,
@@ -22,20 +26,38 @@ export interface MetaSettings {
   maxRetries: number;
   /** Rows per page of a listing, 1..500. @default 500 (Meta's maximum: fewest calls per listing) */
   pageSize?: number;
+  /** The ad account's insights budget. @default META_DEFAULT_LIMITS (600 insights calls per hour) */
+  limits?: Partial<MetaLimits>;
+  /**
+   * Read-through cache of insights by date range and of the account currency; absent means every
+   * read goes to Meta. @default no cache
+   */
+  cache?: RecordCache;
+  /**
+   * Replaces the throttle built from `limits` (tests inject their own). A MetaInsightsThrottle given
+   * here also hears Meta's throttling error codes. @default a MetaInsightsThrottle over `limits`
+   */
   throttle?: UpstreamThrottle;
+  /** Replaces the default circuit breaker (5 consecutive failures, open 10 s). */
   guard?: UpstreamGuard;
+  /** Where the circuit breaker reports opening and closing. @default no logging */
+  logger?: Logger;
 }
 
 /** Meta's documented page maximum for Ads Insights and campaign listings. */
 export const META_LIMITS = { pageSize: 500 } as const;
 
-const INSIGHTS_ENDPOINT = 'GET /act_{adAccountId}/insights';
+/** Cache id of the account currency among the account's campaign reports. */
+const CURRENCY_ID = 'currency';
 
 /** An inclusive range of days, `YYYY-MM-DD`, in the ad account's time zone. */
 export interface DayRange {
   since: string;
   until: string;
 }
+
+/** How a range's insights are keyed in the record cache: `2026-11-01..2026-11-28`. */
+export const rangeId = (range: DayRange) => `${range.since}..${range.until}`;
 
 /**
  * The ads connector: Meta Marketing API, read-only (Ads Insights at campaign level, the account's
@@ -47,31 +69,69 @@ export class MetaConnector {
   private readonly http: UpstreamClient;
   private readonly accountPath: string;
   private readonly pageSize: number;
+  private readonly cache: RecordCache | undefined;
   private currency: Promise<string> | undefined;
+  /** Listings under way, by range id: concurrent requests for one range share a single read. */
+  private readonly reading = new Map<string, Promise<AdCampaignInsight[]>>();
 
   constructor(settings: MetaSettings) {
     this.accountId = settings.adAccountId;
+    this.cache = settings.cache;
     this.accountPath = `/act_${encodeURIComponent(settings.adAccountId)}`;
     this.pageSize = settings.pageSize ?? META_LIMITS.pageSize;
     if (!Number.isInteger(this.pageSize) || this.pageSize < 1 || this.pageSize > META_LIMITS.pageSize)
       throw new RangeError(
         `pageSize must be an integer from 1 to ${META_LIMITS.pageSize}, got ${this.pageSize}`,
       );
+    const throttle =
+      settings.throttle ??
+      new MetaInsightsThrottle({ ...META_DEFAULT_LIMITS, ...settings.limits }, settings.adAccountId);
+    // Meta signals throttling in the error body (code 80000), which only the protocol reads.
+    const hooks =
+      throttle instanceof MetaInsightsThrottle ? { onThrottled: throttle.throttled.bind(throttle) } : {};
     this.http = new UpstreamClient({
-      protocol: metaProtocol(settings.accessToken),
+      protocol: metaProtocol(settings.accessToken, hooks),
       baseUrl: settings.baseUrl,
       timeoutMs: settings.timeoutMs,
       maxRetries: settings.maxRetries,
-      ...(settings.throttle ? { throttle: settings.throttle } : {}),
-      ...(settings.guard ? { guard: settings.guard } : {}),
+      throttle,
+      guard:
+        settings.guard ??
+        new CircuitBreaker({ platform: 'meta', ...(settings.logger ? { logger: settings.logger } : {}) }),
     });
   }
 
   /**
    * Every campaign that delivered in the range, one row each with its totals over the whole range
-   * (`time_increment=all_days`), following the cursor to the last page.
+   * (`time_increment=all_days`). One listing answers every campaign and key of the range, so it is
+   * what the cache keeps (by `since..until`) and what concurrent callers share.
    */
   async campaignInsights(ctx: RequestContext, range: DayRange): Promise<AdCampaignInsight[]> {
+    const id = rangeId(range);
+    const cached = (await this.cache?.getMany<AdCampaignInsight[]>('campaignReports', [id]))?.get(id);
+    if (cached) return cached;
+    let pending = this.reading.get(id);
+    if (!pending) {
+      // The first caller's request (and deadline) reads for all; a failure is not kept.
+      pending = this.readInsights(ctx, range).finally(() => this.reading.delete(id));
+      this.reading.set(id, pending);
+    }
+    return pending;
+  }
+
+  /** Forgets the cached insights of one range, so the next read goes to Meta. */
+  async invalidateRange(since: string, until: string): Promise<void> {
+    await this.cache?.invalidate('campaignReports', rangeId({ since, until }));
+  }
+
+  private async readInsights(ctx: RequestContext, range: DayRange): Promise<AdCampaignInsight[]> {
+    const rows = await this.fetchInsights(ctx, range);
+    await this.cache?.setMany('campaignReports', [[rangeId(range), rows]]);
+    return rows;
+  }
+
+  /** The listing, following the cursor to the last page. */
+  private async fetchInsights(ctx: RequestContext, range: DayRange): Promise<AdCampaignInsight[]> {
     const out: AdCampaignInsight[] = [];
     let after: string | undefined;
     do {
@@ -129,28 +189,35 @@ export class MetaConnector {
 
   /**
    * The currency the account reports spend in (ISO-4217). An account's currency is fixed when it is
-   * created, so it is read once per connector; a failed read is not kept.
+   * created, so it is read once per connector (and shared through the cache with other processes);
+   * a failed read is not kept.
    */
   accountCurrency(ctx: RequestContext): Promise<string> {
     if (!this.currency) {
-      const read = this.http
-        .json(
-          ctx,
-          {
-            method: 'GET',
-            endpoint: 'GET /act_{adAccountId}',
-            path: this.accountPath,
-            query: { fields: 'currency' },
-          },
-          adAccountNode,
-        )
-        .then((account) => account.currency);
+      const read = this.readCurrency(ctx);
       read.catch(() => {
         if (this.currency === read) this.currency = undefined;
       });
       this.currency = read;
     }
     return this.currency;
+  }
+
+  private async readCurrency(ctx: RequestContext): Promise<string> {
+    const cached = (await this.cache?.getMany<string>('campaignReports', [CURRENCY_ID]))?.get(CURRENCY_ID);
+    if (cached) return cached;
+    const account = await this.http.json(
+      ctx,
+      {
+        method: 'GET',
+        endpoint: 'GET /act_{adAccountId}',
+        path: this.accountPath,
+        query: { fields: 'currency' },
+      },
+      adAccountNode,
+    );
+    await this.cache?.setMany('campaignReports', [[CURRENCY_ID, account.currency]]);
+    return account.currency;
   }
 
   close(): Promise<void> {

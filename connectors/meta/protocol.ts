@@ -1,5 +1,6 @@
 import type { FailureDescription, PlatformProtocol, ResponseHeaders } from '../../lib/upstream/client.js';
 import { businessUseCaseUsage, graphErrorBody } from './schemas.js';
+import { jsonHeader } from './usage.js';
 
 /**
  * Throttling error codes: 80000 (Ads Insights) and 80004 (ads management) business-use-case limits,
@@ -11,37 +12,38 @@ const THROTTLE_SUBCODES = new Set([2446079]);
 /** Invalid, expired or revoked access token. */
 const TOKEN_CODE = 190;
 
-function headerText(headers: ResponseHeaders, name: string): string | undefined {
-  const value = headers[name];
-  return Array.isArray(value) ? value[0] : value;
-}
-
 /**
  * Seconds until the ad account can call again, from `X-Business-Use-Case-Usage` (the longest
  * `estimated_time_to_regain_access`, in minutes). Undefined when the header is absent, unreadable or
  * says 0: then the client backs off on its own, since Meta sends no Retry-After.
  */
 export function regainAccessSeconds(headers: ResponseHeaders): number | undefined {
-  const text = headerText(headers, 'x-business-use-case-usage');
-  if (!text) return undefined;
-  let json: unknown;
-  try {
-    json = JSON.parse(text);
-  } catch {
-    return undefined;
-  }
-  const usage = businessUseCaseUsage.safeParse(json);
-  if (!usage.success) return undefined;
+  const usage = jsonHeader(headers, 'x-business-use-case-usage', businessUseCaseUsage);
+  if (!usage) return undefined;
   const minutes = Math.max(
     0,
-    ...Object.values(usage.data)
+    ...Object.values(usage)
       .flat()
       .map((entry) => entry.estimated_time_to_regain_access ?? 0),
   );
   return minutes > 0 ? minutes * 60 : undefined;
 }
 
-export function metaProtocol(accessToken: string): PlatformProtocol {
+export interface ThrottlingError {
+  code: number | undefined;
+  subcode: number | undefined;
+}
+
+export interface MetaProtocolHooks {
+  /**
+   * Meta refused a call with a throttling error (Meta's code and subcode, such as 80000/2446079).
+   * Called before the client decides whether to retry, so the throttle can hold the retry back.
+   * @default no hook
+   */
+  onThrottled?: (error: ThrottlingError, headers: ResponseHeaders) => void;
+}
+
+export function metaProtocol(accessToken: string, hooks: MetaProtocolHooks = {}): PlatformProtocol {
   // A header, not the `access_token` parameter, so the token never sits in a URL that gets logged.
   const headers = { authorization: `Bearer ${accessToken}` };
   return {
@@ -56,6 +58,7 @@ export function metaProtocol(accessToken: string): PlatformProtocol {
       const rateLimited =
         (code !== undefined && THROTTLE_CODES.has(code)) ||
         (subcode !== undefined && THROTTLE_SUBCODES.has(subcode));
+      if (rateLimited) hooks.onThrottled?.({ code, subcode }, responseHeaders);
       const retryAfterSeconds = rateLimited ? regainAccessSeconds(responseHeaders) : undefined;
       const text = (error.message ?? `HTTP ${status}`).slice(0, 200);
       return {

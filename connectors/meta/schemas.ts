@@ -80,7 +80,10 @@ export const graphErrorBody = z.object({
     .loose(),
 });
 
-/** One entry of `X-Business-Use-Case-Usage`: usage percentages and minutes until access returns. */
+/**
+ * `X-Business-Use-Case-Usage`: per business object (the ad account, digits without `act_`), usage
+ * percentages of each budget and the minutes until access returns.
+ */
 export const businessUseCaseUsage = z.record(
   z.string(),
   z.array(
@@ -88,8 +91,18 @@ export const businessUseCaseUsage = z.record(
       .object({
         type: z.string().optional(),
         call_count: z.number().optional(),
+        total_cputime: z.number().optional(),
+        total_time: z.number().optional(),
         estimated_time_to_regain_access: z.number().min(0).optional(),
       })
       .loose(),
   ),
 );
+
+/** `X-FB-Ads-Insights-Throttle`: the app's and the ad account's insights usage, in percent. */
+export const adsInsightsThrottle = z
+  .object({
+    app_id_util_pct: z.number().optional(),
+    acc_id_util_pct: z.number().optional(),
+  })
+  .loose();

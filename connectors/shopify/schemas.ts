@@ -54,3 +54,6 @@ export const customersResponse = z.object({ customers: z.array(customer) });
 export const customerResponse = z.object({ customer });
 export const ordersResponse = z.object({ orders: z.array(order) });
 export const shopResponse = z.object({ shop: z.object({ currency }) });
+export const countResponse = z.object({ count: z.number().int().min(0) });
+/** `orders.json?ids=…&fields=id,created_at`: when each order was placed, and nothing else. */
+export const orderInstantsResponse = z.object({ orders: z.array(z.object({ id, created_at: isoInstant })) });

@@ -17,6 +17,8 @@ export interface CacheSettings {
   redisUrl?: string | undefined;
   maxEntries: number;
   ttls: RecordTtls;
+  /** Key prefix, so tests (or products) sharing one Redis stay apart. @default 'mg' */
+  namespace?: string;
 }
 
 /** What a subgraph needs to cache its platform's records. */
@@ -46,5 +48,10 @@ export function openCacheStore(settings: CacheSettings, logger: Logger): CacheSt
     const password = new URL(settings.redisUrl).password;
     if (password) registerSecret(decodeURIComponent(password));
   }
-  return createCacheStore({ redisUrl: settings.redisUrl, maxEntries: settings.maxEntries, logger });
+  return createCacheStore({
+    redisUrl: settings.redisUrl,
+    maxEntries: settings.maxEntries,
+    logger,
+    ...(settings.namespace ? { namespace: settings.namespace } : {}),
+  });
 }

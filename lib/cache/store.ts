@@ -24,6 +24,8 @@ export interface CacheStoreOptions {
  */
 export interface CacheStore {
   readonly kind: 'memory' | 'redis';
+  /** Prefix of every key this store writes (`<namespace>:`). */
+  readonly namespace: string;
   /** The underlying Keyv, for adapters (the gateway's response cache) that wrap it themselves. */
   readonly keyv: Keyv;
   get<T>(key: string): Promise<T | undefined>;
@@ -69,6 +71,7 @@ export function createCacheStore(options: CacheStoreOptions): CacheStore {
       }
     });
     const store = new KeyvRedis(client, { throwOnConnectError: false, throwOnErrors: true });
+    store.on('error', () => undefined);
     keyv = new Keyv({ store, namespace, throwOnErrors: true, useKeyPrefix: false });
     closeClient = async () => {
       if (client.isOpen) await client.close();
@@ -81,6 +84,8 @@ export function createCacheStore(options: CacheStoreOptions): CacheStore {
       useKeyPrefix: false,
     });
   }
+  // Failures are reported by `guarded` below; Keyv would also print its error events to stderr.
+  keyv.on('error', () => undefined);
   const prefix = `${namespace}:`;
 
   let lastWarning = 0;
@@ -102,6 +107,7 @@ export function createCacheStore(options: CacheStoreOptions): CacheStore {
 
   return {
     kind,
+    namespace,
     keyv,
     get: <T>(key: string) =>
       guarded('get', () => keyv.get<T>(prefix + key) as Promise<T | undefined>, undefined),

@@ -150,14 +150,29 @@ export class QueuedThrottle implements UpstreamThrottle {
 /** At most `max` calls in any `windowMs` (HubSpot's rolling ten-second limit, Meta's hourly budget). */
 export class SlidingWindowPolicy implements LimitPolicy {
   private readonly stamps: number[] = [];
-  readonly description: string;
+  private limit: number;
+  private readonly label: string | undefined;
 
   constructor(
-    readonly max: number,
+    max: number,
     readonly windowMs: number,
     description?: string,
   ) {
-    this.description = description ?? `${max} requests per ${windowMs / 1000} s`;
+    this.limit = max;
+    this.label = description;
+  }
+
+  get max(): number {
+    return this.limit;
+  }
+
+  get description(): string {
+    return this.label ?? `${this.limit} requests per ${this.windowMs / 1000} s`;
+  }
+
+  /** The platform reports a lower limit than configured (another plan, a shared app): use it. */
+  lowerMax(max: number): void {
+    if (max >= 1 && max < this.limit) this.limit = max;
   }
 
   private prune(now: number): void {
@@ -197,7 +212,7 @@ export class SlidingWindowPolicy implements LimitPolicy {
 /** A bucket of `capacity` that drains `leakPerSecond`; each call adds one (Shopify REST). */
 export class LeakyBucketPolicy implements LimitPolicy {
   private level = 0;
-  private updatedAt = Date.now();
+  private updatedAt = 0;
   readonly description: string;
 
   constructor(
@@ -208,8 +223,9 @@ export class LeakyBucketPolicy implements LimitPolicy {
   }
 
   private drain(now: number): void {
-    this.level = Math.max(0, this.level - ((now - this.updatedAt) / 1000) * this.leakPerSecond);
-    this.updatedAt = now;
+    const elapsed = Math.max(0, now - this.updatedAt);
+    this.level = Math.max(0, this.level - (elapsed / 1000) * this.leakPerSecond);
+    this.updatedAt = Math.max(this.updatedAt, now);
   }
 
   delayMs(now: number): number {

@@ -108,7 +108,16 @@ export function createSandboxServer(sandbox: PlatformSandbox, options: SandboxSe
       path: '/__sandbox/health',
       handle: () => ({ status: 200, json: { ok: true, platform: sandbox.platform } }),
     },
-    { method: 'GET', path: '/__sandbox/stats', handle: () => ({ status: 200, json: stats.snapshot() }) },
+    {
+      method: 'GET',
+      path: '/__sandbox/stats',
+      handle: (request) => {
+        const windowMs = Number(request.query.get('windowMs') ?? 0);
+        const peak =
+          windowMs > 0 ? { peakInWindow: { windowMs, requests: stats.peakInWindow(windowMs) } } : {};
+        return { status: 200, json: { ...stats.snapshot(), ...peak } };
+      },
+    },
     {
       method: 'POST',
       path: '/__sandbox/reset-stats',

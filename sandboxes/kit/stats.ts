@@ -4,13 +4,19 @@ export interface EndpointStats {
   statuses: Record<string, number>;
 }
 
+const MAX_ARRIVALS = 200_000;
+
 export class SandboxStats {
   private endpoints = new Map<string, EndpointStats>();
+  /** Arrival times of recent requests, to measure the peak rate a client produced. */
+  private arrivals: number[] = [];
   private since = new Date().toISOString();
   private maxConcurrent = 0;
   private concurrent = 0;
 
   started(): void {
+    if (this.arrivals.length >= MAX_ARRIVALS) this.arrivals = this.arrivals.slice(MAX_ARRIVALS / 2);
+    this.arrivals.push(Date.now());
     this.concurrent += 1;
     if (this.concurrent > this.maxConcurrent) this.maxConcurrent = this.concurrent;
   }
@@ -26,7 +32,19 @@ export class SandboxStats {
     entry.statuses[status] = (entry.statuses[status] ?? 0) + 1;
   }
 
+  /** Most requests that arrived within any `windowMs` since the last reset. */
+  peakInWindow(windowMs: number): number {
+    let peak = 0;
+    let start = 0;
+    for (let end = 0; end < this.arrivals.length; end++) {
+      while ((this.arrivals[end] as number) - (this.arrivals[start] as number) >= windowMs) start++;
+      peak = Math.max(peak, end - start + 1);
+    }
+    return peak;
+  }
+
   reset(): void {
+    this.arrivals = [];
     this.endpoints = new Map();
     this.since = new Date().toISOString();
     this.maxConcurrent = this.concurrent;

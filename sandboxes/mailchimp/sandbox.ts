@@ -3,15 +3,17 @@ import type { Admission, PlatformSandbox, Route, SandboxRequest, SandboxResponse
 import type { EmailCampaign, World } from '../world/world.js';
 import { toCampaignJson, toReportJson } from './campaigns.js';
 import { selectFields } from './fields.js';
+import { toListJson } from './list.js';
 import { audienceEntries, subscriberHash, toMemberJson, type AudienceEntry } from './members.js';
 import { QueryReader } from './params.js';
 import { invalid, notFound, problem } from './problems.js';
 
 /**
- * Mailchimp Marketing API 3.0 as the `email` connector uses it: one audience's members (get, list)
- * and sent campaigns with their reports, under `/3.0`, with HTTP Basic auth (API key as password),
- * `count`/`offset` paging, `fields`/`exclude_fields`, problem+json errors and Mailchimp's only limit:
- * 10 simultaneous connections per user, answered 429 beyond (no rate-limit headers).
+ * Mailchimp Marketing API 3.0 as the `email` connector uses it: one audience (its info and stats)
+ * and its members (get, list), and sent campaigns with their reports, under `/3.0`, with HTTP Basic
+ * auth (API key as password), `count`/`offset` paging, `fields`/`exclude_fields`, problem+json
+ * errors and Mailchimp's only limit: 10 simultaneous connections per user, answered 429 beyond
+ * (no rate-limit headers).
  */
 
 export interface MailchimpSandboxOptions {
@@ -72,6 +74,14 @@ export function createMailchimpSandbox(options: MailchimpSandboxOptions): Platfo
       method: 'GET',
       path: '/3.0/ping',
       handle: () => ({ status: 200, json: { health_status: "Everything's Chimpy!" } }),
+    },
+    {
+      method: 'GET',
+      path: '/3.0/lists/{listId}',
+      handle(request) {
+        if (request.params['listId'] !== listId) return notFound();
+        return withFields(request, toListJson(members, world.emailCampaigns, listId, apiRoot));
+      },
     },
     {
       method: 'GET',

@@ -14,8 +14,8 @@ import {
 import { searchCustomers } from './search.js';
 
 /**
- * Shopify's Admin REST API as the `commerce` connector uses it: customers (list, get, search, their
- * orders), orders (list, get) and the shop, under `/admin/api/{YYYY-MM}/`, with Shopify's access
+ * Shopify's Admin REST API as the `commerce` connector uses it: customers (list, count, get, search,
+ * their orders), orders (list, get) and the shop, under `/admin/api/{YYYY-MM}/`, with Shopify's access
  * token header, `Link`/`page_info` cursor paging, `fields=`, error bodies and its leaky bucket
  * (40 calls per app and store, leaking 2 per second, `X-Shopify-Shop-Api-Call-Limit` on every answer).
  * Listings come oldest first (orders by creation, customers by id); a customer's orders newest first.
@@ -178,6 +178,8 @@ export function createShopifySandbox(options: ShopifySandboxOptions): PlatformSa
     route('/customers.json', (request, version) =>
       list(request, version, customerListing, 'customers', toCustomer),
     ),
+    // Shopify's count also takes date filters; the connector only asks how big the whole shop is.
+    route('/customers/count.json', () => ({ status: 200, json: { count: shopCustomers.length } })),
     route('/customers/search.json', (request, version) =>
       list(request, version, customerSearch, 'customers', toCustomer),
     ),

@@ -1,4 +1,6 @@
 import { MetaConnector } from '../../connectors/meta/connector.js';
+import type { SubgraphCache } from '../../lib/cache/config.js';
+import { RecordCache } from '../../lib/cache/record-cache.js';
 import { catalog } from '../../lib/config/catalog.js';
 import { loadEnv } from '../../lib/config/env.js';
 import { registerSecret, type Logger } from '../../lib/logger.js';
@@ -13,14 +15,26 @@ export const ADS_ENV = [
   'META_BASE_URL',
   'META_ACCESS_TOKEN',
   'META_AD_ACCOUNT_ID',
+  'META_INSIGHTS_CALLS_PER_HOUR',
   'UPSTREAM_TIMEOUT_MS',
   'UPSTREAM_MAX_RETRIES',
 ] as const;
 
 export interface AdsSubgraphConfig {
-  meta: { baseUrl: string; accessToken: string; adAccountId: string };
+  meta: {
+    baseUrl: string;
+    accessToken: string;
+    adAccountId: string;
+    /** Ads Insights calls per rolling hour the ad account allows (its access tier). @default 600 */
+    insightsCallsPerHour?: number;
+  };
   upstreamTimeoutMs: number;
   upstreamMaxRetries: number;
+  /**
+   * Where Meta insights and the account currency are cached and for how long (the caller opens the
+   * store). @default no record cache: every range is read from Meta once per request
+   */
+  cache?: SubgraphCache;
   /** Time budget of one GraphQL request to this subgraph. @default 20000 */
   requestBudgetMs?: number;
 }
@@ -35,6 +49,7 @@ export function adsConfigFromEnv(
       baseUrl: env.META_BASE_URL,
       accessToken: env.META_ACCESS_TOKEN,
       adAccountId: env.META_AD_ACCOUNT_ID,
+      insightsCallsPerHour: env.META_INSIGHTS_CALLS_PER_HOUR,
     },
     upstreamTimeoutMs: env.UPSTREAM_TIMEOUT_MS,
     upstreamMaxRetries: env.UPSTREAM_MAX_RETRIES,
@@ -44,10 +59,16 @@ export function adsConfigFromEnv(
 /** Builds the `ads` subgraph (Meta Ads Insights): what paid advertising delivered and cost. */
 export function buildAdsSubgraph(config: AdsSubgraphConfig, logger: Logger): Promise<SubgraphServer> {
   registerSecret(config.meta.accessToken);
+  const { insightsCallsPerHour, ...metaSettings } = config.meta;
   const meta = new MetaConnector({
-    ...config.meta,
+    ...metaSettings,
     timeoutMs: config.upstreamTimeoutMs,
     maxRetries: config.upstreamMaxRetries,
+    logger,
+    ...(insightsCallsPerHour !== undefined ? { limits: { insightsPerHour: insightsCallsPerHour } } : {}),
+    ...(config.cache
+      ? { cache: new RecordCache(config.cache.store, 'meta', config.meta.adAccountId, config.cache.ttls) }
+      : {}),
   });
   return buildSubgraphServer<AdsContext>({
     name: 'ads',

@@ -26,8 +26,7 @@ async function performanceOf(
   if (!isCalendarDate(since) || !isCalendarDate(until))
     throw badUserInput(`A CampaignPerformance reference needs since and until as YYYY-MM-DD days.`);
   const range = rangeOf(since, until);
-  const insights = await context.loaders.insightsByRange.load(range);
-  const found = performanceByKey(insights, range).find((row) => row.key === key);
+  const found = await context.loaders.performanceByKey.load({ key, range });
   if (found) return found;
   // No delivery for this key in the range: zeros, in the currency the account spends in.
   return { key, ...range, ads: adStatsOf([], await context.loaders.currencyOf(range)) };

@@ -1,4 +1,6 @@
-import { ShopifyConnector } from '../../connectors/shopify/connector.js';
+import { ShopifyConnector, shopAccountId } from '../../connectors/shopify/connector.js';
+import type { SubgraphCache } from '../../lib/cache/config.js';
+import { RecordCache } from '../../lib/cache/record-cache.js';
 import { catalog } from '../../lib/config/catalog.js';
 import { loadEnv } from '../../lib/config/env.js';
 import { registerSecret, type Logger } from '../../lib/logger.js';
@@ -12,14 +14,25 @@ export const COMMERCE_ENV = [
   'COMMERCE_PORT',
   'SHOPIFY_BASE_URL',
   'SHOPIFY_ACCESS_TOKEN',
+  'SHOPIFY_BUCKET_SIZE',
+  'SHOPIFY_LEAK_PER_S',
   'UPSTREAM_TIMEOUT_MS',
   'UPSTREAM_MAX_RETRIES',
 ] as const;
 
 export interface CommerceSubgraphConfig {
-  shopify: { baseUrl: string; accessToken: string };
+  shopify: {
+    baseUrl: string;
+    accessToken: string;
+    /** Calls Shopify's REST leaky bucket holds for this store's plan (Standard 40, Plus 400). @default 40 */
+    bucketSize?: number;
+    /** Calls per second the bucket drains (Standard 2, Advanced 4, Plus 20). @default 2 */
+    leakPerSecond?: number;
+  };
   upstreamTimeoutMs: number;
   upstreamMaxRetries: number;
+  /** Where Shopify records are cached and for how long; absent means no record cache. */
+  cache?: SubgraphCache;
   /** Time budget of one GraphQL request to this subgraph. @default 20000 */
   requestBudgetMs?: number;
 }
@@ -30,7 +43,12 @@ export function commerceConfigFromEnv(
   const env = loadEnv(catalog, COMMERCE_ENV, source);
   return {
     port: env.COMMERCE_PORT,
-    shopify: { baseUrl: env.SHOPIFY_BASE_URL, accessToken: env.SHOPIFY_ACCESS_TOKEN },
+    shopify: {
+      baseUrl: env.SHOPIFY_BASE_URL,
+      accessToken: env.SHOPIFY_ACCESS_TOKEN,
+      bucketSize: env.SHOPIFY_BUCKET_SIZE,
+      leakPerSecond: env.SHOPIFY_LEAK_PER_S,
+    },
     upstreamTimeoutMs: env.UPSTREAM_TIMEOUT_MS,
     upstreamMaxRetries: env.UPSTREAM_MAX_RETRIES,
   };
@@ -42,10 +60,26 @@ export function buildCommerceSubgraph(
   logger: Logger,
 ): Promise<SubgraphServer> {
   registerSecret(config.shopify.accessToken);
+  const { bucketSize, leakPerSecond, ...shopifySettings } = config.shopify;
   const shopify = new ShopifyConnector({
-    ...config.shopify,
+    ...shopifySettings,
     timeoutMs: config.upstreamTimeoutMs,
     maxRetries: config.upstreamMaxRetries,
+    logger,
+    limits: {
+      ...(bucketSize !== undefined ? { bucketSize } : {}),
+      ...(leakPerSecond !== undefined ? { leakPerSecond } : {}),
+    },
+    ...(config.cache
+      ? {
+          cache: new RecordCache(
+            config.cache.store,
+            'shopify',
+            shopAccountId(config.shopify.baseUrl),
+            config.cache.ttls,
+          ),
+        }
+      : {}),
   });
   return buildSubgraphServer<CommerceContext>({
     name: 'commerce',

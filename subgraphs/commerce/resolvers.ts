@@ -23,12 +23,6 @@ const adsRepresentation = z
   })
   .nullish();
 
-/** A customer's newest orders, read once per request whatever fields ask. */
-async function recentOrders(customer: CommerceCustomerModel, context: CommerceContext): Promise<ShopOrder[]> {
-  if (!customer.shop || customer.shop.ordersCount === 0) return [];
-  return context.loaders.ordersOfCustomer.load(customer.shop.id);
-}
-
 /** Orders of the range that carry the campaign key, and what they brought in, in the shop's currency. */
 async function commerceStats(
   campaign: CampaignPerformanceModel,
@@ -64,15 +58,17 @@ export const resolvers: Resolvers = {
     },
     ordersCount: (customer) => customer.shop?.ordersCount ?? 0,
     lifetimeValue: (customer) => customer.shop?.lifetimeValue ?? null,
+    // Read from the customer's last order id, so many customers cost one call per 250, not one each.
     async lastOrderAt(customer, _args, context) {
-      const [newest] = await recentOrders(customer, context);
-      return newest?.createdAt ?? null;
+      const lastOrderId = customer.shop?.lastOrderId;
+      return lastOrderId ? context.loaders.orderCreatedAt.load(lastOrderId) : null;
     },
     async orders(customer, args, context) {
       if (!Number.isInteger(args.first) || args.first < 1 || args.first > CUSTOMER_ORDERS_MAX) {
         throw badUserInput(`\`first\` must be from 1 to ${CUSTOMER_ORDERS_MAX}, got ${args.first}.`, 'first');
       }
-      return (await recentOrders(customer, context)).slice(0, args.first);
+      if (!customer.shop || customer.shop.ordersCount === 0) return [];
+      return context.loaders.ordersOfCustomer.load({ customerId: customer.shop.id, first: args.first });
     },
   },
   CampaignPerformance: {

@@ -1,4 +1,10 @@
-import { MailchimpConnector, mailchimpBaseUrl } from '../../connectors/mailchimp/connector.js';
+import {
+  MailchimpConnector,
+  mailchimpAccountId,
+  mailchimpBaseUrl,
+} from '../../connectors/mailchimp/connector.js';
+import type { SubgraphCache } from '../../lib/cache/config.js';
+import { RecordCache } from '../../lib/cache/record-cache.js';
 import { catalog } from '../../lib/config/catalog.js';
 import { ConfigError, loadEnv } from '../../lib/config/env.js';
 import { registerSecret, type Logger } from '../../lib/logger.js';
@@ -13,14 +19,23 @@ export const EMAIL_ENV = [
   'MAILCHIMP_API_KEY',
   'MAILCHIMP_BASE_URL',
   'MAILCHIMP_LIST_ID',
+  'MAILCHIMP_MAX_CONNECTIONS',
   'UPSTREAM_TIMEOUT_MS',
   'UPSTREAM_MAX_RETRIES',
 ] as const;
 
 export interface EmailSubgraphConfig {
-  mailchimp: { baseUrl: string; apiKey: string; listId: string };
+  mailchimp: {
+    baseUrl: string;
+    apiKey: string;
+    listId: string;
+    /** Simultaneous connections to Mailchimp (its cap per API key is 10). @default 10 */
+    maxConnections?: number;
+  };
   upstreamTimeoutMs: number;
   upstreamMaxRetries: number;
+  /** Where Mailchimp records are cached and for how long; absent means no record cache. */
+  cache?: SubgraphCache;
   /** Time budget of one GraphQL request to this subgraph. @default 20000 */
   requestBudgetMs?: number;
 }
@@ -42,7 +57,12 @@ export function emailConfigFromEnv(
   }
   return {
     port: env.EMAIL_PORT,
-    mailchimp: { baseUrl, apiKey: env.MAILCHIMP_API_KEY, listId: env.MAILCHIMP_LIST_ID },
+    mailchimp: {
+      baseUrl,
+      apiKey: env.MAILCHIMP_API_KEY,
+      listId: env.MAILCHIMP_LIST_ID,
+      maxConnections: env.MAILCHIMP_MAX_CONNECTIONS,
+    },
     upstreamTimeoutMs: env.UPSTREAM_TIMEOUT_MS,
     upstreamMaxRetries: env.UPSTREAM_MAX_RETRIES,
   };
@@ -51,10 +71,17 @@ export function emailConfigFromEnv(
 /** Builds the `email` subgraph (Mailchimp): audience membership, engagement and sent campaigns. */
 export function buildEmailSubgraph(config: EmailSubgraphConfig, logger: Logger): Promise<SubgraphServer> {
   registerSecret(config.mailchimp.apiKey);
+  const { maxConnections, ...mailchimpSettings } = config.mailchimp;
+  const accountId = mailchimpAccountId(mailchimpSettings.apiKey, mailchimpSettings.listId);
   const mailchimp = new MailchimpConnector({
-    ...config.mailchimp,
+    ...mailchimpSettings,
     timeoutMs: config.upstreamTimeoutMs,
     maxRetries: config.upstreamMaxRetries,
+    logger,
+    ...(maxConnections !== undefined ? { limits: { maxConnections } } : {}),
+    ...(config.cache
+      ? { cache: new RecordCache(config.cache.store, 'mailchimp', accountId, config.cache.ttls) }
+      : {}),
   });
   return buildSubgraphServer<EmailContext>({
     name: 'email',

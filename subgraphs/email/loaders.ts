@@ -12,6 +12,7 @@ export interface CampaignRange {
 }
 
 export interface EmailLoaders {
+  /** A failed look-up fails only its own key, so one customer's error leaves the others' data. */
   memberByEmail: DataLoader<string, EmailMember | null>;
   /** Sent campaigns of a range; every reference to the same range shares one listing. */
   campaignsInRange: DataLoader<CampaignRange, EmailCampaignRecord[], string>;
@@ -19,7 +20,8 @@ export interface EmailLoaders {
 
 /**
  * One set per request: every customer the gateway asks about in one GraphQL request is read in one
- * batch of member look-ups, and each date range is listed once however many campaign keys use it.
+ * batch (the connector picks member GETs or an audience scan, whichever costs fewer calls), and each
+ * date range is listed once however many campaign keys use it.
  */
 export function createEmailLoaders(mailchimp: MailchimpConnector, request: RequestContext): EmailLoaders {
   const memberByEmail = new DataLoader<string, EmailMember | null>(

@@ -9,6 +9,17 @@ export interface TestStackOptions {
   /** Receives every log line of every part (for secret-leak and request-id checks). */
   logSink?: { write(line: string): void };
   logLevel?: 'info' | 'debug' | 'silent';
+  /** Share caches through this Redis (tests give each run its own namespace). */
+  redisUrl?: string | undefined;
+  cacheNamespace?: string;
+  /** @default true */
+  responseCache?: boolean;
+  /** Record cache TTLs in seconds. @default 300 for every type */
+  ttlSeconds?: number;
+  /** @default 5000 */
+  upstreamTimeoutMs?: number;
+  /** @default 3 */
+  upstreamMaxRetries?: number;
 }
 
 /** The whole graph in process on free ports: sandboxes, subgraphs and gateway, talking HTTP. */
@@ -30,11 +41,23 @@ export function startTestStack(options: TestStackOptions = {}): Promise<Stack> {
     world: { seed: 11, customers: options.customers ?? 400, anchorDate: TEST_ANCHOR_DATE },
     rateLimits: options.rateLimits ?? true,
     sandboxLatencyMs: options.sandboxLatencyMs ?? 0,
-    upstreamTimeoutMs: 5_000,
-    upstreamMaxRetries: 3,
+    upstreamTimeoutMs: options.upstreamTimeoutMs ?? 5_000,
+    upstreamMaxRetries: options.upstreamMaxRetries ?? 3,
     subgraphTimeoutMs: 15_000,
     supergraphFile: 'schema/supergraph.graphql',
     mode: 'test',
+    cache: {
+      redisUrl: options.redisUrl,
+      maxEntries: 50_000,
+      namespace: options.cacheNamespace ?? `test-${process.pid}-${Math.random().toString(36).slice(2, 8)}`,
+      ttls: {
+        profile: options.ttlSeconds ?? 300,
+        subscription: options.ttlSeconds ?? 300,
+        orders: options.ttlSeconds ?? 300,
+        campaignReports: options.ttlSeconds ?? 300,
+      },
+    },
+    responseCache: options.responseCache ?? true,
     logger: (part) => {
       let logger = loggers.get(part);
       if (!logger) {

@@ -124,6 +124,17 @@ describe('commerce subgraph against the Shopify sandbox', () => {
     await sandbox.resetStats();
   });
 
+  it("should read the store's leaky bucket from SHOPIFY_BUCKET_SIZE and SHOPIFY_LEAK_PER_S, Standard plan by default", () => {
+    const base = {
+      SHOPIFY_BASE_URL: sandbox.baseUrl,
+      SHOPIFY_ACCESS_TOKEN: DEMO_CREDENTIALS.shopify.accessToken,
+    };
+    expect(commerceConfigFromEnv(base).shopify).toMatchObject({ bucketSize: 40, leakPerSecond: 2 });
+    expect(
+      commerceConfigFromEnv({ ...base, SHOPIFY_BUCKET_SIZE: '400', SHOPIFY_LEAK_PER_S: '20' }).shopify,
+    ).toMatchObject({ bucketSize: 400, leakPerSecond: 20 });
+  });
+
   it('should resolve customers by email with one search, and empty figures for people who never bought', async () => {
     const buyer = sandbox.world.customers.find(
       (c) => (sandbox.world.ordersByCustomer.get(c.person.index)?.length ?? 0) >= 3,

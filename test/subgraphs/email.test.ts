@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { addDays } from '../../lib/dates.js';
+import { createCacheStore } from '../../lib/cache/store.js';
 import { listen, type Listening } from '../../lib/server/listen.js';
 import { DEMO_CREDENTIALS } from '../../sandboxes/demo-credentials.js';
 import type { EmailCampaign } from '../../sandboxes/world/world.js';
@@ -241,6 +242,102 @@ describe('email subgraph against the Mailchimp sandbox', () => {
     })();
     expect(error?.message).toMatch(/MAILCHIMP_API_KEY: .*no data centre suffix/);
     expect(error?.message).not.toContain(keyWithoutDc);
+  });
+
+  it('should read the connection cap from MAILCHIMP_MAX_CONNECTIONS, 10 when unset', () => {
+    const source = {
+      MAILCHIMP_API_KEY: DEMO_CREDENTIALS.mailchimp.apiKey,
+      MAILCHIMP_LIST_ID: DEMO_CREDENTIALS.mailchimp.listId,
+    };
+    expect(emailConfigFromEnv(source).mailchimp.maxConnections).toBe(10);
+    expect(emailConfigFromEnv({ ...source, MAILCHIMP_MAX_CONNECTIONS: '4' }).mailchimp.maxConnections).toBe(
+      4,
+    );
+  });
+
+  describe('with a record cache and a lower connection cap', () => {
+    let slow: RunningSandbox;
+    let cached: SubgraphServer;
+    let cachedListening: Listening;
+
+    async function postCached<T>(query: string, variables: Record<string, unknown>): Promise<GraphQLBody<T>> {
+      const response = await fetch(`${cachedListening.origin}/graphql`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ query, variables }),
+      });
+      return (await response.json()) as GraphQLBody<T>;
+    }
+
+    beforeAll(async () => {
+      slow = await startSandbox('mailchimp', { world: sandbox.world, latencyMs: 50 });
+      cached = await buildEmailSubgraph(
+        {
+          mailchimp: {
+            baseUrl: slow.baseUrl,
+            apiKey: DEMO_CREDENTIALS.mailchimp.apiKey,
+            listId: DEMO_CREDENTIALS.mailchimp.listId,
+            maxConnections: 2,
+          },
+          upstreamTimeoutMs: 5_000,
+          upstreamMaxRetries: 0,
+          cache: {
+            store: createCacheStore({ maxEntries: 10_000, logger: silentLogger }),
+            ttls: { profile: 60, subscription: 60, orders: 60, campaignReports: 60 },
+          },
+        },
+        silentLogger,
+      );
+      cachedListening = await listen(cached.server, 0, '127.0.0.1');
+    });
+    afterAll(async () => {
+      await cachedListening.close();
+      await cached.stop();
+      await slow.close();
+    });
+    beforeEach(async () => {
+      await slow.resetStats();
+    });
+
+    it('should keep at most 2 calls in flight when MAILCHIMP_MAX_CONNECTIONS is 2', async () => {
+      const people = sandbox.world.customers.slice(150, 153);
+      const body = await postCached<{ _entities: { emailSubscription: { status: string } | null }[] }>(
+        CUSTOMERS,
+        { representations: people.map((c) => ({ __typename: 'Customer', email: c.person.email })) },
+      );
+      expect(body.data?._entities.map((e) => e.emailSubscription?.status ?? null)).toEqual(
+        people.map((c) => c.audience?.status.toUpperCase() ?? null),
+      );
+      const stats = await slow.stats();
+      expect(stats.endpoints['GET /3.0/lists/{listId}/members/{subscriberHash}']?.count).toBe(3);
+      expect(stats.maxConcurrent).toBe(2);
+    });
+
+    it('should resolve 100 customers with one scan of 1 + ceil(members/1000) calls, then from the cache', async () => {
+      const people = sandbox.world.customers.slice(0, 100).reverse();
+      const representations = [
+        ...people.map((c) => ({ __typename: 'Customer', email: c.person.email })),
+        { __typename: 'Customer', email: 'ghost-member@example.invalid' },
+      ];
+      const expected = [...people.map((c) => c.audience?.status.toUpperCase() ?? null), null];
+      const read = async () => {
+        const body = await postCached<{ _entities: { emailSubscription: { status: string } | null }[] }>(
+          CUSTOMERS,
+          { representations },
+        );
+        expect(body.errors).toBeUndefined();
+        return body.data?._entities.map((e) => e.emailSubscription?.status ?? null);
+      };
+      expect(await read()).toEqual(expected);
+      const members = sandbox.world.customers.filter((c) => c.audience).length;
+      const stats = await slow.stats();
+      expect(stats.endpoints['GET /3.0/lists/{listId}']?.count).toBe(1);
+      expect(stats.endpoints['GET /3.0/lists/{listId}/members']?.count).toBe(Math.ceil(members / 1000));
+      expect(stats.total).toBe(1 + Math.ceil(members / 1000));
+      await slow.resetStats();
+      expect(await read()).toEqual(expected);
+      expect((await slow.stats()).total).toBe(0);
+    });
   });
 
   it('should add up only the campaigns of the key whose send day (UTC) is in the range', () => {
