@@ -21,9 +21,12 @@ import {
 const latencyMs = Number(process.env['BENCH_UPSTREAM_LATENCY_MS'] ?? 50);
 const profiles = 200;
 const concurrency = 4;
-// A Pro/Enterprise HubSpot portal (190 requests per 10 s): the cold phase measures latency, not the
-// Free plan's limit (bench:limits does that).
-const stack = await benchStack({ sandboxLatencyMs: latencyMs, hubspotPer10s: 190 });
+// A HubSpot Pro/Enterprise portal (190 requests per 10 s) and a Shopify Plus store (bucket 400,
+// 20 per second): the cold phase measures latency, not the entry plans' limits (bench:limits does).
+const stack = await benchStack({
+  sandboxLatencyMs: latencyMs,
+  plans: { hubspotPer10s: 190, shopifyBucketSize: 400, shopifyLeakPerSecond: 20 },
+});
 try {
   const emails = stack.world.customers.slice(0, profiles).map((c) => c.person.email);
   const client = { 'x-client-id': 'personalization-bench' };

@@ -4,9 +4,10 @@ import { benchStack, ms, percentile, pool, post, resetUpstream, table, verdict }
 /**
  * `npm run bench:limits`: the HubSpot sandbox at HubSpot's real Free/Starter limit (100 requests
  * per rolling 10 s) and 2,000 profile look-ups for distinct customers, 50 in flight.
- * Phase 1 looks customers up by email (batchable: concurrent look-ups share batch reads).
- * Phase 2 also asks each customer's lists, which HubSpot can only answer one contact per call, so
- * demand is far above the limit: calls must queue or fail fast, never reach HubSpot as 429s.
+ * Phase 1 looks customers up by email with the default 20 s request budget (batchable: concurrent
+ * look-ups share batch reads). Phase 2 also asks each customer's lists, which HubSpot can only
+ * answer one contact per call, from a client that gives each request 2 s: demand is twenty times
+ * the limit, so calls must queue or fail fast, and never reach HubSpot as 429s.
  */
 const LOOKUP = /* GraphQL */ `
   query ProfileLookup($email: String!) {
@@ -34,7 +35,6 @@ const WITH_LISTS = /* GraphQL */ `
 `;
 const lookups = 2_000;
 const concurrency = 50;
-const budgetMs = Number(process.env['BENCH_REQUEST_BUDGET_MS'] ?? 5_000);
 
 interface Outcome {
   ms: number;
@@ -55,22 +55,22 @@ async function run(stack: Stack, query: string, offset: number): Promise<Outcome
   });
 }
 
-const stack = await benchStack({
-  world: { seed: 42, customers: 4_000, anchorDate: '2026-11-28' },
-  hubspotPer10s: 100,
-  responseCache: false,
-  subgraphRequestBudgetMs: budgetMs,
-});
 let allMet = true;
-try {
-  const rows: (string | number)[][] = [];
-  for (const [name, query, offset] of [
-    ['1: look-up by email', LOOKUP, 0],
-    ['2: with lists (1 call each)', WITH_LISTS, 2_000],
-  ] as const) {
+const rows: (string | number)[][] = [];
+for (const [name, query, budgetMs] of [
+  ['1: look-up by email', LOOKUP, 20_000],
+  ['2: with lists (1 call each)', WITH_LISTS, 2_000],
+] as const) {
+  const stack = await benchStack({
+    world: { seed: 42, customers: 2_000, anchorDate: '2026-11-28' },
+    plans: { hubspotPer10s: 100 },
+    responseCache: false,
+    subgraphRequestBudgetMs: budgetMs,
+  });
+  try {
     resetUpstream(stack);
     const started = performance.now();
-    const outcomes = await run(stack, query, offset);
+    const outcomes = await run(stack, query, 0);
     const seconds = (performance.now() - started) / 1000;
     const hubspot = stack.sandboxes.hubspot.stats;
     const snapshot = hubspot.snapshot();
@@ -79,49 +79,33 @@ try {
     const ok = outcomes.filter((o) => o.outcome === 'ok');
     const limited = outcomes.filter((o) => o.outcome === 'UPSTREAM_RATE_LIMITED');
     const other = outcomes.length - ok.length - limited.length;
-    const failFastP99 =
-      limited.length > 0
-        ? percentile(
-            limited.map((o) => o.ms),
-            99,
-          )
-        : 0;
+    const slowest = percentile(outcomes.map((o) => o.ms), 100);
     rows.push([
       name,
+      `${budgetMs / 1000} s`,
       `${seconds.toFixed(1)} s`,
       ok.length,
       limited.length,
       other,
-      limited.length > 0 ? ms(failFastP99) : '-',
+      limited.length > 0 ? ms(percentile(limited.map((o) => o.ms), 99)) : '-',
+      ms(slowest),
       snapshot.total,
       peak,
       upstream429,
     ]);
-    allMet &&= upstream429 === 0 && other === 0 && peak <= 100 && failFastP99 <= budgetMs;
+    allMet &&= upstream429 === 0 && other === 0 && peak <= 100 && slowest <= budgetMs + 500;
+  } finally {
+    await stack.close();
   }
-  console.log(
-    `\nHubSpot sandbox at 100 requests per rolling 10 s; ${lookups} distinct customers per phase, ${concurrency} in flight; request budget ${budgetMs} ms.`,
-  );
-  console.log(
-    table(
-      [
-        'phase',
-        'took',
-        'succeeded',
-        'UPSTREAM_RATE_LIMITED',
-        'other errors',
-        'limited p99 ms',
-        'HubSpot calls',
-        'peak per 10 s',
-        '429s at HubSpot',
-      ],
-      rows,
-    ),
-  );
-  console.log(
-    `\nTarget (zero 429s reach HubSpot or a client, every request succeeds or fails fast with UPSTREAM_RATE_LIMITED within its budget, peak <= 100 per 10 s): ${verdict(allMet)}`,
-  );
-} finally {
-  await stack.close();
 }
+console.log(`\nHubSpot sandbox at 100 requests per rolling 10 s; ${lookups} distinct customers per phase, ${concurrency} in flight.`);
+console.log(
+  table(
+    ['phase', 'budget', 'took', 'succeeded', 'UPSTREAM_RATE_LIMITED', 'other errors', 'limited p99 ms', 'slowest ms', 'HubSpot calls', 'peak per 10 s', '429s at HubSpot'],
+    rows,
+  ),
+);
+console.log(
+  `\nTarget (zero 429s reach HubSpot or a client, every request succeeds or fails with UPSTREAM_RATE_LIMITED within its budget, peak <= 100 per 10 s): ${verdict(allMet)}`,
+);
 process.exit(allMet ? 0 : 1);

@@ -6,7 +6,7 @@ import { listen, type Listening } from '../lib/server/listen.js';
 import { buildGateway, type Gateway } from '../gateway/server.js';
 import { DEMO_CREDENTIALS } from '../sandboxes/demo-credentials.js';
 import type { SandboxServer } from '../sandboxes/kit/server.js';
-import { buildSandbox, sandboxBaseUrl } from '../sandboxes/registry.js';
+import { buildSandbox, sandboxBaseUrl, type PlatformPlans } from '../sandboxes/registry.js';
 import { generateWorld, type World, type WorldOptions } from '../sandboxes/world/world.js';
 import { buildAdsSubgraph } from '../subgraphs/ads/index.js';
 import { buildCommerceSubgraph } from '../subgraphs/commerce/index.js';
@@ -31,8 +31,8 @@ export interface StackOptions {
   /** One cache store for every part of the process: record caches and the response cache. */
   cache: CacheSettings;
   responseCache: boolean;
-  /** HubSpot plan of the sandbox and of the connector (requests per 10 s). @default 100 */
-  hubspotPer10s?: number;
+  /** Platform plans for both the sandboxes and the connectors. @default each platform's entry plan */
+  plans?: PlatformPlans;
   /** Time budget of one request inside each subgraph. @default 20000 */
   subgraphRequestBudgetMs?: number;
   /** One logger per part, so a test can capture every line the stack writes. */
@@ -84,7 +84,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
         logger: options.logger(`sandbox:${platform}`),
         rateLimits: options.rateLimits,
         latencyMs: options.sandboxLatencyMs,
-        ...(options.hubspotPer10s !== undefined ? { hubspotPer10s: options.hubspotPer10s } : {}),
+        ...(options.plans ? { plans: options.plans } : {}),
       });
       sandboxes[platform] = sandbox;
       const listening = await listen(sandbox.server, options.ports[platform], options.host);
@@ -108,7 +108,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
               baseUrl: sandboxBaseUrl('hubspot', origins.hubspot),
               accessToken: DEMO_CREDENTIALS.hubspot.accessToken,
               accountId: DEMO_CREDENTIALS.hubspot.accountId,
-              ...(options.hubspotPer10s !== undefined ? { ratePer10s: options.hubspotPer10s } : {}),
+              ...(options.plans?.hubspotPer10s !== undefined ? { ratePer10s: options.plans.hubspotPer10s } : {}),
             },
           },
           options.logger('subgraph:crm'),
@@ -132,6 +132,8 @@ export async function startStack(options: StackOptions): Promise<Stack> {
             shopify: {
               baseUrl: sandboxBaseUrl('shopify', origins.shopify),
               accessToken: DEMO_CREDENTIALS.shopify.accessToken,
+              ...(options.plans?.shopifyBucketSize !== undefined ? { bucketSize: options.plans.shopifyBucketSize } : {}),
+              ...(options.plans?.shopifyLeakPerSecond !== undefined ? { leakPerSecond: options.plans.shopifyLeakPerSecond } : {}),
             },
           },
           options.logger('subgraph:commerce'),

@@ -23,22 +23,32 @@ export interface SandboxOptions {
   rateLimits?: boolean;
   latencyMs?: number;
   faults?: FaultInput;
-  /** A plan other than the default: HubSpot requests per rolling 10 s. @default 100 */
+  /** Account plans other than the defaults (each platform's entry-level limits). */
+  plans?: PlatformPlans;
+}
+
+/**
+ * The limits that differ by a customer's plan with each platform. Defaults are the entry plans:
+ * HubSpot Free/Starter 100 per 10 s, Shopify Standard bucket 40 leaking 2/s.
+ */
+export interface PlatformPlans {
   hubspotPer10s?: number;
+  shopifyBucketSize?: number;
+  shopifyLeakPerSecond?: number;
 }
 
 /** The platform half of a sandbox, wired to the demo credentials (the only ones a sandbox accepts). */
 export function platformSandbox(
   platform: Platform,
   world: World,
-  limits: { hubspotPer10s?: number } = {},
+  plans: PlatformPlans = {},
 ): PlatformSandbox {
   switch (platform) {
     case 'hubspot':
       return createHubSpotSandbox({
         world,
         accessToken: DEMO_CREDENTIALS.hubspot.accessToken,
-        ...(limits.hubspotPer10s !== undefined ? { tenSecondLimit: limits.hubspotPer10s } : {}),
+        ...(plans.hubspotPer10s !== undefined ? { tenSecondLimit: plans.hubspotPer10s } : {}),
       });
     case 'mailchimp':
       return createMailchimpSandbox({
@@ -47,7 +57,12 @@ export function platformSandbox(
         listId: DEMO_CREDENTIALS.mailchimp.listId,
       });
     case 'shopify':
-      return createShopifySandbox({ world, accessToken: DEMO_CREDENTIALS.shopify.accessToken });
+      return createShopifySandbox({
+        world,
+        accessToken: DEMO_CREDENTIALS.shopify.accessToken,
+        ...(plans.shopifyBucketSize !== undefined ? { bucketSize: plans.shopifyBucketSize } : {}),
+        ...(plans.shopifyLeakPerSecond !== undefined ? { leakPerSecond: plans.shopifyLeakPerSecond } : {}),
+      });
     case 'meta':
       return createMetaSandbox({
         world,
@@ -60,11 +75,7 @@ export function platformSandbox(
 /** Builds (does not start) the HTTP server of one platform's sandbox. */
 export function buildSandbox(platform: Platform, options: SandboxOptions): SandboxServer {
   return createSandboxServer(
-    platformSandbox(
-      platform,
-      options.world,
-      options.hubspotPer10s !== undefined ? { hubspotPer10s: options.hubspotPer10s } : {},
-    ),
+    platformSandbox(platform, options.world, options.plans),
     {
       logger: options.logger.child({ sandbox: platform }),
       ...(options.rateLimits !== undefined ? { rateLimits: options.rateLimits } : {}),

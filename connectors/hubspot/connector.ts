@@ -78,22 +78,23 @@ export class HubSpotConnector {
   constructor(settings: HubSpotSettings) {
     this.accountId = settings.accountId;
     this.cache = settings.cache;
-    this.batches = {
-      id: new Coalescer({
+
+    const flow = hubspotThrottle({ ...HUBSPOT_DEFAULT_LIMITS, ...settings.limits });
+    // The fuller HubSpot's window, the longer a batch read waits for more keys: a little latency
+    // buys many more look-ups per call when the budget is what limits us.
+    const batch = (by: 'id' | 'email') =>
+      new Coalescer<BatchOutcome>({
         maxBatch: HUBSPOT_LIMITS.batchRead,
-        fetch: (ctx, keys) => this.fetchBatch(ctx, 'id', keys),
-      }),
-      email: new Coalescer({
-        maxBatch: HUBSPOT_LIMITS.batchRead,
-        fetch: (ctx, keys) => this.fetchBatch(ctx, 'email', keys),
-      }),
-    };
+        delayMs: () => 2 + Math.round(flow.pressure() * 48),
+        fetch: (ctx, keys) => this.fetchBatch(ctx, by, keys),
+      });
+    this.batches = { id: batch('id'), email: batch('email') };
     this.http = new UpstreamClient({
       protocol: hubspotProtocol(settings.accessToken),
       baseUrl: settings.baseUrl,
       timeoutMs: settings.timeoutMs,
       maxRetries: settings.maxRetries,
-      throttle: settings.throttle ?? hubspotThrottle({ ...HUBSPOT_DEFAULT_LIMITS, ...settings.limits }),
+      throttle: settings.throttle ?? flow.throttle,
       guard:
         settings.guard ??
         new CircuitBreaker({ platform: 'hubspot', ...(settings.logger ? { logger: settings.logger } : {}) }),

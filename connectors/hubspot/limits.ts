@@ -9,6 +9,9 @@ export interface HubSpotLimits {
   searchPerSecond: number;
 }
 
+/** Slack on our side of HubSpot's rolling window, for the time between our send and its arrival. */
+const WINDOW_MARGIN_MS = 250;
+
 export const HUBSPOT_DEFAULT_LIMITS: HubSpotLimits = { per10s: 100, searchPerSecond: 5 };
 
 /**
@@ -26,11 +29,15 @@ class TenSecondPolicy extends SlidingWindowPolicy {
   }
 }
 
-export function hubspotThrottle(limits: HubSpotLimits): UpstreamThrottle {
-  const general = new QueuedThrottle({
-    platform: 'hubspot',
-    policy: new TenSecondPolicy(limits.per10s, 10_000),
-  });
+export interface HubSpotFlowControl {
+  throttle: UpstreamThrottle;
+  /** Share of the ten-second window already spent, 0..1: how much batching is worth waiting for. */
+  pressure(): number;
+}
+
+export function hubspotThrottle(limits: HubSpotLimits): HubSpotFlowControl {
+  const window = new TenSecondPolicy(limits.per10s, 10_000, undefined, WINDOW_MARGIN_MS);
+  const general = new QueuedThrottle({ platform: 'hubspot', policy: window });
   const search = new QueuedThrottle({
     platform: 'hubspot',
     policy: new SlidingWindowPolicy(
@@ -39,8 +46,8 @@ export function hubspotThrottle(limits: HubSpotLimits): UpstreamThrottle {
       `${limits.searchPerSecond} searches per second`,
     ),
   });
-  return new RoutedThrottle(
-    [{ matches: (call) => call.endpoint.endsWith('/search'), throttle: search }],
-    general,
-  );
+  return {
+    throttle: new RoutedThrottle([{ matches: (call) => call.endpoint.endsWith('/search'), throttle: search }], general),
+    pressure: () => Math.min(1, (window.used + general.waiting) / window.max),
+  };
 }

@@ -10,8 +10,13 @@ interface Pending<V> {
 export interface CoalescerOptions<V> {
   /** Most keys one upstream call takes (HubSpot batch read: 100). */
   maxBatch: number;
-  /** How long the first key waits for others to join its call. @default 2 */
-  windowMs?: number;
+  /** How long the first key waits for others to join its call, asked at each wait. @default () => 2 */
+  delayMs?: () => number;
+  /**
+   * Batch calls in flight at once. While they are out (or queued behind the platform's rate limit)
+   * new keys gather into the next call, so the busier the platform, the fuller each call. @default 2
+   */
+  maxInFlight?: number;
   /** Reads a batch; every key asked must be in the answer. */
   fetch(ctx: RequestContext, keys: readonly string[]): Promise<Map<string, V>>;
 }
@@ -26,6 +31,7 @@ export class Coalescer<V> {
   private queue: Pending<V>[] = [];
   private queuedKeys = 0;
   private timer: NodeJS.Timeout | undefined;
+  private inFlight = 0;
 
   constructor(private readonly options: CoalescerOptions<V>) {}
 
@@ -35,34 +41,33 @@ export class Coalescer<V> {
       this.queue.push({ ctx, keys: [...keys], resolve, reject });
       this.queuedKeys += keys.length;
       if (this.queuedKeys >= this.options.maxBatch) this.flush();
-      else this.timer ??= setTimeout(() => this.flush(), this.options.windowMs ?? 2);
+      else this.timer ??= setTimeout(() => this.flush(), this.options.delayMs?.() ?? 2);
     });
   }
 
   private flush(): void {
     if (this.timer) clearTimeout(this.timer);
     this.timer = undefined;
-    const waiting = this.queue;
-    this.queue = [];
-    this.queuedKeys = 0;
-    // Pack callers into calls of at most maxBatch distinct keys; a caller never spans two calls
-    // unless it alone asks for more than one call holds.
-    let group: Pending<V>[] = [];
-    let keys = new Set<string>();
-    const groups: { members: Pending<V>[]; keys: Set<string> }[] = [];
-    for (const pending of waiting) {
-      const merged = new Set([...keys, ...pending.keys]);
-      if (group.length > 0 && merged.size > this.options.maxBatch) {
-        groups.push({ members: group, keys });
-        group = [];
-        keys = new Set(pending.keys);
-      } else {
-        keys = merged;
-      }
-      group.push(pending);
+    if (this.queue.length === 0 || this.inFlight >= (this.options.maxInFlight ?? 2)) return;
+    // One call's worth of callers (a single caller asking more than a call holds goes alone and is
+    // split into several calls in `run`); the rest wait for a free slot.
+    const seen = new Set<string>();
+    let taken = 0;
+    while (taken < this.queue.length) {
+      const next = this.queue[taken] as Pending<V>;
+      const merged = new Set([...seen, ...next.keys]);
+      if (taken > 0 && merged.size > this.options.maxBatch) break;
+      for (const k of next.keys) seen.add(k);
+      taken += 1;
     }
-    if (group.length > 0) groups.push({ members: group, keys });
-    for (const { members, keys: batch } of groups) void this.run(members, [...batch]);
+    const members = this.queue.splice(0, taken);
+    this.queuedKeys = this.queue.reduce((sum, p) => sum + p.keys.length, 0);
+    this.inFlight += 1;
+    void this.run(members, [...seen]).finally(() => {
+      this.inFlight -= 1;
+      this.flush();
+    });
+    if (this.queue.length > 0) this.flush();
   }
 
   private async run(members: Pending<V>[], keys: string[]): Promise<void> {

@@ -153,13 +153,22 @@ export class SlidingWindowPolicy implements LimitPolicy {
   private limit: number;
   private readonly label: string | undefined;
 
+  /**
+   * @param marginMs added to the window on our side: the platform stamps a call when it arrives,
+   * a little after we send it, so a slot we see free at exactly `windowMs` may not be free yet.
+   */
   constructor(
     max: number,
     readonly windowMs: number,
     description?: string,
+    private readonly marginMs = 0,
   ) {
     this.limit = max;
     this.label = description;
+  }
+
+  private get span(): number {
+    return this.windowMs + this.marginMs;
   }
 
   get max(): number {
@@ -176,7 +185,7 @@ export class SlidingWindowPolicy implements LimitPolicy {
   }
 
   private prune(now: number): void {
-    while (this.stamps.length > 0 && (this.stamps[0] as number) <= now - this.windowMs) this.stamps.shift();
+    while (this.stamps.length > 0 && (this.stamps[0] as number) <= now - this.span) this.stamps.shift();
   }
 
   get used(): number {
@@ -187,15 +196,15 @@ export class SlidingWindowPolicy implements LimitPolicy {
   delayMs(now: number): number {
     this.prune(now);
     if (this.stamps.length < this.max) return 0;
-    return (this.stamps[this.stamps.length - this.max] as number) + this.windowMs - now;
+    return (this.stamps[this.stamps.length - this.max] as number) + this.span - now;
   }
 
   estimateMs(now: number, position: number): number {
     this.prune(now);
     const index = this.stamps.length + position - this.max;
     if (index < 0) return 0;
-    if (index < this.stamps.length) return (this.stamps[index] as number) + this.windowMs - now;
-    return this.windowMs * (1 + Math.floor((index - this.stamps.length) / this.max));
+    if (index < this.stamps.length) return (this.stamps[index] as number) + this.span - now;
+    return this.span * (1 + Math.floor((index - this.stamps.length) / this.max));
   }
 
   take(now: number): void {
