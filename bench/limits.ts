@@ -79,7 +79,10 @@ for (const [name, query, budgetMs] of [
     const ok = outcomes.filter((o) => o.outcome === 'ok');
     const limited = outcomes.filter((o) => o.outcome === 'UPSTREAM_RATE_LIMITED');
     const other = outcomes.length - ok.length - limited.length;
-    const slowest = percentile(outcomes.map((o) => o.ms), 100);
+    const slowest = percentile(
+      outcomes.map((o) => o.ms),
+      100,
+    );
     rows.push([
       name,
       `${budgetMs / 1000} s`,
@@ -87,7 +90,14 @@ for (const [name, query, budgetMs] of [
       ok.length,
       limited.length,
       other,
-      limited.length > 0 ? ms(percentile(limited.map((o) => o.ms), 99)) : '-',
+      limited.length > 0
+        ? ms(
+            percentile(
+              limited.map((o) => o.ms),
+              99,
+            ),
+          )
+        : '-',
       ms(slowest),
       snapshot.total,
       peak,
@@ -98,10 +108,24 @@ for (const [name, query, budgetMs] of [
     await stack.close();
   }
 }
-console.log(`\nHubSpot sandbox at 100 requests per rolling 10 s; ${lookups} distinct customers per phase, ${concurrency} in flight.`);
+console.log(
+  `\nHubSpot sandbox at 100 requests per rolling 10 s; ${lookups} distinct customers per phase, ${concurrency} in flight.`,
+);
 console.log(
   table(
-    ['phase', 'budget', 'took', 'succeeded', 'UPSTREAM_RATE_LIMITED', 'other errors', 'limited p99 ms', 'slowest ms', 'HubSpot calls', 'peak per 10 s', '429s at HubSpot'],
+    [
+      'phase',
+      'budget',
+      'took',
+      'succeeded',
+      'UPSTREAM_RATE_LIMITED',
+      'other errors',
+      'limited p99 ms',
+      'slowest ms',
+      'HubSpot calls',
+      'peak per 10 s',
+      '429s at HubSpot',
+    ],
     rows,
   ),
 );

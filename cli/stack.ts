@@ -108,7 +108,9 @@ export async function startStack(options: StackOptions): Promise<Stack> {
               baseUrl: sandboxBaseUrl('hubspot', origins.hubspot),
               accessToken: DEMO_CREDENTIALS.hubspot.accessToken,
               accountId: DEMO_CREDENTIALS.hubspot.accountId,
-              ...(options.plans?.hubspotPer10s !== undefined ? { ratePer10s: options.plans.hubspotPer10s } : {}),
+              ...(options.plans?.hubspotPer10s !== undefined
+                ? { ratePer10s: options.plans.hubspotPer10s }
+                : {}),
             },
           },
           options.logger('subgraph:crm'),
@@ -132,8 +134,12 @@ export async function startStack(options: StackOptions): Promise<Stack> {
             shopify: {
               baseUrl: sandboxBaseUrl('shopify', origins.shopify),
               accessToken: DEMO_CREDENTIALS.shopify.accessToken,
-              ...(options.plans?.shopifyBucketSize !== undefined ? { bucketSize: options.plans.shopifyBucketSize } : {}),
-              ...(options.plans?.shopifyLeakPerSecond !== undefined ? { leakPerSecond: options.plans.shopifyLeakPerSecond } : {}),
+              ...(options.plans?.shopifyBucketSize !== undefined
+                ? { bucketSize: options.plans.shopifyBucketSize }
+                : {}),
+              ...(options.plans?.shopifyLeakPerSecond !== undefined
+                ? { leakPerSecond: options.plans.shopifyLeakPerSecond }
+                : {}),
             },
           },
           options.logger('subgraph:commerce'),

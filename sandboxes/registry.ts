@@ -74,15 +74,12 @@ export function platformSandbox(
 
 /** Builds (does not start) the HTTP server of one platform's sandbox. */
 export function buildSandbox(platform: Platform, options: SandboxOptions): SandboxServer {
-  return createSandboxServer(
-    platformSandbox(platform, options.world, options.plans),
-    {
-      logger: options.logger.child({ sandbox: platform }),
-      ...(options.rateLimits !== undefined ? { rateLimits: options.rateLimits } : {}),
-      ...(options.latencyMs !== undefined ? { latencyMs: options.latencyMs } : {}),
-      ...(options.faults ? { faults: options.faults } : {}),
-    },
-  );
+  return createSandboxServer(platformSandbox(platform, options.world, options.plans), {
+    logger: options.logger.child({ sandbox: platform }),
+    ...(options.rateLimits !== undefined ? { rateLimits: options.rateLimits } : {}),
+    ...(options.latencyMs !== undefined ? { latencyMs: options.latencyMs } : {}),
+    ...(options.faults ? { faults: options.faults } : {}),
+  });
 }
 
 /**

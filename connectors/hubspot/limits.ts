@@ -47,7 +47,10 @@ export function hubspotThrottle(limits: HubSpotLimits): HubSpotFlowControl {
     ),
   });
   return {
-    throttle: new RoutedThrottle([{ matches: (call) => call.endpoint.endsWith('/search'), throttle: search }], general),
+    throttle: new RoutedThrottle(
+      [{ matches: (call) => call.endpoint.endsWith('/search'), throttle: search }],
+      general,
+    ),
     pressure: () => Math.min(1, (window.used + general.waiting) / window.max),
   };
 }
