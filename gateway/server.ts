@@ -16,6 +16,7 @@ import { identifyFromHeader } from './identity.js';
 import { operationLogPlugin } from './plugins/operation-log.js';
 import { responseCache } from './plugins/response-cache.js';
 import { enforceSharedScalars } from './scalars.js';
+import { gatewayLoadableSupergraph } from './supergraph.js';
 import { SubgraphDataSource } from './subgraph-data-source.js';
 
 export interface Gateway {
@@ -30,10 +31,11 @@ export interface Gateway {
  */
 export async function buildGateway(config: GatewayConfig, logger: Logger): Promise<Gateway> {
   const supergraphSdl = readFileSync(config.supergraphFile, 'utf8');
+  const loadableSupergraph = gatewayLoadableSupergraph(supergraphSdl);
   const agent = new Agent({ connections: 128, keepAliveTimeout: 30_000, pipelining: 1 });
   let loaded = false;
   const gateway = new ApolloGateway({
-    supergraphSdl,
+    supergraphSdl: loadableSupergraph,
     logger: logger.child({ component: 'apollo-gateway' }),
     buildService: ({ name, url }) =>
       new SubgraphDataSource({

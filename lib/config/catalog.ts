@@ -47,6 +47,42 @@ export const catalog = {
     default: '15000',
   }),
 
+  // ── who is calling (gateway) ───────────────────────────────────────────────
+  CLIENTS_FILE: env.path({
+    description:
+      'Client registry (JSON or YAML): clients, their scopes, rate limits and hashed API keys. Defaults to the demo registry, which production refuses.',
+    default: 'gateway/auth/demo-clients.json',
+  }),
+  OIDC_ISSUER: env.url({
+    description:
+      'Issuer of OAuth 2.0 / OIDC access tokens accepted from user-context clients; unset turns JWTs off.',
+  }),
+  OIDC_AUDIENCE: env.string({ description: 'Audience those access tokens must carry.' }),
+  OIDC_JWKS_URL: env.url({
+    description: "URL of the issuer's JSON Web Key Set (keys are cached and refetched on an unknown `kid`).",
+  }),
+  OIDC_ALGORITHMS: env.string({
+    description: 'Comma-separated JWS algorithms accepted for access tokens (never `none`, never HS*).',
+    default: 'RS256,ES256,PS256,EdDSA',
+  }),
+  OIDC_CLOCK_TOLERANCE_S: env.int(0, 300, {
+    description: 'Clock skew tolerated on `exp` and `nbf`.',
+    default: '30',
+  }),
+  AUTHORIZATION_MODE: env.oneOf(['filter', 'strict'], {
+    description:
+      '`filter`: a field the caller may not see is removed and reported as a FORBIDDEN error at its path; `strict`: the whole operation is refused.',
+    default: 'filter',
+  }),
+  GATEWAY_TOKEN_PRIVATE_JWK: env.secret({
+    description:
+      'Private Ed25519 JWK (JSON, with `kid`) the gateway signs its short-lived caller tokens to subgraphs with. `npm start` makes a fresh one.',
+  }),
+  GATEWAY_TOKEN_JWKS: env.string({
+    description:
+      'Public JWK set (JSON) a subgraph accepts gateway tokens from; list the old and the new key while rotating.',
+  }),
+
   // ── caching (gateway and subgraphs) ───────────────────────────────────────────
   REDIS_URL: env.url({
     description:

@@ -1,0 +1,27 @@
+/**
+ * Every scope a client can hold, in one place, named `<domain>:<action>`. The SDLs require them
+ * with `@requiresScopes`; the client registry grants them; the README and the generated data-flow
+ * documentation list them from here.
+ */
+export const SCOPES = {
+  'crm:read':
+    'Customer records from the CRM: ids, lifecycle stage, dates, list memberships (no personal data).',
+  'pii:read':
+    'Personal data on top of a read scope: email addresses, names, phone numbers, shipping addresses.',
+  'email:read': "A customer's email subscription and engagement.",
+  'commerce:read': "A customer's orders, order count and lifetime value.",
+  'ads:read': 'Ad campaigns, their spend, impressions, clicks and conversions.',
+  'campaigns:read':
+    'Campaign performance across channels and email campaign reports (aggregates, no personal data).',
+  'schema:read': 'Introspection: the schema in the explorer and in tools.',
+  'events:read': 'Subscriptions to marketing events and the event history.',
+  'events:admin': 'Dead-lettered events: list and replay them.',
+} as const;
+
+export type Scope = keyof typeof SCOPES;
+
+export const ALL_SCOPES = Object.keys(SCOPES) as Scope[];
+
+export function isScope(value: string): value is Scope {
+  return Object.hasOwn(SCOPES, value);
+}
