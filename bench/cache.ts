@@ -1,6 +1,7 @@
 import { addDays } from '../lib/dates.js';
 import { DASHBOARD, PROFILE } from '../test/helpers/operations.js';
 import {
+  bench,
   BENCH_ANCHOR_DATE,
   benchStack,
   ms,
@@ -29,7 +30,7 @@ const stack = await benchStack({
 });
 try {
   const emails = stack.world.customers.slice(0, profiles).map((c) => c.person.email);
-  const client = { 'x-client-id': 'personalization-bench' };
+  const client = bench.headers;
   const rows: (string | number)[][] = [];
   const phase = async (
     name: string,
@@ -67,7 +68,7 @@ try {
     }));
   const range = { since: addDays(BENCH_ANCHOR_DATE, -29), until: BENCH_ANCHOR_DATE };
   const dashboard = () =>
-    post(stack.gatewayUrl, DASHBOARD, range, { 'x-client-id': 'dashboard-bench' }).then((r) => ({
+    post(stack.gatewayUrl, DASHBOARD, range, bench.headers).then((r) => ({
       ms: r.ms,
       errors: r.body.errors?.length ?? 0,
       age: r.headers.get('age'),

@@ -1,6 +1,7 @@
 import { startStack, type Stack, type StackOptions } from '../cli/stack.js';
 import { createLogger } from '../lib/logger.js';
 import { PLATFORMS } from '../sandboxes/registry.js';
+import { benchClientRegistry } from './clients.js';
 
 /**
  * Shared pieces of the `npm run bench:*` scripts: the whole graph in one process on free ports,
@@ -10,9 +11,13 @@ import { PLATFORMS } from '../sandboxes/registry.js';
 
 export const BENCH_ANCHOR_DATE = '2026-11-28';
 
+/** The benchmark client's credentials (every scope, no practical rate limit). */
+export const bench = benchClientRegistry();
+
 export function benchStack(overrides: Partial<StackOptions> = {}): Promise<Stack> {
   const silent = createLogger({ name: 'bench', level: 'silent' });
   return startStack({
+    access: { auth: { mode: 'production', clientsFile: bench.clientsFile } },
     host: '127.0.0.1',
     ports: {
       gateway: 0,

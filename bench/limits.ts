@@ -1,5 +1,5 @@
 import type { Stack } from '../cli/stack.js';
-import { benchStack, ms, percentile, pool, post, resetUpstream, table, verdict } from './harness.js';
+import { bench, benchStack, ms, percentile, pool, post, resetUpstream, table, verdict } from './harness.js';
 
 /**
  * `npm run bench:limits`: the HubSpot sandbox at HubSpot's real Free/Starter limit (100 requests
@@ -44,12 +44,7 @@ interface Outcome {
 async function run(stack: Stack, query: string, offset: number): Promise<Outcome[]> {
   const customers = stack.world.customers.slice(offset, offset + lookups);
   return pool(customers, concurrency, async (c) => {
-    const r = await post(
-      stack.gatewayUrl,
-      query,
-      { email: c.person.email },
-      { 'x-client-id': `lookup-${c.person.index}` },
-    );
+    const r = await post(stack.gatewayUrl, query, { email: c.person.email }, bench.headers);
     const code = r.body.errors?.[0]?.extensions?.['code'];
     return { ms: r.ms, outcome: code === undefined ? 'ok' : String(code) };
   });

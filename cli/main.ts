@@ -2,7 +2,9 @@ import { catalog } from '../lib/config/catalog.js';
 import { CONFIG_EXIT_CODE, ConfigError, loadEnv } from '../lib/config/env.js';
 import { isSubgraphName, SUBGRAPH_NAMES } from '../lib/graphql/subgraph-names.js';
 import { createLogger } from '../lib/logger.js';
+import { clientsCommand } from './commands/clients.js';
 import { composeCommand } from './commands/compose.js';
+import { keysCommand } from './commands/keys.js';
 import { gatewayCommand } from './commands/gateway.js';
 import { sandboxCommand } from './commands/sandbox.js';
 import { startCommand } from './commands/start.js';
@@ -17,6 +19,8 @@ Commands:
   subgraph <name>       one subgraph alone (${SUBGRAPH_NAMES.join(', ')}), configured by its platform's URL and credentials
   sandbox <platform>    one platform sandbox alone (hubspot, mailchimp, shopify, meta)
   compose [--check]     compose schema/*.graphql into schema/supergraph.graphql (--check: fail if it is stale)
+  clients <command>     API clients and keys in CLIENTS_FILE (list, create, add-key, expire-key, revoke-key)
+  keys gateway-token    a new key pair for the gateway's caller tokens (GATEWAY_TOKEN_PRIVATE_JWK, GATEWAY_TOKEN_JWKS)
 
 Configuration comes from environment variables; see the README's configuration table.`;
 
@@ -38,6 +42,10 @@ async function main(argv: readonly string[]): Promise<number | undefined> {
       return sandboxCommand(rest[0] ?? '', logLevel());
     case 'compose':
       return composeCommand(rest.includes('--check'));
+    case 'clients':
+      return clientsCommand(rest, loadEnv(catalog, ['CLIENTS_FILE'], process.env).CLIENTS_FILE);
+    case 'keys':
+      return keysCommand(rest);
     case undefined:
     case 'help':
     case '--help':

@@ -1,3 +1,6 @@
+import type { JWK } from 'jose';
+import type { AuthConfig } from '../gateway/auth/config.js';
+import { generateGatewayKeys } from '../lib/auth/gateway-token.js';
 import { openCacheStore, type CacheSettings } from '../lib/cache/config.js';
 import type { Platform } from '../lib/errors.js';
 import type { SubgraphName } from '../lib/graphql/subgraph-names.js';
@@ -35,6 +38,8 @@ export interface StackOptions {
   plans?: PlatformPlans;
   /** Time budget of one request inside each subgraph. @default 20000 */
   subgraphRequestBudgetMs?: number;
+  /** Who may call the gateway. @default the demo registry, no access tokens, filter mode */
+  access?: { auth?: AuthConfig; authorizationMode?: 'filter' | 'strict' };
   /** One logger per part, so a test can capture every line the stack writes. */
   logger: (part: string) => Logger;
 }
@@ -44,8 +49,13 @@ export interface Stack {
   gatewayUrl: string;
   origins: Record<'gateway' | SubgraphName | Platform, string>;
   sandboxes: Record<Platform, SandboxServer>;
+  /** The key the gateway signs caller tokens with, for a second gateway in front of the same subgraphs. */
+  gatewayTokenKey: JWK;
   close(): Promise<void>;
 }
+
+/** The embedded demo's client registry: three clearly labelled demo clients. */
+export const DEMO_CLIENTS_FILE = 'gateway/auth/demo-clients.json';
 
 /** Ports of the embedded demo, matching the defaults in the configuration catalog. */
 export const DEFAULT_PORTS: StackPorts = {
@@ -69,6 +79,8 @@ export async function startStack(options: StackOptions): Promise<Stack> {
   const opened: Listening[] = [];
   const stoppers: (() => Promise<void>)[] = [];
   const store = openCacheStore(options.cache, options.logger('cache'));
+  // A fresh key pair per process: the gateway signs caller tokens, the subgraphs check them.
+  const gatewayKeys = await generateGatewayKeys();
   const close = async () => {
     for (const l of opened.reverse()) await l.close();
     for (const stop of stoppers.reverse()) await stop();
@@ -95,6 +107,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
       upstreamTimeoutMs: options.upstreamTimeoutMs,
       upstreamMaxRetries: options.upstreamMaxRetries,
       cache: { store, ttls: options.cache.ttls },
+      auth: { jwks: gatewayKeys.publicJwks },
       ...(options.subgraphRequestBudgetMs !== undefined
         ? { requestBudgetMs: options.subgraphRequestBudgetMs }
         : {}),
@@ -171,6 +184,9 @@ export async function startStack(options: StackOptions): Promise<Stack> {
         mode: options.mode,
         cacheStore: store,
         responseCache: options.responseCache,
+        auth: options.access?.auth ?? { mode: options.mode, clientsFile: DEMO_CLIENTS_FILE },
+        ...(options.access?.authorizationMode ? { authorizationMode: options.access.authorizationMode } : {}),
+        gatewayTokenKey: gatewayKeys.privateJwk,
         subgraphUrls: {
           crm: `${origins.crm}/graphql`,
           email: `${origins.email}/graphql`,
@@ -184,7 +200,14 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     const listening = await listen(gateway.server, options.ports.gateway, options.host);
     opened.push(listening);
     origins.gateway = listening.origin;
-    return { world, gatewayUrl: `${listening.origin}/graphql`, origins, sandboxes, close };
+    return {
+      world,
+      gatewayUrl: `${listening.origin}/graphql`,
+      origins,
+      sandboxes,
+      gatewayTokenKey: gatewayKeys.privateJwk,
+      close,
+    };
   } catch (error) {
     await close();
     throw error;

@@ -1,8 +1,13 @@
 import { catalog } from '../lib/config/catalog.js';
 import { loadEnv } from '../lib/config/env.js';
+import { parsePrivateJwk } from '../lib/auth/gateway-token.js';
 import type { CacheStore } from '../lib/cache/store.js';
+import { ConfigError } from '../lib/config/env.js';
+import type { AccessConfig } from './access.js';
+import { authConfigFromEnv } from './auth/config.js';
 import type { SubgraphName } from '../lib/graphql/subgraph-names.js';
 
+/** Also reads AUTH_ENV (credentials) through authConfigFromEnv. */
 export const GATEWAY_ENV = [
   'HOST',
   'PORT',
@@ -14,9 +19,11 @@ export const GATEWAY_ENV = [
   'ADS_SUBGRAPH_URL',
   'SUBGRAPH_TIMEOUT_MS',
   'RESPONSE_CACHE',
+  'AUTHORIZATION_MODE',
+  'GATEWAY_TOKEN_PRIVATE_JWK',
 ] as const;
 
-export interface GatewayConfig {
+export interface GatewayConfig extends AccessConfig {
   supergraphFile: string;
   /** Overrides the URLs written in the supergraph, so one artifact serves every environment. */
   subgraphUrls: Record<SubgraphName, string>;
@@ -34,7 +41,23 @@ export function gatewayConfigFromEnv(
   source: NodeJS.ProcessEnv = process.env,
 ): GatewayConfig & { host: string; port: number } {
   const env = loadEnv(catalog, GATEWAY_ENV, source);
+  if (!env.GATEWAY_TOKEN_PRIVATE_JWK) {
+    throw new ConfigError([
+      'GATEWAY_TOKEN_PRIVATE_JWK: required, expected a private Ed25519 JWK (JSON with a kid)',
+    ]);
+  }
+  let gatewayTokenKey;
+  try {
+    gatewayTokenKey = parsePrivateJwk(env.GATEWAY_TOKEN_PRIVATE_JWK);
+  } catch (error) {
+    throw new ConfigError([
+      `GATEWAY_TOKEN_PRIVATE_JWK: ${(error as Error).message.replace(/^GATEWAY_TOKEN_PRIVATE_JWK /, '')}`,
+    ]);
+  }
   return {
+    auth: authConfigFromEnv(source),
+    authorizationMode: env.AUTHORIZATION_MODE,
+    gatewayTokenKey,
     host: env.HOST,
     port: env.PORT,
     mode: env.NODE_ENV,

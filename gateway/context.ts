@@ -1,8 +1,11 @@
 import type { RequestContext } from '../lib/request-context.js';
+import type { GateOutcome } from './auth/operation-gate.js';
 import type { ClientIdentity } from './identity.js';
 
 export interface GatewayContext {
   request: RequestContext;
   /** Who is calling; the key of everything per client. */
   client: ClientIdentity;
+  /** What the operation gate removed, to be put back as nulls and FORBIDDEN errors. */
+  authorization?: GateOutcome;
 }

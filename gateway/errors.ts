@@ -1,6 +1,7 @@
 import { GraphQLError, type GraphQLFormattedError } from 'graphql';
 import { ErrorCode, publicErrorCodes } from '../lib/errors.js';
 import type { Logger } from '../lib/logger.js';
+import { isLimitError } from './plugins/operation-limits.js';
 
 /**
  * The gateway's last word on every error: a public code always, the subgraph's name when one is
@@ -14,6 +15,13 @@ export function formatGatewayError(logger: Logger) {
     delete extensions['response'];
     delete extensions['stacktrace'];
     delete extensions['exception'];
+    if (isLimitError(formatted.message)) {
+      return {
+        ...formatted,
+        message: formatted.message.replace(/^Syntax Error: /, ''),
+        extensions: { code: ErrorCode.OPERATION_LIMIT_EXCEEDED },
+      };
+    }
     const code = extensions['code'];
     const base = {
       ...(formatted.path ? { path: formatted.path } : {}),

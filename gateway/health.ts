@@ -16,7 +16,7 @@ export function createHealthCheck(options: {
   agent: Agent;
   isLoaded: () => boolean;
   /** Headers a subgraph needs to accept the probe (the gateway token, once auth is on). */
-  probeHeaders?: (subgraph: SubgraphName) => Record<string, string>;
+  probeHeaders?: (subgraph: SubgraphName) => Promise<Record<string, string>>;
   cacheMs?: number;
 }): () => Promise<HealthReport> {
   let last: { at: number; report: HealthReport } | undefined;
@@ -27,7 +27,7 @@ export function createHealthCheck(options: {
       const response = await request(url, {
         method: 'POST',
         dispatcher: options.agent,
-        headers: { 'content-type': 'application/json', ...options.probeHeaders?.(name) },
+        headers: { 'content-type': 'application/json', ...(await options.probeHeaders?.(name)) },
         body: JSON.stringify({ query: 'query __GatewayHealthCheck__ { __typename }' }),
         headersTimeout: 2_000,
         bodyTimeout: 2_000,

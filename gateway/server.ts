@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import { ApolloGateway } from '@apollo/gateway';
-import { ApolloServer } from '@apollo/server';
+import { ApolloServer, type ApolloServerPlugin } from '@apollo/server';
 import { Agent } from 'undici';
 import { ErrorCode } from '../lib/errors.js';
 import type { SubgraphName } from '../lib/graphql/subgraph-names.js';
@@ -12,7 +12,11 @@ import type { GatewayConfig } from './config.js';
 import type { GatewayContext } from './context.js';
 import { formatGatewayError } from './errors.js';
 import { createHealthCheck } from './health.js';
-import { identifyFromHeader } from './identity.js';
+import { createAccessControl } from './access.js';
+import { authorizationResponsePlugin } from './auth/operation-gate.js';
+import { accessPolicyFrom } from './auth/policy.js';
+import { ANONYMOUS } from './identity.js';
+import { operationLimits } from './plugins/operation-limits.js';
 import { operationLogPlugin } from './plugins/operation-log.js';
 import { responseCache } from './plugins/response-cache.js';
 import { enforceSharedScalars } from './scalars.js';
@@ -33,6 +37,14 @@ export async function buildGateway(config: GatewayConfig, logger: Logger): Promi
   const supergraphSdl = readFileSync(config.supergraphFile, 'utf8');
   const loadableSupergraph = gatewayLoadableSupergraph(supergraphSdl);
   const agent = new Agent({ connections: 128, keepAliveTimeout: 30_000, pipelining: 1 });
+  const development = config.mode !== 'production';
+  const access = createAccessControl({
+    config,
+    policy: accessPolicyFrom(supergraphSdl),
+    development,
+    store: config.cacheStore,
+    logger,
+  });
   let loaded = false;
   const gateway = new ApolloGateway({
     supergraphSdl: loadableSupergraph,
@@ -43,41 +55,64 @@ export async function buildGateway(config: GatewayConfig, logger: Logger): Promi
         url: config.subgraphUrls[name as SubgraphName] ?? url ?? '',
         timeoutMs: config.subgraphTimeoutMs,
         agent,
+        signer: access.signer,
       }),
   });
   gateway.onSchemaLoadOrUpdate(({ apiSchema }) => {
     enforceSharedScalars(apiSchema);
+    access.operations.useSchema(apiSchema);
     loaded = true;
   });
-  const development = config.mode !== 'production';
+  const limits = operationLimits(development);
   const apollo = new ApolloServer<GatewayContext>({
     gateway,
     plugins: [
       operationLogPlugin(),
+      ...(limits.plugins as ApolloServerPlugin<GatewayContext>[]),
       ...(config.cacheStore && (config.responseCache ?? true)
         ? [responseCache(config.cacheStore, logger)]
         : []),
+      // After the response cache: a cached entry never holds the FORBIDDEN errors, which are put
+      // back on every response, hit or miss.
+      authorizationResponsePlugin(),
     ],
+    validationRules: limits.validationRules,
     formatError: formatGatewayError(logger),
     includeStacktraceInErrorResponses: false,
-    introspection: development,
+    // Introspection is allowed per caller by the operation gate (scope `schema:read`).
+    introspection: true,
+    // Automatic persisted queries would let a hash stand in for an operation the gate never saw.
+    persistedQueries: false,
     csrfPrevention: true,
     // One operation per HTTP request: batched arrays multiply work behind one request.
     allowBatchedHttpRequests: false,
   });
   await apollo.start();
 
-  const health = createHealthCheck({ subgraphUrls: config.subgraphUrls, agent, isLoaded: () => loaded });
+  const health = createHealthCheck({
+    subgraphUrls: config.subgraphUrls,
+    agent,
+    isLoaded: () => loaded,
+    probeHeaders: async (subgraph) => ({
+      authorization: `Bearer ${await access.signer.tokenFor(subgraph, { clientId: 'gateway-health', scopes: [] })}`,
+    }),
+  });
   const graphql = createGraphQLHandler(apollo, {
     maxBodyBytes: config.maxBodyBytes ?? 1_000_000,
-    context: async (req) => ({
-      request: createRequestContext(
-        logger,
-        requestIdFrom(req.headers[REQUEST_ID_HEADER]),
-        config.subgraphTimeoutMs,
-      ),
-      client: identifyFromHeader(req),
-    }),
+    prepare: (req, input) => access.gate.prepare(req, input),
+    context: async (req) => {
+      const authorization = access.gate.outcomeOf(req);
+      return {
+        request: createRequestContext(
+          logger,
+          requestIdFrom(req.headers[REQUEST_ID_HEADER]),
+          config.subgraphTimeoutMs,
+        ),
+        // Only authenticated requests get this far (the gate answers the others with 401).
+        client: access.gate.identityOf(req) ?? ANONYMOUS,
+        ...(authorization ? { authorization } : {}),
+      };
+    },
   });
 
   const server = createServer({ keepAlive: true }, (req, res) => {

@@ -1,6 +1,7 @@
 import { RemoteGraphQLDataSource, type GraphQLDataSourceProcessOptions } from '@apollo/gateway';
 import { GraphQLError } from 'graphql';
 import { fetch as undiciFetch, type Agent } from 'undici';
+import type { GatewayTokenSigner } from '../lib/auth/gateway-token.js';
 import { ErrorCode, publicErrorCodes } from '../lib/errors.js';
 import { REQUEST_ID_HEADER } from '../lib/request-context.js';
 import type { GatewayContext } from './context.js';
@@ -15,6 +16,8 @@ export interface SubgraphDataSourceOptions {
   timeoutMs: number;
   /** Shared keep-alive pool for all subgraph calls. */
   agent: Agent;
+  /** Signs the caller token every subgraph requires. */
+  signer: GatewayTokenSigner;
 }
 
 interface SubgraphErrorBody {
@@ -28,6 +31,7 @@ interface SubgraphErrorBody {
  */
 export class SubgraphDataSource extends RemoteGraphQLDataSource<GatewayContext> {
   readonly subgraphName: string;
+  private readonly signer: GatewayTokenSigner;
 
   constructor(options: SubgraphDataSourceOptions) {
     const { agent, timeoutMs } = options;
@@ -42,12 +46,23 @@ export class SubgraphDataSource extends RemoteGraphQLDataSource<GatewayContext> 
         }) as unknown as ReturnType<Fetcher>,
     });
     this.subgraphName = options.name;
+    this.signer = options.signer;
   }
 
-  override willSendRequest(options: GraphQLDataSourceProcessOptions<GatewayContext>): void {
-    if ('context' in options && options.context?.request) {
-      options.request.http?.headers.set(REQUEST_ID_HEADER, options.context.request.requestId);
-    }
+  /**
+   * Every fetch carries the request id and a caller token for this subgraph: the client's id and
+   * scopes, signed by the gateway, so the subgraph enforces the same permissions on its own.
+   */
+  override async willSendRequest(options: GraphQLDataSourceProcessOptions<GatewayContext>): Promise<void> {
+    const headers = options.request.http?.headers;
+    if (!headers) return;
+    const context = 'context' in options ? options.context : undefined;
+    if (context?.request) headers.set(REQUEST_ID_HEADER, context.request.requestId);
+    // Schema loading and health probes run outside a client request: they act as the gateway itself.
+    const caller = context?.client
+      ? { clientId: context.client.id, scopes: context.client.scopes }
+      : { clientId: 'gateway', scopes: [] };
+    headers.set('authorization', `Bearer ${await this.signer.tokenFor(this.subgraphName, caller)}`);
   }
 
   override async process(

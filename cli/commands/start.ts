@@ -1,4 +1,6 @@
 import type { LevelWithSilent } from 'pino';
+import { authConfigFromEnv } from '../../gateway/auth/config.js';
+import { DEMO_API_KEYS } from '../../gateway/auth/demo-keys.js';
 import { cacheSettingsFromEnv } from '../../lib/cache/config.js';
 import { catalog } from '../../lib/config/catalog.js';
 import { loadEnv } from '../../lib/config/env.js';
@@ -29,12 +31,14 @@ const START_ENV = [
   'SANDBOX_RATE_LIMITS',
   'SANDBOX_LATENCY_MS',
   'RESPONSE_CACHE',
+  'AUTHORIZATION_MODE',
 ] as const;
 
 /** `start`: the embedded demo, everything in one process, and a banner saying where it all is. */
 export async function startCommand(level: LevelWithSilent): Promise<undefined> {
   const env = loadEnv(catalog, START_ENV);
   const cache = cacheSettingsFromEnv();
+  const auth = authConfigFromEnv();
   const anchorDate = env.SANDBOX_ANCHOR_DATE ?? todayUtc();
   const loggers = new Map<string, ReturnType<typeof createLogger>>();
   const logger = (part: string) => {
@@ -68,6 +72,7 @@ export async function startCommand(level: LevelWithSilent): Promise<undefined> {
     mode: env.NODE_ENV,
     cache,
     responseCache: env.RESPONSE_CACHE,
+    access: { auth, authorizationMode: env.AUTHORIZATION_MODE },
     logger,
   });
   const firstEmail = stack.world.customers[0]?.person.email ?? 'someone@example.com';
@@ -80,11 +85,16 @@ marketing-graph is running (embedded demo: sandboxes with ${stack.world.customer
   subgraphs   crm ${o.crm}/graphql   email ${o.email}/graphql   commerce ${o.commerce}/graphql   ads ${o.ads}/graphql
   sandboxes   hubspot ${o.hubspot}   mailchimp ${o.mailchimp}   shopify ${o.shopify}   meta ${o.meta}
 
-Try:
-  curl -s ${stack.gatewayUrl} -H 'content-type: application/json' \\
+Every call needs credentials. The demo registry's public DEMO keys (refused in production):
+  reporting-dashboard      ${DEMO_API_KEYS['reporting-dashboard']}   (campaigns:read ads:read)
+  personalization-service  ${DEMO_API_KEYS['personalization-service']}   (crm:read pii:read email:read commerce:read)
+  admin                    ${DEMO_API_KEYS.admin}   (every scope)
+
+Try, as the personalization service and as the reporting dashboard:
+  curl -s ${stack.gatewayUrl} -H 'content-type: application/json' -H 'authorization: Bearer ${DEMO_API_KEYS['personalization-service']}' \\
     -d '{"query":"{ customer(email: \\"${firstEmail}\\") { id firstName lifecycleStage emailSubscription { status } ordersCount lifetimeValue { amount currency } } }"}'
 
-  curl -s ${stack.gatewayUrl} -H 'content-type: application/json' \\
+  curl -s ${stack.gatewayUrl} -H 'content-type: application/json' -H 'authorization: Bearer ${DEMO_API_KEYS['reporting-dashboard']}' \\
     -d '{"query":"{ campaignPerformance(since: \\"${since}\\", until: \\"${anchorDate}\\") { key ads { spend { amount } } commerce { revenue { amount } } roas } }"}'
 
 `);

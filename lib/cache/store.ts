@@ -28,6 +28,8 @@ export interface CacheStore {
   readonly namespace: string;
   /** The underlying Keyv, for adapters (the gateway's response cache) that wrap it themselves. */
   readonly keyv: Keyv;
+  /** The Redis connection, for atomic operations Keyv has no verb for (shared rate limits). */
+  readonly redis?: RedisConnection;
   get<T>(key: string): Promise<T | undefined>;
   getMany<T>(keys: readonly string[]): Promise<(T | undefined)[]>;
   set(key: string, value: unknown, ttlMs: number): Promise<void>;
@@ -43,12 +45,18 @@ function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
   return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
 }
 
+/** What other parts may do with the store's Redis connection: run a script atomically. */
+export interface RedisConnection {
+  eval(script: string, options: { keys: string[]; arguments: string[] }): Promise<unknown>;
+}
+
 export function createCacheStore(options: CacheStoreOptions): CacheStore {
   const namespace = options.namespace ?? 'mg';
   const timeoutMs = options.timeoutMs ?? 150;
   let keyv: Keyv;
   let kind: CacheStore['kind'];
   let closeClient: () => Promise<void> = async () => {};
+  let redis: RedisConnection | undefined;
   if (options.redisUrl) {
     kind = 'redis';
     const client = createClient({
@@ -70,6 +78,7 @@ export function createCacheStore(options: CacheStoreOptions): CacheStore {
         );
       }
     });
+    redis = client;
     const store = new KeyvRedis(client, { throwOnConnectError: false, throwOnErrors: true });
     store.on('error', () => undefined);
     keyv = new Keyv({ store, namespace, throwOnErrors: true, useKeyPrefix: false });
@@ -109,6 +118,7 @@ export function createCacheStore(options: CacheStoreOptions): CacheStore {
     kind,
     namespace,
     keyv,
+    ...(redis ? { redis } : {}),
     get: <T>(key: string) =>
       guarded('get', () => keyv.get<T>(prefix + key) as Promise<T | undefined>, undefined),
     getMany: <T>(keys: readonly string[]) =>

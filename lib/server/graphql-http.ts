@@ -2,11 +2,35 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { HeaderMap, type ApolloServer, type BaseContext } from '@apollo/server';
 import { ErrorCode } from '../errors.js';
 
+/** An HTTP GraphQL request after the body is read, before Apollo sees it. */
+export interface GraphQLHttpInput {
+  method: string;
+  headers: HeaderMap;
+  search: string;
+  body: unknown;
+}
+
+/** What a `prepare` step can answer instead of letting the request through. */
+export interface EarlyResponse {
+  status: number;
+  body: unknown;
+  headers?: Record<string, string>;
+}
+
 export interface GraphQLHandlerOptions<C extends BaseContext> {
   /** Builds the per-request context (request id, identity, loaders). */
   context(req: IncomingMessage): Promise<C>;
   /** Bodies larger than this are refused with 413 before they are parsed. */
   maxBodyBytes: number;
+  /**
+   * Runs before Apollo: authentication, rate limits, operation authorization. It may rewrite the
+   * input (the operation to run) or answer the request itself.
+   */
+  prepare?(req: IncomingMessage, input: GraphQLHttpInput): Promise<GraphQLHttpInput | EarlyResponse>;
+}
+
+function isEarly(value: GraphQLHttpInput | EarlyResponse): value is EarlyResponse {
+  return 'status' in value;
 }
 
 /** Writes a GraphQL-shaped error for failures that happen before GraphQL runs. */
@@ -100,8 +124,23 @@ export function createGraphQLHandler<C extends BaseContext>(
         body = raw.toString('utf8');
       }
     }
+    let input: GraphQLHttpInput = { method: req.method ?? 'GET', headers, search, body };
+    if (options.prepare) {
+      const prepared = await options.prepare(req, input);
+      if (isEarly(prepared)) {
+        const text = JSON.stringify(prepared.body);
+        res.writeHead(prepared.status, {
+          ...prepared.headers,
+          'content-type': 'application/graphql-response+json; charset=utf-8',
+          'content-length': String(Buffer.byteLength(text)),
+        });
+        res.end(text);
+        return;
+      }
+      input = prepared;
+    }
     const response = await server.executeHTTPGraphQLRequest({
-      httpGraphQLRequest: { method: req.method ?? 'GET', headers, search, body },
+      httpGraphQLRequest: input,
       context: () => options.context(req),
     });
     const outHeaders: Record<string, string> = {};

@@ -4,6 +4,7 @@ import { RecordCache } from '../../lib/cache/record-cache.js';
 import { catalog } from '../../lib/config/catalog.js';
 import { loadEnv } from '../../lib/config/env.js';
 import { registerSecret, type Logger } from '../../lib/logger.js';
+import { gatewayAuthFromEnv, type SubgraphAuth } from '../kit/gateway-auth.js';
 import { buildSubgraphServer, type SubgraphServer } from '../kit/server.js';
 import type { AdsContext } from './context.js';
 import { createAdsLoaders } from './loaders.js';
@@ -18,6 +19,7 @@ export const ADS_ENV = [
   'META_INSIGHTS_CALLS_PER_HOUR',
   'UPSTREAM_TIMEOUT_MS',
   'UPSTREAM_MAX_RETRIES',
+  'GATEWAY_TOKEN_JWKS',
 ] as const;
 
 export interface AdsSubgraphConfig {
@@ -37,6 +39,8 @@ export interface AdsSubgraphConfig {
   cache?: SubgraphCache;
   /** Time budget of one GraphQL request to this subgraph. @default 20000 */
   requestBudgetMs?: number;
+  /** The gateway's public keys; required, because a subgraph answers the gateway only. */
+  auth: SubgraphAuth;
 }
 
 export function adsConfigFromEnv(
@@ -53,6 +57,7 @@ export function adsConfigFromEnv(
     },
     upstreamTimeoutMs: env.UPSTREAM_TIMEOUT_MS,
     upstreamMaxRetries: env.UPSTREAM_MAX_RETRIES,
+    auth: gatewayAuthFromEnv(env.GATEWAY_TOKEN_JWKS),
   };
 }
 
@@ -74,6 +79,7 @@ export function buildAdsSubgraph(config: AdsSubgraphConfig, logger: Logger): Pro
     name: 'ads',
     resolvers,
     logger,
+    auth: config.auth,
     requestBudgetMs: config.requestBudgetMs ?? 20_000,
     context: (request) => ({ request, meta, loaders: createAdsLoaders(meta, request) }),
     close: () => meta.close(),

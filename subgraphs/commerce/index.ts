@@ -4,6 +4,7 @@ import { RecordCache } from '../../lib/cache/record-cache.js';
 import { catalog } from '../../lib/config/catalog.js';
 import { loadEnv } from '../../lib/config/env.js';
 import { registerSecret, type Logger } from '../../lib/logger.js';
+import { gatewayAuthFromEnv, type SubgraphAuth } from '../kit/gateway-auth.js';
 import { buildSubgraphServer, type SubgraphServer } from '../kit/server.js';
 import type { CommerceContext } from './context.js';
 import { createCommerceLoaders } from './loaders.js';
@@ -18,6 +19,7 @@ export const COMMERCE_ENV = [
   'SHOPIFY_LEAK_PER_S',
   'UPSTREAM_TIMEOUT_MS',
   'UPSTREAM_MAX_RETRIES',
+  'GATEWAY_TOKEN_JWKS',
 ] as const;
 
 export interface CommerceSubgraphConfig {
@@ -35,6 +37,8 @@ export interface CommerceSubgraphConfig {
   cache?: SubgraphCache;
   /** Time budget of one GraphQL request to this subgraph. @default 20000 */
   requestBudgetMs?: number;
+  /** The gateway's public keys; required, because a subgraph answers the gateway only. */
+  auth: SubgraphAuth;
 }
 
 export function commerceConfigFromEnv(
@@ -51,6 +55,7 @@ export function commerceConfigFromEnv(
     },
     upstreamTimeoutMs: env.UPSTREAM_TIMEOUT_MS,
     upstreamMaxRetries: env.UPSTREAM_MAX_RETRIES,
+    auth: gatewayAuthFromEnv(env.GATEWAY_TOKEN_JWKS),
   };
 }
 
@@ -85,6 +90,7 @@ export function buildCommerceSubgraph(
     name: 'commerce',
     resolvers,
     logger,
+    auth: config.auth,
     requestBudgetMs: config.requestBudgetMs ?? 20_000,
     context: (request) => ({ request, shopify, loaders: createCommerceLoaders(shopify, request) }),
     close: () => shopify.close(),

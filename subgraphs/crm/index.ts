@@ -4,6 +4,7 @@ import { RecordCache } from '../../lib/cache/record-cache.js';
 import { catalog } from '../../lib/config/catalog.js';
 import { loadEnv } from '../../lib/config/env.js';
 import { registerSecret, type Logger } from '../../lib/logger.js';
+import { gatewayAuthFromEnv, type SubgraphAuth } from '../kit/gateway-auth.js';
 import { buildSubgraphServer, type SubgraphServer } from '../kit/server.js';
 import type { CrmContext } from './context.js';
 import { createCrmLoaders } from './loaders.js';
@@ -18,6 +19,7 @@ export const CRM_ENV = [
   'HUBSPOT_RATE_LIMIT_PER_10S',
   'UPSTREAM_TIMEOUT_MS',
   'UPSTREAM_MAX_RETRIES',
+  'GATEWAY_TOKEN_JWKS',
 ] as const;
 
 export interface CrmSubgraphConfig {
@@ -34,6 +36,8 @@ export interface CrmSubgraphConfig {
   cache?: SubgraphCache;
   /** Time budget of one GraphQL request to this subgraph. @default 20000 */
   requestBudgetMs?: number;
+  /** The gateway's public keys; required, because a subgraph answers the gateway only. */
+  auth: SubgraphAuth;
 }
 
 export function crmConfigFromEnv(
@@ -50,6 +54,7 @@ export function crmConfigFromEnv(
     },
     upstreamTimeoutMs: env.UPSTREAM_TIMEOUT_MS,
     upstreamMaxRetries: env.UPSTREAM_MAX_RETRIES,
+    auth: gatewayAuthFromEnv(env.GATEWAY_TOKEN_JWKS),
   };
 }
 
@@ -71,6 +76,7 @@ export function buildCrmSubgraph(config: CrmSubgraphConfig, logger: Logger): Pro
     name: 'crm',
     resolvers,
     logger,
+    auth: config.auth,
     requestBudgetMs: config.requestBudgetMs ?? 20_000,
     context: (request) => ({ request, hubspot, loaders: createCrmLoaders(hubspot, request) }),
     close: () => hubspot.close(),

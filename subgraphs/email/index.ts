@@ -8,6 +8,7 @@ import { RecordCache } from '../../lib/cache/record-cache.js';
 import { catalog } from '../../lib/config/catalog.js';
 import { ConfigError, loadEnv } from '../../lib/config/env.js';
 import { registerSecret, type Logger } from '../../lib/logger.js';
+import { gatewayAuthFromEnv, type SubgraphAuth } from '../kit/gateway-auth.js';
 import { buildSubgraphServer, type SubgraphServer } from '../kit/server.js';
 import type { EmailContext } from './context.js';
 import { createEmailLoaders } from './loaders.js';
@@ -22,6 +23,7 @@ export const EMAIL_ENV = [
   'MAILCHIMP_MAX_CONNECTIONS',
   'UPSTREAM_TIMEOUT_MS',
   'UPSTREAM_MAX_RETRIES',
+  'GATEWAY_TOKEN_JWKS',
 ] as const;
 
 export interface EmailSubgraphConfig {
@@ -38,6 +40,8 @@ export interface EmailSubgraphConfig {
   cache?: SubgraphCache;
   /** Time budget of one GraphQL request to this subgraph. @default 20000 */
   requestBudgetMs?: number;
+  /** The gateway's public keys; required, because a subgraph answers the gateway only. */
+  auth: SubgraphAuth;
 }
 
 /** Reads EMAIL_ENV; the base URL comes from the key's data centre unless MAILCHIMP_BASE_URL is set. */
@@ -65,6 +69,7 @@ export function emailConfigFromEnv(
     },
     upstreamTimeoutMs: env.UPSTREAM_TIMEOUT_MS,
     upstreamMaxRetries: env.UPSTREAM_MAX_RETRIES,
+    auth: gatewayAuthFromEnv(env.GATEWAY_TOKEN_JWKS),
   };
 }
 
@@ -87,6 +92,7 @@ export function buildEmailSubgraph(config: EmailSubgraphConfig, logger: Logger):
     name: 'email',
     resolvers,
     logger,
+    auth: config.auth,
     requestBudgetMs: config.requestBudgetMs ?? 20_000,
     context: (request) => ({ request, mailchimp, loaders: createEmailLoaders(mailchimp, request) }),
     close: () => mailchimp.close(),

@@ -1,8 +1,9 @@
-import { createServer, type IncomingMessage, type Server } from 'node:http';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { ApolloServer, type ApolloServerPlugin } from '@apollo/server';
 import { ApolloServerPluginInlineTraceDisabled } from '@apollo/server/plugin/disabled';
 import { buildSubgraphSchema } from '@apollo/subgraph';
 import { GraphQLError, type GraphQLFormattedError } from 'graphql';
+import type { Caller } from '../../lib/auth/gateway-token.js';
 import { ErrorCode, publicErrorCodes } from '../../lib/errors.js';
 import type { SubgraphName } from '../../lib/graphql/subgraph-names.js';
 import type { Logger } from '../../lib/logger.js';
@@ -13,8 +14,10 @@ import {
   type RequestContext,
 } from '../../lib/request-context.js';
 import { createGraphQLHandler, sendGraphQLError } from '../../lib/server/graphql-http.js';
-import { subgraphTypeDefs } from './schema-file.js';
 import type { SubgraphContext } from './context.js';
+import { createGatewayAuthenticator, type SubgraphAuth } from './gateway-auth.js';
+import { applyFieldPermissions } from './permissions.js';
+import { subgraphTypeDefs } from './schema-file.js';
 
 /** The resolver map `buildSubgraphSchema` takes (its type is not exported from the package root). */
 type ResolverMap = NonNullable<
@@ -26,8 +29,16 @@ export interface SubgraphServerOptions<C extends SubgraphContext> {
   /** Typed by the subgraph with its generated `Resolvers`, which is structurally a ResolverMap. */
   resolvers: object;
   logger: Logger;
-  /** Adds the subgraph's connector and a fresh set of loaders to each request. */
-  context(request: RequestContext, req: IncomingMessage): C | Promise<C>;
+  /**
+   * Required: every `/graphql` request must carry a gateway token for this subgraph, checked
+   * against these keys before GraphQL runs. `/health` stays open (it returns no data).
+   */
+  auth: SubgraphAuth;
+  /** Adds the subgraph's connector and a fresh set of loaders to each request (the kit adds the caller). */
+  context(
+    request: RequestContext,
+    req: IncomingMessage,
+  ): SubgraphOwnContext<C> | Promise<SubgraphOwnContext<C>>;
   /** Time budget of one request, shared by all its upstream calls and retries. */
   requestBudgetMs: number;
   /** Called by `/health`; resolves when the subgraph can serve (its connector is configured). */
@@ -35,6 +46,9 @@ export interface SubgraphServerOptions<C extends SubgraphContext> {
   plugins?: ApolloServerPlugin<C>[];
   close?: () => Promise<void>;
 }
+
+/** What a subgraph's `context` builds: its context without the caller, which the kit adds. */
+export type SubgraphOwnContext<C extends SubgraphContext> = Omit<C, 'caller'>;
 
 export interface SubgraphServer {
   server: Server;
@@ -49,7 +63,9 @@ export interface SubgraphServer {
  */
 function formatErrorFor(name: SubgraphName, logger: Logger) {
   return (formatted: GraphQLFormattedError, error: unknown): GraphQLFormattedError => {
-    const original = error instanceof GraphQLError ? (error.originalError ?? error) : error;
+    // Down to the first error that is not a wrapper, so the log has the real stack.
+    let original: unknown = error;
+    while (original instanceof GraphQLError && original.originalError) original = original.originalError;
     const code = formatted.extensions?.['code'];
     if (typeof code === 'string' && publicErrorCodes.has(code) && code !== ErrorCode.INTERNAL_SERVER_ERROR) {
       const { stacktrace: _stacktrace, ...extensions } = formatted.extensions ?? {};
@@ -65,7 +81,7 @@ function formatErrorFor(name: SubgraphName, logger: Logger) {
   };
 }
 
-/** One log line per operation, with the request id the gateway passed along. */
+/** One log line per operation, with the request id the gateway passed along and who it was for. */
 function operationLogPlugin<C extends SubgraphContext>(): ApolloServerPlugin<C> {
   return {
     async requestDidStart({ contextValue }) {
@@ -75,7 +91,12 @@ function operationLogPlugin<C extends SubgraphContext>(): ApolloServerPlugin<C> 
           const status =
             response.body.kind === 'single' ? (response.body.singleResult.errors?.length ?? 0) : 0;
           contextValue.request.logger.info(
-            { operationName, ms: Math.round(performance.now() - started), errors: errors?.length ?? status },
+            {
+              operationName,
+              clientId: contextValue.caller.clientId,
+              ms: Math.round(performance.now() - started),
+              errors: errors?.length ?? status,
+            },
             'subgraph operation',
           );
         },
@@ -89,10 +110,20 @@ export async function buildSubgraphServer<C extends SubgraphContext>(
   options: SubgraphServerOptions<C>,
 ): Promise<SubgraphServer> {
   const logger = options.logger;
-  const schema = buildSubgraphSchema({
-    typeDefs: subgraphTypeDefs(options.name),
-    resolvers: options.resolvers as ResolverMap,
-  });
+  const { schema, permissions } = applyFieldPermissions(
+    options.name,
+    buildSubgraphSchema({
+      typeDefs: subgraphTypeDefs(options.name),
+      resolvers: options.resolvers as ResolverMap,
+    }),
+  );
+  const undeclared = [...permissions.values()].filter((p) => p.source === 'undeclared');
+  if (undeclared.length > 0) {
+    logger.warn(
+      { fields: undeclared.map((p) => p.coordinate) },
+      'fields without @requiresScopes or @authenticated anywhere are denied to every caller',
+    );
+  }
   const apollo = new ApolloServer<C>({
     schema,
     // Inline traces (ftv1) serve Apollo's hosted studio, which this product does not use; they cost time per field.
@@ -103,17 +134,31 @@ export async function buildSubgraphServer<C extends SubgraphContext>(
     csrfPrevention: true,
   });
   await apollo.start();
+  const authenticate = createGatewayAuthenticator(options.name, options.auth, logger);
+  // The verified caller of each request, for the context Apollo builds after the check.
+  const callers = new WeakMap<IncomingMessage, Caller>();
   const handler = createGraphQLHandler(apollo, {
     maxBodyBytes: 2_000_000,
     context: async (req) => {
+      const caller = callers.get(req);
+      // Unreachable: the handler only runs after authenticate() stored the caller.
+      if (!caller) throw new Error('subgraph request reached GraphQL without a verified caller');
       const request = createRequestContext(
         logger,
         requestIdFrom(req.headers[REQUEST_ID_HEADER]),
         options.requestBudgetMs,
       );
-      return options.context(request, req);
+      const own = await options.context(request, req);
+      // C is the subgraph's context, which is its own part plus the caller.
+      return { ...own, caller } as C;
     },
   });
+  const serveGraphQL = async (req: IncomingMessage, res: ServerResponse, search: string) => {
+    const caller = await authenticate(req, res);
+    if (!caller) return;
+    callers.set(req, caller);
+    await handler(req, res, search);
+  };
 
   const server = createServer({ keepAlive: true }, (req, res) => {
     const url = new URL(req.url ?? '/', 'http://subgraph');
@@ -124,7 +169,7 @@ export async function buildSubgraphServer<C extends SubgraphContext>(
       else res.destroy();
     };
     if (url.pathname === '/graphql') {
-      handler(req, res, url.search).catch(done);
+      serveGraphQL(req, res, url.search).catch(done);
     } else if (url.pathname === '/health' && req.method === 'GET') {
       (options.healthCheck ?? (() => Promise.resolve()))()
         .then(() => {

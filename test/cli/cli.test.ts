@@ -1,5 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { afterEach, describe, expect, it } from 'vitest';
+import { as } from '../helpers/clients.js';
 import { freePorts } from '../helpers/ports.js';
 
 const children: ChildProcess[] = [];
@@ -74,7 +75,7 @@ describe('the command line', () => {
     expect(output().stdout).toContain(`gateway     http://127.0.0.1:${gateway}/graphql`);
     const response = await fetch(`http://127.0.0.1:${gateway}/graphql`, {
       method: 'POST',
-      headers: { 'content-type': 'application/json' },
+      headers: as('personalization-service', { 'content-type': 'application/json' }),
       body: JSON.stringify({
         query: '{ customers(first: 2) { edges { node { id emailSubscription { status } ordersCount } } } }',
       }),

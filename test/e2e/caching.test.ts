@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import type { Stack } from '../../cli/stack.js';
+import { DEMO_CLIENTS_FILE, type Stack } from '../../cli/stack.js';
 import { buildGateway } from '../../gateway/server.js';
 import { openCacheStore } from '../../lib/cache/config.js';
 import { addDays } from '../../lib/dates.js';
@@ -8,6 +8,7 @@ import { silentLogger } from '../helpers/context.js';
 import { DASHBOARD, PROFILE } from '../helpers/operations.js';
 import { DEAD_REDIS_URL, REDIS_URL, redisSuite } from '../helpers/redis.js';
 import { TEST_ANCHOR_DATE } from '../helpers/sandbox.js';
+import { as } from '../helpers/clients.js';
 import { graphql, startTestStack } from '../helpers/stack.js';
 
 const range = { since: addDays(TEST_ANCHOR_DATE, -29), until: TEST_ANCHOR_DATE };
@@ -30,37 +31,34 @@ describe('response cache at the gateway (in-memory store)', () => {
   beforeEach(() => resetStats(stack));
 
   it('should serve a repeated Dashboard from the response cache: Age set, public max-age, zero upstream calls', async () => {
-    const cold = await graphql(stack.gatewayUrl, DASHBOARD, range);
+    const cold = await graphql(stack.gatewayUrl, DASHBOARD, range, as('reporting-dashboard'));
     expect(cold.body.errors).toBeUndefined();
     expect(cold.headers.get('cache-control')).toBe('max-age=600, public');
     expect(cold.headers.get('age')).toBeNull();
     const coldCalls = await upstreamCalls(stack);
     expect(coldCalls).toBeGreaterThan(0);
-    const warm = await graphql(stack.gatewayUrl, DASHBOARD, range);
+    const warm = await graphql(stack.gatewayUrl, DASHBOARD, range, as('reporting-dashboard'));
     expect(warm.body).toEqual(cold.body);
     expect(warm.headers.get('age')).toMatch(/^\d+$/);
     expect(await upstreamCalls(stack)).toBe(coldCalls);
   });
 
-  it('should cache a PRIVATE Profile per client and never serve it to another', async () => {
+  it('should cache a PRIVATE Profile per client and never serve it to another client', async () => {
     const email = stack.world.customers[9]!.person.email;
-    const asA = await graphql(stack.gatewayUrl, PROFILE, { email }, { 'x-client-id': 'client-a' });
+    const asA = await graphql(stack.gatewayUrl, PROFILE, { email }, as('personalization-service'));
     expect(asA.headers.get('cache-control')).toBe('max-age=120, private');
-    const againAsA = await graphql(stack.gatewayUrl, PROFILE, { email }, { 'x-client-id': 'client-a' });
+    const againAsA = await graphql(stack.gatewayUrl, PROFILE, { email }, as('personalization-service'));
     expect(againAsA.headers.get('age')).toMatch(/^\d+$/);
-    const asB = await graphql(stack.gatewayUrl, PROFILE, { email }, { 'x-client-id': 'client-b' });
+    const asB = await graphql(stack.gatewayUrl, PROFILE, { email }, as('admin'));
     expect(asB.headers.get('age')).toBeNull();
     expect(asB.body).toEqual(asA.body);
-    const anonymous = await graphql(stack.gatewayUrl, PROFILE, { email });
-    const anonymousAgain = await graphql(stack.gatewayUrl, PROFILE, { email });
-    expect([anonymous.headers.get('age'), anonymousAgain.headers.get('age')]).toEqual([null, null]);
   });
 
   it('should answer a warm Profile from the record caches without upstream calls even on a response-cache miss', async () => {
     const email = stack.world.customers[11]!.person.email;
-    await graphql(stack.gatewayUrl, PROFILE, { email }, { 'x-client-id': 'warm-1' });
+    await graphql(stack.gatewayUrl, PROFILE, { email }, as('personalization-service'));
     resetStats(stack);
-    const other = await graphql(stack.gatewayUrl, PROFILE, { email }, { 'x-client-id': 'warm-2' });
+    const other = await graphql(stack.gatewayUrl, PROFILE, { email }, as('admin'));
     expect(other.headers.get('age')).toBeNull();
     expect(other.body.errors).toBeUndefined();
     expect(await upstreamCalls(stack)).toBe(0);
@@ -68,8 +66,8 @@ describe('response cache at the gateway (in-memory store)', () => {
 
   it('should never cache a response with errors', async () => {
     const reversed = { since: TEST_ANCHOR_DATE, until: addDays(TEST_ANCHOR_DATE, -3) };
-    const first = await graphql(stack.gatewayUrl, DASHBOARD, reversed);
-    const second = await graphql(stack.gatewayUrl, DASHBOARD, reversed);
+    const first = await graphql(stack.gatewayUrl, DASHBOARD, reversed, as('reporting-dashboard'));
+    const second = await graphql(stack.gatewayUrl, DASHBOARD, reversed, as('reporting-dashboard'));
     expect(first.body.errors?.[0]?.extensions?.['code']).toBe('BAD_USER_INPUT');
     expect(second.headers.get('age')).toBeNull();
     expect(second.headers.get('cache-control')).toBe('no-store');
@@ -95,6 +93,8 @@ describe.runIf(REDIS_URL)(redisSuite('caches shared through Redis'), () => {
         subgraphTimeoutMs: 10_000,
         mode: 'test',
         cacheStore: store,
+        auth: { mode: 'test', clientsFile: DEMO_CLIENTS_FILE },
+        gatewayTokenKey: stack.gatewayTokenKey,
         subgraphUrls: {
           crm: `${stack.origins.crm}/graphql`,
           email: `${stack.origins.email}/graphql`,
@@ -106,9 +106,14 @@ describe.runIf(REDIS_URL)(redisSuite('caches shared through Redis'), () => {
     );
     const listening = await listen(second.server, 0, '127.0.0.1');
     try {
-      const first = await graphql(stack.gatewayUrl, DASHBOARD, range);
+      const first = await graphql(stack.gatewayUrl, DASHBOARD, range, as('reporting-dashboard'));
       resetStats(stack);
-      const fromSecond = await graphql(`${listening.origin}/graphql`, DASHBOARD, range);
+      const fromSecond = await graphql(
+        `${listening.origin}/graphql`,
+        DASHBOARD,
+        range,
+        as('reporting-dashboard'),
+      );
       expect(fromSecond.body).toEqual(first.body);
       expect(fromSecond.headers.get('age')).toMatch(/^\d+$/);
       expect(await upstreamCalls(stack)).toBe(0);
@@ -126,9 +131,9 @@ describe('a cache outage', () => {
     const stack = await startTestStack({ redisUrl: DEAD_REDIS_URL });
     try {
       const email = stack.world.customers[2]!.person.email;
-      const profile = await graphql(stack.gatewayUrl, PROFILE, { email }, { 'x-client-id': 'c' });
-      const dashboard = await graphql(stack.gatewayUrl, DASHBOARD, range);
-      const again = await graphql(stack.gatewayUrl, DASHBOARD, range);
+      const profile = await graphql(stack.gatewayUrl, PROFILE, { email }, as('personalization-service'));
+      const dashboard = await graphql(stack.gatewayUrl, DASHBOARD, range, as('reporting-dashboard'));
+      const again = await graphql(stack.gatewayUrl, DASHBOARD, range, as('reporting-dashboard'));
       expect([profile.body.errors, dashboard.body.errors, again.body.errors]).toEqual([
         undefined,
         undefined,

@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Stack } from '../../cli/stack.js';
 import { PROFILE } from '../helpers/operations.js';
+import { as } from '../helpers/clients.js';
 import { graphql, startTestStack, type TestStackOptions } from '../helpers/stack.js';
 
 /**
@@ -24,7 +25,12 @@ describe('upstream faults through the whole graph', () => {
     const s = await start();
     s.sandboxes.mailchimp.faults.set({ errorRate: 1, errorStatus: 500 });
     const customer = subscribedShopper(s);
-    const { status, body } = await graphql(s.gatewayUrl, PROFILE, { email: customer.person.email });
+    const { status, body } = await graphql(
+      s.gatewayUrl,
+      PROFILE,
+      { email: customer.person.email },
+      as('personalization-service'),
+    );
     expect(status).toBe(200);
     const data = body.data as { customer: Record<string, unknown> };
     expect(data.customer).toMatchObject({
@@ -51,9 +57,14 @@ describe('upstream faults through the whole graph', () => {
     s.sandboxes.mailchimp.faults.set({ errorRate: 1, errorStatus: 503 });
     const members = s.world.customers.filter((c) => c.audience).slice(0, 8);
     for (const member of members.slice(0, 6))
-      await graphql(s.gatewayUrl, PROFILE, { email: member.person.email });
+      await graphql(s.gatewayUrl, PROFILE, { email: member.person.email }, as('personalization-service'));
     const callsBefore = s.sandboxes.mailchimp.stats.snapshot().total;
-    const { body } = await graphql(s.gatewayUrl, PROFILE, { email: members[7]!.person.email });
+    const { body } = await graphql(
+      s.gatewayUrl,
+      PROFILE,
+      { email: members[7]!.person.email },
+      as('personalization-service'),
+    );
     expect(s.sandboxes.mailchimp.stats.snapshot().total).toBe(callsBefore);
     expect(body.errors?.[0]?.extensions).toMatchObject({
       code: 'UPSTREAM_UNAVAILABLE',
@@ -68,7 +79,12 @@ describe('upstream faults through the whole graph', () => {
     const s = await start();
     s.sandboxes.shopify.faults.set({ rateLimitRate: 1, remaining: 1, retryAfterSeconds: 1 });
     const customer = subscribedShopper(s);
-    const { body } = await graphql(s.gatewayUrl, PROFILE, { email: customer.person.email });
+    const { body } = await graphql(
+      s.gatewayUrl,
+      PROFILE,
+      { email: customer.person.email },
+      as('personalization-service'),
+    );
     expect(body.errors).toBeUndefined();
     const statuses = Object.values(s.sandboxes.shopify.stats.snapshot().endpoints).flatMap((e) =>
       Object.keys(e.statuses),
@@ -83,7 +99,12 @@ describe('upstream faults through the whole graph', () => {
       errorStatus: 500,
       endpoints: ['POST /crm/v3/objects/contacts/batch/read'],
     });
-    const { body } = await graphql(s.gatewayUrl, PROFILE, { email: s.world.customers[0]!.person.email });
+    const { body } = await graphql(
+      s.gatewayUrl,
+      PROFILE,
+      { email: s.world.customers[0]!.person.email },
+      as('personalization-service'),
+    );
     expect(body.data).toEqual({ customer: null });
     expect(body.errors?.[0]?.extensions).toMatchObject({
       code: 'UPSTREAM_ERROR',
@@ -101,7 +122,12 @@ describe('upstream faults through the whole graph', () => {
     const s = await start({ upstreamTimeoutMs: 300, upstreamMaxRetries: 0 });
     s.sandboxes.mailchimp.faults.set({ latencyMs: 1_500 });
     const customer = subscribedShopper(s);
-    const { body } = await graphql(s.gatewayUrl, PROFILE, { email: customer.person.email });
+    const { body } = await graphql(
+      s.gatewayUrl,
+      PROFILE,
+      { email: customer.person.email },
+      as('personalization-service'),
+    );
     expect((body.data as { customer: { id: string; emailSubscription: unknown } }).customer).toMatchObject({
       id: customer.crm.id,
       emailSubscription: null,

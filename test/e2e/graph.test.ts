@@ -12,6 +12,7 @@ import {
   type ProfileData,
 } from '../helpers/operations.js';
 import { TEST_ANCHOR_DATE } from '../helpers/sandbox.js';
+import { as } from '../helpers/clients.js';
 import { graphql, startTestStack } from '../helpers/stack.js';
 
 const cents = (value: number) => (value / 100).toFixed(2);
@@ -48,7 +49,12 @@ describe('the federated graph over HTTP (gateway -> subgraphs -> sandboxes)', ()
   });
 
   it('should list Customers(first: 5) with fields from crm, email and commerce', async () => {
-    const { status, body } = await graphql<CustomersData>(url, CUSTOMERS, { first: 5 });
+    const { status, body } = await graphql<CustomersData>(
+      url,
+      CUSTOMERS,
+      { first: 5 },
+      as('personalization-service'),
+    );
     expect(status).toBe(200);
     expect(body.errors).toBeUndefined();
     const expected = stack.world.customers.slice(0, 5).map((c) => ({
@@ -63,15 +69,25 @@ describe('the federated graph over HTTP (gateway -> subgraphs -> sandboxes)', ()
   });
 
   it('should continue from endCursor without overlap or gap', async () => {
-    const first = await graphql<CustomersData>(url, CUSTOMERS, { first: 150 });
-    const second = await graphql<CustomersData>(url, CUSTOMERS, {
-      first: 100,
-      after: first.body.data?.customers.pageInfo.endCursor,
-    });
-    const fromMiddle = await graphql<CustomersData>(url, CUSTOMERS, {
-      first: 3,
-      after: first.body.data?.customers.edges[41]?.cursor,
-    });
+    const first = await graphql<CustomersData>(url, CUSTOMERS, { first: 150 }, as('personalization-service'));
+    const second = await graphql<CustomersData>(
+      url,
+      CUSTOMERS,
+      {
+        first: 100,
+        after: first.body.data?.customers.pageInfo.endCursor,
+      },
+      as('personalization-service'),
+    );
+    const fromMiddle = await graphql<CustomersData>(
+      url,
+      CUSTOMERS,
+      {
+        first: 3,
+        after: first.body.data?.customers.edges[41]?.cursor,
+      },
+      as('personalization-service'),
+    );
     const ids = [
       ...(first.body.data?.customers.edges ?? []),
       ...(second.body.data?.customers.edges ?? []),
@@ -83,14 +99,19 @@ describe('the federated graph over HTTP (gateway -> subgraphs -> sandboxes)', ()
   });
 
   it('should end the listing with hasNextPage false', async () => {
-    const all = await graphql<CustomersData>(url, CUSTOMERS, { first: 500 });
+    const all = await graphql<CustomersData>(url, CUSTOMERS, { first: 500 }, as('personalization-service'));
     expect(all.body.data?.customers.edges).toHaveLength(400);
     expect(all.body.data?.customers.pageInfo.hasNextPage).toBe(false);
   });
 
   it('should answer Profile for the first customer with subscription and lifetime value', async () => {
     const customer = stack.world.customers.find((c) => c.audience && c.shop)!;
-    const { body } = await graphql<ProfileData>(url, PROFILE, { email: customer.person.email });
+    const { body } = await graphql<ProfileData>(
+      url,
+      PROFILE,
+      { email: customer.person.email },
+      as('personalization-service'),
+    );
     expect(body.errors).toBeUndefined();
     const profile = body.data?.customer;
     const orders = [...(stack.world.ordersByCustomer.get(customer.person.index) ?? [])].sort(
@@ -119,7 +140,12 @@ describe('the federated graph over HTTP (gateway -> subgraphs -> sandboxes)', ()
 
   it('should give null and zero, not errors, to a customer with no list entry and no orders', async () => {
     const customer = stack.world.customers.find((c) => !c.audience && !c.shop)!;
-    const { body } = await graphql<ProfileData>(url, PROFILE, { email: customer.person.email });
+    const { body } = await graphql<ProfileData>(
+      url,
+      PROFILE,
+      { email: customer.person.email },
+      as('personalization-service'),
+    );
     expect(body.errors).toBeUndefined();
     expect(body.data?.customer).toMatchObject({
       emailSubscription: null,
@@ -132,16 +158,23 @@ describe('the federated graph over HTTP (gateway -> subgraphs -> sandboxes)', ()
   });
 
   it('should answer null for a customer nobody has', async () => {
-    const { body } = await graphql<ProfileData>(url, PROFILE, { email: 'nobody@example.invalid' });
+    const { body } = await graphql<ProfileData>(
+      url,
+      PROFILE,
+      { email: 'nobody@example.invalid' },
+      as('personalization-service'),
+    );
     expect(body).toEqual({ data: { customer: null } });
   });
 
   it('should answer Dashboard over the last 30 days with spend, email stats, revenue and roas = revenue / spend', async () => {
     const since = addDays(TEST_ANCHOR_DATE, -29);
-    const { body } = await graphql<{ campaignPerformance: DashboardRow[] }>(url, DASHBOARD, {
-      since,
-      until: TEST_ANCHOR_DATE,
-    });
+    const { body } = await graphql<{ campaignPerformance: DashboardRow[] }>(
+      url,
+      DASHBOARD,
+      { since, until: TEST_ANCHOR_DATE },
+      as('reporting-dashboard'),
+    );
     expect(body.errors).toBeUndefined();
     const rows = body.data?.campaignPerformance ?? [];
     expect(rows.length).toBeGreaterThanOrEqual(5);
@@ -179,7 +212,7 @@ describe('the federated graph over HTTP (gateway -> subgraphs -> sandboxes)', ()
   });
 
   it('should refuse first outside 1..500 with BAD_USER_INPUT from the crm subgraph', async () => {
-    const { status, body } = await graphql(url, CUSTOMERS, { first: 501 });
+    const { status, body } = await graphql(url, CUSTOMERS, { first: 501 }, as('personalization-service'));
     expect(status).toBe(200);
     expect(body.data).toBeNull();
     expect(body.errors?.[0]).toMatchObject({
@@ -190,24 +223,44 @@ describe('the federated graph over HTTP (gateway -> subgraphs -> sandboxes)', ()
   });
 
   it('should refuse an impossible date with BAD_USER_INPUT', async () => {
-    const { status, body } = await graphql(url, DASHBOARD, { since: '2026-02-30', until: TEST_ANCHOR_DATE });
+    const { status, body } = await graphql(
+      url,
+      DASHBOARD,
+      { since: '2026-02-30', until: TEST_ANCHOR_DATE },
+      as('reporting-dashboard'),
+    );
     expect(status).toBe(400);
     expect(body.errors?.[0]?.extensions?.['code']).toBe('BAD_USER_INPUT');
     expect(body.errors?.[0]?.message).toMatch(/YYYY-MM-DD/);
   });
 
   it('should refuse a reversed range with BAD_USER_INPUT from the ads subgraph', async () => {
-    const { body } = await graphql(url, DASHBOARD, { since: TEST_ANCHOR_DATE, until: '2026-01-01' });
+    const { body } = await graphql(
+      url,
+      DASHBOARD,
+      { since: TEST_ANCHOR_DATE, until: '2026-01-01' },
+      as('reporting-dashboard'),
+    );
     expect(body.errors?.[0]).toMatchObject({ extensions: { code: 'BAD_USER_INPUT', subgraph: 'ads' } });
   });
 
   it('should refuse a garbage cursor with BAD_USER_INPUT', async () => {
-    const { body } = await graphql(url, CUSTOMERS, { first: 5, after: 'not-a-cursor' });
+    const { body } = await graphql(
+      url,
+      CUSTOMERS,
+      { first: 5, after: 'not-a-cursor' },
+      as('personalization-service'),
+    );
     expect(body.errors?.[0]).toMatchObject({ extensions: { code: 'BAD_USER_INPUT', subgraph: 'crm' } });
   });
 
   it('should reject an unknown field with GRAPHQL_VALIDATION_FAILED and no stack', async () => {
-    const { status, body } = await graphql(url, '{ customers(first: 1) { edges { node { password } } } }');
+    const { status, body } = await graphql(
+      url,
+      '{ customers(first: 1) { edges { node { password } } } }',
+      {},
+      as('admin'),
+    );
     expect(status).toBe(400);
     expect(body.errors?.[0]?.extensions).toEqual({ code: 'GRAPHQL_VALIDATION_FAILED' });
   });
@@ -215,7 +268,7 @@ describe('the federated graph over HTTP (gateway -> subgraphs -> sandboxes)', ()
   it('should answer malformed JSON with 400 BAD_REQUEST', async () => {
     const response = await fetch(url, {
       method: 'POST',
-      headers: { 'content-type': 'application/json' },
+      headers: as('admin', { 'content-type': 'application/json' }),
       body: '{"query": ',
     });
     expect(response.status).toBe(400);
@@ -225,7 +278,12 @@ describe('the federated graph over HTTP (gateway -> subgraphs -> sandboxes)', ()
   });
 
   it('should echo the request id it was given', async () => {
-    const { headers } = await graphql(url, '{ __typename }', {}, { 'x-request-id': 'e2e-request-42' });
+    const { headers } = await graphql(
+      url,
+      '{ __typename }',
+      {},
+      as('admin', { 'x-request-id': 'e2e-request-42' }),
+    );
     expect(headers.get('x-request-id')).toBe('e2e-request-42');
   });
 });

@@ -1,4 +1,4 @@
-import { startStack, type Stack } from '../../cli/stack.js';
+import { DEMO_CLIENTS_FILE, startStack, type Stack } from '../../cli/stack.js';
 import { createLogger, type Logger } from '../../lib/logger.js';
 import { TEST_ANCHOR_DATE } from './sandbox.js';
 
@@ -20,6 +20,12 @@ export interface TestStackOptions {
   upstreamTimeoutMs?: number;
   /** @default 3 */
   upstreamMaxRetries?: number;
+  /** @default the demo registry */
+  clientsFile?: string;
+  authorizationMode?: 'filter' | 'strict';
+  /** Verify OAuth access tokens from this issuer. */
+  accessTokens?: { issuer: string; audience: string; jwksUrl: string };
+  mode?: 'development' | 'production' | 'test';
 }
 
 /** The whole graph in process on free ports: sandboxes, subgraphs and gateway, talking HTTP. */
@@ -45,7 +51,23 @@ export function startTestStack(options: TestStackOptions = {}): Promise<Stack> {
     upstreamMaxRetries: options.upstreamMaxRetries ?? 3,
     subgraphTimeoutMs: 15_000,
     supergraphFile: 'schema/supergraph.graphql',
-    mode: 'test',
+    mode: options.mode ?? 'test',
+    access: {
+      auth: {
+        mode: options.mode ?? 'test',
+        clientsFile: options.clientsFile ?? DEMO_CLIENTS_FILE,
+        ...(options.accessTokens
+          ? {
+              accessTokens: {
+                ...options.accessTokens,
+                algorithms: ['RS256', 'ES256'],
+                clockToleranceSeconds: 5,
+              },
+            }
+          : {}),
+      },
+      ...(options.authorizationMode ? { authorizationMode: options.authorizationMode } : {}),
+    },
     cache: {
       redisUrl: options.redisUrl,
       maxEntries: 50_000,

@@ -1,0 +1,115 @@
+import type { IncomingMessage } from 'node:http';
+import type { ClientIdentity } from '../identity.js';
+import { API_KEY_PREFIX } from './api-keys.js';
+import type { AccessTokenFailure, AccessTokenVerifier } from './jwt.js';
+import { authMetrics } from './metrics.js';
+import type { ApiKeyFailure, ClientRegistry } from './registry.js';
+
+/** Header a server-to-server client may send its API key in, instead of `Authorization: Bearer`. */
+export const API_KEY_HEADER = 'x-api-key';
+
+/** Why a request was refused, for logs and the `auth_failures_total` counter; never sent to the client. */
+export type AuthFailureReason =
+  | 'missing'
+  | 'malformed'
+  | 'conflicting'
+  | `api-key:${ApiKeyFailure}`
+  | `jwt:${AccessTokenFailure}`
+  | 'jwt:not-configured';
+
+export type Authentication =
+  | { ok: true; identity: ClientIdentity }
+  | {
+      ok: false;
+      status: 401;
+      reason: AuthFailureReason;
+      /** What the client is told: whether it sent no credential or one that does not work, no more. */
+      message: string;
+      /** The `WWW-Authenticate` header value for the 401 (RFC 6750). */
+      wwwAuthenticate: string;
+    };
+
+export type Authenticator = (req: IncomingMessage) => Promise<Authentication>;
+
+export interface AuthenticatorOptions {
+  /** Clients and their API keys. */
+  registry: ClientRegistry;
+  /** Verifies OAuth 2.0 / OIDC access tokens; without it every JWT is refused. @default undefined */
+  accessTokens?: AccessTokenVerifier;
+  /** The current time, for key expiry and revocation. @default () => new Date() */
+  now?: () => Date;
+}
+
+const REALM = 'Bearer realm="marketing-graph"';
+const MISSING_MESSAGE =
+  'Authentication required: send an API key or an access token as `Authorization: Bearer <credential>`.';
+const INVALID_MESSAGE = 'The credential is not valid: it is unknown, expired or revoked.';
+const BEARER = /^Bearer +(\S+) *$/i;
+/** Three base64url segments; the signature may be empty so that an unsigned token is refused as one. */
+const JWT_SHAPE = /^[\w-]+\.[\w-]+\.[\w-]*$/;
+/** Far above any real key or access token; longer input is refused before any parsing. */
+const MAX_CREDENTIAL_LENGTH = 8192;
+
+function refuse(reason: AuthFailureReason): Authentication {
+  authMetrics.failures.inc({ reason });
+  const badRequest = reason === 'malformed' || reason === 'conflicting';
+  return {
+    ok: false,
+    status: 401,
+    reason,
+    message: reason === 'missing' ? MISSING_MESSAGE : INVALID_MESSAGE,
+    wwwAuthenticate:
+      reason === 'missing' ? REALM : `${REALM}, error="${badRequest ? 'invalid_request' : 'invalid_token'}"`,
+  };
+}
+
+function accept(identity: ClientIdentity): Authentication {
+  authMetrics.successes.inc({ via: identity.via });
+  return { ok: true, identity };
+}
+
+/** The one credential the request carries, from `Authorization: Bearer` or `x-api-key`. */
+function credentialOf(
+  req: IncomingMessage,
+):
+  | { ok: true; credential: string; from: 'bearer' | 'api-key-header' }
+  | { ok: false; reason: AuthFailureReason } {
+  const authorization = req.headers.authorization;
+  const rawApiKey = req.headers[API_KEY_HEADER];
+  if (Array.isArray(rawApiKey) && rawApiKey.length > 1) return { ok: false, reason: 'conflicting' };
+  const apiKey = (Array.isArray(rawApiKey) ? rawApiKey[0] : rawApiKey)?.trim();
+  let bearer: string | undefined;
+  if (authorization !== undefined && authorization.trim() !== '') {
+    bearer = BEARER.exec(authorization.trim())?.[1];
+    if (bearer === undefined) return { ok: false, reason: 'malformed' };
+  }
+  if (bearer !== undefined && apiKey && bearer !== apiKey) return { ok: false, reason: 'conflicting' };
+  if (bearer !== undefined) return { ok: true, credential: bearer, from: 'bearer' };
+  if (apiKey) return { ok: true, credential: apiKey, from: 'api-key-header' };
+  return { ok: false, reason: 'missing' };
+}
+
+/**
+ * Identifies the caller of a request. An API key is recognised by its `mgk_` prefix, an access
+ * token by the shape of a JWT; `x-api-key` carries API keys only. Every refusal is a 401 whose
+ * reason stays on the server; health and metrics endpoints are for the caller of this to exempt.
+ */
+export function createAuthenticator(options: AuthenticatorOptions): Authenticator {
+  const now = options.now ?? (() => new Date());
+  return async (req) => {
+    const found = credentialOf(req);
+    if (!found.ok) return refuse(found.reason);
+    const { credential, from } = found;
+    if (credential.length > MAX_CREDENTIAL_LENGTH) return refuse('malformed');
+    if (credential.startsWith(API_KEY_PREFIX)) {
+      const verified = options.registry.verifyApiKey(credential, now());
+      return verified.ok ? accept(verified.identity) : refuse(`api-key:${verified.reason}`);
+    }
+    if (from === 'bearer' && JWT_SHAPE.test(credential)) {
+      if (!options.accessTokens) return refuse('jwt:not-configured');
+      const verified = await options.accessTokens(credential);
+      return verified.ok ? accept(verified.identity) : refuse(`jwt:${verified.reason}`);
+    }
+    return refuse('malformed');
+  };
+}

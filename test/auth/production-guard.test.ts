@@ -1,0 +1,115 @@
+import { IncomingMessage } from 'node:http';
+import { Socket } from 'node:net';
+import { describe, expect, it } from 'vitest';
+import { parseApiKey } from '../../gateway/auth/api-keys.js';
+import { DEMO_API_KEYS } from '../../gateway/auth/demo-keys.js';
+import { authConfigFromEnv } from '../../gateway/auth/config.js';
+import { assertNoDemoKeys } from '../../gateway/auth/production-guard.js';
+import { loadClientRegistry, parseClientRegistry } from '../../gateway/auth/registry.js';
+import { setUpAuthentication } from '../../gateway/auth/setup.js';
+import { ALL_SCOPES } from '../../lib/auth/scopes.js';
+import { catalog } from '../../lib/config/catalog.js';
+import { ConfigError } from '../../lib/config/env.js';
+import { createLogger } from '../../lib/logger.js';
+import { clientRecord, keyRecord } from './fixtures.js';
+
+const DEMO_FILE = catalog.CLIENTS_FILE.default ?? '';
+
+describe('the demo client registry', () => {
+  const registry = loadClientRegistry(DEMO_FILE);
+
+  it('should accept each published demo key as its client, with exactly its scopes', () => {
+    const scopesOf = (key: string) => {
+      const verified = registry.verifyApiKey(key);
+      if (!verified.ok) throw new Error(`demo key refused: ${verified.reason}`);
+      return verified.identity;
+    };
+    expect(scopesOf(DEMO_API_KEYS['reporting-dashboard'])).toEqual({
+      id: 'reporting-dashboard',
+      scopes: ['ads:read', 'campaigns:read'],
+      via: 'api-key',
+    });
+    expect(scopesOf(DEMO_API_KEYS['personalization-service'])).toEqual({
+      id: 'personalization-service',
+      scopes: ['commerce:read', 'crm:read', 'email:read', 'pii:read'],
+      via: 'api-key',
+    });
+    expect(scopesOf(DEMO_API_KEYS.admin)).toEqual({
+      id: 'admin',
+      scopes: [...ALL_SCOPES].sort(),
+      via: 'api-key',
+    });
+  });
+
+  it('should mark every key in it as a demo key with a DEMO label', () => {
+    expect(registry.clients.map((c) => c.id)).toEqual(Object.keys(DEMO_API_KEYS));
+    for (const client of registry.clients)
+      for (const key of client.keys) {
+        expect(key.demo).toBe(true);
+        expect(key.label).toMatch(/^DEMO key: public/);
+      }
+  });
+});
+
+describe('the production guard', () => {
+  const problemOf = (fn: () => void): string => {
+    try {
+      fn();
+    } catch (error) {
+      if (error instanceof ConfigError) return error.problems.join('\n');
+      throw error;
+    }
+    throw new Error('expected a ConfigError');
+  };
+
+  it('should refuse the demo registry in production, naming CLIENTS_FILE and the demo keys', () => {
+    const registry = loadClientRegistry(DEMO_FILE);
+    const keyIds = Object.values(DEMO_API_KEYS).map((key) => parseApiKey(key)?.keyId);
+    const problem = problemOf(() => assertNoDemoKeys(registry, 'production'));
+    expect(problem).toMatch(/^CLIENTS_FILE \(gateway\/auth\/demo-clients\.json\): holds public demo keys \(/);
+    expect(problem).toContain('which NODE_ENV=production refuses');
+    for (const keyId of keyIds) expect(problem).toContain(keyId);
+  });
+
+  it('should accept the demo registry outside production', () => {
+    const registry = loadClientRegistry(DEMO_FILE);
+    expect(() => assertNoDemoKeys(registry, 'development')).not.toThrow();
+    expect(() => assertNoDemoKeys(registry, 'test')).not.toThrow();
+  });
+
+  it('should accept a production registry without demo keys', () => {
+    const registry = parseClientRegistry({ clients: [clientRecord('dashboard', [keyRecord().record])] });
+    expect(() => assertNoDemoKeys(registry, 'production')).not.toThrow();
+  });
+
+  it('should refuse a published demo key even when its demo mark was removed', () => {
+    const demo = loadClientRegistry(DEMO_FILE).file.clients.find((c) => c.id === 'admin');
+    const unmarked = demo!.keys.map(({ demo: _demo, label: _label, ...key }) => key);
+    const registry = parseClientRegistry({ clients: [{ ...demo!, keys: unmarked }] });
+    expect(registry.demoKeysPresent()).toBe(false);
+    expect(problemOf(() => assertNoDemoKeys(registry, 'production'))).toContain(
+      `admin/${parseApiKey(DEMO_API_KEYS.admin)?.keyId ?? ''}`,
+    );
+  });
+});
+
+describe('authentication set-up', () => {
+  const logger = createLogger({ name: 'test', level: 'silent' });
+
+  it('should stop a production start on the default (demo) registry with a ConfigError', () => {
+    expect(() => setUpAuthentication(authConfigFromEnv({ NODE_ENV: 'production' }), logger)).toThrow(
+      /CLIENTS_FILE \(gateway\/auth\/demo-clients\.json\): holds public demo keys/,
+    );
+  });
+
+  it('should accept the demo keys in development', async () => {
+    const { authenticate } = setUpAuthentication(authConfigFromEnv({}), logger);
+    const req = Object.assign(new IncomingMessage(new Socket()), {
+      headers: { 'x-api-key': DEMO_API_KEYS['reporting-dashboard'] },
+    });
+    expect(await authenticate(req)).toMatchObject({
+      ok: true,
+      identity: { id: 'reporting-dashboard', via: 'api-key' },
+    });
+  });
+});
