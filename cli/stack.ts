@@ -39,7 +39,7 @@ export interface StackOptions {
   /** Time budget of one request inside each subgraph. @default 20000 */
   subgraphRequestBudgetMs?: number;
   /** Who may call the gateway. @default the demo registry, no access tokens, filter mode */
-  access?: { auth?: AuthConfig; authorizationMode?: 'filter' | 'strict' };
+  access?: { auth?: AuthConfig; authorizationMode?: 'filter' | 'strict'; fieldPermissions?: boolean };
   /** One logger per part, so a test can capture every line the stack writes. */
   logger: (part: string) => Logger;
 }
@@ -107,7 +107,10 @@ export async function startStack(options: StackOptions): Promise<Stack> {
       upstreamTimeoutMs: options.upstreamTimeoutMs,
       upstreamMaxRetries: options.upstreamMaxRetries,
       cache: { store, ttls: options.cache.ttls },
-      auth: { jwks: gatewayKeys.publicJwks },
+      auth: {
+        jwks: gatewayKeys.publicJwks,
+        ...(options.access?.fieldPermissions === false ? { fieldPermissions: false } : {}),
+      },
       ...(options.subgraphRequestBudgetMs !== undefined
         ? { requestBudgetMs: options.subgraphRequestBudgetMs }
         : {}),
@@ -186,6 +189,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
         responseCache: options.responseCache,
         auth: options.access?.auth ?? { mode: options.mode, clientsFile: DEMO_CLIENTS_FILE },
         ...(options.access?.authorizationMode ? { authorizationMode: options.access.authorizationMode } : {}),
+        ...(options.access?.fieldPermissions === false ? { fieldPermissions: false } : {}),
         gatewayTokenKey: gatewayKeys.privateJwk,
         subgraphUrls: {
           crm: `${origins.crm}/graphql`,

@@ -16,6 +16,8 @@ export interface AccessConfig {
   authorizationMode?: 'filter' | 'strict';
   /** Private key the gateway signs its caller tokens to subgraphs with. */
   gatewayTokenKey: JWK;
+  /** Field permissions at the gateway; only the permission benchmark turns them off. @default true */
+  fieldPermissions?: boolean;
   /** Allowance of callers with an access token (registered clients have their own). @default 600/min, burst 60 */
   tokenClientRateLimit?: RateLimit;
 }
@@ -44,6 +46,7 @@ export function createAccessControl(options: {
     policy: options.policy,
     mode: config.authorizationMode ?? 'filter',
     introspectionForAll: options.development,
+    enabled: config.fieldPermissions ?? true,
   });
   const limiter = options.store?.redis
     ? new RedisRateLimiter(options.store.redis, options.store.namespace, logger)

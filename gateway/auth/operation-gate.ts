@@ -27,6 +27,8 @@ export interface OperationGateOptions {
   mode: 'filter' | 'strict';
   /** Development mode: introspection for every caller. */
   introspectionForAll: boolean;
+  /** Only the permission benchmark turns field checks off, to measure them. @default true */
+  enabled?: boolean;
 }
 
 /** What the response step needs to finish an authorized operation. */
@@ -106,7 +108,7 @@ export class OperationGate {
     input: GraphQLHttpInput,
   ): { input: GraphQLHttpInput; outcome: GateOutcome } | EarlyResponse {
     const operation = operationOf(input);
-    if (!operation || !this.schema) return { input, outcome: undefined };
+    if (!operation || !this.schema || this.options.enabled === false) return { input, outcome: undefined };
     const key = `${scopeKey(identity)}\n${operation.operationName ?? ''}\n${operation.query}`;
     let plan = this.plans.get(key);
     if (!plan) {

@@ -12,6 +12,11 @@ import { subgraphMetrics } from './metrics.js';
 export interface SubgraphAuth {
   /** The gateway's public keys; list the old and the new key while the gateway's key rotates. */
   jwks: JSONWebKeySet;
+  /**
+   * Field permissions (graphql-shield). Only the permission benchmark turns them off, to measure
+   * what they cost; the gateway token is checked either way. @default true
+   */
+  fieldPermissions?: boolean;
 }
 
 /** The same sentence whatever was wrong, so a probe learns nothing about what to fix. */

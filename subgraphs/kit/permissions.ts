@@ -251,10 +251,12 @@ function ruleTree(schema: GraphQLSchema, permissions: ReadonlyMap<string, FieldP
     return found;
   };
   const tree: Record<string, Record<string, ShieldRule>> = {};
+  const query = schema.getQueryType()?.name ?? 'Query';
   for (const type of Object.values(schema.getTypeMap())) {
     if (!isObjectType(type) || isIntrospectionType(type)) continue;
     tree[type.name] = Object.fromEntries(
       Object.keys(type.getFields()).map((field) => {
+        if (type.name === query && field === '_entities') return [field, entitiesRule(schema)];
         const permission = permissions.get(`${type.name}.${field}`);
         return [field, permission ? ruleFor(permission.requirement) : deny];
       }),
@@ -286,14 +288,31 @@ function forbidden(
  * upstream or input error the caller should see), else a masked INTERNAL_SERVER_ERROR that keeps
  * the original for the kit's error log.
  */
-function fallbackErrorFor(subgraph: SubgraphName, permissions: ReadonlyMap<string, FieldPermission>) {
+function fallbackErrorFor(
+  subgraph: SubgraphName,
+  permissions: ReadonlyMap<string, FieldPermission>,
+  schema: GraphQLSchema,
+) {
+  const typeRequirement = typeRequirements(schema);
   return (
     thrown: unknown,
     _parent: object,
-    _args: object,
+    args: object,
     _context: object,
     info: GraphQLResolveInfo,
   ): Error => {
+    if ((thrown === null || thrown === undefined) && info.fieldName === '_entities') {
+      // Name what the representations' types need, not the token check every caller passes.
+      const needed =
+        allOf(representationTypes(args).map((name) => typeRequirement.get(name) ?? NOBODY)) ?? NOBODY;
+      subgraphMetrics.deniedFields.inc({ subgraph, field: `${info.parentType.name}._entities` });
+      return new GraphQLError(
+        `Not authorized to read ${info.parentType.name}._entities: requires ${describeRequirement(needed)}`,
+        {
+          extensions: { code: ErrorCode.FORBIDDEN, requiredScopes: needed },
+        },
+      );
+    }
     if (thrown === null || thrown === undefined) {
       return forbidden(subgraph, permissions, info.parentType, info.fieldName);
     }
@@ -311,6 +330,77 @@ function fallbackErrorFor(subgraph: SubgraphName, permissions: ReadonlyMap<strin
 export interface ProtectedSchema {
   schema: GraphQLSchema;
   permissions: ReadonlyMap<string, FieldPermission>;
+  /** Fields whose check is already made where their object is reached (see `impliedFields`). */
+  implied: ReadonlySet<string>;
+}
+
+const sameRequirement = (a: ScopeRequirement | undefined, b: ScopeRequirement | undefined) =>
+  a !== undefined && b !== undefined && JSON.stringify(normalise(a)) === JSON.stringify(normalise(b));
+
+/**
+ * Fields that need nothing beyond their parent type's own requirement. An object of that type is
+ * only ever reached through a field returning it, whose rule already includes the type's
+ * requirement, or through `_entities`, whose rule checks each representation's type (below). So
+ * shield decides at the fields that return objects and at fields declaring something of their own;
+ * wrapping the others in middleware as well would decide nothing new and costs, on a page of 500
+ * customers, thousands of promises per request.
+ */
+function impliedFields(
+  schema: GraphQLSchema,
+  permissions: ReadonlyMap<string, FieldPermission>,
+): Set<string> {
+  const out = new Set<string>();
+  for (const type of Object.values(schema.getTypeMap())) {
+    if (!isObjectType(type) || isIntrospectionType(type)) continue;
+    const own = declaredOn(type, type.name);
+    for (const field of Object.keys(type.getFields())) {
+      const permission = permissions.get(`${type.name}.${field}`);
+      if (permission?.source === 'directives' && sameRequirement(permission.requirement ?? undefined, own)) {
+        out.add(permission.coordinate);
+      }
+    }
+  }
+  return out;
+}
+
+/** The requirement each object type declares on itself. */
+function typeRequirements(schema: GraphQLSchema): Map<string, ScopeRequirement | undefined> {
+  const out = new Map<string, ScopeRequirement | undefined>();
+  for (const type of Object.values(schema.getTypeMap())) {
+    if (isObjectType(type) && !isIntrospectionType(type)) out.set(type.name, declaredOn(type, type.name));
+  }
+  return out;
+}
+
+/** The types of `_entities` representations, for its rule and its error. */
+function representationTypes(args: unknown): string[] {
+  const representations =
+    (args as { representations?: { __typename?: unknown }[] } | undefined)?.representations ?? [];
+  return [...new Set(representations.map((r) => (typeof r.__typename === 'string' ? r.__typename : '')))];
+}
+
+/**
+ * `_entities` is how the gateway reaches an entity without a field returning its type, so its rule
+ * checks the type requirement of every representation asked for.
+ */
+function entitiesRule(schema: GraphQLSchema): ShieldRule {
+  const typeRequirement = typeRequirements(schema);
+  // Evaluated once per `_entities` call; 'strict' caching would hash every representation to find out.
+  return rule('entities by representation type', { cache: 'no_cache' })(
+    (
+      _parent: unknown,
+      args: { representations?: { __typename?: unknown }[] },
+      context: Partial<SubgraphContext> | undefined,
+    ) => {
+      const caller = context?.caller;
+      if (!caller) return false;
+      return representationTypes(args).every((name) => {
+        if (!typeRequirement.has(name)) return false;
+        const requirement = typeRequirement.get(name);
+        return requirement === undefined || satisfies(requirement, caller.scopes);
+      });
+    },
+  );
 }
 
 /**
@@ -328,7 +418,17 @@ export function applyFieldPermissions(
   const middleware = shield(ruleTree(schema, permissions), {
     fallbackRule: deny,
     allowExternalErrors: false,
-    fallbackError: fallbackErrorFor(subgraph, permissions),
+    fallbackError: fallbackErrorFor(subgraph, permissions, schema),
   });
-  return { schema: applyMiddleware(schema, middleware), permissions };
+  const protectedSchema = applyMiddleware(schema, middleware);
+  const implied = impliedFields(schema, permissions);
+  for (const coordinate of implied) {
+    const [typeName = '', fieldName = ''] = coordinate.split('.');
+    const original = (schema.getType(typeName) as GraphQLObjectType).getFields()[fieldName];
+    const wrapped = (protectedSchema.getType(typeName) as GraphQLObjectType).getFields()[fieldName];
+    // Back to the resolver the field had before shield wrapped it (undefined = the default one).
+    if (original && wrapped && original.resolve) wrapped.resolve = original.resolve;
+    else if (wrapped) delete (wrapped as { resolve?: unknown }).resolve;
+  }
+  return { schema: protectedSchema, permissions, implied };
 }

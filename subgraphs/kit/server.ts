@@ -110,13 +110,14 @@ export async function buildSubgraphServer<C extends SubgraphContext>(
   options: SubgraphServerOptions<C>,
 ): Promise<SubgraphServer> {
   const logger = options.logger;
-  const { schema, permissions } = applyFieldPermissions(
-    options.name,
-    buildSubgraphSchema({
-      typeDefs: subgraphTypeDefs(options.name),
-      resolvers: options.resolvers as ResolverMap,
-    }),
-  );
+  const subgraphSchema = buildSubgraphSchema({
+    typeDefs: subgraphTypeDefs(options.name),
+    resolvers: options.resolvers as ResolverMap,
+  });
+  const { schema, permissions } =
+    options.auth.fieldPermissions === false
+      ? { schema: subgraphSchema, permissions: new Map<string, { source: string; coordinate: string }>() }
+      : applyFieldPermissions(options.name, subgraphSchema);
   const undeclared = [...permissions.values()].filter((p) => p.source === 'undeclared');
   if (undeclared.length > 0) {
     logger.warn(

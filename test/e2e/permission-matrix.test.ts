@@ -31,8 +31,6 @@ import { graphql, startTestStack } from '../helpers/stack.js';
  * the gateway's policy code, so the test checks the gateway rather than repeating it.
  */
 
-type Alternatives = string[][];
-
 function readRequirements(sdl: string): { types: Map<string, string[]>; fields: Map<string, string[]> } {
   const types = new Map<string, string[]>();
   const fields = new Map<string, string[]>();
@@ -79,7 +77,7 @@ describe('permission matrix (generated from the supergraph)', () => {
   ];
   let discovery: Stack;
   let schema: GraphQLSchema;
-  let rows: Row[] = [];
+  const rows: Row[] = [];
   let stack: Stack;
   let keys: Record<string, string[]> = {};
   const scopeSetId = (scopes: readonly string[]) => [...scopes].sort().join(' ') || '(none)';

@@ -3,8 +3,7 @@ import { generate } from '@graphql-codegen/cli';
 import { format, resolveConfig } from 'prettier';
 import { describe, expect, it } from 'vitest';
 import codegenConfig from '../../codegen.js';
-import { catalog } from '../../lib/config/catalog.js';
-import { renderConfigTable, replaceConfigTable } from '../../lib/config/table.js';
+import { freshReadme } from '../../scripts/readme-sections.js';
 import { composeSupergraph, readSubgraphSchemas } from '../../lib/graphql/compose.js';
 
 /** Generated files are committed; each test regenerates one in memory and compares. */
@@ -27,10 +26,10 @@ describe('generated files are fresh', () => {
     }
   });
 
-  it('should have a README configuration table equal to the catalog (npm run docs:config)', async () => {
+  it('should have README sections equal to the code they are generated from (npm run docs:readme)', async () => {
     const readme = readFileSync('README.md', 'utf8');
-    const options = { ...(await resolveConfig('README.md')), filepath: 'README.md' };
-    const fresh = await format(replaceConfigTable(readme, renderConfigTable(catalog)), options);
-    expect(readme, 'README.md configuration table is stale: run npm run docs:config').toBe(fresh);
+    expect(readme, 'a generated README section is stale: run npm run docs:readme').toBe(
+      await freshReadme(readme),
+    );
   });
 });

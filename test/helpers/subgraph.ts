@@ -129,30 +129,28 @@ function buildNamed(
   }
 }
 
+/** A gateway key pair trusted by one subgraph, for tests that build the subgraph themselves. */
+export interface GatewayKeys {
+  /** The `auth` of the subgraph's config: the helper's public key, and `extraKeys` if given. */
+  auth: SubgraphAuth;
+  /** `auth.jwks` as the JSON of `GATEWAY_TOKEN_JWKS`, for a `*ConfigFromEnv`. */
+  jwksEnv: string;
+  /** A gateway token for the subgraph carrying `scopes`, or a bad one as `options` say. */
+  mint(scopes: readonly string[], clientId?: string, options?: MintOptions): Promise<string>;
+}
+
 /**
- * One subgraph on port 0 against its platform's sandbox, trusting a fresh gateway key pair (no
- * record cache), with a `mint` that signs tokens the way the gateway does, or wrongly on purpose.
+ * A fresh gateway key pair for the subgraph `name`, with a `mint` that signs tokens the way the
+ * gateway does, or wrongly on purpose.
  */
-export async function startSubgraph(
+export async function gatewayKeysFor(
   name: SubgraphName,
-  options: StartSubgraphOptions = {},
-): Promise<RunningSubgraph> {
+  extraKeys: SubgraphAuth['jwks']['keys'] = [],
+): Promise<GatewayKeys> {
   const keys = await generateGatewayKeys();
   const intruder = await generateGatewayKeys(keys.privateJwk.kid);
   const signer = new GatewayTokenSigner(keys.privateJwk);
-  const rateLimits = options.rateLimits ?? false;
-  const sandbox = await startSandbox(PLATFORM_OF[name], {
-    rateLimits,
-    ...(options.world ? { world: options.world } : {}),
-  });
-  const subgraph = await buildNamed(
-    name,
-    sandbox,
-    { jwks: { keys: [...keys.publicJwks.keys, ...(options.extraKeys ?? [])] } },
-    options.logger ?? silentLogger,
-    rateLimits,
-  );
-  const listening = await listen(subgraph.server, 0, '127.0.0.1');
+  const auth: SubgraphAuth = { jwks: { keys: [...keys.publicJwks.keys, ...extraKeys] } };
 
   const mint = async (scopes: readonly string[], clientId = 'test-client', how: MintOptions = {}) => {
     const plain =
@@ -188,6 +186,26 @@ export async function startSubgraph(
       .setExpirationTime(expiresAt)
       .sign(await importJWK(jwk, 'EdDSA'));
   };
+
+  return { auth, jwksEnv: JSON.stringify(auth.jwks), mint };
+}
+
+/**
+ * One subgraph on port 0 against its platform's sandbox, trusting a fresh gateway key pair (no
+ * record cache), with a `mint` that signs tokens the way the gateway does, or wrongly on purpose.
+ */
+export async function startSubgraph(
+  name: SubgraphName,
+  options: StartSubgraphOptions = {},
+): Promise<RunningSubgraph> {
+  const { auth, mint } = await gatewayKeysFor(name, options.extraKeys);
+  const rateLimits = options.rateLimits ?? false;
+  const sandbox = await startSandbox(PLATFORM_OF[name], {
+    rateLimits,
+    ...(options.world ? { world: options.world } : {}),
+  });
+  const subgraph = await buildNamed(name, sandbox, auth, options.logger ?? silentLogger, rateLimits);
+  const listening = await listen(subgraph.server, 0, '127.0.0.1');
 
   return {
     name,

@@ -11,6 +11,7 @@ import { createAdsLoaders, type KeyInRange } from '../../subgraphs/ads/loaders.j
 import type { SubgraphServer } from '../../subgraphs/kit/server.js';
 import { silentLogger, testRequest } from '../helpers/context.js';
 import { startSandbox, TEST_ANCHOR_DATE, type RunningSandbox } from '../helpers/sandbox.js';
+import { gatewayKeysFor, type GatewayKeys } from '../helpers/subgraph.js';
 
 const INSIGHTS = 'GET /{version}/act_{adAccountId}/insights';
 const { accessToken, adAccountId } = DEMO_CREDENTIALS.meta;
@@ -160,9 +161,11 @@ describe('a Dashboard-like load on the ads subgraph', () => {
   let store: CacheStore;
   let subgraph: SubgraphServer;
   let listening: Listening;
+  let gateway: GatewayKeys;
 
   beforeAll(async () => {
     sandbox = await startSandbox('meta', { customers: 20 });
+    gateway = await gatewayKeysFor('ads');
     store = createCacheStore({ maxEntries: 1_000, logger: silentLogger });
     subgraph = await buildAdsSubgraph(
       {
@@ -170,6 +173,7 @@ describe('a Dashboard-like load on the ads subgraph', () => {
         upstreamTimeoutMs: 5_000,
         upstreamMaxRetries: 1,
         cache: { store, ttls: TTLS },
+        auth: gateway.auth,
       },
       silentLogger,
     );
@@ -189,7 +193,10 @@ describe('a Dashboard-like load on the ads subgraph', () => {
     const dashboard = async () => {
       const response = await fetch(`${listening.origin}/graphql`, {
         method: 'POST',
-        headers: { 'content-type': 'application/json' },
+        headers: {
+          'content-type': 'application/json',
+          authorization: `Bearer ${await gateway.mint(['campaigns:read', 'ads:read'])}`,
+        },
         body: JSON.stringify({
           query: `query ($since: Date!, $until: Date!, $representations: [_Any!]!) {
             campaignPerformance(since: $since, until: $until) { key }

@@ -6,12 +6,22 @@ import { ADS_ENV, adsConfigFromEnv, buildAdsSubgraph } from '../../subgraphs/ads
 import type { SubgraphServer } from '../../subgraphs/kit/server.js';
 import { silentLogger } from '../helpers/context.js';
 import { startSandbox, type RunningSandbox } from '../helpers/sandbox.js';
+import { gatewayKeysFor, type GatewayKeys } from '../helpers/subgraph.js';
 
 const INSIGHTS = 'GET /{version}/act_{adAccountId}/insights';
 const { accessToken, adAccountId } = DEMO_CREDENTIALS.meta;
 
 describe('the ads subgraph configuration of the insights budget', () => {
-  const required = { META_ACCESS_TOKEN: accessToken, META_AD_ACCOUNT_ID: adAccountId };
+  let required: Record<string, string>;
+
+  beforeAll(async () => {
+    const { jwksEnv } = await gatewayKeysFor('ads');
+    required = {
+      META_ACCESS_TOKEN: accessToken,
+      META_AD_ACCOUNT_ID: adAccountId,
+      GATEWAY_TOKEN_JWKS: jwksEnv,
+    };
+  });
 
   it('should read META_INSIGHTS_CALLS_PER_HOUR, 600 when unset', () => {
     expect(ADS_ENV).toContain('META_INSIGHTS_CALLS_PER_HOUR');
@@ -26,14 +36,17 @@ describe('the ads subgraph within a configured insights budget', () => {
   let sandbox: RunningSandbox;
   let subgraph: SubgraphServer;
   let listening: Listening;
+  let gateway: GatewayKeys;
 
   beforeAll(async () => {
     sandbox = await startSandbox('meta', { customers: 20 });
+    gateway = await gatewayKeysFor('ads');
     subgraph = await buildAdsSubgraph(
       {
         meta: { baseUrl: sandbox.baseUrl, accessToken, adAccountId, insightsCallsPerHour: 2 },
         upstreamTimeoutMs: 5_000,
         upstreamMaxRetries: 1,
+        auth: gateway.auth,
       },
       silentLogger,
     );
@@ -51,7 +64,10 @@ describe('the ads subgraph within a configured insights budget', () => {
       const since = addDays(sandbox.world.windowStart, i * 7);
       const response = await fetch(`${listening.origin}/graphql`, {
         method: 'POST',
-        headers: { 'content-type': 'application/json' },
+        headers: {
+          'content-type': 'application/json',
+          authorization: `Bearer ${await gateway.mint(['ads:read'])}`,
+        },
         body: JSON.stringify({
           query: `query ($since: Date!, $until: Date!) { adCampaigns(since: $since, until: $until) { id } }`,
           variables: { since, until: addDays(since, 6) },

@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import type { Scope } from '../../lib/auth/scopes.js';
 import { addDays } from '../../lib/dates.js';
 import { listen, type Listening } from '../../lib/server/listen.js';
 import { DEMO_CREDENTIALS } from '../../sandboxes/demo-credentials.js';
@@ -7,6 +8,7 @@ import { buildAdsSubgraph } from '../../subgraphs/ads/index.js';
 import type { SubgraphServer } from '../../subgraphs/kit/server.js';
 import { silentLogger } from '../helpers/context.js';
 import { startSandbox, type RunningSandbox } from '../helpers/sandbox.js';
+import { gatewayKeysFor, type GatewayKeys } from '../helpers/subgraph.js';
 
 const INSIGHTS = 'GET /{version}/act_{adAccountId}/insights';
 const ACCOUNT = 'GET /{version}/act_{adAccountId}';
@@ -49,13 +51,19 @@ describe('the ads subgraph over the Meta sandbox', () => {
   let sandbox: RunningSandbox;
   let subgraph: SubgraphServer;
   let listening: Listening;
+  let gateway: GatewayKeys;
   let since: string;
   let until: string;
 
-  const query = async <T>(text: string, variables: Record<string, unknown> = {}): Promise<GraphQLBody<T>> => {
+  /** Posts `text` with a gateway token carrying `scopes`: the least the fields asked for need. */
+  const query = async <T>(
+    scopes: readonly Scope[],
+    text: string,
+    variables: Record<string, unknown> = {},
+  ): Promise<GraphQLBody<T>> => {
     const response = await fetch(`${listening.origin}/graphql`, {
       method: 'POST',
-      headers: { 'content-type': 'application/json' },
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${await gateway.mint(scopes)}` },
       body: JSON.stringify({ query: text, variables }),
     });
     return (await response.json()) as GraphQLBody<T>;
@@ -63,6 +71,7 @@ describe('the ads subgraph over the Meta sandbox', () => {
 
   beforeAll(async () => {
     sandbox = await startSandbox('meta', { customers: 20 });
+    gateway = await gatewayKeysFor('ads');
     subgraph = await buildAdsSubgraph(
       {
         meta: {
@@ -72,6 +81,7 @@ describe('the ads subgraph over the Meta sandbox', () => {
         },
         upstreamTimeoutMs: 5_000,
         upstreamMaxRetries: 1,
+        auth: gateway.auth,
       },
       silentLogger,
     );
@@ -93,6 +103,7 @@ describe('the ads subgraph over the Meta sandbox', () => {
     const body = await query<{
       campaignPerformance: { key: string; since: string; until: string; ads: Stats }[];
     }>(
+      ['campaigns:read', 'ads:read'],
       `query ($since: Date!, $until: Date!) { campaignPerformance(since: $since, until: $until) { key since until ads { ${STATS} } } }`,
       { since, until },
     );
@@ -118,6 +129,7 @@ describe('the ads subgraph over the Meta sandbox', () => {
     const body = await query<{
       adCampaigns: { id: string; name: string; campaignKey: string | null; stats: Stats }[];
     }>(
+      ['ads:read'],
       `query ($since: Date!, $until: Date!) { adCampaigns(since: $since, until: $until) { id name campaignKey stats { ${STATS} } } }`,
       { since, until },
     );
@@ -143,6 +155,7 @@ describe('the ads subgraph over the Meta sandbox', () => {
       campaignPerformance: { key: string }[];
       adCampaigns: { id: string }[];
     }>(
+      ['campaigns:read', 'ads:read'],
       `query ($since: Date!, $until: Date!, $representations: [_Any!]!) {
         _entities(representations: $representations) { ... on CampaignPerformance { key ads { ${STATS} } } }
         campaignPerformance(since: $since, until: $until) { key }
@@ -188,6 +201,7 @@ describe('the ads subgraph over the Meta sandbox', () => {
   it("should give zero spend in the account's currency for a range with no delivery at all", async () => {
     const quiet = addDays(sandbox.world.windowStart, -1);
     const body = await query<{ _entities: { ads: Stats }[] }>(
+      ['campaigns:read', 'ads:read'],
       `query ($representations: [_Any!]!) { _entities(representations: $representations) { ... on CampaignPerformance { ads { ${STATS} } } } }`,
       {
         representations: [
@@ -205,14 +219,20 @@ describe('the ads subgraph over the Meta sandbox', () => {
   });
 
   it('should refuse a range that ends before it starts as BAD_USER_INPUT without calling Meta', async () => {
-    const body = await query(`{ campaignPerformance(since: "2026-11-10", until: "2026-11-01") { key } }`);
+    const body = await query(
+      ['campaigns:read'],
+      `{ campaignPerformance(since: "2026-11-10", until: "2026-11-01") { key } }`,
+    );
     expect(body.errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', argumentName: 'until' });
     expect((await sandbox.stats()).total).toBe(0);
   });
 
   it('should report Meta throttling with the upstream code, the platform and the subgraph', async () => {
     await sandbox.setFaults({ rateLimitRate: 1, endpoints: [INSIGHTS] });
-    const body = await query(`{ adCampaigns(since: "2026-11-01", until: "2026-11-07") { id } }`);
+    const body = await query(
+      ['ads:read'],
+      `{ adCampaigns(since: "2026-11-01", until: "2026-11-07") { id } }`,
+    );
     expect(body.errors?.[0]?.extensions).toMatchObject({
       code: 'UPSTREAM_RATE_LIMITED',
       platform: 'meta',

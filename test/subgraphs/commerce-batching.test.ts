@@ -8,6 +8,7 @@ import { buildCommerceSubgraph, commerceConfigFromEnv } from '../../subgraphs/co
 import type { SubgraphServer } from '../../subgraphs/kit/server.js';
 import { silentLogger } from '../helpers/context.js';
 import { startSandbox, TEST_ANCHOR_DATE, type RunningSandbox } from '../helpers/sandbox.js';
+import { gatewayKeysFor, type GatewayKeys } from '../helpers/subgraph.js';
 
 interface GraphQLBody<T> {
   data?: T;
@@ -79,11 +80,16 @@ describe('commerce subgraph: 500 customers in one request, batched and cached', 
   let store: CacheStore;
   let subgraph: SubgraphServer;
   let listening: Listening;
+  let gateway: GatewayKeys;
 
   const query = async (representations: unknown[]): Promise<GraphQLBody<{ _entities: CustomerData[] }>> => {
     const response = await fetch(`${listening.origin}/graphql`, {
       method: 'POST',
-      headers: { 'content-type': 'application/json' },
+      headers: {
+        'content-type': 'application/json',
+        // The least scopes CUSTOMERS needs: the customer's (`email` is the key) and its shop figures.
+        authorization: `Bearer ${await gateway.mint(['crm:read', 'commerce:read'])}`,
+      },
       body: JSON.stringify({ query: CUSTOMERS, variables: { representations } }),
     });
     return (await response.json()) as GraphQLBody<{ _entities: CustomerData[] }>;
@@ -91,8 +97,10 @@ describe('commerce subgraph: 500 customers in one request, batched and cached', 
 
   beforeAll(async () => {
     sandbox = await startSandbox('shopify', { world });
+    gateway = await gatewayKeysFor('commerce');
     store = createCacheStore({ maxEntries: 50_000, logger: silentLogger });
     const config = commerceConfigFromEnv({
+      GATEWAY_TOKEN_JWKS: gateway.jwksEnv,
       COMMERCE_PORT: '0',
       SHOPIFY_BASE_URL: sandbox.baseUrl,
       SHOPIFY_ACCESS_TOKEN: DEMO_CREDENTIALS.shopify.accessToken,

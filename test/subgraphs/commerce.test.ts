@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import type { Scope } from '../../lib/auth/scopes.js';
 import { addDays } from '../../lib/dates.js';
 import { listen, type Listening } from '../../lib/server/listen.js';
 import { DEMO_CREDENTIALS } from '../../sandboxes/demo-credentials.js';
@@ -7,6 +8,7 @@ import { buildCommerceSubgraph, commerceConfigFromEnv } from '../../subgraphs/co
 import type { SubgraphServer } from '../../subgraphs/kit/server.js';
 import { silentLogger } from '../helpers/context.js';
 import { startSandbox, TEST_ANCHOR_DATE, type RunningSandbox } from '../helpers/sandbox.js';
+import { gatewayKeysFor, type GatewayKeys } from '../helpers/subgraph.js';
 
 interface GraphQLBody<T> {
   data?: T;
@@ -49,6 +51,9 @@ const CUSTOMERS = /* GraphQL */ `
   }
 `;
 
+/** The least scopes CUSTOMERS needs: the customer's (`email` is the key) and its shop figures. */
+const CUSTOMERS_SCOPES: Scope[] = ['crm:read', 'commerce:read'];
+
 const PERFORMANCE = /* GraphQL */ `
   query ($representations: [_Any!]!) {
     _entities(representations: $representations) {
@@ -67,6 +72,9 @@ const PERFORMANCE = /* GraphQL */ `
   }
 `;
 
+/** The least scopes PERFORMANCE needs: `commerce` and `roas`, which also needs the ads scope. */
+const PERFORMANCE_SCOPES: Scope[] = ['campaigns:read', 'ads:read'];
+
 const ORDERS = 'GET /admin/api/{version}/orders.json';
 const SEARCH = 'GET /admin/api/{version}/customers/search.json';
 const SHOP = 'GET /admin/api/{version}/shop.json';
@@ -78,11 +86,17 @@ describe('commerce subgraph against the Shopify sandbox', () => {
   let sandbox: RunningSandbox;
   let subgraph: SubgraphServer;
   let listening: Listening;
+  let gateway: GatewayKeys;
 
-  const query = async <T>(text: string, variables: Record<string, unknown>): Promise<GraphQLBody<T>> => {
+  /** Posts `text` with a gateway token carrying `scopes`. */
+  const query = async <T>(
+    scopes: readonly Scope[],
+    text: string,
+    variables: Record<string, unknown>,
+  ): Promise<GraphQLBody<T>> => {
     const response = await fetch(`${listening.origin}/graphql`, {
       method: 'POST',
-      headers: { 'content-type': 'application/json' },
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${await gateway.mint(scopes)}` },
       body: JSON.stringify({ query: text, variables }),
     });
     return (await response.json()) as GraphQLBody<T>;
@@ -104,7 +118,9 @@ describe('commerce subgraph against the Shopify sandbox', () => {
 
   beforeAll(async () => {
     sandbox = await startSandbox('shopify', { customers: 400 });
+    gateway = await gatewayKeysFor('commerce');
     const config = commerceConfigFromEnv({
+      GATEWAY_TOKEN_JWKS: gateway.jwksEnv,
       COMMERCE_PORT: '0',
       SHOPIFY_BASE_URL: sandbox.baseUrl,
       SHOPIFY_ACCESS_TOKEN: DEMO_CREDENTIALS.shopify.accessToken,
@@ -128,6 +144,7 @@ describe('commerce subgraph against the Shopify sandbox', () => {
     const base = {
       SHOPIFY_BASE_URL: sandbox.baseUrl,
       SHOPIFY_ACCESS_TOKEN: DEMO_CREDENTIALS.shopify.accessToken,
+      GATEWAY_TOKEN_JWKS: gateway.jwksEnv,
     };
     expect(commerceConfigFromEnv(base).shopify).toMatchObject({ bucketSize: 40, leakPerSecond: 2 });
     expect(
@@ -140,7 +157,7 @@ describe('commerce subgraph against the Shopify sandbox', () => {
       (c) => (sandbox.world.ordersByCustomer.get(c.person.index)?.length ?? 0) >= 3,
     )!;
     const browser = sandbox.world.customers.find((c) => !c.shop)!;
-    const body = await query<{ _entities: CustomerData[] }>(CUSTOMERS, {
+    const body = await query<{ _entities: CustomerData[] }>(CUSTOMERS_SCOPES, CUSTOMERS, {
       first: 2,
       representations: [
         { __typename: 'Customer', email: buyer.person.email.toUpperCase() },
@@ -174,7 +191,7 @@ describe('commerce subgraph against the Shopify sandbox', () => {
   it('should refuse orders(first:) outside 1..100 with BAD_USER_INPUT', async () => {
     const buyer = sandbox.world.customers.find((c) => c.shop)!;
     for (const first of [0, 101]) {
-      const body = await query<{ _entities: CustomerData[] }>(CUSTOMERS, {
+      const body = await query<{ _entities: CustomerData[] }>(CUSTOMERS_SCOPES, CUSTOMERS, {
         first,
         representations: [{ __typename: 'Customer', email: buyer.person.email }],
       });
@@ -187,7 +204,7 @@ describe('commerce subgraph against the Shopify sandbox', () => {
     const until = TEST_ANCHOR_DATE;
     const keys = sandbox.world.campaigns.map((c) => c.key).slice(0, 4);
     const spend = { amount: '250.00', currency: 'USD' };
-    const body = await query<{ _entities: PerformanceData[] }>(PERFORMANCE, {
+    const body = await query<{ _entities: PerformanceData[] }>(PERFORMANCE_SCOPES, PERFORMANCE, {
       representations: keys.map((key) => ({
         __typename: 'CampaignPerformance',
         key,
@@ -220,7 +237,7 @@ describe('commerce subgraph against the Shopify sandbox', () => {
   it('should answer zero revenue in the shop currency, and a null roas for zero spend or another currency', async () => {
     const since = addDays(TEST_ANCHOR_DATE, -6);
     const until = TEST_ANCHOR_DATE;
-    const body = await query<{ _entities: PerformanceData[] }>(PERFORMANCE, {
+    const body = await query<{ _entities: PerformanceData[] }>(PERFORMANCE_SCOPES, PERFORMANCE, {
       representations: [
         {
           __typename: 'CampaignPerformance',
@@ -251,7 +268,7 @@ describe('commerce subgraph against the Shopify sandbox', () => {
   });
 
   it('should refuse a range that ends before it starts with BAD_USER_INPUT', async () => {
-    const body = await query<{ _entities: PerformanceData[] }>(PERFORMANCE, {
+    const body = await query<{ _entities: PerformanceData[] }>(PERFORMANCE_SCOPES, PERFORMANCE, {
       representations: [
         {
           __typename: 'CampaignPerformance',
@@ -267,7 +284,7 @@ describe('commerce subgraph against the Shopify sandbox', () => {
 
   it('should report a Shopify failure with its code, platform and subgraph', async () => {
     await sandbox.setFaults({ errorRate: 1, errorStatus: 503, endpoints: [SEARCH] });
-    const body = await query<{ _entities: CustomerData[] }>(CUSTOMERS, {
+    const body = await query<{ _entities: CustomerData[] }>(CUSTOMERS_SCOPES, CUSTOMERS, {
       first: 1,
       representations: [{ __typename: 'Customer', email: sandbox.world.customers[0]!.person.email }],
     });

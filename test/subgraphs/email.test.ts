@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import type { Scope } from '../../lib/auth/scopes.js';
 import { addDays } from '../../lib/dates.js';
 import { createCacheStore } from '../../lib/cache/store.js';
 import { listen, type Listening } from '../../lib/server/listen.js';
@@ -10,6 +11,7 @@ import { emailPerformance } from '../../subgraphs/email/performance.js';
 import type { SubgraphServer } from '../../subgraphs/kit/server.js';
 import { silentLogger } from '../helpers/context.js';
 import { startSandbox, type RunningSandbox } from '../helpers/sandbox.js';
+import { gatewayKeysFor, type GatewayKeys } from '../helpers/subgraph.js';
 
 interface GraphQLBody<T> {
   data?: T;
@@ -37,6 +39,9 @@ const CUSTOMERS = /* GraphQL */ `
   }
 `;
 
+/** The least scopes CUSTOMERS needs: the customer's (`email` is the key) and its email data. */
+const CUSTOMERS_SCOPES: Scope[] = ['crm:read', 'email:read'];
+
 const PERFORMANCE = /* GraphQL */ `
   query ($representations: [_Any!]!) {
     _entities(representations: $representations) {
@@ -55,6 +60,9 @@ const PERFORMANCE = /* GraphQL */ `
     }
   }
 `;
+
+/** The least scopes PERFORMANCE and CAMPAIGNS need: both are campaign aggregates. */
+const CAMPAIGNS_SCOPES: Scope[] = ['campaigns:read'];
 
 const CAMPAIGNS = /* GraphQL */ `
   query ($since: Date!, $until: Date!) {
@@ -82,11 +90,17 @@ describe('email subgraph against the Mailchimp sandbox', () => {
   let sandbox: RunningSandbox;
   let subgraph: SubgraphServer;
   let listening: Listening;
+  let gateway: GatewayKeys;
 
-  async function post<T>(query: string, variables: Record<string, unknown>): Promise<GraphQLBody<T>> {
+  /** Posts `query` with a gateway token carrying `scopes`. */
+  async function post<T>(
+    scopes: readonly Scope[],
+    query: string,
+    variables: Record<string, unknown>,
+  ): Promise<GraphQLBody<T>> {
     const response = await fetch(`${listening.origin}/graphql`, {
       method: 'POST',
-      headers: { 'content-type': 'application/json' },
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${await gateway.mint(scopes)}` },
       body: JSON.stringify({ query, variables }),
     });
     return (await response.json()) as GraphQLBody<T>;
@@ -94,6 +108,7 @@ describe('email subgraph against the Mailchimp sandbox', () => {
 
   beforeAll(async () => {
     sandbox = await startSandbox('mailchimp', { customers: 200 });
+    gateway = await gatewayKeysFor('email');
     subgraph = await buildEmailSubgraph(
       {
         mailchimp: {
@@ -103,6 +118,7 @@ describe('email subgraph against the Mailchimp sandbox', () => {
         },
         upstreamTimeoutMs: 5_000,
         upstreamMaxRetries: 1,
+        auth: gateway.auth,
       },
       silentLogger,
     );
@@ -121,7 +137,7 @@ describe('email subgraph against the Mailchimp sandbox', () => {
     const member = sandbox.world.customers.find((c) => c.audience?.optedInAt)!;
     const outsider = sandbox.world.customers.find((c) => !c.audience)!;
     const audience = member.audience!;
-    const body = await post<{ _entities: unknown[] }>(CUSTOMERS, {
+    const body = await post<{ _entities: unknown[] }>(CUSTOMERS_SCOPES, CUSTOMERS, {
       representations: [
         { __typename: 'Customer', email: member.person.email.toUpperCase() },
         { __typename: 'Customer', email: outsider.person.email },
@@ -165,7 +181,7 @@ describe('email subgraph against the Mailchimp sandbox', () => {
       since,
       until,
     }));
-    const body = await post<{ _entities: unknown[] }>(PERFORMANCE, { representations });
+    const body = await post<{ _entities: unknown[] }>(CAMPAIGNS_SCOPES, PERFORMANCE, { representations });
     expect(body.errors).toBeUndefined();
     const expected = [...keys, 'no-such-campaign'].map((key) => {
       const sent = sandbox.world.emailCampaigns.filter((c) => c.key === key && inRange(c));
@@ -192,7 +208,7 @@ describe('email subgraph against the Mailchimp sandbox', () => {
   });
 
   it('should refuse a CampaignPerformance reference whose range is not valid', async () => {
-    const body = await post(PERFORMANCE, {
+    const body = await post(CAMPAIGNS_SCOPES, PERFORMANCE, {
       representations: [
         { __typename: 'CampaignPerformance', key: 'spring-sale', since: '2026-02-30', until: '2026-03-10' },
       ],
@@ -204,6 +220,7 @@ describe('email subgraph against the Mailchimp sandbox', () => {
     const since = addDays(sandbox.world.windowStart, 20);
     const until = addDays(since, 30);
     const body = await post<{ emailCampaigns: { id: string; sentAt: string; campaignKey: string | null }[] }>(
+      CAMPAIGNS_SCOPES,
       CAMPAIGNS,
       { since, until },
     );
@@ -218,7 +235,7 @@ describe('email subgraph against the Mailchimp sandbox', () => {
   });
 
   it('should answer BAD_USER_INPUT for a range that ends before it starts', async () => {
-    const body = await post(CAMPAIGNS, { since: '2026-03-10', until: '2026-03-01' });
+    const body = await post(CAMPAIGNS_SCOPES, CAMPAIGNS, { since: '2026-03-10', until: '2026-03-01' });
     expect(body.errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', argumentName: 'until' });
   });
 
@@ -226,6 +243,7 @@ describe('email subgraph against the Mailchimp sandbox', () => {
     const source = {
       MAILCHIMP_API_KEY: DEMO_CREDENTIALS.mailchimp.apiKey,
       MAILCHIMP_LIST_ID: DEMO_CREDENTIALS.mailchimp.listId,
+      GATEWAY_TOKEN_JWKS: gateway.jwksEnv,
     };
     expect(emailConfigFromEnv(source).mailchimp.baseUrl).toBe('https://us21.api.mailchimp.com/3.0');
     expect(
@@ -248,6 +266,7 @@ describe('email subgraph against the Mailchimp sandbox', () => {
     const source = {
       MAILCHIMP_API_KEY: DEMO_CREDENTIALS.mailchimp.apiKey,
       MAILCHIMP_LIST_ID: DEMO_CREDENTIALS.mailchimp.listId,
+      GATEWAY_TOKEN_JWKS: gateway.jwksEnv,
     };
     expect(emailConfigFromEnv(source).mailchimp.maxConnections).toBe(10);
     expect(emailConfigFromEnv({ ...source, MAILCHIMP_MAX_CONNECTIONS: '4' }).mailchimp.maxConnections).toBe(
@@ -260,10 +279,17 @@ describe('email subgraph against the Mailchimp sandbox', () => {
     let cached: SubgraphServer;
     let cachedListening: Listening;
 
-    async function postCached<T>(query: string, variables: Record<string, unknown>): Promise<GraphQLBody<T>> {
+    async function postCached<T>(
+      scopes: readonly Scope[],
+      query: string,
+      variables: Record<string, unknown>,
+    ): Promise<GraphQLBody<T>> {
       const response = await fetch(`${cachedListening.origin}/graphql`, {
         method: 'POST',
-        headers: { 'content-type': 'application/json' },
+        headers: {
+          'content-type': 'application/json',
+          authorization: `Bearer ${await gateway.mint(scopes)}`,
+        },
         body: JSON.stringify({ query, variables }),
       });
       return (await response.json()) as GraphQLBody<T>;
@@ -281,6 +307,7 @@ describe('email subgraph against the Mailchimp sandbox', () => {
           },
           upstreamTimeoutMs: 5_000,
           upstreamMaxRetries: 0,
+          auth: gateway.auth,
           cache: {
             store: createCacheStore({ maxEntries: 10_000, logger: silentLogger }),
             ttls: { profile: 60, subscription: 60, orders: 60, campaignReports: 60 },
@@ -302,6 +329,7 @@ describe('email subgraph against the Mailchimp sandbox', () => {
     it('should keep at most 2 calls in flight when MAILCHIMP_MAX_CONNECTIONS is 2', async () => {
       const people = sandbox.world.customers.slice(150, 153);
       const body = await postCached<{ _entities: { emailSubscription: { status: string } | null }[] }>(
+        CUSTOMERS_SCOPES,
         CUSTOMERS,
         { representations: people.map((c) => ({ __typename: 'Customer', email: c.person.email })) },
       );
@@ -322,6 +350,7 @@ describe('email subgraph against the Mailchimp sandbox', () => {
       const expected = [...people.map((c) => c.audience?.status.toUpperCase() ?? null), null];
       const read = async () => {
         const body = await postCached<{ _entities: { emailSubscription: { status: string } | null }[] }>(
+          CUSTOMERS_SCOPES,
           CUSTOMERS,
           { representations },
         );

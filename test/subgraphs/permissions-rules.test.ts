@@ -198,13 +198,17 @@ describe('field permissions enforced by graphql-shield', () => {
       [['_entities', 0, 'email'], 'FORBIDDEN'],
       [['_entities', 1, 'email'], 'FORBIDDEN'],
     ]);
-    // The key alone, with no scope at all: the query planner joins on it.
-    const keysOnly = await run(
-      schema,
-      '{ _entities(representations: [{ __typename: "Account", id: "9" }]) { ... on Account { id } } }',
-      caller(),
-    );
-    expect(keysOnly.result).toEqual({ data: { _entities: [{ id: '9' }] } });
+    // `_entities` asks for the entity type's own requirement; a key field needs nothing more.
+    const keysOnly =
+      '{ _entities(representations: [{ __typename: "Account", id: "9" }]) { ... on Account { id } } }';
+    expect((await run(schema, keysOnly, caller('crm:read'))).result).toEqual({
+      data: { _entities: [{ id: '9' }] },
+    });
+    const withoutType = await run(schema, keysOnly, caller('email:read'));
+    expect(withoutType.result.data).toBeNull();
+    expect(withoutType.result.errors?.map((e) => [e.message, e.extensions['code']])).toEqual([
+      ['Not authorized to read Query._entities: requires crm:read', 'FORBIDDEN'],
+    ]);
   });
 
   it('should deny an undeclared field to every caller and allow a public one to anyone', async () => {

@@ -200,7 +200,14 @@ function tableOf(name: SubgraphName): Row[] {
             entity: type.name,
             representation: { ...representation, ...(external ? REQUIRED[type.name] : {}) },
           },
-          [stepOf(query, entities), stepOf(type, field)],
+          // `_entities` checks the type requirement of each representation it is asked for.
+          [
+            {
+              ...stepOf(query, entities),
+              need: { scopes: declaredScopes(type).scopes, key: false, declared: true },
+            },
+            stepOf(type, field),
+          ],
           rows,
         );
       }

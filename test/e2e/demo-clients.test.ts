@@ -1,0 +1,82 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Stack } from '../../cli/stack.js';
+import { addDays } from '../../lib/dates.js';
+import { as } from '../helpers/clients.js';
+import { CUSTOMERS, DASHBOARD, PROFILE } from '../helpers/operations.js';
+import { TEST_ANCHOR_DATE } from '../helpers/sandbox.js';
+import { graphql, startTestStack } from '../helpers/stack.js';
+
+/** What each demo client gets from the three contract operations (the table in the README). */
+describe('the demo clients and the contract operations', () => {
+  let stack: Stack;
+  beforeAll(async () => {
+    stack = await startTestStack();
+  });
+  afterAll(async () => {
+    await stack.close();
+  });
+
+  const run = async (client: 'reporting-dashboard' | 'personalization-service' | 'admin') => {
+    const customer = stack.world.customers.find((c) => c.audience && c.shop)!;
+    const range = { since: addDays(TEST_ANCHOR_DATE, -29), until: TEST_ANCHOR_DATE };
+    const [profile, dashboard, customers] = await Promise.all([
+      graphql<{ customer: { email: string } | null }>(
+        stack.gatewayUrl,
+        PROFILE,
+        { email: customer.person.email },
+        as(client),
+      ),
+      graphql<{ campaignPerformance: unknown[] }>(stack.gatewayUrl, DASHBOARD, range, as(client)),
+      graphql<{ customers: { edges: unknown[] } }>(stack.gatewayUrl, CUSTOMERS, { first: 2 }, as(client)),
+    ]);
+    const denied = (r: { body: { errors?: { extensions?: Record<string, unknown> }[] } }) =>
+      (r.body.errors ?? []).map(
+        (e) => `${String(e.extensions?.['code'])} ${String(e.extensions?.['field'])}`,
+      );
+    return {
+      profileEmail: profile.body.data?.customer?.email ?? null,
+      profileDenied: denied(profile),
+      dashboardRows: dashboard.body.data?.campaignPerformance.length ?? 0,
+      dashboardDenied: denied(dashboard),
+      customers: customers.body.data?.customers.edges.length ?? 0,
+      customersDenied: denied(customers),
+      email: customer.person.email,
+    };
+  };
+
+  it('should give the reporting dashboard campaign performance and nothing personal', async () => {
+    const r = await run('reporting-dashboard');
+    expect(r).toMatchObject({
+      profileEmail: null,
+      profileDenied: ['FORBIDDEN Query.customer'],
+      dashboardDenied: [],
+      customers: 0,
+      customersDenied: ['FORBIDDEN Query.customers'],
+    });
+    expect(r.dashboardRows).toBeGreaterThanOrEqual(5);
+  });
+
+  it('should give the personalization service profiles with personal data and no campaign reports', async () => {
+    const r = await run('personalization-service');
+    expect(r).toMatchObject({
+      profileEmail: r.email,
+      profileDenied: [],
+      dashboardRows: 0,
+      dashboardDenied: ['FORBIDDEN Query.campaignPerformance'],
+      customers: 2,
+      customersDenied: [],
+    });
+  });
+
+  it('should give the admin everything', async () => {
+    const r = await run('admin');
+    expect(r).toMatchObject({
+      profileEmail: r.email,
+      profileDenied: [],
+      dashboardDenied: [],
+      customers: 2,
+      customersDenied: [],
+    });
+    expect(r.dashboardRows).toBeGreaterThanOrEqual(5);
+  });
+});
