@@ -11,6 +11,7 @@ import { crmCodegen } from './subgraphs/crm/codegen.js';
 import { emailCodegen } from './subgraphs/email/codegen.js';
 import { commerceCodegen } from './subgraphs/commerce/codegen.js';
 import { adsCodegen } from './subgraphs/ads/codegen.js';
+import { eventsCodegen } from './subgraphs/events/codegen.js';
 
 const config: CodegenConfig = {
   overwrite: true,
@@ -19,6 +20,7 @@ const config: CodegenConfig = {
     ...subgraphCodegen('email', emailCodegen),
     ...subgraphCodegen('commerce', commerceCodegen),
     ...subgraphCodegen('ads', adsCodegen),
+    ...subgraphCodegen('events', eventsCodegen),
   },
   hooks: { afterAllFileWrite: ['prettier --write'] },
 };

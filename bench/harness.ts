@@ -45,6 +45,8 @@ export function benchStack(overrides: Partial<StackOptions> = {}): Promise<Stack
       ttls: { profile: 300, subscription: 300, orders: 120, campaignReports: 600 },
     },
     responseCache: true,
+    // The benchmarks that measure queries run without webhook traffic; bench:webhooks sends its own.
+    events: { log: { kind: 'sqlite', file: ':memory:' }, webhooksPerMinute: 0 },
     logger: () => silent,
     ...overrides,
   });

@@ -1,6 +1,6 @@
 import { catalog } from '../lib/config/catalog.js';
 import { CONFIG_EXIT_CODE, ConfigError, loadEnv } from '../lib/config/env.js';
-import { isSubgraphName, SUBGRAPH_NAMES } from '../lib/graphql/subgraph-names.js';
+import { isPlatformSubgraphName, PLATFORM_SUBGRAPHS } from '../lib/graphql/subgraph-names.js';
 import { createLogger } from '../lib/logger.js';
 import { clientsCommand } from './commands/clients.js';
 import { composeCommand } from './commands/compose.js';
@@ -16,7 +16,7 @@ const USAGE = `Usage: marketing-graph <command>
 Commands:
   start                 everything in one process: sandboxes, subgraphs and gateway (the embedded demo)
   gateway               the gateway alone, configured by subgraph URLs
-  subgraph <name>       one subgraph alone (${SUBGRAPH_NAMES.join(', ')}), configured by its platform's URL and credentials
+  subgraph <name>       one subgraph alone (${PLATFORM_SUBGRAPHS.join(', ')}), configured by its platform's URL and credentials
   sandbox <platform>    one platform sandbox alone (hubspot, mailchimp, shopify, meta)
   compose [--check]     compose schema/*.graphql into schema/supergraph.graphql (--check: fail if it is stale)
   clients <command>     API clients and keys in CLIENTS_FILE (list, create, add-key, expire-key, revoke-key)
@@ -34,8 +34,8 @@ async function main(argv: readonly string[]): Promise<number | undefined> {
       return gatewayCommand(createLogger({ name: 'gateway', level: logLevel() }));
     case 'subgraph': {
       const name = rest[0] ?? '';
-      if (!isSubgraphName(name))
-        throw new UsageError(`unknown subgraph "${name}"; expected one of ${SUBGRAPH_NAMES.join(', ')}`);
+      if (!isPlatformSubgraphName(name))
+        throw new UsageError(`unknown subgraph "${name}"; expected one of ${PLATFORM_SUBGRAPHS.join(', ')}`);
       return subgraphCommand(name, createLogger({ name: `subgraph:${name}`, level: logLevel() }));
     }
     case 'sandbox':

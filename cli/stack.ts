@@ -3,7 +3,7 @@ import type { AuthConfig } from '../gateway/auth/config.js';
 import { generateGatewayKeys } from '../lib/auth/gateway-token.js';
 import { openCacheStore, type CacheSettings } from '../lib/cache/config.js';
 import type { Platform } from '../lib/errors.js';
-import type { SubgraphName } from '../lib/graphql/subgraph-names.js';
+import type { PlatformSubgraphName } from '../lib/graphql/subgraph-names.js';
 import type { Logger } from '../lib/logger.js';
 import { listen, type Listening } from '../lib/server/listen.js';
 import { buildGateway, type Gateway } from '../gateway/server.js';
@@ -16,8 +16,19 @@ import { buildCommerceSubgraph } from '../subgraphs/commerce/index.js';
 import { buildCrmSubgraph } from '../subgraphs/crm/index.js';
 import { buildEmailSubgraph } from '../subgraphs/email/index.js';
 import type { SubgraphServer } from '../subgraphs/kit/server.js';
+import type { EventsConfig } from '../gateway/events/runtime.js';
+import type { WebhookSecrets } from '../gateway/events/ingest.js';
+import { loadRoutingRules, type RoutingRule } from '../gateway/events/routing.js';
+import { openEventLog, type EventLogSettings } from '../lib/events/log/open.js';
+import type { EventLog } from '../lib/events/log/types.js';
+import { eventsSubgraphFor } from './events-subgraph.js';
+import {
+  createWebhookEmitter,
+  DEMO_WEBHOOK_SECRETS,
+  type WebhookEmitter,
+} from '../sandboxes/webhooks/index.js';
 
-export type StackPorts = Record<'gateway' | SubgraphName | Platform, number>;
+export type StackPorts = Record<'gateway' | PlatformSubgraphName | Platform, number>;
 
 export interface StackOptions {
   host: string;
@@ -40,17 +51,48 @@ export interface StackOptions {
   subgraphRequestBudgetMs?: number;
   /** Who may call the gateway. @default the demo registry, no access tokens, filter mode */
   access?: { auth?: AuthConfig; authorizationMode?: 'filter' | 'strict'; fieldPermissions?: boolean };
+  /** The event pipeline of the gateway. */
+  events: StackEventOptions;
   /** One logger per part, so a test can capture every line the stack writes. */
   logger: (part: string) => Logger;
 }
 
+export interface StackEventOptions {
+  log: EventLogSettings;
+  /** Signed webhooks the sandboxes send the gateway per minute; 0 sends none. */
+  webhooksPerMinute: number;
+  /** @default the demo rules, gateway/events/demo-routing.yaml */
+  routingRules?: readonly RoutingRule[];
+  /** The public origin platforms call, when a proxy is in front (HubSpot signs it). */
+  publicUrl?: string;
+  /** @default the demo webhook secrets, which the demo emitter signs with */
+  webhooks?: WebhookSecrets;
+  /** @default 30 days, 1,000,000 events */
+  retention?: EventsConfig['retention'];
+  processor?: EventsConfig['processor'];
+}
+
+/** The demo emitter's secrets as the gateway verifies them. Demo credentials: see DEMO_WEBHOOK_SECRETS. */
+export const DEMO_WEBHOOK_VERIFICATION: WebhookSecrets = {
+  hubspot: { secrets: [DEMO_WEBHOOK_SECRETS.hubspot] },
+  shopify: [DEMO_WEBHOOK_SECRETS.shopify],
+  mailchimp: [DEMO_WEBHOOK_SECRETS.mailchimp],
+  site: [DEMO_WEBHOOK_SECRETS.site],
+};
+
+export const DEMO_ROUTING_RULES_FILE = 'gateway/events/demo-routing.yaml';
+
 export interface Stack {
   world: World;
   gatewayUrl: string;
-  origins: Record<'gateway' | SubgraphName | Platform, string>;
+  origins: Record<'gateway' | PlatformSubgraphName | Platform, string>;
   sandboxes: Record<Platform, SandboxServer>;
   /** The key the gateway signs caller tokens with, for a second gateway in front of the same subgraphs. */
   gatewayTokenKey: JWK;
+  gateway: Gateway;
+  eventLog: EventLog;
+  /** The sandboxes' live webhooks (started when `webhooksPerMinute` > 0). */
+  webhooks: WebhookEmitter;
   close(): Promise<void>;
 }
 
@@ -89,7 +131,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
   try {
     const world = generateWorld(options.world);
     const sandboxes = {} as Record<Platform, SandboxServer>;
-    const origins = {} as Record<'gateway' | SubgraphName | Platform, string>;
+    const origins = {} as Record<'gateway' | PlatformSubgraphName | Platform, string>;
     for (const platform of ['hubspot', 'mailchimp', 'shopify', 'meta'] as const) {
       const sandbox = buildSandbox(platform, {
         world,
@@ -115,7 +157,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
         ? { requestBudgetMs: options.subgraphRequestBudgetMs }
         : {}),
     };
-    const subgraphs: Record<SubgraphName, () => Promise<SubgraphServer>> = {
+    const subgraphs: Record<PlatformSubgraphName, () => Promise<SubgraphServer>> = {
       crm: () =>
         buildCrmSubgraph(
           {
@@ -173,6 +215,14 @@ export async function startStack(options: StackOptions): Promise<Stack> {
           options.logger('subgraph:ads'),
         ),
     };
+    const eventLog = await openEventLog(options.events.log, options.logger('event-log'));
+    stoppers.push(() => eventLog.close());
+    const eventsSubgraph = await eventsSubgraphFor(
+      eventLog,
+      gatewayKeys.privateJwk,
+      options.logger('subgraph:events'),
+    );
+    stoppers.push(() => eventsSubgraph.stop());
     for (const name of ['crm', 'email', 'commerce', 'ads'] as const) {
       const subgraph = await subgraphs[name]();
       stoppers.push(() => subgraph.stop());
@@ -197,19 +247,43 @@ export async function startStack(options: StackOptions): Promise<Stack> {
           commerce: `${origins.commerce}/graphql`,
           ads: `${origins.ads}/graphql`,
         },
+        events: {
+          log: eventLog,
+          subgraph: eventsSubgraph,
+          webhooks: options.events.webhooks ?? DEMO_WEBHOOK_VERIFICATION,
+          routingRules: options.events.routingRules ?? loadRoutingRules(DEMO_ROUTING_RULES_FILE),
+          ...(options.events.publicUrl ? { publicUrl: options.events.publicUrl } : {}),
+          retention: options.events.retention ?? { maxAgeMs: 30 * 86_400_000, maxEvents: 1_000_000 },
+          ...(options.events.processor ? { processor: options.events.processor } : {}),
+        },
       },
       options.logger('gateway'),
     );
     stoppers.push(() => gateway.stop());
     const listening = await listen(gateway.server, options.ports.gateway, options.host);
     opened.push(listening);
+    // Runs before the listener closes (in reverse order): WebSockets would otherwise hold it open.
+    opened.push({ origin: '', port: 0, close: () => gateway.drain() });
     origins.gateway = listening.origin;
+    const webhooks = createWebhookEmitter({
+      world,
+      target: { gatewayOrigin: listening.origin },
+      secrets: DEMO_WEBHOOK_SECRETS,
+      perMinute: Math.max(1, options.events.webhooksPerMinute),
+      logger: options.logger('sandbox:webhooks'),
+    });
+    // Stopped before the gateway closes, so no delivery is cut off half-way.
+    opened.push({ origin: '', port: 0, close: () => webhooks.stop() });
+    if (options.events.webhooksPerMinute > 0) webhooks.start();
     return {
       world,
       gatewayUrl: `${listening.origin}/graphql`,
       origins,
       sandboxes,
       gatewayTokenKey: gatewayKeys.privateJwk,
+      gateway,
+      eventLog,
+      webhooks,
       close,
     };
   } catch (error) {

@@ -3,6 +3,7 @@ import { GatewayTokenSigner } from '../lib/auth/gateway-token.js';
 import type { CacheStore } from '../lib/cache/store.js';
 import type { Logger } from '../lib/logger.js';
 import { AnomalyDetector } from './auth/anomaly.js';
+import type { Authenticator } from './auth/authenticate.js';
 import type { AuthConfig } from './auth/config.js';
 import { OperationGate } from './auth/operation-gate.js';
 import type { AccessPolicy } from './auth/policy.js';
@@ -23,6 +24,8 @@ export interface AccessConfig {
 }
 
 export interface AccessControl {
+  /** Who is calling, for transports that authenticate once per connection (WebSocket, SSE). */
+  authenticate: Authenticator;
   gate: RequestGate;
   operations: OperationGate;
   signer: GatewayTokenSigner;
@@ -63,5 +66,5 @@ export function createAccessControl(options: {
     operations,
     anomalies: new AnomalyDetector({ logger: logger.child({ component: 'anomaly' }) }),
   });
-  return { gate, operations, signer: new GatewayTokenSigner(config.gatewayTokenKey) };
+  return { authenticate, gate, operations, signer: new GatewayTokenSigner(config.gatewayTokenKey) };
 }

@@ -5,7 +5,8 @@ import type { CacheStore } from '../lib/cache/store.js';
 import { ConfigError } from '../lib/config/env.js';
 import type { AccessConfig } from './access.js';
 import { authConfigFromEnv } from './auth/config.js';
-import type { SubgraphName } from '../lib/graphql/subgraph-names.js';
+import type { PlatformSubgraphName } from '../lib/graphql/subgraph-names.js';
+import type { EventsConfig } from './events/runtime.js';
 
 /** Also reads AUTH_ENV (credentials) through authConfigFromEnv. */
 export const GATEWAY_ENV = [
@@ -25,8 +26,13 @@ export const GATEWAY_ENV = [
 
 export interface GatewayConfig extends AccessConfig {
   supergraphFile: string;
-  /** Overrides the URLs written in the supergraph, so one artifact serves every environment. */
-  subgraphUrls: Record<SubgraphName, string>;
+  /**
+   * Overrides the URLs written in the supergraph, so one artifact serves every environment. The
+   * `events` subgraph is served by this gateway unless a URL is given.
+   */
+  subgraphUrls: Record<PlatformSubgraphName, string> & { events?: string };
+  /** The event pipeline: webhooks in, subscriptions out. */
+  events: EventsConfig;
   subgraphTimeoutMs: number;
   mode: 'development' | 'production' | 'test';
   /** Bodies larger than this are refused with 413. @default 1000000 */
@@ -37,9 +43,10 @@ export interface GatewayConfig extends AccessConfig {
   cacheStore?: CacheStore;
 }
 
+/** Everything but the event pipeline, whose log the caller opens (`eventsSettingsFromEnv`). */
 export function gatewayConfigFromEnv(
   source: NodeJS.ProcessEnv = process.env,
-): GatewayConfig & { host: string; port: number } {
+): Omit<GatewayConfig, 'events'> & { host: string; port: number } {
   const env = loadEnv(catalog, GATEWAY_ENV, source);
   if (!env.GATEWAY_TOKEN_PRIVATE_JWK) {
     throw new ConfigError([

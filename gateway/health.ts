@@ -12,7 +12,8 @@ export interface HealthReport {
  * Results are reused for `cacheMs` so a load balancer polling hard does not multiply subgraph calls.
  */
 export function createHealthCheck(options: {
-  subgraphUrls: Record<SubgraphName, string>;
+  /** A function for a URL known only once the gateway listens. */
+  subgraphUrls: Record<SubgraphName, string | (() => string)>;
   agent: Agent;
   isLoaded: () => boolean;
   /** Headers a subgraph needs to accept the probe (the gateway token, once auth is on). */
@@ -43,8 +44,8 @@ export function createHealthCheck(options: {
 
   async function run(): Promise<HealthReport> {
     const entries = await Promise.all(
-      (Object.entries(options.subgraphUrls) as [SubgraphName, string][]).map(
-        async ([name, url]) => [name, await probe(name, url)] as const,
+      (Object.entries(options.subgraphUrls) as [SubgraphName, string | (() => string)][]).map(
+        async ([name, url]) => [name, await probe(name, typeof url === 'string' ? url : url())] as const,
       ),
     );
     const subgraphs = Object.fromEntries(entries);

@@ -8,7 +8,7 @@ export interface ClientIdentity {
   /** Scopes the client holds, sorted. */
   scopes: readonly string[];
   /** How the identity was established. */
-  via: 'anonymous' | 'api-key' | 'jwt';
+  via: 'anonymous' | 'api-key' | 'jwt' | 'system';
 }
 
 /** Never reaches Apollo in practice: the request gate answers unauthenticated requests with 401. */
@@ -18,3 +18,13 @@ export const ANONYMOUS: ClientIdentity = { id: 'anonymous', scopes: [], via: 'an
 export function scopeKey(identity: ClientIdentity): string {
   return [...identity.scopes].sort().join(' ');
 }
+
+/**
+ * The gateway itself, reading the graph to process events (enrichment for routing rules). It reads
+ * customer context only; every read still goes through the subgraphs' permission checks.
+ */
+export const EVENT_PROCESSOR: ClientIdentity = {
+  id: 'gateway-event-processor',
+  scopes: ['commerce:read', 'crm:read', 'pii:read'],
+  via: 'system',
+};

@@ -4,7 +4,6 @@ import { ApolloGateway } from '@apollo/gateway';
 import { ApolloServer, type ApolloServerPlugin } from '@apollo/server';
 import { Agent } from 'undici';
 import { ErrorCode } from '../lib/errors.js';
-import type { SubgraphName } from '../lib/graphql/subgraph-names.js';
 import type { Logger } from '../lib/logger.js';
 import { createRequestContext, REQUEST_ID_HEADER, requestIdFrom } from '../lib/request-context.js';
 import { createGraphQLHandler, sendGraphQLError } from '../lib/server/graphql-http.js';
@@ -22,16 +21,30 @@ import { responseCache } from './plugins/response-cache.js';
 import { enforceSharedScalars } from './scalars.js';
 import { gatewayLoadableSupergraph } from './supergraph.js';
 import { SubgraphDataSource } from './subgraph-data-source.js';
+import { startEventRuntime, type EventRuntime } from './events/runtime.js';
+import { createMetricsEndpoint } from './metrics-endpoint.js';
+import type { GraphQLSchema } from 'graphql';
+import type { AddressInfo } from 'node:net';
+
+/** Where the gateway serves the `events` subgraph, next to the event log it reads. */
+export const EVENTS_SUBGRAPH_PATH = '/subgraphs/events';
 
 export interface Gateway {
   server: Server;
   apollo: ApolloServer<GatewayContext>;
+  events: EventRuntime;
+  /**
+   * Ends the long-lived connections (WebSockets, SSE streams) so the listener can close: call it
+   * before closing the listener. `stop` does it too.
+   */
+  drain(): Promise<void>;
   stop(): Promise<void>;
 }
 
 /**
  * Builds (does not start) the gateway: the committed supergraph served by @apollo/gateway through
- * Apollo Server on Node's http server, with `/graphql` and `/health`.
+ * Apollo Server on Node's http server, with `/graphql` (HTTP and graphql-ws), `/graphql/stream`
+ * (SSE), `/webhooks/*`, `/health`, and the `events` subgraph it serves itself.
  */
 export async function buildGateway(config: GatewayConfig, logger: Logger): Promise<Gateway> {
   const supergraphSdl = readFileSync(config.supergraphFile, 'utf8');
@@ -46,21 +59,35 @@ export async function buildGateway(config: GatewayConfig, logger: Logger): Promi
     logger,
   });
   let loaded = false;
+  let apiSchema: GraphQLSchema | undefined;
+  // The events subgraph is called over HTTP like the others, on this server's own port.
+  const self: { server?: Server } = {};
+  const selfEventsUrl = () => {
+    const address = self.server?.address() as AddressInfo | null | undefined;
+    if (!address) throw new Error('the gateway is not listening yet');
+    const host = ['0.0.0.0', '::'].includes(address.address) ? '127.0.0.1' : address.address;
+    return `http://${address.family === 'IPv6' && host !== '127.0.0.1' ? `[${host}]` : host}:${address.port}${EVENTS_SUBGRAPH_PATH}/graphql`;
+  };
+  const subgraphUrl = (name: string, fallback: string | undefined): string | (() => string) => {
+    if (name === 'events') return config.subgraphUrls.events ?? selfEventsUrl;
+    return config.subgraphUrls[name as keyof typeof config.subgraphUrls] ?? fallback ?? '';
+  };
   const gateway = new ApolloGateway({
     supergraphSdl: loadableSupergraph,
     logger: logger.child({ component: 'apollo-gateway' }),
     buildService: ({ name, url }) =>
       new SubgraphDataSource({
         name,
-        url: config.subgraphUrls[name as SubgraphName] ?? url ?? '',
+        url: subgraphUrl(name, url),
         timeoutMs: config.subgraphTimeoutMs,
         agent,
         signer: access.signer,
       }),
   });
-  gateway.onSchemaLoadOrUpdate(({ apiSchema }) => {
-    enforceSharedScalars(apiSchema);
-    access.operations.useSchema(apiSchema);
+  gateway.onSchemaLoadOrUpdate((update) => {
+    enforceSharedScalars(update.apiSchema);
+    access.operations.useSchema(update.apiSchema);
+    apiSchema = update.apiSchema;
     loaded = true;
   });
   const limits = operationLimits(development);
@@ -90,7 +117,7 @@ export async function buildGateway(config: GatewayConfig, logger: Logger): Promi
   await apollo.start();
 
   const health = createHealthCheck({
-    subgraphUrls: config.subgraphUrls,
+    subgraphUrls: { ...config.subgraphUrls, events: subgraphUrl('events', undefined) },
     agent,
     isLoaded: () => loaded,
     probeHeaders: async (subgraph) => ({
@@ -115,7 +142,7 @@ export async function buildGateway(config: GatewayConfig, logger: Logger): Promi
     },
   });
 
-  const server = createServer({ keepAlive: true }, (req, res) => {
+  const http = createServer({ keepAlive: true }, (req, res) => {
     const url = new URL(req.url ?? '/', 'http://gateway');
     const fail = (error: unknown) => {
       logger.error({ err: error }, 'request failed');
@@ -125,6 +152,23 @@ export async function buildGateway(config: GatewayConfig, logger: Logger): Promi
     };
     if (url.pathname === '/graphql') {
       graphql(req, res, url.search).catch(fail);
+      return;
+    }
+    if (url.pathname === '/metrics' && req.method === 'GET') {
+      metrics(req, res).catch(fail);
+      return;
+    }
+    if (url.pathname === '/graphql/stream') {
+      events.sse(req, res).catch(fail);
+      return;
+    }
+    if (url.pathname.startsWith('/webhooks/')) {
+      events.ingest(req, res, url).catch(fail);
+      return;
+    }
+    if (url.pathname.startsWith(`${EVENTS_SUBGRAPH_PATH}/`)) {
+      req.url = (req.url ?? '/').slice(EVENTS_SUBGRAPH_PATH.length);
+      config.events.subgraph.handle(req, res);
       return;
     }
     if (url.pathname === '/health' && (req.method === 'GET' || req.method === 'HEAD')) {
@@ -142,17 +186,42 @@ export async function buildGateway(config: GatewayConfig, logger: Logger): Promi
     sendGraphQLError(
       res,
       404,
-      `Nothing at ${url.pathname}. GraphQL is served at /graphql, health at /health.`,
+      `Nothing at ${url.pathname}. GraphQL is served at /graphql (graphql-ws on the same path, SSE at /graphql/stream), webhooks at /webhooks/<source>, health at /health, metrics at /metrics.`,
       ErrorCode.BAD_REQUEST,
     );
   });
-  server.keepAliveTimeout = 65_000;
-  server.headersTimeout = 66_000;
+  http.keepAliveTimeout = 65_000;
+  http.headersTimeout = 66_000;
+  self.server = http;
+
+  const events = await startEventRuntime({
+    config: config.events,
+    server: http,
+    apollo,
+    authenticate: access.authenticate,
+    operations: access.operations,
+    schema: () => apiSchema,
+    validationRules: limits.validationRules,
+    subgraphUrls: config.subgraphUrls,
+    signer: access.signer,
+    agent,
+    requestBudgetMs: config.subgraphTimeoutMs,
+    logger: logger.child({ component: 'events' }),
+  });
+
+  const metrics = createMetricsEndpoint({
+    authenticate: access.authenticate,
+    log: config.events.log,
+    subscribers: () => events.hub.subscriberCount,
+  });
 
   return {
-    server,
+    server: http,
     apollo,
+    events,
+    drain: () => events.stop(),
     async stop() {
+      await events.stop();
       await apollo.stop();
       await agent.close();
     },

@@ -12,7 +12,8 @@ type FetcherResponse = Awaited<ReturnType<Fetcher>>;
 
 export interface SubgraphDataSourceOptions {
   name: string;
-  url: string;
+  /** A function for a URL known only once the gateway listens (the `events` subgraph it serves). */
+  url: string | (() => string);
   timeoutMs: number;
   /** Shared keep-alive pool for all subgraph calls. */
   agent: Agent;
@@ -36,7 +37,7 @@ export class SubgraphDataSource extends RemoteGraphQLDataSource<GatewayContext> 
   constructor(options: SubgraphDataSourceOptions) {
     const { agent, timeoutMs } = options;
     super({
-      url: options.url,
+      url: typeof options.url === 'string' ? options.url : '',
       fetcher: (input, init) =>
         // undici's fetch is WHATWG-compatible, which is all RemoteGraphQLDataSource needs of a fetcher.
         undiciFetch(input, {
@@ -47,14 +48,19 @@ export class SubgraphDataSource extends RemoteGraphQLDataSource<GatewayContext> 
     });
     this.subgraphName = options.name;
     this.signer = options.signer;
+    if (typeof options.url === 'function') this.resolveUrl = options.url;
   }
+
+  private readonly resolveUrl: (() => string) | undefined;
 
   /**
    * Every fetch carries the request id and a caller token for this subgraph: the client's id and
    * scopes, signed by the gateway, so the subgraph enforces the same permissions on its own.
    */
   override async willSendRequest(options: GraphQLDataSourceProcessOptions<GatewayContext>): Promise<void> {
-    const headers = options.request.http?.headers;
+    const http = options.request.http;
+    if (http && this.resolveUrl) (http as { url: string }).url = this.resolveUrl();
+    const headers = http?.headers;
     if (!headers) return;
     const context = 'context' in options ? options.context : undefined;
     if (context?.request) headers.set(REQUEST_ID_HEADER, context.request.requestId);

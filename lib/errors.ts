@@ -38,6 +38,14 @@ export const ErrorCode = {
   UPSTREAM_UNAUTHORIZED: 'UPSTREAM_UNAUTHORIZED',
   /** A subgraph could not be reached or answered with something other than GraphQL. */
   DOWNSTREAM_SERVICE_ERROR: 'DOWNSTREAM_SERVICE_ERROR',
+  /** A webhook's signature (or Mailchimp's URL secret) is missing, stale or does not verify. */
+  WEBHOOK_SIGNATURE_INVALID: 'WEBHOOK_SIGNATURE_INVALID',
+  /** A signed webhook whose body is not the platform's documented payload; `problems` names the fields. */
+  WEBHOOK_PAYLOAD_INVALID: 'WEBHOOK_PAYLOAD_INVALID',
+  /** Webhooks from this source are not configured on this deployment (no secret set). */
+  WEBHOOK_SOURCE_NOT_CONFIGURED: 'WEBHOOK_SOURCE_NOT_CONFIGURED',
+  /** The event log could not store the webhook's events; the platform should redeliver. */
+  EVENT_LOG_UNAVAILABLE: 'EVENT_LOG_UNAVAILABLE',
   /** Anything else. The message is masked; the request id in the error finds the log line. */
   INTERNAL_SERVER_ERROR: 'INTERNAL_SERVER_ERROR',
 } as const;

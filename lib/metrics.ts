@@ -12,12 +12,17 @@ function keyOf(labels: Labels): string {
     .join(',');
 }
 
+/** Every counter and histogram of the process, in creation order, for `/metrics`. */
+const registry: (Counter | Histogram)[] = [];
+
 export class Counter {
   readonly values = new Map<string, { labels: Labels; value: number }>();
   constructor(
     readonly name: string,
     readonly help: string,
-  ) {}
+  ) {
+    registry.push(this);
+  }
 
   inc(labels: Labels = {}, by = 1): void {
     const key = keyOf(labels);
@@ -52,7 +57,9 @@ export class Histogram {
     readonly name: string,
     readonly help: string,
     readonly buckets: readonly number[] = Histogram.DEFAULT_BUCKETS,
-  ) {}
+  ) {
+    registry.push(this);
+  }
 
   observe(value: number, labels: Labels = {}): void {
     const key = keyOf(labels);
@@ -71,4 +78,56 @@ export class Histogram {
   reset(): void {
     this.series.clear();
   }
+}
+
+/** A value read at scrape time (queue depth, lag), with its labels. */
+export interface Gauge {
+  name: string;
+  help: string;
+  value: number;
+  labels?: Labels;
+}
+
+const escapeLabel = (value: string) =>
+  value.replace(/\\/g, '\\\\').replace(/\n/g, '\\n').replace(/"/g, '\\"');
+
+function labelText(labels: Labels, extra: Labels = {}): string {
+  const all = { ...labels, ...extra };
+  const keys = Object.keys(all);
+  if (keys.length === 0) return '';
+  return `{${keys.map((k) => `${k}="${escapeLabel(String(all[k]))}"`).join(',')}}`;
+}
+
+/** Every metric of the process in the Prometheus text format (version 0.0.4), plus `gauges`. */
+export function renderPrometheus(gauges: readonly Gauge[] = []): string {
+  const lines: string[] = [];
+  for (const metric of registry) {
+    if (metric instanceof Counter) {
+      lines.push(`# HELP ${metric.name} ${metric.help}`, `# TYPE ${metric.name} counter`);
+      for (const { labels, value } of metric.values.values())
+        lines.push(`${metric.name}${labelText(labels)} ${value}`);
+      continue;
+    }
+    lines.push(`# HELP ${metric.name} ${metric.help}`, `# TYPE ${metric.name} histogram`);
+    for (const { labels, counts, sum, count } of metric.series.values()) {
+      let cumulative = 0;
+      metric.buckets.forEach((bound, i) => {
+        cumulative += counts[i] ?? 0;
+        lines.push(`${metric.name}_bucket${labelText(labels, { le: bound })} ${cumulative}`);
+      });
+      lines.push(`${metric.name}_bucket${labelText(labels, { le: '+Inf' })} ${count}`);
+      lines.push(
+        `${metric.name}_sum${labelText(labels)} ${sum}`,
+        `${metric.name}_count${labelText(labels)} ${count}`,
+      );
+    }
+  }
+  for (const gauge of gauges) {
+    lines.push(
+      `# HELP ${gauge.name} ${gauge.help}`,
+      `# TYPE ${gauge.name} gauge`,
+      `${gauge.name}${labelText(gauge.labels ?? {})} ${gauge.value}`,
+    );
+  }
+  return `${lines.join('\n')}\n`;
 }

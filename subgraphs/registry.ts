@@ -1,5 +1,5 @@
 import { cacheSettingsFromEnv, openCacheStore, type SubgraphCache } from '../lib/cache/config.js';
-import type { SubgraphName } from '../lib/graphql/subgraph-names.js';
+import type { PlatformSubgraphName } from '../lib/graphql/subgraph-names.js';
 import type { Logger } from '../lib/logger.js';
 import { ADS_ENV, adsConfigFromEnv, buildAdsSubgraph } from './ads/index.js';
 import { buildCommerceSubgraph, COMMERCE_ENV, commerceConfigFromEnv } from './commerce/index.js';
@@ -11,7 +11,7 @@ import type { SubgraphServer } from './kit/server.js';
  * Starting a subgraph on its own (`cli subgraph <name>`): read only that subgraph's variables,
  * so a process holds the credentials of one platform and no other.
  */
-export const SUBGRAPH_ENV: Record<SubgraphName, readonly string[]> = {
+export const SUBGRAPH_ENV: Record<PlatformSubgraphName, readonly string[]> = {
   crm: CRM_ENV,
   email: EMAIL_ENV,
   commerce: COMMERCE_ENV,
@@ -19,7 +19,7 @@ export const SUBGRAPH_ENV: Record<SubgraphName, readonly string[]> = {
 };
 
 export async function buildSubgraphFromEnv(
-  name: SubgraphName,
+  name: PlatformSubgraphName,
   logger: Logger,
   source: NodeJS.ProcessEnv = process.env,
 ): Promise<{ subgraph: SubgraphServer; port: number }> {
@@ -35,7 +35,7 @@ export async function buildSubgraphFromEnv(
 }
 
 async function buildNamed(
-  name: SubgraphName,
+  name: PlatformSubgraphName,
   logger: Logger,
   source: NodeJS.ProcessEnv,
   cache: SubgraphCache,

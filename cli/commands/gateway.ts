@@ -4,17 +4,41 @@ import { listen } from '../../lib/server/listen.js';
 import { gatewayConfigFromEnv } from '../../gateway/config.js';
 import { buildGateway } from '../../gateway/server.js';
 import { onShutdown } from '../shutdown.js';
+import { eventsSettingsFromEnv } from '../../gateway/events/config.js';
+import { openEventLog } from '../../lib/events/log/open.js';
+import { eventsSubgraphFor } from '../events-subgraph.js';
 
 /** `gateway`: the gateway alone, in front of subgraphs running elsewhere. */
 export async function gatewayCommand(logger: Logger): Promise<undefined> {
   const config = gatewayConfigFromEnv();
+  const settings = eventsSettingsFromEnv();
   const cacheStore = openCacheStore(cacheSettingsFromEnv(), logger);
-  const gateway = await buildGateway({ ...config, cacheStore }, logger);
+  const eventLog = await openEventLog(settings.log, logger.child({ component: 'event-log' }));
+  const eventsSubgraph = await eventsSubgraphFor(eventLog, config.gatewayTokenKey, logger);
+  const gateway = await buildGateway(
+    {
+      ...config,
+      cacheStore,
+      events: {
+        log: eventLog,
+        subgraph: eventsSubgraph,
+        webhooks: settings.webhooks,
+        routingRules: settings.routingRules,
+        retention: settings.retention,
+        processor: { concurrency: settings.processorConcurrency },
+        ...(settings.publicUrl ? { publicUrl: settings.publicUrl } : {}),
+      },
+    },
+    logger,
+  );
   const listening = await listen(gateway.server, config.port, config.host);
   logger.info({ url: `${listening.origin}/graphql`, subgraphs: config.subgraphUrls }, 'gateway listening');
   onShutdown(logger, async () => {
+    await gateway.drain();
     await listening.close();
     await gateway.stop();
+    await eventsSubgraph.stop();
+    await eventLog.close();
     await cacheStore.close();
   });
   return undefined;

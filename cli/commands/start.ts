@@ -7,7 +7,8 @@ import { loadEnv } from '../../lib/config/env.js';
 import { todayUtc } from '../../lib/dates.js';
 import { createLogger } from '../../lib/logger.js';
 import { onShutdown } from '../shutdown.js';
-import { startStack } from '../stack.js';
+import { DEMO_WEBHOOK_VERIFICATION, startStack } from '../stack.js';
+import { eventsSettingsFromEnv } from '../../gateway/events/config.js';
 
 const START_ENV = [
   'HOST',
@@ -32,6 +33,7 @@ const START_ENV = [
   'SANDBOX_LATENCY_MS',
   'RESPONSE_CACHE',
   'AUTHORIZATION_MODE',
+  'SANDBOX_WEBHOOKS_PER_MINUTE',
 ] as const;
 
 /** `start`: the embedded demo, everything in one process, and a banner saying where it all is. */
@@ -39,6 +41,8 @@ export async function startCommand(level: LevelWithSilent): Promise<undefined> {
   const env = loadEnv(catalog, START_ENV);
   const cache = cacheSettingsFromEnv();
   const auth = authConfigFromEnv();
+  // The demo emitter signs with the labelled demo secrets; a source given its own secret keeps it.
+  const events = eventsSettingsFromEnv(process.env, DEMO_WEBHOOK_VERIFICATION);
   const anchorDate = env.SANDBOX_ANCHOR_DATE ?? todayUtc();
   const loggers = new Map<string, ReturnType<typeof createLogger>>();
   const logger = (part: string) => {
@@ -73,6 +77,15 @@ export async function startCommand(level: LevelWithSilent): Promise<undefined> {
     cache,
     responseCache: env.RESPONSE_CACHE,
     access: { auth, authorizationMode: env.AUTHORIZATION_MODE },
+    events: {
+      log: events.log,
+      webhooksPerMinute: env.SANDBOX_WEBHOOKS_PER_MINUTE,
+      webhooks: events.webhooks,
+      routingRules: events.routingRules,
+      retention: events.retention,
+      processor: { concurrency: events.processorConcurrency },
+      ...(events.publicUrl ? { publicUrl: events.publicUrl } : {}),
+    },
     logger,
   });
   const firstEmail = stack.world.customers[0]?.person.email ?? 'someone@example.com';
@@ -84,10 +97,14 @@ marketing-graph is running (embedded demo: sandboxes with ${stack.world.customer
   gateway     ${stack.gatewayUrl}      health: ${o.gateway}/health
   subgraphs   crm ${o.crm}/graphql   email ${o.email}/graphql   commerce ${o.commerce}/graphql   ads ${o.ads}/graphql
   sandboxes   hubspot ${o.hubspot}   mailchimp ${o.mailchimp}   shopify ${o.shopify}   meta ${o.meta}
+  events      webhooks ${o.gateway}/webhooks/{hubspot,shopify,mailchimp,site}
+              subscriptions ${stack.gatewayUrl.replace(/^http/, 'ws')} (graphql-ws) and ${o.gateway}/graphql/stream (SSE)
+              live demo traffic: ${env.SANDBOX_WEBHOOKS_PER_MINUTE} signed webhooks a minute from the sandboxes (SANDBOX_WEBHOOKS_PER_MINUTE; 0 stops them)
 
 Every call needs credentials. The demo registry's public DEMO keys (refused in production):
   reporting-dashboard      ${DEMO_API_KEYS['reporting-dashboard']}   (campaigns:read ads:read)
-  personalization-service  ${DEMO_API_KEYS['personalization-service']}   (crm:read pii:read email:read commerce:read)
+  personalization-service  ${DEMO_API_KEYS['personalization-service']}   (crm:read pii:read email:read commerce:read events:read)
+  marketing-automation     ${DEMO_API_KEYS['marketing-automation']}   (crm:read email:read commerce:read events:read, no personal data)
   admin                    ${DEMO_API_KEYS.admin}   (every scope)
 
 Try, as the personalization service and as the reporting dashboard:
@@ -96,6 +113,10 @@ Try, as the personalization service and as the reporting dashboard:
 
   curl -s ${stack.gatewayUrl} -H 'content-type: application/json' -H 'authorization: Bearer ${DEMO_API_KEYS['reporting-dashboard']}' \\
     -d '{"query":"{ campaignPerformance(since: \\"${since}\\", until: \\"${anchorDate}\\") { key ads { spend { amount } } commerce { revenue { amount } } roas } }"}'
+
+Watch events arrive (Server-Sent Events; graphql-ws clients use ${stack.gatewayUrl.replace(/^http/, 'ws')}):
+  curl -sN ${o.gateway}/graphql/stream -H 'content-type: application/json' -H 'accept: text/event-stream' -H 'authorization: Bearer ${DEMO_API_KEYS['personalization-service']}' \\
+    -d '{"query":"subscription { events { type source occurredAt channels customer { email lifecycleStage lifetimeValue { amount } } } }"}'
 
 `);
   onShutdown(logger('cli'), stack.close);

@@ -161,6 +161,14 @@ export class HubSpotConnector {
       ...(cached?.email ? [this.cache.invalidate('profile', `email:${cached.email}`)] : []),
     ]);
   }
+  /** The same, for a contact known by email only (a webhook that names an address). */
+  async invalidateContactByEmail(email: string): Promise<void> {
+    if (!this.cache) return;
+    const key = `email:${email.toLowerCase()}`;
+    const cached = (await this.cache.getMany<CrmCustomer>('profile', [key])).get(key);
+    await this.cache.invalidate('profile', key);
+    if (cached) await this.invalidateContact(cached.id);
+  }
 
   /** A page of contacts in HubSpot's order, from `after`. `limit` is at most 100. */
   async listContacts(

@@ -53,10 +53,10 @@ export interface AuthorizeOptions {
   maxSelections?: number;
 }
 
-class TooLarge extends Error {}
+export class TooLarge extends Error {}
 
 /** Replaces fragment spreads by inline fragments, so aliases and fragments cannot hide a field. */
-function inlineFragments(
+export function inlineFragments(
   operation: OperationDefinitionNode,
   fragments: Map<string, FragmentDefinitionNode>,
   max: number,

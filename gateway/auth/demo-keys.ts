@@ -8,8 +8,10 @@
 export const DEMO_API_KEYS = {
   /** Scopes `campaigns:read ads:read`: campaign performance, no personal data, no profiles. */
   'reporting-dashboard': 'mgk_oifa9kiur8f9_sOtK7BY6_jC5gVNkz5SCiK2_N0wm2fRQv3o1YZaTRjA',
-  /** Scopes `crm:read pii:read email:read commerce:read`: profiles including personal data. */
+  /** Scopes `crm:read pii:read email:read commerce:read events:read`: profiles including personal data, and events. */
   'personalization-service': 'mgk_30kttkken7c0_hd9W4lxsM-r64q1vjnnzFVu_qdTenzdR8fMaD8b1ius',
+  /** Scopes `crm:read email:read commerce:read events:read`: events with customer context, no personal data. */
+  'marketing-automation': 'mgk_hnqo5uth2hpm_XWZg-gunHR36eKYgnnfemheHkPRss4UpArVk4MqeMHw',
   /** Every scope. */
   admin: 'mgk_dau13vogvt5k_KY08oXpthMyd3DgRRB_AJ2BtGt7MB7an44vbPL1EPXE',
 } as const;

@@ -65,6 +65,12 @@ export function parsePublicJwks(text: string): JSONWebKeySet {
   }
 }
 
+/** The public key set of a private JWK: what an in-process subgraph needs to check its tokens. */
+export function publicJwksOf(privateKey: JWK): JSONWebKeySet {
+  const { kty, crv, x, kid } = privateKey;
+  return { keys: [{ kty, crv, x, kid, alg: GATEWAY_TOKEN_ALGORITHM, use: 'sig' } as JWK & { kty: string }] };
+}
+
 /** A fresh key pair: the private JWK for the gateway and the public set for the subgraphs. */
 export async function generateGatewayKeys(
   kid = `gw-${new Date().toISOString().slice(0, 10)}-${Math.random().toString(36).slice(2, 8)}`,

@@ -16,6 +16,7 @@ export const SCOPES = {
   'schema:read': 'Introspection: the schema in the explorer and in tools.',
   'events:read': 'Subscriptions to marketing events and the event history.',
   'events:admin': 'Dead-lettered events: list and replay them.',
+  'metrics:read': "The gateway's counters at `/metrics` (Prometheus text), for monitoring.",
 } as const;
 
 export type Scope = keyof typeof SCOPES;

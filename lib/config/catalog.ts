@@ -83,6 +83,65 @@ export const catalog = {
       'Public JWK set (JSON) a subgraph accepts gateway tokens from; list the old and the new key while rotating.',
   }),
 
+  // ── events and webhooks (gateway) ─────────────────────────────────────────────
+  EVENT_LOG: env.oneOf(['sqlite', 'redis'], {
+    description:
+      '`sqlite`: the embedded event log, one file under `DATA_DIR`, for one gateway instance; `redis`: Redis Streams at `REDIS_URL`, shared by every gateway instance.',
+    default: 'sqlite',
+  }),
+  DATA_DIR: env.path({
+    description: 'Directory of the embedded event log (`events.db`), created when missing.',
+    default: '.data',
+  }),
+  EVENT_LOG_SYNC: env.oneOf(['full', 'normal'], {
+    description:
+      '`full`: an acknowledged webhook survives a power loss; `normal`: it survives a crash of the process but the last commits may be lost on power loss (faster).',
+    default: 'full',
+  }),
+  EVENT_LOG_PREFIX: env.string({
+    description: 'Key prefix of the Redis event log: gateway instances with the same prefix share one log.',
+    default: 'marketing-graph:events',
+  }),
+  EVENTS_RETENTION_DAYS: env.int(1, 3650, {
+    description: 'Days delivered events are kept for queries and `after` resumption.',
+    default: '30',
+  }),
+  EVENTS_RETENTION_MAX: env.int(1000, 1_000_000_000, {
+    description: 'Delivered events kept at most; the oldest beyond it are pruned.',
+    default: '1000000',
+  }),
+  ROUTING_RULES_FILE: env.path({
+    description: 'Routing rules (YAML or JSON): which channels each event goes to.',
+    default: 'gateway/events/demo-routing.yaml',
+  }),
+  WEBHOOK_PUBLIC_URL: env.url({
+    description:
+      'Public origin the platforms call (`https://hooks.example.com`), when a proxy sits in front: HubSpot signs the URL it called.',
+  }),
+  HUBSPOT_WEBHOOK_SECRETS: env.secretList({
+    description:
+      'HubSpot app client secret(s) that sign `/webhooks/hubspot` (v3 signatures); unset turns the endpoint off.',
+  }),
+  HUBSPOT_WEBHOOK_V1: env.boolean({
+    description:
+      'Also accept legacy v1 HubSpot signatures (they sign no timestamp, so they can be replayed).',
+    default: 'false',
+  }),
+  SHOPIFY_WEBHOOK_SECRETS: env.secretList({
+    description: 'Shopify app client secret(s) that sign `/webhooks/shopify` (new and old while rotating).',
+  }),
+  MAILCHIMP_WEBHOOK_SECRETS: env.secretList({
+    description:
+      'Secret(s) in the `?secret=` of the URL registered with Mailchimp for `/webhooks/mailchimp`.',
+  }),
+  SITE_WEBHOOK_SECRETS: env.secretList({
+    description: 'Standard Webhooks `whsec_` secret(s) the company site signs `/webhooks/site` with.',
+  }),
+  EVENT_PROCESSOR_CONCURRENCY: env.int(1, 256, {
+    description: 'Events each gateway instance processes (enriches, routes) at once.',
+    default: '64',
+  }),
+
   // ── caching (gateway and subgraphs) ───────────────────────────────────────────
   REDIS_URL: env.url({
     description:
@@ -217,6 +276,11 @@ export const catalog = {
   SANDBOX_RATE_LIMITS: env.boolean({
     description: "Enforce each platform's documented rate limits in the sandboxes.",
     default: 'true',
+  }),
+  SANDBOX_WEBHOOKS_PER_MINUTE: env.int(0, 60_000, {
+    description:
+      'Signed webhooks the sandboxes send the embedded gateway per minute (orders, form fills, subscribes); 0 stops them.',
+    default: '30',
   }),
   SANDBOX_LATENCY_MS: env.int(0, 60_000, {
     description: 'Latency added to every sandbox response.',

@@ -50,6 +50,21 @@ export const env = {
   string: (doc: Doc) => spec(z.string().min(1), 'a non-empty string', doc),
   secret: (doc: Omit<Doc, 'secret'>) =>
     spec(z.string().trim().min(8), 'a secret of at least 8 characters', { ...doc, secret: true }),
+  /** Comma-separated secrets: usually one, two while one is rotated out. */
+  secretList: (doc: Omit<Doc, 'secret'>) =>
+    spec(
+      z
+        .string()
+        .transform((v) =>
+          v
+            .split(',')
+            .map((s) => s.trim())
+            .filter((s) => s.length > 0),
+        )
+        .pipe(z.array(z.string().min(8)).min(1).max(5)),
+      'one to five comma-separated secrets of at least 8 characters each',
+      { ...doc, secret: true },
+    ),
   oneOf: <const T extends readonly [string, ...string[]]>(values: T, doc: Doc) =>
     spec(z.enum(values), `one of ${values.join(', ')}`, doc),
   boolean: (doc: Doc) =>

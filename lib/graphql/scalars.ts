@@ -66,3 +66,16 @@ export const DecimalScalar = new GraphQLScalarType<string, string>({
   parseValue: parseDecimalInput,
   parseLiteral: (ast) => parseDecimalInput(stringLiteral(ast, 'Decimal')),
 });
+
+/** Any JSON value, passed through as is (event details). Input is refused: nothing takes JSON. */
+export const JsonScalar = new GraphQLScalarType<unknown, unknown>({
+  name: 'JSON',
+  description: 'Any JSON value: an object of event details.',
+  serialize: (value) => value,
+  parseValue: () => {
+    throw invalid('JSON is an output type only');
+  },
+  parseLiteral: () => {
+    throw invalid('JSON is an output type only');
+  },
+});

@@ -1,9 +1,16 @@
-/** The subgraphs of the graph, named by role; the platform each wraps stays inside its connector. */
-export const SUBGRAPH_NAMES = ['crm', 'email', 'commerce', 'ads'] as const;
+/** The subgraphs that wrap a platform, named by role; each runs on its own (`cli subgraph <name>`). */
+export const PLATFORM_SUBGRAPHS = ['crm', 'email', 'commerce', 'ads'] as const;
+export type PlatformSubgraphName = (typeof PLATFORM_SUBGRAPHS)[number];
+
+/**
+ * Every subgraph of the graph. `events` (marketing events from webhooks) is served by the gateway
+ * process itself, next to the webhook endpoints and the event log it reads.
+ */
+export const SUBGRAPH_NAMES = [...PLATFORM_SUBGRAPHS, 'events'] as const;
 export type SubgraphName = (typeof SUBGRAPH_NAMES)[number];
 
-export function isSubgraphName(value: string): value is SubgraphName {
-  return (SUBGRAPH_NAMES as readonly string[]).includes(value);
+export function isPlatformSubgraphName(value: string): value is PlatformSubgraphName {
+  return (PLATFORM_SUBGRAPHS as readonly string[]).includes(value);
 }
 
 /** Where each subgraph's SDL lives, relative to the repository root. */

@@ -93,6 +93,9 @@ export function buildCommerceSubgraph(
     auth: config.auth,
     requestBudgetMs: config.requestBudgetMs ?? 20_000,
     context: (request) => ({ request, shopify, loaders: createCommerceLoaders(shopify, request) }),
+    invalidate: async (targets) => {
+      for (const target of targets) if (target.email) await shopify.invalidateCustomer(target.email);
+    },
     close: () => shopify.close(),
   });
 }

@@ -79,6 +79,12 @@ export function buildCrmSubgraph(config: CrmSubgraphConfig, logger: Logger): Pro
     auth: config.auth,
     requestBudgetMs: config.requestBudgetMs ?? 20_000,
     context: (request) => ({ request, hubspot, loaders: createCrmLoaders(hubspot, request) }),
+    invalidate: async (targets) => {
+      for (const target of targets) {
+        if (target.id) await hubspot.invalidateContact(target.id);
+        if (target.email) await hubspot.invalidateContactByEmail(target.email);
+      }
+    },
     close: () => hubspot.close(),
   });
 }

@@ -95,6 +95,9 @@ export function buildEmailSubgraph(config: EmailSubgraphConfig, logger: Logger):
     auth: config.auth,
     requestBudgetMs: config.requestBudgetMs ?? 20_000,
     context: (request) => ({ request, mailchimp, loaders: createEmailLoaders(mailchimp, request) }),
+    invalidate: async (targets) => {
+      for (const target of targets) if (target.email) await mailchimp.invalidateMember(target.email);
+    },
     close: () => mailchimp.close(),
   });
 }

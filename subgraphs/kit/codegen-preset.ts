@@ -25,7 +25,7 @@ export function subgraphCodegen(name: string, own: SubgraphCodegen): Record<stri
         federation: true,
         enumsAsTypes: true,
         useTypeImports: true,
-        scalars: { DateTime: 'string', Date: 'string', Decimal: 'string' },
+        scalars: { DateTime: 'string', Date: 'string', Decimal: 'string', JSON: 'unknown' },
         contextType: own.contextType,
         mappers: own.mappers,
       },

@@ -18,6 +18,7 @@ import type { SubgraphContext } from './context.js';
 import { createGatewayAuthenticator, type SubgraphAuth } from './gateway-auth.js';
 import { applyFieldPermissions } from './permissions.js';
 import { subgraphTypeDefs } from './schema-file.js';
+import { invalidationRequestSchema, readJson, type InvalidationTarget } from './invalidation.js';
 
 /** The resolver map `buildSubgraphSchema` takes (its type is not exported from the package root). */
 type ResolverMap = NonNullable<
@@ -44,6 +45,8 @@ export interface SubgraphServerOptions<C extends SubgraphContext> {
   /** Called by `/health`; resolves when the subgraph can serve (its connector is configured). */
   healthCheck?: () => Promise<void>;
   plugins?: ApolloServerPlugin<C>[];
+  /** Drops cached records the gateway says changed; subgraphs without a record cache omit it. */
+  invalidate?: (targets: readonly InvalidationTarget[]) => Promise<void>;
   close?: () => Promise<void>;
 }
 
@@ -52,6 +55,8 @@ export type SubgraphOwnContext<C extends SubgraphContext> = Omit<C, 'caller'>;
 
 export interface SubgraphServer {
   server: Server;
+  /** The request listener of `server`, for mounting the subgraph on another server (the gateway's). */
+  handle(req: IncomingMessage, res: ServerResponse): void;
   apollo: ApolloServer<SubgraphContext>;
   /** Stops Apollo and releases the connector's connections (the http server is closed by its owner). */
   stop(): Promise<void>;
@@ -161,7 +166,26 @@ export async function buildSubgraphServer<C extends SubgraphContext>(
     await handler(req, res, search);
   };
 
-  const server = createServer({ keepAlive: true }, (req, res) => {
+  /** `POST /cache/invalidate`: the gateway says records changed (a webhook arrived); drop them. */
+  const serveInvalidation = async (req: IncomingMessage, res: ServerResponse) => {
+    const caller = await authenticate(req, res);
+    if (!caller) return;
+    const parsed = invalidationRequestSchema.safeParse(await readJson(req));
+    if (!parsed.success) {
+      sendGraphQLError(
+        res,
+        400,
+        `Invalid invalidation request: ${parsed.error.issues[0]?.message ?? 'bad body'}`,
+        ErrorCode.BAD_REQUEST,
+      );
+      return;
+    }
+    await options.invalidate?.(parsed.data.targets);
+    res.writeHead(204);
+    res.end();
+  };
+
+  const handle = (req: IncomingMessage, res: ServerResponse) => {
     const url = new URL(req.url ?? '/', 'http://subgraph');
     const done = (error: unknown) => {
       logger.error({ err: error }, 'request failed');
@@ -171,6 +195,8 @@ export async function buildSubgraphServer<C extends SubgraphContext>(
     };
     if (url.pathname === '/graphql') {
       serveGraphQL(req, res, url.search).catch(done);
+    } else if (url.pathname === '/cache/invalidate' && req.method === 'POST') {
+      serveInvalidation(req, res).catch(done);
     } else if (url.pathname === '/health' && req.method === 'GET') {
       (options.healthCheck ?? (() => Promise.resolve()))()
         .then(() => {
@@ -195,10 +221,12 @@ export async function buildSubgraphServer<C extends SubgraphContext>(
         ErrorCode.BAD_REQUEST,
       );
     }
-  });
+  };
+  const server = createServer({ keepAlive: true }, handle);
   server.keepAliveTimeout = 65_000;
   return {
     server,
+    handle,
     apollo: apollo as unknown as ApolloServer<SubgraphContext>,
     async stop() {
       await apollo.stop();

@@ -194,9 +194,9 @@ describe('clients command', () => {
     ).toBe('--rpm must be an integer from 1 to 1000000, got "lots"');
     expect(
       await usageError(cli.run('create', '--id', 'Not Valid', '--name', 'X', '--scopes', 'crm:read')),
-    ).toMatch(/^clients\[3\] \(id "Not Valid"\)\.id: expected a client id/);
+    ).toMatch(/^clients\[4\] \(id "Not Valid"\)\.id: expected a client id/);
     expect(await usageError(cli.run('add-key', '--id', 'nobody'))).toBe(
-      `no client "nobody" in ${cli.path}; clients: reporting-dashboard, personalization-service, admin`,
+      `no client "nobody" in ${cli.path}; clients: reporting-dashboard, personalization-service, marketing-automation, admin`,
     );
     expect(await usageError(cli.run('revoke-key', '--id', 'admin', '--key', 'zzzzzzzzzzzz'))).toMatch(
       /^client "admin" has no key "zzzzzzzzzzzz"; its keys: [0-9a-v]{12}$/,
@@ -206,6 +206,7 @@ describe('clients command', () => {
     expect(loadClientRegistry(cli.path).clients.map((c) => c.id)).toEqual([
       'reporting-dashboard',
       'personalization-service',
+      'marketing-automation',
       'admin',
     ]);
   });

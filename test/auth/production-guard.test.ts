@@ -31,7 +31,12 @@ describe('the demo client registry', () => {
     });
     expect(scopesOf(DEMO_API_KEYS['personalization-service'])).toEqual({
       id: 'personalization-service',
-      scopes: ['commerce:read', 'crm:read', 'email:read', 'pii:read'],
+      scopes: ['commerce:read', 'crm:read', 'email:read', 'events:read', 'pii:read'],
+      via: 'api-key',
+    });
+    expect(scopesOf(DEMO_API_KEYS['marketing-automation'])).toEqual({
+      id: 'marketing-automation',
+      scopes: ['commerce:read', 'crm:read', 'email:read', 'events:read'],
       via: 'api-key',
     });
     expect(scopesOf(DEMO_API_KEYS.admin)).toEqual({

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { ShopifyConnector } from '../../connectors/shopify/connector.js';
 import { nextPageInfo, shopifyProtocol } from '../../connectors/shopify/protocol.js';
-import { parseUtm } from '../../connectors/shopify/utm.js';
+import { parseUtm } from '../../lib/utm.js';
 import { addDays } from '../../lib/dates.js';
 import { UpstreamError } from '../../lib/errors.js';
 import { DEMO_CREDENTIALS } from '../../sandboxes/demo-credentials.js';

@@ -2,6 +2,8 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { DEMO_CLIENTS_FILE, type Stack } from '../../cli/stack.js';
 import { buildGateway } from '../../gateway/server.js';
 import { openCacheStore } from '../../lib/cache/config.js';
+import { openEventLog } from '../../lib/events/log/open.js';
+import { eventsSubgraphFor } from '../../cli/events-subgraph.js';
 import { addDays } from '../../lib/dates.js';
 import { listen } from '../../lib/server/listen.js';
 import { silentLogger } from '../helpers/context.js';
@@ -87,6 +89,7 @@ describe.runIf(REDIS_URL)(redisSuite('caches shared through Redis'), () => {
       },
       silentLogger,
     );
+    const secondLog = await openEventLog({ kind: 'sqlite', file: ':memory:' }, silentLogger);
     const second = await buildGateway(
       {
         supergraphFile: 'schema/supergraph.graphql',
@@ -100,6 +103,13 @@ describe.runIf(REDIS_URL)(redisSuite('caches shared through Redis'), () => {
           email: `${stack.origins.email}/graphql`,
           commerce: `${stack.origins.commerce}/graphql`,
           ads: `${stack.origins.ads}/graphql`,
+        },
+        events: {
+          log: secondLog,
+          subgraph: await eventsSubgraphFor(secondLog, stack.gatewayTokenKey, silentLogger),
+          webhooks: {},
+          routingRules: [],
+          retention: { maxAgeMs: 86_400_000, maxEvents: 1_000 },
         },
       },
       silentLogger,
@@ -118,8 +128,10 @@ describe.runIf(REDIS_URL)(redisSuite('caches shared through Redis'), () => {
       expect(fromSecond.headers.get('age')).toMatch(/^\d+$/);
       expect(await upstreamCalls(stack)).toBe(0);
     } finally {
+      await second.drain();
       await listening.close();
       await second.stop();
+      await secondLog.close();
       await store.close();
       await stack.close();
     }

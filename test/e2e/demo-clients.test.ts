@@ -16,7 +16,9 @@ describe('the demo clients and the contract operations', () => {
     await stack.close();
   });
 
-  const run = async (client: 'reporting-dashboard' | 'personalization-service' | 'admin') => {
+  const run = async (
+    client: 'reporting-dashboard' | 'personalization-service' | 'marketing-automation' | 'admin',
+  ) => {
     const customer = stack.world.customers.find((c) => c.audience && c.shop)!;
     const range = { since: addDays(TEST_ANCHOR_DATE, -29), until: TEST_ANCHOR_DATE };
     const [profile, dashboard, customers] = await Promise.all([
@@ -66,6 +68,20 @@ describe('the demo clients and the contract operations', () => {
       customers: 2,
       customersDenied: [],
     });
+  });
+
+  it('should give marketing automation profiles and orders without personal data', async () => {
+    const r = await run('marketing-automation');
+    expect(r).toMatchObject({
+      profileEmail: null,
+      dashboardRows: 0,
+      dashboardDenied: ['FORBIDDEN Query.campaignPerformance'],
+      customers: 2,
+    });
+    expect(new Set(r.profileDenied)).toEqual(
+      new Set(['FORBIDDEN Customer.email', 'FORBIDDEN Customer.firstName', 'FORBIDDEN Customer.lastName']),
+    );
+    expect(new Set(r.customersDenied)).toEqual(new Set(['FORBIDDEN Customer.email']));
   });
 
   it('should give the admin everything', async () => {

@@ -44,7 +44,13 @@ describe('the federated graph over HTTP (gateway -> subgraphs -> sandboxes)', ()
     expect(await response.json()).toEqual({
       status: 'ok',
       supergraphLoaded: true,
-      subgraphs: { crm: { ok: true }, email: { ok: true }, commerce: { ok: true }, ads: { ok: true } },
+      subgraphs: {
+        crm: { ok: true },
+        email: { ok: true },
+        commerce: { ok: true },
+        ads: { ok: true },
+        events: { ok: true },
+      },
     });
   });
 

@@ -15,7 +15,7 @@ import type { Stack } from '../../cli/stack.js';
 import { generateGatewayKeys, GatewayTokenSigner } from '../../lib/auth/gateway-token.js';
 import { ALL_SCOPES } from '../../lib/auth/scopes.js';
 import { addDays } from '../../lib/dates.js';
-import { SUBGRAPH_NAMES } from '../../lib/graphql/subgraph-names.js';
+import { PLATFORM_SUBGRAPHS } from '../../lib/graphql/subgraph-names.js';
 import { as } from '../helpers/clients.js';
 import { writeTestRegistry } from '../helpers/registry.js';
 import { TEST_ANCHOR_DATE } from '../helpers/sandbox.js';
@@ -179,7 +179,32 @@ describe('permission matrix (generated from the supergraph)', () => {
       [...scopeSets.values()].map((scopes, i) => ({ id: `matrix-${i}`, scopes })),
     );
     keys = Object.fromEntries([...scopeSets.keys()].map((id, i) => [id, registry.keys[`matrix-${i}`]!]));
-    stack = await startTestStack({ customers: 120, clientsFile: registry.clientsFile });
+    // A rule that cannot evaluate page views (they carry no order total) dead-letters them.
+    stack = await startTestStack({
+      customers: 120,
+      clientsFile: registry.clientsFile,
+      events: {
+        routingRules: [
+          { name: 'broken', channel: 'broken', when: { types: ['PAGE_VIEWED'], orderTotalAtLeast: '1.00' } },
+        ],
+      },
+    });
+    // One delivered event about the customer, with personal data, and one dead letter.
+    const now = new Date().toISOString();
+    const event = (type: 'FORM_SUBMITTED' | 'PAGE_VIEWED') => ({
+      dedupeKey: `matrix:${type}`,
+      type,
+      source: 'site' as const,
+      occurredAt: now,
+      receivedAt: now,
+      customer: { email: customer.person.email },
+      properties: { formId: 'contact-us' },
+      personal: { firstname: customer.person.firstName },
+    });
+    await stack.eventLog.append([event('FORM_SUBMITTED'), event('PAGE_VIEWED')]);
+    stack.gateway.events.processor.wake();
+    for (let i = 0; i < 200 && (await stack.eventLog.stats()).pending > 0; i++)
+      await new Promise((r) => setTimeout(r, 25));
   });
 
   afterAll(async () => {
@@ -257,7 +282,7 @@ describe('permission matrix (generated from the supergraph)', () => {
     const forger = new GatewayTokenSigner((await generateGatewayKeys()).privateJwk);
     const failures: string[] = [];
     for (const row of rows.slice(0, 40)) {
-      for (const name of SUBGRAPH_NAMES) {
+      for (const name of PLATFORM_SUBGRAPHS) {
         for (const authorization of [
           undefined,
           `Bearer ${await forger.tokenFor(name, { clientId: 'attacker', scopes: ALL_SCOPES })}`,

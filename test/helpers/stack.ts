@@ -1,4 +1,4 @@
-import { DEMO_CLIENTS_FILE, startStack, type Stack } from '../../cli/stack.js';
+import { DEMO_CLIENTS_FILE, startStack, type Stack, type StackEventOptions } from '../../cli/stack.js';
 import { createLogger, type Logger } from '../../lib/logger.js';
 import { TEST_ANCHOR_DATE } from './sandbox.js';
 
@@ -26,6 +26,8 @@ export interface TestStackOptions {
   /** Verify OAuth access tokens from this issuer. */
   accessTokens?: { issuer: string; audience: string; jwksUrl: string };
   mode?: 'development' | 'production' | 'test';
+  /** The event pipeline. @default an in-memory SQLite log, no demo webhooks */
+  events?: Partial<StackEventOptions>;
 }
 
 /** The whole graph in process on free ports: sandboxes, subgraphs and gateway, talking HTTP. */
@@ -80,6 +82,13 @@ export function startTestStack(options: TestStackOptions = {}): Promise<Stack> {
       },
     },
     responseCache: options.responseCache ?? true,
+    events: {
+      log: { kind: 'sqlite', file: ':memory:' },
+      webhooksPerMinute: 0,
+      // Quick retries, so a test sees a dead letter in seconds rather than minutes.
+      processor: { retryBaseMs: 50, maxAttempts: 3 },
+      ...options.events,
+    },
     logger: (part) => {
       let logger = loggers.get(part);
       if (!logger) {

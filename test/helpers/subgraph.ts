@@ -1,6 +1,6 @@
 import { generateGatewayKeys, GATEWAY_ISSUER, GatewayTokenSigner } from '../../lib/auth/gateway-token.js';
 import type { Platform } from '../../lib/errors.js';
-import type { SubgraphName } from '../../lib/graphql/subgraph-names.js';
+import type { PlatformSubgraphName } from '../../lib/graphql/subgraph-names.js';
 import type { Logger } from '../../lib/logger.js';
 import { listen } from '../../lib/server/listen.js';
 import { DEMO_CREDENTIALS } from '../../sandboxes/demo-credentials.js';
@@ -16,7 +16,7 @@ import { silentLogger } from './context.js';
 import { startSandbox, type RunningSandbox } from './sandbox.js';
 
 /** The platform behind each subgraph. */
-export const PLATFORM_OF: Record<SubgraphName, Platform> = {
+export const PLATFORM_OF: Record<PlatformSubgraphName, Platform> = {
   crm: 'hubspot',
   email: 'mailchimp',
   commerce: 'shopify',
@@ -40,7 +40,7 @@ export interface MintOptions {
 }
 
 export interface RunningSubgraph {
-  name: SubgraphName;
+  name: PlatformSubgraphName;
   /** `http://127.0.0.1:<port>/graphql`. */
   url: string;
   origin: string;
@@ -67,7 +67,7 @@ export interface StartSubgraphOptions {
 const base64url = (value: unknown) => Buffer.from(JSON.stringify(value)).toString('base64url');
 
 function buildNamed(
-  name: SubgraphName,
+  name: PlatformSubgraphName,
   sandbox: RunningSandbox,
   auth: SubgraphAuth,
   logger: Logger,
@@ -144,7 +144,7 @@ export interface GatewayKeys {
  * gateway does, or wrongly on purpose.
  */
 export async function gatewayKeysFor(
-  name: SubgraphName,
+  name: PlatformSubgraphName,
   extraKeys: SubgraphAuth['jwks']['keys'] = [],
 ): Promise<GatewayKeys> {
   const keys = await generateGatewayKeys();
@@ -195,7 +195,7 @@ export async function gatewayKeysFor(
  * record cache), with a `mint` that signs tokens the way the gateway does, or wrongly on purpose.
  */
 export async function startSubgraph(
-  name: SubgraphName,
+  name: PlatformSubgraphName,
   options: StartSubgraphOptions = {},
 ): Promise<RunningSubgraph> {
   const { auth, mint } = await gatewayKeysFor(name, options.extraKeys);

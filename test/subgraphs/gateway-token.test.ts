@@ -3,7 +3,7 @@ import { ALL_SCOPES } from '../../lib/auth/scopes.js';
 import { generateGatewayKeys } from '../../lib/auth/gateway-token.js';
 import { ConfigError } from '../../lib/config/env.js';
 import { addDays } from '../../lib/dates.js';
-import { SUBGRAPH_NAMES, type SubgraphName } from '../../lib/graphql/subgraph-names.js';
+import { PLATFORM_SUBGRAPHS, type PlatformSubgraphName } from '../../lib/graphql/subgraph-names.js';
 import { createLogger } from '../../lib/logger.js';
 import { DEMO_CREDENTIALS } from '../../sandboxes/demo-credentials.js';
 import { generateWorld } from '../../sandboxes/world/world.js';
@@ -28,7 +28,7 @@ const campaignKey = world.campaigns[0]?.key;
 if (!customer || !campaignKey) throw new Error('the test world has no customer or campaign');
 
 /** An ordinary operation on each subgraph's own root fields (commerce has none: it only extends entities). */
-const NORMAL: Record<SubgraphName, string> = {
+const NORMAL: Record<PlatformSubgraphName, string> = {
   crm: '{ customers(first: 1) { edges { cursor } } }',
   email: `{ emailCampaigns(since: "${since}", until: "${TEST_ANCHOR_DATE}") { id } }`,
   commerce: '{ __typename }',
@@ -51,14 +51,14 @@ const entities = (typename: string) => /* GraphQL */ `
 `;
 
 /** One entity each subgraph resolves, by the key the query planner would send. */
-const REPRESENTATION: Record<SubgraphName, Record<string, string>> = {
+const REPRESENTATION: Record<PlatformSubgraphName, Record<string, string>> = {
   crm: { __typename: 'Customer', email: customer.person.email },
   email: { __typename: 'Customer', email: customer.person.email },
   commerce: { __typename: 'Customer', email: customer.person.email },
   ads: { __typename: 'CampaignPerformance', key: campaignKey, since, until: TEST_ANCHOR_DATE },
 };
 
-const operations = (name: SubgraphName) => [
+const operations = (name: PlatformSubgraphName) => [
   { label: 'a normal query', query: NORMAL[name], variables: {} },
   { label: '_service { sdl }', query: '{ _service { sdl } }', variables: {} },
   {
@@ -101,7 +101,7 @@ async function post(
   return { status: response.status, headers: response.headers, body: (await response.json()) as Body };
 }
 
-describe.each(SUBGRAPH_NAMES.map((name) => [name]))('%s subgraph: the gateway token', (name) => {
+describe.each(PLATFORM_SUBGRAPHS.map((name) => [name]))('%s subgraph: the gateway token', (name) => {
   let subgraph: RunningSubgraph;
 
   beforeAll(async () => {
@@ -243,7 +243,7 @@ describe('gateway token: key rotation and logs', () => {
 });
 
 describe('GATEWAY_TOKEN_JWKS', () => {
-  const base: Record<SubgraphName, NodeJS.ProcessEnv> = {
+  const base: Record<PlatformSubgraphName, NodeJS.ProcessEnv> = {
     crm: { HUBSPOT_ACCESS_TOKEN: DEMO_CREDENTIALS.hubspot.accessToken },
     email: {
       MAILCHIMP_API_KEY: DEMO_CREDENTIALS.mailchimp.apiKey,
@@ -258,7 +258,7 @@ describe('GATEWAY_TOKEN_JWKS', () => {
       META_AD_ACCOUNT_ID: DEMO_CREDENTIALS.meta.adAccountId,
     },
   };
-  const fromEnv: Record<SubgraphName, (source: NodeJS.ProcessEnv) => { auth: { jwks: unknown } }> = {
+  const fromEnv: Record<PlatformSubgraphName, (source: NodeJS.ProcessEnv) => { auth: { jwks: unknown } }> = {
     crm: crmConfigFromEnv,
     email: emailConfigFromEnv,
     commerce: commerceConfigFromEnv,
@@ -275,7 +275,7 @@ describe('GATEWAY_TOKEN_JWKS', () => {
     return [];
   }
 
-  it.each(SUBGRAPH_NAMES.map((name) => [name]))(
+  it.each(PLATFORM_SUBGRAPHS.map((name) => [name]))(
     '%s: should read the gateway public keys and stop start-up when they are missing or malformed',
     async (name) => {
       const keys = await generateGatewayKeys();

@@ -9,7 +9,7 @@ import {
 } from 'graphql';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ALL_SCOPES } from '../../lib/auth/scopes.js';
-import { SUBGRAPH_NAMES, type SubgraphName } from '../../lib/graphql/subgraph-names.js';
+import { PLATFORM_SUBGRAPHS, type PlatformSubgraphName } from '../../lib/graphql/subgraph-names.js';
 import { generateWorld } from '../../sandboxes/world/world.js';
 import { subgraphTypeDefs } from '../../subgraphs/kit/schema-file.js';
 import { TEST_ANCHOR_DATE } from '../helpers/sandbox.js';
@@ -173,7 +173,7 @@ function expand(entry: Omit<Row, 'steps'>, steps: Step[], out: Row[]): void {
   for (const field of Object.values(type.getFields())) expand(entry, [...steps, stepOf(type, field)], out);
 }
 
-function tableOf(name: SubgraphName): Row[] {
+function tableOf(name: PlatformSubgraphName): Row[] {
   const schema = buildSubgraphSchema({ typeDefs: subgraphTypeDefs(name) });
   const query = schema.getQueryType();
   if (!query) throw new Error('no Query type');
@@ -275,7 +275,7 @@ async function run(subgraph: RunningSubgraph, row: Row, scopes: readonly string[
 
 const pathLabel = (row: Row) => row.steps.map((s) => s.coordinate).join(' > ');
 
-describe.each(SUBGRAPH_NAMES.map((name) => [name]))('%s subgraph: permission table', (name) => {
+describe.each(PLATFORM_SUBGRAPHS.map((name) => [name]))('%s subgraph: permission table', (name) => {
   const rows = tableOf(name);
   let subgraph: RunningSubgraph;
 

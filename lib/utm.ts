@@ -1,3 +1,8 @@
+/**
+ * Shared by the Shopify connector's order records and the webhook normalisers (the gateway may not
+ * import a connector), so one landing link gives the same attribution on both paths.
+ */
+
 /** Marketing attribution carried by a landing link: which campaign brought the visitor. */
 export interface Utm {
   source: string | null;

@@ -1,0 +1,98 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Stack } from '../cli/stack.js';
+import { DEMO_WEBHOOK_SECRETS } from '../sandboxes/webhooks/index.js';
+import { freePorts } from '../test/helpers/ports.js';
+
+/**
+ * The gateway as its own OS process (`cli/main.ts gateway`), in front of a test stack's subgraphs:
+ * what a deployment runs, and what a test can SIGKILL. Webhook secrets are the demo ones, so the
+ * test helpers' signed webhooks verify.
+ */
+export interface GatewayProcess {
+  origin: string;
+  child: ChildProcess;
+  /** The process's output so far, for a failure message. */
+  output(): string;
+  kill(signal: NodeJS.Signals): Promise<void>;
+}
+
+/** Routing rules that need no customer context: processing costs no platform calls. */
+export function typeOnlyRoutingRules(): string {
+  const dir = mkdtempSync(join(tmpdir(), 'routing-'));
+  const file = join(dir, 'rules.yaml');
+  writeFileSync(
+    file,
+    [
+      'rules:',
+      '  - { name: high-value orders, channel: high-value-orders, when: { types: [ORDER_PLACED], orderTotalAtLeast: "200.00" } }',
+      '  - { name: new leads, channel: new-leads, when: { types: [FORM_SUBMITTED] } }',
+      '',
+    ].join('\n'),
+  );
+  return file;
+}
+
+export async function startGatewayProcess(
+  stack: Stack,
+  env: Record<string, string>,
+  /** Node flags for the child, such as `--cpu-prof`. */
+  nodeArgs: readonly string[] = [],
+): Promise<GatewayProcess> {
+  const [port] = await freePorts(1);
+  const child = spawn(process.execPath, [...nodeArgs, '--import', 'tsx', 'cli/main.ts', 'gateway'], {
+    env: {
+      PATH: process.env['PATH'] ?? '',
+      HOST: '127.0.0.1',
+      PORT: String(port),
+      NODE_ENV: 'test',
+      LOG_LEVEL: 'warn',
+      CRM_SUBGRAPH_URL: `${stack.origins.crm}/graphql`,
+      EMAIL_SUBGRAPH_URL: `${stack.origins.email}/graphql`,
+      COMMERCE_SUBGRAPH_URL: `${stack.origins.commerce}/graphql`,
+      ADS_SUBGRAPH_URL: `${stack.origins.ads}/graphql`,
+      GATEWAY_TOKEN_PRIVATE_JWK: JSON.stringify(stack.gatewayTokenKey),
+      HUBSPOT_WEBHOOK_SECRETS: DEMO_WEBHOOK_SECRETS.hubspot,
+      SHOPIFY_WEBHOOK_SECRETS: DEMO_WEBHOOK_SECRETS.shopify,
+      MAILCHIMP_WEBHOOK_SECRETS: DEMO_WEBHOOK_SECRETS.mailchimp,
+      SITE_WEBHOOK_SECRETS: DEMO_WEBHOOK_SECRETS.site,
+      ...env,
+    },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  const collect = (chunk: Buffer) => {
+    output = (output + chunk.toString('utf8')).slice(-20_000);
+  };
+  child.stdout?.on('data', collect);
+  child.stderr?.on('data', collect);
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  const origin = `http://127.0.0.1:${port}`;
+  const deadline = Date.now() + 30_000;
+  for (;;) {
+    if (child.exitCode !== null)
+      throw new Error(`the gateway process exited with ${child.exitCode}:\n${output}`);
+    try {
+      const health = await fetch(`${origin}/health`);
+      if (health.status === 200) break;
+    } catch {
+      // not listening yet
+    }
+    if (Date.now() > deadline) {
+      child.kill('SIGKILL');
+      throw new Error(`the gateway process did not become healthy in 30 s:\n${output}`);
+    }
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  return {
+    origin,
+    child,
+    output: () => output,
+    kill: async (signal) => {
+      if (child.exitCode === null && child.signalCode === null) child.kill(signal);
+      await exited;
+    },
+  };
+}

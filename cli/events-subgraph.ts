@@ -1,0 +1,21 @@
+import type { JWK } from 'jose';
+import { publicJwksOf } from '../lib/auth/gateway-token.js';
+import type { EventLog } from '../lib/events/log/types.js';
+import type { Logger } from '../lib/logger.js';
+import { buildEventsSubgraph } from '../subgraphs/events/index.js';
+import type { SubgraphServer } from '../subgraphs/kit/server.js';
+
+/**
+ * The `events` subgraph a gateway serves next to its event log, accepting that gateway's caller
+ * tokens. Wired here, at the composition root, because the gateway never imports a subgraph.
+ */
+export function eventsSubgraphFor(
+  log: EventLog,
+  gatewayTokenKey: JWK,
+  logger: Logger,
+): Promise<SubgraphServer> {
+  return buildEventsSubgraph(
+    { log, auth: { jwks: publicJwksOf(gatewayTokenKey) } },
+    logger.child({ subgraph: 'events' }),
+  );
+}

@@ -1,0 +1,276 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { ErrorCode } from '../../lib/errors.js';
+import type { EventSource } from '../../lib/events/event.js';
+import type { EventLog } from '../../lib/events/log/types.js';
+import { registerSecret, type Logger } from '../../lib/logger.js';
+import { Counter, Histogram } from '../../lib/metrics.js';
+import { BodyTooLargeError, readBody } from '../../lib/server/graphql-http.js';
+import { normaliseHubSpot } from '../webhooks/normalise/hubspot.js';
+import { normaliseMailchimp } from '../webhooks/normalise/mailchimp.js';
+import type { Normaliser } from '../webhooks/normalise/result.js';
+import { normaliseShopify } from '../webhooks/normalise/shopify.js';
+import { normaliseSite } from '../webhooks/normalise/site.js';
+import { verifyHubSpot } from '../webhooks/verify/hubspot.js';
+import { verifyMailchimp } from '../webhooks/verify/mailchimp.js';
+import type { VerifyResult } from '../webhooks/verify/result.js';
+import { verifyShopify } from '../webhooks/verify/shopify.js';
+import { verifyStandardWebhook } from '../webhooks/verify/standard-webhooks.js';
+
+export const ingestMetrics = {
+  received: new Counter('webhooks_received_total', 'Webhook requests, by source and outcome.'),
+  rejected: new Counter('webhooks_rejected_total', 'Webhook requests refused, by source and reason.'),
+  accepted: new Counter('events_accepted_total', 'Events stored in the event log, by source.'),
+  duplicates: new Counter(
+    'events_duplicate_total',
+    'Redelivered events skipped by their dedupe key, by source.',
+  ),
+  ackMs: new Histogram('webhooks_ack_latency_ms', 'Time from a webhook request to its acknowledgement.'),
+};
+
+/** The secrets each source is verified with; a source without secrets is not served. */
+export interface WebhookSecrets {
+  hubspot?: { secrets: readonly string[]; acceptV1?: boolean };
+  shopify?: readonly string[];
+  mailchimp?: readonly string[];
+  site?: readonly string[];
+}
+
+export interface WebhookIngestOptions {
+  log: EventLog;
+  secrets: WebhookSecrets;
+  /**
+   * The public origin platforms call (`https://hooks.example.com`): HubSpot signs the URI it
+   * called, which behind a proxy is not the one the gateway sees. @default the request's Host
+   */
+  publicUrl?: string;
+  /** Called after events are stored: the processor takes them now rather than at its next poll. */
+  onAppended(): void;
+  logger: Logger;
+  /** @default 1000000 (HubSpot batches of 100 events fit many times over) */
+  maxBodyBytes?: number;
+}
+
+interface Source {
+  name: EventSource;
+  verify(req: IncomingMessage, url: URL, rawBody: Buffer): VerifyResult;
+  normalise: Normaliser;
+}
+
+/** The answer every refusal gets: the gateway's error shape, a code, and never a stack or a value. */
+function refuse(
+  res: ServerResponse,
+  status: number,
+  code: ErrorCode,
+  message: string,
+  extra: Record<string, unknown> = {},
+  headers: Record<string, string> = {},
+): void {
+  const body = JSON.stringify({ errors: [{ message, extensions: { code, ...extra } }] });
+  res.writeHead(status, {
+    ...headers,
+    'content-type': 'application/json; charset=utf-8',
+    'content-length': String(Buffer.byteLength(body)),
+    'cache-control': 'no-store',
+  });
+  res.end(body);
+}
+
+function reply(res: ServerResponse, body: Record<string, unknown>): void {
+  const text = JSON.stringify(body);
+  res.writeHead(200, {
+    'content-type': 'application/json; charset=utf-8',
+    'content-length': String(Buffer.byteLength(text)),
+    'cache-control': 'no-store',
+  });
+  res.end(text);
+}
+
+/**
+ * The webhook endpoints, `/webhooks/{hubspot,shopify,mailchimp,site}`: the synchronous half of the
+ * pipeline, kept short so platforms get their 2xx in milliseconds. Each request is read raw (the
+ * signature covers the exact bytes), verified (401), normalised (400 naming the bad fields),
+ * appended to the durable log (503 when it cannot be, so the platform redelivers) and only then
+ * acknowledged. Redeliveries are acknowledged too, and stored once. Processing happens later.
+ */
+export function createWebhookIngest(
+  options: WebhookIngestOptions,
+): (req: IncomingMessage, res: ServerResponse, url: URL) => Promise<void> {
+  const { secrets, log, logger } = options;
+  // Mailchimp's secret travels in the URL: a logged URL must not carry it.
+  for (const secret of [
+    ...(secrets.hubspot?.secrets ?? []),
+    ...(secrets.shopify ?? []),
+    ...(secrets.mailchimp ?? []),
+    ...(secrets.site ?? []),
+  ])
+    registerSecret(secret);
+  const publicUri = (req: IncomingMessage, url: URL) => {
+    const origin = options.publicUrl?.replace(/\/+$/, '') ?? `http://${req.headers.host ?? 'localhost'}`;
+    // The URI as received: path and query exactly as sent, not re-encoded by URL parsing.
+    return `${origin}${req.url ?? url.pathname}`;
+  };
+  const sources = new Map<string, Source>();
+  if (secrets.hubspot && secrets.hubspot.secrets.length > 0) {
+    const hubspot = secrets.hubspot;
+    sources.set('hubspot', {
+      name: 'hubspot',
+      verify: (req, url, rawBody) =>
+        verifyHubSpot(
+          { method: req.method ?? 'POST', uri: publicUri(req, url), rawBody, headers: req.headers },
+          { secrets: hubspot.secrets, acceptV1: hubspot.acceptV1 ?? false },
+        ),
+      normalise: normaliseHubSpot,
+    });
+  }
+  if (secrets.shopify && secrets.shopify.length > 0) {
+    const shopify = secrets.shopify;
+    sources.set('shopify', {
+      name: 'shopify',
+      verify: (req, _url, rawBody) => verifyShopify({ rawBody, headers: req.headers }, { secrets: shopify }),
+      normalise: normaliseShopify,
+    });
+  }
+  if (secrets.mailchimp && secrets.mailchimp.length > 0) {
+    const mailchimp = secrets.mailchimp;
+    sources.set('mailchimp', {
+      name: 'mailchimp',
+      verify: (_req, url) => verifyMailchimp({ query: url.searchParams }, { secrets: mailchimp }),
+      normalise: normaliseMailchimp,
+    });
+  }
+  if (secrets.site && secrets.site.length > 0) {
+    const site = secrets.site;
+    sources.set('site', {
+      name: 'site',
+      verify: (req, _url, rawBody) =>
+        verifyStandardWebhook({ rawBody, headers: req.headers }, { secrets: site }),
+      normalise: normaliseSite,
+    });
+  }
+  const maxBodyBytes = options.maxBodyBytes ?? 1_000_000;
+
+  return async (req, res, url) => {
+    const started = performance.now();
+    const name = url.pathname.slice('/webhooks/'.length);
+    const source = sources.get(name);
+    const outcome = (result: string, reason?: string) => {
+      ingestMetrics.received.inc({ source: source?.name ?? 'unknown', outcome: result });
+      if (reason) ingestMetrics.rejected.inc({ source: source?.name ?? 'unknown', reason });
+      ingestMetrics.ackMs.observe(performance.now() - started);
+    };
+    if (!source) {
+      req.resume();
+      outcome('not-configured');
+      const known = ['hubspot', 'shopify', 'mailchimp', 'site'].includes(name);
+      refuse(
+        res,
+        404,
+        ErrorCode.WEBHOOK_SOURCE_NOT_CONFIGURED,
+        known
+          ? `Webhooks from ${name} are not configured here: set its webhook secret (see the README, "Pointing the platforms' webhooks at the gateway").`
+          : `No webhook endpoint /webhooks/${name}. Endpoints: ${[...sources.keys()].map((s) => `/webhooks/${s}`).join(', ') || 'none configured'}.`,
+      );
+      return;
+    }
+    // Mailchimp checks a webhook URL with a GET before saving it; only the URL secret is asked.
+    if (req.method === 'GET' && source.name === 'mailchimp') {
+      req.resume();
+      const verified = source.verify(req, url, Buffer.alloc(0));
+      outcome(verified.ok ? 'validated' : 'unverified', verified.ok ? undefined : verified.reason);
+      if (verified.ok) reply(res, { ok: true });
+      else
+        refuse(res, 401, ErrorCode.WEBHOOK_SIGNATURE_INVALID, 'The webhook URL secret is missing or wrong.', {
+          reason: verified.reason,
+        });
+      return;
+    }
+    if (req.method !== 'POST') {
+      req.resume();
+      outcome('bad-method');
+      refuse(
+        res,
+        405,
+        ErrorCode.BAD_REQUEST,
+        `Webhooks are delivered with POST, not ${req.method ?? 'no method'}.`,
+        {},
+        { allow: source.name === 'mailchimp' ? 'GET, POST' : 'POST' },
+      );
+      return;
+    }
+    let rawBody: Buffer;
+    try {
+      rawBody = await readBody(req, maxBodyBytes);
+    } catch (error) {
+      if (!(error instanceof BodyTooLargeError)) throw error;
+      outcome('too-large', 'too-large');
+      refuse(
+        res,
+        413,
+        ErrorCode.BAD_REQUEST,
+        `The webhook body is larger than ${maxBodyBytes} bytes.`,
+        {},
+        { connection: 'close' },
+      );
+      return;
+    }
+    const verified = source.verify(req, url, rawBody);
+    if (!verified.ok) {
+      outcome('unverified', verified.reason);
+      // The reason is logged for the operator (a wrong secret and a replay look different); the body never is.
+      logger.warn(
+        { source: source.name, reason: verified.reason },
+        'webhook refused: signature did not verify',
+      );
+      refuse(
+        res,
+        401,
+        ErrorCode.WEBHOOK_SIGNATURE_INVALID,
+        `The ${source.name} webhook signature did not verify (${verified.reason}).`,
+        { reason: verified.reason },
+      );
+      return;
+    }
+    const normalised = source.normalise(rawBody, req.headers, new Date());
+    if (!normalised.ok) {
+      outcome('invalid', 'invalid-payload');
+      logger.warn(
+        { source: source.name, problems: normalised.problems },
+        'webhook refused: payload does not match the platform contract',
+      );
+      refuse(
+        res,
+        400,
+        ErrorCode.WEBHOOK_PAYLOAD_INVALID,
+        `The ${source.name} webhook payload does not match the platform's documented format.`,
+        { problems: normalised.problems },
+      );
+      return;
+    }
+    let appended;
+    try {
+      appended = await log.append(normalised.events);
+    } catch (error) {
+      outcome('log-unavailable', 'log-unavailable');
+      logger.error(
+        { err: { message: (error as Error).message }, source: source.name, events: normalised.events.length },
+        'event log append failed; answering 503 so the platform redelivers',
+      );
+      refuse(
+        res,
+        503,
+        ErrorCode.EVENT_LOG_UNAVAILABLE,
+        'The event log is unavailable; the webhook was not stored. Deliver it again.',
+        {},
+        { 'retry-after': '5' },
+      );
+      return;
+    }
+    if (appended.stored.length > 0) {
+      ingestMetrics.accepted.inc({ source: source.name }, appended.stored.length);
+      options.onAppended();
+    }
+    if (appended.duplicates > 0) ingestMetrics.duplicates.inc({ source: source.name }, appended.duplicates);
+    outcome('accepted');
+    reply(res, { accepted: appended.stored.length, duplicates: appended.duplicates });
+  };
+}

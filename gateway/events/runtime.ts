@@ -1,0 +1,252 @@
+import { randomUUID } from 'node:crypto';
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
+import type { ApolloServer } from '@apollo/server';
+import type { GraphQLSchema, ValidationRule } from 'graphql';
+import { request, type Agent } from 'undici';
+import type { GatewayTokenSigner } from '../../lib/auth/gateway-token.js';
+import type { CustomerRef } from '../../lib/events/event.js';
+import type { EventLog } from '../../lib/events/log/types.js';
+import type { PlatformSubgraphName } from '../../lib/graphql/subgraph-names.js';
+import type { Logger } from '../../lib/logger.js';
+import { createRequestContext } from '../../lib/request-context.js';
+import type { Authenticator } from '../auth/authenticate.js';
+import type { GateOutcome, OperationGate } from '../auth/operation-gate.js';
+import type { GatewayContext } from '../context.js';
+import { EVENT_PROCESSOR, type ClientIdentity } from '../identity.js';
+import { EventHub } from './hub.js';
+import { createWebhookIngest, type WebhookSecrets } from './ingest.js';
+import type { CustomerResult } from './payload.js';
+import {
+  EventProcessor,
+  type CachingSubgraph,
+  type ChangedCustomer,
+  type Invalidations,
+} from './processor.js';
+import type { CustomerContext, RoutingRule } from './routing.js';
+import { createSseHandler } from './sse.js';
+import { SubscriptionService } from './subscriptions.js';
+import { attachWebSocket } from './ws.js';
+
+/** The event pipeline's configuration, with its log already opened by the caller (who closes it). */
+export interface EventsConfig {
+  log: EventLog;
+  /**
+   * The `events` subgraph over this log, served by the gateway at `/subgraphs/events/` (built by
+   * the caller: the gateway reaches subgraphs over HTTP only, never through their modules).
+   */
+  subgraph: { handle(req: IncomingMessage, res: ServerResponse): void };
+  webhooks: WebhookSecrets;
+  publicUrl?: string;
+  routingRules: readonly RoutingRule[];
+  retention: { maxAgeMs: number; maxEvents: number };
+  processor?: { concurrency?: number; maxAttempts?: number; retryBaseMs?: number; visibilityMs?: number };
+}
+
+export interface EventRuntime {
+  /** `/webhooks/*`. */
+  ingest(req: IncomingMessage, res: ServerResponse, url: URL): Promise<void>;
+  /** `/graphql/stream`: GraphQL over Server-Sent Events. */
+  sse(req: IncomingMessage, res: ServerResponse): Promise<void>;
+  processor: EventProcessor;
+  hub: EventHub;
+  /** Closes WebSockets and SSE streams and stops processing; safe to call twice. */
+  stop(): Promise<void>;
+}
+
+/**
+ * The customer context the routing rules ask about, and nothing more: each field read costs calls
+ * to a platform with its own rate limit (lifetime value is Shopify's, at 2 calls/s on a standard
+ * plan), so fields no rule uses are not selected.
+ */
+function routingQuery(rules: readonly RoutingRule[]): string {
+  const uses = (key: 'lifecycleStages' | 'inLists' | 'lifetimeValueAtLeast') =>
+    rules.some((rule) => rule.when.customer?.[key] !== undefined);
+  const fields = [
+    'id',
+    'email',
+    uses('lifecycleStages') ? 'lifecycleStage' : '',
+    uses('inLists') ? 'lists { name }' : '',
+    uses('lifetimeValueAtLeast') ? 'lifetimeValue { amount }' : '',
+  ].filter(Boolean);
+  return `query EventRoutingContext($id: ID, $email: String) { customer(id: $id, email: $email) { ${fields.join(' ')} } }`;
+}
+const EMAIL_QUERY = 'query EventSubscriptionCustomer($id: ID) { customer(id: $id) { email } }';
+
+interface RoutingCustomer {
+  id: string;
+  email: string | null;
+  lifecycleStage?: string | null;
+  lists?: { name: string }[] | null;
+  lifetimeValue?: { amount: string } | null;
+}
+
+/**
+ * The real-time half of the gateway, wired together: webhook ingest into the durable log, the
+ * processor (invalidate, enrich, route, deliver), the hub reading delivered events, and the
+ * subscription transports (graphql-ws on `/graphql`, SSE on `/graphql/stream`). Every graph read
+ * it makes goes through the federated path as a named client, never around the permissions.
+ */
+export async function startEventRuntime(options: {
+  config: EventsConfig;
+  server: Server;
+  apollo: ApolloServer<GatewayContext>;
+  authenticate: Authenticator;
+  operations: OperationGate;
+  schema(): GraphQLSchema | undefined;
+  validationRules: readonly ValidationRule[];
+  /** Where each platform subgraph's `POST /cache/invalidate` is. */
+  subgraphUrls: Record<PlatformSubgraphName, string>;
+  signer: GatewayTokenSigner;
+  agent: Agent;
+  requestBudgetMs: number;
+  logger: Logger;
+}): Promise<EventRuntime> {
+  const { config, apollo, logger } = options;
+  const log = config.log;
+
+  /** One operation through the gateway as `identity`: the same plan, caches and permissions as HTTP. */
+  async function run(
+    identity: ClientIdentity,
+    query: string,
+    variables: Record<string, unknown>,
+    authorization: GateOutcome,
+  ): Promise<CustomerResult> {
+    const response = await apollo.executeOperation(
+      { query, variables },
+      {
+        contextValue: {
+          request: createRequestContext(logger, randomUUID(), options.requestBudgetMs),
+          client: identity,
+          ...(authorization ? { authorization } : {}),
+        },
+      },
+    );
+    if (response.body.kind !== 'single')
+      return { errors: [{ message: 'Incremental delivery is not supported here.' }] };
+    const { data, errors } = response.body.singleResult;
+    return { ...(data !== undefined ? { data } : {}), ...(errors ? { errors } : {}) };
+  }
+
+  const contextQuery = routingQuery(config.routingRules);
+  async function customerContext(ref: CustomerRef): Promise<CustomerContext | null> {
+    const result = await run(
+      EVENT_PROCESSOR,
+      contextQuery,
+      ref.id ? { id: ref.id } : { email: ref.email },
+      undefined,
+    );
+    // Any error (a platform down, a timeout) is transient for routing: the event is retried.
+    if (result.errors?.length)
+      throw new Error(`reading the customer failed: ${result.errors[0]?.message ?? 'unknown error'}`);
+    const customer = result.data?.['customer'] as RoutingCustomer | null | undefined;
+    if (!customer) return null;
+    return {
+      id: customer.id,
+      email: customer.email,
+      lifecycleStage: customer.lifecycleStage ?? null,
+      lists: (customer.lists ?? []).map((list) => list.name),
+      lifetimeValue: customer.lifetimeValue?.amount ?? null,
+    };
+  }
+
+  async function emailOf(customerId: string): Promise<string | undefined> {
+    const result = await run(EVENT_PROCESSOR, EMAIL_QUERY, { id: customerId }, undefined);
+    const customer = result.data?.['customer'] as { email?: string | null } | null | undefined;
+    return customer?.email ?? undefined;
+  }
+
+  async function invalidate(changes: Invalidations): Promise<void> {
+    await Promise.all(
+      (Object.entries(changes) as [CachingSubgraph, ChangedCustomer[]][]).map(async ([name, targets]) => {
+        // The endpoint takes up to 500 targets; a claimed batch is smaller, but a config may not be.
+        for (let i = 0; i < targets.length; i += 500) await invalidateAt(name, targets.slice(i, i + 500));
+      }),
+    );
+  }
+
+  async function invalidateAt(name: CachingSubgraph, targets: readonly ChangedCustomer[]): Promise<void> {
+    const url = options.subgraphUrls[name].replace(/\/graphql$/, '/cache/invalidate');
+    const token = await options.signer.tokenFor(name, {
+      clientId: EVENT_PROCESSOR.id,
+      scopes: EVENT_PROCESSOR.scopes,
+    });
+    const response = await request(url, {
+      method: 'POST',
+      dispatcher: options.agent,
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+      body: JSON.stringify({ targets }),
+      headersTimeout: 5_000,
+      bodyTimeout: 5_000,
+    });
+    await response.body.dump();
+    if (response.statusCode >= 300)
+      throw new Error(`the ${name} subgraph answered ${response.statusCode} to a cache invalidation`);
+  }
+
+  const hub = new EventHub(log, logger.child({ component: 'event-hub' }));
+  await hub.start();
+  const processor = new EventProcessor({
+    log,
+    rules: config.routingRules,
+    customerContext,
+    invalidate,
+    logger: logger.child({ component: 'event-processor' }),
+    ...config.processor,
+  });
+  processor.start();
+  const service = new SubscriptionService({
+    hub,
+    gate: options.operations,
+    schema: options.schema,
+    validationRules: options.validationRules,
+    run,
+    emailOf,
+    logger: logger.child({ component: 'subscriptions' }),
+  });
+  const closeWebSocket = attachWebSocket({
+    server: options.server,
+    path: '/graphql',
+    authenticate: options.authenticate,
+    service,
+    logger,
+  });
+  const sse = createSseHandler({ authenticate: options.authenticate, service });
+  const ingest = createWebhookIngest({
+    log,
+    secrets: config.webhooks,
+    ...(config.publicUrl ? { publicUrl: config.publicUrl } : {}),
+    onAppended: () => processor.wake(),
+    logger: logger.child({ component: 'webhooks' }),
+  });
+
+  // Retention: delivered events older than the window, or beyond the count, are pruned hourly.
+  const prune = () =>
+    log
+      .prune(config.retention)
+      .then((pruned) => {
+        if (pruned > 0) logger.info({ pruned }, 'event log pruned past retention');
+      })
+      .catch((error: unknown) =>
+        logger.warn({ err: error }, 'pruning the event log failed; retrying next hour'),
+      );
+  void prune();
+  const pruneTimer = setInterval(() => void prune(), 3_600_000);
+  pruneTimer.unref();
+
+  let stopped: Promise<void> | undefined;
+  return {
+    ingest,
+    sse,
+    processor,
+    hub,
+    stop() {
+      stopped ??= (async () => {
+        clearInterval(pruneTimer);
+        await closeWebSocket();
+        hub.stop();
+        await processor.stop();
+      })();
+      return stopped;
+    },
+  };
+}

@@ -1,0 +1,68 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { ErrorCode } from '../lib/errors.js';
+import type { EventLog } from '../lib/events/log/types.js';
+import { renderPrometheus, type Gauge } from '../lib/metrics.js';
+import { sendGraphQLError } from '../lib/server/graphql-http.js';
+import type { Authenticator } from './auth/authenticate.js';
+
+export const METRICS_SCOPE = 'metrics:read';
+
+/**
+ * `GET /metrics`: every counter and histogram in the Prometheus text format, with the event log's
+ * queue depth and lag read at scrape time. A scraper authenticates like any client (an API key or
+ * token with `metrics:read`): the figures name clients and reveal traffic.
+ */
+export function createMetricsEndpoint(options: {
+  authenticate: Authenticator;
+  log: EventLog;
+  subscribers: () => number;
+}): (req: IncomingMessage, res: ServerResponse) => Promise<void> {
+  return async (req, res) => {
+    const authentication = await options.authenticate(req);
+    if (!authentication.ok) {
+      sendGraphQLError(res, 401, authentication.message, ErrorCode.UNAUTHENTICATED, {
+        'www-authenticate': authentication.wwwAuthenticate,
+      });
+      return;
+    }
+    if (!authentication.identity.scopes.includes(METRICS_SCOPE)) {
+      sendGraphQLError(res, 403, `Reading metrics requires the ${METRICS_SCOPE} scope.`, ErrorCode.FORBIDDEN);
+      return;
+    }
+    const stats = await options.log.stats();
+    const gauges: Gauge[] = [
+      {
+        name: 'event_log_pending',
+        help: 'Events received and not yet delivered or dead-lettered.',
+        value: stats.pending,
+      },
+      {
+        name: 'event_log_lag_ms',
+        help: 'Age of the oldest pending event: how far processing is behind.',
+        value: stats.oldestPendingMs,
+      },
+      {
+        name: 'event_log_delivered',
+        help: 'Delivered events kept in the log (within retention).',
+        value: stats.delivered,
+      },
+      {
+        name: 'event_log_dead_letters',
+        help: 'Events dead-lettered and not replayed.',
+        value: stats.deadLetters,
+      },
+      {
+        name: 'subscriptions_active',
+        help: 'Subscriptions open on this instance.',
+        value: options.subscribers(),
+      },
+    ];
+    const body = renderPrometheus(gauges);
+    res.writeHead(200, {
+      'content-type': 'text/plain; version=0.0.4; charset=utf-8',
+      'content-length': String(Buffer.byteLength(body)),
+      'cache-control': 'no-store',
+    });
+    res.end(body);
+  };
+}

@@ -1,0 +1,136 @@
+import { z } from 'zod';
+import type { IncomingEvent } from '../../../lib/events/event.js';
+import { toDateTime } from '../../../lib/dates.js';
+import { parseUtm, type Utm } from '../../../lib/utm.js';
+import { headerValue, type WebhookHeaders } from '../headers.js';
+import { accepted, invalid, normaliseEmail, parseJson, zodProblems, type NormaliseResult } from './result.js';
+
+/**
+ * The company's own site, posting Standard Webhooks messages
+ * (`{"type":…,"timestamp":"<ISO>","data":{…}}`):
+ * - `form.submitted`, data `{ formId, pageUrl, fields: [{ name, value }], utm? }`: the fields are
+ *   personal data; the submitter is the customer named by the `email` field;
+ * - `page.viewed`, data `{ url, path?, referrer?, title?, email? }`: `email` when the visitor is
+ *   known (signed in, or identified by an earlier form).
+ * `utm` is the campaign the site attributed the visit to (its first-touch cookie); without it the
+ * page URL's own UTM parameters count.
+ */
+
+const MAX_ID_LENGTH = 256;
+/** Field names that hold the submitter's address, compared case-insensitively. */
+const EMAIL_FIELDS = new Set(['email', 'email_address', 'emailaddress']);
+const email = z.email().max(320);
+
+const pageUrl = z.url({ protocol: /^https?$/ }).max(4000);
+const utmValue = z.string().min(1).max(500).optional();
+const utmSchema = z.object({
+  source: utmValue,
+  medium: utmValue,
+  campaign: utmValue,
+  content: utmValue,
+  term: utmValue,
+});
+const timestamp = z.iso.datetime({ offset: true });
+
+const messageSchema = z.discriminatedUnion('type', [
+  z.object({
+    type: z.literal('form.submitted'),
+    timestamp,
+    data: z.object({
+      formId: z.string().min(1).max(200),
+      pageUrl,
+      fields: z
+        .array(z.object({ name: z.string().min(1).max(200), value: z.string().max(10_000) }))
+        .min(1)
+        .max(200),
+      utm: utmSchema.optional(),
+    }),
+  }),
+  z.object({
+    type: z.literal('page.viewed'),
+    timestamp,
+    data: z.object({
+      url: pageUrl,
+      path: z.string().max(4000).optional(),
+      referrer: z.string().max(4000).nullable().optional(),
+      title: z.string().max(1000).nullable().optional(),
+      email: email.optional(),
+    }),
+  }),
+]);
+type Message = z.output<typeof messageSchema>;
+
+export function normaliseSite(raw: Buffer, headers: WebhookHeaders, receivedAt: Date): NormaliseResult {
+  // Stable across the sender's retries: the Standard Webhooks idempotency key.
+  const id = headerValue(headers, 'webhook-id');
+  if (id === undefined || id === '') return invalid('webhook-id: header missing');
+  if (id.length > MAX_ID_LENGTH) return invalid(`webhook-id: longer than ${MAX_ID_LENGTH}`);
+  const json = parseJson(raw);
+  if (!json.ok) return json.result;
+  const parsed = messageSchema.safeParse(json.value);
+  if (!parsed.success) return zodProblems(parsed.error);
+  return accepted([toEvent(parsed.data, `site:${id}`, receivedAt)]);
+}
+
+function toEvent(message: Message, dedupeKey: string, receivedAt: Date): IncomingEvent {
+  const base = {
+    dedupeKey,
+    source: 'site' as const,
+    occurredAt: toDateTime(message.timestamp),
+    receivedAt: receivedAt.toISOString(),
+  };
+  if (message.type === 'form.submitted') {
+    const { data } = message;
+    const personal: Record<string, string> = {};
+    for (const field of data.fields) {
+      // A repeated name is a multi-valued field (checkboxes): keep every value.
+      const earlier = personal[field.name];
+      personal[field.name] = earlier === undefined ? field.value : `${earlier}, ${field.value}`;
+    }
+    const submitted = data.fields.find((field) => EMAIL_FIELDS.has(field.name.toLowerCase()));
+    return {
+      ...base,
+      type: 'FORM_SUBMITTED',
+      customer: customerRef(submitted?.value),
+      properties: { formId: data.formId, pageUrl: data.pageUrl, utm: attribution(data.utm, data.pageUrl) },
+      personal,
+    };
+  }
+  const { data } = message;
+  return {
+    ...base,
+    type: 'PAGE_VIEWED',
+    customer: customerRef(data.email),
+    properties: {
+      url: data.url,
+      path: data.path ?? new URL(data.url).pathname,
+      referrer: data.referrer || null,
+      title: data.title ?? null,
+      utm: attribution(undefined, data.url),
+    },
+    personal: null,
+  };
+}
+
+/** An address typed into a form may be anything; only a real one names a customer. */
+function customerRef(address: string | undefined): IncomingEvent['customer'] {
+  if (address === undefined) return null;
+  const normalised = normaliseEmail(address);
+  return email.safeParse(normalised).success ? { email: normalised } : null;
+}
+
+function attribution(
+  given: z.output<typeof utmSchema> | undefined,
+  url: string,
+): Record<keyof Utm, string | null> | null {
+  if (given && Object.values(given).some((value) => value !== undefined)) {
+    return {
+      source: given.source ?? null,
+      medium: given.medium ?? null,
+      campaign: given.campaign ?? null,
+      content: given.content ?? null,
+      term: given.term ?? null,
+    };
+  }
+  return parseUtm(url);
+}

@@ -1,0 +1,72 @@
+import { z } from 'zod';
+
+/**
+ * The one shape every platform's webhook becomes (Segment-like): what happened, where it came
+ * from, when, to whom, and the details. Platform names and payloads stay in the normalisers.
+ */
+export const EVENT_TYPES = [
+  'CONTACT_CREATED',
+  'CONTACT_UPDATED',
+  'CONTACT_DELETED',
+  'FORM_SUBMITTED',
+  'PAGE_VIEWED',
+  'ORDER_PLACED',
+  'CUSTOMER_CREATED',
+  'EMAIL_SUBSCRIBED',
+  'EMAIL_UNSUBSCRIBED',
+  'EMAIL_CLEANED',
+  'EMAIL_CAMPAIGN_SENT',
+] as const;
+export type EventType = (typeof EVENT_TYPES)[number];
+
+export const EVENT_SOURCES = ['hubspot', 'shopify', 'mailchimp', 'site'] as const;
+export type EventSource = (typeof EVENT_SOURCES)[number];
+
+/** JSON values only: what `properties` may hold. */
+export type JsonValue = string | number | boolean | null | JsonValue[] | { [key: string]: JsonValue };
+const json: z.ZodType<JsonValue> = z.lazy(() =>
+  z.union([z.string(), z.number(), z.boolean(), z.null(), z.array(json), z.record(z.string(), json)]),
+);
+
+/** Who the event is about, by CRM id and/or email (either may be absent, not both). */
+export const customerRefSchema = z
+  .object({ id: z.string().min(1).optional(), email: z.string().min(3).max(320).optional() })
+  .refine(
+    (ref) => ref.id !== undefined || ref.email !== undefined,
+    'a customer reference needs an id or an email',
+  );
+export type CustomerRef = z.output<typeof customerRefSchema>;
+
+/** An event as a normaliser produces it, before the log gives it a place. */
+export const incomingEventSchema = z.object({
+  /** Stable across redeliveries: the platform's own id, so a redelivery is stored once. */
+  dedupeKey: z.string().min(1).max(512),
+  type: z.enum(EVENT_TYPES),
+  source: z.enum(EVENT_SOURCES),
+  /** When it happened on the platform (ISO-8601 UTC). */
+  occurredAt: z.iso.datetime(),
+  /** When the gateway received it (ISO-8601 UTC). */
+  receivedAt: z.iso.datetime(),
+  customer: customerRefSchema.nullable(),
+  /** Details without personal data (amounts, ids, URLs, property names). */
+  properties: z.record(z.string(), json),
+  /** Personal data the event carried (form fields): kept apart so it can need `pii:read`. */
+  personal: z.record(z.string(), z.string()).nullable(),
+});
+export type IncomingEvent = z.output<typeof incomingEventSchema>;
+
+/** An event in the log: the incoming event, its id and its place. */
+export interface StoredEvent extends IncomingEvent {
+  /** Unique id given by the log. */
+  id: string;
+}
+
+/** An event after processing: routed to channels, ready for subscribers, with its delivery cursor. */
+export interface DeliveredEvent extends StoredEvent {
+  /** Opaque, ordered position in the delivery log: `after: cursor` resumes just after it. */
+  cursor: string;
+  /** Named channels the routing rules sent it to. */
+  channels: string[];
+  /** When processing finished (ISO-8601 UTC). */
+  processedAt: string;
+}

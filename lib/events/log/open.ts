@@ -1,0 +1,45 @@
+import type { Logger } from '../../logger.js';
+import { openRedisEventLog } from './redis.js';
+import { openSqliteEventLog } from './sqlite.js';
+import type { EventLog } from './types.js';
+
+/** Which event log to open: the embedded default, or the one N gateway instances share. */
+export type EventLogSettings =
+  | {
+      kind: 'sqlite';
+      /** The database file (its directory is created when missing). */
+      file: string;
+      /** Commit flush level; see SqliteEventLogOptions.synchronous. @default 'full' */
+      synchronous?: 'full' | 'normal';
+    }
+  | {
+      kind: 'redis';
+      url: string;
+      /** Prefix of every key: instances with the same prefix share one log. */
+      prefix: string;
+      /** How long a dedupe key is remembered; see RedisEventLogOptions.dedupeTtlMs. @default 7 days */
+      dedupeTtlMs?: number;
+    };
+
+export async function openEventLog(settings: EventLogSettings, logger: Logger): Promise<EventLog> {
+  const log =
+    settings.kind === 'sqlite'
+      ? openSqliteEventLog({
+          file: settings.file,
+          ...(settings.synchronous ? { synchronous: settings.synchronous } : {}),
+          logger,
+        })
+      : await openRedisEventLog({
+          url: settings.url,
+          prefix: settings.prefix,
+          ...(settings.dedupeTtlMs === undefined ? {} : { dedupeTtlMs: settings.dedupeTtlMs }),
+          logger,
+        });
+  logger.info(
+    settings.kind === 'sqlite'
+      ? { eventLog: 'sqlite', file: settings.file, synchronous: settings.synchronous ?? 'full' }
+      : { eventLog: 'redis', prefix: settings.prefix },
+    'event log opened',
+  );
+  return log;
+}

@@ -1,0 +1,331 @@
+import { Agent, request } from 'undici';
+import type { Logger } from '../../lib/logger.js';
+import { Random } from '../world/random.js';
+import type { World } from '../world/world.js';
+import {
+  buildWebhook,
+  KIND_WEIGHTS,
+  WEBHOOK_KINDS,
+  type OutgoingWebhook,
+  type WebhookKind,
+  type WebhookSource,
+} from './payloads.js';
+import type { WebhookSecrets } from './secrets.js';
+
+/**
+ * Live traffic for the embedded demo: signed webhooks from the platforms and the company's site,
+ * drawn from the seeded world, posted to the gateway at a steady rate. Deliveries behave like the
+ * platforms': a non-2xx or a connection failure is retried a few times with backoff, then given up
+ * and counted; a gateway that is down never stops or crashes the emitter.
+ */
+
+export interface WebhookEmitterOptions {
+  world: World;
+  target: {
+    /** The gateway's origin (`http://localhost:4000`); webhooks go to `/webhooks/<platform>`. */
+    gatewayOrigin: string;
+  };
+  /** What each platform signs with; the gateway must verify with the same. */
+  secrets: WebhookSecrets;
+  /** Webhooks per minute once started, from 1 to 60,000. */
+  perMinute: number;
+  logger: Logger;
+  /** Draws customers, kinds and values. @default a Random seeded from the clock */
+  random?: Random;
+  /** Which kinds to emit, picked by their weights. @default every kind in WEBHOOK_KINDS */
+  kinds?: readonly WebhookKind[];
+  /**
+   * Waits before each retry of a failed delivery (±20% jitter); its length is the number of
+   * retries. @default [1000, 5000, 30000] (the platforms retry for hours; a demo gives up sooner)
+   */
+  retryDelaysMs?: readonly number[];
+  /** A delivery that takes longer fails, like Shopify's 5 s limit. @default 5000 */
+  timeoutMs?: number;
+  /**
+   * Deliveries (retries included) in flight at once; a scheduled webhook that finds them all busy
+   * is skipped and counted, so a gateway that is down does not pile up work. @default 32
+   */
+  maxInFlight?: number;
+}
+
+export interface DeliveryOutcome {
+  kind: WebhookKind;
+  source: WebhookSource;
+  ok: boolean;
+  attempts: number;
+  /** The last answer's status; undefined when the last attempt got no answer. */
+  status?: number;
+}
+
+export interface WebhookEmitterStats {
+  running: boolean;
+  perMinute: number;
+  /** Delivered (a 2xx), after however many attempts. */
+  sent: number;
+  /** Given up after the last retry, when `stop()` came before a retry, or not buildable. */
+  failed: number;
+  /** Retry attempts made. */
+  retried: number;
+  /** Scheduled webhooks not sent because `maxInFlight` deliveries were busy. */
+  skipped: number;
+  inFlight: number;
+  bySource: Record<WebhookSource, { sent: number; failed: number }>;
+}
+
+export interface WebhookEmitter {
+  /** Starts the schedule (nothing happens before). Calling it while running does nothing. */
+  start(): void;
+  /**
+   * Stops the schedule and abandons pending retries; a POST already on the wire is let finish (each
+   * bounded by `timeoutMs`), so what the gateway received is what the counts say.
+   */
+  stop(): Promise<void>;
+  /** Changes the rate; a running schedule continues at the new one. */
+  setRate(perMinute: number): void;
+  /** Builds and delivers one webhook now, outside the schedule (retries included). */
+  emit(kind?: WebhookKind): Promise<DeliveryOutcome>;
+  stats(): WebhookEmitterStats;
+}
+
+const DEFAULT_RETRY_DELAYS_MS = [1_000, 5_000, 30_000];
+/** A schedule this far behind (a blocked event loop, a suspended laptop) restarts instead of bursting. */
+const MAX_LAG_MS = 1_000;
+
+class Aborted extends Error {}
+
+function checkRate(perMinute: number): number {
+  if (!Number.isFinite(perMinute) || perMinute < 1 || perMinute > 60_000)
+    throw new RangeError('perMinute must be from 1 to 60000');
+  return perMinute;
+}
+
+export function createWebhookEmitter(options: WebhookEmitterOptions): WebhookEmitter {
+  const random = options.random ?? new Random(Date.now());
+  const kinds = options.kinds ?? WEBHOOK_KINDS;
+  if (kinds.length === 0) throw new RangeError('kinds must name at least one webhook kind');
+  const weights = kinds.map((kind) => [kind, KIND_WEIGHTS[kind]] as const);
+  const retryDelays = options.retryDelaysMs ?? DEFAULT_RETRY_DELAYS_MS;
+  const timeoutMs = options.timeoutMs ?? 5_000;
+  const maxInFlight = options.maxInFlight ?? 32;
+  const origin = options.target.gatewayOrigin.replace(/\/+$/, '');
+  const log = options.logger;
+  let perMinute = checkRate(options.perMinute);
+
+  let running = false;
+  let timer: NodeJS.Timeout | undefined;
+  let scheduleStart = 0;
+  let scheduled = 0;
+  let sequence = 0;
+  let agent: Agent | undefined;
+  /** One per delivery, not one shared: a signal with dozens of listeners trips Node's leak warning. */
+  const deliveries = new Set<AbortController>();
+  let failing = false;
+  const inFlight = new Set<Promise<DeliveryOutcome>>();
+  const counts = { sent: 0, failed: 0, retried: 0, skipped: 0 };
+  const bySource: WebhookEmitterStats['bySource'] = {
+    hubspot: { sent: 0, failed: 0 },
+    shopify: { sent: 0, failed: 0 },
+    mailchimp: { sent: 0, failed: 0 },
+    site: { sent: 0, failed: 0 },
+  };
+
+  function dispatcher(): Agent {
+    agent ??= new Agent({
+      connections: maxInFlight,
+      keepAliveTimeout: 10_000,
+      connect: { timeout: timeoutMs },
+    });
+    return agent;
+  }
+
+  function build(kind: WebhookKind): OutgoingWebhook {
+    sequence += 1;
+    return buildWebhook(kind, {
+      world: options.world,
+      random,
+      secrets: options.secrets,
+      gatewayOrigin: origin,
+      sequence,
+    });
+  }
+
+  function wait(ms: number, signal: AbortSignal): Promise<void> {
+    return new Promise((resolve, reject) => {
+      if (signal.aborted) return reject(new Aborted());
+      const onAbort = () => {
+        clearTimeout(handle);
+        reject(new Aborted());
+      };
+      const handle = setTimeout(() => {
+        signal.removeEventListener('abort', onAbort);
+        resolve();
+      }, ms);
+      signal.addEventListener('abort', onAbort, { once: true });
+    });
+  }
+
+  /** One POST; its status, or undefined when no answer came. Never aborted: `stop()` lets it finish. */
+  async function attempt(webhook: OutgoingWebhook, number: number): Promise<number | undefined> {
+    const { headers, body } = webhook.attempt(number, new Date());
+    try {
+      const response = await request(webhook.url, {
+        method: 'POST',
+        headers,
+        body,
+        dispatcher: dispatcher(),
+        headersTimeout: timeoutMs,
+        bodyTimeout: timeoutMs,
+      });
+      await response.body.dump();
+      return response.statusCode;
+    } catch (error) {
+      log.debug({ err: error, source: webhook.source, attempt: number }, 'webhook delivery got no answer');
+      return undefined;
+    }
+  }
+
+  async function deliver(webhook: OutgoingWebhook): Promise<DeliveryOutcome> {
+    const controller = new AbortController();
+    deliveries.add(controller);
+    const { signal } = controller;
+    let status: number | undefined;
+    let attempts = 0;
+    try {
+      for (;;) {
+        status = await attempt(webhook, attempts);
+        attempts += 1;
+        if (status !== undefined && status >= 200 && status < 300)
+          return settle(webhook, true, attempts, status);
+        const delay = retryDelays[attempts - 1];
+        if (delay === undefined || signal.aborted) return settle(webhook, false, attempts, status);
+        await wait(delay * (0.8 + random.next() * 0.4), signal);
+        counts.retried += 1;
+      }
+    } catch (error) {
+      if (error instanceof Aborted) return settle(webhook, false, attempts, status);
+      throw error;
+    } finally {
+      deliveries.delete(controller);
+    }
+  }
+
+  function settle(
+    webhook: OutgoingWebhook,
+    ok: boolean,
+    attempts: number,
+    status: number | undefined,
+  ): DeliveryOutcome {
+    const outcome: DeliveryOutcome = {
+      kind: webhook.kind,
+      source: webhook.source,
+      ok,
+      attempts,
+      ...(status !== undefined ? { status } : {}),
+    };
+    const tally = bySource[webhook.source];
+    if (ok) {
+      counts.sent += 1;
+      tally.sent += 1;
+      if (failing) log.info({ source: webhook.source }, 'webhook deliveries to the gateway succeed again');
+      failing = false;
+    } else {
+      counts.failed += 1;
+      tally.failed += 1;
+      // Once per outage, not once per webhook: a stopped gateway would flood the log otherwise.
+      if (!failing)
+        log.warn(
+          { source: webhook.source, url: webhook.url.split('?')[0], status: status ?? null, attempts },
+          'webhook delivery to the gateway failed; further failures are counted, not logged, until one succeeds',
+        );
+      failing = true;
+    }
+    return outcome;
+  }
+
+  function track(webhook: OutgoingWebhook): Promise<DeliveryOutcome> {
+    const delivery = deliver(webhook).finally(() => inFlight.delete(delivery));
+    inFlight.add(delivery);
+    return delivery;
+  }
+
+  function fire(): void {
+    timer = undefined;
+    if (!running) return;
+    scheduled += 1;
+    if (inFlight.size >= maxInFlight) counts.skipped += 1;
+    else {
+      // A timer callback that throws takes the whole process down: a webhook that cannot be built
+      // (a malformed secret) is logged and counted, and the schedule goes on.
+      try {
+        track(build(random.weighted(weights))).catch((error: unknown) =>
+          log.error({ err: error }, 'webhook emitter failed to deliver'),
+        );
+      } catch (error) {
+        counts.failed += 1;
+        log.error({ err: error }, 'webhook emitter could not build a webhook');
+      }
+    }
+    scheduleNext();
+  }
+
+  function scheduleNext(): void {
+    const interval = 60_000 / perMinute;
+    const now = Date.now();
+    let due = scheduleStart + (scheduled + 1) * interval;
+    if (now - due > MAX_LAG_MS) {
+      scheduleStart = now;
+      scheduled = 0;
+      due = now + interval;
+    }
+    timer = setTimeout(fire, Math.max(0, due - now));
+    // The servers keep the process alive; the emitter never should on its own.
+    timer.unref();
+  }
+
+  return {
+    start() {
+      if (running) return;
+      running = true;
+      scheduleStart = Date.now();
+      scheduled = 0;
+      scheduleNext();
+      log.info({ perMinute, gateway: origin }, 'webhook emitter started');
+    },
+    async stop() {
+      running = false;
+      if (timer) clearTimeout(timer);
+      timer = undefined;
+      for (const controller of deliveries) controller.abort();
+      await Promise.allSettled([...inFlight]);
+      const closing = agent;
+      agent = undefined;
+      await closing?.close();
+      log.info({ sent: counts.sent, failed: counts.failed }, 'webhook emitter stopped');
+    },
+    setRate(next) {
+      perMinute = checkRate(next);
+      if (!running) return;
+      if (timer) clearTimeout(timer);
+      scheduleStart = Date.now();
+      scheduled = 0;
+      scheduleNext();
+    },
+    emit(kind) {
+      return track(build(kind ?? random.weighted(weights)));
+    },
+    stats() {
+      return {
+        running,
+        perMinute,
+        ...counts,
+        inFlight: inFlight.size,
+        bySource: {
+          hubspot: { ...bySource.hubspot },
+          shopify: { ...bySource.shopify },
+          mailchimp: { ...bySource.mailchimp },
+          site: { ...bySource.site },
+        },
+      };
+    },
+  };
+}

@@ -1,0 +1,13 @@
+import type { SubgraphCodegen } from '../kit/codegen-preset.js';
+
+/** Resolver typing of the `events` subgraph: GraphQL types mapped to the event log's records. */
+export const eventsCodegen: SubgraphCodegen = {
+  contextType: '../context.js#EventsContext',
+  mappers: {
+    MarketingEvent: '../mappers.js#MarketingEventModel',
+    DeadLetter: '../mappers.js#DeadLetterModel',
+    Customer: '../mappers.js#CustomerReference',
+    EventConnection: '../mappers.js#EventConnectionModel',
+    EventEdge: '../mappers.js#EventEdgeModel',
+  },
+};

@@ -1,0 +1,27 @@
+import type { EventLog } from '../../lib/events/log/types.js';
+import type { Logger } from '../../lib/logger.js';
+import type { SubgraphAuth } from '../kit/gateway-auth.js';
+import { buildSubgraphServer, type SubgraphServer } from '../kit/server.js';
+import type { EventsContext } from './context.js';
+import { resolvers } from './resolvers.js';
+
+export interface EventsSubgraphConfig {
+  log: EventLog;
+  auth: SubgraphAuth;
+}
+
+/**
+ * Builds the `events` subgraph: marketing events from the event log, for queries and for the
+ * schema of subscriptions. The gateway process serves it (at `/subgraphs/events/graphql`), next to
+ * the webhook endpoints and the log they write.
+ */
+export function buildEventsSubgraph(config: EventsSubgraphConfig, logger: Logger): Promise<SubgraphServer> {
+  return buildSubgraphServer<EventsContext>({
+    name: 'events',
+    resolvers,
+    logger,
+    auth: config.auth,
+    requestBudgetMs: 10_000,
+    context: (request) => ({ request, log: config.log }),
+  });
+}

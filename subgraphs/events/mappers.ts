@@ -1,0 +1,20 @@
+import type { DeliveredEvent } from '../../lib/events/event.js';
+import type { DeadLetter } from '../../lib/events/log/types.js';
+
+/** A customer as the events subgraph knows them: by the email key the other subgraphs resolve. */
+export interface CustomerReference {
+  email: string;
+}
+
+export interface EventEdgeModel {
+  cursor: string;
+  node: DeliveredEvent;
+}
+
+export interface EventConnectionModel {
+  edges: EventEdgeModel[];
+  pageInfo: { hasNextPage: boolean; endCursor: string | null };
+}
+
+export type MarketingEventModel = DeliveredEvent;
+export type DeadLetterModel = DeadLetter;

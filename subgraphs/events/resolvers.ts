@@ -1,0 +1,74 @@
+import { GraphQLError } from 'graphql';
+import { badUserInput, ErrorCode } from '../../lib/errors.js';
+import type { DeliveredEvent } from '../../lib/events/event.js';
+import { DateTimeScalar, JsonScalar } from '../../lib/graphql/scalars.js';
+import type { EventConnectionModel } from './mappers.js';
+import type { Resolvers } from './__generated__/resolvers-types.js';
+
+export const EVENTS_PAGE_MAX = 500;
+
+type Source = 'HUBSPOT' | 'SHOPIFY' | 'MAILCHIMP' | 'SITE';
+const sourceOf = (source: DeliveredEvent['source']): Source => source.toUpperCase() as Source;
+
+function checkFirst(first: number): void {
+  if (!Number.isInteger(first) || first < 1 || first > EVENTS_PAGE_MAX) {
+    throw badUserInput(`\`first\` must be from 1 to ${EVENTS_PAGE_MAX}, got ${first}.`, 'first');
+  }
+}
+
+/** A cursor the log cannot read is the client's mistake, said as such. */
+function asUserError(error: unknown): never {
+  if (error instanceof RangeError)
+    throw badUserInput(`\`after\` is not a cursor this API issued: ${error.message}`, 'after');
+  throw error;
+}
+
+export const resolvers: Resolvers = {
+  DateTime: DateTimeScalar,
+  JSON: JsonScalar,
+  Query: {
+    async events(_parent, args, context): Promise<EventConnectionModel> {
+      checkFirst(args.first);
+      const after = args.after ?? undefined;
+      const rows = await context.log
+        .read(after, args.first + 1, args.types ? { types: args.types } : undefined)
+        .catch(asUserError);
+      const page = rows.slice(0, args.first);
+      return {
+        edges: page.map((event) => ({ cursor: event.cursor, node: event })),
+        pageInfo: { hasNextPage: rows.length > args.first, endCursor: page.at(-1)?.cursor ?? after ?? null },
+      };
+    },
+    async deadLetters(_parent, args, context) {
+      checkFirst(args.first);
+      return context.log.deadLetters(args.first);
+    },
+  },
+  Mutation: {
+    async replayDeadLetters(_parent, args, context) {
+      return { replayed: await context.log.replay(args.ids ?? undefined) };
+    },
+  },
+  Subscription: {
+    events: {
+      // The gateway serves subscriptions itself (graphql-ws and SSE); this subgraph only declares them.
+      subscribe: () => {
+        throw new GraphQLError(
+          'Subscriptions are served by the gateway over graphql-ws or Server-Sent Events.',
+          {
+            extensions: { code: ErrorCode.BAD_REQUEST },
+          },
+        );
+      },
+    },
+  },
+  MarketingEvent: {
+    source: (event) => sourceOf(event.source),
+    customer: (event) => (event.customer?.email ? { email: event.customer.email } : null),
+    customerId: (event) => event.customer?.id ?? null,
+    personalData: (event) => event.personal,
+  },
+  DeadLetter: {
+    source: (letter) => sourceOf(letter.source),
+  },
+};
