@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import { ApolloGateway } from '@apollo/gateway';
 import { ApolloServer, type ApolloServerPlugin } from '@apollo/server';
+import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
 import { Agent } from 'undici';
 import { ErrorCode } from '../lib/errors.js';
 import type { Logger } from '../lib/logger.js';
@@ -17,12 +18,15 @@ import { accessPolicyFrom } from './auth/policy.js';
 import { ANONYMOUS } from './identity.js';
 import { operationLimits } from './plugins/operation-limits.js';
 import { operationLogPlugin } from './plugins/operation-log.js';
+import { coalesceQueries, serialiseSharedResults } from './plugins/coalesce-queries.js';
+import { deprecatedUsagePlugin } from './plugins/deprecated-usage.js';
 import { responseCache } from './plugins/response-cache.js';
 import { enforceSharedScalars } from './scalars.js';
 import { gatewayLoadableSupergraph } from './supergraph.js';
 import { SubgraphDataSource } from './subgraph-data-source.js';
 import { startEventRuntime, type EventRuntime } from './events/runtime.js';
 import { createMetricsEndpoint } from './metrics-endpoint.js';
+import { createExplorer } from './explorer/serve.js';
 import type { GraphQLSchema } from 'graphql';
 import type { AddressInfo } from 'node:net';
 
@@ -92,9 +96,14 @@ export async function buildGateway(config: GatewayConfig, logger: Logger): Promi
   });
   const limits = operationLimits(development);
   const apollo = new ApolloServer<GatewayContext>({
-    gateway,
+    // Identical queries in flight for one client share one execution (every check still runs).
+    gateway: coalesceQueries(gateway),
+    stringifyResult: serialiseSharedResults(),
     plugins: [
+      // Apollo's landing page loads from a CDN; browsers get our own explorer instead.
+      ApolloServerPluginLandingPageDisabled(),
       operationLogPlugin(),
+      deprecatedUsagePlugin(),
       ...(limits.plugins as ApolloServerPlugin<GatewayContext>[]),
       ...(config.cacheStore && (config.responseCache ?? true)
         ? [responseCache(config.cacheStore, logger)]
@@ -142,6 +151,11 @@ export async function buildGateway(config: GatewayConfig, logger: Logger): Promi
     },
   });
 
+  const explorer = createExplorer({
+    introspectionForAll: development,
+    logger: logger.child({ component: 'explorer' }),
+  });
+
   const http = createServer({ keepAlive: true }, (req, res) => {
     const url = new URL(req.url ?? '/', 'http://gateway');
     const fail = (error: unknown) => {
@@ -150,6 +164,10 @@ export async function buildGateway(config: GatewayConfig, logger: Logger): Promi
         sendGraphQLError(res, 500, 'Internal server error', ErrorCode.INTERNAL_SERVER_ERROR);
       else res.destroy();
     };
+    if (explorer.handles(req, url.pathname)) {
+      explorer.serve(req, res, url.pathname).catch(fail);
+      return;
+    }
     if (url.pathname === '/graphql') {
       graphql(req, res, url.search).catch(fail);
       return;
@@ -186,7 +204,7 @@ export async function buildGateway(config: GatewayConfig, logger: Logger): Promi
     sendGraphQLError(
       res,
       404,
-      `Nothing at ${url.pathname}. GraphQL is served at /graphql (graphql-ws on the same path, SSE at /graphql/stream), webhooks at /webhooks/<source>, health at /health, metrics at /metrics.`,
+      `Nothing at ${url.pathname}. GraphQL is served at /graphql (graphql-ws on the same path, SSE at /graphql/stream), webhooks at /webhooks/<source>, health at /health, metrics at /metrics, the explorer at /explorer.`,
       ErrorCode.BAD_REQUEST,
     );
   });

@@ -11,6 +11,12 @@ const errorBody = z
   })
   .loose();
 
+/**
+ * The OAuth scopes the access token needs, and no more: the connector reads contacts and their list
+ * memberships and writes nothing.
+ */
+export const HUBSPOT_OAUTH_SCOPES = ['crm.objects.contacts.read', 'crm.lists.read'] as const;
+
 export function hubspotProtocol(accessToken: string): PlatformProtocol {
   const headers = { authorization: `Bearer ${accessToken}` };
   return {

@@ -14,6 +14,12 @@ const problemBody = z
   .loose();
 
 /**
+ * Mailchimp has no OAuth scopes: an API key or OAuth token acts with the role of the user it
+ * belongs to, so least privilege is the role of that user.
+ */
+export const MAILCHIMP_OAUTH_SCOPES: readonly string[] = [];
+
+/**
  * HTTP Basic with any user name and the API key as password. The key only ever travels in this
  * header, and is cut out of any text Mailchimp echoes back before it reaches an error message.
  */

@@ -43,6 +43,9 @@ export interface MetaProtocolHooks {
   onThrottled?: (error: ThrottlingError, headers: ResponseHeaders) => void;
 }
 
+/** The permission the access token needs, and no more: reading insights (never `ads_management`). */
+export const META_OAUTH_SCOPES = ['ads_read'] as const;
+
 export function metaProtocol(accessToken: string, hooks: MetaProtocolHooks = {}): PlatformProtocol {
   // A header, not the `access_token` parameter, so the token never sits in a URL that gets logged.
   const headers = { authorization: `Bearer ${accessToken}` };

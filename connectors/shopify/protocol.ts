@@ -23,6 +23,9 @@ function errorText(body: unknown): string | undefined {
     .join('; ');
 }
 
+/** The Admin API access scopes the token needs, and no more: customers and orders, read only. */
+export const SHOPIFY_OAUTH_SCOPES = ['read_customers', 'read_orders'] as const;
+
 export function shopifyProtocol(accessToken: string): PlatformProtocol {
   const headers = { 'x-shopify-access-token': accessToken };
   return {

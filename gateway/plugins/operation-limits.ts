@@ -17,7 +17,9 @@ export const OPERATION_LIMITS = {
 
 export function operationLimits(development: boolean) {
   return new ApolloArmor({
-    maxDepth: { n: OPERATION_LIMITS.maxDepth },
+    // Depth of fields, as the response nests them: a fragment spread is not a level of its own
+    // (armor counts one per spread unless told to flatten).
+    maxDepth: { n: OPERATION_LIMITS.maxDepth, flattenFragments: true },
     costLimit: { maxCost: OPERATION_LIMITS.maxCost },
     maxAliases: { n: OPERATION_LIMITS.maxAliases },
     maxDirectives: { n: OPERATION_LIMITS.maxDirectives },

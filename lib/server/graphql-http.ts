@@ -52,6 +52,9 @@ export function sendGraphQLError(
 
 export class BodyTooLargeError extends Error {}
 
+/** Response bodies longer than this (characters) are encoded once and the bytes kept for a repeat. */
+const LARGE_BODY = 16_384;
+
 /** Reads a request body, refusing (and draining) anything over `limit` bytes. */
 export function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
   return new Promise((resolve, reject) => {
@@ -89,6 +92,13 @@ export function createGraphQLHandler<C extends BaseContext>(
   server: ApolloServer<C>,
   options: GraphQLHandlerOptions<C>,
 ): (req: IncomingMessage, res: ServerResponse, search: string) => Promise<void> {
+  // The last large body sent, encoded: requests answered with the same text (coalesced queries
+  // share one serialisation) reuse the bytes instead of encoding and measuring them again.
+  let lastBody: { text: string; bytes: Buffer } | undefined;
+  const encoded = (text: string): Buffer => {
+    if (lastBody?.text !== text) lastBody = { text, bytes: Buffer.from(text, 'utf8') };
+    return lastBody.bytes;
+  };
   return async (req, res, search) => {
     const headers = new HeaderMap();
     for (const [name, value] of Object.entries(req.headers)) {
@@ -146,9 +156,11 @@ export function createGraphQLHandler<C extends BaseContext>(
     const outHeaders: Record<string, string> = {};
     for (const [name, value] of response.headers) outHeaders[name] = value;
     if (response.body.kind === 'complete') {
-      outHeaders['content-length'] = String(Buffer.byteLength(response.body.string));
+      const text = response.body.string;
+      const body = text.length > LARGE_BODY ? encoded(text) : text;
+      outHeaders['content-length'] = String(typeof body === 'string' ? Buffer.byteLength(body) : body.length);
       res.writeHead(response.status ?? 200, outHeaders);
-      res.end(response.body.string);
+      res.end(body);
       return;
     }
     res.writeHead(response.status ?? 200, outHeaders);

@@ -1,6 +1,6 @@
 import type { Money } from '../../lib/money.js';
 
-/** What the `AdStats` resolvers receive: the sums; `ctr` is derived from them when asked. */
+/** What the `AdStats` resolvers receive: the sums; the click rate is derived from them when asked. */
 export interface AdStatsModel {
   impressions: number;
   clicks: number;

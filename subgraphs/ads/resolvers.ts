@@ -8,6 +8,10 @@ import type { CampaignPerformanceModel } from './mappers.js';
 import { adStatsOf, byCodeUnit, performanceByKey } from './stats.js';
 import type { Resolvers } from './__generated__/resolvers-types.js';
 
+/** Clicks per impression; null without impressions (no rate to speak of). */
+const clickRateOf = (stats: { clicks: number; impressions: number }) =>
+  stats.impressions > 0 ? stats.clicks / stats.impressions : null;
+
 /** The validated range of a field's `since`/`until` arguments (BAD_USER_INPUT when it is not one). */
 function rangeOf(since: string, until: string): DayRange {
   const range = dateRange(since, until);
@@ -51,7 +55,8 @@ export const resolvers: Resolvers = {
     __resolveReference: (reference, context) => performanceOf(context, reference),
   },
   AdStats: {
-    ctr: (stats) => (stats.impressions > 0 ? stats.clicks / stats.impressions : null),
+    clickRate: (stats) => clickRateOf(stats),
+    ctr: (stats) => clickRateOf(stats),
   },
   AdCampaign: {
     id: (campaign) => campaign.campaignId,

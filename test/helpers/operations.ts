@@ -1,107 +1,21 @@
-/** The three contract operations, exactly as users write them (issue: the federated marketing graph). */
-export const PROFILE = /* GraphQL */ `
-  query Profile($email: String!) {
-    customer(email: $email) {
-      id
-      email
-      firstName
-      lastName
-      lifecycleStage
-      lists {
-        id
-        name
-      }
-      emailSubscription {
-        status
-        memberRating
-      }
-      emailEngagement {
-        avgOpenRate
-        avgClickRate
-      }
-      ordersCount
-      lifetimeValue {
-        amount
-        currency
-      }
-      lastOrderAt
-      orders(first: 3) {
-        id
-        createdAt
-        totalPrice {
-          amount
-          currency
-        }
-        utm {
-          source
-          medium
-          campaign
-        }
-      }
-    }
-  }
-`;
+import { fileURLToPath } from 'node:url';
+import { readExampleOperations } from '../../lib/graphql/example-operations.js';
 
-export const DASHBOARD = /* GraphQL */ `
-  query Dashboard($since: Date!, $until: Date!) {
-    campaignPerformance(since: $since, until: $until) {
-      key
-      since
-      until
-      ads {
-        impressions
-        clicks
-        conversions
-        spend {
-          amount
-          currency
-        }
-      }
-      email {
-        emailsSent
-        uniqueOpens
-        uniqueClicks
-        openRate
-        clickRate
-      }
-      commerce {
-        orders
-        revenue {
-          amount
-          currency
-        }
-      }
-      roas
-    }
-  }
-`;
+/**
+ * The three contract operations, exactly as users write them (issue: the federated marketing graph).
+ * Their one copy is docs/operations, where users read them and a test validates and runs them.
+ */
+const EXAMPLES = readExampleOperations(fileURLToPath(new URL('../../docs/operations', import.meta.url)));
 
-export const CUSTOMERS = /* GraphQL */ `
-  query Customers($first: Int!, $after: String) {
-    customers(first: $first, after: $after) {
-      edges {
-        cursor
-        node {
-          id
-          email
-          lifecycleStage
-          emailSubscription {
-            status
-          }
-          ordersCount
-          lifetimeValue {
-            amount
-            currency
-          }
-        }
-      }
-      pageInfo {
-        hasNextPage
-        endCursor
-      }
-    }
-  }
-`;
+function example(name: string): string {
+  const found = EXAMPLES.find((operation) => operation.name === name);
+  if (!found) throw new Error(`docs/operations has no operation named ${name}`);
+  return found.source;
+}
+
+export const PROFILE = example('Profile');
+export const DASHBOARD = example('Dashboard');
+export const CUSTOMERS = example('Customers');
 
 export interface ProfileData {
   customer: null | {

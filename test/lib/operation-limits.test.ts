@@ -26,6 +26,22 @@ describe('operation limits', () => {
     expect(isLimitError(errors[0]!.message)).toBe(true);
   });
 
+  it('should count the depth of fields as the response nests them, not fragment spreads', () => {
+    // Two spreads on the way down: the fields are still exactly maxDepth deep.
+    const spread = `
+      query { node { ...A } }
+      fragment A on Node { child { ...B } }
+      fragment B on Node { ${'child { '.repeat(OPERATION_LIMITS.maxDepth - 3)}name${' }'.repeat(OPERATION_LIMITS.maxDepth - 3)} }
+    `;
+    expect(validate(schema, parse(spread), [...specifiedRules, ...validationRules])).toEqual([]);
+    const deeper = spread.replace('name', 'child { name }');
+    expect(
+      validate(schema, parse(deeper), [...specifiedRules, ...validationRules]).map((e) => e.message),
+    ).toEqual([
+      `Syntax Error: Query depth limit of ${OPERATION_LIMITS.maxDepth} exceeded, found ${OPERATION_LIMITS.maxDepth + 1}.`,
+    ]);
+  });
+
   it('should not mistake an ordinary syntax error for a limit', () => {
     expect(isLimitError('Syntax Error: Expected Name, found "}".')).toBe(false);
   });

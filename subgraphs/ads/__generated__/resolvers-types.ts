@@ -36,11 +36,16 @@ export type AdCampaign = {
 /** Paid advertising figures of a campaign key over a date range. */
 export type AdStats = {
   __typename?: 'AdStats';
+  /** clicks / impressions, from 0 to 1. Null when there were no impressions. */
+  clickRate?: Maybe<Scalars['Float']['output']>;
   /** Clicks on the ads. */
   clicks: Scalars['Int']['output'];
   /** Purchases the ads platform attributes to the ads. */
   conversions: Scalars['Int']['output'];
-  /** clicks / impressions, from 0 to 1. Null when there were no impressions. */
+  /**
+   * clicks / impressions, from 0 to 1. The ads platform's name for `clickRate`, kept while clients move.
+   * @deprecated Use clickRate: one name for a click rate across channels.
+   */
   ctr?: Maybe<Scalars['Float']['output']>;
   /** Times the ads were shown. */
   impressions: Scalars['Int']['output'];
@@ -273,6 +278,7 @@ export type AdStatsResolvers<
   ContextType = AdsContext,
   ParentType extends ResolversParentTypes['AdStats'] = ResolversParentTypes['AdStats'],
 > = ResolversObject<{
+  clickRate?: Resolver<Maybe<ResolversTypes['Float']>, ParentType, ContextType>;
   clicks?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
   conversions?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
   ctr?: Resolver<Maybe<ResolversTypes['Float']>, ParentType, ContextType>;

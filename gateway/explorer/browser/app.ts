@@ -1,0 +1,133 @@
+import 'graphiql/style.css';
+import './explorer.css';
+import { usePluginStore, useSchemaStore } from '@graphiql/react';
+import { GraphiQL } from 'graphiql';
+import { createElement as h, useEffect, useMemo, useRef, useState } from 'react';
+import { createRoot } from 'react-dom/client';
+import { PAGE_CONFIG_ELEMENT_ID, pageConfigSchema, type PageConfig } from '../page-config.js';
+import { EXAMPLES_TITLE, examplesPlugin } from './examples-pane.js';
+import { createExplorerFetcher } from './fetcher.js';
+import { INTROSPECTION_OPERATION, noticeFor, type SchemaAccess } from './schema-access.js';
+
+/** How long the Headers editor must be still before the schema is loaded again with the new key. */
+const HEADERS_SETTLE_MS = 400;
+
+/** The first tab of a first visit: how to start, and the first example query to run. */
+function welcomeTab(config: PageConfig): { query: string; variables: string; headers: string } {
+  const first = config.examples.flatMap((file) => file.operations).find((o) => o.kind === 'query');
+  const query = [
+    // Short lines: the editor is narrow while the Examples pane is open.
+    '# marketing-graph explorer',
+    '#',
+    '# 1. Paste your API key into Headers',
+    '#    (below).',
+    '# 2. Open an example (Examples pane)',
+    '#    or write an operation.',
+    '# 3. Run it: ▶ or Ctrl-Enter.',
+    '#    Subscriptions stream events here',
+    '#    until you press ■.',
+    '',
+    first ? first.document : '',
+  ].join('\n');
+  return { query, variables: first?.variables ?? '', headers: config.defaultHeaders };
+}
+
+function SchemaNotice(props: { access: SchemaAccess; introspectionForAll: boolean }) {
+  const notice = noticeFor(props.access);
+  if (!notice) return null;
+  return h(
+    'div',
+    {
+      className: `explorer-notice explorer-notice-${notice.tone}`,
+      role: notice.tone === 'error' ? 'alert' : 'status',
+      'data-access': props.access.kind,
+    },
+    h('strong', null, notice.title),
+    ' ',
+    h('span', null, notice.text),
+    props.introspectionForAll && props.access.kind !== 'no-key'
+      ? h('span', null, ' (This gateway runs in development mode: any valid key may read the schema.)')
+      : null,
+  );
+}
+
+function Explorer(props: { config: PageConfig }) {
+  const { config } = props;
+  const [access, setAccess] = useState<SchemaAccess>({ kind: 'loading' });
+  // Undefined until the Headers editor is first edited.
+  const [headers, setHeaders] = useState<string>();
+  const introspect = useSchemaStore((state) => state.introspect);
+  const fetcher = useMemo(
+    () =>
+      createExplorerFetcher({
+        endpoint: new URL(config.endpoint, window.location.href),
+        onSchemaAccess: setAccess,
+      }),
+    [config.endpoint],
+  );
+  // One plugin list for the page's life: GraphiQL resets the visible pane when the list changes.
+  const plugins = useMemo(() => [examplesPlugin(config.examples)], [config.examples]);
+
+  // GraphiQL 4 sizes the plugin pane on its first render, before a `visiblePlugin` prop reaches its
+  // store, so the prop leaves the pane collapsed; opening it the way a click does sets both, once
+  // the sidebar shows the plugins.
+  const registeredPlugins = usePluginStore((state) => state.plugins.length);
+  const examplesOpened = useRef(false);
+  useEffect(() => {
+    if (registeredPlugins === 0 || examplesOpened.current) return;
+    examplesOpened.current = true;
+    document
+      .querySelector<HTMLButtonElement>(`.graphiql-sidebar button[aria-label="Show ${EXAMPLES_TITLE}"]`)
+      ?.click();
+  }, [registeredPlugins]);
+
+  // GraphiQL loads the schema once; a key pasted later should load it (or say why not) at once.
+  useEffect(() => {
+    if (headers === undefined) return;
+    const timer = window.setTimeout(() => void introspect(), HEADERS_SETTLE_MS);
+    return () => window.clearTimeout(timer);
+  }, [headers, introspect]);
+
+  return h(
+    'div',
+    // The state in the DOM too, for people's tools and the browser test.
+    { className: 'explorer', 'data-schema-access': access.kind },
+    h(SchemaNotice, { access, introspectionForAll: config.introspectionForAll }),
+    h(
+      'div',
+      { className: 'explorer-graphiql' },
+      h(
+        GraphiQL,
+        {
+          fetcher,
+          plugins,
+          introspectionQueryName: INTROSPECTION_OPERATION,
+          defaultHeaders: config.defaultHeaders,
+          defaultTabs: [welcomeTab(config)],
+          defaultEditorToolsVisibility: 'headers',
+          // Keys stay out of localStorage: a shared machine must not keep them.
+          shouldPersistHeaders: false,
+          showPersistHeadersSettings: false,
+          onEditHeaders: setHeaders,
+        },
+        h(GraphiQL.Logo, null, 'marketing-graph'),
+      ),
+    ),
+  );
+}
+
+function readConfig(): PageConfig {
+  const element = document.getElementById(PAGE_CONFIG_ELEMENT_ID);
+  const parsed = pageConfigSchema.safeParse(JSON.parse(element?.textContent ?? 'null'));
+  if (!parsed.success) throw new Error(`the page configuration is not valid: ${parsed.error.message}`);
+  return parsed.data;
+}
+
+const root = document.getElementById('explorer');
+if (root) {
+  try {
+    createRoot(root).render(h(Explorer, { config: readConfig() }));
+  } catch (error) {
+    root.textContent = `The explorer could not start: ${(error as Error).message}`;
+  }
+}
