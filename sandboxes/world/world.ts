@@ -337,7 +337,8 @@ function makeEmailCampaigns(seed: number, campaigns: Campaign[], subscribed: num
     const sends = r.int(1, 3);
     const span = Math.max(1, (dayStart(campaign.endDate) - dayStart(campaign.startDate)) / DAY_MS);
     for (let s = 0; s < sends; s++) {
-      const day = addDays(campaign.startDate, Math.floor((span * s) / sends));
+      // Spread over the campaign with the last send on its final day, as a closing reminder.
+      const day = addDays(campaign.startDate, Math.floor((span * (s + 1)) / sends));
       const emailsSent = Math.max(1, Math.round(subscribed * (0.9 + r.next() * 0.1)));
       const uniqueOpens = Math.round(emailsSent * Math.min(0.8, r.around(0.32, 0.25)));
       const uniqueClicks = Math.round(uniqueOpens * Math.min(0.5, r.around(0.12, 0.3)));
