@@ -1,5 +1,5 @@
 import { Agent, request } from 'undici';
-import { startStack, type Stack, type StackOptions } from '../cli/stack.js';
+import { FREE_PORTS, startStack, type Stack, type StackOptions } from '../cli/stack.js';
 import { createLogger } from '../lib/logger.js';
 import { PLATFORMS } from '../sandboxes/registry.js';
 import { benchClientRegistry } from './clients.js';
@@ -20,17 +20,7 @@ export function benchStack(overrides: Partial<StackOptions> = {}): Promise<Stack
   return startStack({
     access: { auth: { mode: 'production', clientsFile: bench.clientsFile } },
     host: '127.0.0.1',
-    ports: {
-      gateway: 0,
-      crm: 0,
-      email: 0,
-      commerce: 0,
-      ads: 0,
-      hubspot: 0,
-      mailchimp: 0,
-      shopify: 0,
-      meta: 0,
-    },
+    ports: FREE_PORTS,
     world: { seed: 42, customers: 2_000, anchorDate: BENCH_ANCHOR_DATE },
     rateLimits: true,
     sandboxLatencyMs: 0,

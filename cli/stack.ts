@@ -112,6 +112,12 @@ export const DEFAULT_PORTS: StackPorts = {
   meta: 4104,
 };
 
+/** Every part on a free port: tests and benchmarks, side by side with anything else running. */
+// Same keys as DEFAULT_PORTS by construction; fromEntries cannot say so in its type.
+export const FREE_PORTS = Object.fromEntries(
+  Object.keys(DEFAULT_PORTS).map((part) => [part, 0]),
+) as StackPorts;
+
 /**
  * The embedded default: four platform sandboxes, four subgraphs wired to them with the demo
  * credentials, and the gateway wired to the subgraphs, each on its own HTTP port in one process.

@@ -11,23 +11,15 @@ import { eventsSubgraphFor } from '../events-subgraph.js';
 /** `gateway`: the gateway alone, in front of subgraphs running elsewhere. */
 export async function gatewayCommand(logger: Logger): Promise<undefined> {
   const config = gatewayConfigFromEnv();
-  const settings = eventsSettingsFromEnv();
+  const { log: logSettings, ...pipeline } = eventsSettingsFromEnv();
   const cacheStore = openCacheStore(cacheSettingsFromEnv(), logger);
-  const eventLog = await openEventLog(settings.log, logger.child({ component: 'event-log' }));
+  const eventLog = await openEventLog(logSettings, logger.child({ component: 'event-log' }));
   const eventsSubgraph = await eventsSubgraphFor(eventLog, config.gatewayTokenKey, logger);
   const gateway = await buildGateway(
     {
       ...config,
       cacheStore,
-      events: {
-        log: eventLog,
-        subgraph: eventsSubgraph,
-        webhooks: settings.webhooks,
-        routingRules: settings.routingRules,
-        retention: settings.retention,
-        processor: { concurrency: settings.processorConcurrency },
-        ...(settings.publicUrl ? { publicUrl: settings.publicUrl } : {}),
-      },
+      events: { ...pipeline, log: eventLog, subgraph: eventsSubgraph },
     },
     logger,
   );

@@ -77,15 +77,7 @@ export async function startCommand(level: LevelWithSilent): Promise<undefined> {
     cache,
     responseCache: env.RESPONSE_CACHE,
     access: { auth, authorizationMode: env.AUTHORIZATION_MODE },
-    events: {
-      log: events.log,
-      webhooksPerMinute: env.SANDBOX_WEBHOOKS_PER_MINUTE,
-      webhooks: events.webhooks,
-      routingRules: events.routingRules,
-      retention: events.retention,
-      processor: { concurrency: events.processorConcurrency },
-      ...(events.publicUrl ? { publicUrl: events.publicUrl } : {}),
-    },
+    events: { ...events, webhooksPerMinute: env.SANDBOX_WEBHOOKS_PER_MINUTE },
     logger,
   });
   const firstEmail = stack.world.customers[0]?.person.email ?? 'someone@example.com';

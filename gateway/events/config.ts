@@ -24,14 +24,17 @@ export const EVENTS_ENV = [
   'EVENT_PROCESSOR_CONCURRENCY',
 ] as const;
 
-/** Everything the event pipeline needs that is not opened yet (the log is opened from `log`). */
+/**
+ * Everything the event pipeline needs that is not opened yet (the log is opened from `log`); the
+ * rest is the runtime's own `EventsConfig` shape, so callers pass it on as it is.
+ */
 export interface EventsSettings {
   log: EventLogSettings;
   webhooks: WebhookSecrets;
   publicUrl?: string;
   routingRules: RoutingRule[];
   retention: { maxAgeMs: number; maxEvents: number };
-  processorConcurrency: number;
+  processor: { concurrency: number };
 }
 
 const DAY_MS = 86_400_000;
@@ -87,6 +90,6 @@ export function eventsSettingsFromEnv(
     ...(env.WEBHOOK_PUBLIC_URL ? { publicUrl: env.WEBHOOK_PUBLIC_URL } : {}),
     routingRules: loadRoutingRules(env.ROUTING_RULES_FILE),
     retention: { maxAgeMs: env.EVENTS_RETENTION_DAYS * DAY_MS, maxEvents: env.EVENTS_RETENTION_MAX },
-    processorConcurrency: env.EVENT_PROCESSOR_CONCURRENCY,
+    processor: { concurrency: env.EVENT_PROCESSOR_CONCURRENCY },
   };
 }

@@ -13,6 +13,7 @@ import type { CacheStore } from '../../lib/cache/store.js';
 import type { Logger } from '../../lib/logger.js';
 import type { GatewayContext } from '../context.js';
 import { scopeKey } from '../identity.js';
+import { z } from 'zod';
 
 /**
  * The response cache's view of the store: every call bounded by a timeout, and every failure (Redis
@@ -66,12 +67,16 @@ class ResilientCache implements KeyValueCache<string> {
   }
 }
 
-/** What Apollo's response-cache plugin stores per entry (`JSON.stringify`-ed). */
-interface StoredEntry {
-  data: Record<string, unknown>;
-  cachePolicy: { maxAge: number; scope?: 'PUBLIC' | 'PRIVATE' };
-  cacheTime: number;
-}
+/**
+ * What Apollo's response-cache plugin stores per entry (`JSON.stringify`-ed). Read back through
+ * zod: the store is shared with other instances and versions, so an entry of another shape is a miss.
+ */
+const storedEntrySchema = z.object({
+  data: z.record(z.string(), z.unknown()),
+  cachePolicy: z.object({ maxAge: z.number(), scope: z.enum(['PUBLIC', 'PRIVATE']).exactOptional() }),
+  cacheTime: z.number(),
+});
+type StoredEntry = z.output<typeof storedEntrySchema>;
 
 /** The plugin's session modes (its key data holds the number). */
 const SESSION_MODE = { none: 0, private: 1, authenticatedPublic: 2 } as const;
@@ -124,18 +129,6 @@ class ParsedEntries {
   }
 }
 
-function isStoredEntry(value: unknown): value is StoredEntry {
-  const entry = value as Partial<StoredEntry> | null;
-  return (
-    typeof entry === 'object' &&
-    entry !== null &&
-    typeof entry.data === 'object' &&
-    entry.data !== null &&
-    typeof entry.cacheTime === 'number' &&
-    typeof entry.cachePolicy?.maxAge === 'number'
-  );
-}
-
 /**
  * Whole-response cache at the gateway, driven by the `@cacheControl` hints the subgraphs declare
  * (the gateway reads them from each subgraph's Cache-Control header and keeps the most restrictive).
@@ -168,15 +161,16 @@ export function responseCache(store: CacheStore, logger: Logger): ApolloServerPl
     if (known) return known;
     const text = await entries.get(key);
     if (text === undefined) return undefined;
-    let entry: unknown;
+    let json: unknown;
     try {
-      entry = JSON.parse(text);
+      json = JSON.parse(text);
     } catch {
       return undefined;
     }
-    if (!isStoredEntry(entry)) return undefined;
-    parsed.set(key, entry, text.length);
-    return entry;
+    const entry = storedEntrySchema.safeParse(json);
+    if (!entry.success) return undefined;
+    parsed.set(key, entry.data, text.length);
+    return entry.data;
   };
 
   const read = async (

@@ -10,7 +10,7 @@ import { DEMO_CREDENTIALS } from '../demo-credentials.js';
 import { orderJson } from '../shopify/resources.js';
 import { FIRST_NAMES, PRODUCTS } from '../world/names.js';
 import type { Random } from '../world/random.js';
-import { type CrmContact, type Customer, type Order, type World } from '../world/world.js';
+import { randomBasket, type CrmContact, type Customer, type Order, type World } from '../world/world.js';
 import type { WebhookSecrets } from './secrets.js';
 
 /**
@@ -199,17 +199,7 @@ function order(context: WebhookContext): OutgoingWebhook {
   const { world, random, secrets } = context;
   const customer = anyCustomer(context, (c) => c.shop !== undefined);
   const createdAt = Date.now();
-  const lineItems = Array.from({ length: random.int(1, 3) }, () => {
-    const sku = random.pick(PRODUCTS);
-    return {
-      sku,
-      title: sku.replace(/-/g, ' '),
-      quantity: random.int(1, 2),
-      priceCents: Math.round(random.around(45, 0.6)) * 100 - random.pick([0, 1, 5]),
-    };
-  });
-  const subtotalCents = lineItems.reduce((sum, item) => sum + item.priceCents * item.quantity, 0);
-  const taxCents = Math.round(subtotalCents * 0.08);
+  const { lineItems, subtotalCents, taxCents } = randomBasket(random);
   // Orders are the attribution demo: each comes from a campaign's link, so its UTM shows up.
   const query = campaignQuery(context, 1);
   const placed: Order = {

@@ -232,17 +232,7 @@ function makeOrdersFor(
   for (let i = 0; i < count; i++) {
     const createdAt = anchorMs - r.int(0, ORDER_HISTORY_DAYS - 1) * DAY_MS - r.int(0, DAY_MS - 1);
     const day = new Date(createdAt).toISOString().slice(0, 10);
-    const lineItems = Array.from({ length: r.int(1, 3) }, () => {
-      const sku = r.pick(PRODUCTS);
-      return {
-        sku,
-        title: sku.replace(/-/g, ' '),
-        quantity: r.int(1, 2),
-        priceCents: Math.round(r.around(45, 0.6)) * 100 - r.pick([0, 1, 5]),
-      };
-    });
-    const subtotalCents = lineItems.reduce((sum, item) => sum + item.priceCents * item.quantity, 0);
-    const taxCents = Math.round(subtotalCents * 0.08);
+    const { lineItems, subtotalCents, taxCents } = randomBasket(r);
     const active = campaigns.filter((c) => c.startDate <= day && day <= c.endDate);
     const product = lineItems[0]?.sku ?? 'catalog';
     let landingSite = `/products/${product}`;
@@ -361,6 +351,21 @@ function makeEmailCampaigns(seed: number, campaigns: Campaign[], subscribed: num
     }
   });
   return out.sort((a, b) => a.sentAt - b.sentAt);
+}
+
+/** One to three products at shop prices, with the 8% tax the demo shop charges. */
+export function randomBasket(r: Random): Pick<Order, 'lineItems' | 'subtotalCents' | 'taxCents'> {
+  const lineItems = Array.from({ length: r.int(1, 3) }, () => {
+    const sku = r.pick(PRODUCTS);
+    return {
+      sku,
+      title: sku.replace(/-/g, ' '),
+      quantity: r.int(1, 2),
+      priceCents: Math.round(r.around(45, 0.6)) * 100 - r.pick([0, 1, 5]),
+    };
+  });
+  const subtotalCents = lineItems.reduce((sum, item) => sum + item.priceCents * item.quantity, 0);
+  return { lineItems, subtotalCents, taxCents: Math.round(subtotalCents * 0.08) };
 }
 
 export function generateWorld(options: WorldOptions): World {

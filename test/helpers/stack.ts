@@ -1,4 +1,10 @@
-import { DEMO_CLIENTS_FILE, startStack, type Stack, type StackEventOptions } from '../../cli/stack.js';
+import {
+  DEMO_CLIENTS_FILE,
+  FREE_PORTS,
+  startStack,
+  type Stack,
+  type StackEventOptions,
+} from '../../cli/stack.js';
 import { createLogger, type Logger } from '../../lib/logger.js';
 import { TEST_ANCHOR_DATE } from './sandbox.js';
 
@@ -35,17 +41,7 @@ export function startTestStack(options: TestStackOptions = {}): Promise<Stack> {
   const loggers = new Map<string, Logger>();
   return startStack({
     host: '127.0.0.1',
-    ports: {
-      gateway: 0,
-      crm: 0,
-      email: 0,
-      commerce: 0,
-      ads: 0,
-      hubspot: 0,
-      mailchimp: 0,
-      shopify: 0,
-      meta: 0,
-    },
+    ports: FREE_PORTS,
     world: { seed: 11, customers: options.customers ?? 400, anchorDate: TEST_ANCHOR_DATE },
     rateLimits: options.rateLimits ?? true,
     sandboxLatencyMs: options.sandboxLatencyMs ?? 0,
