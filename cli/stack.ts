@@ -1,5 +1,6 @@
 import type { JWK } from 'jose';
 import type { AuthConfig } from '../gateway/auth/config.js';
+import type { SubscriptionCaps } from '../gateway/pipeline/subscription-slots.js';
 import { generateGatewayKeys } from '../lib/auth/gateway-token.js';
 import { openCacheStore, type CacheSettings } from '../lib/cache/config.js';
 import type { Platform } from '../lib/errors.js';
@@ -50,7 +51,13 @@ export interface StackOptions {
   /** Time budget of one request inside each subgraph. @default 20000 */
   subgraphRequestBudgetMs?: number;
   /** Who may call the gateway. @default the demo registry, no access tokens, filter mode */
-  access?: { auth?: AuthConfig; authorizationMode?: 'filter' | 'strict'; fieldPermissions?: boolean };
+  access?: {
+    auth?: AuthConfig;
+    authorizationMode?: 'filter' | 'strict';
+    fieldPermissions?: boolean;
+    /** @default 20 per connection, 100 per client */
+    subscriptionCaps?: SubscriptionCaps;
+  };
   /** The event pipeline of the gateway. */
   events: StackEventOptions;
   /** One logger per part, so a test can capture every line the stack writes. */
@@ -246,6 +253,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
         auth: options.access?.auth ?? { mode: options.mode, clientsFile: DEMO_CLIENTS_FILE },
         ...(options.access?.authorizationMode ? { authorizationMode: options.access.authorizationMode } : {}),
         ...(options.access?.fieldPermissions === false ? { fieldPermissions: false } : {}),
+        ...(options.access?.subscriptionCaps ? { subscriptionCaps: options.access.subscriptionCaps } : {}),
         gatewayTokenKey: gatewayKeys.privateJwk,
         subgraphUrls: {
           crm: `${origins.crm}/graphql`,

@@ -7,9 +7,9 @@ import type { Authenticator } from './auth/authenticate.js';
 import type { AuthConfig } from './auth/config.js';
 import { OperationGate } from './auth/operation-gate.js';
 import type { AccessPolicy } from './auth/policy.js';
-import { MemoryRateLimiter, RedisRateLimiter, type RateLimit } from './auth/rate-limit.js';
+import { MemoryRateLimiter, RedisRateLimiter, type RateLimit, type RateLimiter } from './auth/rate-limit.js';
 import { setUpAuthentication } from './auth/setup.js';
-import { RequestGate } from './request-gate.js';
+import type { ClientIdentity } from './identity.js';
 
 export interface AccessConfig {
   auth: AuthConfig;
@@ -23,10 +23,15 @@ export interface AccessConfig {
   tokenClientRateLimit?: RateLimit;
 }
 
+/** The parts of the request pipeline that know who a caller is and what it may do. */
 export interface AccessControl {
-  /** Who is calling, for transports that authenticate once per connection (WebSocket, SSE). */
   authenticate: Authenticator;
-  gate: RequestGate;
+  limiter: RateLimiter;
+  /** The allowance of a client: its registry entry's, or the default for token clients. */
+  rateLimitFor(identity: ClientIdentity): RateLimit;
+  /** A registered client's own cap on open subscriptions, if its entry sets one. */
+  subscriptionCapFor(identity: ClientIdentity): number | undefined;
+  anomalies: AnomalyDetector;
   operations: OperationGate;
   signer: GatewayTokenSigner;
 }
@@ -34,7 +39,8 @@ export interface AccessControl {
 /**
  * The gateway's least-privilege machinery in one place: credentials (API keys, access tokens),
  * per-client rate limits (shared through Redis when the cache is), usage anomalies, field
- * permissions read from the supergraph, and the signer of caller tokens for subgraphs.
+ * permissions read from the supergraph, and the signer of caller tokens for subgraphs. The request
+ * pipeline applies them, in order, to every operation.
  */
 export function createAccessControl(options: {
   config: AccessConfig;
@@ -45,26 +51,25 @@ export function createAccessControl(options: {
 }): AccessControl {
   const { config, logger } = options;
   const { authenticate, registry } = setUpAuthentication(config.auth, logger);
-  const operations = new OperationGate({
-    policy: options.policy,
-    mode: config.authorizationMode ?? 'filter',
-    introspectionForAll: options.development,
-    enabled: config.fieldPermissions ?? true,
-  });
-  const limiter = options.store?.redis
-    ? new RedisRateLimiter(options.store.redis, options.store.namespace, logger)
-    : new MemoryRateLimiter();
   const tokenClientLimit = config.tokenClientRateLimit ?? { requestsPerMinute: 600, burst: 60 };
-  const gate = new RequestGate({
+  // A registered client's settings apply to the identity its API key established, never to an
+  // access token that happens to carry the same id.
+  const registered = (identity: ClientIdentity) =>
+    identity.via === 'api-key' ? registry.client(identity.id) : undefined;
+  return {
     authenticate,
-    limiter,
-    // Keyed by how the caller was identified too, so a token subject cannot spend a registered
-    // client's allowance by sharing its id.
-    rateLimitFor: (identity) =>
-      (identity.via === 'api-key' ? registry.client(identity.id)?.rateLimit : undefined) ?? tokenClientLimit,
-    rateLimitKey: (identity) => `${identity.via}:${identity.id}`,
-    operations,
+    limiter: options.store?.redis
+      ? new RedisRateLimiter(options.store.redis, options.store.namespace, logger)
+      : new MemoryRateLimiter(),
+    rateLimitFor: (identity) => registered(identity)?.rateLimit ?? tokenClientLimit,
+    subscriptionCapFor: (identity) => registered(identity)?.maxSubscriptions,
     anomalies: new AnomalyDetector({ logger: logger.child({ component: 'anomaly' }) }),
-  });
-  return { authenticate, gate, operations, signer: new GatewayTokenSigner(config.gatewayTokenKey) };
+    operations: new OperationGate({
+      policy: options.policy,
+      mode: config.authorizationMode ?? 'filter',
+      introspectionForAll: options.development,
+      enabled: config.fieldPermissions ?? true,
+    }),
+    signer: new GatewayTokenSigner(config.gatewayTokenKey),
+  };
 }

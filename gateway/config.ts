@@ -7,6 +7,7 @@ import type { AccessConfig } from './access.js';
 import { authConfigFromEnv } from './auth/config.js';
 import type { PlatformSubgraphName } from '../lib/graphql/subgraph-names.js';
 import type { EventsConfig } from './events/runtime.js';
+import type { SubscriptionCaps } from './pipeline/subscription-slots.js';
 
 /** Also reads AUTH_ENV (credentials) through authConfigFromEnv. */
 export const GATEWAY_ENV = [
@@ -21,6 +22,8 @@ export const GATEWAY_ENV = [
   'SUBGRAPH_TIMEOUT_MS',
   'RESPONSE_CACHE',
   'AUTHORIZATION_MODE',
+  'SUBSCRIPTIONS_PER_CONNECTION',
+  'SUBSCRIPTIONS_PER_CLIENT',
   'GATEWAY_TOKEN_PRIVATE_JWK',
 ] as const;
 
@@ -35,8 +38,10 @@ export interface GatewayConfig extends AccessConfig {
   events: EventsConfig;
   subgraphTimeoutMs: number;
   mode: 'development' | 'production' | 'test';
-  /** Bodies larger than this are refused with 413. @default 1000000 */
+  /** Bodies (and WebSocket frames) larger than this are refused. @default 1000000 */
   maxBodyBytes?: number;
+  /** Open subscriptions per connection and per client. @default 20 per connection, 100 per client */
+  subscriptionCaps?: SubscriptionCaps;
   /** Whole-response cache on or off. @default true when a cache store is given */
   responseCache?: boolean;
   /** Where responses are cached (memory or Redis), opened by the caller and shared with others. */
@@ -77,5 +82,9 @@ export function gatewayConfigFromEnv(
     },
     subgraphTimeoutMs: env.SUBGRAPH_TIMEOUT_MS,
     responseCache: env.RESPONSE_CACHE,
+    subscriptionCaps: {
+      perConnection: env.SUBSCRIPTIONS_PER_CONNECTION,
+      perClient: env.SUBSCRIPTIONS_PER_CLIENT,
+    },
   };
 }

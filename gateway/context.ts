@@ -1,3 +1,4 @@
+import type { GraphQLFormattedError } from 'graphql';
 import type { RequestContext } from '../lib/request-context.js';
 import type { GateOutcome } from './auth/operation-gate.js';
 import type { ClientIdentity } from './identity.js';
@@ -8,4 +9,6 @@ export interface GatewayContext {
   client: ClientIdentity;
   /** What the operation gate removed, to be put back as nulls and FORBIDDEN errors. */
   authorization?: GateOutcome;
+  /** The errors of the response, left by the record-errors plugin for the operation's log line. */
+  errors?: readonly GraphQLFormattedError[] | undefined;
 }

@@ -1,14 +1,16 @@
 import { GraphQLError, type GraphQLFormattedError } from 'graphql';
 import { ErrorCode, publicErrorCodes } from '../lib/errors.js';
 import type { Logger } from '../lib/logger.js';
-import { isLimitError } from './plugins/operation-limits.js';
+import { isLimitError, limitMessage, withoutSuggestions } from './pipeline/limits.js';
 
 /**
  * The gateway's last word on every error: a public code always, the subgraph's name when one is
  * involved, nothing internal (URLs, response bodies, stacks). Unknown errors are logged and masked.
  */
-export function formatGatewayError(logger: Logger) {
-  return (formatted: GraphQLFormattedError, error: unknown): GraphQLFormattedError => {
+export function formatGatewayError(logger: Logger, development: boolean) {
+  return (raw: GraphQLFormattedError, error: unknown): GraphQLFormattedError => {
+    // Variable coercion ("Did you mean the enum value...") happens after the pipeline's validation.
+    const formatted = development ? raw : { ...raw, message: withoutSuggestions(raw.message) };
     const extensions = { ...formatted.extensions };
     const subgraph = (extensions['subgraph'] ?? extensions['serviceName']) as string | undefined;
     delete extensions['serviceName'];
@@ -18,7 +20,7 @@ export function formatGatewayError(logger: Logger) {
     if (isLimitError(formatted.message)) {
       return {
         ...formatted,
-        message: formatted.message.replace(/^Syntax Error: /, ''),
+        message: limitMessage(formatted.message),
         extensions: { code: ErrorCode.OPERATION_LIMIT_EXCEEDED },
       };
     }

@@ -7,6 +7,11 @@ export interface HealthReport {
   subgraphs: Record<string, { ok: boolean; reason?: string }>;
 }
 
+/** What anyone may read: the status alone, no subgraph names or failure causes. */
+export function publicHealth(report: HealthReport): Pick<HealthReport, 'status'> {
+  return { status: report.status };
+}
+
 /**
  * `/health` is 200 only when the supergraph is loaded and every subgraph answers a trivial query.
  * Results are reused for `cacheMs` so a load balancer polling hard does not multiply subgraph calls.

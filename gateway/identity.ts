@@ -14,6 +14,15 @@ export interface ClientIdentity {
 /** Never reaches Apollo in practice: the request gate answers unauthenticated requests with 401. */
 export const ANONYMOUS: ClientIdentity = { id: 'anonymous', scopes: [], via: 'anonymous' };
 
+/**
+ * A key for "this client": how it was identified and its id, so an access token whose `client_id`
+ * equals a registered client's id never shares that client's private cache entries, in-flight
+ * executions, rate limit or subscription slots.
+ */
+export function clientKey(identity: ClientIdentity): string {
+  return `${identity.via}:${identity.id}`;
+}
+
 /** A key for "what this client may see": responses are shared only between identical scope sets. */
 export function scopeKey(identity: ClientIdentity): string {
   return [...identity.scopes].sort().join(' ');

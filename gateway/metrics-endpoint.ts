@@ -1,9 +1,10 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { ErrorCode } from '../lib/errors.js';
 import type { EventLog } from '../lib/events/log/types.js';
 import { renderPrometheus, type Gauge } from '../lib/metrics.js';
-import { sendGraphQLError } from '../lib/server/graphql-http.js';
-import type { Authenticator } from './auth/authenticate.js';
+import { REQUEST_ID_HEADER, requestIdFrom } from '../lib/request-context.js';
+import type { CredentialSource } from './auth/authenticate.js';
+import type { Refusal } from './pipeline/types.js';
+import { sendRefusal } from './transports/http.js';
 
 export const METRICS_SCOPE = 'metrics:read';
 
@@ -13,20 +14,15 @@ export const METRICS_SCOPE = 'metrics:read';
  * token with `metrics:read`): the figures name clients and reveal traffic.
  */
 export function createMetricsEndpoint(options: {
-  authenticate: Authenticator;
+  /** The request pipeline's gate for endpoints: credentials, rate limit, `metrics:read`. */
+  admit(source: CredentialSource): Promise<{ ok: true } | { ok: false; refusal: Refusal }>;
   log: EventLog;
   subscribers: () => number;
 }): (req: IncomingMessage, res: ServerResponse) => Promise<void> {
   return async (req, res) => {
-    const authentication = await options.authenticate(req);
-    if (!authentication.ok) {
-      sendGraphQLError(res, 401, authentication.message, ErrorCode.UNAUTHENTICATED, {
-        'www-authenticate': authentication.wwwAuthenticate,
-      });
-      return;
-    }
-    if (!authentication.identity.scopes.includes(METRICS_SCOPE)) {
-      sendGraphQLError(res, 403, `Reading metrics requires the ${METRICS_SCOPE} scope.`, ErrorCode.FORBIDDEN);
+    const admitted = await options.admit(req);
+    if (!admitted.ok) {
+      sendRefusal(res, admitted.refusal, requestIdFrom(req.headers[REQUEST_ID_HEADER]));
       return;
     }
     const stats = await options.log.stats();

@@ -1,31 +1,36 @@
 import { readFileSync } from 'node:fs';
-import { createServer, type Server } from 'node:http';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { ApolloGateway } from '@apollo/gateway';
-import { ApolloServer, type ApolloServerPlugin } from '@apollo/server';
+import { ApolloServer } from '@apollo/server';
 import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
 import { Agent } from 'undici';
 import { ErrorCode } from '../lib/errors.js';
 import type { Logger } from '../lib/logger.js';
-import { createRequestContext, REQUEST_ID_HEADER, requestIdFrom } from '../lib/request-context.js';
-import { createGraphQLHandler, sendGraphQLError } from '../lib/server/graphql-http.js';
+import { REQUEST_ID_HEADER, requestIdFrom } from '../lib/request-context.js';
+import { sendGraphQLError } from '../lib/server/graphql-http.js';
 import type { GatewayConfig } from './config.js';
 import type { GatewayContext } from './context.js';
 import { formatGatewayError } from './errors.js';
-import { createHealthCheck } from './health.js';
+import { createHealthCheck, publicHealth } from './health.js';
 import { createAccessControl } from './access.js';
 import { authorizationResponsePlugin } from './auth/operation-gate.js';
 import { accessPolicyFrom } from './auth/policy.js';
-import { ANONYMOUS } from './identity.js';
-import { operationLimits } from './plugins/operation-limits.js';
-import { operationLogPlugin } from './plugins/operation-log.js';
+import { DocumentChecker } from './pipeline/documents.js';
+import { operationLimitRules } from './pipeline/limits.js';
+import { OperationPipeline } from './pipeline/pipeline.js';
+import { DEFAULT_SUBSCRIPTION_CAPS, SubscriptionSlots } from './pipeline/subscription-slots.js';
+import { recordErrorsPlugin } from './plugins/record-errors.js';
 import { coalesceQueries, serialiseSharedResults } from './plugins/coalesce-queries.js';
+import { createHttpTransport, sendRefusal } from './transports/http.js';
+import { createSseHandler } from './transports/sse.js';
+import { attachWebSocket } from './transports/ws.js';
 import { deprecatedUsagePlugin } from './plugins/deprecated-usage.js';
 import { responseCache } from './plugins/response-cache.js';
 import { enforceSharedScalars } from './scalars.js';
 import { gatewayLoadableSupergraph } from './supergraph.js';
 import { SubgraphDataSource } from './subgraph-data-source.js';
 import { startEventRuntime, type EventRuntime } from './events/runtime.js';
-import { createMetricsEndpoint } from './metrics-endpoint.js';
+import { createMetricsEndpoint, METRICS_SCOPE } from './metrics-endpoint.js';
 import { createExplorer } from './explorer/serve.js';
 import type { GraphQLSchema } from 'graphql';
 import type { AddressInfo } from 'node:net';
@@ -88,32 +93,36 @@ export async function buildGateway(config: GatewayConfig, logger: Logger): Promi
         signer: access.signer,
       }),
   });
+  const documents = new DocumentChecker(operationLimitRules(), development);
   gateway.onSchemaLoadOrUpdate((update) => {
     enforceSharedScalars(update.apiSchema);
+    documents.useSchema(update.apiSchema);
     access.operations.useSchema(update.apiSchema);
     apiSchema = update.apiSchema;
     loaded = true;
   });
-  const limits = operationLimits(development);
   const apollo = new ApolloServer<GatewayContext>({
+    // Apollo's own messages go to the same log as everything else, never to the console.
+    logger: logger.child({ component: 'apollo-server' }),
     // Identical queries in flight for one client share one execution (every check still runs).
     gateway: coalesceQueries(gateway),
     stringifyResult: serialiseSharedResults(),
     plugins: [
       // Apollo's landing page loads from a CDN; browsers get our own explorer instead.
       ApolloServerPluginLandingPageDisabled(),
-      operationLogPlugin(),
       deprecatedUsagePlugin(),
-      ...(limits.plugins as ApolloServerPlugin<GatewayContext>[]),
       ...(config.cacheStore && (config.responseCache ?? true)
         ? [responseCache(config.cacheStore, logger)]
         : []),
       // After the response cache: a cached entry never holds the FORBIDDEN errors, which are put
       // back on every response, hit or miss.
       authorizationResponsePlugin(),
+      // Last: it records what every plugin before it added, for the pipeline's log line.
+      recordErrorsPlugin(),
     ],
-    validationRules: limits.validationRules,
-    formatError: formatGatewayError(logger),
+    // Parse, validation and the operation limits run in the request pipeline, before Apollo, for
+    // every transport; Apollo validates the admitted text with the standard rules only.
+    formatError: formatGatewayError(logger, development),
     includeStacktraceInErrorResponses: false,
     // Introspection is allowed per caller by the operation gate (scope `schema:read`).
     introspection: true,
@@ -133,23 +142,22 @@ export async function buildGateway(config: GatewayConfig, logger: Logger): Promi
       authorization: `Bearer ${await access.signer.tokenFor(subgraph, { clientId: 'gateway-health', scopes: [] })}`,
     }),
   });
-  const graphql = createGraphQLHandler(apollo, {
-    maxBodyBytes: config.maxBodyBytes ?? 1_000_000,
-    prepare: (req, input) => access.gate.prepare(req, input),
-    context: async (req) => {
-      const authorization = access.gate.outcomeOf(req);
-      return {
-        request: createRequestContext(
-          logger,
-          requestIdFrom(req.headers[REQUEST_ID_HEADER]),
-          config.subgraphTimeoutMs,
-        ),
-        // Only authenticated requests get this far (the gate answers the others with 401).
-        client: access.gate.identityOf(req) ?? ANONYMOUS,
-        ...(authorization ? { authorization } : {}),
-      };
-    },
+  const maxBodyBytes = config.maxBodyBytes ?? 1_000_000;
+  const pipeline = new OperationPipeline({
+    authenticate: access.authenticate,
+    limiter: access.limiter,
+    rateLimitFor: access.rateLimitFor,
+    anomalies: access.anomalies,
+    documents,
+    permissions: access.operations,
+    slots: new SubscriptionSlots(),
+    subscriptionCaps: config.subscriptionCaps ?? DEFAULT_SUBSCRIPTION_CAPS,
+    subscriptionCapFor: access.subscriptionCapFor,
+    apollo,
+    requestBudgetMs: config.subgraphTimeoutMs,
+    logger,
   });
+  const graphql = createHttpTransport({ pipeline, apollo, maxBodyBytes });
 
   const explorer = createExplorer({
     introspectionForAll: development,
@@ -177,7 +185,7 @@ export async function buildGateway(config: GatewayConfig, logger: Logger): Promi
       return;
     }
     if (url.pathname === '/graphql/stream') {
-      events.sse(req, res).catch(fail);
+      sse(req, res).catch(fail);
       return;
     }
     if (url.pathname.startsWith('/webhooks/')) {
@@ -190,15 +198,7 @@ export async function buildGateway(config: GatewayConfig, logger: Logger): Promi
       return;
     }
     if (url.pathname === '/health' && (req.method === 'GET' || req.method === 'HEAD')) {
-      health()
-        .then((report) => {
-          res.writeHead(report.status === 'ok' ? 200 : 503, {
-            'content-type': 'application/json',
-            'cache-control': 'no-store',
-          });
-          res.end(JSON.stringify(report));
-        })
-        .catch(fail);
+      serveHealth(req, res).catch(fail);
       return;
     }
     sendGraphQLError(
@@ -214,12 +214,8 @@ export async function buildGateway(config: GatewayConfig, logger: Logger): Promi
 
   const events = await startEventRuntime({
     config: config.events,
-    server: http,
     apollo,
-    authenticate: access.authenticate,
-    operations: access.operations,
     schema: () => apiSchema,
-    validationRules: limits.validationRules,
     subgraphUrls: config.subgraphUrls,
     signer: access.signer,
     agent,
@@ -227,19 +223,59 @@ export async function buildGateway(config: GatewayConfig, logger: Logger): Promi
     logger: logger.child({ component: 'events' }),
   });
 
+  const closeWebSocket = attachWebSocket({
+    server: http,
+    path: '/graphql',
+    pipeline,
+    subscriptions: events.subscriptions,
+    maxPayloadBytes: maxBodyBytes,
+    logger: logger.child({ component: 'graphql-ws' }),
+  });
+  const sse = createSseHandler({ pipeline, subscriptions: events.subscriptions });
+
   const metrics = createMetricsEndpoint({
-    authenticate: access.authenticate,
+    admit: (source) => pipeline.admitEndpoint(source, METRICS_SCOPE, 'metrics'),
     log: config.events.log,
     subscribers: () => events.hub.subscriberCount,
   });
 
+  /**
+   * `/health` answers load balancers without credentials (status only); the report naming each
+   * subgraph and why it fails is for a caller with `metrics:read`, through the same gate.
+   */
+  async function serveHealth(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const requestId = requestIdFrom(req.headers[REQUEST_ID_HEADER]);
+    const withCredentials = req.headers.authorization !== undefined || req.headers['x-api-key'] !== undefined;
+    if (withCredentials) {
+      const admitted = await pipeline.admitEndpoint(req, METRICS_SCOPE, 'the health details');
+      if (!admitted.ok) {
+        sendRefusal(res, admitted.refusal, requestId);
+        return;
+      }
+    }
+    const report = await health();
+    const body = JSON.stringify(withCredentials ? report : publicHealth(report));
+    res.writeHead(report.status === 'ok' ? 200 : 503, {
+      'content-type': 'application/json',
+      'cache-control': 'no-store',
+      [REQUEST_ID_HEADER]: requestId,
+    });
+    res.end(req.method === 'HEAD' ? undefined : body);
+  }
+
+  let drained: Promise<void> | undefined;
+  const drain = () =>
+    (drained ??= (async () => {
+      await closeWebSocket();
+      await events.stop();
+    })());
   return {
     server: http,
     apollo,
     events,
-    drain: () => events.stop(),
+    drain,
     async stop() {
-      await events.stop();
+      await drain();
       await apollo.stop();
       await agent.close();
     },

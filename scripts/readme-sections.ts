@@ -1,5 +1,5 @@
 import { format, resolveConfig } from 'prettier';
-import { OPERATION_LIMITS } from '../gateway/plugins/operation-limits.js';
+import { OPERATION_LIMITS } from '../gateway/pipeline/limits.js';
 import { SCOPES } from '../lib/auth/scopes.js';
 import { catalog } from '../lib/config/catalog.js';
 import { renderConfigTable } from '../lib/config/table.js';
@@ -30,7 +30,7 @@ const SECTIONS: Section[] = [
   },
   {
     name: 'limits-table',
-    source: 'gateway/plugins/operation-limits.ts',
+    source: 'gateway/pipeline/limits.ts',
     render: () =>
       [
         '| Limit | Value |',

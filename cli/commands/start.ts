@@ -33,6 +33,8 @@ const START_ENV = [
   'SANDBOX_LATENCY_MS',
   'RESPONSE_CACHE',
   'AUTHORIZATION_MODE',
+  'SUBSCRIPTIONS_PER_CONNECTION',
+  'SUBSCRIPTIONS_PER_CLIENT',
   'SANDBOX_WEBHOOKS_PER_MINUTE',
 ] as const;
 
@@ -76,7 +78,14 @@ export async function startCommand(level: LevelWithSilent): Promise<undefined> {
     mode: env.NODE_ENV,
     cache,
     responseCache: env.RESPONSE_CACHE,
-    access: { auth, authorizationMode: env.AUTHORIZATION_MODE },
+    access: {
+      auth,
+      authorizationMode: env.AUTHORIZATION_MODE,
+      subscriptionCaps: {
+        perConnection: env.SUBSCRIPTIONS_PER_CONNECTION,
+        perClient: env.SUBSCRIPTIONS_PER_CLIENT,
+      },
+    },
     events: { ...events, webhooksPerMinute: env.SANDBOX_WEBHOOKS_PER_MINUTE },
     logger,
   });

@@ -1,4 +1,3 @@
-import type { IncomingMessage } from 'node:http';
 import type { ClientIdentity } from '../identity.js';
 import { API_KEY_PREFIX } from './api-keys.js';
 import type { AccessTokenFailure, AccessTokenVerifier } from './jwt.js';
@@ -29,7 +28,15 @@ export type Authentication =
       wwwAuthenticate: string;
     };
 
-export type Authenticator = (req: IncomingMessage) => Promise<Authentication>;
+/**
+ * Where credentials are read from: a request's headers, or a WebSocket's `connection_init` payload
+ * shaped as headers. An `IncomingMessage` is one.
+ */
+export interface CredentialSource {
+  headers: Readonly<Record<string, string | readonly string[] | undefined>>;
+}
+
+export type Authenticator = (source: CredentialSource) => Promise<Authentication>;
 
 export interface AuthenticatorOptions {
   /** Clients and their API keys. */
@@ -70,14 +77,21 @@ function accept(identity: ClientIdentity): Authentication {
 
 /** The one credential the request carries, from `Authorization: Bearer` or `x-api-key`. */
 function credentialOf(
-  req: IncomingMessage,
+  req: CredentialSource,
 ):
   | { ok: true; credential: string; from: 'bearer' | 'api-key-header' }
   | { ok: false; reason: AuthFailureReason } {
-  const authorization = req.headers.authorization;
+  const rawAuthorization = req.headers['authorization'];
+  if (Array.isArray(rawAuthorization) && rawAuthorization.length > 1)
+    return { ok: false, reason: 'conflicting' };
+  const authorization: string | undefined = Array.isArray(rawAuthorization)
+    ? rawAuthorization[0]
+    : (rawAuthorization as string | undefined);
   const rawApiKey = req.headers[API_KEY_HEADER];
   if (Array.isArray(rawApiKey) && rawApiKey.length > 1) return { ok: false, reason: 'conflicting' };
-  const apiKey = (Array.isArray(rawApiKey) ? rawApiKey[0] : rawApiKey)?.trim();
+  const apiKey = (
+    Array.isArray(rawApiKey) ? (rawApiKey[0] as string | undefined) : (rawApiKey as string | undefined)
+  )?.trim();
   let bearer: string | undefined;
   if (authorization !== undefined && authorization.trim() !== '') {
     bearer = BEARER.exec(authorization.trim())?.[1];

@@ -47,6 +47,8 @@ const clientSchema = z.strictObject({
     requestsPerMinute: integerFrom(1, 1_000_000),
     burst: integerFrom(1, 100_000),
   }),
+  /** Subscriptions the client may hold open at once on one gateway instance. @default 100 */
+  maxSubscriptions: integerFrom(1, 100_000).optional(),
   keys: z.array(keySchema),
 });
 

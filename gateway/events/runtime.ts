@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
-import type { IncomingMessage, Server, ServerResponse } from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { ApolloServer } from '@apollo/server';
-import type { GraphQLSchema, ValidationRule } from 'graphql';
+import type { GraphQLSchema } from 'graphql';
 import { request, type Agent } from 'undici';
 import type { GatewayTokenSigner } from '../../lib/auth/gateway-token.js';
 import type { CustomerRef } from '../../lib/events/event.js';
@@ -9,8 +9,6 @@ import type { EventLog } from '../../lib/events/log/types.js';
 import type { PlatformSubgraphName } from '../../lib/graphql/subgraph-names.js';
 import type { Logger } from '../../lib/logger.js';
 import { createRequestContext } from '../../lib/request-context.js';
-import type { Authenticator } from '../auth/authenticate.js';
-import type { GateOutcome, OperationGate } from '../auth/operation-gate.js';
 import type { GatewayContext } from '../context.js';
 import { EVENT_PROCESSOR, type ClientIdentity } from '../identity.js';
 import { EventHub } from './hub.js';
@@ -23,9 +21,7 @@ import {
   type Invalidations,
 } from './processor.js';
 import type { CustomerContext, RoutingRule } from './routing.js';
-import { createSseHandler } from './sse.js';
 import { SubscriptionService } from './subscriptions.js';
-import { attachWebSocket } from './ws.js';
 
 /** The event pipeline's configuration, with its log already opened by the caller (who closes it). */
 export interface EventsConfig {
@@ -45,11 +41,11 @@ export interface EventsConfig {
 export interface EventRuntime {
   /** `/webhooks/*`. */
   ingest(req: IncomingMessage, res: ServerResponse, url: URL): Promise<void>;
-  /** `/graphql/stream`: GraphQL over Server-Sent Events. */
-  sse(req: IncomingMessage, res: ServerResponse): Promise<void>;
   processor: EventProcessor;
   hub: EventHub;
-  /** Closes WebSockets and SSE streams and stops processing; safe to call twice. */
+  /** Event streams for admitted subscriptions, whatever their transport. */
+  subscriptions: SubscriptionService;
+  /** Ends every subscriber's stream and stops processing; safe to call twice. */
   stop(): Promise<void>;
 }
 
@@ -82,18 +78,15 @@ interface RoutingCustomer {
 
 /**
  * The real-time half of the gateway, wired together: webhook ingest into the durable log, the
- * processor (invalidate, enrich, route, deliver), the hub reading delivered events, and the
- * subscription transports (graphql-ws on `/graphql`, SSE on `/graphql/stream`). Every graph read
- * it makes goes through the federated path as a named client, never around the permissions.
+ * processor (invalidate, enrich, route, deliver), the hub reading delivered events, and the event
+ * streams of admitted subscriptions (the transports that carry them live with the gateway's other
+ * transports). Every graph read it makes goes through the federated path as a named client, never
+ * around the permissions.
  */
 export async function startEventRuntime(options: {
   config: EventsConfig;
-  server: Server;
   apollo: ApolloServer<GatewayContext>;
-  authenticate: Authenticator;
-  operations: OperationGate;
   schema(): GraphQLSchema | undefined;
-  validationRules: readonly ValidationRule[];
   /** Where each platform subgraph's `POST /cache/invalidate` is. */
   subgraphUrls: Record<PlatformSubgraphName, string>;
   signer: GatewayTokenSigner;
@@ -104,12 +97,15 @@ export async function startEventRuntime(options: {
   const { config, apollo, logger } = options;
   const log = config.log;
 
-  /** One operation through the gateway as `identity`: the same plan, caches and permissions as HTTP. */
+  /**
+   * A read the gateway makes itself (routing context, a subscriber's customer fields, built from an
+   * operation the pipeline already admitted): the same plan, caches and subgraph permissions as a
+   * client's query.
+   */
   async function run(
     identity: ClientIdentity,
     query: string,
     variables: Record<string, unknown>,
-    authorization: GateOutcome,
   ): Promise<CustomerResult> {
     const response = await apollo.executeOperation(
       { query, variables },
@@ -117,7 +113,6 @@ export async function startEventRuntime(options: {
         contextValue: {
           request: createRequestContext(logger, randomUUID(), options.requestBudgetMs),
           client: identity,
-          ...(authorization ? { authorization } : {}),
         },
       },
     );
@@ -129,12 +124,7 @@ export async function startEventRuntime(options: {
 
   const contextQuery = routingQuery(config.routingRules);
   async function customerContext(ref: CustomerRef): Promise<CustomerContext | null> {
-    const result = await run(
-      EVENT_PROCESSOR,
-      contextQuery,
-      ref.id ? { id: ref.id } : { email: ref.email },
-      undefined,
-    );
+    const result = await run(EVENT_PROCESSOR, contextQuery, ref.id ? { id: ref.id } : { email: ref.email });
     // Any error (a platform down, a timeout) is transient for routing: the event is retried.
     if (result.errors?.length)
       throw new Error(`reading the customer failed: ${result.errors[0]?.message ?? 'unknown error'}`);
@@ -150,7 +140,7 @@ export async function startEventRuntime(options: {
   }
 
   async function emailOf(customerId: string): Promise<string | undefined> {
-    const result = await run(EVENT_PROCESSOR, EMAIL_QUERY, { id: customerId }, undefined);
+    const result = await run(EVENT_PROCESSOR, EMAIL_QUERY, { id: customerId });
     const customer = result.data?.['customer'] as { email?: string | null } | null | undefined;
     return customer?.email ?? undefined;
   }
@@ -194,23 +184,13 @@ export async function startEventRuntime(options: {
     ...config.processor,
   });
   processor.start();
-  const service = new SubscriptionService({
+  const subscriptions = new SubscriptionService({
     hub,
-    gate: options.operations,
     schema: options.schema,
-    validationRules: options.validationRules,
     run,
     emailOf,
     logger: logger.child({ component: 'subscriptions' }),
   });
-  const closeWebSocket = attachWebSocket({
-    server: options.server,
-    path: '/graphql',
-    authenticate: options.authenticate,
-    service,
-    logger,
-  });
-  const sse = createSseHandler({ authenticate: options.authenticate, service });
   const ingest = createWebhookIngest({
     log,
     secrets: config.webhooks,
@@ -236,13 +216,12 @@ export async function startEventRuntime(options: {
   let stopped: Promise<void> | undefined;
   return {
     ingest,
-    sse,
     processor,
     hub,
+    subscriptions,
     stop() {
       stopped ??= (async () => {
         clearInterval(pruneTimer);
-        await closeWebSocket();
         hub.stop();
         await processor.stop();
       })();

@@ -1,6 +1,6 @@
 import type { ApolloGateway } from '@apollo/gateway';
 import type { GatewayContext } from '../context.js';
-import { scopeKey } from '../identity.js';
+import { clientKey, scopeKey } from '../identity.js';
 
 type Gateway = Pick<ApolloGateway, 'load' | 'onSchemaLoadOrUpdate' | 'stop'>;
 type Executor = NonNullable<Awaited<ReturnType<ApolloGateway['load']>>['executor']>;
@@ -48,16 +48,17 @@ export function coalesceQueries(gateway: Gateway): Gateway {
     async (requestContext: ExecutionContext) => {
       const context = requestContext.context as Partial<GatewayContext>;
       const client = context.client;
-      const kind = requestContext.operation.operation;
+      // Apollo resolves the operation before executing; this guards the shape, not a real case.
+      const kind = requestContext.operation?.operation;
       if (!client || kind !== 'query') {
         if (client && kind === 'mutation') {
-          for (const key of keysOfClient.get(client.id) ?? []) inFlight.delete(key);
-          keysOfClient.delete(client.id);
+          for (const key of keysOfClient.get(clientKey(client)) ?? []) inFlight.delete(key);
+          keysOfClient.delete(clientKey(client));
         }
         return execute(requestContext);
       }
       const key = [
-        client.id,
+        clientKey(client),
         scopeKey(client),
         requestContext.operationName ?? '',
         JSON.stringify(requestContext.request.variables ?? {}),
@@ -78,13 +79,13 @@ export function coalesceQueries(gateway: Gateway): Gateway {
         },
       }));
       inFlight.set(key, entry);
-      let keys = keysOfClient.get(client.id);
-      if (!keys) keysOfClient.set(client.id, (keys = new Set()));
+      let keys = keysOfClient.get(clientKey(client));
+      if (!keys) keysOfClient.set(clientKey(client), (keys = new Set()));
       keys.add(key);
       try {
         return (await entry).result;
       } finally {
-        forget(client.id, key, entry);
+        forget(clientKey(client), key, entry);
       }
     };
 

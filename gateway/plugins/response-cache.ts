@@ -12,7 +12,7 @@ import { cacheMetrics } from '../../lib/cache/metrics.js';
 import type { CacheStore } from '../../lib/cache/store.js';
 import type { Logger } from '../../lib/logger.js';
 import type { GatewayContext } from '../context.js';
-import { scopeKey } from '../identity.js';
+import { clientKey, scopeKey } from '../identity.js';
 import { z } from 'zod';
 
 /**
@@ -153,7 +153,8 @@ export function responseCache(store: CacheStore, logger: Logger): ApolloServerPl
   // The plugin prefixes its keys with `fqc:` inside the cache it is given; reads use the same view.
   const entries = new PrefixingKeyValueCache(cache, 'fqc:');
   const parsed = new ParsedEntries(8_000_000);
-  const sessionIdOf = (client: GatewayContext['client']) => (client.via === 'anonymous' ? null : client.id);
+  const sessionIdOf = (client: GatewayContext['client']) =>
+    client.via === 'anonymous' ? null : clientKey(client);
 
   const lookup = async (key: string): Promise<StoredEntry | undefined> => {
     const now = Date.now();

@@ -74,6 +74,16 @@ export const catalog = {
       '`filter`: a field the caller may not see is removed and reported as a FORBIDDEN error at its path; `strict`: the whole operation is refused.',
     default: 'filter',
   }),
+  SUBSCRIPTIONS_PER_CONNECTION: env.int(1, 10_000, {
+    description:
+      'Subscriptions one graphql-ws connection may hold open at once; one more is refused with RATE_LIMITED.',
+    default: '20',
+  }),
+  SUBSCRIPTIONS_PER_CLIENT: env.int(1, 100_000, {
+    description:
+      'Subscriptions one client may hold open at once on one gateway instance, over every connection and SSE stream, unless its registry entry sets `maxSubscriptions`.',
+    default: '100',
+  }),
   GATEWAY_TOKEN_PRIVATE_JWK: env.secret({
     description:
       'Private Ed25519 JWK (JSON, with `kid`) the gateway signs its short-lived caller tokens to subgraphs with. `npm start` makes a fresh one.',

@@ -3,9 +3,6 @@ import type { ShopifyConnector } from '../../connectors/shopify/connector.js';
 import type { ShopCustomer, ShopOrder } from '../../connectors/shopify/records.js';
 import type { RequestContext } from '../../lib/request-context.js';
 
-/** The most orders `Customer.orders(first:)` returns. */
-export const CUSTOMER_ORDERS_MAX = 100;
-
 /** A range of whole UTC days, already checked. */
 export interface DayRange {
   since: string;

@@ -3,10 +3,10 @@ import type { ShopOrder } from '../../connectors/shopify/records.js';
 import { isCalendarDate } from '../../lib/dates.js';
 import { badUserInput, UpstreamError } from '../../lib/errors.js';
 import { dateRange } from '../../lib/graphql/date-range.js';
+import { checkPageSize } from '../../lib/graphql/page-sizes.js';
 import { DateScalar, DateTimeScalar, DecimalScalar } from '../../lib/graphql/scalars.js';
 import { isDecimal, moneyRatio, sumMoney, type Money } from '../../lib/money.js';
 import type { CommerceContext } from './context.js';
-import { CUSTOMER_ORDERS_MAX } from './loaders.js';
 import type { CampaignPerformanceModel, CommerceCustomerModel } from './mappers.js';
 import type { Resolvers } from './__generated__/resolvers-types.js';
 
@@ -64,9 +64,7 @@ export const resolvers: Resolvers = {
       return lastOrderId ? context.loaders.orderCreatedAt.load(lastOrderId) : null;
     },
     async orders(customer, args, context) {
-      if (!Number.isInteger(args.first) || args.first < 1 || args.first > CUSTOMER_ORDERS_MAX) {
-        throw badUserInput(`\`first\` must be from 1 to ${CUSTOMER_ORDERS_MAX}, got ${args.first}.`, 'first');
-      }
+      checkPageSize('Customer.orders(first:)', args.first);
       if (!customer.shop || customer.shop.ordersCount === 0) return [];
       return context.loaders.ordersOfCustomer.load({ customerId: customer.shop.id, first: args.first });
     },

@@ -1,12 +1,12 @@
 import { badUserInput } from '../../lib/errors.js';
 import { DateTimeScalar } from '../../lib/graphql/scalars.js';
+import { checkPageSize } from '../../lib/graphql/page-sizes.js';
 import type { CrmCustomer } from '../../connectors/hubspot/records.js';
 import type { CrmContext } from './context.js';
 import { decodeCursor, encodeCursor, type Cursor } from './cursor.js';
 import type { CustomerConnectionModel } from './mappers.js';
 import type { Resolvers } from './__generated__/resolvers-types.js';
 
-export const CUSTOMERS_PAGE_MAX = 500;
 const EMAIL = /^[^\s@]{1,64}@[^\s@]{1,255}$/;
 
 /** Pages through HubSpot until `first` customers are collected, keeping a resumable cursor per edge. */
@@ -72,9 +72,7 @@ export const resolvers: Resolvers = {
       return context.loaders.customerByEmail.load(email.toLowerCase());
     },
     async customers(_parent, args, context) {
-      if (!Number.isInteger(args.first) || args.first < 1 || args.first > CUSTOMERS_PAGE_MAX) {
-        throw badUserInput(`\`first\` must be from 1 to ${CUSTOMERS_PAGE_MAX}, got ${args.first}.`, 'first');
-      }
+      checkPageSize('Query.customers(first:)', args.first);
       const start = args.after ? decodeCursor(args.after) : { after: null, skip: 0 };
       return customersPage(context, args.first, start);
     },

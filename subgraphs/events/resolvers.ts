@@ -1,20 +1,13 @@
 import { GraphQLError } from 'graphql';
 import { badUserInput, ErrorCode } from '../../lib/errors.js';
 import type { DeliveredEvent } from '../../lib/events/event.js';
+import { checkPageSize } from '../../lib/graphql/page-sizes.js';
 import { DateTimeScalar, JsonScalar } from '../../lib/graphql/scalars.js';
 import type { EventConnectionModel } from './mappers.js';
 import type { Resolvers } from './__generated__/resolvers-types.js';
 
-export const EVENTS_PAGE_MAX = 500;
-
 type Source = 'HUBSPOT' | 'SHOPIFY' | 'MAILCHIMP' | 'SITE';
 const sourceOf = (source: DeliveredEvent['source']): Source => source.toUpperCase() as Source;
-
-function checkFirst(first: number): void {
-  if (!Number.isInteger(first) || first < 1 || first > EVENTS_PAGE_MAX) {
-    throw badUserInput(`\`first\` must be from 1 to ${EVENTS_PAGE_MAX}, got ${first}.`, 'first');
-  }
-}
 
 /** A cursor the log cannot read is the client's mistake, said as such. */
 function asUserError(error: unknown): never {
@@ -28,7 +21,7 @@ export const resolvers: Resolvers = {
   JSON: JsonScalar,
   Query: {
     async events(_parent, args, context): Promise<EventConnectionModel> {
-      checkFirst(args.first);
+      checkPageSize('Query.events(first:)', args.first);
       const after = args.after ?? undefined;
       const rows = await context.log
         .read(after, args.first + 1, args.types ? { types: args.types } : undefined)
@@ -40,7 +33,7 @@ export const resolvers: Resolvers = {
       };
     },
     async deadLetters(_parent, args, context) {
-      checkFirst(args.first);
+      checkPageSize('Query.deadLetters(first:)', args.first);
       return context.log.deadLetters(args.first);
     },
   },

@@ -132,6 +132,8 @@ export async function buildSubgraphServer<C extends SubgraphContext>(
   }
   const apollo = new ApolloServer<C>({
     schema,
+    // Apollo's own messages go to the same log as everything else, never to the console.
+    logger: logger.child({ component: 'apollo-server' }),
     // Inline traces (ftv1) serve Apollo's hosted studio, which this product does not use; they cost time per field.
     plugins: [ApolloServerPluginInlineTraceDisabled(), operationLogPlugin<C>(), ...(options.plugins ?? [])],
     formatError: formatErrorFor(options.name, logger),

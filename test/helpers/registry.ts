@@ -7,6 +7,7 @@ export interface TestClient {
   id: string;
   scopes: readonly string[];
   rateLimit?: { requestsPerMinute: number; burst: number };
+  maxSubscriptions?: number;
   /** Extra keys: expired or revoked ones, for refusal tests. */
   keys?: { expiresAt?: string; revokedAt?: string }[];
 }
@@ -27,6 +28,7 @@ export function writeTestRegistry(clients: readonly TestClient[]): {
       name: `Test client ${client.id}`,
       scopes: client.scopes,
       rateLimit: client.rateLimit ?? { requestsPerMinute: 100_000, burst: 10_000 },
+      ...(client.maxSubscriptions ? { maxSubscriptions: client.maxSubscriptions } : {}),
       keys: generated.map(({ spec, key }) => ({ id: key.keyId, hash: key.hash, createdAt: now, ...spec })),
     };
   });

@@ -5,6 +5,7 @@ import {
   type Stack,
   type StackEventOptions,
 } from '../../cli/stack.js';
+import type { SubscriptionCaps } from '../../gateway/pipeline/subscription-slots.js';
 import { createLogger, type Logger } from '../../lib/logger.js';
 import { TEST_ANCHOR_DATE } from './sandbox.js';
 
@@ -29,6 +30,7 @@ export interface TestStackOptions {
   /** @default the demo registry */
   clientsFile?: string;
   authorizationMode?: 'filter' | 'strict';
+  subscriptionCaps?: SubscriptionCaps;
   /** Verify OAuth access tokens from this issuer. */
   accessTokens?: { issuer: string; audience: string; jwksUrl: string };
   mode?: 'development' | 'production' | 'test';
@@ -65,6 +67,7 @@ export function startTestStack(options: TestStackOptions = {}): Promise<Stack> {
           : {}),
       },
       ...(options.authorizationMode ? { authorizationMode: options.authorizationMode } : {}),
+      ...(options.subscriptionCaps ? { subscriptionCaps: options.subscriptionCaps } : {}),
     },
     cache: {
       redisUrl: options.redisUrl,

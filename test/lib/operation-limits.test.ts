@@ -1,6 +1,6 @@
 import { buildSchema, parse, specifiedRules, validate } from 'graphql';
 import { describe, expect, it } from 'vitest';
-import { isLimitError, OPERATION_LIMITS, operationLimits } from '../../gateway/plugins/operation-limits.js';
+import { isLimitError, OPERATION_LIMITS, operationLimitRules } from '../../gateway/pipeline/limits.js';
 
 /**
  * The marketing graph has no recursive type, so no valid operation on it can be deeper than six;
@@ -8,7 +8,7 @@ import { isLimitError, OPERATION_LIMITS, operationLimits } from '../../gateway/p
  */
 describe('operation limits', () => {
   const schema = buildSchema('type Query { node: Node } type Node { child: Node name: String }');
-  const { validationRules } = operationLimits(false);
+  const validationRules = operationLimitRules();
   const nested = (depth: number) =>
     `{ ${'node { '.repeat(1)}${'child { '.repeat(depth - 2)}name${' }'.repeat(depth - 1)} }`;
 
