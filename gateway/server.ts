@@ -231,7 +231,11 @@ export async function buildGateway(config: GatewayConfig, logger: Logger): Promi
     maxPayloadBytes: maxBodyBytes,
     logger: logger.child({ component: 'graphql-ws' }),
   });
-  const sse = createSseHandler({ pipeline, subscriptions: events.subscriptions });
+  const sse = createSseHandler({
+    pipeline,
+    subscriptions: events.subscriptions,
+    logger: logger.child({ component: 'sse' }),
+  });
 
   const metrics = createMetricsEndpoint({
     admit: (source) => pipeline.admitEndpoint(source, METRICS_SCOPE, 'metrics'),

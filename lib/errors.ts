@@ -46,6 +46,8 @@ export const ErrorCode = {
   WEBHOOK_SOURCE_NOT_CONFIGURED: 'WEBHOOK_SOURCE_NOT_CONFIGURED',
   /** The event log could not store the webhook's events; the platform should redeliver. */
   EVENT_LOG_UNAVAILABLE: 'EVENT_LOG_UNAVAILABLE',
+  /** A subscriber stopped reading while events piled up; its stream was ended. Resume with `after`. */
+  SUBSCRIBER_TOO_SLOW: 'SUBSCRIBER_TOO_SLOW',
   /** Anything else. The message is masked; the request id in the error finds the log line. */
   INTERNAL_SERVER_ERROR: 'INTERNAL_SERVER_ERROR',
 } as const;

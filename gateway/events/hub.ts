@@ -30,8 +30,20 @@ export function matches(event: DeliveredEvent, filter: EventFilter): boolean {
   return true;
 }
 
-/** Events a subscriber may hold before it is closed as too slow (it can resume with `after`). */
-const MAX_BUFFERED = 10_000;
+/**
+ * Events a subscriber may hold before it is closed as too slow (it can resume with `after`):
+ * ten seconds at 100 events/s, about 1 MB, which bounds what a client that stopped reading costs.
+ */
+const MAX_BUFFERED = 1_000;
+
+/** Thrown to a subscriber's reader once it fell more than MAX_BUFFERED events behind. */
+export class SubscriberTooSlow extends Error {
+  constructor() {
+    super(
+      'This subscription fell too far behind and was closed; resume it with `after` set to the last cursor received.',
+    );
+  }
+}
 
 class Subscriber {
   private readonly buffer: DeliveredEvent[] = [];
@@ -42,11 +54,9 @@ class Subscriber {
     if (this.closed !== undefined) return;
     if (this.buffer.length >= MAX_BUFFERED) {
       hubMetrics.dropped.inc();
-      this.close(
-        new Error(
-          'This subscription fell too far behind and was closed; resume it with `after` set to the last cursor received.',
-        ),
-      );
+      // Drop the backlog now: the reader may be stuck on a write that never finishes.
+      this.buffer.length = 0;
+      this.close(new SubscriberTooSlow());
       return;
     }
     this.buffer.push(event);

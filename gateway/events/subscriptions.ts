@@ -19,7 +19,7 @@ import { inlineFragments, insertNulls, TooLarge } from '../auth/authorize.js';
 import { forbiddenError, type GateOutcome } from '../auth/operation-gate.js';
 import { scopeKey, type ClientIdentity } from '../identity.js';
 import type { AdmittedOperation } from '../pipeline/types.js';
-import type { EventHub } from './hub.js';
+import { SubscriberTooSlow, type EventHub } from './hub.js';
 import { buildPayload, customerVariables, planPayload, type CustomerResult } from './payload.js';
 
 export const subscriptionMetrics = {
@@ -157,6 +157,10 @@ export class SubscriptionService {
             error(`\`after\` is not a cursor this API issued: ${caught.message}`, ErrorCode.BAD_USER_INPUT),
           ],
         };
+        return;
+      }
+      if (caught instanceof SubscriberTooSlow) {
+        yield { errors: [error(caught.message, ErrorCode.SUBSCRIBER_TOO_SLOW)] };
         return;
       }
       this.options.logger.error({ err: caught }, 'subscription failed');

@@ -1,11 +1,13 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { FormattedExecutionResult } from 'graphql';
 import { createHandler } from 'graphql-sse/lib/use/http';
+import type { Logger } from '../../lib/logger.js';
 import { REQUEST_ID_HEADER, requestIdFrom } from '../../lib/request-context.js';
 import type { SubscriptionService } from '../events/subscriptions.js';
 import type { OperationPipeline } from '../pipeline/pipeline.js';
 import type { Refusal } from '../pipeline/types.js';
 import { runAdmitted } from './run.js';
+import { SseBackpressure } from './sse-backpressure.js';
+import { DEFAULT_STALL_MS } from './stall-watch.js';
 
 /** A refusal as graphql-sse's response tuple: the same status and body as over HTTP. */
 function asResponse(
@@ -33,16 +35,18 @@ function asResponse(
  * GraphQL over Server-Sent Events (graphql-sse, distinct connections mode) at `/graphql/stream`,
  * for clients that cannot open a WebSocket. Credentials from the headers; every operation through
  * the pipeline, refused with the same status and errors as over HTTP. A stream whose client stops
- * reading is ended once `maxBufferedBytes` wait unsent, so it resumes with `after`.
+ * reading is ended once a write has waited `stallMs`, so it resumes with `after` (see
+ * SseBackpressure).
  */
 export function createSseHandler(options: {
   pipeline: OperationPipeline;
   subscriptions: SubscriptionService;
-  /** @default 1048576 */
-  maxBufferedBytes?: number;
+  /** How long a write may wait for a client that stopped reading before its stream ends. @default 10000 */
+  stallMs?: number;
+  logger: Logger;
 }): (req: IncomingMessage, res: ServerResponse) => Promise<void> {
   const { pipeline } = options;
-  const maxBuffered = options.maxBufferedBytes ?? 1_048_576;
+  const stallMs = options.stallMs ?? DEFAULT_STALL_MS;
   const handler = createHandler({
     onSubscribe: async (req, params) => {
       const requestId = requestIdFrom(req.raw.headers[REQUEST_ID_HEADER]);
@@ -69,25 +73,13 @@ export function createSseHandler(options: {
         // graphql-sse sends an execution result as one event; it needs `data` to recognise one.
         return { data: result.data ?? null, ...(result.errors ? { errors: result.errors } : {}) } as never;
       }
-      return bounded(result, req.context.res, maxBuffered, () => controller.abort()) as never;
+      const pressure = pressures.get(req.context.res);
+      return (pressure ? pressure.follow(result, () => controller.abort()) : result) as never;
     },
   });
-  return (req, res) => handler(req, res);
-}
-
-/** Ends the stream when the client has stopped reading and unsent bytes pile up. */
-async function* bounded(
-  stream: AsyncGenerator<FormattedExecutionResult>,
-  res: ServerResponse,
-  maxBuffered: number,
-  stop: () => void,
-): AsyncGenerator<FormattedExecutionResult> {
-  for await (const result of stream) {
-    if (res.writableLength > maxBuffered) {
-      stop();
-      res.destroy();
-      return;
-    }
-    yield result;
-  }
+  const pressures = new WeakMap<ServerResponse, SseBackpressure>();
+  return (req, res) => {
+    pressures.set(res, new SseBackpressure(res, { stallMs, logger: options.logger }));
+    return handler(req, res);
+  };
 }

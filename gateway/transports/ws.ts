@@ -15,6 +15,7 @@ import type { CredentialSource } from '../auth/authenticate.js';
 import type { SubscriptionService } from '../events/subscriptions.js';
 import type { OperationPipeline } from '../pipeline/pipeline.js';
 import { runAdmitted } from './run.js';
+import { DEFAULT_STALL_MS, StallWatch } from './stall-watch.js';
 
 /** What graphql-ws keeps per connection; credentials once `connection_init` is accepted. */
 type Connection = {
@@ -63,9 +64,9 @@ const asGraphQLErrors = (errors: readonly GraphQLFormattedError[]) =>
  * The protocol is graphql-ws's own (`makeServer`); the binding to `ws` is ours rather than the
  * package's `useServer`, which reports socket errors on `console.error`, outside the log, and
  * cannot see a client that stopped reading. Frames are capped like HTTP bodies (ws refuses a
- * larger frame from its header, before reading it, with 1009); a connection whose unsent data
- * passes `maxBufferedBytes` is closed with 1013 so the client resumes with `after` instead of
- * growing the gateway's memory; idle connections are pinged and dropped when they stop answering.
+ * larger frame from its header, before reading it, with 1009); a connection with a write pending
+ * for `stallMs` is closed with 1013 so the client resumes with `after` (its events meanwhile wait
+ * in the hub, which bounds them); idle connections are pinged and dropped when they stop answering.
  */
 export function attachWebSocket(options: {
   server: Server;
@@ -74,14 +75,14 @@ export function attachWebSocket(options: {
   subscriptions: SubscriptionService;
   /** Largest frame accepted; the HTTP body limit. */
   maxPayloadBytes: number;
-  /** Unsent bytes a connection may hold before it is closed as too slow. @default 1048576 */
-  maxBufferedBytes?: number;
+  /** How long a write may wait for a client that stopped reading before it is closed with 1013. @default 10000 */
+  stallMs?: number;
   /** Ping interval; a connection that does not answer within it is dropped. @default 12000 */
   keepAliveMs?: number;
   logger: Logger;
 }): () => Promise<void> {
   const { pipeline, logger } = options;
-  const maxBuffered = options.maxBufferedBytes ?? 1_048_576;
+  const stallMs = options.stallMs ?? DEFAULT_STALL_MS;
   const keepAliveMs = options.keepAliveMs ?? 12_000;
   const wss = new WebSocketServer({ noServer: true, maxPayload: options.maxPayloadBytes, handleProtocols });
   options.server.on('upgrade', (req, socket, head) => {
@@ -159,11 +160,24 @@ export function attachWebSocket(options: {
       // ws closes the socket itself (1009 for an oversized frame, 1002 for a protocol error).
       logger.info({ connection: connection.id, reason: error.message }, 'WebSocket closed on a client error');
     });
+    const stalls = new StallWatch(stallMs, () => {
+      logger.warn(
+        { connection: connection.id, bufferedBytes: socket.bufferedAmount },
+        'closing a WebSocket whose client stopped reading',
+      );
+      // The close frame queues behind what is unsent; nothing more is sent, and ws destroys the
+      // socket if the client has not read up to it within 30 s.
+      for (const controller of connection.operations.values()) controller.abort();
+      socket.close(SLOW_CONSUMER_CLOSE, 'Too slow: reconnect and resume with `after`.');
+    });
     let alive = true;
     socket.on('pong', () => {
       alive = true;
     });
     const ping = setInterval(() => {
+      // A closing socket (a slow consumer told 1013) is left to ws's own close timeout, so a
+      // client that reads again within it still learns why.
+      if (socket.readyState !== socket.OPEN) return;
       if (!alive) {
         socket.terminate();
         return;
@@ -178,15 +192,12 @@ export function attachWebSocket(options: {
         send: (data) =>
           new Promise<void>((resolve, reject) => {
             if (socket.readyState !== socket.OPEN) return resolve();
-            if (socket.bufferedAmount > maxBuffered) {
-              logger.warn(
-                { connection: connection.id, bufferedBytes: socket.bufferedAmount },
-                'closing a WebSocket whose client stopped reading',
-              );
-              socket.close(SLOW_CONSUMER_CLOSE, 'Too slow: reconnect and resume with `after`.');
-              return resolve();
-            }
-            socket.send(data, (error) => (error ? reject(error) : resolve()));
+            const written = stalls.writing();
+            socket.send(data, (error) => {
+              written();
+              if (error) reject(error);
+              else resolve();
+            });
           }),
         close: (code, reason) => socket.close(code, reason),
         onMessage: (handle) =>
@@ -201,6 +212,7 @@ export function attachWebSocket(options: {
     );
     socket.once('close', (code, reason) => {
       clearInterval(ping);
+      stalls.stop();
       void closed(code, String(reason));
     });
   });
