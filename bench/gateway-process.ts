@@ -1,15 +1,18 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Stack } from '../cli/stack.js';
+import { generateStandardWebhookSecret } from '../lib/webhooks/sign.js';
 import { DEMO_WEBHOOK_SECRETS } from '../sandboxes/webhooks/index.js';
 import { freePorts } from '../test/helpers/ports.js';
 
 /**
  * The gateway as its own OS process (`cli/main.ts gateway`), in front of a test stack's subgraphs:
- * what a deployment runs, and what a test can SIGKILL. Webhook secrets are the demo ones, so the
- * test helpers' signed webhooks verify.
+ * what a deployment runs, and what a test can SIGKILL. Webhook secrets are the demo ones unless
+ * `env` sets others, so the test helpers' signed webhooks verify; a production-mode process needs
+ * others (it refuses the demo ones): benchmarks pass BENCH_WEBHOOK_SECRETS.
  */
 export interface GatewayProcess {
   origin: string;
@@ -18,6 +21,25 @@ export interface GatewayProcess {
   output(): string;
   kill(signal: NodeJS.Signals): Promise<void>;
 }
+
+/**
+ * Webhook secrets for benchmark gateways, fresh each run: benchmarks run gateways with
+ * NODE_ENV=production, which refuses the published demo secrets.
+ */
+export const BENCH_WEBHOOK_SECRETS = {
+  hubspot: randomBytes(24).toString('base64url'),
+  shopify: randomBytes(24).toString('base64url'),
+  mailchimp: randomBytes(24).toString('base64url'),
+  site: generateStandardWebhookSecret(),
+} as const;
+
+/** BENCH_WEBHOOK_SECRETS as the gateway process reads them. */
+export const BENCH_WEBHOOK_ENV: Record<string, string> = {
+  HUBSPOT_WEBHOOK_SECRETS: BENCH_WEBHOOK_SECRETS.hubspot,
+  SHOPIFY_WEBHOOK_SECRETS: BENCH_WEBHOOK_SECRETS.shopify,
+  MAILCHIMP_WEBHOOK_SECRETS: BENCH_WEBHOOK_SECRETS.mailchimp,
+  SITE_WEBHOOK_SECRETS: BENCH_WEBHOOK_SECRETS.site,
+};
 
 /** Routing rules that need no customer context: processing costs no platform calls. */
 export function typeOnlyRoutingRules(): string {

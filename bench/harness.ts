@@ -35,8 +35,9 @@ export function benchStack(overrides: Partial<StackOptions> = {}): Promise<Stack
       ttls: { profile: 300, subscription: 300, orders: 120, campaignReports: 600 },
     },
     responseCache: true,
-    // The benchmarks that measure queries run without webhook traffic; bench:webhooks sends its own.
-    events: { log: { kind: 'sqlite', file: ':memory:' }, webhooksPerMinute: 0 },
+    // The benchmarks that measure queries run without webhook traffic; bench:webhooks sends its own
+    // to a gateway process. No webhook endpoints here: production refuses the demo secrets.
+    events: { log: { kind: 'sqlite', file: ':memory:' }, webhooksPerMinute: 0, webhooks: {} },
     logger: () => silent,
     ...overrides,
   });

@@ -8,7 +8,13 @@ import { z } from 'zod';
 import { addDays } from '../lib/dates.js';
 import { CUSTOMERS, DASHBOARD, PROFILE } from '../test/helpers/operations.js';
 import { shopifyOrder } from '../test/helpers/webhooks.js';
-import { startGatewayProcess, typeOnlyRoutingRules, type GatewayProcess } from './gateway-process.js';
+import {
+  BENCH_WEBHOOK_ENV,
+  BENCH_WEBHOOK_SECRETS,
+  startGatewayProcess,
+  typeOnlyRoutingRules,
+  type GatewayProcess,
+} from './gateway-process.js';
 import {
   bench,
   BENCH_ANCHOR_DATE,
@@ -211,6 +217,7 @@ async function memory(stack: Awaited<ReturnType<typeof benchStack>>): Promise<Me
   const gateway = await startGatewayProcess(
     stack,
     {
+      ...BENCH_WEBHOOK_ENV,
       NODE_ENV: 'production',
       CLIENTS_FILE: bench.clientsFile,
       ROUTING_RULES_FILE: typeOnlyRoutingRules(),
@@ -307,7 +314,11 @@ async function memory(stack: Awaited<ReturnType<typeof benchStack>>): Promise<Me
       if (wait > 1) await sleep(wait);
       const customer = customers[i % customers.length];
       if (!customer) break;
-      const webhook = shopifyOrder({ email: customer.person.email, totalPrice: `${(i % 300) + 1}.00` });
+      const webhook = shopifyOrder({
+        email: customer.person.email,
+        totalPrice: `${(i % 300) + 1}.00`,
+        secret: BENCH_WEBHOOK_SECRETS.shopify,
+      });
       sends.push(
         request(`${gateway.origin}${webhook.path}`, {
           method: 'POST',
@@ -355,6 +366,7 @@ let exitCode = 1;
 try {
   console.log('\nThroughput (gateway process with a fresh response cache; stack with fresh record caches):');
   const gateway = await startGatewayProcess(stack, {
+    ...BENCH_WEBHOOK_ENV,
     NODE_ENV: 'production',
     CLIENTS_FILE: bench.clientsFile,
     ROUTING_RULES_FILE: typeOnlyRoutingRules(),

@@ -5,7 +5,12 @@ import { createClient } from 'graphql-ws';
 import { Agent, request } from 'undici';
 import WebSocket from 'ws';
 import { shopifyOrder, siteFormSubmission, type SignedWebhook } from '../test/helpers/webhooks.js';
-import { startGatewayProcess, typeOnlyRoutingRules } from './gateway-process.js';
+import {
+  BENCH_WEBHOOK_ENV,
+  BENCH_WEBHOOK_SECRETS,
+  startGatewayProcess,
+  typeOnlyRoutingRules,
+} from './gateway-process.js';
 import { bench, benchStack, ms, percentile, table, verdict } from './harness.js';
 
 /**
@@ -50,6 +55,7 @@ async function run(
     stack,
     {
       ...env,
+      ...BENCH_WEBHOOK_ENV,
       NODE_ENV: 'production',
       CLIENTS_FILE: bench.clientsFile,
       ROUTING_RULES_FILE: typeOnlyRoutingRules(),
@@ -64,11 +70,22 @@ async function run(
     const webhooks: { webhook: SignedWebhook; key: string }[] = Array.from({ length: TOTAL }, (_, i) => {
       const email = emails[i % emails.length]!;
       if (i % 10 < 7) {
-        const order = shopifyOrder({ email, totalPrice: `${(i % 400) + 1}.00` });
+        const order = shopifyOrder({
+          email,
+          totalPrice: `${(i % 400) + 1}.00`,
+          secret: BENCH_WEBHOOK_SECRETS.shopify,
+        });
         return { webhook: order, key: String(order.orderId) };
       }
-      const pageUrl = `https://www.demo-outdoor.example/newsletter?n=${i}`;
-      return { webhook: siteFormSubmission({ email, formId: 'newsletter-signup', pageUrl }), key: pageUrl };
+      // In the path: a URL's query (other than attribution) is not kept in the event.
+      const pageUrl = `https://www.demo-outdoor.example/newsletter/${i}`;
+      const webhook = siteFormSubmission({
+        email,
+        formId: 'newsletter-signup',
+        pageUrl,
+        secret: BENCH_WEBHOOK_SECRETS.site,
+      });
+      return { webhook, key: pageUrl };
     });
     const sentAt = new Map<string, number>();
     const latencies: number[] = [];

@@ -72,6 +72,8 @@ export interface StackEventOptions {
   routingRules?: readonly RoutingRule[];
   /** The public origin platforms call, when a proxy is in front (HubSpot signs it). */
   publicUrl?: string;
+  /** Proxies whose forwarded host and scheme count for that URI (`TRUSTED_PROXIES`). */
+  trustedProxies?: readonly string[];
   /** @default the demo webhook secrets, which the demo emitter signs with */
   webhooks?: WebhookSecrets;
   /** @default 30 days, 1,000,000 events */
@@ -124,6 +126,18 @@ export const DEFAULT_PORTS: StackPorts = {
 export const FREE_PORTS = Object.fromEntries(
   Object.keys(DEFAULT_PORTS).map((part) => [part, 0]),
 ) as StackPorts;
+
+/**
+ * Where a local sender reaches a listener: its own address, or loopback when it listens on every
+ * interface. The gateway checks HubSpot's signature against the address it was reached on, so the
+ * emitter must call (and sign) an address the gateway sees, not `0.0.0.0`.
+ */
+function reachableOrigin(listening: Listening): string {
+  const url = new URL(listening.origin);
+  if (url.hostname === '0.0.0.0') url.hostname = '127.0.0.1';
+  else if (url.hostname === '[::]') url.hostname = '[::1]';
+  return url.origin;
+}
 
 /**
  * The embedded default: four platform sandboxes, four subgraphs wired to them with the demo
@@ -267,6 +281,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
           webhooks: options.events.webhooks ?? DEMO_WEBHOOK_VERIFICATION,
           routingRules: options.events.routingRules ?? loadRoutingRules(DEMO_ROUTING_RULES_FILE),
           ...(options.events.publicUrl ? { publicUrl: options.events.publicUrl } : {}),
+          ...(options.events.trustedProxies ? { trustedProxies: options.events.trustedProxies } : {}),
           retention: options.events.retention ?? { maxAgeMs: 30 * 86_400_000, maxEvents: 1_000_000 },
           ...(options.events.processor ? { processor: options.events.processor } : {}),
         },
@@ -281,14 +296,19 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     origins.gateway = listening.origin;
     const webhooks = createWebhookEmitter({
       world,
-      target: { gatewayOrigin: listening.origin },
+      target: { gatewayOrigin: reachableOrigin(listening) },
       secrets: DEMO_WEBHOOK_SECRETS,
       perMinute: Math.max(1, options.events.webhooksPerMinute),
       logger: options.logger('sandbox:webhooks'),
     });
     // Stopped before the gateway closes, so no delivery is cut off half-way.
     opened.push({ origin: '', port: 0, close: () => webhooks.stop() });
-    if (options.events.webhooksPerMinute > 0) webhooks.start();
+    // It signs with the public demo secrets, which a production gateway refuses: no fake traffic there.
+    if (options.events.webhooksPerMinute > 0 && options.mode !== 'production') webhooks.start();
+    else if (options.events.webhooksPerMinute > 0)
+      options
+        .logger('sandbox:webhooks')
+        .info('demo webhooks not sent: they are signed with the demo secrets, which production refuses');
     return {
       world,
       gatewayUrl: `${listening.origin}/graphql`,

@@ -29,6 +29,7 @@ import { responseCache } from './plugins/response-cache.js';
 import { enforceSharedScalars } from './scalars.js';
 import { gatewayLoadableSupergraph } from './supergraph.js';
 import { SubgraphDataSource } from './subgraph-data-source.js';
+import { assertNoDemoWebhookSecrets } from './events/production-guard.js';
 import { startEventRuntime, type EventRuntime } from './events/runtime.js';
 import { createMetricsEndpoint, METRICS_SCOPE } from './metrics-endpoint.js';
 import { createExplorer } from './explorer/serve.js';
@@ -56,6 +57,8 @@ export interface Gateway {
  * (SSE), `/webhooks/*`, `/health`, and the `events` subgraph it serves itself.
  */
 export async function buildGateway(config: GatewayConfig, logger: Logger): Promise<Gateway> {
+  // Before anything starts: a production gateway must not take webhooks signed with demo secrets.
+  assertNoDemoWebhookSecrets(config.events.webhooks, config.mode);
   const supergraphSdl = readFileSync(config.supergraphFile, 'utf8');
   const loadableSupergraph = gatewayLoadableSupergraph(supergraphSdl);
   const agent = new Agent({ connections: 128, keepAliveTimeout: 30_000, pipelining: 1 });

@@ -1,3 +1,5 @@
+import { looksPersonal } from './personal-data.js';
+
 /**
  * Shared by the Shopify connector's order records and the webhook normalisers (the gateway may not
  * import a connector), so one landing link gives the same attribution on both paths.
@@ -27,7 +29,9 @@ function isUtmKey(key: string): key is keyof typeof KEYS {
 /**
  * The UTM parameters of a landing page, given as Shopify stores it: a path with a query
  * (`/products/x?utm_source=facebook`) or a full URL. Null when the link carries none. Landing
- * sites are whatever the visitor's browser sent, so junk yields null rather than an error.
+ * sites are whatever the visitor's browser sent, so junk yields null rather than an error. A value
+ * that looks like personal data (`utm_term=ada@example.com`, a phone number) counts as absent:
+ * attribution is shown to readers without `pii:read`.
  */
 export function parseUtm(landingSite: string | null | undefined): Utm | null {
   if (!landingSite) return null;
@@ -44,7 +48,7 @@ export function parseUtm(landingSite: string | null | undefined): Utm | null {
     if (!isUtmKey(key)) continue;
     const value = decode(pair.slice(equals + 1)).trim();
     const field = KEYS[key];
-    if (value === '' || utm[field] !== null) continue;
+    if (value === '' || utm[field] !== null || looksPersonal(value)) continue;
     utm[field] = value;
     found = true;
   }

@@ -44,6 +44,7 @@ export async function startCommand(level: LevelWithSilent): Promise<undefined> {
   const cache = cacheSettingsFromEnv();
   const auth = authConfigFromEnv();
   // The demo emitter signs with the labelled demo secrets; a source given its own secret keeps it.
+  // With NODE_ENV=production this throws (exit 2) before any part listens: the demo secrets are public.
   const events = eventsSettingsFromEnv(process.env, DEMO_WEBHOOK_VERIFICATION);
   const anchorDate = env.SANDBOX_ANCHOR_DATE ?? todayUtc();
   const loggers = new Map<string, ReturnType<typeof createLogger>>();

@@ -4,9 +4,11 @@ import { ConfigError, loadEnv } from '../../lib/config/env.js';
 import type { EventLogSettings } from '../../lib/events/log/open.js';
 import { standardWebhookSecretSchema } from '../webhooks/verify/standard-webhooks.js';
 import type { WebhookSecrets } from './ingest.js';
+import { assertNoDemoWebhookSecrets } from './production-guard.js';
 import { loadRoutingRules, type RoutingRule } from './routing.js';
 
 export const EVENTS_ENV = [
+  'NODE_ENV',
   'EVENT_LOG',
   'DATA_DIR',
   'EVENT_LOG_SYNC',
@@ -16,6 +18,7 @@ export const EVENTS_ENV = [
   'EVENTS_RETENTION_MAX',
   'ROUTING_RULES_FILE',
   'WEBHOOK_PUBLIC_URL',
+  'TRUSTED_PROXIES',
   'HUBSPOT_WEBHOOK_SECRETS',
   'HUBSPOT_WEBHOOK_V1',
   'SHOPIFY_WEBHOOK_SECRETS',
@@ -32,6 +35,7 @@ export interface EventsSettings {
   log: EventLogSettings;
   webhooks: WebhookSecrets;
   publicUrl?: string;
+  trustedProxies?: readonly string[];
   routingRules: RoutingRule[];
   retention: { maxAgeMs: number; maxEvents: number };
   processor: { concurrency: number };
@@ -58,6 +62,7 @@ export function eventLogSettings(options: {
 /**
  * Webhook secrets from the environment. `defaults` fills sources left unset (the embedded demo's
  * labelled demo secrets); a deployment sets its own, and an unset source is simply not served.
+ * With NODE_ENV=production a demo secret, set or filled in, is a ConfigError naming its variable.
  */
 export function eventsSettingsFromEnv(
   source: NodeJS.ProcessEnv = process.env,
@@ -73,6 +78,13 @@ export function eventsSettingsFromEnv(
   const hubspot = env.HUBSPOT_WEBHOOK_SECRETS ?? defaults.hubspot?.secrets;
   const shopify = env.SHOPIFY_WEBHOOK_SECRETS ?? defaults.shopify;
   const mailchimp = env.MAILCHIMP_WEBHOOK_SECRETS ?? defaults.mailchimp;
+  const webhooks: WebhookSecrets = {
+    ...(hubspot ? { hubspot: { secrets: hubspot, acceptV1: env.HUBSPOT_WEBHOOK_V1 } } : {}),
+    ...(shopify ? { shopify } : {}),
+    ...(mailchimp ? { mailchimp } : {}),
+    ...(site ? { site } : {}),
+  };
+  assertNoDemoWebhookSecrets(webhooks, env.NODE_ENV);
   return {
     log: eventLogSettings({
       kind: env.EVENT_LOG,
@@ -81,13 +93,9 @@ export function eventsSettingsFromEnv(
       redisUrl: env.REDIS_URL,
       prefix: env.EVENT_LOG_PREFIX,
     }),
-    webhooks: {
-      ...(hubspot ? { hubspot: { secrets: hubspot, acceptV1: env.HUBSPOT_WEBHOOK_V1 } } : {}),
-      ...(shopify ? { shopify } : {}),
-      ...(mailchimp ? { mailchimp } : {}),
-      ...(site ? { site } : {}),
-    },
+    webhooks,
     ...(env.WEBHOOK_PUBLIC_URL ? { publicUrl: env.WEBHOOK_PUBLIC_URL } : {}),
+    ...(env.TRUSTED_PROXIES ? { trustedProxies: env.TRUSTED_PROXIES } : {}),
     routingRules: loadRoutingRules(env.ROUTING_RULES_FILE),
     retention: { maxAgeMs: env.EVENTS_RETENTION_DAYS * DAY_MS, maxEvents: env.EVENTS_RETENTION_MAX },
     processor: { concurrency: env.EVENT_PROCESSOR_CONCURRENCY },

@@ -10,6 +10,7 @@ import { normaliseMailchimp } from '../webhooks/normalise/mailchimp.js';
 import type { Normaliser } from '../webhooks/normalise/result.js';
 import { normaliseShopify } from '../webhooks/normalise/shopify.js';
 import { normaliseSite } from '../webhooks/normalise/site.js';
+import { publicUriResolver } from '../webhooks/public-uri.js';
 import { verifyHubSpot } from '../webhooks/verify/hubspot.js';
 import { verifyMailchimp } from '../webhooks/verify/mailchimp.js';
 import type { VerifyResult } from '../webhooks/verify/result.js';
@@ -40,9 +41,12 @@ export interface WebhookIngestOptions {
   secrets: WebhookSecrets;
   /**
    * The public origin platforms call (`https://hooks.example.com`): HubSpot signs the URI it
-   * called, which behind a proxy is not the one the gateway sees. @default the request's Host
+   * called, which behind a proxy is not the one the gateway sees. @default what a trusted proxy
+   * forwards, else the address the request reached (never the `Host` header; see public-uri.ts)
    */
   publicUrl?: string;
+  /** Proxies (IP addresses, CIDR ranges) whose `X-Forwarded-Proto`/`-Host` count. @default none */
+  trustedProxies?: readonly string[];
   /** Called after events are stored: the processor takes them now rather than at its next poll. */
   onAppended(): void;
   logger: Logger;
@@ -55,6 +59,14 @@ interface Source {
   verify(req: IncomingMessage, url: URL, rawBody: Buffer): VerifyResult;
   normalise: Normaliser;
 }
+
+/**
+ * The one answer to every webhook that fails its signature, timestamp or URL-secret check, whatever
+ * the source and the reason: telling a caller which check failed would guide a forger. The reason
+ * is in the log line and in `webhooks_rejected_total{reason}`, for the operator.
+ */
+export const WEBHOOK_UNVERIFIED_MESSAGE =
+  'The webhook could not be verified: check the secret configured for this endpoint.';
 
 /** The answer every refusal gets: the gateway's error shape, a code, and never a stack or a value. */
 function refuse(
@@ -88,9 +100,9 @@ function reply(res: ServerResponse, body: Record<string, unknown>): void {
 /**
  * The webhook endpoints, `/webhooks/{hubspot,shopify,mailchimp,site}`: the synchronous half of the
  * pipeline, kept short so platforms get their 2xx in milliseconds. Each request is read raw (the
- * signature covers the exact bytes), verified (401), normalised (400 naming the bad fields),
- * appended to the durable log (503 when it cannot be, so the platform redelivers) and only then
- * acknowledged. Redeliveries are acknowledged too, and stored once. Processing happens later.
+ * signature covers the exact bytes), verified (401, one answer for every reason), normalised (400
+ * naming the bad fields), appended to the durable log (503 when it cannot be, so the platform
+ * redelivers) and only then acknowledged. Redeliveries are acknowledged too, and stored once. Processing happens later.
  */
 export function createWebhookIngest(
   options: WebhookIngestOptions,
@@ -104,11 +116,10 @@ export function createWebhookIngest(
     ...(secrets.site ?? []),
   ])
     registerSecret(secret);
-  const publicUri = (req: IncomingMessage, url: URL) => {
-    const origin = options.publicUrl?.replace(/\/+$/, '') ?? `http://${req.headers.host ?? 'localhost'}`;
-    // The URI as received: path and query exactly as sent, not re-encoded by URL parsing.
-    return `${origin}${req.url ?? url.pathname}`;
-  };
+  const publicUri = publicUriResolver({
+    publicUrl: options.publicUrl,
+    trustedProxies: options.trustedProxies,
+  });
   const sources = new Map<string, Source>();
   if (secrets.hubspot && secrets.hubspot.secrets.length > 0) {
     const hubspot = secrets.hubspot;
@@ -172,16 +183,23 @@ export function createWebhookIngest(
       );
       return;
     }
+    /** The refusal of an unverified webhook: the reason logged and counted, never answered. */
+    const unverified = (reason: string) => {
+      outcome('unverified', reason);
+      // A wrong secret and a replay look different to the operator; the body is never logged.
+      logger.warn({ source: source.name, reason }, 'webhook refused: signature did not verify');
+      refuse(res, 401, ErrorCode.WEBHOOK_SIGNATURE_INVALID, WEBHOOK_UNVERIFIED_MESSAGE);
+    };
     // Mailchimp checks a webhook URL with a GET before saving it; only the URL secret is asked.
     if (req.method === 'GET' && source.name === 'mailchimp') {
       req.resume();
       const verified = source.verify(req, url, Buffer.alloc(0));
-      outcome(verified.ok ? 'validated' : 'unverified', verified.ok ? undefined : verified.reason);
-      if (verified.ok) reply(res, { ok: true });
-      else
-        refuse(res, 401, ErrorCode.WEBHOOK_SIGNATURE_INVALID, 'The webhook URL secret is missing or wrong.', {
-          reason: verified.reason,
-        });
+      if (!verified.ok) {
+        unverified(verified.reason);
+        return;
+      }
+      outcome('validated');
+      reply(res, { ok: true });
       return;
     }
     if (req.method !== 'POST') {
@@ -215,19 +233,7 @@ export function createWebhookIngest(
     }
     const verified = source.verify(req, url, rawBody);
     if (!verified.ok) {
-      outcome('unverified', verified.reason);
-      // The reason is logged for the operator (a wrong secret and a replay look different); the body never is.
-      logger.warn(
-        { source: source.name, reason: verified.reason },
-        'webhook refused: signature did not verify',
-      );
-      refuse(
-        res,
-        401,
-        ErrorCode.WEBHOOK_SIGNATURE_INVALID,
-        `The ${source.name} webhook signature did not verify (${verified.reason}).`,
-        { reason: verified.reason },
-      );
+      unverified(verified.reason);
       return;
     }
     const normalised = source.normalise(rawBody, req.headers, new Date());

@@ -33,6 +33,8 @@ export interface EventsConfig {
   subgraph: { handle(req: IncomingMessage, res: ServerResponse): void };
   webhooks: WebhookSecrets;
   publicUrl?: string;
+  /** Proxies whose `X-Forwarded-Proto`/`-Host` give the URI HubSpot signed (`TRUSTED_PROXIES`). */
+  trustedProxies?: readonly string[];
   routingRules: readonly RoutingRule[];
   retention: { maxAgeMs: number; maxEvents: number };
   processor?: { concurrency?: number; maxAttempts?: number; retryBaseMs?: number; visibilityMs?: number };
@@ -195,6 +197,7 @@ export async function startEventRuntime(options: {
     log,
     secrets: config.webhooks,
     ...(config.publicUrl ? { publicUrl: config.publicUrl } : {}),
+    ...(config.trustedProxies ? { trustedProxies: config.trustedProxies } : {}),
     onAppended: () => processor.wake(),
     logger: logger.child({ component: 'webhooks' }),
   });

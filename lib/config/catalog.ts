@@ -13,7 +13,8 @@ export const catalog = {
     default: 'info',
   }),
   NODE_ENV: env.oneOf(['development', 'production', 'test'], {
-    description: 'Deployment mode. `production` hides schema hints and refuses demo credentials.',
+    description:
+      'Deployment mode. `production` hides schema hints and refuses demo credentials (API keys, webhook secrets).',
     default: 'development',
   }),
 
@@ -126,7 +127,11 @@ export const catalog = {
   }),
   WEBHOOK_PUBLIC_URL: env.url({
     description:
-      'Public origin the platforms call (`https://hooks.example.com`), when a proxy sits in front: HubSpot signs the URL it called.',
+      'Public origin the platforms call (`https://hooks.example.com`), when a proxy sits in front: HubSpot signs the URL it called. Unset: the URL a trusted proxy forwards (`TRUSTED_PROXIES`), else the address the gateway was reached on, never the `Host` header.',
+  }),
+  TRUSTED_PROXIES: env.addressList({
+    description:
+      'Proxies (IP addresses or CIDR ranges) whose `X-Forwarded-Proto` and `X-Forwarded-Host` give the URL HubSpot signed when `WEBHOOK_PUBLIC_URL` is unset; the headers of any other peer are ignored.',
   }),
   HUBSPOT_WEBHOOK_SECRETS: env.secretList({
     description:

@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
+import { addressOrRangeSchema } from '../server/trusted-proxies.js';
 
 /**
  * One environment variable: how to read it, what it means and its default. The catalog of these is
@@ -64,6 +65,21 @@ export const env = {
         .pipe(z.array(z.string().min(8)).min(1).max(5)),
       'one to five comma-separated secrets of at least 8 characters each',
       { ...doc, secret: true },
+    ),
+  /** Comma-separated IP addresses or CIDR ranges, IPv4 or IPv6. */
+  addressList: (doc: Doc) =>
+    spec(
+      z
+        .string()
+        .transform((v) =>
+          v
+            .split(',')
+            .map((s) => s.trim())
+            .filter((s) => s.length > 0),
+        )
+        .pipe(z.array(addressOrRangeSchema).min(1).max(100)),
+      'comma-separated IP addresses or CIDR ranges (`10.0.0.0/8`, `fd00::/8`, `192.0.2.7`)',
+      doc,
     ),
   oneOf: <const T extends readonly [string, ...string[]]>(values: T, doc: Doc) =>
     spec(z.enum(values), `one of ${values.join(', ')}`, doc),

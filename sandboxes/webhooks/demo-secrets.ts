@@ -1,14 +1,8 @@
+import { DEMO_WEBHOOK_SECRETS as SECRETS } from '../../lib/webhooks/demo-secrets.js';
 import type { WebhookSecrets } from './secrets.js';
 
 /**
- * DEMO WEBHOOK SECRETS: not secrets. The embedded demo's webhook emitter signs with these and the
- * gateway's demo configuration verifies with them, so events flow offline after `npm start`. No
- * platform knows them; a real deployment configures the platforms' own secrets instead.
+ * DEMO WEBHOOK SECRETS: not secrets (see lib/webhooks/demo-secrets.ts). The emitter signs with
+ * them in the embedded demo; production gateways refuse them.
  */
-export const DEMO_WEBHOOK_SECRETS = {
-  hubspot: 'demo-hubspot-webhook-client-secret-0001',
-  shopify: 'demo-shopify-webhook-client-secret-0001',
-  mailchimp: 'demo-mailchimp-webhook-url-secret-0001',
-  // base64 of the 32 ASCII bytes `demo-site-webhook-signing-key-01`
-  site: 'whsec_ZGVtby1zaXRlLXdlYmhvb2stc2lnbmluZy1rZXktMDE=',
-} as const satisfies WebhookSecrets;
+export const DEMO_WEBHOOK_SECRETS = SECRETS satisfies WebhookSecrets;

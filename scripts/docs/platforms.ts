@@ -100,9 +100,9 @@ export const PLATFORM_DOCS: readonly PlatformDoc[] = [
     ],
     webhook: {
       source: 'hubspot',
-      signature: `\`X-HubSpot-Signature-v3\`: base64 HMAC-SHA256 (app client secret) of method + URI + body + \`X-HubSpot-Request-Timestamp\`; legacy v1 (hex SHA-256 of secret + body) only with \`HUBSPOT_WEBHOOK_V1=true\`.`,
-      replay: `Timestamps older or further ahead than ${seconds(HUBSPOT_TOLERANCE_MS)} are refused; redeliveries are deduplicated on event id + subscription + time. Up to ${HUBSPOT_MAX_BATCH} events per request.`,
-      variables: ['HUBSPOT_WEBHOOK_SECRETS', 'HUBSPOT_WEBHOOK_V1', 'WEBHOOK_PUBLIC_URL'],
+      signature: `\`X-HubSpot-Signature-v3\`: base64 HMAC-SHA256 (app client secret) of method + URI + body + \`X-HubSpot-Request-Timestamp\`; legacy v1 (hex SHA-256 of secret + body) only with \`HUBSPOT_WEBHOOK_V1=true\`. The URI checked is \`WEBHOOK_PUBLIC_URL\`'s, else the \`X-Forwarded-Proto\` / \`X-Forwarded-Host\` of a proxy in \`TRUSTED_PROXIES\`, else the address the gateway was reached on; never the request's \`Host\` header.`,
+      replay: `Timestamps older or further ahead than ${seconds(HUBSPOT_TOLERANCE_MS)} are refused; redeliveries are deduplicated on event id + subscription + time, all three in the signed body. Up to ${HUBSPOT_MAX_BATCH} events per request.`,
+      variables: ['HUBSPOT_WEBHOOK_SECRETS', 'HUBSPOT_WEBHOOK_V1', 'WEBHOOK_PUBLIC_URL', 'TRUSTED_PROXIES'],
       subscribe:
         '`contact.creation`, `contact.propertyChange`, `contact.deletion`, `contact.privacyDeletion`',
       becomes: ['CONTACT_CREATED', 'CONTACT_UPDATED', 'CONTACT_DELETED'],
@@ -166,7 +166,8 @@ export const PLATFORM_DOCS: readonly PlatformDoc[] = [
       source: 'shopify',
       signature:
         '`X-Shopify-Hmac-Sha256`: base64 HMAC-SHA256 (app client secret) of the raw body. It signs no timestamp.',
-      replay: 'Redeliveries and replays are deduplicated on `X-Shopify-Event-Id`.',
+      replay:
+        'Redeliveries and replays are deduplicated on a SHA-256 of the signed body, never on the unsigned `X-Shopify-Event-Id`: a captured body sent again under a new id is stored once.',
       variables: ['SHOPIFY_WEBHOOK_SECRETS'],
       subscribe: '`orders/create`, `customers/create`',
       becomes: ['ORDER_PLACED', 'CUSTOMER_CREATED'],
@@ -199,7 +200,7 @@ export const SITE_WEBHOOK: WebhookFlow = {
   source: 'site',
   signature:
     '[Standard Webhooks](https://www.standardwebhooks.com/) `webhook-signature`: space-separated `v1,<base64 HMAC-SHA256>` entries over `webhook-id.webhook-timestamp.body`, keyed with a `whsec_` secret.',
-  replay: `Timestamps more than ${STANDARD_WEBHOOKS_TOLERANCE_SECONDS} s away are refused; redeliveries are deduplicated on \`webhook-id\`.`,
+  replay: `Timestamps more than ${STANDARD_WEBHOOKS_TOLERANCE_SECONDS} s away are refused; redeliveries are deduplicated on \`webhook-id\`, which the signature covers.`,
   variables: ['SITE_WEBHOOK_SECRETS'],
   subscribe: '`form.submitted`, `page.viewed`',
   becomes: ['FORM_SUBMITTED', 'PAGE_VIEWED'],

@@ -130,7 +130,7 @@ function webhookSection(flow: WebhookFlow): string {
       ],
     ),
     '',
-    "The gateway answers 200 only once the events are in the event log, then processes them apart: each processed event drops the records it changed from the subgraphs' caches and is delivered to subscribers.",
+    "The gateway answers 200 only once the events are in the event log, then processes them apart: each processed event drops the records it changed from the subgraphs' caches and is delivered to subscribers. A request that fails its signature, timestamp or URL-secret check gets the same 401 sentence whatever the reason; the reason is logged and counted in `webhooks_rejected_total`. With `NODE_ENV=production` the gateway refuses to start with a public demo webhook secret.",
   ].join('\n');
 }
 

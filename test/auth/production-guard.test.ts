@@ -1,3 +1,4 @@
+import { spawn } from 'node:child_process';
 import { IncomingMessage } from 'node:http';
 import { Socket } from 'node:net';
 import { describe, expect, it } from 'vitest';
@@ -11,6 +12,11 @@ import { ALL_SCOPES } from '../../lib/auth/scopes.js';
 import { catalog } from '../../lib/config/catalog.js';
 import { ConfigError } from '../../lib/config/env.js';
 import { createLogger } from '../../lib/logger.js';
+import { DEMO_WEBHOOK_VERIFICATION } from '../../cli/stack.js';
+import { eventsSettingsFromEnv } from '../../gateway/events/config.js';
+import { DEMO_WEBHOOK_SECRETS } from '../../lib/webhooks/demo-secrets.js';
+import { writeTestRegistry } from '../helpers/registry.js';
+import { startTestStack } from '../helpers/stack.js';
 import { clientRecord, keyRecord } from './fixtures.js';
 
 const DEMO_FILE = catalog.CLIENTS_FILE.default ?? '';
@@ -116,5 +122,106 @@ describe('authentication set-up', () => {
       ok: true,
       identity: { id: 'reporting-dashboard', via: 'api-key' },
     });
+  });
+});
+
+describe('the production guard for webhook secrets', () => {
+  const problemsOf = (fn: () => unknown): string[] => {
+    try {
+      fn();
+    } catch (error) {
+      if (error instanceof ConfigError) return [...error.problems];
+      throw error;
+    }
+    throw new Error('expected a ConfigError');
+  };
+  const OWN = 'a-real-shopify-client-secret-0002';
+
+  it('should refuse a demo webhook secret in production, naming its variable, even next to a real one', () => {
+    const problems = problemsOf(() =>
+      eventsSettingsFromEnv({
+        NODE_ENV: 'production',
+        SHOPIFY_WEBHOOK_SECRETS: `${OWN},${DEMO_WEBHOOK_SECRETS.shopify}`,
+        SITE_WEBHOOK_SECRETS: DEMO_WEBHOOK_SECRETS.site,
+      }),
+    );
+    expect(problems.map((p) => p.split(':')[0])).toEqual(['SHOPIFY_WEBHOOK_SECRETS', 'SITE_WEBHOOK_SECRETS']);
+    for (const problem of problems) {
+      expect(problem).toContain('holds the public demo webhook secret');
+      expect(problem).toContain('which NODE_ENV=production refuses');
+    }
+    // Secrets are never echoed, demo or not.
+    expect(problems.join('\n')).not.toContain(OWN);
+  });
+
+  it("should refuse `npm start`'s demo defaults in production, naming every webhook variable", () => {
+    const problems = problemsOf(() =>
+      eventsSettingsFromEnv({ NODE_ENV: 'production' }, DEMO_WEBHOOK_VERIFICATION),
+    );
+    expect(problems.map((p) => p.split(':')[0])).toEqual([
+      'HUBSPOT_WEBHOOK_SECRETS',
+      'SHOPIFY_WEBHOOK_SECRETS',
+      'MAILCHIMP_WEBHOOK_SECRETS',
+      'SITE_WEBHOOK_SECRETS',
+    ]);
+  });
+
+  it('should accept the demo secrets outside production, and real secrets in production', () => {
+    expect(
+      eventsSettingsFromEnv({ NODE_ENV: 'development' }, DEMO_WEBHOOK_VERIFICATION).webhooks.shopify,
+    ).toEqual([DEMO_WEBHOOK_SECRETS.shopify]);
+    expect(eventsSettingsFromEnv({}, DEMO_WEBHOOK_VERIFICATION).webhooks.site).toEqual([
+      DEMO_WEBHOOK_SECRETS.site,
+    ]);
+    expect(eventsSettingsFromEnv({ NODE_ENV: 'production', SHOPIFY_WEBHOOK_SECRETS: OWN }).webhooks).toEqual({
+      shopify: [OWN],
+    });
+  });
+
+  it('should stop `marketing-graph start` in production with exit code 2, naming each webhook variable', async () => {
+    const { clientsFile } = writeTestRegistry([{ id: 'ops', scopes: ['metrics:read'] }]);
+    const child = spawn(process.execPath, ['--import', 'tsx', 'cli/main.ts', 'start'], {
+      env: {
+        ...process.env,
+        NODE_ENV: 'production',
+        CLIENTS_FILE: clientsFile,
+        LOG_LEVEL: 'warn',
+        PORT: '0',
+      },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stderr = '';
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
+    expect(code).toBe(2);
+    for (const variable of [
+      'HUBSPOT_WEBHOOK_SECRETS',
+      'SHOPIFY_WEBHOOK_SECRETS',
+      'MAILCHIMP_WEBHOOK_SECRETS',
+      'SITE_WEBHOOK_SECRETS',
+    ])
+      expect(stderr).toContain(`${variable}: holds the public demo webhook secret`);
+  });
+
+  it('should send no demo webhooks from a production stack with its own secrets', async () => {
+    const { clientsFile } = writeTestRegistry([{ id: 'ops', scopes: ['metrics:read'] }]);
+    const stack = await startTestStack({
+      mode: 'production',
+      clientsFile,
+      customers: 50,
+      events: { webhooks: { shopify: [OWN] }, webhooksPerMinute: 600 },
+    });
+    try {
+      expect(stack.webhooks.stats().running).toBe(false);
+    } finally {
+      await stack.close();
+    }
+  });
+
+  it('should refuse to build a production gateway whose webhooks default to the demo secrets', async () => {
+    const { clientsFile } = writeTestRegistry([{ id: 'ops', scopes: ['metrics:read'] }]);
+    await expect(startTestStack({ mode: 'production', clientsFile, customers: 50 })).rejects.toThrow(
+      /SHOPIFY_WEBHOOK_SECRETS: holds the public demo webhook secret/,
+    );
   });
 });

@@ -149,7 +149,7 @@ describe('webhooks in, subscriptions out (real HTTP, real graphql-ws and SSE cli
     const customer = await shopCustomer(3);
     const order = shopifyOrder({ email: customer.email, totalPrice: '30.00' });
     const first = await postWebhook(stack.origins.gateway, order);
-    // Shopify redelivers with the same X-Shopify-Event-Id (a new webhook id and signature time).
+    // Shopify redelivers the same signed body (with a new webhook id): stored once, keyed on the body.
     const again = await postWebhook(stack.origins.gateway, {
       ...order,
       headers: { ...order.headers, 'x-shopify-webhook-id': 'redelivery' },

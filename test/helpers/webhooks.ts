@@ -63,6 +63,8 @@ export function siteFormSubmission(options: {
   formId?: string;
   firstName?: string;
   pageUrl?: string;
+  /** @default the demo site secret */
+  secret?: string;
 }): SignedWebhook {
   const id = `msg_${randomUUID().replace(/-/g, '')}`;
   const body = JSON.stringify({
@@ -77,6 +79,42 @@ export function siteFormSubmission(options: {
         { name: 'email', value: options.email },
         { name: 'firstname', value: options.firstName ?? 'Ada' },
       ],
+    },
+  });
+  const timestamp = Math.floor(Date.now() / 1000);
+  return {
+    path: '/webhooks/site',
+    body,
+    headers: {
+      'content-type': 'application/json',
+      'webhook-id': id,
+      'webhook-timestamp': String(timestamp),
+      'webhook-signature': signStandardWebhook({
+        secret: options.secret ?? DEMO_WEBHOOK_SECRETS.site,
+        id,
+        timestamp,
+        body,
+      }),
+    },
+  };
+}
+
+/** A `page.viewed` message from the company's site, signed with Standard Webhooks. */
+export function sitePageView(options: {
+  url: string;
+  referrer?: string;
+  title?: string;
+  email?: string;
+}): SignedWebhook {
+  const id = `msg_${randomUUID().replace(/-/g, '')}`;
+  const body = JSON.stringify({
+    type: 'page.viewed',
+    timestamp: new Date().toISOString(),
+    data: {
+      url: options.url,
+      ...(options.referrer !== undefined ? { referrer: options.referrer } : {}),
+      ...(options.title !== undefined ? { title: options.title } : {}),
+      ...(options.email !== undefined ? { email: options.email } : {}),
     },
   });
   const timestamp = Math.floor(Date.now() / 1000);

@@ -79,6 +79,20 @@ describe('loadEnv', () => {
     ).toMatch(/^HUBSPOT_ACCESS_TOKEN_FILE: cannot read the file at ".*missing" \(ENOENT\)$/);
   });
 
+  it('should read TRUSTED_PROXIES as IP addresses and CIDR ranges, and name a bad entry', () => {
+    expect(
+      loadEnv(catalog, ['TRUSTED_PROXIES'], { TRUSTED_PROXIES: '10.0.0.0/8, 192.0.2.7,fd00::/8' }),
+    ).toEqual({ TRUSTED_PROXIES: ['10.0.0.0/8', '192.0.2.7', 'fd00::/8'] });
+    expect(
+      problemsOf(() => loadEnv(catalog, ['TRUSTED_PROXIES'], { TRUSTED_PROXIES: '10.0.0.0/33' })),
+    ).toEqual([
+      'TRUSTED_PROXIES: expected comma-separated IP addresses or CIDR ranges (`10.0.0.0/8`, `fd00::/8`, `192.0.2.7`), got "10.0.0.0/33"',
+    ]);
+    expect(
+      problemsOf(() => loadEnv(catalog, ['TRUSTED_PROXIES'], { TRUSTED_PROXIES: 'proxy.internal' })),
+    ).toHaveLength(1);
+  });
+
   it('should reject a date that is not on the calendar', () => {
     expect(
       problemsOf(() => loadEnv(catalog, ['SANDBOX_ANCHOR_DATE'], { SANDBOX_ANCHOR_DATE: '2026-02-30' })),

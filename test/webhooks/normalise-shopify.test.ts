@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { normaliseShopify } from '../../gateway/webhooks/normalise/shopify.js';
 import { customerJson, orderJson } from '../../sandboxes/shopify/resources.js';
@@ -6,15 +7,16 @@ import { TEST_ANCHOR_DATE } from '../helpers/sandbox.js';
 
 const world = generateWorld({ seed: 7, customers: 200, anchorDate: TEST_ANCHOR_DATE });
 const RECEIVED = new Date('2026-11-28T12:00:00.000Z');
-const EVENT_ID = '98880550-7158-44d4-b7cd-2c97c8a091b5';
 const headers = (topic: string, extra: Record<string, string> = {}) => ({
   'x-shopify-topic': topic,
-  'x-shopify-event-id': EVENT_ID,
+  'x-shopify-event-id': '98880550-7158-44d4-b7cd-2c97c8a091b5',
   'x-shopify-webhook-id': 'b54557e4-bdd9-4b37-8a5f-bf7d70bcd043',
   'x-shopify-triggered-at': '2026-11-28T11:59:58.000Z',
   ...extra,
 });
 const body = (value: unknown) => Buffer.from(JSON.stringify(value));
+/** The key a body dedupes on, computed here apart from the normaliser. */
+const bodyKey = (raw: Buffer) => `shopify:sha256:${createHash('sha256').update(raw).digest('hex')}`;
 /** Cents as a decimal string with integer arithmetic, independent of lib/money. */
 const decimal = (cents: number) => `${Math.trunc(cents / 100)}.${String(cents % 100).padStart(2, '0')}`;
 
@@ -25,13 +27,14 @@ describe('Shopify normaliser', () => {
   if (!buyer) throw new Error('order without its customer');
 
   it('should turn orders/create into ORDER_PLACED with total, status, UTM and line items', () => {
-    const result = normaliseShopify(body(orderJson(world, order)), headers('orders/create'), RECEIVED);
+    const raw = body(orderJson(world, order));
+    const result = normaliseShopify(raw, headers('orders/create'), RECEIVED);
     const landing = new URLSearchParams(order.landingSite.split('?')[1]);
     expect(result).toEqual({
       ok: true,
       events: [
         {
-          dedupeKey: `shopify:${EVENT_ID}`,
+          dedupeKey: bodyKey(raw),
           type: 'ORDER_PLACED',
           source: 'shopify',
           occurredAt: new Date(Math.floor(order.createdAt / 1000) * 1000).toISOString(),
@@ -67,24 +70,29 @@ describe('Shopify normaliser', () => {
     expect(pos.ok && pos.events[0]?.customer).toBeNull();
   });
 
-  it('should key on X-Shopify-Event-Id, falling back to X-Shopify-Webhook-Id', () => {
-    const { 'x-shopify-event-id': _e, ...withoutEventId } = headers('orders/create');
-    const result = normaliseShopify(body(orderJson(world, order)), withoutEventId, RECEIVED);
-    expect(result.ok && result.events[0]?.dedupeKey).toBe('shopify:b54557e4-bdd9-4b37-8a5f-bf7d70bcd043');
-    const { 'x-shopify-webhook-id': _w, ...neither } = withoutEventId;
-    expect(normaliseShopify(body(orderJson(world, order)), neither, RECEIVED)).toEqual({
-      ok: false,
-      problems: ['X-Shopify-Event-Id: header missing (and no X-Shopify-Webhook-Id)'],
+  it('should key on the signed body alone, whatever the unsigned id headers say', () => {
+    const raw = body(orderJson(world, order));
+    const keyWith = (extra: Record<string, string>) => {
+      const result = normaliseShopify(raw, headers('orders/create', extra), RECEIVED);
+      return result.ok ? result.events[0]?.dedupeKey : result.problems;
+    };
+    const { 'x-shopify-event-id': _e, 'x-shopify-webhook-id': _w, ...noIds } = headers('orders/create');
+    expect(keyWith({})).toBe(bodyKey(raw));
+    expect(
+      keyWith({ 'x-shopify-event-id': 'replayed-under-a-new-id', 'x-shopify-webhook-id': 'another' }),
+    ).toBe(bodyKey(raw));
+    expect(normaliseShopify(raw, noIds, RECEIVED)).toMatchObject({
+      ok: true,
+      events: [{ dedupeKey: bodyKey(raw) }],
     });
-  });
-
-  it('should fall back to X-Shopify-Webhook-Id when the event id header is empty', () => {
-    const result = normaliseShopify(
-      body(orderJson(world, order)),
-      headers('orders/create', { 'x-shopify-event-id': '' }),
-      RECEIVED,
-    );
-    expect(result.ok && result.events[0]?.dedupeKey).toBe('shopify:b54557e4-bdd9-4b37-8a5f-bf7d70bcd043');
+    // Nor does the unsigned topic make an order's body into a customer: its GraphQL id says Order.
+    expect(keyWith({ 'x-shopify-topic': 'customers/create' })).toEqual([
+      expect.stringMatching(/^admin_graphql_api_id: /),
+    ]);
+    // Another order (another body) is another event.
+    const other = body({ ...orderJson(world, order), total_price: '1.00' });
+    const otherResult = normaliseShopify(other, headers('orders/create'), RECEIVED);
+    expect(otherResult.ok && otherResult.events[0]?.dedupeKey).not.toBe(bodyKey(raw));
   });
 
   it("should read Shopify's sample ids past 2^53 exactly from admin_graphql_api_id", () => {
@@ -129,13 +137,10 @@ describe('Shopify normaliser', () => {
   it('should turn customers/create into CUSTOMER_CREATED, names and phone kept in personal', () => {
     const shopper = world.customers.find((c) => c.shop !== undefined);
     if (!shopper?.shop) throw new Error('the seeded world has no shop customer');
-    const result = normaliseShopify(
-      body(customerJson(world, shopper)),
-      headers('customers/create'),
-      RECEIVED,
-    );
+    const raw = body(customerJson(world, shopper));
+    const result = normaliseShopify(raw, headers('customers/create'), RECEIVED);
     expect(result.ok && result.events[0]).toEqual({
-      dedupeKey: `shopify:${EVENT_ID}`,
+      dedupeKey: bodyKey(raw),
       type: 'CUSTOMER_CREATED',
       source: 'shopify',
       occurredAt: new Date(Math.floor(shopper.shop.createdAt / 1000) * 1000).toISOString(),

@@ -104,7 +104,6 @@ describe('site normaliser (Standard Webhooks)', () => {
             url: view.data.url,
             path: '/products/rain-shell',
             referrer: 'https://www.google.com/',
-            title: 'rain shell | Demo Outdoor Co',
             utm: { source: 'google', medium: 'organic', campaign: null, content: null, term: null },
           },
           personal: null,
@@ -115,8 +114,50 @@ describe('site normaliser (Standard Webhooks)', () => {
     const result = normaliseSite(body(anonymous), HEADERS, RECEIVED);
     expect(result.ok && result.events[0]).toMatchObject({
       customer: null,
-      properties: { path: '/', referrer: null, title: null, utm: null },
+      properties: { path: '/', referrer: null, utm: null },
     });
+  });
+
+  it('should keep email addresses, phones, other query parameters and page titles out of properties', () => {
+    const view = {
+      type: 'page.viewed',
+      timestamp: '2026-11-28T11:58:00Z',
+      data: {
+        url: 'https://www.demo-outdoor.example/welcome?email=ada%40example.com&utm_source=newsletter&utm_term=%2B44%2020%207946%200958#ada',
+        path: '/welcome/ada@example.com?email=ada@example.com',
+        referrer: 'https://mail.example.net/read?from=ada@example.com&utm_medium=email',
+        title: 'Welcome back, Ada Ito',
+        email: 'ada@example.com',
+      },
+    };
+    const viewed = normaliseSite(body(view), HEADERS, RECEIVED);
+    expect(viewed.ok && viewed.events[0]).toMatchObject({
+      customer: { email: 'ada@example.com' },
+      properties: {
+        url: 'https://www.demo-outdoor.example/welcome?utm_source=newsletter',
+        path: '/welcome/(redacted)',
+        referrer: 'https://mail.example.net/read?utm_medium=email',
+        utm: { source: 'newsletter', medium: null, campaign: null, content: null, term: null },
+      },
+    });
+    const form = {
+      ...FORM,
+      data: {
+        ...FORM.data,
+        pageUrl: 'https://www.demo-outdoor.example/contact?prefill=ada@example.com&utm_campaign=spring',
+        utm: { source: 'ada@example.com', campaign: 'spring', term: '+1 212 555 0199' },
+      },
+    };
+    const submitted = normaliseSite(body(form), HEADERS, RECEIVED);
+    expect(submitted.ok && submitted.events[0]?.properties).toEqual({
+      formId: 'contact-us',
+      pageUrl: 'https://www.demo-outdoor.example/contact?utm_campaign=spring',
+      utm: { source: null, medium: null, campaign: 'spring', content: null, term: null },
+    });
+    for (const result of [viewed, submitted]) {
+      const properties = JSON.stringify(result.ok && result.events[0]?.properties);
+      expect(properties).not.toMatch(/ada|@|7946|555|Ito/i);
+    }
   });
 
   it('should need the webhook-id, its dedupe key', () => {

@@ -112,6 +112,7 @@ function toEvent(event: HubSpotEvent, receivedAt: Date): IncomingEvent {
 
   return {
     // eventId alone is not unique (HubSpot says so); with the subscription and the instant it is.
+    // All three are in the body, which both v3 and v1 sign: a replay cannot change them.
     dedupeKey: `hubspot:${event.eventId}:${event.subscriptionId}:${event.occurredAt}`,
     type: SUBSCRIPTIONS[subscription],
     source: 'hubspot',

@@ -238,7 +238,8 @@ function memberPersonal(data: {
 /**
  * Mailchimp sends no delivery id, so a redelivery is recognised by its content: the type, the
  * second it fired, the list, the address, and every other field, sorted so field order does not
- * matter. Hashed: the key is stored and logged, the address must not be.
+ * matter. Hashed: the key is stored and logged, the address must not be. Mailchimp signs nothing
+ * (the URL secret is the only check), so the body is all there is to key on; no header counts.
  */
 function dedupeKey(payload: Payload, pairs: readonly [string, string][]): string {
   const address =

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import type { IncomingEvent } from '../../../lib/events/event.js';
 import { toDateTime } from '../../../lib/dates.js';
@@ -11,7 +12,6 @@ import { accepted, invalid, normaliseEmail, parseJson, zodProblems, type Normali
  * (an order for `orders/create`, a customer for `customers/create`). One event per delivery.
  */
 
-const MAX_ID_LENGTH = 256;
 const email = z.email();
 
 /**
@@ -82,10 +82,14 @@ const customerSchema = z
   })
   .transform(exactId('Customer'));
 
-/** The delivery's identity and time, from Shopify's headers. */
-interface Delivery {
-  dedupeKey: string;
-  triggeredAt: string | undefined;
+/**
+ * The dedupe key: a SHA-256 of the raw body, the only thing Shopify's HMAC covers. Shopify's own
+ * `X-Shopify-Event-Id` is an unsigned header, so keying on it let a captured body be replayed as a
+ * new event under any new id. A redelivery carries the same body, so it still is one event; and
+ * the topic (unsigned too) is left out, so one body cannot become two events under two topics.
+ */
+function bodyKey(raw: Buffer): string {
+  return `shopify:sha256:${createHash('sha256').update(raw).digest('hex')}`;
 }
 
 export function normaliseShopify(raw: Buffer, headers: WebhookHeaders, receivedAt: Date): NormaliseResult {
@@ -94,17 +98,10 @@ export function normaliseShopify(raw: Buffer, headers: WebhookHeaders, receivedA
   if (topic !== 'orders/create' && topic !== 'customers/create')
     return invalid('X-Shopify-Topic: expected orders/create or customers/create');
 
-  // The event id is the same on every redelivery of one event; the webhook id is per delivery.
-  const eventId =
-    nonEmpty(headerValue(headers, 'x-shopify-event-id')) ??
-    nonEmpty(headerValue(headers, 'x-shopify-webhook-id'));
-  if (eventId === undefined)
-    return invalid('X-Shopify-Event-Id: header missing (and no X-Shopify-Webhook-Id)');
-  if (eventId.length > MAX_ID_LENGTH) return invalid(`X-Shopify-Event-Id: longer than ${MAX_ID_LENGTH}`);
   const triggered = headerValue(headers, 'x-shopify-triggered-at');
   if (triggered !== undefined && !z.iso.datetime({ offset: true }).safeParse(triggered).success)
     return invalid('X-Shopify-Triggered-At: expected an ISO-8601 date-time');
-  const delivery: Delivery = { dedupeKey: `shopify:${eventId}`, triggeredAt: triggered };
+  const delivery = { dedupeKey: bodyKey(raw), triggeredAt: triggered };
 
   const json = parseJson(raw);
   if (!json.ok) return json.result;
@@ -181,10 +178,6 @@ function customerCreated(
     },
     personal: Object.keys(personal).length > 0 ? personal : null,
   };
-}
-
-function nonEmpty(value: string | undefined): string | undefined {
-  return value === undefined || value.trim() === '' ? undefined : value;
 }
 
 /** An email as a customer reference; orders without one (point of sale, drafts) name no customer. */

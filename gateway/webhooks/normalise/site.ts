@@ -1,6 +1,11 @@
 import { z } from 'zod';
 import type { IncomingEvent } from '../../../lib/events/event.js';
 import { toDateTime } from '../../../lib/dates.js';
+import {
+  looksPersonal,
+  pathWithoutPersonalData,
+  urlWithoutPersonalData,
+} from '../../../lib/personal-data.js';
 import { parseUtm, type Utm } from '../../../lib/utm.js';
 import { headerValue, type WebhookHeaders } from '../headers.js';
 import { accepted, invalid, normaliseEmail, parseJson, zodProblems, type NormaliseResult } from './result.js';
@@ -14,6 +19,12 @@ import { accepted, invalid, normaliseEmail, parseJson, zodProblems, type Normali
  *   known (signed in, or identified by an earlier form).
  * `utm` is the campaign the site attributed the visit to (its first-touch cookie); without it the
  * page URL's own UTM parameters count.
+ *
+ * URLs, paths and referrers are what the visitor's browser had, and sites echo form input and
+ * greetings into them (`/welcome?email=ada@example.com`, "Welcome back, Ada Ito"). `properties`
+ * are shown without `pii:read`, so URLs keep no fragment, no personal path segment and no query
+ * parameter but the attribution ones (lib/personal-data.ts); a UTM value that looks personal is
+ * null; and no page title is kept: a title is free text, and names cannot be told from words.
  */
 
 const MAX_ID_LENGTH = 256;
@@ -61,7 +72,8 @@ const messageSchema = z.discriminatedUnion('type', [
 type Message = z.output<typeof messageSchema>;
 
 export function normaliseSite(raw: Buffer, headers: WebhookHeaders, receivedAt: Date): NormaliseResult {
-  // Stable across the sender's retries: the Standard Webhooks idempotency key.
+  // Stable across the sender's retries: the Standard Webhooks idempotency key. It is part of what
+  // the signature covers (`webhook-id.webhook-timestamp.body`), so a replay cannot change it.
   const id = headerValue(headers, 'webhook-id');
   if (id === undefined || id === '') return invalid('webhook-id: header missing');
   if (id.length > MAX_ID_LENGTH) return invalid(`webhook-id: longer than ${MAX_ID_LENGTH}`);
@@ -92,7 +104,11 @@ function toEvent(message: Message, dedupeKey: string, receivedAt: Date): Incomin
       ...base,
       type: 'FORM_SUBMITTED',
       customer: customerRef(submitted?.value),
-      properties: { formId: data.formId, pageUrl: data.pageUrl, utm: attribution(data.utm, data.pageUrl) },
+      properties: {
+        formId: data.formId,
+        pageUrl: urlWithoutPersonalData(data.pageUrl),
+        utm: attribution(data.utm, data.pageUrl),
+      },
       personal,
     };
   }
@@ -102,10 +118,9 @@ function toEvent(message: Message, dedupeKey: string, receivedAt: Date): Incomin
     type: 'PAGE_VIEWED',
     customer: customerRef(data.email),
     properties: {
-      url: data.url,
-      path: data.path ?? new URL(data.url).pathname,
-      referrer: data.referrer || null,
-      title: data.title ?? null,
+      url: urlWithoutPersonalData(data.url),
+      path: pathWithoutPersonalData(withoutQuery(data.path ?? new URL(data.url).pathname)),
+      referrer: data.referrer ? urlWithoutPersonalData(data.referrer) : null,
       utm: attribution(undefined, data.url),
     },
     personal: null,
@@ -119,18 +134,29 @@ function customerRef(address: string | undefined): IncomingEvent['customer'] {
   return email.safeParse(normalised).success ? { email: normalised } : null;
 }
 
+/** A path as the site sent it, without the query or fragment it may carry. */
+function withoutQuery(path: string): string {
+  return path.split(/[?#]/, 1)[0] ?? '';
+}
+
+/** A UTM value as a detail: absent when the sender put personal data in it. */
+function publicValue(value: string | undefined): string | null {
+  return value === undefined || looksPersonal(value) ? null : value;
+}
+
 function attribution(
   given: z.output<typeof utmSchema> | undefined,
   url: string,
 ): Record<keyof Utm, string | null> | null {
   if (given && Object.values(given).some((value) => value !== undefined)) {
-    return {
-      source: given.source ?? null,
-      medium: given.medium ?? null,
-      campaign: given.campaign ?? null,
-      content: given.content ?? null,
-      term: given.term ?? null,
+    const utm = {
+      source: publicValue(given.source),
+      medium: publicValue(given.medium),
+      campaign: publicValue(given.campaign),
+      content: publicValue(given.content),
+      term: publicValue(given.term),
     };
+    return Object.values(utm).some((value) => value !== null) ? utm : null;
   }
   return parseUtm(url);
 }

@@ -5,8 +5,9 @@ import { rejected, verified, type VerifyResult } from './result.js';
 
 /**
  * Shopify's webhook signature: `X-Shopify-Hmac-Sha256` = base64 HMAC-SHA256(app client secret, raw
- * body bytes). It covers no timestamp and no header, so replays are caught by deduplication on
- * `X-Shopify-Event-Id`, not here.
+ * body bytes). It covers no timestamp and no header, so replays are caught by deduplication on a
+ * SHA-256 of the signed body (normalise/shopify.ts), never on `X-Shopify-Event-Id`: a header the
+ * signature does not cover can be changed on a captured request.
  */
 
 export interface ShopifyVerifyInput {
