@@ -26,6 +26,8 @@ import { eventsSubgraphFor } from './events-subgraph.js';
 import {
   createWebhookEmitter,
   DEMO_WEBHOOK_SECRETS,
+  sandboxEventRoute,
+  webhookEmitterRoutes,
   type WebhookEmitter,
 } from '../sandboxes/webhooks/index.js';
 
@@ -157,6 +159,14 @@ export async function startStack(options: StackOptions): Promise<Stack> {
   };
   try {
     const world = generateWorld(options.world);
+    // Made before the sandboxes, which serve its `/__sandbox/webhooks`; it learns the gateway's
+    // origin once the gateway listens.
+    const webhooks = createWebhookEmitter({
+      world,
+      secrets: DEMO_WEBHOOK_SECRETS,
+      perMinute: Math.max(1, options.events.webhooksPerMinute),
+      logger: options.logger('sandbox:webhooks'),
+    });
     const sandboxes = {} as Record<Platform, SandboxServer>;
     const origins = {} as Record<'gateway' | PlatformSubgraphName | Platform, string>;
     for (const platform of ['hubspot', 'mailchimp', 'shopify', 'meta'] as const) {
@@ -166,6 +176,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
         rateLimits: options.rateLimits,
         latencyMs: options.sandboxLatencyMs,
         ...(options.plans ? { plans: options.plans } : {}),
+        adminRoutes: [...webhookEmitterRoutes(webhooks), sandboxEventRoute(platform, world, webhooks)],
       });
       sandboxes[platform] = sandbox;
       const listening = await listen(sandbox.server, options.ports[platform], options.host);
@@ -294,13 +305,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     // Runs before the listener closes (in reverse order): WebSockets would otherwise hold it open.
     opened.push({ origin: '', port: 0, close: () => gateway.drain() });
     origins.gateway = listening.origin;
-    const webhooks = createWebhookEmitter({
-      world,
-      target: { gatewayOrigin: reachableOrigin(listening) },
-      secrets: DEMO_WEBHOOK_SECRETS,
-      perMinute: Math.max(1, options.events.webhooksPerMinute),
-      logger: options.logger('sandbox:webhooks'),
-    });
+    webhooks.setTarget(reachableOrigin(listening));
     // Stopped before the gateway closes, so no delivery is cut off half-way.
     opened.push({ origin: '', port: 0, close: () => webhooks.stop() });
     // It signs with the public demo secrets, which a production gateway refuses: no fake traffic there.

@@ -7,7 +7,7 @@ import { createMetaSandbox } from './meta/index.js';
 import { createShopifySandbox } from './shopify/index.js';
 import { createSandboxServer, type SandboxServer } from './kit/server.js';
 import type { FaultInput } from './kit/faults.js';
-import type { PlatformSandbox } from './kit/types.js';
+import type { PlatformSandbox, Route } from './kit/types.js';
 import type { World } from './world/world.js';
 
 export const PLATFORMS = ['hubspot', 'mailchimp', 'shopify', 'meta'] as const satisfies readonly Platform[];
@@ -25,6 +25,8 @@ export interface SandboxOptions {
   faults?: FaultInput;
   /** Account plans other than the defaults (each platform's entry-level limits). */
   plans?: PlatformPlans;
+  /** Extra `/__sandbox/*` endpoints (the webhook emitter's). */
+  adminRoutes?: readonly Route[];
 }
 
 /**
@@ -79,6 +81,7 @@ export function buildSandbox(platform: Platform, options: SandboxOptions): Sandb
     ...(options.rateLimits !== undefined ? { rateLimits: options.rateLimits } : {}),
     ...(options.latencyMs !== undefined ? { latencyMs: options.latencyMs } : {}),
     ...(options.faults ? { faults: options.faults } : {}),
+    ...(options.adminRoutes ? { adminRoutes: options.adminRoutes } : {}),
   });
 }
 

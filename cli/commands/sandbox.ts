@@ -5,6 +5,11 @@ import { createLogger, type Logger } from '../../lib/logger.js';
 import type { LevelWithSilent } from 'pino';
 import { listen } from '../../lib/server/listen.js';
 import { buildSandbox, isPlatform, PLATFORMS, sandboxBaseUrl } from '../../sandboxes/registry.js';
+import {
+  createWebhookEmitter,
+  DEMO_WEBHOOK_SECRETS,
+  sandboxEventRoute,
+} from '../../sandboxes/webhooks/index.js';
 import { generateWorld } from '../../sandboxes/world/world.js';
 import { onShutdown } from '../shutdown.js';
 import { UsageError } from '../usage.js';
@@ -28,6 +33,7 @@ export async function sandboxCommand(platform: string, level: LevelWithSilent): 
     'SANDBOX_ANCHOR_DATE',
     'SANDBOX_RATE_LIMITS',
     'SANDBOX_LATENCY_MS',
+    'SANDBOX_WEBHOOK_TARGET',
   ]);
   const logger: Logger = createLogger({ name: `sandbox:${platform}`, level });
   const world = generateWorld({
@@ -35,17 +41,29 @@ export async function sandboxCommand(platform: string, level: LevelWithSilent): 
     customers: env.SANDBOX_CUSTOMERS,
     anchorDate: env.SANDBOX_ANCHOR_DATE ?? todayUtc(),
   });
+  // Only `POST /__sandbox/webhooks` here: no live traffic, whose kinds span every platform.
+  const emitter = createWebhookEmitter({
+    world,
+    ...(env.SANDBOX_WEBHOOK_TARGET ? { target: { gatewayOrigin: env.SANDBOX_WEBHOOK_TARGET } } : {}),
+    secrets: DEMO_WEBHOOK_SECRETS,
+    perMinute: 1,
+    logger: logger.child({ component: 'webhooks' }),
+  });
   const sandbox = buildSandbox(platform, {
     world,
     logger,
     rateLimits: env.SANDBOX_RATE_LIMITS,
     latencyMs: env.SANDBOX_LATENCY_MS,
+    adminRoutes: [sandboxEventRoute(platform, world, emitter)],
   });
   const listening = await listen(sandbox.server, env[PORT_VARIABLE[platform]], env.HOST);
   logger.info(
     { baseUrl: sandboxBaseUrl(platform, listening.origin), customers: world.customers.length },
     'sandbox listening',
   );
-  onShutdown(logger, listening.close);
+  onShutdown(logger, async () => {
+    await emitter.stop();
+    await listening.close();
+  });
   return undefined;
 }

@@ -91,6 +91,7 @@ export async function startCommand(level: LevelWithSilent): Promise<undefined> {
     logger,
   });
   const firstEmail = stack.world.customers[0]?.person.email ?? 'someone@example.com';
+  const firstId = stack.world.customers[0]?.crm.id ?? '10000';
   const since = new Date(Date.parse(`${anchorDate}T00:00:00Z`) - 29 * 86_400_000).toISOString().slice(0, 10);
   const o = stack.origins;
   process.stdout.write(`
@@ -102,6 +103,7 @@ marketing-graph is running (embedded demo: sandboxes with ${stack.world.customer
   events      webhooks ${o.gateway}/webhooks/{hubspot,shopify,mailchimp,site}
               subscriptions ${stack.gatewayUrl.replace(/^http/, 'ws')} (graphql-ws) and ${o.gateway}/graphql/stream (SSE)
               live demo traffic: ${env.SANDBOX_WEBHOOKS_PER_MINUTE} signed webhooks a minute from the sandboxes (SANDBOX_WEBHOOKS_PER_MINUTE; 0 stops them)
+              cause one: curl -s ${o.shopify}/__sandbox/webhooks -H 'content-type: application/json' -d '{"type":"orders/create","customerId":"${firstId}"}'
 
 Every call needs credentials. The demo registry's public DEMO keys (refused in production):
   reporting-dashboard      ${DEMO_API_KEYS['reporting-dashboard']}   (campaigns:read ads:read)

@@ -297,6 +297,10 @@ export const catalog = {
       'Signed webhooks the sandboxes send the embedded gateway per minute (orders, form fills, subscribes); 0 stops them.',
     default: '30',
   }),
+  SANDBOX_WEBHOOK_TARGET: env.url({
+    description:
+      'Gateway origin a standalone sandbox sends the webhooks of `POST /__sandbox/webhooks` to, with the demo secrets; unset, those get 503.',
+  }),
   SANDBOX_LATENCY_MS: env.int(0, 60_000, {
     description: 'Latency added to every sandbox response.',
     default: '0',

@@ -14,6 +14,8 @@ export function contactProperty(customer: Customer, name: string): string | null
       return person.phone;
     case 'lifecyclestage':
       return crm.lifecycleStage;
+    case 'hs_lead_status':
+      return crm.leadStatus ?? null;
     case 'hs_object_id':
       return crm.id;
     case 'createdate':

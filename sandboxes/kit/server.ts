@@ -176,12 +176,19 @@ export function createSandboxServer(sandbox: PlatformSandbox, options: SandboxSe
 
     if (url.pathname.startsWith('/__sandbox/')) {
       const found = match(adminCompiled, method, url.pathname);
-      if (!found) return send(res, { status: 404, json: { error: 'unknown sandbox admin endpoint' } });
+      if (!found)
+        return send(res, {
+          status: 404,
+          json: { code: 'NOT_FOUND', error: `No sandbox admin endpoint ${method} ${url.pathname}.` },
+        });
       let json: unknown;
       try {
         json = rawBody && rawBody.length > 0 ? JSON.parse(rawBody.toString('utf8')) : undefined;
       } catch {
-        return send(res, { status: 400, json: { error: 'body is not valid JSON' } });
+        return send(res, {
+          status: 400,
+          json: { code: 'INVALID_JSON', error: 'The body is not valid JSON.' },
+        });
       }
       return send(
         res,

@@ -1,5 +1,6 @@
 import { ConcurrencyCap } from '../kit/limits.js';
 import type { Admission, PlatformSandbox, Route, SandboxRequest, SandboxResponse } from '../kit/types.js';
+import { derived } from '../world/derived.js';
 import type { EmailCampaign, World } from '../world/world.js';
 import { toCampaignJson, toReportJson } from './campaigns.js';
 import { selectFields } from './fields.js';
@@ -56,15 +57,22 @@ export function createMailchimpSandbox(options: MailchimpSandboxOptions): Platfo
   const connections = new ConcurrencyCap(maxConnections);
   const dc = /-(\w+)$/.exec(options.apiKey)?.[1] ?? 'us1';
   const apiRoot = `https://${dc}.api.mailchimp.com/3.0`;
-  const members = audienceEntries(world.customers);
-  const memberByHash = new Map(members.map((m) => [m.subscriberHash, m]));
-  const memberByContactId = new Map(members.map((m) => [m.audience.contactId, m]));
+  // Rebuilt after the world changes: a new subscriber joins the listings and the look-ups.
+  const audience = derived(world, () => {
+    const members = audienceEntries(world.customers);
+    return {
+      members,
+      byHash: new Map(members.map((m) => [m.subscriberHash, m])),
+      byContactId: new Map(members.map((m) => [m.audience.contactId, m])),
+    };
+  });
   const campaignsById = new Map(world.emailCampaigns.map((c) => [c.id, c]));
 
   /** Mailchimp takes the MD5 hash, the email address itself, or the contact id. */
   function findMember(key: string): AudienceEntry | undefined {
-    if (key.includes('@')) return memberByHash.get(subscriberHash(key));
-    return memberByHash.get(key.toLowerCase()) ?? memberByContactId.get(key);
+    const { byHash, byContactId } = audience();
+    if (key.includes('@')) return byHash.get(subscriberHash(key));
+    return byHash.get(key.toLowerCase()) ?? byContactId.get(key);
   }
 
   const member = (entry: AudienceEntry) => toMemberJson(entry, listId, apiRoot);
@@ -80,7 +88,7 @@ export function createMailchimpSandbox(options: MailchimpSandboxOptions): Platfo
       path: '/3.0/lists/{listId}',
       handle(request) {
         if (request.params['listId'] !== listId) return notFound();
-        return withFields(request, toListJson(members, world.emailCampaigns, listId, apiRoot));
+        return withFields(request, toListJson(audience().members, world.emailCampaigns, listId, apiRoot));
       },
     },
     {
@@ -93,7 +101,7 @@ export function createMailchimpSandbox(options: MailchimpSandboxOptions): Platfo
         const status = query.oneOf('status', MEMBER_STATUSES);
         const since = query.time('since_last_changed');
         if (query.problems.length > 0) return invalid(query.problems);
-        const found = members.filter(
+        const found = audience().members.filter(
           (m) =>
             (status === undefined || m.audience.status === status) &&
             (since === undefined || m.audience.lastChangedAt >= since),

@@ -1,5 +1,6 @@
 import { LeakyBucket } from '../kit/limits.js';
 import type { Admission, PlatformSandbox, Route, SandboxRequest, SandboxResponse } from '../kit/types.js';
+import { derived } from '../world/derived.js';
 import type { Customer, Order, World } from '../world/world.js';
 import { fieldsParam, invalid, limitParam, paginate, type ListingSpec } from './paging.js';
 import {
@@ -78,8 +79,9 @@ export function createShopifySandbox(options: ShopifySandboxOptions): PlatformSa
   const shopDomain = options.shopDomain ?? 'demo-outdoor-co.myshopify.com';
   const leakPerSecond = options.leakPerSecond ?? 2;
   const bucket = new LeakyBucket(options.bucketSize ?? 40, leakPerSecond);
-  const shopCustomers = world.customers.filter((c) => c.shop !== undefined);
-  const ordersById = new Map(world.orders.map((o) => [o.id, o]));
+  // Rebuilt after the world changes: a placed order, and a buyer new to the shop, show up at once.
+  const shopCustomers = derived(world, () => world.customers.filter((c) => c.shop !== undefined));
+  const ordersById = derived(world, () => new Map(world.orders.map((o) => [o.id, o])));
 
   function hasStatus(order: Order, status: string): boolean {
     // The world has no cancelled orders; fulfilled orders are archived (closed) as Shopify does by default.
@@ -123,7 +125,7 @@ export function createShopifySandbox(options: ShopifySandboxOptions): PlatformSa
       if (isResponse(ids)) return ids;
       const min = instantParam(filters, 'updated_at_min');
       if (isResponse(min)) return min;
-      return shopCustomers.filter(
+      return shopCustomers().filter(
         (c) =>
           (ids === undefined || ids.has(c.shop?.id ?? -1)) &&
           (min === undefined || shopInstant(c.shop?.updatedAt ?? 0) >= min),
@@ -135,7 +137,7 @@ export function createShopifySandbox(options: ShopifySandboxOptions): PlatformSa
     resource: 'customer_search',
     path: '/customers/search.json',
     filterNames: ['query'],
-    select: (filters) => searchCustomers(shopCustomers, filters['query'] ?? ''),
+    select: (filters) => searchCustomers(shopCustomers(), filters['query'] ?? ''),
   };
 
   /** A listing answered as `{ rootKey: [...] }` with its `Link` header. */
@@ -179,7 +181,7 @@ export function createShopifySandbox(options: ShopifySandboxOptions): PlatformSa
       list(request, version, customerListing, 'customers', toCustomer),
     ),
     // Shopify's count also takes date filters; the connector only asks how big the whole shop is.
-    route('/customers/count.json', () => ({ status: 200, json: { count: shopCustomers.length } })),
+    route('/customers/count.json', () => ({ status: 200, json: { count: shopCustomers().length } })),
     route('/customers/search.json', (request, version) =>
       list(request, version, customerSearch, 'customers', toCustomer),
     ),
@@ -205,7 +207,7 @@ export function createShopifySandbox(options: ShopifySandboxOptions): PlatformSa
     route('/orders.json', (request, version) => list(request, version, orderListing, 'orders', toOrder)),
     route('/orders/{id}.json', (request) => {
       const id = request.params['id'] ?? '';
-      const order = /^\d{1,20}$/.test(id) ? ordersById.get(Number(id)) : undefined;
+      const order = /^\d{1,20}$/.test(id) ? ordersById().get(Number(id)) : undefined;
       if (!order) return notFound();
       return { status: 200, json: { order: pickFields(toOrder(order), fieldsParam(request)) } };
     }),

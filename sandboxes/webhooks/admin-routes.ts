@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import type { Route } from '../kit/types.js';
-import type { WebhookEmitter } from './emitter.js';
+import { NoTargetError, type WebhookEmitter } from './emitter.js';
 
 /**
  * `/__sandbox/webhooks`, for a sandbox server's `adminRoutes`: `GET` reads the emitter's counts,
@@ -29,7 +29,20 @@ export function webhookEmitterRoutes(emitter: WebhookEmitter): Route[] {
           };
         }
         if (parsed.data.perMinute !== undefined) emitter.setRate(parsed.data.perMinute);
-        if (parsed.data.running === true) emitter.start();
+        if (parsed.data.running === true) {
+          try {
+            emitter.start();
+          } catch (error) {
+            if (!(error instanceof NoTargetError)) throw error;
+            return {
+              status: 503,
+              json: {
+                code: 'WEBHOOK_TARGET_NOT_SET',
+                error: 'The emitter has no gateway to send webhooks to.',
+              },
+            };
+          }
+        }
         if (parsed.data.running === false) await emitter.stop();
         return { status: 200, json: emitter.stats() };
       },

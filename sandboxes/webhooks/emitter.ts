@@ -2,11 +2,14 @@ import { Agent, request } from 'undici';
 import type { Logger } from '../../lib/logger.js';
 import { Random } from '../world/random.js';
 import type { World } from '../world/world.js';
+import { drawEvent, happen, type EventRequest, type Happened } from './events.js';
 import {
-  buildWebhook,
+  formFill,
   KIND_WEIGHTS,
+  pageView,
   WEBHOOK_KINDS,
   type OutgoingWebhook,
+  type WebhookContext,
   type WebhookKind,
   type WebhookSource,
 } from './payloads.js';
@@ -14,17 +17,20 @@ import type { WebhookSecrets } from './secrets.js';
 
 /**
  * Live traffic for the embedded demo: signed webhooks from the platforms and the company's site,
- * drawn from the seeded world, posted to the gateway at a steady rate. Deliveries behave like the
- * platforms': a non-2xx or a connection failure is retried a few times with backoff, then given up
- * and counted; a gateway that is down never stops or crashes the emitter.
+ * posted to the gateway at a steady rate. A platform's webhook reports a change the emitter has
+ * just applied to the world (events.ts), drawn among the transitions the current state allows, so
+ * the graph read afterwards agrees with it. Deliveries behave like the platforms': a non-2xx or a
+ * connection failure is retried a few times with backoff, then given up and counted; a gateway
+ * that is down never stops or crashes the emitter.
  */
 
 export interface WebhookEmitterOptions {
   world: World;
-  target: {
-    /** The gateway's origin (`http://localhost:4000`); webhooks go to `/webhooks/<platform>`. */
-    gatewayOrigin: string;
-  };
+  /**
+   * The gateway's origin (`http://localhost:4000`); webhooks go to `/webhooks/<platform>`. Without
+   * one nothing is sent until `setTarget`.
+   */
+  target?: { gatewayOrigin: string };
   /** What each platform signs with; the gateway must verify with the same. */
   secrets: WebhookSecrets;
   /** Webhooks per minute once started, from 1 to 60,000. */
@@ -72,6 +78,27 @@ export interface WebhookEmitterStats {
   bySource: Record<WebhookSource, { sent: number; failed: number }>;
 }
 
+/** One webhook sent for a requested event, as far as its first attempt went. */
+export interface SentWebhook {
+  webhook: OutgoingWebhook;
+  /** The first attempt got a 2xx. */
+  ok: boolean;
+  /** The first attempt's answer; undefined when none came. */
+  status?: number;
+  /** The first attempt failed and the emitter goes on retrying in the background. */
+  retrying: boolean;
+}
+
+export interface CausedEvent {
+  happened: Happened;
+  sent: SentWebhook[];
+}
+
+/** No gateway to send to: `setTarget` was never called. */
+export class NoTargetError extends Error {
+  override readonly name = 'NoTargetError';
+}
+
 export interface WebhookEmitter {
   /** Starts the schedule (nothing happens before). Calling it while running does nothing. */
   start(): void;
@@ -82,8 +109,19 @@ export interface WebhookEmitter {
   stop(): Promise<void>;
   /** Changes the rate; a running schedule continues at the new one. */
   setRate(perMinute: number): void;
-  /** Builds and delivers one webhook now, outside the schedule (retries included). */
+  /** Where webhooks go from now on (the gateway's origin). */
+  setTarget(gatewayOrigin: string): void;
+  /**
+   * Makes one event of a kind happen now, outside the schedule, and delivers its webhooks (retries
+   * included); the outcome is the last webhook's (an order by a new buyer sends two).
+   */
   emit(kind?: WebhookKind): Promise<DeliveryOutcome>;
+  /**
+   * Applies a chosen event to the world and sends its webhooks, one after the other; resolves once
+   * each has had its first attempt (failed ones are retried in the background, as the platforms
+   * do). Throws TransitionError (nothing changed) or NoTargetError (nothing changed, nothing sent).
+   */
+  cause(request: EventRequest): Promise<CausedEvent>;
   stats(): WebhookEmitterStats;
 }
 
@@ -107,7 +145,8 @@ export function createWebhookEmitter(options: WebhookEmitterOptions): WebhookEmi
   const retryDelays = options.retryDelaysMs ?? DEFAULT_RETRY_DELAYS_MS;
   const timeoutMs = options.timeoutMs ?? 5_000;
   const maxInFlight = options.maxInFlight ?? 32;
-  const origin = options.target.gatewayOrigin.replace(/\/+$/, '');
+  const trimmed = (target: string) => target.replace(/\/+$/, '');
+  let origin = options.target ? trimmed(options.target.gatewayOrigin) : undefined;
   const log = options.logger;
   let perMinute = checkRate(options.perMinute);
 
@@ -115,7 +154,6 @@ export function createWebhookEmitter(options: WebhookEmitterOptions): WebhookEmi
   let timer: NodeJS.Timeout | undefined;
   let scheduleStart = 0;
   let scheduled = 0;
-  let sequence = 0;
   let agent: Agent | undefined;
   /** One per delivery, not one shared: a signal with dozens of listeners trips Node's leak warning. */
   const deliveries = new Set<AbortController>();
@@ -138,15 +176,22 @@ export function createWebhookEmitter(options: WebhookEmitterOptions): WebhookEmi
     return agent;
   }
 
-  function build(kind: WebhookKind): OutgoingWebhook {
-    sequence += 1;
-    return buildWebhook(kind, {
-      world: options.world,
-      random,
-      secrets: options.secrets,
-      gatewayOrigin: origin,
-      sequence,
-    });
+  function context(): WebhookContext {
+    if (origin === undefined)
+      throw new NoTargetError('The webhook emitter has no gateway to send to (no target set).');
+    return { world: options.world, random, secrets: options.secrets, gatewayOrigin: origin };
+  }
+
+  /**
+   * The webhooks of one event of a kind. A platform kind applies its change to the world first; when
+   * the state allows no such change (every member cleaned), a page view goes instead.
+   */
+  function build(kind: WebhookKind): OutgoingWebhook[] {
+    const ctx = context();
+    if (kind === 'form-fill') return [formFill(ctx)];
+    if (kind === 'page-view') return [pageView(ctx)];
+    const request = drawEvent(kind, ctx);
+    return request ? happen(request, ctx).webhooks : [pageView(ctx)];
   }
 
   function wait(ms: number, signal: AbortSignal): Promise<void> {
@@ -184,7 +229,11 @@ export function createWebhookEmitter(options: WebhookEmitterOptions): WebhookEmi
     }
   }
 
-  async function deliver(webhook: OutgoingWebhook): Promise<DeliveryOutcome> {
+  /** Delivers with retries; `onFirstAttempt` hears how the first attempt went, retries or not. */
+  async function deliver(
+    webhook: OutgoingWebhook,
+    onFirstAttempt?: (first: Omit<SentWebhook, 'webhook'>) => void,
+  ): Promise<DeliveryOutcome> {
     const controller = new AbortController();
     deliveries.add(controller);
     const { signal } = controller;
@@ -194,8 +243,14 @@ export function createWebhookEmitter(options: WebhookEmitterOptions): WebhookEmi
       for (;;) {
         status = await attempt(webhook, attempts);
         attempts += 1;
-        if (status !== undefined && status >= 200 && status < 300)
-          return settle(webhook, true, attempts, status);
+        const ok = status !== undefined && status >= 200 && status < 300;
+        if (attempts === 1)
+          onFirstAttempt?.({
+            ok,
+            ...(status !== undefined ? { status } : {}),
+            retrying: !ok && retryDelays.length > 0 && !signal.aborted,
+          });
+        if (ok) return settle(webhook, true, attempts, status);
         const delay = retryDelays[attempts - 1];
         if (delay === undefined || signal.aborted) return settle(webhook, false, attempts, status);
         await wait(delay * (0.8 + random.next() * 0.4), signal);
@@ -242,10 +297,37 @@ export function createWebhookEmitter(options: WebhookEmitterOptions): WebhookEmi
     return outcome;
   }
 
-  function track(webhook: OutgoingWebhook): Promise<DeliveryOutcome> {
-    const delivery = deliver(webhook).finally(() => inFlight.delete(delivery));
+  /** One webhook's delivery, counted in flight until it settles (retries included). */
+  function track(
+    webhook: OutgoingWebhook,
+    onFirstAttempt?: (first: Omit<SentWebhook, 'webhook'>) => void,
+  ): Promise<DeliveryOutcome> {
+    const delivery = deliver(webhook, onFirstAttempt).finally(() => inFlight.delete(delivery));
     inFlight.add(delivery);
     return delivery;
+  }
+
+  /**
+   * Sends an event's webhooks one after the other, the next once the previous one's first attempt
+   * is done (as a platform's queue would; retries go on alongside). Resolves when the last one's
+   * first attempt is done, with its whole delivery (wrapped: a bare promise would be waited for).
+   */
+  async function sendAll(
+    webhooks: readonly OutgoingWebhook[],
+    onFirstAttempt?: (index: number, first: Omit<SentWebhook, 'webhook'>) => void,
+  ): Promise<{ last: Promise<DeliveryOutcome> }> {
+    let last: Promise<DeliveryOutcome> | undefined;
+    for (const [index, webhook] of webhooks.entries()) {
+      let firstDone = () => {};
+      const first = new Promise<void>((resolve) => (firstDone = resolve));
+      last = track(webhook, (result) => {
+        onFirstAttempt?.(index, result);
+        firstDone();
+      });
+      await Promise.race([first, last]);
+    }
+    if (!last) throw new RangeError('an event with no webhook to deliver');
+    return { last };
   }
 
   function fire(): void {
@@ -257,9 +339,9 @@ export function createWebhookEmitter(options: WebhookEmitterOptions): WebhookEmi
       // A timer callback that throws takes the whole process down: a webhook that cannot be built
       // (a malformed secret) is logged and counted, and the schedule goes on.
       try {
-        track(build(random.weighted(weights))).catch((error: unknown) =>
-          log.error({ err: error }, 'webhook emitter failed to deliver'),
-        );
+        sendAll(build(random.weighted(weights)))
+          .then(({ last }) => last)
+          .catch((error: unknown) => log.error({ err: error }, 'webhook emitter failed to deliver'));
       } catch (error) {
         counts.failed += 1;
         log.error({ err: error }, 'webhook emitter could not build a webhook');
@@ -285,6 +367,8 @@ export function createWebhookEmitter(options: WebhookEmitterOptions): WebhookEmi
   return {
     start() {
       if (running) return;
+      if (origin === undefined)
+        throw new NoTargetError('The webhook emitter has no gateway to send to (no target set).');
       running = true;
       scheduleStart = Date.now();
       scheduled = 0;
@@ -310,8 +394,27 @@ export function createWebhookEmitter(options: WebhookEmitterOptions): WebhookEmi
       scheduled = 0;
       scheduleNext();
     },
-    emit(kind) {
-      return track(build(kind ?? random.weighted(weights)));
+    setTarget(gatewayOrigin) {
+      origin = trimmed(gatewayOrigin);
+    },
+    async emit(kind) {
+      const { last } = await sendAll(build(kind ?? random.weighted(weights)));
+      return last;
+    },
+    async cause(request) {
+      // Both throw before anything changes: no target, or a transition the platform would not make.
+      const happened = happen(request, context());
+      const sent: SentWebhook[] = happened.webhooks.map((webhook) => ({
+        webhook,
+        ok: false,
+        retrying: false,
+      }));
+      const { last } = await sendAll(happened.webhooks, (index, first) => {
+        const webhook = happened.webhooks[index];
+        if (webhook) sent[index] = { webhook, ...first };
+      });
+      last.catch((error: unknown) => log.error({ err: error }, 'webhook emitter failed to deliver'));
+      return { happened, sent };
     },
     stats() {
       return {

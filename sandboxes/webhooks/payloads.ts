@@ -7,20 +7,31 @@ import {
   withMailchimpSecret,
 } from '../../lib/webhooks/sign.js';
 import { DEMO_CREDENTIALS } from '../demo-credentials.js';
-import { orderJson } from '../shopify/resources.js';
-import { FIRST_NAMES, PRODUCTS } from '../world/names.js';
+import { customerJson, orderJson } from '../shopify/resources.js';
+import type { MemberEvent } from '../world/changes.js';
+import { PRODUCTS } from '../world/names.js';
 import type { Random } from '../world/random.js';
-import { randomBasket, type CrmContact, type Customer, type Order, type World } from '../world/world.js';
+import type { Customer, Order, World } from '../world/world.js';
 import type { WebhookSecrets } from './secrets.js';
 
 /**
- * Realistic webhooks drawn from the seeded world, as each platform would send them: its path on
- * the gateway, its headers (signatures included) and its body format. A platform signs every
- * delivery attempt afresh (new timestamp; HubSpot also counts `attemptNumber` in the body), so a
- * webhook is a recipe for an attempt rather than fixed bytes.
+ * Webhooks as each platform sends them: its path on the gateway, its headers (signatures included)
+ * and its body format. The platforms' webhooks are written from a change already applied to the
+ * world (events.ts applies it), so they say what the sandboxes now serve; the site's (form fills,
+ * page views) change no platform record and are drawn here. A platform signs every delivery attempt
+ * afresh (new timestamp; HubSpot also counts `attemptNumber` in the body), so a webhook is a recipe
+ * for an attempt rather than fixed bytes.
  */
 
-export const WEBHOOK_KINDS = ['form-fill', 'page-view', 'order', 'subscribe', 'contact-change'] as const;
+export const WEBHOOK_KINDS = [
+  'form-fill',
+  'page-view',
+  'order',
+  'subscribe',
+  'unsubscribe',
+  'cleaned',
+  'contact-change',
+] as const;
 export type WebhookKind = (typeof WEBHOOK_KINDS)[number];
 
 export type WebhookSource = keyof WebhookSecrets;
@@ -32,6 +43,8 @@ export const KIND_WEIGHTS: Readonly<Record<WebhookKind, number>> = {
   order: 20,
   'contact-change': 15,
   subscribe: 10,
+  unsubscribe: 3,
+  cleaned: 1,
 };
 
 export interface WebhookAttempt {
@@ -42,8 +55,12 @@ export interface WebhookAttempt {
 export interface OutgoingWebhook {
   kind: WebhookKind;
   source: WebhookSource;
+  /** The platform's name for it: `orders/create`, `contact.propertyChange`, `cleaned`, `form.submitted`. */
+  topic: string;
   /** The gateway URL it is posted to (`…/webhooks/mailchimp?secret=…`). */
   url: string;
+  /** What the first attempt's body says, as data (a form body as its fields), to show a user. */
+  payload: unknown;
   /** The signed request for one attempt (0 is the first delivery). */
   attempt(number: number, now: Date): WebhookAttempt;
 }
@@ -54,8 +71,6 @@ export interface WebhookContext {
   secrets: WebhookSecrets;
   /** Where the gateway listens (`http://localhost:4000`); HubSpot signs the full URI it calls. */
   gatewayOrigin: string;
-  /** Counts webhooks built by this emitter: ids and order numbers stay unique within a run. */
-  sequence: number;
 }
 
 /** The demo company's website: `.example` is reserved, so no link ever leaves the machine. */
@@ -69,16 +84,6 @@ const HUBSPOT_SUBSCRIPTIONS: Record<string, number> = {
   firstname: 27,
   phone: 28,
 };
-const LIFECYCLE_STAGES: readonly CrmContact['lifecycleStage'][] = [
-  'subscriber',
-  'lead',
-  'marketingqualifiedlead',
-  'salesqualifiedlead',
-  'opportunity',
-  'customer',
-  'evangelist',
-];
-const LEAD_STATUSES = ['NEW', 'OPEN', 'IN_PROGRESS', 'OPEN_DEAL', 'CONNECTED', 'ATTEMPTED_TO_CONTACT'];
 const FORMS = [
   { formId: 'newsletter-signup', page: '/newsletter', fields: ['email', 'firstname'] },
   { formId: 'contact-us', page: '/contact', fields: ['email', 'firstname', 'lastname', 'phone', 'message'] },
@@ -95,31 +100,11 @@ const MESSAGES = [
 ];
 const REFERRERS = ['https://www.google.com/', 'https://l.facebook.com/', 'https://www.instagram.com/', ''];
 
-export function buildWebhook(kind: WebhookKind, context: WebhookContext): OutgoingWebhook {
-  switch (kind) {
-    case 'form-fill':
-      return formFill(context);
-    case 'page-view':
-      return pageView(context);
-    case 'order':
-      return order(context);
-    case 'subscribe':
-      return subscribe(context);
-    case 'contact-change':
-      return contactChange(context);
-  }
-}
-
-function anyCustomer({ world, random }: WebhookContext, where?: (customer: Customer) => boolean): Customer {
-  const candidates = where ? world.customers.filter(where) : world.customers;
-  return random.pick(candidates.length > 0 ? candidates : world.customers);
-}
-
 /**
  * UTM parameters of a campaign of the world, the way its ads and emails tag links, with the
  * probability `tagged` (untagged visits come from bookmarks and search). @default tagged 0.6
  */
-function campaignQuery({ world, random }: WebhookContext, tagged = 0.6): string {
+export function campaignQuery({ world, random }: Pick<WebhookContext, 'world' | 'random'>, tagged = 0.6) {
   if (!random.chance(tagged) || world.campaigns.length === 0) return '';
   const { key } = random.pick(world.campaigns);
   const [source, medium] = random.chance(0.6) ? ['facebook', 'paid_social'] : ['mailchimp', 'email'];
@@ -127,13 +112,19 @@ function campaignQuery({ world, random }: WebhookContext, tagged = 0.6): string 
 }
 
 /** A message of the company's site, signed with Standard Webhooks; `webhook-id` is kept across retries. */
-function siteWebhook(kind: WebhookKind, context: WebhookContext, message: unknown): OutgoingWebhook {
+function siteWebhook(
+  kind: WebhookKind,
+  context: WebhookContext,
+  message: { type: string; [key: string]: unknown },
+): OutgoingWebhook {
   const id = `msg_${randomUUID().replace(/-/g, '')}`;
   const body = JSON.stringify(message);
   return {
     kind,
     source: 'site',
+    topic: message.type,
     url: `${context.gatewayOrigin}/webhooks/site`,
+    payload: message,
     attempt: (_number, now) => {
       const timestamp = Math.floor(now.getTime() / 1000);
       return {
@@ -150,9 +141,10 @@ function siteWebhook(kind: WebhookKind, context: WebhookContext, message: unknow
   };
 }
 
-function formFill(context: WebhookContext): OutgoingWebhook {
+/** A form on the site filled by someone the world knows. */
+export function formFill(context: WebhookContext): OutgoingWebhook {
   const { random } = context;
-  const { person } = anyCustomer(context);
+  const { person } = random.pick(context.world.customers);
   const form = random.pick(FORMS);
   const values: Record<string, string> = {
     email: person.email,
@@ -172,13 +164,14 @@ function formFill(context: WebhookContext): OutgoingWebhook {
   });
 }
 
-function pageView(context: WebhookContext): OutgoingWebhook {
+/** A page of the site viewed, by someone the world knows four times in ten. */
+export function pageView(context: WebhookContext): OutgoingWebhook {
   const { random } = context;
   const product = random.pick(PRODUCTS);
   const path = random.chance(0.7)
     ? `/products/${product}`
     : random.pick(['/', '/collections/new', '/journal']);
-  const known = random.chance(0.4) ? anyCustomer(context).person.email : undefined;
+  const known = random.chance(0.4) ? random.pick(context.world.customers).person.email : undefined;
   const title = path.startsWith('/products/')
     ? `${product.replace(/-/g, ' ')} | Demo Outdoor Co`
     : 'Demo Outdoor Co';
@@ -195,51 +188,53 @@ function pageView(context: WebhookContext): OutgoingWebhook {
   });
 }
 
-function order(context: WebhookContext): OutgoingWebhook {
-  const { world, random, secrets } = context;
-  const customer = anyCustomer(context, (c) => c.shop !== undefined);
-  const createdAt = Date.now();
-  const { lineItems, subtotalCents, taxCents } = randomBasket(random);
-  // Orders are the attribution demo: each comes from a campaign's link, so its UTM shows up.
-  const query = campaignQuery(context, 1);
-  const placed: Order = {
-    // Above every seeded id, and unique across runs: a fresh order, not one of the world's.
-    id: createdAt * 10 + (context.sequence % 10),
-    number: 1001 + world.orders.length + context.sequence,
-    customerIndex: customer.person.index,
-    createdAt,
-    lineItems,
-    subtotalCents,
-    taxCents,
-    totalCents: subtotalCents + taxCents,
-    financialStatus: random.chance(0.9) ? 'paid' : 'pending',
-    landingSite: `/products/${lineItems[0]?.sku ?? 'catalog'}${query}`,
-    referringSite: query.includes('facebook') ? 'https://l.facebook.com/' : '',
-  };
-  const body = JSON.stringify(orderJson(world, placed));
+/** A Shopify webhook: the REST resource as the body, the topic and the event id in headers. */
+function shopifyWebhook(
+  context: WebhookContext,
+  topic: 'orders/create' | 'customers/create',
+  resource: Record<string, unknown>,
+  triggeredAt: number,
+): OutgoingWebhook {
+  const body = JSON.stringify(resource);
   // The event id is what Shopify keeps across redeliveries; the webhook id names this delivery chain.
   const eventId = randomUUID();
   const webhookId = randomUUID();
-  const triggeredAt = new Date(createdAt).toISOString();
   return {
     kind: 'order',
     source: 'shopify',
+    topic,
     url: `${context.gatewayOrigin}/webhooks/shopify`,
+    payload: resource,
     attempt: () => ({
       headers: {
         'content-type': 'application/json',
         'user-agent': 'Shopify-Captain-Hook',
-        'x-shopify-topic': 'orders/create',
-        'x-shopify-hmac-sha256': signShopify(secrets.shopify, body),
+        'x-shopify-topic': topic,
+        'x-shopify-hmac-sha256': signShopify(context.secrets.shopify, body),
         'x-shopify-shop-domain': `${DEMO_CREDENTIALS.shopify.shop}.myshopify.com`,
         'x-shopify-api-version': DEMO_CREDENTIALS.shopify.apiVersion,
         'x-shopify-webhook-id': webhookId,
         'x-shopify-event-id': eventId,
-        'x-shopify-triggered-at': triggeredAt,
+        'x-shopify-triggered-at': new Date(triggeredAt).toISOString(),
       },
       body,
     }),
   };
+}
+
+/** `orders/create` for an order already in the world: the body is the order as the sandbox serves it. */
+export function orderCreated(context: WebhookContext, order: Order): OutgoingWebhook {
+  return shopifyWebhook(context, 'orders/create', orderJson(context.world, order), order.createdAt);
+}
+
+/** `customers/create` for a shop customer already in the world. */
+export function shopCustomerCreated(context: WebhookContext, customer: Customer): OutgoingWebhook {
+  return shopifyWebhook(
+    context,
+    'customers/create',
+    customerJson(context.world, customer),
+    customer.shop?.createdAt ?? Date.now(),
+  );
 }
 
 /** `2026-03-01 14:30:00`: Mailchimp's `fired_at`, UTC without a zone. */
@@ -247,16 +242,25 @@ function firedAt(ms: number): string {
   return new Date(ms).toISOString().slice(0, 19).replace('T', ' ');
 }
 
-function subscribe(context: WebhookContext): OutgoingWebhook {
-  const { random, secrets } = context;
-  const customer = anyCustomer(context, (c) => c.audience !== undefined);
+/**
+ * A Mailchimp audience webhook for a status change already applied to the member: form-encoded
+ * with PHP-style keys, as Mailchimp posts them, and the URL secret in the query.
+ */
+export function memberEvent(
+  context: WebhookContext,
+  customer: Customer,
+  event: MemberEvent,
+  at: number,
+): OutgoingWebhook {
+  const { random, secrets, world } = context;
   const { person } = customer;
+  const listId = DEMO_CREDENTIALS.mailchimp.listId;
+  const memberId = customer.audience?.uniqueEmailId ?? random.hex(10);
+  const lastCampaign = world.emailCampaigns[world.emailCampaigns.length - 1]?.id;
   const ip = `203.0.113.${random.int(1, 254)}`;
-  const form = new URLSearchParams([
-    ['type', 'subscribe'],
-    ['fired_at', firedAt(Date.now())],
-    ['data[id]', customer.audience?.uniqueEmailId ?? random.hex(10)],
-    ['data[list_id]', DEMO_CREDENTIALS.mailchimp.listId],
+  const member: [string, string][] = [
+    ['data[id]', memberId],
+    ['data[list_id]', listId],
     ['data[email]', person.email],
     ['data[email_type]', 'html'],
     ['data[ip_opt]', ip],
@@ -264,13 +268,41 @@ function subscribe(context: WebhookContext): OutgoingWebhook {
     ['data[merges][EMAIL]', person.email],
     ['data[merges][FNAME]', person.firstName],
     ['data[merges][LNAME]', person.lastName],
-    ['data[merges][INTERESTS]', random.pick(['Running', 'Camping', 'Running,Camping', 'Travel'])],
-  ]);
-  const body = form.toString();
+  ];
+  let fields: [string, string][];
+  switch (event) {
+    case 'subscribe':
+      fields = [
+        ...member,
+        ['data[merges][INTERESTS]', random.pick(['Running', 'Camping', 'Running,Camping', 'Travel'])],
+      ];
+      break;
+    case 'unsubscribe':
+      fields = [
+        ...member,
+        ['data[action]', 'unsub'],
+        ['data[reason]', 'manual'],
+        ...(lastCampaign ? ([['data[campaign_id]', lastCampaign]] as [string, string][]) : []),
+      ];
+      break;
+    case 'cleaned':
+      // A hard bounce of the last campaign: Mailchimp sends only the list, the address and why.
+      fields = [
+        ['data[list_id]', listId],
+        ...(lastCampaign ? ([['data[campaign_id]', lastCampaign]] as [string, string][]) : []),
+        ['data[reason]', 'hard'],
+        ['data[email]', person.email],
+      ];
+      break;
+  }
+  const all: [string, string][] = [['type', event], ['fired_at', firedAt(at)], ...fields];
+  const body = new URLSearchParams(all).toString();
   return {
-    kind: 'subscribe',
+    kind: event,
     source: 'mailchimp',
+    topic: event,
     url: withMailchimpSecret(`${context.gatewayOrigin}/webhooks/mailchimp`, secrets.mailchimp),
+    payload: Object.fromEntries(all),
     attempt: () => ({
       headers: { 'content-type': 'application/x-www-form-urlencoded', 'user-agent': 'MailChimp.com' },
       body,
@@ -278,37 +310,37 @@ function subscribe(context: WebhookContext): OutgoingWebhook {
   };
 }
 
-function contactChange(context: WebhookContext): OutgoingWebhook {
+/**
+ * A HubSpot `contact.propertyChange` batch for property values already set on the contact: one
+ * event per property, as HubSpot sends one per subscription.
+ */
+export function contactPropertyChanges(
+  context: WebhookContext,
+  customer: Customer,
+  changes: readonly { propertyName: string; propertyValue: string }[],
+  at: number,
+): OutgoingWebhook {
   const { random, secrets, gatewayOrigin } = context;
-  const customer = anyCustomer(context);
-  const occurredAt = Date.now();
-  const changes: { propertyName: string; propertyValue: string }[] = [
-    {
-      propertyName: 'lifecyclestage',
-      propertyValue: random.pick(LIFECYCLE_STAGES.filter((stage) => stage !== customer.crm.lifecycleStage)),
-    },
-  ];
-  if (random.chance(0.4))
-    changes.push({ propertyName: 'hs_lead_status', propertyValue: random.pick(LEAD_STATUSES) });
-  if (random.chance(0.2))
-    changes.push({ propertyName: 'firstname', propertyValue: random.pick(FIRST_NAMES) });
+  const changeSource = random.pick(['CRM_UI', 'AUTOMATION_PLATFORM', 'INTEGRATION']);
   const events = changes.map((change) => ({
     objectId: Number(customer.crm.id),
     propertyName: change.propertyName,
     propertyValue: change.propertyValue,
-    changeSource: random.pick(['CRM_UI', 'AUTOMATION_PLATFORM', 'INTEGRATION']),
+    changeSource,
     eventId: random.int(1_000_000_000, 4_000_000_000),
     subscriptionId: HUBSPOT_SUBSCRIPTIONS[change.propertyName] ?? 25,
     portalId: Number(DEMO_CREDENTIALS.hubspot.accountId),
     appId: HUBSPOT_APP_ID,
-    occurredAt,
+    occurredAt: at,
     subscriptionType: 'contact.propertyChange',
   }));
   const uri = `${gatewayOrigin}/webhooks/hubspot`;
   return {
     kind: 'contact-change',
     source: 'hubspot',
+    topic: 'contact.propertyChange',
     url: uri,
+    payload: events.map((event) => ({ ...event, attemptNumber: 0 })),
     attempt: (number, now) => {
       const body = JSON.stringify(events.map((event) => ({ ...event, attemptNumber: number })));
       const timestamp = now.getTime();

@@ -45,6 +45,8 @@ export interface CrmContact {
   createdAt: number;
   updatedAt: number;
   lists: { listId: string; addedAt: number }[];
+  /** `hs_lead_status`; unset until a change sets it (see changes.ts). */
+  leadStatus?: string;
 }
 
 export interface AudienceMember {
@@ -141,13 +143,21 @@ export interface CrmList {
 
 export interface World {
   options: WorldOptions;
+  /**
+   * Counts the changes applied since generation (changes.ts). Views a sandbox derives from the
+   * world (listings, indexes) are rebuilt when it moves, so every change shows up in every API.
+   */
+  revision: number;
   windowStart: string;
   customers: Customer[];
   lists: CrmList[];
   campaigns: Campaign[];
   adCampaigns: AdCampaign[];
   emailCampaigns: EmailCampaign[];
-  /** Sorted by creation time; ids and numbers increase with it. */
+  /**
+   * Sorted by creation time; seeded ids and numbers increase with it, and an order placed later
+   * (changes.ts) takes an id and a number above every one before it.
+   */
   orders: Order[];
   byEmail: Map<string, Customer>;
   byCrmId: Map<string, Customer>;
@@ -438,6 +448,7 @@ export function generateWorld(options: WorldOptions): World {
   const subscribed = customers.filter((c) => c.audience?.status === 'subscribed').length;
   return {
     options,
+    revision: 0,
     windowStart,
     customers,
     lists,

@@ -121,14 +121,16 @@ describe('webhook emitter', () => {
     const source = emitter();
     const outcomes = [];
     for (const kind of WEBHOOK_KINDS) outcomes.push(await source.emit(kind));
-    expect(outcomes.map((o) => [o.kind, o.ok, o.attempts])).toEqual(WEBHOOK_KINDS.map((k) => [k, true, 1]));
-    expect(received.map((r) => r.url.split('?')[0])).toEqual([
-      '/webhooks/site',
-      '/webhooks/site',
-      '/webhooks/shopify',
-      '/webhooks/mailchimp',
-      '/webhooks/hubspot',
+    expect(outcomes.map((o) => [o.kind, o.source, o.ok, o.attempts])).toEqual([
+      ['form-fill', 'site', true, 1],
+      ['page-view', 'site', true, 1],
+      ['order', 'shopify', true, 1],
+      ['subscribe', 'mailchimp', true, 1],
+      ['unsubscribe', 'mailchimp', true, 1],
+      ['cleaned', 'mailchimp', true, 1],
+      ['contact-change', 'hubspot', true, 1],
     ]);
+    expect(WEBHOOK_KINDS).toHaveLength(outcomes.length);
     for (const request of received) {
       expect(verify(request)).toEqual({ ok: true });
       const source = SOURCE_OF_PATH[request.url.split('?')[0] ?? ''];
@@ -144,11 +146,20 @@ describe('webhook emitter', () => {
         expect(known).toBe(true);
       }
     }
-    expect(received[3]?.headers['user-agent']).toBe('MailChimp.com');
-    expect(received[2]?.headers['x-shopify-topic']).toBe('orders/create');
+    const mailchimp = received.filter((r) => r.url.startsWith('/webhooks/mailchimp'));
+    expect(mailchimp.map((r) => new URLSearchParams(r.body.toString()).get('type'))).toEqual([
+      'subscribe',
+      'unsubscribe',
+      'cleaned',
+    ]);
+    expect(mailchimp.every((r) => r.headers['user-agent'] === 'MailChimp.com')).toBe(true);
+    // A first-time buyer's order comes after Shopify's customers/create for them.
+    expect(received.filter((r) => r.url === '/webhooks/shopify').at(-1)?.headers['x-shopify-topic']).toBe(
+      'orders/create',
+    );
   });
 
-  it('should send orders from shop customers with a new order id, and form fills with the customer email', async () => {
+  it('should send orders the shop now has, with a new order id, and form fills with the customer email', async () => {
     const source = emitter({ kinds: ['order', 'form-fill'] });
     await source.emit('order');
     await source.emit('form-fill');
@@ -158,8 +169,14 @@ describe('webhook emitter', () => {
       email: string;
       landing_site: string;
     };
-    expect(world.byEmail.get(orderBody.email)?.shop).toBeDefined();
-    expect(world.orders.some((o) => o.id === orderBody.id)).toBe(false);
+    const buyer = world.byEmail.get(orderBody.email);
+    expect(buyer?.shop).toBeDefined();
+    // Applied before it was sent: the order is the buyer's newest in the world the sandboxes serve.
+    expect(world.ordersByCustomer.get(buyer?.person.index ?? -1)?.some((o) => o.id === orderBody.id)).toBe(
+      true,
+    );
+    const seeded = generateWorld({ seed: 7, customers: 300, anchorDate: TEST_ANCHOR_DATE });
+    expect(orderBody.id).toBeGreaterThan(Math.max(...seeded.orders.map((o) => o.id)));
     const campaign = new URLSearchParams(orderBody.landing_site.split('?')[1]).get('utm_campaign');
     expect(world.campaigns.map((c) => c.key)).toContain(campaign);
     const fields = (
