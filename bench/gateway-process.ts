@@ -62,6 +62,8 @@ export async function startGatewayProcess(
   env: Record<string, string>,
   /** Node flags for the child, such as `--cpu-prof`. */
   nodeArgs: readonly string[] = [],
+  /** Another user to run it as (a test running as root that needs an unprivileged gateway). */
+  user?: { uid: number; gid: number },
 ): Promise<GatewayProcess> {
   const [port] = await freePorts(1);
   const child = spawn(process.execPath, [...nodeArgs, '--import', 'tsx', 'cli/main.ts', 'gateway'], {
@@ -83,6 +85,7 @@ export async function startGatewayProcess(
       ...env,
     },
     stdio: ['ignore', 'pipe', 'pipe'],
+    ...(user ? { uid: user.uid, gid: user.gid } : {}),
   });
   let output = '';
   const collect = (chunk: Buffer) => {

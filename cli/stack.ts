@@ -20,7 +20,8 @@ import type { SubgraphServer } from '../subgraphs/kit/server.js';
 import type { EventsConfig } from '../gateway/events/runtime.js';
 import type { WebhookSecrets } from '../gateway/events/ingest.js';
 import { loadRoutingRules, type RoutingRule } from '../gateway/events/routing.js';
-import { openEventLog, type EventLogSettings } from '../lib/events/log/open.js';
+import type { EventLogSettings } from '../lib/events/log/open.js';
+import { openConfiguredEventLog } from './event-log.js';
 import type { EventLog } from '../lib/events/log/types.js';
 import { eventsSubgraphFor } from './events-subgraph.js';
 import {
@@ -253,7 +254,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
           options.logger('subgraph:ads'),
         ),
     };
-    const eventLog = await openEventLog(options.events.log, options.logger('event-log'));
+    const eventLog = await openConfiguredEventLog(options.events.log, options.logger('event-log'));
     stoppers.push(() => eventLog.close());
     const eventsSubgraph = await eventsSubgraphFor(
       eventLog,

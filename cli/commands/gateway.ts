@@ -5,15 +5,16 @@ import { gatewayConfigFromEnv } from '../../gateway/config.js';
 import { buildGateway } from '../../gateway/server.js';
 import { onShutdown } from '../shutdown.js';
 import { eventsSettingsFromEnv } from '../../gateway/events/config.js';
-import { openEventLog } from '../../lib/events/log/open.js';
+import { openConfiguredEventLog } from '../event-log.js';
 import { eventsSubgraphFor } from '../events-subgraph.js';
 
 /** `gateway`: the gateway alone, in front of subgraphs running elsewhere. */
 export async function gatewayCommand(logger: Logger): Promise<undefined> {
   const config = gatewayConfigFromEnv();
   const { log: logSettings, ...pipeline } = eventsSettingsFromEnv();
+  // The log first: if it cannot be opened, start-up stops before anything else holds the process open.
+  const eventLog = await openConfiguredEventLog(logSettings, logger.child({ component: 'event-log' }));
   const cacheStore = openCacheStore(cacheSettingsFromEnv(), logger);
-  const eventLog = await openEventLog(logSettings, logger.child({ component: 'event-log' }));
   const eventsSubgraph = await eventsSubgraphFor(eventLog, config.gatewayTokenKey, logger);
   const gateway = await buildGateway(
     {

@@ -119,12 +119,25 @@ export class EventProcessor {
     const { log, logger } = this.options;
     const concurrency = this.options.concurrency ?? 64;
     const batchSize = Math.max(this.options.batchSize ?? 256, concurrency);
+    // An outage of the log (Redis down, the data directory read-only) fails every poll: it is said
+    // once when it starts and once when it ends, not five times a second for as long as it lasts.
+    let failingSince: number | undefined;
+    let failures = 0;
     while (this.running) {
       let claimed: ClaimedEvent[] = [];
       try {
         claimed = await log.claim(this.id, batchSize, this.options.visibilityMs ?? 30_000);
+        if (failingSince !== undefined) {
+          logger.info({ failures, forMs: Date.now() - failingSince }, 'claiming events works again');
+          failingSince = undefined;
+          failures = 0;
+        }
       } catch (error) {
-        logger.warn({ err: error }, 'claiming events failed; retrying');
+        failures += 1;
+        if (failingSince === undefined) {
+          failingSince = Date.now();
+          logger.warn({ err: error }, 'claiming events failed; retrying until the event log answers');
+        }
       }
       if (claimed.length === 0) {
         // Appends on this instance wake the loop; other instances' appends are found by polling.

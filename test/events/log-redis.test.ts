@@ -1,6 +1,7 @@
 import { createClient } from '@keyv/redis';
 import { describe, expect, it } from 'vitest';
 import { openEventLog } from '../../lib/events/log/open.js';
+import { redisLogMetrics } from '../../lib/events/log/redis-continuity.js';
 import { openRedisEventLog } from '../../lib/events/log/redis.js';
 import { silentLogger } from '../helpers/context.js';
 import { DEAD_REDIS_URL, REDIS_URL, redisSuite } from '../helpers/redis.js';
@@ -65,6 +66,24 @@ describe.runIf(REDIS_URL)(redisSuite('Redis Streams event log'), () => {
     } finally {
       await processor.close();
       await subscriber.close();
+      await storage.dispose();
+    }
+  });
+
+  it('should hand out events appended after Redis lost the log, and count the loss once', async () => {
+    const storage = await redisStorage(url);
+    const log = await storage.open();
+    try {
+      const resets = redisLogMetrics.resets.get();
+      await log.append([incomingEvent()]);
+      // Every key of this log gone, consumer group included: Redis restarted without persistence.
+      await storage.dispose();
+      const { stored } = await log.append([incomingEvent()]);
+      expect((await log.claim('p', 10, 30_000)).map((event) => event.id)).toEqual(stored.map((e) => e.id));
+      expect(await log.claim('p', 10, 30_000)).toEqual([]);
+      expect(redisLogMetrics.resets.get() - resets).toBe(1);
+    } finally {
+      await log.close();
       await storage.dispose();
     }
   });

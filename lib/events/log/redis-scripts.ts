@@ -20,6 +20,8 @@ import { createHash } from 'node:crypto';
  * - `delivery` stream: entries `id, type, event, channels, processedAt`; their ids are the cursors;
  * - `delivered` hash id -> delivery entry id (so a late `complete` answers without delivering again);
  * - `autoclaim` string: where the next XAUTOCLAIM scan of the pending entries continues;
+ * - `generation` string: a random id set when the log is first opened; found missing later, it
+ *   says Redis lost the log (restarted without persistence);
  * - `dedupe:<dedupeKey>` string with a TTL.
  */
 
@@ -218,6 +220,26 @@ return n
 export const STATS = `${NOW}
 local oldest = redis.call('ZRANGE', KEYS[1], 0, 0, 'WITHSCORES')
 return { redis.call('ZCARD', KEYS[1]), oldest[2] or '-1', redis.call('XLEN', KEYS[2]), redis.call('HLEN', KEYS[3]), now }
+`;
+
+/**
+ * KEYS: generation, inbox. ARGV: a new generation id, group.
+ * The log's generation (set when missing) and the consumer group (created from the start of the
+ * inbox when missing, so entries appended before it existed are handed out too).
+ * Returns {generation, 1 when the group was created now else 0}.
+ */
+export const ENSURE_GROUP = `
+local generation = redis.call('GET', KEYS[1])
+if not generation then
+  generation = ARGV[1]
+  redis.call('SET', KEYS[1], generation)
+end
+local created = redis.pcall('XGROUP', 'CREATE', KEYS[2], ARGV[2], '0', 'MKSTREAM')
+if type(created) == 'table' and created.err then
+  if string.sub(created.err, 1, 9) ~= 'BUSYGROUP' then return redis.error_reply(created.err) end
+  return { generation, 0 }
+end
+return { generation, 1 }
 `;
 
 /** A script run by its SHA1, sent in full only when the server does not have it cached yet. */

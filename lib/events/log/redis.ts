@@ -9,6 +9,7 @@ import {
   CLAIM,
   COMPLETE,
   DEAD_LETTERS,
+  ENSURE_GROUP,
   FAIL,
   PRUNE,
   REPLAY,
@@ -23,6 +24,8 @@ import {
   encodeCustomer,
   encodeEvent,
 } from './stored-event.js';
+import { EventLogOpenError } from './errors.js';
+import { checkPersistence, redisContinuity } from './redis-continuity.js';
 import type { ClaimedEvent, DeadLetter, EventLog } from './types.js';
 
 export interface RedisEventLogOptions {
@@ -84,7 +87,8 @@ function parseReply<T>(schema: z.ZodType<T>, reply: unknown, what: string): T {
  * Durability is Redis's: `append` returns once Redis has applied the write, and whether that
  * write survives a Redis crash is the operator's AOF setting (`appendonly yes` with
  * `appendfsync always` loses nothing; the default `everysec` may lose up to a second of acks;
- * without AOF, everything since the last RDB snapshot).
+ * without AOF, everything since the last RDB snapshot). Opening warns when Redis has no AOF, and a
+ * Redis that comes back empty is noticed and the log made usable again (redis-continuity.ts).
  *
  * Claims use the consumer group `processors`: `claim` reads new entries with XREADGROUP (the
  * processor name is the consumer) and takes over entries idle for longer than `visibilityMs` with
@@ -107,6 +111,7 @@ export async function openRedisEventLog(options: RedisEventLogOptions): Promise<
     delivery: key('delivery'),
     delivered: key('delivered'),
     autoclaim: key('autoclaim'),
+    generation: key('generation'),
   };
   const dedupeKey = (value: string): string => key(`dedupe:${value}`);
   const dedupeTtlMs = options.dedupeTtlMs ?? 7 * DAY_MS;
@@ -133,16 +138,12 @@ export async function openRedisEventLog(options: RedisEventLogOptions): Promise<
     },
   });
   client.on('error', (error: unknown) => warn(error, 'redis event log connection error'));
-  await client.connect();
-  connected = true;
   try {
-    await client.sendCommand(['XGROUP', 'CREATE', keys.inbox, GROUP, '0', 'MKSTREAM']);
+    await client.connect();
   } catch (error) {
-    if (!errorMessage(error).startsWith('BUSYGROUP')) {
-      await client.close();
-      throw error;
-    }
+    throw new EventLogOpenError('redis', `cannot connect to Redis: ${errorMessage(error)}`, { cause: error });
   }
+  connected = true;
 
   async function run(script: RedisScript, scriptKeys: string[], args: string[]): Promise<unknown> {
     const tail = [String(scriptKeys.length), ...scriptKeys, ...args];
@@ -162,7 +163,28 @@ export async function openRedisEventLog(options: RedisEventLogOptions): Promise<
     replay: new RedisScript(REPLAY),
     prune: new RedisScript(PRUNE),
     stats: new RedisScript(STATS),
+    ensureGroup: new RedisScript(ENSURE_GROUP),
   };
+
+  const continuity = redisContinuity({
+    ensureGroup: (generation) => run(scripts.ensureGroup, [keys.generation, keys.inbox], [generation, GROUP]),
+    logger: options.logger,
+  });
+  try {
+    await continuity.open();
+  } catch (error) {
+    await client.close();
+    throw new EventLogOpenError('redis', `cannot be set up in Redis: ${errorMessage(error)}`, {
+      cause: error,
+    });
+  }
+  await checkPersistence((args) => client.sendCommand(args), options.logger);
+  // Every later 'ready' is a reconnection: Redis may have come back empty.
+  client.on('ready', () => {
+    continuity
+      .recover('reconnected')
+      .catch((error: unknown) => warn(error, 'checking the Redis event log after reconnecting failed'));
+  });
 
   async function latestEntryId(connection: RedisClient): Promise<string | undefined> {
     const reply = await connection.sendCommand(['XREVRANGE', keys.delivery, '+', '-', 'COUNT', '1']);
@@ -271,11 +293,21 @@ export async function openRedisEventLog(options: RedisEventLogOptions): Promise<
     async claim(processor, max, visibilityMs) {
       // XAUTOCLAIM refuses COUNT 0; nothing asked is nothing handed out, as with SQLite.
       if (max <= 0) return [];
-      const reply = await run(
-        scripts.claim,
-        [keys.inbox, keys.retries, keys.bodies, keys.entries, keys.attempts, keys.autoclaim],
-        [GROUP, processor, String(max), String(visibilityMs)],
-      );
+      const claim = () =>
+        run(
+          scripts.claim,
+          [keys.inbox, keys.retries, keys.bodies, keys.entries, keys.attempts, keys.autoclaim],
+          [GROUP, processor, String(max), String(visibilityMs)],
+        );
+      let reply: unknown;
+      try {
+        reply = await claim();
+      } catch (error) {
+        // The group is gone (Redis came back empty before the reconnection check ran): put it back.
+        if (!errorMessage(error).includes('NOGROUP')) throw error;
+        await continuity.recover('NOGROUP');
+        reply = await claim();
+      }
       return parseReply(claimReply, reply, 'claim').map(([id, attempts, body]): ClaimedEvent => ({
         ...decodeEvent(body),
         id,

@@ -1,10 +1,10 @@
 import { randomUUID } from 'node:crypto';
-import { mkdirSync } from 'node:fs';
-import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import type { Logger } from '../../logger.js';
 import type { DeliveredEvent, EventType, IncomingEvent, StoredEvent } from '../event.js';
 import { parseSqliteCursor, sqliteCursor } from './cursor.js';
+import { dataFileGuard, prepareDataDir } from './data-dir.js';
+import { errorCode, EventLogOpenError, EventLogUnavailableError } from './errors.js';
 import { GroupCommit } from './group-commit.js';
 import { decodeChannels, decodeEvent, deliveredEvent, encodeChannels, encodeEvent } from './stored-event.js';
 import type { ClaimedEvent, DeadLetter, DeliveryOutcome, EventLog, EventLogStats } from './types.js';
@@ -98,16 +98,30 @@ type CompleteInput = { id: string; outcome: DeliveryOutcome };
  * GroupCommit); `watch` only hears completions made through this instance.
  */
 export function openSqliteEventLog(options: SqliteEventLogOptions): EventLog {
-  mkdirSync(dirname(options.file), { recursive: true });
-  const db = new Database(options.file, { timeout: options.busyTimeoutMs ?? 5_000 });
-  db.pragma('journal_mode = WAL');
+  const inMemory = options.file === ':memory:';
+  if (!inMemory) prepareDataDir(options.file);
+  let db: Database.Database | undefined;
   const fullSync = options.synchronous !== 'normal';
-  db.pragma(`synchronous = ${fullSync ? 'FULL' : 'NORMAL'}`);
-  const version = db.pragma('user_version', { simple: true });
-  if (version !== 0 && version !== SCHEMA_VERSION) {
-    db.close();
-    throw new Error(
-      `${options.file} holds event log schema version ${String(version)}; this build reads version ${SCHEMA_VERSION}.`,
+  try {
+    db = new Database(options.file, { timeout: options.busyTimeoutMs ?? 5_000 });
+    db.pragma('journal_mode = WAL');
+    db.pragma(`synchronous = ${fullSync ? 'FULL' : 'NORMAL'}`);
+    const version = db.pragma('user_version', { simple: true });
+    if (version !== 0 && version !== SCHEMA_VERSION) {
+      throw new EventLogOpenError(
+        'data-dir',
+        `${options.file} holds event log schema version ${String(version)}; this build reads version ${SCHEMA_VERSION}.`,
+      );
+    }
+  } catch (error) {
+    if (db?.open) db.close();
+    if (error instanceof EventLogOpenError) throw error;
+    // A file that is there but is not an event log (SQLITE_NOTADB), or cannot be opened: say which.
+    const why = error instanceof Error ? error.message : String(error);
+    throw new EventLogOpenError(
+      'data-dir',
+      `${options.file} cannot be used as the event log: ${why} (${errorCode(error) ?? 'error'})`,
+      { cause: error },
     );
   }
   db.exec(SCHEMA);
@@ -119,6 +133,24 @@ export function openSqliteEventLog(options: SqliteEventLogOptions): EventLog {
   db.prepare(
     `UPDATE inbox SET claim_owner = NULL, claim_expires_ms = NULL WHERE status = 'pending' AND claim_expires_ms IS NOT NULL`,
   ).run();
+
+  // SQLite keeps writing through its open files after the directory turned read-only or was
+  // moved away; every write checks first, so nothing is acknowledged that a restart would not find.
+  const guard = inMemory ? () => undefined : dataFileGuard(options.file);
+  let unavailable: string | undefined;
+  function writable(): void {
+    const problem = guard();
+    if (problem !== unavailable) {
+      if (problem)
+        options.logger.error(
+          { problem },
+          'the event log cannot be written: webhooks are answered 503 and processing waits until it can',
+        );
+      else options.logger.info('the event log can be written again');
+      unavailable = problem;
+    }
+    if (problem) throw new EventLogUnavailableError(`The event log cannot be written: ${problem}.`);
+  }
 
   const sql = {
     insert: db.prepare<[string, string, string, string, number, number]>(
@@ -333,11 +365,13 @@ export function openSqliteEventLog(options: SqliteEventLogOptions): EventLog {
     kind: 'sqlite',
     async append(events) {
       if (events.length === 0) return { stored: [], duplicates: 0 };
+      writable();
       return appends.submit(events);
     },
     async claim(processor, max, visibilityMs) {
       // A claim need not survive a power loss (lost, the event is simply due again), so it commits
       // without FULL's fsync; the next FULL commit flushes it along with its own.
+      writable();
       if (!fullSync) return claimTx.immediate(processor, max, visibilityMs);
       db.pragma('synchronous = NORMAL');
       try {
@@ -347,12 +381,14 @@ export function openSqliteEventLog(options: SqliteEventLogOptions): EventLog {
       }
     },
     async complete(id, outcome) {
+      writable();
       const delivered = await completes.submit({ id, outcome });
       if (delivered instanceof Error) throw delivered;
       notifyWatchers();
       return delivered;
     },
     async fail(id, failure) {
+      writable();
       failTx.immediate(id, failure.reason, failure.retryAt);
     },
     async deadLetters(limit): Promise<DeadLetter[]> {
@@ -365,6 +401,7 @@ export function openSqliteEventLog(options: SqliteEventLogOptions): EventLog {
       }));
     },
     async replay(ids) {
+      writable();
       return replayTx.immediate(ids);
     },
     async read(after, limit, filter) {
@@ -387,6 +424,7 @@ export function openSqliteEventLog(options: SqliteEventLogOptions): EventLog {
       return () => watchers.delete(onDelivered);
     },
     async prune(retention) {
+      writable();
       return pruneTx.immediate(retention.maxAgeMs, retention.maxEvents);
     },
     async stats(): Promise<EventLogStats> {
