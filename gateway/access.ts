@@ -1,12 +1,12 @@
 import type { JWK } from 'jose';
 import { GatewayTokenSigner } from '../lib/auth/gateway-token.js';
+import type { Declarations } from '../lib/auth/requirements.js';
 import type { CacheStore } from '../lib/cache/store.js';
 import type { Logger } from '../lib/logger.js';
 import { AnomalyDetector } from './auth/anomaly.js';
 import type { Authenticator } from './auth/authenticate.js';
 import type { AuthConfig } from './auth/config.js';
 import { OperationGate } from './auth/operation-gate.js';
-import type { AccessPolicy } from './auth/policy.js';
 import { MemoryRateLimiter, RedisRateLimiter, type RateLimit, type RateLimiter } from './auth/rate-limit.js';
 import { setUpAuthentication } from './auth/setup.js';
 import type { ClientIdentity } from './identity.js';
@@ -44,7 +44,7 @@ export interface AccessControl {
  */
 export function createAccessControl(options: {
   config: AccessConfig;
-  policy: AccessPolicy;
+  declarations: Declarations;
   development: boolean;
   store: CacheStore | undefined;
   logger: Logger;
@@ -65,7 +65,7 @@ export function createAccessControl(options: {
     subscriptionCapFor: (identity) => registered(identity)?.maxSubscriptions,
     anomalies: new AnomalyDetector({ logger: logger.child({ component: 'anomaly' }) }),
     operations: new OperationGate({
-      policy: options.policy,
+      declarations: options.declarations,
       mode: config.authorizationMode ?? 'filter',
       introspectionForAll: options.development,
       enabled: config.fieldPermissions ?? true,

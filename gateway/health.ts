@@ -21,8 +21,8 @@ export function createHealthCheck(options: {
   subgraphUrls: Record<SubgraphName, string | (() => string)>;
   agent: Agent;
   isLoaded: () => boolean;
-  /** Headers a subgraph needs to accept the probe (the gateway token, once auth is on). */
-  probeHeaders?: (subgraph: SubgraphName) => Promise<Record<string, string>>;
+  /** Headers a subgraph needs to accept the probe: a gateway token bound to the probe's body. */
+  probeHeaders?: (subgraph: SubgraphName, body: string) => Promise<Record<string, string>>;
   cacheMs?: number;
 }): () => Promise<HealthReport> {
   let last: { at: number; report: HealthReport } | undefined;
@@ -30,17 +30,18 @@ export function createHealthCheck(options: {
 
   async function probe(name: SubgraphName, url: string): Promise<{ ok: boolean; reason?: string }> {
     try {
+      const body = JSON.stringify({ query: 'query __GatewayHealthCheck__ { __typename }' });
       const response = await request(url, {
         method: 'POST',
         dispatcher: options.agent,
-        headers: { 'content-type': 'application/json', ...(await options.probeHeaders?.(name)) },
-        body: JSON.stringify({ query: 'query __GatewayHealthCheck__ { __typename }' }),
+        headers: { 'content-type': 'application/json', ...(await options.probeHeaders?.(name, body)) },
+        body,
         headersTimeout: 2_000,
         bodyTimeout: 2_000,
       });
-      const body = await response.body.text();
+      const answer = await response.body.text();
       if (response.statusCode !== 200) return { ok: false, reason: `answered HTTP ${response.statusCode}` };
-      return body.includes('"__typename"') ? { ok: true } : { ok: false, reason: 'answered without data' };
+      return answer.includes('"__typename"') ? { ok: true } : { ok: false, reason: 'answered without data' };
     } catch (error) {
       const code = error instanceof Error && 'code' in error ? String(error.code) : 'unreachable';
       return { ok: false, reason: `unreachable (${code})` };

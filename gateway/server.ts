@@ -4,6 +4,7 @@ import { ApolloGateway } from '@apollo/gateway';
 import { ApolloServer } from '@apollo/server';
 import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
 import { Agent } from 'undici';
+import { readDeclarations } from '../lib/auth/requirements.js';
 import { ErrorCode } from '../lib/errors.js';
 import type { Logger } from '../lib/logger.js';
 import { REQUEST_ID_HEADER, requestIdFrom } from '../lib/request-context.js';
@@ -14,7 +15,7 @@ import { formatGatewayError } from './errors.js';
 import { createHealthCheck, publicHealth } from './health.js';
 import { createAccessControl } from './access.js';
 import { authorizationResponsePlugin } from './auth/operation-gate.js';
-import { accessPolicyFrom } from './auth/policy.js';
+import { PlannedKeyFields } from './auth/planned-keys.js';
 import { DocumentChecker } from './pipeline/documents.js';
 import { operationLimitRules } from './pipeline/limits.js';
 import { OperationPipeline } from './pipeline/pipeline.js';
@@ -33,7 +34,7 @@ import { assertNoDemoWebhookSecrets } from './events/production-guard.js';
 import { startEventRuntime, type EventRuntime } from './events/runtime.js';
 import { createMetricsEndpoint, METRICS_SCOPE } from './metrics-endpoint.js';
 import { createExplorer } from './explorer/serve.js';
-import type { GraphQLSchema } from 'graphql';
+import { parse, type GraphQLSchema } from 'graphql';
 import type { AddressInfo } from 'node:net';
 
 /** Where the gateway serves the `events` subgraph, next to the event log it reads. */
@@ -63,9 +64,13 @@ export async function buildGateway(config: GatewayConfig, logger: Logger): Promi
   const loadableSupergraph = gatewayLoadableSupergraph(supergraphSdl);
   const agent = new Agent({ connections: 128, keepAliveTimeout: 30_000, pipelining: 1 });
   const development = config.mode !== 'production';
+  const supergraphDocument = parse(supergraphSdl);
+  // Read once, the way every subgraph reads its own SDL: who may read what, and the key fields.
+  const declarations = readDeclarations(supergraphDocument);
+  const plannedKeys = new PlannedKeyFields(supergraphDocument, declarations);
   const access = createAccessControl({
     config,
-    policy: accessPolicyFrom(supergraphSdl),
+    declarations,
     development,
     store: config.cacheStore,
     logger,
@@ -94,6 +99,7 @@ export async function buildGateway(config: GatewayConfig, logger: Logger): Promi
         timeoutMs: config.subgraphTimeoutMs,
         agent,
         signer: access.signer,
+        plannedKeys,
       }),
   });
   const documents = new DocumentChecker(operationLimitRules(), development);
@@ -141,8 +147,8 @@ export async function buildGateway(config: GatewayConfig, logger: Logger): Promi
     subgraphUrls: { ...config.subgraphUrls, events: subgraphUrl('events', undefined) },
     agent,
     isLoaded: () => loaded,
-    probeHeaders: async (subgraph) => ({
-      authorization: `Bearer ${await access.signer.tokenFor(subgraph, { clientId: 'gateway-health', scopes: [] })}`,
+    probeHeaders: async (subgraph, body) => ({
+      authorization: `Bearer ${await access.signer.tokenFor(subgraph, { clientId: 'gateway-health', scopes: [] }, { body })}`,
     }),
   });
   const maxBodyBytes = config.maxBodyBytes ?? 1_000_000;

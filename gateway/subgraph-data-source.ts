@@ -4,6 +4,7 @@ import { errors as undiciErrors, type Agent } from 'undici';
 import type { GatewayTokenSigner } from '../lib/auth/gateway-token.js';
 import { ErrorCode, publicErrorCodes } from '../lib/errors.js';
 import { REQUEST_ID_HEADER } from '../lib/request-context.js';
+import type { PlannedKeyFields } from './auth/planned-keys.js';
 import type { GatewayContext } from './context.js';
 
 type ProcessResult = Awaited<ReturnType<RemoteGraphQLDataSource<GatewayContext>['process']>>;
@@ -84,6 +85,8 @@ export interface SubgraphDataSourceOptions {
   agent: Agent;
   /** Signs the caller token every subgraph requires. */
   signer: GatewayTokenSigner;
+  /** Which key fields of a fetch the planner added for joins (the token's `planned` claim). */
+  plannedKeys: PlannedKeyFields;
 }
 
 interface SubgraphErrorBody {
@@ -102,6 +105,7 @@ interface SubgraphErrorBody {
 export class SubgraphDataSource extends RemoteGraphQLDataSource<GatewayContext> {
   readonly subgraphName: string;
   private readonly signer: GatewayTokenSigner;
+  private readonly plannedKeys: PlannedKeyFields;
   private readonly agent: Agent;
   private readonly timeoutMs: number;
 
@@ -109,6 +113,7 @@ export class SubgraphDataSource extends RemoteGraphQLDataSource<GatewayContext> 
     super({ url: typeof options.url === 'string' ? options.url : '' });
     this.subgraphName = options.name;
     this.signer = options.signer;
+    this.plannedKeys = options.plannedKeys;
     this.agent = options.agent;
     this.timeoutMs = options.timeoutMs;
     if (typeof options.url === 'function') this.resolveUrl = options.url;
@@ -126,22 +131,36 @@ export class SubgraphDataSource extends RemoteGraphQLDataSource<GatewayContext> 
     return this.lastTarget;
   }
 
-  /**
-   * Every fetch carries the request id and a caller token for this subgraph: the client's id and
-   * scopes, signed by the gateway, so the subgraph enforces the same permissions on its own.
-   */
+  /** Every fetch carries the request id (the caller token is signed in `send`, over the body). */
   override async willSendRequest(options: GraphQLDataSourceProcessOptions<GatewayContext>): Promise<void> {
     const http = options.request.http;
     if (http && this.resolveUrl) (http as { url: string }).url = this.resolveUrl();
-    const headers = http?.headers;
-    if (!headers) return;
     const context = 'context' in options ? options.context : undefined;
-    if (context?.request) headers.set(REQUEST_ID_HEADER, context.request.requestId);
-    // Schema loading and health probes run outside a client request: they act as the gateway itself.
-    const caller = context?.client
-      ? { clientId: context.client.id, scopes: context.client.scopes }
-      : { clientId: 'gateway', scopes: [] };
-    headers.set('authorization', `Bearer ${await this.signer.tokenFor(this.subgraphName, caller)}`);
+    if (context?.request) http?.headers.set(REQUEST_ID_HEADER, context.request.requestId);
+  }
+
+  /**
+   * The caller token of one fetch: the client's id and scopes (the gateway's own, with none, for
+   * health checks and schema loading), the key fields the planner added for joins, and the hash
+   * of the body, so the subgraph enforces the same permissions on its own and the token is good
+   * for this one request only.
+   */
+  private async tokenFor(options: GraphQLDataSourceProcessOptions<GatewayContext>, body: string) {
+    if (!('incomingRequestContext' in options)) {
+      return this.signer.tokenFor(this.subgraphName, { clientId: 'gateway', scopes: [] }, { body });
+    }
+    const incoming = options.incomingRequestContext;
+    const client = incoming.context.client;
+    const caller = client
+      ? { clientId: client.id, scopes: client.scopes }
+      : { clientId: 'gateway', scopes: [] as string[] };
+    const planned = this.plannedKeys.plannedIn(
+      options.request.query ?? '',
+      incoming.document && incoming.operation
+        ? { document: incoming.document, operation: incoming.operation }
+        : undefined,
+    );
+    return this.signer.tokenFor(this.subgraphName, caller, { planned, body });
   }
 
   override async process(options: GraphQLDataSourceProcessOptions<GatewayContext>): Promise<ProcessResult> {
@@ -164,28 +183,30 @@ export class SubgraphDataSource extends RemoteGraphQLDataSource<GatewayContext> 
     const { http, query, ...rest } = request;
     // headersTimeout and bodyTimeout are undici's own timers: no AbortSignal per call.
     const { origin, path } = this.target(http.url);
+    const body = JSON.stringify({ query, ...rest });
+    headers.set('authorization', `Bearer ${await this.tokenFor(options, body)}`);
     const response = await this.agent.request({
       origin,
       path,
       method: 'POST',
       headers: headers.toObject(),
-      body: JSON.stringify({ query, ...rest }),
+      body,
       headersTimeout: this.timeoutMs,
       bodyTimeout: this.timeoutMs,
     });
     const text = await response.body.text();
     if (response.statusCode < 200 || response.statusCode > 299)
       throw this.errorFromResponseBody(response.statusCode, text);
-    let body: unknown;
+    let answer: unknown;
     try {
-      body = JSON.parse(text);
+      answer = JSON.parse(text);
     } catch {
-      body = undefined;
+      answer = undefined;
     }
-    if (!body || typeof body !== 'object' || Array.isArray(body))
+    if (!answer || typeof answer !== 'object' || Array.isArray(answer))
       throw new Error(`the ${this.subgraphName} subgraph answered a body that is not a GraphQL response`);
     const result: ProcessResult = {
-      ...(body as ProcessResult),
+      ...(answer as ProcessResult),
       http: { headers: responseHeaders(response.headers), status: response.statusCode },
     };
     // The subgraph's Cache-Control narrows the operation's cache policy (the response cache reads it).

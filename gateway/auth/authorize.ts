@@ -4,6 +4,7 @@ import {
   isNonNullType,
   isObjectType,
   isInterfaceType,
+  isIntrospectionType,
   isUnionType,
   Kind,
   print,
@@ -21,7 +22,7 @@ import {
   type SelectionNode,
   type SelectionSetNode,
 } from 'graphql';
-import { both, satisfies, type AccessPolicy, type Requirement } from './policy.js';
+import { allows, NOBODY, type Declarations, type Requirement } from '../../lib/auth/requirements.js';
 
 /** A field taken out of an operation because the caller may not read it. */
 export interface Removal {
@@ -112,7 +113,7 @@ interface WalkResult {
  */
 export function authorizeOperation(
   schema: GraphQLSchema,
-  policy: AccessPolicy,
+  declarations: Declarations,
   document: DocumentNode,
   operationName: string | undefined,
   scopes: ReadonlySet<string>,
@@ -161,18 +162,17 @@ export function authorizeOperation(
     return undefined;
   };
 
+  /** The same reading of the directives every subgraph makes; undeclared is nobody. */
   const requirementOf = (
     parent: GraphQLCompositeType,
     name: string,
     definition: GraphQLField<unknown, unknown>,
-  ): Requirement | undefined => {
+  ): Requirement => {
     if (name === '__schema' || name === '__type')
-      return options.introspectionForAll ? undefined : [['schema:read']];
-    const named = getNamedType(definition.type);
-    return both(
-      both(policy.type(parent.name), policy.type(named.name)),
-      policy.field(`${parent.name}.${name}`),
-    );
+      return options.introspectionForAll ? [[]] : [['schema:read']];
+    // Inside introspection, `__schema`/`__type` above already decided.
+    if (isIntrospectionType(parent)) return [[]];
+    return declarations.requirement(parent.name, name, getNamedType(definition.type).name) ?? NOBODY;
   };
 
   const walk = (set: SelectionSetNode, parent: GraphQLCompositeType, path: readonly string[]): WalkResult => {
@@ -219,8 +219,8 @@ export function authorizeOperation(
         else nullPaths.push(fieldPath);
       };
       const requirement = requirementOf(parent, name, definition);
-      if (!satisfies(scopes, requirement)) {
-        removals.push({ path: fieldPath, coordinate: `${parent.name}.${name}`, required: requirement ?? [] });
+      if (!allows(requirement, scopes)) {
+        removals.push({ path: fieldPath, coordinate: `${parent.name}.${name}`, required: requirement });
         drop();
         continue;
       }

@@ -1,5 +1,6 @@
 import type { ApolloServerPlugin } from '@apollo/server';
 import { parse, type DocumentNode, type GraphQLSchema } from 'graphql';
+import { describeRequirement, type Declarations } from '../../lib/auth/requirements.js';
 import { BoundedMap } from '../../lib/cache/bounded-map.js';
 import { ErrorCode } from '../../lib/errors.js';
 import { Counter } from '../../lib/metrics.js';
@@ -7,7 +8,6 @@ import type { GatewayContext } from '../context.js';
 import { scopeKey, type ClientIdentity } from '../identity.js';
 import type { Refusal } from '../pipeline/types.js';
 import { authorizeOperation, insertNulls, type AuthorizationPlan, type Removal } from './authorize.js';
-import { describe, type AccessPolicy } from './policy.js';
 
 export const authorizationMetrics = {
   deniedFields: new Counter(
@@ -21,7 +21,8 @@ export const authorizationMetrics = {
 };
 
 export interface OperationGateOptions {
-  policy: AccessPolicy;
+  /** The supergraph's `@requiresScopes`/`@authenticated`, read as every subgraph reads its own. */
+  declarations: Declarations;
   /** `filter` removes what the caller may not read; `strict` refuses the whole operation. */
   mode: 'filter' | 'strict';
   /** Development mode: introspection for every caller. */
@@ -42,7 +43,7 @@ export interface Authorized {
 
 export function forbiddenError(removal: Removal) {
   return {
-    message: `Not authorized to read ${removal.coordinate}: requires ${describe(removal.required)}.`,
+    message: `Not authorized to read ${removal.coordinate}: requires ${describeRequirement(removal.required)}.`,
     path: removal.path,
     extensions: { code: ErrorCode.FORBIDDEN, field: removal.coordinate, requiredScopes: removal.required },
   };
@@ -83,7 +84,7 @@ export class OperationGate {
     if (!plan) {
       const decided = authorizeOperation(
         schema,
-        this.options.policy,
+        this.options.declarations,
         document,
         operationName,
         new Set(identity.scopes),

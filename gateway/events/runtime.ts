@@ -158,15 +158,18 @@ export async function startEventRuntime(options: {
 
   async function invalidateAt(name: CachingSubgraph, targets: readonly ChangedCustomer[]): Promise<void> {
     const url = options.subgraphUrls[name].replace(/\/graphql$/, '/cache/invalidate');
-    const token = await options.signer.tokenFor(name, {
-      clientId: EVENT_PROCESSOR.id,
-      scopes: EVENT_PROCESSOR.scopes,
-    });
+    const body = JSON.stringify({ targets });
+    // Good for this body at this subgraph, once.
+    const token = await options.signer.tokenFor(
+      name,
+      { clientId: EVENT_PROCESSOR.id, scopes: EVENT_PROCESSOR.scopes },
+      { body },
+    );
     const response = await request(url, {
       method: 'POST',
       dispatcher: options.agent,
       headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
-      body: JSON.stringify({ targets }),
+      body,
       headersTimeout: 5_000,
       bodyTimeout: 5_000,
     });

@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { composeServices } from '@apollo/composition';
 import { parse } from 'graphql';
+import { undeclaredFields } from '../auth/requirements.js';
 import { SUBGRAPH_NAMES, subgraphSchemaPath, type SubgraphName } from './subgraph-names.js';
 
 export interface CompositionInput {
@@ -34,18 +35,29 @@ export function readSubgraphSchemas(root: string): CompositionInput[] {
 /**
  * Composes the subgraph SDLs with Apollo's composition (Federation 2). Errors name the subgraph when
  * composition knows it, so `npm run compose` points at the file to fix.
+ *
+ * Before composing, every field must declare who may read it (`@requiresScopes` or `@authenticated`
+ * on the field, its type or the type it returns): both the gateway and the subgraphs deny a field
+ * that declares nothing, so one would only ever answer FORBIDDEN; refusing it here says so early.
  */
 export function composeSupergraph(inputs: readonly CompositionInput[]): CompositionResult {
   const services = [];
-  const parseErrors: string[] = [];
+  const errors: string[] = [];
   for (const input of inputs) {
+    const where = `[${input.name}] ${subgraphSchemaPath(input.name)}`;
     try {
-      services.push({ name: input.name, url: input.url, typeDefs: parse(input.sdl) });
+      const typeDefs = parse(input.sdl);
+      for (const coordinate of undeclaredFields(typeDefs)) {
+        errors.push(
+          `UNDECLARED_FIELD: ${where}: ${coordinate} declares no @requiresScopes or @authenticated, on itself, its type or the type it returns; nobody could read it.`,
+        );
+      }
+      services.push({ name: input.name, url: input.url, typeDefs });
     } catch (error) {
-      parseErrors.push(`[${input.name}] ${subgraphSchemaPath(input.name)}: ${(error as Error).message}`);
+      errors.push(`${where}: ${(error as Error).message}`);
     }
   }
-  if (parseErrors.length > 0) return { ok: false, errors: parseErrors, hints: [] };
+  if (errors.length > 0) return { ok: false, errors, hints: [] };
   const result = composeServices(services);
   const hints = (result.hints ?? []).map((hint) => `${hint.definition.code}: ${hint.message}`);
   if (result.errors) {

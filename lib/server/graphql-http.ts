@@ -8,6 +8,8 @@ export interface GraphQLHttpInput {
   headers: HeaderMap;
   search: string;
   body: unknown;
+  /** The body's bytes as received (POST only): what a signature over the request covers. */
+  raw?: Buffer;
 }
 
 /** What a `prepare` step can answer instead of letting the request through. */
@@ -105,8 +107,8 @@ export function createGraphQLHandler<C extends BaseContext>(
       if (value !== undefined) headers.set(name, Array.isArray(value) ? value.join(', ') : value);
     }
     let body: unknown;
+    let raw: Buffer | undefined;
     if (req.method === 'POST') {
-      let raw: Buffer;
       try {
         raw = await readBody(req, options.maxBodyBytes);
       } catch (error) {
@@ -134,7 +136,13 @@ export function createGraphQLHandler<C extends BaseContext>(
         body = raw.toString('utf8');
       }
     }
-    let input: GraphQLHttpInput = { method: req.method ?? 'GET', headers, search, body };
+    let input: GraphQLHttpInput = {
+      method: req.method ?? 'GET',
+      headers,
+      search,
+      body,
+      ...(raw ? { raw } : {}),
+    };
     if (options.prepare) {
       const prepared = await options.prepare(req, input);
       if (isEarly(prepared)) {

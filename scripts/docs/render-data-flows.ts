@@ -1,7 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { format, resolveConfig } from 'prettier';
-import { accessPolicyFrom, type Requirement } from '../../gateway/auth/policy.js';
+import { parse } from 'graphql';
+import { readDeclarations, type Requirement } from '../../lib/auth/requirements.js';
 import { METRICS_SCOPE } from '../../gateway/metrics-endpoint.js';
 import { SCOPES } from '../../lib/auth/scopes.js';
 import type { RecordType } from '../../lib/cache/record-cache.js';
@@ -40,7 +41,7 @@ function table(header: readonly string[], rows: readonly (readonly string[])[]):
 }
 
 function scopesText(requirement: Requirement | undefined): string {
-  if (!requirement) return 'none';
+  if (!requirement) return 'nobody (undeclared)';
   return requirement
     .map((alternative) =>
       alternative.length === 0 ? 'an identified caller' : alternative.map(code).join(' + '),
@@ -225,7 +226,7 @@ function platformSection(doc: PlatformDoc, context: Context): string {
       ],
     ),
     '',
-    `The subgraph process reads only ${SUBGRAPH_ENV[doc.subgraph].map(code).join(', ')}; its secrets (${secrets.map(code).join(', ')}) can be given as files with \`_FILE\`. It answers only the gateway: a request without a valid gateway token (\`GATEWAY_TOKEN_JWKS\`) gets 401.`,
+    `The subgraph process reads only ${SUBGRAPH_ENV[doc.subgraph].map(code).join(', ')}; its secrets (${secrets.map(code).join(', ')}) can be given as files with \`_FILE\`. It answers only the gateway: a request without a valid gateway token (\`GATEWAY_TOKEN_JWKS\`), or with one it has already accepted or that was signed for another request, gets 401.`,
     '',
     '### Webhooks',
     '',
@@ -316,11 +317,16 @@ function scopesSection(context: Context): string {
 export async function renderDataFlows(root: string = process.cwd()): Promise<string> {
   const supergraph = readFileSync(join(root, 'schema/supergraph.graphql'), 'utf8');
   const apiSchema = apiSchemaOf(supergraph);
-  const policy = accessPolicyFrom(supergraph);
+  const declarations = readDeclarations(parse(supergraph));
   const facts = new Map(
     SUBGRAPH_NAMES.map((name) => [
       name,
-      subgraphFacts(name, readFileSync(join(root, subgraphSchemaPath(name)), 'utf8'), apiSchema, policy),
+      subgraphFacts(
+        name,
+        readFileSync(join(root, subgraphSchemaPath(name)), 'utf8'),
+        apiSchema,
+        declarations,
+      ),
     ]),
   );
   const context: Context = { root, facts };

@@ -11,7 +11,7 @@ import {
   type ObjectTypeDefinitionNode,
   type ObjectTypeExtensionNode,
 } from 'graphql';
-import { both, type AccessPolicy, type Requirement } from '../../gateway/auth/policy.js';
+import type { Declarations, Requirement } from '../../lib/auth/requirements.js';
 import type { SubgraphName } from '../../lib/graphql/subgraph-names.js';
 
 /**
@@ -106,14 +106,14 @@ function keyFields(type: ObjectNode): { keys: string[]; fields: Set<string>; res
 }
 
 /**
- * The facts of one subgraph. `apiSchema` and `policy` come from the committed supergraph, so types,
+ * The facts of one subgraph. `apiSchema` and `declarations` come from the committed supergraph, so types,
  * descriptions, deprecations and scopes are the ones clients see and the gateway enforces.
  */
 export function subgraphFacts(
   name: SubgraphName,
   sdl: string | DocumentNode,
   apiSchema: GraphQLSchema,
-  policy: AccessPolicy,
+  declarations: Declarations,
 ): SubgraphFacts {
   const document = typeof sdl === 'string' ? parse(sdl) : sdl;
   const objects = document.definitions.filter(
@@ -137,10 +137,7 @@ export function subgraphFacts(
     // Not in the API schema: @inaccessible, or a federation-only field.
     if (!apiField) return undefined;
     const returns = getNamedType(apiField.type).name;
-    const requirement = both(
-      both(policy.type(type.name.value), policy.type(returns)),
-      policy.field(`${type.name.value}.${field.name.value}`),
-    );
+    const requirement = declarations.requirement(type.name.value, field.name.value, returns);
     return {
       coordinate: `${type.name.value}.${field.name.value}`,
       type: String(apiField.type),

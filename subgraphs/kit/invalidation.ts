@@ -19,18 +19,25 @@ export const invalidationRequestSchema = z
   .object({ targets: z.array(invalidationTargetSchema).min(1).max(500) })
   .strict();
 
-/** Reads a small JSON body; anything unreadable is undefined (and so fails the schema). */
-export async function readJson(req: IncomingMessage, limit = 256_000): Promise<unknown> {
+/**
+ * Reads a small JSON body: its bytes (what the gateway token's `bh` claim covers) and its value,
+ * undefined when too large or unreadable (and so failing the schema).
+ */
+export async function readJsonBody(
+  req: IncomingMessage,
+  limit = 256_000,
+): Promise<{ raw: Buffer | undefined; json: unknown }> {
   const chunks: Buffer[] = [];
   let size = 0;
   for await (const chunk of req as AsyncIterable<Buffer>) {
     size += chunk.length;
-    if (size > limit) return undefined;
+    if (size > limit) return { raw: undefined, json: undefined };
     chunks.push(chunk);
   }
+  const raw = Buffer.concat(chunks);
   try {
-    return JSON.parse(Buffer.concat(chunks).toString('utf8'));
+    return { raw, json: JSON.parse(raw.toString('utf8')) };
   } catch {
-    return undefined;
+    return { raw, json: undefined };
   }
 }

@@ -2,10 +2,10 @@ import { Counter } from '../../lib/metrics.js';
 
 /** Counters of the subgraph kit, shared by every subgraph in a process. */
 export const subgraphMetrics = {
-  /** Labels: `subgraph`, `reason` (`missing` or `invalid`); never what was in the token. */
+  /** Labels: `subgraph`, `reason` (`missing`, `invalid`, `replayed`, `unbound`, `replay-cache-full`); never what was in the token. */
   rejectedRequests: new Counter(
     'subgraph_rejected_requests_total',
-    'Requests to a subgraph refused with 401 because they carried no valid gateway token.',
+    'Requests to a subgraph refused: no valid gateway token, a replayed one, one bound to another body (401), or a full replay cache (429).',
   ),
   /** Labels: `subgraph`, `field` (a schema coordinate such as `Customer.email`). */
   deniedFields: new Counter(

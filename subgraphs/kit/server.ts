@@ -3,7 +3,7 @@ import { ApolloServer, type ApolloServerPlugin } from '@apollo/server';
 import { ApolloServerPluginInlineTraceDisabled } from '@apollo/server/plugin/disabled';
 import { buildSubgraphSchema } from '@apollo/subgraph';
 import { GraphQLError, type GraphQLFormattedError } from 'graphql';
-import type { Caller } from '../../lib/auth/gateway-token.js';
+import type { VerifiedGatewayToken } from '../../lib/auth/gateway-token.js';
 import { ErrorCode, publicErrorCodes } from '../../lib/errors.js';
 import type { SubgraphName } from '../../lib/graphql/subgraph-names.js';
 import type { Logger } from '../../lib/logger.js';
@@ -15,10 +15,10 @@ import {
 } from '../../lib/request-context.js';
 import { createGraphQLHandler, sendGraphQLError } from '../../lib/server/graphql-http.js';
 import type { SubgraphContext } from './context.js';
-import { createGatewayAuthenticator, type SubgraphAuth } from './gateway-auth.js';
+import { createGatewayAuthenticator, GATEWAY_ONLY_MESSAGE, type SubgraphAuth } from './gateway-auth.js';
 import { applyFieldPermissions } from './permissions.js';
 import { subgraphTypeDefs } from './schema-file.js';
-import { invalidationRequestSchema, readJson, type InvalidationTarget } from './invalidation.js';
+import { invalidationRequestSchema, readJsonBody, type InvalidationTarget } from './invalidation.js';
 
 /** The resolver map `buildSubgraphSchema` takes (its type is not exported from the package root). */
 type ResolverMap = NonNullable<
@@ -119,17 +119,12 @@ export async function buildSubgraphServer<C extends SubgraphContext>(
     typeDefs: subgraphTypeDefs(options.name),
     resolvers: options.resolvers as ResolverMap,
   });
-  const { schema, permissions } =
+  // Every field declares who may read it (composition refuses one that does not), so nothing here
+  // is undeclared; the permissions deny one anyway, as the gateway does.
+  const schema =
     options.auth.fieldPermissions === false
-      ? { schema: subgraphSchema, permissions: new Map<string, { source: string; coordinate: string }>() }
-      : applyFieldPermissions(options.name, subgraphSchema);
-  const undeclared = [...permissions.values()].filter((p) => p.source === 'undeclared');
-  if (undeclared.length > 0) {
-    logger.warn(
-      { fields: undeclared.map((p) => p.coordinate) },
-      'fields without @requiresScopes or @authenticated anywhere are denied to every caller',
-    );
-  }
+      ? subgraphSchema
+      : applyFieldPermissions(options.name, subgraphSchema).schema;
   const apollo = new ApolloServer<C>({
     schema,
     // Apollo's own messages go to the same log as everything else, never to the console.
@@ -142,14 +137,21 @@ export async function buildSubgraphServer<C extends SubgraphContext>(
     csrfPrevention: true,
   });
   await apollo.start();
-  const authenticate = createGatewayAuthenticator(options.name, options.auth, logger);
-  // The verified caller of each request, for the context Apollo builds after the check.
-  const callers = new WeakMap<IncomingMessage, Caller>();
+  const gatewayAuth = createGatewayAuthenticator(options.name, options.auth, logger);
+  // The verified token of each request, for the checks and the context after the body is read.
+  const tokens = new WeakMap<IncomingMessage, VerifiedGatewayToken>();
   const handler = createGraphQLHandler(apollo, {
     maxBodyBytes: 2_000_000,
+    // A token the gateway bound to its body is good for that body only (`planned` is for that fetch).
+    prepare: async (req, input) => {
+      const token = tokens.get(req);
+      if (token && !gatewayAuth.bound(token, input.raw))
+        return gatewayAuth.refusal('unbound', 'the body is not the one the token was signed for');
+      return input;
+    },
     context: async (req) => {
-      const caller = callers.get(req);
-      // Unreachable: the handler only runs after authenticate() stored the caller.
+      const caller = tokens.get(req)?.caller;
+      // Unreachable: the handler only runs after authenticate() stored the token.
       if (!caller) throw new Error('subgraph request reached GraphQL without a verified caller');
       const request = createRequestContext(
         logger,
@@ -162,17 +164,23 @@ export async function buildSubgraphServer<C extends SubgraphContext>(
     },
   });
   const serveGraphQL = async (req: IncomingMessage, res: ServerResponse, search: string) => {
-    const caller = await authenticate(req, res);
-    if (!caller) return;
-    callers.set(req, caller);
+    const token = await gatewayAuth.authenticate(req, res);
+    if (!token) return;
+    tokens.set(req, token);
     await handler(req, res, search);
   };
 
   /** `POST /cache/invalidate`: the gateway says records changed (a webhook arrived); drop them. */
   const serveInvalidation = async (req: IncomingMessage, res: ServerResponse) => {
-    const caller = await authenticate(req, res);
-    if (!caller) return;
-    const parsed = invalidationRequestSchema.safeParse(await readJson(req));
+    const token = await gatewayAuth.authenticate(req, res);
+    if (!token) return;
+    const { raw, json } = await readJsonBody(req);
+    if (!gatewayAuth.bound(token, raw)) {
+      const refusal = gatewayAuth.refusal('unbound', 'the body is not the one the token was signed for');
+      sendGraphQLError(res, refusal.status, GATEWAY_ONLY_MESSAGE, ErrorCode.UNAUTHENTICATED, refusal.headers);
+      return;
+    }
+    const parsed = invalidationRequestSchema.safeParse(json);
     if (!parsed.success) {
       sendGraphQLError(
         res,

@@ -10,9 +10,9 @@ import {
 } from 'graphql';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Stack } from '../../cli/stack.js';
-import { accessPolicyFrom, both, type AccessPolicy, type Requirement } from '../../gateway/auth/policy.js';
 import { DEMO_API_KEYS, type DemoClientId } from '../../gateway/auth/demo-keys.js';
 import { deprecatedCoordinates } from '../../gateway/plugins/deprecated-usage.js';
+import { both, readDeclarations, type Declarations, type Requirement } from '../../lib/auth/requirements.js';
 import { addDays } from '../../lib/dates.js';
 import { apiSchemaOf } from '../../lib/graphql/api-schema.js';
 import { readExampleOperations, type ExampleOperation } from '../../lib/graphql/example-operations.js';
@@ -30,14 +30,14 @@ import { postWebhook, shopifyOrder } from '../helpers/webhooks.js';
 
 const supergraph = readFileSync('schema/supergraph.graphql', 'utf8');
 const schema = apiSchemaOf(supergraph);
-const policy = accessPolicyFrom(supergraph);
+const declarations = readDeclarations(parse(supergraph));
 const operations = readExampleOperations('docs/operations');
 const registry = JSON.parse(readFileSync('gateway/auth/demo-clients.json', 'utf8')) as {
   clients: { id: string; scopes: string[] }[];
 };
 
 /** Scopes the operation needs, as the gateway reads them: parent type, field and returned type together. */
-function requiredScopes(apiSchema: GraphQLSchema, access: AccessPolicy, source: string): string[] {
+function requiredScopes(apiSchema: GraphQLSchema, access: Declarations, source: string): string[] {
   let requirement: Requirement | undefined;
   const typeInfo = new TypeInfo(apiSchema);
   visit(
@@ -51,10 +51,7 @@ function requiredScopes(apiSchema: GraphQLSchema, access: AccessPolicy, source: 
         if (!parent || !field) return;
         requirement = both(
           requirement,
-          both(
-            both(access.type(parent.name), access.type(getNamedType(field.type).name)),
-            access.field(`${parent.name}.${field.name}`),
-          ),
+          access.requirement(parent.name, field.name, getNamedType(field.type).name),
         );
       },
     }),
@@ -98,7 +95,7 @@ describe('example operations (docs/operations)', () => {
       });
 
       it('should list exactly the scopes it needs, all held by the client it names', () => {
-        expect(operation.scopes).toEqual(requiredScopes(schema, policy, operation.source));
+        expect(operation.scopes).toEqual(requiredScopes(schema, declarations, operation.source));
         expect(isDemoClient(operation.client), `${operation.client} is a demo client`).toBe(true);
         const held = registry.clients.find((client) => client.id === operation.client)?.scopes ?? [];
         expect(operation.scopes.filter((scope) => !held.includes(scope))).toEqual([]);

@@ -84,6 +84,31 @@ describe('the demo clients and the contract operations', () => {
     expect(new Set(r.customersDenied)).toEqual(new Set(['FORBIDDEN Customer.email']));
   });
 
+  it('should join customers to the email and commerce subgraphs by email for a client that may not see email', async () => {
+    // The planner fetches `email` from crm to find each customer in email and commerce (keyed by
+    // email); the gateway token of that fetch names it planned, so crm gives it to the join only.
+    const { body } = await graphql<{
+      customers: {
+        edges: {
+          node: { id: string; ordersCount: number | null; emailSubscription: { status: string } | null };
+        }[];
+      };
+    }>(
+      stack.gatewayUrl,
+      'query Joined { customers(first: 20) { edges { node { id ordersCount emailSubscription { status } } } } }',
+      {},
+      as('marketing-automation'),
+    );
+    expect(body.errors).toBeUndefined();
+    const nodes = body.data?.customers.edges.map((e) => e.node) ?? [];
+    expect(nodes).toHaveLength(20);
+    expect(nodes.some((n) => n.emailSubscription !== null)).toBe(true);
+    expect(nodes.every((n) => typeof n.ordersCount === 'number')).toBe(true);
+    const emails = stack.world.customers.map((c) => c.person.email);
+    const text = JSON.stringify(body);
+    expect(emails.filter((email) => text.includes(email))).toEqual([]);
+  });
+
   it('should give the admin everything', async () => {
     const r = await run('admin');
     expect(r).toMatchObject({

@@ -87,8 +87,9 @@ describe('commerce subgraph: 500 customers in one request, batched and cached', 
       method: 'POST',
       headers: {
         'content-type': 'application/json',
-        // The least scopes CUSTOMERS needs: the customer's (`email` is the key) and its shop figures.
-        authorization: `Bearer ${await gateway.mint(['crm:read', 'commerce:read'])}`,
+        // The least scopes CUSTOMERS needs: the customer's, `pii:read` for the `email` it reads back
+        // (a key field needs what it declares), and the shop figures.
+        authorization: `Bearer ${await gateway.mint(['crm:read', 'pii:read', 'commerce:read'])}`,
       },
       body: JSON.stringify({ query: CUSTOMERS, variables: { representations } }),
     });

@@ -51,8 +51,11 @@ const CUSTOMERS = /* GraphQL */ `
   }
 `;
 
-/** The least scopes CUSTOMERS needs: the customer's (`email` is the key) and its shop figures. */
-const CUSTOMERS_SCOPES: Scope[] = ['crm:read', 'commerce:read'];
+/**
+ * The least scopes CUSTOMERS needs: the customer's, `pii:read` for `email` (a key field, read back
+ * here to tell the entities apart, needs what it declares), and the shop figures.
+ */
+const CUSTOMERS_SCOPES: Scope[] = ['crm:read', 'pii:read', 'commerce:read'];
 
 const PERFORMANCE = /* GraphQL */ `
   query ($representations: [_Any!]!) {

@@ -39,8 +39,11 @@ const CUSTOMERS = /* GraphQL */ `
   }
 `;
 
-/** The least scopes CUSTOMERS needs: the customer's (`email` is the key) and its email data. */
-const CUSTOMERS_SCOPES: Scope[] = ['crm:read', 'email:read'];
+/**
+ * The least scopes CUSTOMERS needs: the customer's, `pii:read` for `email` (a key field, read back
+ * here to tell the entities apart, needs what it declares), and the email data.
+ */
+const CUSTOMERS_SCOPES: Scope[] = ['crm:read', 'pii:read', 'email:read'];
 
 const PERFORMANCE = /* GraphQL */ `
   query ($representations: [_Any!]!) {

@@ -6,7 +6,7 @@ import { badUserInput } from '../../lib/errors.js';
 import { applyFieldPermissions, fieldPermissions } from '../../subgraphs/kit/permissions.js';
 import { subgraphMetrics } from '../../subgraphs/kit/metrics.js';
 
-/** A small subgraph with one of each case: scopes on type and field, an OR, @authenticated, a key, nothing. */
+/** A small subgraph with one of each case: scopes on type and field, an OR, @authenticated, keys, nothing. */
 const typeDefs = parse(/* GraphQL */ `
   extend schema
     @link(
@@ -21,7 +21,7 @@ const typeDefs = parse(/* GraphQL */ `
     failing: Secret
   }
 
-  type Account @key(fields: "id") @requiresScopes(scopes: [["crm:read"]]) {
+  type Account @key(fields: "id") @key(fields: "email") @requiresScopes(scopes: [["crm:read"]]) {
     id: ID!
     email: String @requiresScopes(scopes: [["pii:read"]])
     either: String @requiresScopes(scopes: [["ads:read", "campaigns:read"], ["email:read"]])
@@ -80,15 +80,11 @@ function run(schema: GraphQLSchema, query: string, caller: Caller | undefined, v
 const caller = (...scopes: string[]): Caller => ({ clientId: 'test', scopes });
 
 describe('field permissions generated from the SDL', () => {
-  const permissions = fieldPermissions(built(), { publicFields: ['Query.health', 'Status.up'] });
+  const permissions = fieldPermissions(built());
   const of = (coordinate: string) => permissions.get(coordinate);
 
   it('should require the AND of the parent type, the return type and the field', () => {
-    expect(of('Account.email')).toEqual({
-      coordinate: 'Account.email',
-      source: 'directives',
-      requirement: [['crm:read', 'pii:read']],
-    });
+    expect(of('Account.either')?.source).toBe('directives');
     expect(of('Query.accounts')?.requirement).toEqual([['crm:read']]);
     // @authenticated adds nothing to a scope list, but counts as a declaration.
     expect(of('Account.secret')?.requirement).toEqual([['crm:read']]);
@@ -102,8 +98,22 @@ describe('field permissions generated from the SDL', () => {
     ]);
   });
 
-  it('should let any valid token read key fields and Federation fields', () => {
-    expect(of('Account.id')).toEqual({ coordinate: 'Account.id', source: 'key', requirement: [[]] });
+  it('should make a key field need what it declares, and its type alone only when planned for a join', () => {
+    expect(of('Account.email')).toEqual({
+      coordinate: 'Account.email',
+      source: 'directives',
+      requirement: [['crm:read', 'pii:read']],
+      whenPlanned: [['crm:read']],
+    });
+    // A key field declaring nothing of its own needs its type's requirement either way.
+    expect(of('Account.id')).toEqual({
+      coordinate: 'Account.id',
+      source: 'directives',
+      requirement: [['crm:read']],
+    });
+  });
+
+  it("should let any valid token reach Federation's own fields", () => {
     expect(of('Query._entities')).toEqual({
       coordinate: 'Query._entities',
       source: 'federation',
@@ -113,24 +123,15 @@ describe('field permissions generated from the SDL', () => {
     expect(of('_Service.sdl')?.source).toBe('federation');
   });
 
-  it('should deny fields without a requirement anywhere unless listed as public', () => {
+  it('should deny fields without a requirement anywhere', () => {
     expect(of('Query.note')).toEqual({ coordinate: 'Query.note', source: 'undeclared', requirement: [] });
     expect(of('Note.text')?.source).toBe('undeclared');
-    expect(of('Query.health')).toEqual({ coordinate: 'Query.health', source: 'public', requirement: null });
-  });
-
-  it('should refuse a public field that declares a requirement, or that does not exist', () => {
-    expect(() => fieldPermissions(built(), { publicFields: ['Account.email'] })).toThrow(
-      'Account.email is listed as public but declares a requirement (crm:read and pii:read); remove one of the two.',
-    );
-    expect(() => fieldPermissions(built(), { publicFields: ['Query.nothing'] })).toThrow(
-      'Query.nothing is listed as public but is not in the schema.',
-    );
+    expect(of('Status.up')?.source).toBe('undeclared');
   });
 });
 
 describe('field permissions enforced by graphql-shield', () => {
-  const { schema } = applyFieldPermissions('crm', built(), { publicFields: ['Query.health', 'Status.up'] });
+  const { schema } = applyFieldPermissions('crm', built());
 
   it('should return a field to a caller with its scopes and FORBIDDEN at its path otherwise', async () => {
     const query = '{ accounts(count: 2) { id email } }';
@@ -211,16 +212,38 @@ describe('field permissions enforced by graphql-shield', () => {
     ]);
   });
 
-  it('should deny an undeclared field to every caller and allow a public one to anyone', async () => {
+  it('should deny an undeclared field to every caller', async () => {
     const all = caller('crm:read', 'pii:read', 'ads:read', 'campaigns:read', 'email:read');
     const note = await run(schema, '{ note { text } }', all);
     expect(note.result.data).toEqual({ note: null });
     expect(
       note.result.errors?.map((e) => [e.path, e.extensions['code'], e.extensions['requiredScopes']]),
     ).toEqual([[['note'], 'FORBIDDEN', []]]);
-    expect((await run(schema, '{ health { up } }', undefined)).result).toEqual({
-      data: { health: { up: true } },
-    });
+    expect((await run(schema, '{ health { up } }', all)).result.data).toEqual({ health: null });
+  });
+
+  it('should give a key field without its own scope only to a fetch whose token lists it as planned', async () => {
+    const query = '{ accounts(count: 1) { id email } }';
+    const client = await run(schema, query, caller('crm:read'));
+    expect(client.result.data).toEqual({ accounts: [{ id: '1', email: null }] });
+    expect(client.result.errors?.map((e) => [e.path, e.extensions['code']])).toEqual([
+      [['accounts', 0, 'email'], 'FORBIDDEN'],
+    ]);
+    const join = await run(schema, query, { ...caller('crm:read'), planned: new Set(['Account.email']) });
+    expect(join.result).toEqual({ data: { accounts: [{ id: '1', email: 'person1@example.com' }] } });
+    // Planned says "the join may read it", not "anyone may": the type's own scope is still needed.
+    const withoutType = await run(
+      schema,
+      '{ _entities(representations: [{ __typename: "Account", id: "1" }]) { ... on Account { email } } }',
+      {
+        ...caller(),
+        planned: new Set(['Account.email']),
+      },
+    );
+    expect(withoutType.result.data).toBeNull();
+    // Planned for another field opens nothing here.
+    const other = await run(schema, query, { ...caller('crm:read'), planned: new Set(['Account.either']) });
+    expect(other.result.errors?.map((e) => e.extensions['code'])).toEqual(['FORBIDDEN']);
   });
 
   it('should deny @authenticated fields when no caller reached the context', async () => {
@@ -258,16 +281,15 @@ describe('field permissions enforced by graphql-shield', () => {
     const cache = (contextValue['_shield'] as { cache: Record<string, unknown> }).cache;
     expect(Object.keys(cache).sort()).toEqual(
       [
-        [['crm:read']],
-        [[]],
-        [['crm:read', 'pii:read']],
-        [
-          ['ads:read', 'campaigns:read', 'crm:read'],
-          ['crm:read', 'email:read'],
-        ],
-      ]
-        .map((r) => `scopes ${JSON.stringify(r)}`)
-        .sort(),
+        ...[
+          [['crm:read']],
+          [
+            ['ads:read', 'campaigns:read', 'crm:read'],
+            ['crm:read', 'email:read'],
+          ],
+        ].map((r) => `scopes ${JSON.stringify(r)}`),
+        'key Account.email [["crm:read","pii:read"]] planned [["crm:read"]]',
+      ].sort(),
     );
   });
 
