@@ -10,6 +10,7 @@ import { CUSTOMERS, DASHBOARD, PROFILE } from '../helpers/operations.js';
 import { writeTestRegistry } from '../helpers/registry.js';
 import { TEST_ANCHOR_DATE } from '../helpers/sandbox.js';
 import { graphql, startTestStack, type GraphQLResponse } from '../helpers/stack.js';
+import { BENCH_WEBHOOK_SECRETS } from '../../bench/gateway-process.js';
 
 /**
  * Every attack or mistake gets a 4xx or a GraphQL error with a code: never data it should not see,
@@ -305,6 +306,11 @@ describe('demo keys in production', () => {
         SHOPIFY_SANDBOX_PORT: '0',
         META_SANDBOX_PORT: '0',
         LOG_LEVEL: 'silent',
+        // Real-looking webhook secrets, so the demo API keys are what is refused.
+        HUBSPOT_WEBHOOK_SECRETS: BENCH_WEBHOOK_SECRETS.hubspot,
+        SHOPIFY_WEBHOOK_SECRETS: BENCH_WEBHOOK_SECRETS.shopify,
+        MAILCHIMP_WEBHOOK_SECRETS: BENCH_WEBHOOK_SECRETS.mailchimp,
+        SITE_WEBHOOK_SECRETS: BENCH_WEBHOOK_SECRETS.site,
       },
       stdio: ['ignore', 'ignore', 'pipe'],
     });

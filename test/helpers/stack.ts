@@ -6,6 +6,7 @@ import {
   type StackEventOptions,
 } from '../../cli/stack.js';
 import type { SubscriptionCaps } from '../../gateway/pipeline/subscription-slots.js';
+import { BENCH_WEBHOOK_SECRETS } from '../../bench/gateway-process.js';
 import { createLogger, type Logger } from '../../lib/logger.js';
 import { TEST_ANCHOR_DATE } from './sandbox.js';
 
@@ -86,6 +87,17 @@ export function startTestStack(options: TestStackOptions = {}): Promise<Stack> {
       webhooksPerMinute: 0,
       // Quick retries, so a test sees a dead letter in seconds rather than minutes.
       processor: { retryBaseMs: 50, maxAttempts: 3 },
+      // Production refuses the published demo secrets; a production stack verifies fresh ones.
+      ...(options.mode === 'production'
+        ? {
+            webhooks: {
+              hubspot: { secrets: [BENCH_WEBHOOK_SECRETS.hubspot] },
+              shopify: [BENCH_WEBHOOK_SECRETS.shopify],
+              mailchimp: [BENCH_WEBHOOK_SECRETS.mailchimp],
+              site: [BENCH_WEBHOOK_SECRETS.site],
+            },
+          }
+        : {}),
       ...options.events,
     },
     logger: (part) => {
