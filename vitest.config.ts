@@ -13,6 +13,9 @@ export default defineConfig({
   test: {
     include: ['test/**/*.test.ts'],
     globalSetup: ['test/global-setup.ts'],
+    // Tests that construct @apollo/gateway themselves make no call home either (see
+    // lib/config/apollo-telemetry.ts); test/e2e/no-egress.test.ts checks the processes we start.
+    env: { APOLLO_TELEMETRY_DISABLED: 'true' },
     testTimeout: 60_000,
     hookTimeout: 60_000,
     // Each file starts its own servers on free ports; forks keep their sockets apart.

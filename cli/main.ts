@@ -1,3 +1,5 @@
+// First: turns @apollo/gateway's calls home off before anything loads it.
+import '../lib/config/apollo-telemetry.js';
 import { catalog } from '../lib/config/catalog.js';
 import { CONFIG_EXIT_CODE, ConfigError, loadEnv } from '../lib/config/env.js';
 import { isPlatformSubgraphName, PLATFORM_SUBGRAPHS } from '../lib/graphql/subgraph-names.js';

@@ -7,6 +7,7 @@ import type { Platform } from '../lib/errors.js';
 import type { PlatformSubgraphName } from '../lib/graphql/subgraph-names.js';
 import type { Logger } from '../lib/logger.js';
 import { listen, type Listening } from '../lib/server/listen.js';
+import type { HttpServerLimits } from '../lib/server/limits.js';
 import { buildGateway, type Gateway } from '../gateway/server.js';
 import { DEMO_CREDENTIALS } from '../sandboxes/demo-credentials.js';
 import type { SandboxServer } from '../sandboxes/kit/server.js';
@@ -49,6 +50,8 @@ export interface StackOptions {
   /** One cache store for every part of the process: record caches and the response cache. */
   cache: CacheSettings;
   responseCache: boolean;
+  /** Request timeouts and connection cap of every server of the stack. @default the catalog's defaults */
+  http?: HttpServerLimits;
   /** Platform plans for both the sandboxes and the connectors. @default each platform's entry plan */
   plans?: PlatformPlans;
   /** Time budget of one request inside each subgraph. @default 20000 */
@@ -180,7 +183,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
         adminRoutes: [...webhookEmitterRoutes(webhooks), sandboxEventRoute(platform, world, webhooks)],
       });
       sandboxes[platform] = sandbox;
-      const listening = await listen(sandbox.server, options.ports[platform], options.host);
+      const listening = await listen(sandbox.server, options.ports[platform], options.host, options.http);
       opened.push(listening);
       origins[platform] = listening.origin;
     }
@@ -265,7 +268,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     for (const name of ['crm', 'email', 'commerce', 'ads'] as const) {
       const subgraph = await subgraphs[name]();
       stoppers.push(() => subgraph.stop());
-      const listening = await listen(subgraph.server, options.ports[name], options.host);
+      const listening = await listen(subgraph.server, options.ports[name], options.host, options.http);
       opened.push(listening);
       origins[name] = listening.origin;
     }
@@ -301,7 +304,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
       options.logger('gateway'),
     );
     stoppers.push(() => gateway.stop());
-    const listening = await listen(gateway.server, options.ports.gateway, options.host);
+    const listening = await listen(gateway.server, options.ports.gateway, options.host, options.http);
     opened.push(listening);
     // Runs before the listener closes (in reverse order): WebSockets would otherwise hold it open.
     opened.push({ origin: '', port: 0, close: () => gateway.drain() });

@@ -34,6 +34,8 @@ export interface AccessControl {
   anomalies: AnomalyDetector;
   operations: OperationGate;
   signer: GatewayTokenSigner;
+  /** Stops watching the client registry file; the gateway's `stop` calls it. */
+  close(): void;
 }
 
 /**
@@ -51,11 +53,13 @@ export function createAccessControl(options: {
 }): AccessControl {
   const { config, logger } = options;
   const { authenticate, registry } = setUpAuthentication(config.auth, logger);
+  // Keys revoked or added with the CLI apply without a restart.
+  const stopWatching = registry.watch();
   const tokenClientLimit = config.tokenClientRateLimit ?? { requestsPerMinute: 600, burst: 60 };
   // A registered client's settings apply to the identity its API key established, never to an
   // access token that happens to carry the same id.
   const registered = (identity: ClientIdentity) =>
-    identity.via === 'api-key' ? registry.client(identity.id) : undefined;
+    identity.via === 'api-key' ? registry.current.client(identity.id) : undefined;
   return {
     authenticate,
     limiter: options.store?.redis
@@ -71,5 +75,6 @@ export function createAccessControl(options: {
       enabled: config.fieldPermissions ?? true,
     }),
     signer: new GatewayTokenSigner(config.gatewayTokenKey),
+    close: stopWatching,
   };
 }

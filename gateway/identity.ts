@@ -14,6 +14,9 @@ export interface ClientIdentity {
 /** Never reaches Apollo in practice: the request gate answers unauthenticated requests with 401. */
 export const ANONYMOUS: ClientIdentity = { id: 'anonymous', scopes: [], via: 'anonymous' };
 
+/** Whoever sent a credential that identifies no one: failed authentications are counted under it. */
+export const UNIDENTIFIED: ClientIdentity = { id: 'unidentified', scopes: [], via: 'anonymous' };
+
 /**
  * A key for "this client": how it was identified and its id, so an access token whose `client_id`
  * equals a registered client's id never shares that client's private cache entries, in-flight
@@ -37,3 +40,30 @@ export const EVENT_PROCESSOR: ClientIdentity = {
   scopes: ['commerce:read', 'crm:read', 'pii:read'],
   via: 'system',
 };
+
+/** OIDC clients named in metric labels before the rest are counted together as `oidc:other`. */
+export const MAX_OIDC_CLIENT_LABELS = 100;
+/** Longer `client_id`s are cut in labels (the log line keeps them whole). */
+const MAX_LABEL_LENGTH = 64;
+export const OTHER_OIDC_CLIENT_LABEL = 'oidc:other';
+
+/**
+ * The first OIDC client ids seen by this process. Metric series live as long as the process and
+ * an access token's `client_id` is whatever its issuer put there, so the set is bounded: enough
+ * for the user-context apps an organisation registers, never one series per token.
+ */
+const oidcLabels = new Set<string>();
+
+/**
+ * The `client` label of a metric. Registered clients (API keys) are named by id: the operator
+ * controls the registry, so the set is bounded. Access-token clients are `oidc:<client_id>` for the
+ * first MAX_OIDC_CLIENT_LABELS ids and `oidc:other` after that. Logs keep the real id.
+ */
+export function clientLabel(identity: ClientIdentity): string {
+  if (identity.via !== 'jwt') return identity.id;
+  const id = identity.id.slice(0, MAX_LABEL_LENGTH);
+  if (oidcLabels.has(id)) return `oidc:${id}`;
+  if (oidcLabels.size >= MAX_OIDC_CLIENT_LABELS) return OTHER_OIDC_CLIENT_LABEL;
+  oidcLabels.add(id);
+  return `oidc:${id}`;
+}

@@ -1,3 +1,5 @@
+// First: turns @apollo/gateway's calls home off before it is loaded, for every embedder of the gateway.
+import '../lib/config/apollo-telemetry.js';
 import { readFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { ApolloGateway } from '@apollo/gateway';
@@ -217,8 +219,7 @@ export async function buildGateway(config: GatewayConfig, logger: Logger): Promi
       ErrorCode.BAD_REQUEST,
     );
   });
-  http.keepAliveTimeout = 65_000;
-  http.headersTimeout = 66_000;
+  // Timeouts and the connection cap are set where it listens (lib/server/listen.ts, HTTP_* variables).
   self.server = http;
 
   const events = await startEventRuntime({
@@ -289,6 +290,8 @@ export async function buildGateway(config: GatewayConfig, logger: Logger): Promi
     drain,
     async stop() {
       await drain();
+      // The registry watcher and its SIGHUP handler go first: nothing of the gateway may outlive stop.
+      access.close();
       await apollo.stop();
       await agent.close();
     },

@@ -1,3 +1,5 @@
+// First: the baseline makes no call home either (its telemetry would also probe cloud metadata).
+import '../../lib/config/apollo-telemetry.js';
 import { readFileSync } from 'node:fs';
 import { ApolloGateway } from '@apollo/gateway';
 import { ApolloServer } from '@apollo/server';

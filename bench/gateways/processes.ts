@@ -70,7 +70,13 @@ export function spawnPinned(options: {
       : ['taskset', ['-c', String(options.cpu), options.command, ...options.args]];
   // taskset execs the command, so the pid is the gateway's own.
   const child = spawn(command, args, {
-    env: { PATH: process.env['PATH'] ?? '', HOME: process.env['HOME'] ?? '', ...options.env },
+    env: {
+      PATH: process.env['PATH'] ?? '',
+      HOME: process.env['HOME'] ?? '',
+      // No contender calls home during a run (@apollo/gateway's telemetry is on by default).
+      APOLLO_TELEMETRY_DISABLED: 'true',
+      ...options.env,
+    },
     stdio: ['ignore', out, out],
     ...(options.cwd ? { cwd: options.cwd } : {}),
   });

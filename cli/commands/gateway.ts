@@ -1,6 +1,7 @@
 import { cacheSettingsFromEnv, openCacheStore } from '../../lib/cache/config.js';
 import type { Logger } from '../../lib/logger.js';
 import { listen } from '../../lib/server/listen.js';
+import { httpLimitsFromEnv } from '../../lib/server/limits.js';
 import { gatewayConfigFromEnv } from '../../gateway/config.js';
 import { buildGateway } from '../../gateway/server.js';
 import { onShutdown } from '../shutdown.js';
@@ -11,6 +12,7 @@ import { eventsSubgraphFor } from '../events-subgraph.js';
 /** `gateway`: the gateway alone, in front of subgraphs running elsewhere. */
 export async function gatewayCommand(logger: Logger): Promise<undefined> {
   const config = gatewayConfigFromEnv();
+  const http = httpLimitsFromEnv();
   const { log: logSettings, ...pipeline } = eventsSettingsFromEnv();
   // The log first: if it cannot be opened, start-up stops before anything else holds the process open.
   const eventLog = await openConfiguredEventLog(logSettings, logger.child({ component: 'event-log' }));
@@ -24,7 +26,7 @@ export async function gatewayCommand(logger: Logger): Promise<undefined> {
     },
     logger,
   );
-  const listening = await listen(gateway.server, config.port, config.host);
+  const listening = await listen(gateway.server, config.port, config.host, http);
   logger.info({ url: `${listening.origin}/graphql`, subgraphs: config.subgraphUrls }, 'gateway listening');
   onShutdown(logger, async () => {
     await gateway.drain();

@@ -4,6 +4,7 @@ import { todayUtc } from '../../lib/dates.js';
 import { createLogger, type Logger } from '../../lib/logger.js';
 import type { LevelWithSilent } from 'pino';
 import { listen } from '../../lib/server/listen.js';
+import { httpLimitsFromEnv } from '../../lib/server/limits.js';
 import { buildSandbox, isPlatform, PLATFORMS, sandboxBaseUrl } from '../../sandboxes/registry.js';
 import {
   createWebhookEmitter,
@@ -35,6 +36,7 @@ export async function sandboxCommand(platform: string, level: LevelWithSilent): 
     'SANDBOX_LATENCY_MS',
     'SANDBOX_WEBHOOK_TARGET',
   ]);
+  const http = httpLimitsFromEnv();
   const logger: Logger = createLogger({ name: `sandbox:${platform}`, level });
   const world = generateWorld({
     seed: env.SANDBOX_SEED,
@@ -56,7 +58,7 @@ export async function sandboxCommand(platform: string, level: LevelWithSilent): 
     latencyMs: env.SANDBOX_LATENCY_MS,
     adminRoutes: [sandboxEventRoute(platform, world, emitter)],
   });
-  const listening = await listen(sandbox.server, env[PORT_VARIABLE[platform]], env.HOST);
+  const listening = await listen(sandbox.server, env[PORT_VARIABLE[platform]], env.HOST, http);
   logger.info(
     { baseUrl: sandboxBaseUrl(platform, listening.origin), customers: world.customers.length },
     'sandbox listening',

@@ -4,6 +4,7 @@ import { DEMO_API_KEYS } from '../../gateway/auth/demo-keys.js';
 import { cacheSettingsFromEnv } from '../../lib/cache/config.js';
 import { catalog } from '../../lib/config/catalog.js';
 import { loadEnv } from '../../lib/config/env.js';
+import { httpLimitsFromEnv } from '../../lib/server/limits.js';
 import { todayUtc } from '../../lib/dates.js';
 import { createLogger } from '../../lib/logger.js';
 import { onShutdown } from '../shutdown.js';
@@ -42,6 +43,7 @@ const START_ENV = [
 export async function startCommand(level: LevelWithSilent): Promise<undefined> {
   const env = loadEnv(catalog, START_ENV);
   const cache = cacheSettingsFromEnv();
+  const http = httpLimitsFromEnv();
   const auth = authConfigFromEnv();
   // The demo emitter signs with the labelled demo secrets; a source given its own secret keeps it.
   // With NODE_ENV=production this throws (exit 2) before any part listens: the demo secrets are public.
@@ -78,6 +80,7 @@ export async function startCommand(level: LevelWithSilent): Promise<undefined> {
     supergraphFile: env.SUPERGRAPH_FILE,
     mode: env.NODE_ENV,
     cache,
+    http,
     responseCache: env.RESPONSE_CACHE,
     access: {
       auth,

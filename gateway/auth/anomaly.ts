@@ -1,5 +1,6 @@
 import type { Logger } from '../../lib/logger.js';
 import { Counter } from '../../lib/metrics.js';
+import { clientKey, clientLabel, type ClientIdentity } from '../identity.js';
 
 export type Signal = 'requests' | 'denied_fields' | 'auth_failures';
 
@@ -45,8 +46,9 @@ export class AnomalyDetector {
     this.minimum = options.minimum ?? 30;
   }
 
-  record(client: string, signal: Signal, by = 1, now = Date.now()): void {
-    const key = `${client}\n${signal}`;
+  /** Counts for a client (keyed like every per-client state, by credential kind and id). */
+  record(client: ClientIdentity, signal: Signal, by = 1, now = Date.now()): void {
+    const key = `${clientKey(client)}\n${signal}`;
     let series = this.series.get(key);
     if (!series) {
       if (this.series.size > 50_000) this.series.clear();
@@ -68,11 +70,12 @@ export class AnomalyDetector {
     const threshold = Math.max(this.minimum, this.factor * (series.baseline ?? 0));
     if (!series.reported && series.count > threshold) {
       series.reported = true;
-      anomalyMetrics.spikes.inc({ client, signal });
+      anomalyMetrics.spikes.inc({ client: clientLabel(client), signal });
       this.options.logger.warn(
         {
           anomaly: signal,
-          client,
+          client: client.id,
+          via: client.via,
           count: series.count,
           baseline: Math.round((series.baseline ?? 0) * 10) / 10,
           windowMs: this.windowMs,

@@ -39,8 +39,11 @@ export interface CredentialSource {
 export type Authenticator = (source: CredentialSource) => Promise<Authentication>;
 
 export interface AuthenticatorOptions {
-  /** Clients and their API keys. */
-  registry: ClientRegistry;
+  /**
+   * Clients and their API keys: a registry, or a holder whose `current` registry is read on every
+   * request, so a reloaded file (a key revoked or added) applies from the next request.
+   */
+  registry: ClientRegistry | { readonly current: ClientRegistry };
   /** Verifies OAuth 2.0 / OIDC access tokens; without it every JWT is refused. @default undefined */
   accessTokens?: AccessTokenVerifier;
   /** The current time, for key expiry and revocation. @default () => new Date() */
@@ -110,13 +113,15 @@ function credentialOf(
  */
 export function createAuthenticator(options: AuthenticatorOptions): Authenticator {
   const now = options.now ?? (() => new Date());
+  const source = options.registry;
+  const registry = 'current' in source ? () => source.current : () => source;
   return async (req) => {
     const found = credentialOf(req);
     if (!found.ok) return refuse(found.reason);
     const { credential, from } = found;
     if (credential.length > MAX_CREDENTIAL_LENGTH) return refuse('malformed');
     if (credential.startsWith(API_KEY_PREFIX)) {
-      const verified = options.registry.verifyApiKey(credential, now());
+      const verified = registry().verifyApiKey(credential, now());
       return verified.ok ? accept(verified.identity) : refuse(`api-key:${verified.reason}`);
     }
     if (from === 'bearer' && JWT_SHAPE.test(credential)) {

@@ -5,7 +5,7 @@ import { BoundedMap } from '../../lib/cache/bounded-map.js';
 import { ErrorCode } from '../../lib/errors.js';
 import { Counter } from '../../lib/metrics.js';
 import type { GatewayContext } from '../context.js';
-import { scopeKey, type ClientIdentity } from '../identity.js';
+import { clientLabel, scopeKey, type ClientIdentity } from '../identity.js';
 import type { Refusal } from '../pipeline/types.js';
 import { authorizeOperation, insertNulls, type AuthorizationPlan, type Removal } from './authorize.js';
 
@@ -112,7 +112,7 @@ export class OperationGate {
     const plan = this.plan(identity, query, document, operationName);
     if (plan.kind === 'unchanged') return { query, document, outcome: undefined };
     if (plan.kind === 'too-large') {
-      authorizationMetrics.refusedOperations.inc({ client: identity.id, reason: 'too-large' });
+      authorizationMetrics.refusedOperations.inc({ client: clientLabel(identity), reason: 'too-large' });
       return {
         status: 400,
         errors: [
@@ -125,13 +125,13 @@ export class OperationGate {
     }
     const removals = plan.kind === 'rewritten' ? plan.outcome.removals : plan.removals;
     for (const removal of removals)
-      authorizationMetrics.deniedFields.inc({ client: identity.id, field: removal.coordinate });
+      authorizationMetrics.deniedFields.inc({ client: clientLabel(identity), field: removal.coordinate });
     if (this.options.mode === 'strict') {
-      authorizationMetrics.refusedOperations.inc({ client: identity.id, reason: 'strict' });
+      authorizationMetrics.refusedOperations.inc({ client: clientLabel(identity), reason: 'strict' });
       return { status: 403, errors: removals.map(forbiddenError) };
     }
     if (plan.kind === 'nothing-to-run') {
-      authorizationMetrics.refusedOperations.inc({ client: identity.id, reason: 'nothing-left' });
+      authorizationMetrics.refusedOperations.inc({ client: clientLabel(identity), reason: 'nothing-left' });
       return { status: 200, data: plan.data, errors: plan.removals.map(forbiddenError) };
     }
     return { query: plan.outcome.query, document: plan.document, outcome: plan.outcome };

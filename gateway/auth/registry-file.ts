@@ -25,6 +25,14 @@ export function readRegistryData(
     const code = error instanceof Error && 'code' in error ? String(error.code) : 'unreadable';
     return { ok: false, problem: `cannot read the file (${code})` };
   }
+  return parseRegistryText(text, format);
+}
+
+/** Text already read (the gateway's reload compares it with the last one it read) as plain data. */
+export function parseRegistryText(
+  text: string,
+  format: RegistryFormat,
+): { ok: true; data: unknown } | { ok: false; problem: string } {
   if (format === 'json') {
     try {
       return { ok: true, data: JSON.parse(text) as unknown };

@@ -3,12 +3,16 @@ import { createAuthenticator, type Authenticator } from './authenticate.js';
 import type { AuthConfig } from './config.js';
 import { createAccessTokenVerifier } from './jwt.js';
 import { assertNoDemoKeys } from './production-guard.js';
-import { loadClientRegistry, type ClientRegistry } from './registry.js';
+import { LiveClientRegistry } from './live-registry.js';
+import { loadClientRegistry } from './registry.js';
 
 export interface AuthenticationSetup {
   authenticate: Authenticator;
-  /** The loaded registry, for what else keys on a client (its rate limit). */
-  registry: ClientRegistry;
+  /**
+   * The registry, for what else keys on a client (its rate limit). It reloads the file once
+   * `registry.watch()` is called; the gateway does, and stops watching when it stops.
+   */
+  registry: LiveClientRegistry;
 }
 
 /**
@@ -34,8 +38,14 @@ export function setUpAuthentication(config: AuthConfig, logger: Logger): Authent
       ? 'callers identified by API key or access token; the public demo keys are accepted (not in production)'
       : 'callers identified by API key or access token',
   );
+  const live = new LiveClientRegistry({
+    initial: registry,
+    path: config.clientsFile,
+    mode: config.mode,
+    logger: logger.child({ component: 'auth' }),
+  });
   return {
-    authenticate: createAuthenticator({ registry, ...(accessTokens ? { accessTokens } : {}) }),
-    registry,
+    authenticate: createAuthenticator({ registry: live, ...(accessTokens ? { accessTokens } : {}) }),
+    registry: live,
   };
 }

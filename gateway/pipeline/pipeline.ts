@@ -9,13 +9,16 @@ import type { Authenticator, CredentialSource } from '../auth/authenticate.js';
 import type { OperationGate } from '../auth/operation-gate.js';
 import { rateLimitMetrics, type RateLimit, type RateLimiter } from '../auth/rate-limit.js';
 import type { GatewayContext } from '../context.js';
-import { clientKey, type ClientIdentity } from '../identity.js';
+import { ANONYMOUS, clientKey, clientLabel, UNIDENTIFIED, type ClientIdentity } from '../identity.js';
 import { pageSizeProblems, type DocumentChecker } from './documents.js';
 import type { SubscriptionCaps, SubscriptionSlots } from './subscription-slots.js';
 import type { Admission, AdmittedOperation, OperationRequest, Refusal, Transport } from './types.js';
 
 export const pipelineMetrics = {
-  operations: new Counter('graphql_operations_total', 'Operations answered, by transport, kind and outcome.'),
+  operations: new Counter(
+    'graphql_operations_total',
+    'Operations answered, by client, transport, kind and outcome.',
+  ),
   refused: new Counter(
     'graphql_operations_refused_total',
     'Operations refused before they ran, by transport and code.',
@@ -93,7 +96,7 @@ export class OperationPipeline {
     if (authentication.ok) return authentication;
     // A failed credential names no client, so failures are counted together.
     this.options.anomalies.record(
-      authentication.reason === 'missing' ? 'anonymous' : 'unidentified',
+      authentication.reason === 'missing' ? ANONYMOUS : UNIDENTIFIED,
       'auth_failures',
     );
     return {
@@ -106,13 +109,13 @@ export class OperationPipeline {
 
   /** The caller's rate limit: one request spent, or the 429 to answer. */
   private async spend(identity: ClientIdentity): Promise<Refusal | undefined> {
-    this.options.anomalies.record(identity.id, 'requests');
+    this.options.anomalies.record(identity, 'requests');
     const decision = await this.options.limiter.take(
       clientKey(identity),
       this.options.rateLimitFor(identity),
     );
     if (decision.allowed) return undefined;
-    rateLimitMetrics.limited.inc({ client: identity.id });
+    rateLimitMetrics.limited.inc({ client: clientLabel(identity) });
     return refusal(
       429,
       `Rate limit reached for client ${identity.id}; retry in ${decision.retryAfterSeconds} s.`,
@@ -201,14 +204,14 @@ export class OperationPipeline {
     const authorized = this.options.permissions.check(identity, query, checked.document, name);
     if ('status' in authorized) {
       const denied = authorized.errors.filter((e) => e.extensions?.['code'] === ErrorCode.FORBIDDEN).length;
-      if (denied > 0) this.options.anomalies.record(identity.id, 'denied_fields', denied);
+      if (denied > 0) this.options.anomalies.record(identity, 'denied_fields', denied);
       // Nulls are an answer for a query; a subscription with nothing readable has no stream to open.
       if (operation.operation === 'subscription' && authorized.data !== undefined)
         return refuse({ status: 403, errors: authorized.errors }, identity);
       return refuse(authorized, identity);
     }
     if (authorized.outcome)
-      this.options.anomalies.record(identity.id, 'denied_fields', authorized.outcome.removals.length);
+      this.options.anomalies.record(identity, 'denied_fields', authorized.outcome.removals.length);
 
     let release = () => {};
     if (operation.operation === 'subscription') {
@@ -318,6 +321,7 @@ export class OperationPipeline {
   ): void {
     const errorCodes = codesOf(outcome.errors);
     pipelineMetrics.operations.inc({
+      client: clientLabel(operation.identity),
       transport: operation.transport,
       kind: operation.kind,
       outcome: errorCodes.length > 0 ? 'errors' : 'ok',

@@ -10,6 +10,7 @@ import {
 } from 'graphql';
 import { Counter } from '../../lib/metrics.js';
 import type { GatewayContext } from '../context.js';
+import { clientLabel } from '../identity.js';
 
 export const deprecatedUsageMetrics = {
   uses: new Counter(
@@ -112,7 +113,7 @@ export function deprecatedUsagePlugin(
           if (used.size === 0) return;
           const named = operationName ? operationName.slice(0, MAX_OPERATION_NAME) : ANONYMOUS_OPERATION;
           for (const field of used) {
-            const labels = { field, client: contextValue.client.id, operation: named };
+            const labels = { field, client: clientLabel(contextValue.client), operation: named };
             const known = deprecatedUsageMetrics.uses.get(labels) > 0;
             const full = deprecatedUsageMetrics.uses.values.size >= maxSeries;
             deprecatedUsageMetrics.uses.inc(

@@ -17,6 +17,31 @@ export const catalog = {
       'Deployment mode. `production` hides schema hints and refuses demo credentials (API keys, webhook secrets).',
     default: 'development',
   }),
+  HTTP_REQUEST_TIMEOUT_MS: env.int(100, 600_000, {
+    description:
+      'Time a client has to send one whole request, headers and body; a slower one gets 408 and its connection is closed. Responses, WebSockets and SSE streams are not limited by it.',
+    default: '30000',
+  }),
+  HTTP_HEADERS_TIMEOUT_MS: env.int(100, 600_000, {
+    description:
+      "Time a client has to send a request's headers (at most `HTTP_REQUEST_TIMEOUT_MS`); a slower one gets 408.",
+    default: '10000',
+  }),
+  HTTP_KEEP_ALIVE_TIMEOUT_MS: env.int(1000, 600_000, {
+    description:
+      "How long an idle keep-alive connection stays open; keep it above a load balancer's idle timeout (60 s on AWS ALB).",
+    default: '65000',
+  }),
+  HTTP_MAX_CONNECTIONS: env.int(1, 1_000_000, {
+    description:
+      "Connections each server holds at once (keep-alive, WebSockets, SSE); one more is closed as it arrives and counted in `http_connections_dropped_total`. Keep it below the process's open-file limit.",
+    default: '10000',
+  }),
+  APOLLO_TELEMETRY_DISABLED: env.boolean({
+    description:
+      "`@apollo/gateway`'s anonymous usage metrics to Apollo (`usage-reporting.api.apollographql.com`) and the cloud-metadata probes that go with them (AWS, GCP, Azure, Alibaba). Off in every process started here unless set to `false` (or `0`, `off`, `no`): the opt-in; any other value keeps it off.",
+    default: 'true',
+  }),
 
   // ── gateway ────────────────────────────────────────────────────────────────
   PORT: env.port({

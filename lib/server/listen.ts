@@ -1,5 +1,6 @@
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { applyHttpLimits, DEFAULT_HTTP_LIMITS, type HttpServerLimits } from './limits.js';
 
 export interface Listening {
   /** `http://host:port` as bound (port 0 resolved to the real port). */
@@ -10,9 +11,18 @@ export interface Listening {
 
 /**
  * Starts listening and resolves once bound, so callers (tests, the all-in-one `start`) can wire the
- * next part to the real port. Close ends idle keep-alive sockets so shutdown does not hang.
+ * next part to the real port. Every server of the product listens through here, so each gets the
+ * same request timeouts and connection cap. Close ends idle keep-alive sockets so shutdown does not
+ * hang.
+ * @param limits @default the catalog's defaults (HTTP_REQUEST_TIMEOUT_MS and the others)
  */
-export function listen(server: Server, port: number, host: string): Promise<Listening> {
+export function listen(
+  server: Server,
+  port: number,
+  host: string,
+  limits: HttpServerLimits = DEFAULT_HTTP_LIMITS,
+): Promise<Listening> {
+  applyHttpLimits(server, limits);
   return new Promise((resolve, reject) => {
     const onError = (error: Error) => reject(error);
     server.once('error', onError);

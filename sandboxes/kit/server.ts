@@ -263,6 +263,5 @@ export function createSandboxServer(sandbox: PlatformSandbox, options: SandboxSe
       else res.destroy();
     });
   });
-  server.keepAliveTimeout = 65_000;
   return { server, stats, faults };
 }

@@ -233,7 +233,6 @@ export async function buildSubgraphServer<C extends SubgraphContext>(
     }
   };
   const server = createServer({ keepAlive: true }, handle);
-  server.keepAliveTimeout = 65_000;
   return {
     server,
     handle,
