@@ -4,6 +4,7 @@ import { ApolloGateway } from '@apollo/gateway';
 import { ApolloServer } from '@apollo/server';
 import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
 import { Agent } from 'undici';
+import { SYSTEM_CALLERS } from '../lib/auth/system-callers.js';
 import { ErrorCode } from '../lib/errors.js';
 import type { Logger } from '../lib/logger.js';
 import { REQUEST_ID_HEADER, requestIdFrom } from '../lib/request-context.js';
@@ -139,7 +140,7 @@ export async function buildGateway(config: GatewayConfig, logger: Logger): Promi
     agent,
     isLoaded: () => loaded,
     probeHeaders: async (subgraph) => ({
-      authorization: `Bearer ${await access.signer.tokenFor(subgraph, { clientId: 'gateway-health', scopes: [] })}`,
+      authorization: `Bearer ${await access.signer.tokenFor(subgraph, { clientId: SYSTEM_CALLERS.health, scopes: [] })}`,
     }),
   });
   const maxBodyBytes = config.maxBodyBytes ?? 1_000_000;
