@@ -4,14 +4,9 @@ import { catalog } from '../lib/config/catalog.js';
 import { CONFIG_EXIT_CODE, ConfigError, loadEnv } from '../lib/config/env.js';
 import { isPlatformSubgraphName, PLATFORM_SUBGRAPHS } from '../lib/graphql/subgraph-names.js';
 import { createLogger } from '../lib/logger.js';
-import { clientsCommand } from './commands/clients.js';
-import { composeCommand } from './commands/compose.js';
-import { keysCommand } from './commands/keys.js';
-import { gatewayCommand } from './commands/gateway.js';
-import { sandboxCommand } from './commands/sandbox.js';
-import { startCommand } from './commands/start.js';
-import { subgraphCommand } from './commands/subgraph.js';
+import { isCommandName } from './command-names.js';
 import { UsageError } from './usage.js';
+import { packageVersion } from './version.js';
 
 const USAGE = `Usage: marketing-graph <command>
 
@@ -24,30 +19,58 @@ Commands:
   clients <command>     API clients and keys in CLIENTS_FILE (list, create, add-key, expire-key, revoke-key)
   keys gateway-token    a new key pair for the gateway's caller tokens (GATEWAY_TOKEN_PRIVATE_JWK, GATEWAY_TOKEN_JWKS)
 
+  <command> --help      what the command does and the configuration variables it reads
+  --version             the version of marketing-graph
+
 Configuration comes from environment variables; see the README's configuration table.`;
+
+const HELP_FLAGS = ['--help', '-h'];
 
 async function main(argv: readonly string[]): Promise<number | undefined> {
   const [command, ...rest] = argv;
+  // Before anything loads configuration or listens: asking for help never starts a server.
+  if (command === '--version' || command === '-v') {
+    process.stdout.write(`${packageVersion()}\n`);
+    return 0;
+  }
+  const helpFor =
+    command === 'help' ? rest[0] : rest.some((arg) => HELP_FLAGS.includes(arg)) ? command : undefined;
+  if (helpFor !== undefined) {
+    if (!isCommandName(helpFor)) throw new UsageError(`unknown command "${helpFor}"`);
+    const args = command === 'help' ? rest.slice(1) : rest;
+    const { commandHelp, renderHelp } = await import('./help.js');
+    process.stdout.write(renderHelp(commandHelp(helpFor, args)));
+    return 0;
+  }
   const logLevel = () => loadEnv(catalog, ['LOG_LEVEL'], process.env).LOG_LEVEL;
+  // Each command's modules load only when it runs: `--version` and usage errors stay quick.
   switch (command) {
     case 'start':
-      return startCommand(logLevel());
+      return (await import('./commands/start.js')).startCommand(logLevel());
     case 'gateway':
-      return gatewayCommand(createLogger({ name: 'gateway', level: logLevel() }));
+      return (await import('./commands/gateway.js')).gatewayCommand(
+        createLogger({ name: 'gateway', level: logLevel() }),
+      );
     case 'subgraph': {
       const name = rest[0] ?? '';
       if (!isPlatformSubgraphName(name))
         throw new UsageError(`unknown subgraph "${name}"; expected one of ${PLATFORM_SUBGRAPHS.join(', ')}`);
-      return subgraphCommand(name, createLogger({ name: `subgraph:${name}`, level: logLevel() }));
+      return (await import('./commands/subgraph.js')).subgraphCommand(
+        name,
+        createLogger({ name: `subgraph:${name}`, level: logLevel() }),
+      );
     }
     case 'sandbox':
-      return sandboxCommand(rest[0] ?? '', logLevel());
+      return (await import('./commands/sandbox.js')).sandboxCommand(rest[0] ?? '', logLevel());
     case 'compose':
-      return composeCommand(rest.includes('--check'));
+      return (await import('./commands/compose.js')).composeCommand(rest.includes('--check'));
     case 'clients':
-      return clientsCommand(rest, loadEnv(catalog, ['CLIENTS_FILE'], process.env).CLIENTS_FILE);
+      return (await import('./commands/clients.js')).clientsCommand(
+        rest,
+        loadEnv(catalog, ['CLIENTS_FILE'], process.env).CLIENTS_FILE,
+      );
     case 'keys':
-      return keysCommand(rest);
+      return (await import('./commands/keys.js')).keysCommand(rest);
     case undefined:
     case 'help':
     case '--help':

@@ -1,3 +1,5 @@
+import { SYSTEM_CALLERS } from '../lib/auth/system-callers.js';
+
 /**
  * Who is calling. Everything per client (PRIVATE response cache entries, field permissions, rate
  * limits, anomaly counters, caller tokens to subgraphs) keys on this one value.
@@ -36,7 +38,7 @@ export function scopeKey(identity: ClientIdentity): string {
  * customer context only; every read still goes through the subgraphs' permission checks.
  */
 export const EVENT_PROCESSOR: ClientIdentity = {
-  id: 'gateway-event-processor',
+  id: SYSTEM_CALLERS.eventProcessor,
   scopes: ['commerce:read', 'crm:read', 'pii:read'],
   via: 'system',
 };

@@ -7,6 +7,7 @@ import { ApolloServer } from '@apollo/server';
 import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
 import { Agent } from 'undici';
 import { readDeclarations } from '../lib/auth/requirements.js';
+import { SYSTEM_CALLERS } from '../lib/auth/system-callers.js';
 import { ErrorCode } from '../lib/errors.js';
 import type { Logger } from '../lib/logger.js';
 import { REQUEST_ID_HEADER, requestIdFrom } from '../lib/request-context.js';
@@ -150,7 +151,7 @@ export async function buildGateway(config: GatewayConfig, logger: Logger): Promi
     agent,
     isLoaded: () => loaded,
     probeHeaders: async (subgraph, body) => ({
-      authorization: `Bearer ${await access.signer.tokenFor(subgraph, { clientId: 'gateway-health', scopes: [] }, { body })}`,
+      authorization: `Bearer ${await access.signer.tokenFor(subgraph, { clientId: SYSTEM_CALLERS.health, scopes: [] }, { body })}`,
     }),
   });
   const maxBodyBytes = config.maxBodyBytes ?? 1_000_000;

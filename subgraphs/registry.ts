@@ -1,22 +1,13 @@
 import { cacheSettingsFromEnv, openCacheStore, type SubgraphCache } from '../lib/cache/config.js';
 import type { PlatformSubgraphName } from '../lib/graphql/subgraph-names.js';
 import type { Logger } from '../lib/logger.js';
-import { ADS_ENV, adsConfigFromEnv, buildAdsSubgraph } from './ads/index.js';
-import { buildCommerceSubgraph, COMMERCE_ENV, commerceConfigFromEnv } from './commerce/index.js';
-import { buildCrmSubgraph, CRM_ENV, crmConfigFromEnv } from './crm/index.js';
-import { buildEmailSubgraph, EMAIL_ENV, emailConfigFromEnv } from './email/index.js';
+import { adsConfigFromEnv, buildAdsSubgraph } from './ads/index.js';
+import { buildCommerceSubgraph, commerceConfigFromEnv } from './commerce/index.js';
+import { buildCrmSubgraph, crmConfigFromEnv } from './crm/index.js';
+import { buildEmailSubgraph, emailConfigFromEnv } from './email/index.js';
 import type { SubgraphServer } from './kit/server.js';
 
-/**
- * Starting a subgraph on its own (`cli subgraph <name>`): read only that subgraph's variables,
- * so a process holds the credentials of one platform and no other.
- */
-export const SUBGRAPH_ENV: Record<PlatformSubgraphName, readonly string[]> = {
-  crm: CRM_ENV,
-  email: EMAIL_ENV,
-  commerce: COMMERCE_ENV,
-  ads: ADS_ENV,
-};
+export { SUBGRAPH_ENV } from './env.js';
 
 export async function buildSubgraphFromEnv(
   name: PlatformSubgraphName,

@@ -12,30 +12,15 @@ import {
   sandboxEventRoute,
 } from '../../sandboxes/webhooks/index.js';
 import { generateWorld } from '../../sandboxes/world/world.js';
+import { SANDBOX_PORT_VARIABLE, sandboxEnv } from '../command-env.js';
 import { onShutdown } from '../shutdown.js';
 import { UsageError } from '../usage.js';
-
-const PORT_VARIABLE = {
-  hubspot: 'HUBSPOT_SANDBOX_PORT',
-  mailchimp: 'MAILCHIMP_SANDBOX_PORT',
-  shopify: 'SHOPIFY_SANDBOX_PORT',
-  meta: 'META_SANDBOX_PORT',
-} as const;
 
 /** `sandbox <platform>`: one platform sandbox alone, with the same seeded data as in `start`. */
 export async function sandboxCommand(platform: string, level: LevelWithSilent): Promise<undefined> {
   if (!isPlatform(platform))
     throw new UsageError(`unknown platform "${platform}"; expected one of ${PLATFORMS.join(', ')}`);
-  const env = loadEnv(catalog, [
-    'HOST',
-    PORT_VARIABLE[platform],
-    'SANDBOX_SEED',
-    'SANDBOX_CUSTOMERS',
-    'SANDBOX_ANCHOR_DATE',
-    'SANDBOX_RATE_LIMITS',
-    'SANDBOX_LATENCY_MS',
-    'SANDBOX_WEBHOOK_TARGET',
-  ]);
+  const env = loadEnv(catalog, sandboxEnv(platform));
   const http = httpLimitsFromEnv();
   const logger: Logger = createLogger({ name: `sandbox:${platform}`, level });
   const world = generateWorld({
@@ -58,7 +43,7 @@ export async function sandboxCommand(platform: string, level: LevelWithSilent): 
     latencyMs: env.SANDBOX_LATENCY_MS,
     adminRoutes: [sandboxEventRoute(platform, world, emitter)],
   });
-  const listening = await listen(sandbox.server, env[PORT_VARIABLE[platform]], env.HOST, http);
+  const listening = await listen(sandbox.server, env[SANDBOX_PORT_VARIABLE[platform]], env.HOST, http);
   logger.info(
     { baseUrl: sandboxBaseUrl(platform, listening.origin), customers: world.customers.length },
     'sandbox listening',

@@ -6,38 +6,12 @@ import { catalog } from '../../lib/config/catalog.js';
 import { loadEnv } from '../../lib/config/env.js';
 import { httpLimitsFromEnv } from '../../lib/server/limits.js';
 import { todayUtc } from '../../lib/dates.js';
+import { exampleDateRange } from '../../lib/graphql/example-dates.js';
 import { createLogger } from '../../lib/logger.js';
+import { START_ENV } from '../command-env.js';
 import { onShutdown } from '../shutdown.js';
 import { DEMO_WEBHOOK_VERIFICATION, startStack } from '../stack.js';
 import { eventsSettingsFromEnv } from '../../gateway/events/config.js';
-
-const START_ENV = [
-  'HOST',
-  'NODE_ENV',
-  'PORT',
-  'SUPERGRAPH_FILE',
-  'SUBGRAPH_TIMEOUT_MS',
-  'CRM_PORT',
-  'EMAIL_PORT',
-  'COMMERCE_PORT',
-  'ADS_PORT',
-  'UPSTREAM_TIMEOUT_MS',
-  'UPSTREAM_MAX_RETRIES',
-  'HUBSPOT_SANDBOX_PORT',
-  'MAILCHIMP_SANDBOX_PORT',
-  'SHOPIFY_SANDBOX_PORT',
-  'META_SANDBOX_PORT',
-  'SANDBOX_SEED',
-  'SANDBOX_CUSTOMERS',
-  'SANDBOX_ANCHOR_DATE',
-  'SANDBOX_RATE_LIMITS',
-  'SANDBOX_LATENCY_MS',
-  'RESPONSE_CACHE',
-  'AUTHORIZATION_MODE',
-  'SUBSCRIPTIONS_PER_CONNECTION',
-  'SUBSCRIPTIONS_PER_CLIENT',
-  'SANDBOX_WEBHOOKS_PER_MINUTE',
-] as const;
 
 /** `start`: the embedded demo, everything in one process, and a banner saying where it all is. */
 export async function startCommand(level: LevelWithSilent): Promise<undefined> {
@@ -95,11 +69,17 @@ export async function startCommand(level: LevelWithSilent): Promise<undefined> {
   });
   const firstEmail = stack.world.customers[0]?.person.email ?? 'someone@example.com';
   const firstId = stack.world.customers[0]?.crm.id ?? '10000';
-  const since = new Date(Date.parse(`${anchorDate}T00:00:00Z`) - 29 * 86_400_000).toISOString().slice(0, 10);
+  const { since, until } = exampleDateRange(anchorDate);
   const o = stack.origins;
+  // Last, once every part listens: what a person needs stays on screen (demo traffic logs at debug).
+  // The loggers write asynchronously; flushed first, none of their start-up lines lands below it.
+  await Promise.all(
+    [...loggers.values()].map((l) => new Promise<void>((resolve) => l.flush(() => resolve()))),
+  );
   process.stdout.write(`
 marketing-graph is running (embedded demo: sandboxes with ${stack.world.customers.length} generated customers, activity up to ${anchorDate})
 
+  explorer    ${o.gateway}/explorer   (open it in a browser and paste a key below into Headers)
   gateway     ${stack.gatewayUrl}      health: ${o.gateway}/health
   subgraphs   crm ${o.crm}/graphql   email ${o.email}/graphql   commerce ${o.commerce}/graphql   ads ${o.ads}/graphql
   sandboxes   hubspot ${o.hubspot}   mailchimp ${o.mailchimp}   shopify ${o.shopify}   meta ${o.meta}
@@ -119,7 +99,7 @@ Try, as the personalization service and as the reporting dashboard:
     -d '{"query":"{ customer(email: \\"${firstEmail}\\") { id firstName lifecycleStage emailSubscription { status } ordersCount lifetimeValue { amount currency } } }"}'
 
   curl -s ${stack.gatewayUrl} -H 'content-type: application/json' -H 'authorization: Bearer ${DEMO_API_KEYS['reporting-dashboard']}' \\
-    -d '{"query":"{ campaignPerformance(since: \\"${since}\\", until: \\"${anchorDate}\\") { key ads { spend { amount } } commerce { revenue { amount } } roas } }"}'
+    -d '{"query":"{ campaignPerformance(since: \\"${since}\\", until: \\"${until}\\") { key ads { spend { amount } } commerce { revenue { amount } } roas } }"}'
 
 Watch events arrive (Server-Sent Events; graphql-ws clients use ${stack.gatewayUrl.replace(/^http/, 'ws')}):
   curl -sN ${o.gateway}/graphql/stream -H 'content-type: application/json' -H 'accept: text/event-stream' -H 'authorization: Bearer ${DEMO_API_KEYS['personalization-service']}' \\

@@ -21,12 +21,12 @@ import {
  * Safe to run from several processes at once (test workers): each builds into its own temporary
  * folder and renames it into place; the first rename wins and the others are discarded.
  */
-export async function buildExplorer(): Promise<ExplorerManifest> {
+export async function buildExplorer(distDir: string = DIST_DIR): Promise<ExplorerManifest> {
   const sourceHash = explorerSourceHash();
-  const existing = readManifest(sourceHash);
+  const existing = readManifest(sourceHash, distDir);
   if (existing) return existing;
-  mkdirSync(DIST_DIR, { recursive: true });
-  const staging = join(DIST_DIR, `.staging-${process.pid}-${Math.random().toString(36).slice(2, 8)}`);
+  mkdirSync(distDir, { recursive: true });
+  const staging = join(distDir, `.staging-${process.pid}-${Math.random().toString(36).slice(2, 8)}`);
   try {
     const result = await build({
       entryPoints: [join(EXPLORER_DIR, 'browser', 'app.ts')],
@@ -53,14 +53,14 @@ export async function buildExplorer(): Promise<ExplorerManifest> {
     const manifest: ExplorerManifest = { sourceHash, script, stylesheet };
     writeFileSync(join(staging, 'manifest.json'), `${JSON.stringify(manifest, null, 2)}\n`);
     try {
-      renameSync(staging, buildDir(sourceHash));
+      renameSync(staging, buildDir(sourceHash, distDir));
     } catch (error) {
       // Another process finished the same build first: use its output.
-      const theirs = readManifest(sourceHash);
+      const theirs = readManifest(sourceHash, distDir);
       if (theirs) return theirs;
       throw error;
     }
-    pruneOtherBuilds(sourceHash);
+    pruneOtherBuilds(distDir, sourceHash);
     return manifest;
   } finally {
     rmSync(staging, { recursive: true, force: true });
@@ -68,10 +68,10 @@ export async function buildExplorer(): Promise<ExplorerManifest> {
 }
 
 /** Removes builds of older sources; best effort, as another process may be removing them too. */
-function pruneOtherBuilds(keep: string): void {
-  for (const name of readdirSync(DIST_DIR)) {
+function pruneOtherBuilds(distDir: string, keep: string): void {
+  for (const name of readdirSync(distDir)) {
     if (name === keep || name.startsWith('.staging-')) continue;
-    rmSync(join(DIST_DIR, name), { recursive: true, force: true });
+    rmSync(join(distDir, name), { recursive: true, force: true });
   }
 }
 

@@ -9,6 +9,7 @@ import {
   type OperationDefinitionNode,
 } from 'graphql';
 import { z } from 'zod';
+import { relativeDayProblems, resolveExampleVariables } from '../../lib/graphql/example-dates.js';
 import type { ExampleFile, ExampleOperation } from './page-config.js';
 
 /** The folder of example operations, one file per kind of user. */
@@ -86,6 +87,9 @@ function operationFrom(
     const checked = variablesSchema.safeParse(parsed);
     if (!checked.success)
       return `${file}: the "# Variables:" line of ${operation.name.value} is not a JSON object`;
+    const days = relativeDayProblems(checked.data);
+    if (days.length > 0)
+      return `${file}: the "# Variables:" line of ${operation.name.value} has a bad day (${days.join('; ')})`;
     if (Object.keys(checked.data).length > 0) variables = JSON.stringify(checked.data, null, 2);
   }
   const parts = [
@@ -149,4 +153,26 @@ export function loadExamples(dir: string = OPERATIONS_DIR): LoadedExamples {
     if (operations.length > 0) examples.push({ file: basename(name, '.graphql'), operations });
   }
   return { examples, problems };
+}
+
+/**
+ * The examples as a caller sees them on `today` (YYYY-MM-DD, UTC): relative days in their variables
+ * (`"$today-29"`) become dates, so the Dashboard example always asks for the last 30 days.
+ */
+export function examplesOn(examples: readonly ExampleFile[], today: string): ExampleFile[] {
+  return examples.map((file) => ({
+    ...file,
+    operations: file.operations.map((operation) =>
+      operation.variables
+        ? {
+            ...operation,
+            variables: JSON.stringify(
+              resolveExampleVariables(variablesSchema.parse(JSON.parse(operation.variables)), today),
+              null,
+              2,
+            ),
+          }
+        : operation,
+    ),
+  }));
 }

@@ -6,7 +6,7 @@ import { z } from 'zod';
 
 /** This folder: the explorer's server modules, with the browser code in `browser/`. */
 export const EXPLORER_DIR = fileURLToPath(new URL('.', import.meta.url));
-/** Built bundles, one folder per source hash (gitignored). */
+/** Built bundles, one folder per source hash (gitignored); a test may build elsewhere. */
 export const DIST_DIR = join(EXPLORER_DIR, 'dist');
 const BROWSER_DIR = join(EXPLORER_DIR, 'browser');
 const LOCKFILE = join(EXPLORER_DIR, '..', '..', 'package-lock.json');
@@ -47,15 +47,15 @@ export function explorerSourceHash(): string {
 }
 
 /** The folder a build of `sourceHash` lives in. */
-export function buildDir(sourceHash: string): string {
-  return join(DIST_DIR, sourceHash);
+export function buildDir(sourceHash: string, distDir: string = DIST_DIR): string {
+  return join(distDir, sourceHash);
 }
 
 /** The manifest of the build of `sourceHash`, or undefined when there is none (or it is damaged). */
-export function readManifest(sourceHash: string): ExplorerManifest | undefined {
+export function readManifest(sourceHash: string, distDir: string = DIST_DIR): ExplorerManifest | undefined {
   try {
     const parsed = manifestSchema.safeParse(
-      JSON.parse(readFileSync(join(buildDir(sourceHash), 'manifest.json'), 'utf8')),
+      JSON.parse(readFileSync(join(buildDir(sourceHash, distDir), 'manifest.json'), 'utf8')),
     );
     return parsed.success && parsed.data.sourceHash === sourceHash ? parsed.data : undefined;
   } catch {

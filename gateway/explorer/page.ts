@@ -49,3 +49,34 @@ export function renderPage(assets: { script: string; stylesheet: string }, confi
 </html>
 `;
 }
+
+function escapeHtml(text: string): string {
+  return text
+    .replace(/&/g, '&amp;')
+    .replace(/</g, '&lt;')
+    .replace(/>/g, '&gt;')
+    .replace(/"/g, '&quot;')
+    .replace(/'/g, '&#39;');
+}
+
+/**
+ * What a person opening the explorer sees when its bundle cannot be built (a 503): why, that the
+ * GraphQL endpoint answers meanwhile, and when to try again. Plain HTML, nothing to load.
+ */
+export function renderUnavailablePage(reason: string, endpoint: string): string {
+  return `<!doctype html>
+<html lang="en">
+  <head>
+    <meta charset="utf-8" />
+    <meta name="viewport" content="width=device-width, initial-scale=1" />
+    <title>marketing-graph explorer unavailable</title>
+    <link rel="icon" href="data:," />
+  </head>
+  <body>
+    <h1>The explorer is not available right now (503)</h1>
+    <p>${escapeHtml(reason)}</p>
+    <p>The GraphQL API at <code>${escapeHtml(endpoint)}</code> answers as usual. Reload this page in a minute to try the build again.</p>
+  </body>
+</html>
+`;
+}

@@ -3,13 +3,14 @@ import { readFileSync } from 'node:fs';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
+import { todayUtc } from '../../lib/dates.js';
 import { ErrorCode } from '../../lib/errors.js';
 import type { Logger } from '../../lib/logger.js';
 import { sendGraphQLError } from '../../lib/server/graphql-http.js';
 import { prefersHtml } from './accept.js';
-import { loadExamples, OPERATIONS_DIR } from './examples.js';
-import { buildDir, explorerSourceHash, readManifest, type ExplorerManifest } from './manifest.js';
-import { ASSETS_PATH, CONTENT_SECURITY_POLICY, renderPage } from './page.js';
+import { examplesOn, loadExamples, OPERATIONS_DIR } from './examples.js';
+import { buildDir, DIST_DIR, explorerSourceHash, readManifest, type ExplorerManifest } from './manifest.js';
+import { ASSETS_PATH, CONTENT_SECURITY_POLICY, renderPage, renderUnavailablePage } from './page.js';
 import { DEFAULT_HEADERS, type PageConfig } from './page-config.js';
 
 export const EXPLORER_PATH = '/explorer';
@@ -21,6 +22,10 @@ export interface ExplorerOptions {
   introspectionForAll: boolean;
   /** Example operations for the Examples pane. @default 'docs/operations' */
   operationsDir?: string;
+  /** Where bundles are built and read. @default gateway/explorer/dist */
+  distDir?: string;
+  /** Today as YYYY-MM-DD, the day the examples' relative dates count from. @default today, UTC */
+  today?: () => string;
   logger: Logger;
 }
 
@@ -37,9 +42,15 @@ interface Asset {
 }
 
 interface Loaded {
-  page: Buffer;
-  etag: string;
+  manifest: ExplorerManifest;
   assets: Map<string, Asset>;
+}
+
+/** The page as rendered for one day: the examples' dates change at midnight UTC. */
+interface RenderedPage {
+  day: string;
+  body: Buffer;
+  etag: string;
 }
 
 class ExplorerUnavailable extends Error {}
@@ -50,11 +61,11 @@ const SECURITY_HEADERS = {
   'cross-origin-resource-policy': 'same-origin',
 };
 
-/** The built bundle for the current sources, building it first (once per process) when missing. */
-async function bundle(logger: Logger): Promise<ExplorerManifest> {
-  const existing = readManifest(explorerSourceHash());
+/** The built bundle for the current sources, building it first when missing. */
+async function bundle(logger: Logger, distDir: string): Promise<ExplorerManifest> {
+  const existing = readManifest(explorerSourceHash(), distDir);
   if (existing) return existing;
-  let buildExplorer: () => Promise<ExplorerManifest>;
+  let buildExplorer: (distDir: string) => Promise<ExplorerManifest>;
   try {
     ({ buildExplorer } = await import('./build.js'));
   } catch {
@@ -65,7 +76,7 @@ async function bundle(logger: Logger): Promise<ExplorerManifest> {
   }
   const started = Date.now();
   logger.info('building the explorer bundle (first request since its sources changed)');
-  const manifest = await buildExplorer();
+  const manifest = await buildExplorer(distDir);
   logger.info({ ms: Date.now() - started }, 'explorer bundle built');
   return manifest;
 }
@@ -78,36 +89,54 @@ function asset(dir: string, name: string, contentType: string): [string, Asset] 
 /**
  * The self-hosted GraphiQL explorer: the page at `/explorer` (and at the GraphQL endpoint for
  * requests that prefer HTML), the bundle's two files at `/explorer/assets/`, served from memory
- * with a strict Content-Security-Policy. The bundle is built on first use when it is missing or
- * stale, and the example operations are read once, when the gateway starts.
+ * with a strict Content-Security-Policy. The bundle is built by the first request that needs it
+ * when it is missing or stale (never before the gateway listens): requests that arrive meanwhile
+ * wait for the same build, and a failed build answers 503 and is tried again by a later request.
+ * The example operations are read once, when the gateway starts.
  */
 export function createExplorer(options: ExplorerOptions): Explorer {
   const endpoint = options.endpoint ?? '/graphql';
   const operationsDir = options.operationsDir ?? OPERATIONS_DIR;
+  const distDir = options.distDir ?? DIST_DIR;
+  const today = options.today ?? (() => todayUtc());
   const { examples, problems } = loadExamples(operationsDir);
   for (const problem of problems) options.logger.warn({ problem }, 'explorer example left out');
-  const config: PageConfig = {
-    endpoint,
-    introspectionForAll: options.introspectionForAll,
-    defaultHeaders: DEFAULT_HEADERS,
-    examples,
-  };
 
   let loading: Promise<Loaded> | undefined;
   const load = (): Promise<Loaded> => {
-    loading ??= bundle(options.logger).then((manifest) => {
-      const dir = buildDir(manifest.sourceHash);
-      const page = Buffer.from(renderPage(manifest, config));
-      return {
-        page,
-        etag: `"${createHash('sha256').update(page).digest('base64url').slice(0, 22)}"`,
-        assets: new Map([
-          asset(dir, manifest.script, 'text/javascript; charset=utf-8'),
-          asset(dir, manifest.stylesheet, 'text/css; charset=utf-8'),
-        ]),
-      };
-    });
+    loading ??= bundle(options.logger, distDir).then(
+      (manifest) => {
+        const dir = buildDir(manifest.sourceHash, distDir);
+        return {
+          manifest,
+          assets: new Map([
+            asset(dir, manifest.script, 'text/javascript; charset=utf-8'),
+            asset(dir, manifest.stylesheet, 'text/css; charset=utf-8'),
+          ]),
+        };
+      },
+      (error: unknown) => {
+        // Not remembered: the next request tries again (a missing folder or a full disk heals).
+        loading = undefined;
+        throw error;
+      },
+    );
     return loading;
+  };
+
+  let rendered: RenderedPage | undefined;
+  const pageFor = (manifest: ExplorerManifest): RenderedPage => {
+    const day = today();
+    if (rendered?.day === day) return rendered;
+    const config: PageConfig = {
+      endpoint,
+      introspectionForAll: options.introspectionForAll,
+      defaultHeaders: DEFAULT_HEADERS,
+      examples: examplesOn(examples, day),
+    };
+    const body = Buffer.from(renderPage(manifest, config));
+    rendered = { day, body, etag: `"${createHash('sha256').update(body).digest('base64url').slice(0, 22)}"` };
+    return rendered;
   };
 
   const isPage = (pathname: string) => pathname === EXPLORER_PATH || pathname === `${EXPLORER_PATH}/`;
@@ -145,7 +174,22 @@ export function createExplorer(options: ExplorerOptions): Explorer {
             : 'The explorer could not be built; the gateway log says why.';
         if (!(error instanceof ExplorerUnavailable))
           options.logger.error({ err: error }, 'explorer build failed');
-        sendGraphQLError(res, 503, message, ErrorCode.INTERNAL_SERVER_ERROR, { 'retry-after': '60' });
+        if (isAsset) {
+          sendGraphQLError(res, 503, message, ErrorCode.INTERNAL_SERVER_ERROR, { 'retry-after': '60' });
+          return;
+        }
+        // A person opened the page: say it in a page, with where GraphQL still answers.
+        const body = Buffer.from(renderUnavailablePage(message, endpoint));
+        res.writeHead(503, {
+          ...SECURITY_HEADERS,
+          'content-security-policy': CONTENT_SECURITY_POLICY,
+          'x-frame-options': 'DENY',
+          'cache-control': 'no-store',
+          'retry-after': '60',
+          'content-type': 'text/html; charset=utf-8',
+          'content-length': String(body.length),
+        });
+        res.end(req.method === 'HEAD' ? undefined : body);
         return;
       }
       if (isAsset) {
@@ -168,17 +212,18 @@ export function createExplorer(options: ExplorerOptions): Explorer {
         res.end(req.method === 'HEAD' ? undefined : body);
         return;
       }
+      const page = pageFor(loaded.manifest);
       const headers = {
         ...SECURITY_HEADERS,
         'content-security-policy': CONTENT_SECURITY_POLICY,
         'x-frame-options': 'DENY',
-        // Revalidated on every load, so a rebuilt bundle is picked up at once.
+        // Revalidated on every load, so a rebuilt bundle (or a new day's examples) is picked up at once.
         'cache-control': 'no-cache',
-        etag: loaded.etag,
+        etag: page.etag,
         // The endpoint answers HTML or GraphQL by Accept; caches must keep them apart.
         ...(pathname === endpoint ? { vary: 'accept' } : {}),
       };
-      if (req.headers['if-none-match'] === loaded.etag) {
+      if (req.headers['if-none-match'] === page.etag) {
         res.writeHead(304, headers);
         res.end();
         return;
@@ -186,9 +231,9 @@ export function createExplorer(options: ExplorerOptions): Explorer {
       res.writeHead(200, {
         ...headers,
         'content-type': 'text/html; charset=utf-8',
-        'content-length': String(loaded.page.length),
+        'content-length': String(page.body.length),
       });
-      res.end(req.method === 'HEAD' ? undefined : loaded.page);
+      res.end(req.method === 'HEAD' ? undefined : page.body);
     },
   };
 }

@@ -326,7 +326,9 @@ export class OperationPipeline {
       kind: operation.kind,
       outcome: errorCodes.length > 0 ? 'errors' : 'ok',
     });
-    this.options.logger.info(
+    // Operations the gateway runs for itself are background work, logged only when debug is asked for.
+    const level = operation.identity.via === 'system' ? 'debug' : 'info';
+    this.options.logger[level](
       {
         requestId: operation.requestId,
         transport: operation.transport,

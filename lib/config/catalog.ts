@@ -110,14 +110,23 @@ export const catalog = {
       'Subscriptions one client may hold open at once on one gateway instance, over every connection and SSE stream, unless its registry entry sets `maxSubscriptions`.',
     default: '100',
   }),
-  GATEWAY_TOKEN_PRIVATE_JWK: env.secret({
-    description:
-      'Private Ed25519 JWK (JSON, with `kid`) the gateway signs its short-lived caller tokens to subgraphs with. `npm start` makes a fresh one.',
-  }),
-  GATEWAY_TOKEN_JWKS: env.string({
-    description:
-      'Public JWK set (JSON) a subgraph accepts gateway tokens from; list the old and the new key while rotating.',
-  }),
+  // Required by the processes that run alone (`gateway`, `subgraph <name>`); `start` makes its own pair.
+  GATEWAY_TOKEN_PRIVATE_JWK: {
+    ...env.secret({
+      description:
+        'Private Ed25519 JWK (JSON, with `kid`) the gateway signs its short-lived caller tokens to subgraphs with; `keys gateway-token` prints a pair. Required by `gateway`; `npm start` makes a fresh one.',
+      required: true,
+    }),
+    expected: 'a private Ed25519 JWK (JSON with a kid)',
+  },
+  GATEWAY_TOKEN_JWKS: {
+    ...env.string({
+      description:
+        'Public JWK set (JSON) a subgraph accepts gateway tokens from; list the old and the new key while rotating. Required by each `subgraph <name>`; `npm start` wires its own.',
+      required: true,
+    }),
+    expected: 'a JSON Web Key Set of public Ed25519 keys, each with a kid',
+  },
 
   // ── events and webhooks (gateway) ─────────────────────────────────────────────
   EVENT_LOG: env.oneOf(['sqlite', 'redis'], {

@@ -2,6 +2,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { GraphQLError, Kind, parse, type OperationDefinitionNode } from 'graphql';
 import { z } from 'zod';
+import { relativeDayProblems } from './example-dates.js';
 
 /**
  * The example operations in `docs/operations/*.graphql`: what each kind of user runs, written as
@@ -11,12 +12,14 @@ import { z } from 'zod';
  * # The dashboard's main table: one row per campaign key, every channel side by side.
  * # Client: reporting-dashboard
  * # Scopes: campaigns:read ads:read
- * # Variables: { "since": "2026-10-30", "until": "2026-11-28" }
+ * # Variables: { "since": "$today-29", "until": "$today" }
  * query Dashboard($since: Date!, $until: Date!) { ... }
  * ```
  *
- * Lines other than `Client:`, `Scopes:` and `Variables:` are the description. A test validates every
- * operation against the supergraph, checks the scopes against the field permissions and runs it.
+ * Lines other than `Client:`, `Scopes:` and `Variables:` are the description. Days in `Variables:`
+ * are relative (`$today-29`, see `example-dates.ts`): resolve them with `resolveExampleVariables`.
+ * A test validates every operation against the supergraph, checks the scopes against the field
+ * permissions and runs it.
  */
 export interface ExampleOperation {
   /** The operation's name, unique across the folder. */
@@ -29,7 +32,7 @@ export interface ExampleOperation {
   client: string;
   /** Scopes the operation needs, sorted. */
   scopes: string[];
-  /** Example variables; empty when it takes none. */
+  /** Example variables, days still relative (`$today-29`); empty when it takes none. */
   variables: Record<string, unknown>;
   /** The operation's text alone, as in the file, ready to send. */
   source: string;
@@ -47,7 +50,9 @@ const headerSchema = z.object({
   scopes: z
     .array(z.string().regex(SCOPE, 'scopes are written `<domain>:<action>`'))
     .min(1, 'a `# Scopes: a:read b:read` line'),
-  variables: z.record(z.string(), z.unknown()),
+  variables: z.record(z.string(), z.unknown()).superRefine((variables, context) => {
+    for (const message of relativeDayProblems(variables)) context.addIssue({ code: 'custom', message });
+  }),
 });
 
 function parseHeader(comment: string, where: string): z.output<typeof headerSchema> {

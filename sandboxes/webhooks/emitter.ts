@@ -373,7 +373,8 @@ export function createWebhookEmitter(options: WebhookEmitterOptions): WebhookEmi
       scheduleStart = Date.now();
       scheduled = 0;
       scheduleNext();
-      log.info({ perMinute, gateway: origin }, 'webhook emitter started');
+      // Debug: the `npm start` banner already says the demo traffic runs, and at what rate.
+      log.debug({ perMinute, gateway: origin }, 'webhook emitter started');
     },
     async stop() {
       running = false;

@@ -3,6 +3,7 @@ import type { SubgraphCache } from '../../lib/cache/config.js';
 import { RecordCache } from '../../lib/cache/record-cache.js';
 import { catalog } from '../../lib/config/catalog.js';
 import { loadEnv } from '../../lib/config/env.js';
+import { ADS_ENV } from './env.js';
 import { registerSecret, type Logger } from '../../lib/logger.js';
 import { gatewayAuthFromEnv, type SubgraphAuth } from '../kit/gateway-auth.js';
 import { buildSubgraphServer, type SubgraphServer } from '../kit/server.js';
@@ -10,17 +11,7 @@ import type { AdsContext } from './context.js';
 import { createAdsLoaders } from './loaders.js';
 import { resolvers } from './resolvers.js';
 
-/** The variables the `ads` subgraph reads: Meta's and nothing of any other platform. */
-export const ADS_ENV = [
-  'ADS_PORT',
-  'META_BASE_URL',
-  'META_ACCESS_TOKEN',
-  'META_AD_ACCOUNT_ID',
-  'META_INSIGHTS_CALLS_PER_HOUR',
-  'UPSTREAM_TIMEOUT_MS',
-  'UPSTREAM_MAX_RETRIES',
-  'GATEWAY_TOKEN_JWKS',
-] as const;
+export { ADS_ENV } from './env.js';
 
 export interface AdsSubgraphConfig {
   meta: {

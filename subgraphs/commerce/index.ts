@@ -3,6 +3,7 @@ import type { SubgraphCache } from '../../lib/cache/config.js';
 import { RecordCache } from '../../lib/cache/record-cache.js';
 import { catalog } from '../../lib/config/catalog.js';
 import { loadEnv } from '../../lib/config/env.js';
+import { COMMERCE_ENV } from './env.js';
 import { registerSecret, type Logger } from '../../lib/logger.js';
 import { gatewayAuthFromEnv, type SubgraphAuth } from '../kit/gateway-auth.js';
 import { buildSubgraphServer, type SubgraphServer } from '../kit/server.js';
@@ -10,17 +11,7 @@ import type { CommerceContext } from './context.js';
 import { createCommerceLoaders } from './loaders.js';
 import { resolvers } from './resolvers.js';
 
-/** The variables the `commerce` subgraph reads: Shopify's and nothing of any other platform. */
-export const COMMERCE_ENV = [
-  'COMMERCE_PORT',
-  'SHOPIFY_BASE_URL',
-  'SHOPIFY_ACCESS_TOKEN',
-  'SHOPIFY_BUCKET_SIZE',
-  'SHOPIFY_LEAK_PER_S',
-  'UPSTREAM_TIMEOUT_MS',
-  'UPSTREAM_MAX_RETRIES',
-  'GATEWAY_TOKEN_JWKS',
-] as const;
+export { COMMERCE_ENV } from './env.js';
 
 export interface CommerceSubgraphConfig {
   shopify: {

@@ -3,6 +3,7 @@ import type { SubgraphCache } from '../../lib/cache/config.js';
 import { RecordCache } from '../../lib/cache/record-cache.js';
 import { catalog } from '../../lib/config/catalog.js';
 import { loadEnv } from '../../lib/config/env.js';
+import { CRM_ENV } from './env.js';
 import { registerSecret, type Logger } from '../../lib/logger.js';
 import { gatewayAuthFromEnv, type SubgraphAuth } from '../kit/gateway-auth.js';
 import { buildSubgraphServer, type SubgraphServer } from '../kit/server.js';
@@ -10,17 +11,7 @@ import type { CrmContext } from './context.js';
 import { createCrmLoaders } from './loaders.js';
 import { resolvers } from './resolvers.js';
 
-/** The variables the `crm` subgraph reads: HubSpot's and nothing of any other platform. */
-export const CRM_ENV = [
-  'CRM_PORT',
-  'HUBSPOT_BASE_URL',
-  'HUBSPOT_ACCESS_TOKEN',
-  'HUBSPOT_ACCOUNT_ID',
-  'HUBSPOT_RATE_LIMIT_PER_10S',
-  'UPSTREAM_TIMEOUT_MS',
-  'UPSTREAM_MAX_RETRIES',
-  'GATEWAY_TOKEN_JWKS',
-] as const;
+export { CRM_ENV } from './env.js';
 
 export interface CrmSubgraphConfig {
   hubspot: {

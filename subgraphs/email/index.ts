@@ -7,6 +7,7 @@ import type { SubgraphCache } from '../../lib/cache/config.js';
 import { RecordCache } from '../../lib/cache/record-cache.js';
 import { catalog } from '../../lib/config/catalog.js';
 import { ConfigError, loadEnv } from '../../lib/config/env.js';
+import { EMAIL_ENV } from './env.js';
 import { registerSecret, type Logger } from '../../lib/logger.js';
 import { gatewayAuthFromEnv, type SubgraphAuth } from '../kit/gateway-auth.js';
 import { buildSubgraphServer, type SubgraphServer } from '../kit/server.js';
@@ -14,17 +15,7 @@ import type { EmailContext } from './context.js';
 import { createEmailLoaders } from './loaders.js';
 import { resolvers } from './resolvers.js';
 
-/** The variables the `email` subgraph reads: Mailchimp's and nothing of any other platform. */
-export const EMAIL_ENV = [
-  'EMAIL_PORT',
-  'MAILCHIMP_API_KEY',
-  'MAILCHIMP_BASE_URL',
-  'MAILCHIMP_LIST_ID',
-  'MAILCHIMP_MAX_CONNECTIONS',
-  'UPSTREAM_TIMEOUT_MS',
-  'UPSTREAM_MAX_RETRIES',
-  'GATEWAY_TOKEN_JWKS',
-] as const;
+export { EMAIL_ENV } from './env.js';
 
 export interface EmailSubgraphConfig {
   mailchimp: {

@@ -4,6 +4,7 @@ import { ApolloServerPluginInlineTraceDisabled } from '@apollo/server/plugin/dis
 import { buildSubgraphSchema } from '@apollo/subgraph';
 import { GraphQLError, type GraphQLFormattedError } from 'graphql';
 import type { VerifiedGatewayToken } from '../../lib/auth/gateway-token.js';
+import { isSystemCaller } from '../../lib/auth/system-callers.js';
 import { ErrorCode, publicErrorCodes } from '../../lib/errors.js';
 import type { SubgraphName } from '../../lib/graphql/subgraph-names.js';
 import type { Logger } from '../../lib/logger.js';
@@ -95,10 +96,13 @@ function operationLogPlugin<C extends SubgraphContext>(): ApolloServerPlugin<C> 
         async willSendResponse({ response, operationName, errors }) {
           const status =
             response.body.kind === 'single' ? (response.body.singleResult.errors?.length ?? 0) : 0;
-          contextValue.request.logger.info(
+          const { clientId } = contextValue.caller;
+          // The gateway's own reads (event routing, health) are background work: debug, not info.
+          const level = isSystemCaller(clientId) ? 'debug' : 'info';
+          contextValue.request.logger[level](
             {
               operationName,
-              clientId: contextValue.caller.clientId,
+              clientId,
               ms: Math.round(performance.now() - started),
               errors: errors?.length ?? status,
             },

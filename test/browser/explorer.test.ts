@@ -4,6 +4,9 @@ import { chromium, type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Stack } from '../../cli/stack.js';
 import { DEMO_API_KEYS } from '../../gateway/auth/demo-keys.js';
+import { DEFAULT_HEADERS } from '../../gateway/explorer/page-config.js';
+import { todayUtc } from '../../lib/dates.js';
+import { exampleDateRange } from '../../lib/graphql/example-dates.js';
 import { as } from '../helpers/clients.js';
 import { writeTestRegistry } from '../helpers/registry.js';
 import { graphql, startTestStack } from '../helpers/stack.js';
@@ -161,6 +164,20 @@ const stop = (page: Page) => page.getByRole('button', { name: /^Stop query/ }).c
 const notice = (page: Page) => page.locator('.explorer-notice');
 const schemaAccess = (page: Page) => page.locator('.explorer').getAttribute('data-schema-access');
 
+/** Everything the page keeps in localStorage, by key. */
+function storedValues(page: Page): Promise<Record<string, string>> {
+  return page.evaluate(() =>
+    Object.fromEntries(Object.keys(localStorage).map((key) => [key, localStorage.getItem(key) ?? ''])),
+  );
+}
+
+const tabTitles = (page: Page) => page.locator('[id^="graphiql-session-tab-"]').allTextContents();
+
+interface CustomersResult {
+  data?: { customers: { edges: unknown[] } };
+  errors?: { message: string; extensions?: { code?: string } }[];
+}
+
 async function untilSubscribers(stack: Stack, count: number): Promise<void> {
   const deadline = Date.now() + 10_000;
   while (stack.gateway.events.hub.subscriberCount !== count) {
@@ -289,6 +306,113 @@ describe('the explorer with the demo keys (development mode: any valid key reads
     expect(text).toMatch(/query Profile\(\$email: String!\)/);
     expect(JSON.parse(await editorText(page, EDITOR.variables))).toHaveProperty('email');
     expectNoTrouble(trouble);
+  });
+
+  it('should run the first tab of a first visit as it opens, with the example variables in the editor', async () => {
+    const { page, trouble } = await openExplorer(`${stack.origins.gateway}/explorer`);
+    try {
+      expect(await editorText(page, EDITOR.query)).toMatch(/query Customers\(/);
+      await showTool(page, 'variables');
+      expect(JSON.parse(await editorText(page, EDITOR.variables))).toEqual({ first: 5 });
+      await pasteKey(page, DEMO_API_KEYS.admin);
+      await run(page);
+      const result = await resultWhen<CustomersResult>(page, (r) => r.data !== undefined || !!r.errors);
+      expect(result.errors).toBeUndefined();
+      expect(result.data?.customers.edges).toHaveLength(5);
+      expectNoTrouble(trouble);
+    } finally {
+      await page.context().close();
+    }
+  });
+
+  it('should clear a 401 from the result pane once a key is pasted into Headers', async () => {
+    const { page, trouble } = await openExplorer(`${stack.origins.gateway}/explorer`);
+    try {
+      await run(page);
+      const refused = await resultWhen<CustomersResult>(page, (r) => !!r.errors);
+      expect(refused.errors?.[0]?.extensions?.code).toBe('UNAUTHENTICATED');
+      await pasteKey(page, DEMO_API_KEYS.admin);
+      await expect.poll(() => editorText(page, EDITOR.result), SETTLE).toBe('');
+      await run(page);
+      const result = await resultWhen<CustomersResult>(page, (r) => r.data !== undefined || !!r.errors);
+      expect(result.errors).toBeUndefined();
+      expectNoTrouble(trouble);
+    } finally {
+      await page.context().close();
+    }
+  });
+
+  it('should keep the key out of localStorage after it is entered and operations run', async () => {
+    const { page, trouble } = await openExplorer(`${stack.origins.gateway}/explorer`);
+    try {
+      const key = DEMO_API_KEYS.admin;
+      await pasteKey(page, key);
+      await fill(page, 'query', PROFILE);
+      await fill(page, 'variables', JSON.stringify({ email: shopper.email }));
+      await run(page);
+      const result = await resultWhen<ProfileResult>(page, (r) => r.data !== undefined || !!r.errors);
+      expect(result.data?.customer?.email).toBe(shopper.email);
+      // The history and the tabs are written after a run (the tabs with a 500 ms debounce).
+      await expect
+        .poll(async () => (await storedValues(page))['graphiql:queries'] ?? '', SETTLE)
+        .toContain('query Profile');
+      await expect
+        .poll(async () => (await storedValues(page))['graphiql:tabState'] ?? '', SETTLE)
+        .toContain('query Profile');
+      const secret = key.split('_').at(-1)!;
+      const holding = Object.entries(await storedValues(page)).filter(([, value]) => value.includes(secret));
+      expect(holding.map(([name]) => name)).toEqual([]);
+
+      await page.reload();
+      await page.locator(EDITOR.query).waitFor();
+      await showTool(page, 'headers');
+      expect(await editorText(page, EDITOR.headers)).toBe(DEFAULT_HEADERS);
+      expectNoTrouble(trouble);
+    } finally {
+      await page.context().close();
+    }
+  });
+
+  it('should open the same single tab after a reload, not a copy of the starting tab', async () => {
+    const { page, trouble } = await openExplorer(`${stack.origins.gateway}/explorer`);
+    try {
+      expect(await tabTitles(page)).toEqual(['Customers']);
+      // Past the 500 ms in which GraphiQL stores its tabs.
+      await expect
+        .poll(async () => (await storedValues(page))['graphiql:tabState'] ?? '', SETTLE)
+        .toContain('Customers');
+      for (const _reload of [1, 2]) {
+        await page.reload();
+        await page.locator(EDITOR.query).waitFor();
+        expect(await tabTitles(page)).toEqual(['Customers']);
+      }
+      expect(await editorText(page, EDITOR.query)).toMatch(/query Customers\(/);
+      await showTool(page, 'variables');
+      expect(JSON.parse(await editorText(page, EDITOR.variables))).toEqual({ first: 5 });
+      expectNoTrouble(trouble);
+    } finally {
+      await page.context().close();
+    }
+  });
+
+  it('should fill the Dashboard example with the last 30 days up to today, and run it', async () => {
+    const { page, trouble } = await openExplorer(`${stack.origins.gateway}/explorer`);
+    try {
+      await pasteKey(page, DEMO_API_KEYS['reporting-dashboard']);
+      await page.locator('.explorer-example[data-operation="Dashboard"]').click();
+      await showTool(page, 'variables');
+      expect(JSON.parse(await editorText(page, EDITOR.variables))).toEqual(exampleDateRange(todayUtc()));
+      await run(page);
+      const result = await resultWhen<{ data?: { campaignPerformance: unknown[] }; errors?: unknown[] }>(
+        page,
+        (r) => r.data !== undefined || !!r.errors,
+      );
+      expect(result.errors).toBeUndefined();
+      expect(Array.isArray(result.data?.campaignPerformance)).toBe(true);
+      expectNoTrouble(trouble);
+    } finally {
+      await page.context().close();
+    }
   });
 
   it('should serve the page with a strict CSP and content-hashed assets, and leave GraphQL GETs to GraphQL clients', async () => {

@@ -13,8 +13,8 @@ import type { Stack } from '../../cli/stack.js';
 import { DEMO_API_KEYS, type DemoClientId } from '../../gateway/auth/demo-keys.js';
 import { deprecatedCoordinates } from '../../gateway/plugins/deprecated-usage.js';
 import { both, readDeclarations, type Declarations, type Requirement } from '../../lib/auth/requirements.js';
-import { addDays } from '../../lib/dates.js';
 import { apiSchemaOf } from '../../lib/graphql/api-schema.js';
+import { resolveExampleVariables } from '../../lib/graphql/example-dates.js';
 import { readExampleOperations, type ExampleOperation } from '../../lib/graphql/example-operations.js';
 import { as } from '../helpers/clients.js';
 import { TEST_ANCHOR_DATE } from '../helpers/sandbox.js';
@@ -126,19 +126,14 @@ describe('example operations (docs/operations)', () => {
         shopifyOrder({ email: customer.person.email, totalPrice: '42.00' }),
       );
       expect(ack.status).toBe(200);
-      // The examples' own values, with the days, the customer and the CRM id of the test world.
-      const fromWorld: Record<string, unknown> = {
-        email: customer.person.email,
-        id: customer.crm.id,
-        since: addDays(TEST_ANCHOR_DATE, -29),
-        until: TEST_ANCHOR_DATE,
-      };
+      // The examples' own values, their relative days counted from the test world's anchor date,
+      // with the customer and the CRM id of the test world.
+      const fromWorld: Record<string, unknown> = { email: customer.person.email, id: customer.crm.id };
       variables = (operation) =>
         Object.fromEntries(
-          Object.entries(operation.variables).map(([name, value]) => [
-            name,
-            name in fromWorld ? fromWorld[name] : value,
-          ]),
+          Object.entries(resolveExampleVariables(operation.variables, TEST_ANCHOR_DATE)).map(
+            ([name, value]) => [name, name in fromWorld ? fromWorld[name] : value],
+          ),
         );
     });
     afterAll(async () => {

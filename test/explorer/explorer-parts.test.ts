@@ -5,7 +5,7 @@ import { parse } from 'graphql';
 import { describe, expect, it } from 'vitest';
 import { prefersHtml } from '../../gateway/explorer/accept.js';
 import { noticeFor, schemaAccessFrom } from '../../gateway/explorer/browser/schema-access.js';
-import { loadExamples } from '../../gateway/explorer/examples.js';
+import { examplesOn, loadExamples } from '../../gateway/explorer/examples.js';
 import { renderPage } from '../../gateway/explorer/page.js';
 import {
   DEFAULT_HEADERS,
@@ -144,6 +144,33 @@ describe('loadExamples: the Examples pane from docs/operations', () => {
     expect(problems.join('\n')).toMatch(/ListVariables is not a JSON object/);
     expect(problems.join('\n')).toMatch(/without a name/);
     expect(problems.join('\n')).toMatch(/broken\.graphql: does not parse/);
+  });
+
+  it("should fill the examples' relative days with dates counted from the day the page is served", () => {
+    const { examples } = loadExamples();
+    const on = (day: string) =>
+      Object.fromEntries(
+        examplesOn(examples, day)
+          .flatMap((file) => file.operations)
+          .map((o) => [o.name, o.variables ? (JSON.parse(o.variables) as Record<string, unknown>) : {}]),
+      );
+    expect(on('2026-11-28')['Dashboard']).toEqual({ since: '2026-10-30', until: '2026-11-28' });
+    expect(on('2026-11-28')['EmailCampaigns']).toEqual({ since: '2026-09-01', until: '2026-11-28' });
+    expect(on('2027-03-01')['Dashboard']).toEqual({ since: '2027-01-31', until: '2027-03-01' });
+    expect(on('2027-03-01')['Customers']).toEqual({ first: 5 });
+  });
+
+  it('should leave out an example whose relative day has a typo, and say which', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'examples-'));
+    writeFileSync(
+      join(dir, 'dates.graphql'),
+      '# Variables: { "since": "$tday-3" }\nquery Typo($since: Date!) { campaignPerformance(since: $since, until: $since) { key } }\n',
+    );
+    const { examples, problems } = loadExamples(dir);
+    expect(examples).toEqual([]);
+    expect(problems).toEqual([
+      expect.stringMatching(/Typo has a bad day .*"\$tday-3" is not a relative day/),
+    ]);
   });
 
   it('should run without examples when the folder is missing', () => {

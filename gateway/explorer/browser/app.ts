@@ -1,6 +1,7 @@
 import 'graphiql/style.css';
 import './explorer.css';
-import { usePluginStore, useSchemaStore } from '@graphiql/react';
+import { useEditorContext, usePluginStore, useSchemaStore } from '@graphiql/react';
+import type { Storage as GraphiQLStorage } from '@graphiql/toolkit';
 import { GraphiQL } from 'graphiql';
 import { createElement as h, useEffect, useMemo, useRef, useState } from 'react';
 import { createRoot } from 'react-dom/client';
@@ -8,12 +9,19 @@ import { PAGE_CONFIG_ELEMENT_ID, pageConfigSchema, type PageConfig } from '../pa
 import { EXAMPLES_TITLE, examplesPlugin } from './examples-pane.js';
 import { createExplorerFetcher } from './fetcher.js';
 import { INTROSPECTION_OPERATION, noticeFor, type SchemaAccess } from './schema-access.js';
+import {
+  headerFreeStorage,
+  memoryStorage,
+  prepareTabs,
+  type StartingTab,
+  type WebStorage,
+} from './storage.js';
 
 /** How long the Headers editor must be still before the schema is loaded again with the new key. */
 const HEADERS_SETTLE_MS = 400;
 
-/** The first tab of a first visit: how to start, and the first example query to run. */
-function welcomeTab(config: PageConfig): { query: string; variables: string; headers: string } {
+/** The first tab of a first visit: how to start, and the first example query, ready to run. */
+function welcomeTab(config: PageConfig): StartingTab {
   const first = config.examples.flatMap((file) => file.operations).find((o) => o.kind === 'query');
   const query = [
     // Short lines: the editor is narrow while the Examples pane is open.
@@ -29,7 +37,36 @@ function welcomeTab(config: PageConfig): { query: string; variables: string; hea
     '',
     first ? first.document : '',
   ].join('\n');
-  return { query, variables: first?.variables ?? '', headers: config.defaultHeaders };
+  return { query, variables: first?.variables ?? '' };
+}
+
+/** `localStorage`, or memory when the browser refuses it (storage disabled for the site). */
+function browserStorage(): WebStorage {
+  try {
+    const storage = window.localStorage;
+    storage.getItem(PAGE_CONFIG_ELEMENT_ID);
+    return storage;
+  } catch {
+    return memoryStorage();
+  }
+}
+
+/**
+ * Empties the result pane when the person edits the headers: an answer to the old headers (a 401
+ * before the key was pasted) would otherwise stay on screen as if it were the new key's. Edits by
+ * GraphiQL itself (switching tabs, opening a history entry) set the value and are left alone.
+ */
+function ClearResultOnHeadersEdit() {
+  const { headerEditor, responseEditor } = useEditorContext({ nonNull: true });
+  useEffect(() => {
+    if (!headerEditor || !responseEditor) return;
+    const onChange = (_editor: unknown, change: { origin?: string | undefined }) => {
+      if (change.origin !== 'setValue' && responseEditor.getValue() !== '') responseEditor.setValue('');
+    };
+    headerEditor.on('change', onChange);
+    return () => headerEditor.off('change', onChange);
+  }, [headerEditor, responseEditor]);
+  return null;
 }
 
 function SchemaNotice(props: { access: SchemaAccess; introspectionForAll: boolean }) {
@@ -51,8 +88,8 @@ function SchemaNotice(props: { access: SchemaAccess; introspectionForAll: boolea
   );
 }
 
-function Explorer(props: { config: PageConfig }) {
-  const { config } = props;
+function Explorer(props: { config: PageConfig; storage: GraphiQLStorage }) {
+  const { config, storage } = props;
   const [access, setAccess] = useState<SchemaAccess>({ kind: 'loading' });
   // Undefined until the Headers editor is first edited.
   const [headers, setHeaders] = useState<string>();
@@ -103,14 +140,17 @@ function Explorer(props: { config: PageConfig }) {
           plugins,
           introspectionQueryName: INTROSPECTION_OPERATION,
           defaultHeaders: config.defaultHeaders,
-          defaultTabs: [welcomeTab(config)],
+          // The tabs come from storage, which `prepareTabs` fills with the first tab on a first visit.
+          storage,
           defaultEditorToolsVisibility: 'headers',
-          // Keys stay out of localStorage: a shared machine must not keep them.
+          // Keys stay out of localStorage: a shared machine must not keep them. The storage drops
+          // headers from the history and the tabs too, which this setting alone does not.
           shouldPersistHeaders: false,
           showPersistHeadersSettings: false,
           onEditHeaders: setHeaders,
         },
         h(GraphiQL.Logo, null, 'marketing-graph'),
+        h(ClearResultOnHeadersEdit),
       ),
     ),
   );
@@ -126,7 +166,10 @@ function readConfig(): PageConfig {
 const root = document.getElementById('explorer');
 if (root) {
   try {
-    createRoot(root).render(h(Explorer, { config: readConfig() }));
+    const config = readConfig();
+    const storage = headerFreeStorage(browserStorage());
+    prepareTabs(storage, welcomeTab(config));
+    createRoot(root).render(h(Explorer, { config, storage }));
   } catch (error) {
     root.textContent = `The explorer could not start: ${(error as Error).message}`;
   }

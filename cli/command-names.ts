@@ -1,0 +1,7 @@
+/** Every command `main` runs, in the order the usage lists them. */
+export const COMMANDS = ['start', 'gateway', 'subgraph', 'sandbox', 'compose', 'clients', 'keys'] as const;
+export type CommandName = (typeof COMMANDS)[number];
+
+export function isCommandName(value: string | undefined): value is CommandName {
+  return (COMMANDS as readonly (string | undefined)[]).includes(value);
+}

@@ -1,0 +1,137 @@
+import { AUTH_ENV } from '../gateway/auth/config.js';
+import { GATEWAY_ENV } from '../gateway/config.js';
+import { EVENTS_ENV } from '../gateway/events/config.js';
+import { CACHE_ENV } from '../lib/cache/config.js';
+import { HTTP_LIMITS_ENV } from '../lib/server/limits.js';
+import { catalog, type CatalogName } from '../lib/config/catalog.js';
+import { PLATFORM_SUBGRAPHS, isPlatformSubgraphName } from '../lib/graphql/subgraph-names.js';
+import { SUBGRAPH_ENV } from '../subgraphs/env.js';
+import type { CommandName } from './command-names.js';
+import { CLIENTS_USAGE } from './commands/clients.js';
+import { SANDBOX_PORT_VARIABLE, sandboxEnv, START_ENV } from './command-env.js';
+
+/**
+ * `<command> --help`: what a command does and every configuration variable it reads, from the same
+ * lists the command loads and described by the configuration catalog. Printing help loads no
+ * configuration and starts nothing.
+ */
+export interface CommandHelp {
+  /** The command line, such as `subgraph <name>`. */
+  usage: string;
+  summary: string;
+  /** The variables the command reads, in the order shown. */
+  variables: readonly CatalogName[];
+  /** Further text, such as the sub-commands of `clients`. */
+  details?: string;
+}
+
+const unique = (...lists: readonly (readonly string[])[]): CatalogName[] =>
+  [...new Set(lists.flat())] as CatalogName[];
+
+/**
+ * The help of `command`; `args` narrows it where the reading depends on them (`subgraph crm` reads
+ * HubSpot's variables only, `subgraph` alone lists every subgraph's).
+ */
+export function commandHelp(command: CommandName, args: readonly string[] = []): CommandHelp {
+  const part = args.find((arg) => !arg.startsWith('-'));
+  switch (command) {
+    case 'start':
+      return {
+        usage: 'start',
+        summary:
+          'The embedded demo in one process: four platform sandboxes with generated data, the four subgraphs wired to them, and the gateway with the explorer, live demo webhooks and a fresh gateway token key pair.',
+        variables: unique(['LOG_LEVEL'], START_ENV, AUTH_ENV, CACHE_ENV, EVENTS_ENV),
+      };
+    case 'gateway':
+      return {
+        usage: 'gateway',
+        summary:
+          'The gateway alone, in front of subgraphs running elsewhere (their URLs below). It needs the private key it signs caller tokens with: `keys gateway-token` prints a pair.',
+        variables: unique(['LOG_LEVEL'], GATEWAY_ENV, AUTH_ENV, CACHE_ENV, EVENTS_ENV, HTTP_LIMITS_ENV),
+      };
+    case 'subgraph': {
+      const names = isPlatformSubgraphName(part ?? '')
+        ? [part as keyof typeof SUBGRAPH_ENV]
+        : PLATFORM_SUBGRAPHS;
+      return {
+        usage: `subgraph ${names.length === 1 ? names[0] : `<${PLATFORM_SUBGRAPHS.join('|')}>`}`,
+        summary: `One subgraph alone, holding only its own platform's credentials, answering only the gateway (GATEWAY_TOKEN_JWKS).${
+          names.length > 1
+            ? ' Each reads its own platform’s variables: `subgraph <name> --help` lists one.'
+            : ''
+        }`,
+        variables: unique(
+          ['LOG_LEVEL', 'HOST'],
+          ...names.map((name) => SUBGRAPH_ENV[name]),
+          CACHE_ENV,
+          HTTP_LIMITS_ENV,
+        ),
+      };
+    }
+    case 'sandbox': {
+      const all = Object.keys(SANDBOX_PORT_VARIABLE) as (keyof typeof SANDBOX_PORT_VARIABLE)[];
+      const platforms = all.filter((platform) => platform === part);
+      if (platforms.length === 0) platforms.push(...all);
+      return {
+        usage: `sandbox ${platforms.length === 1 ? platforms[0] : `<${all.join('|')}>`}`,
+        summary:
+          'One platform sandbox alone: the platform’s API contract with the same generated data as `start`, for connector work against a local stand-in.',
+        variables: unique(['LOG_LEVEL'], ...platforms.map((platform) => sandboxEnv(platform))),
+      };
+    }
+    case 'compose':
+      return {
+        usage: 'compose [--check]',
+        summary:
+          'Composes schema/*.graphql into schema/supergraph.graphql; with --check, fails (exit 1) when the committed supergraph is stale. Reads no configuration variables.',
+        variables: [],
+      };
+    case 'clients':
+      return {
+        usage: 'clients <command> [options]',
+        summary: 'API clients and keys in the client registry.',
+        variables: ['CLIENTS_FILE'],
+        details: CLIENTS_USAGE.split('\n').slice(1).join('\n').trim(),
+      };
+    case 'keys':
+      return {
+        usage: 'keys gateway-token',
+        summary:
+          'Prints a new Ed25519 key pair for the caller tokens the gateway signs: GATEWAY_TOKEN_PRIVATE_JWK for the gateway, GATEWAY_TOKEN_JWKS for every subgraph. Reads no configuration variables.',
+        variables: [],
+      };
+  }
+}
+
+/** `text` in lines of at most `width` characters, each indented by `indent`. */
+function wrap(text: string, indent: string, width = 100): string {
+  const lines: string[] = [];
+  let line = '';
+  for (const word of text.split(/\s+/).filter(Boolean)) {
+    if (line && indent.length + line.length + 1 + word.length > width) {
+      lines.push(indent + line);
+      line = word;
+    } else line = line ? `${line} ${word}` : word;
+  }
+  if (line) lines.push(indent + line);
+  return lines.join('\n');
+}
+
+function variableLines(name: CatalogName): string {
+  const v = catalog[name];
+  const value = v.default !== undefined ? `default ${v.default}` : v.required ? 'required' : 'optional';
+  const file = v.secret ? `, or ${name}_FILE` : '';
+  return `  ${name}${file}   (${value}; ${v.expected})\n${wrap(v.description, '      ')}`;
+}
+
+export function renderHelp(help: CommandHelp): string {
+  const parts = [`Usage: marketing-graph ${help.usage}`, '', wrap(help.summary, '')];
+  if (help.details) parts.push('', help.details);
+  if (help.variables.length > 0)
+    parts.push(
+      '',
+      'Configuration (environment variables; a bad value stops it with exit code 2):',
+      ...help.variables.map(variableLines),
+    );
+  return `${parts.join('\n')}\n`;
+}

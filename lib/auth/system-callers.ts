@@ -1,0 +1,16 @@
+/**
+ * The client ids the gateway calls subgraphs as when it reads for itself (routing context for an
+ * event, a subscriber's customer fields, health probes) rather than for a client. Their operations
+ * are the process's own background work, so they log at debug, not info: with the demo's webhooks
+ * they would otherwise be most of what `npm start` prints.
+ */
+export const SYSTEM_CALLERS = {
+  eventProcessor: 'gateway-event-processor',
+  health: 'gateway-health',
+} as const;
+
+const SYSTEM_CALLER_IDS: ReadonlySet<string> = new Set(Object.values(SYSTEM_CALLERS));
+
+export function isSystemCaller(clientId: string): boolean {
+  return SYSTEM_CALLER_IDS.has(clientId);
+}
