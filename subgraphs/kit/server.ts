@@ -8,7 +8,9 @@ import { ErrorCode, publicErrorCodes } from '../../lib/errors.js';
 import type { SubgraphName } from '../../lib/graphql/subgraph-names.js';
 import type { Logger } from '../../lib/logger.js';
 import {
+  budgetFromDeadlineHeader,
   createRequestContext,
+  DEADLINE_HEADER,
   REQUEST_ID_HEADER,
   requestIdFrom,
   type RequestContext,
@@ -40,7 +42,11 @@ export interface SubgraphServerOptions<C extends SubgraphContext> {
     request: RequestContext,
     req: IncomingMessage,
   ): SubgraphOwnContext<C> | Promise<SubgraphOwnContext<C>>;
-  /** Time budget of one request, shared by all its upstream calls and retries. */
+  /**
+   * Time budget of one request, shared by all its upstream calls and retries: the most it may have,
+   * and what it has when the gateway sends no deadline (`x-request-deadline-ms`, what is left of the
+   * client's).
+   */
   requestBudgetMs: number;
   /** Called by `/health`; resolves when the subgraph can serve (its connector is configured). */
   healthCheck?: () => Promise<void>;
@@ -143,18 +149,20 @@ export async function buildSubgraphServer<C extends SubgraphContext>(
   });
   await apollo.start();
   const authenticate = createGatewayAuthenticator(options.name, options.auth, logger);
-  // The verified caller of each request, for the context Apollo builds after the check.
-  const callers = new WeakMap<IncomingMessage, Caller>();
+  // The verified caller of each request, and its time budget, for the context Apollo builds after the checks.
+  const callers = new WeakMap<IncomingMessage, { caller: Caller; budgetMs: number; arrivedAt: number }>();
   const handler = createGraphQLHandler(apollo, {
     maxBodyBytes: 2_000_000,
     context: async (req) => {
-      const caller = callers.get(req);
+      const admitted = callers.get(req);
       // Unreachable: the handler only runs after authenticate() stored the caller.
-      if (!caller) throw new Error('subgraph request reached GraphQL without a verified caller');
+      if (!admitted) throw new Error('subgraph request reached GraphQL without a verified caller');
+      const { caller, budgetMs, arrivedAt } = admitted;
       const request = createRequestContext(
         logger,
         requestIdFrom(req.headers[REQUEST_ID_HEADER]),
-        options.requestBudgetMs,
+        budgetMs,
+        arrivedAt,
       );
       const own = await options.context(request, req);
       // C is the subgraph's context, which is its own part plus the caller.
@@ -162,9 +170,20 @@ export async function buildSubgraphServer<C extends SubgraphContext>(
     },
   });
   const serveGraphQL = async (req: IncomingMessage, res: ServerResponse, search: string) => {
+    const arrivedAt = Date.now();
     const caller = await authenticate(req, res);
     if (!caller) return;
-    callers.set(req, caller);
+    const budget = budgetFromDeadlineHeader(
+      req.headers[DEADLINE_HEADER],
+      options.requestBudgetMs,
+      options.requestBudgetMs,
+    );
+    if (!budget.ok) {
+      req.resume();
+      sendGraphQLError(res, 400, budget.message, ErrorCode.BAD_REQUEST);
+      return;
+    }
+    callers.set(req, { caller, budgetMs: budget.budgetMs, arrivedAt });
     await handler(req, res, search);
   };
 
