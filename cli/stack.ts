@@ -1,10 +1,12 @@
 import type { JWK } from 'jose';
 import type { AuthConfig } from '../gateway/auth/config.js';
+import type { RequestDeadline } from '../gateway/config.js';
 import type { SubscriptionCaps } from '../gateway/pipeline/subscription-slots.js';
 import { generateGatewayKeys } from '../lib/auth/gateway-token.js';
 import { openCacheStore, type CacheSettings } from '../lib/cache/config.js';
 import type { Platform } from '../lib/errors.js';
 import type { PlatformSubgraphName } from '../lib/graphql/subgraph-names.js';
+import type { BreakerSettings } from '../lib/upstream/breaker.js';
 import type { Logger } from '../lib/logger.js';
 import { listen, type Listening } from '../lib/server/listen.js';
 import type { HttpServerLimits } from '../lib/server/limits.js';
@@ -56,6 +58,10 @@ export interface StackOptions {
   plans?: PlatformPlans;
   /** Time budget of one request inside each subgraph. @default 20000 */
   subgraphRequestBudgetMs?: number;
+  /** The gateway's request deadlines. @default REQUEST_DEADLINE_MS and REQUEST_DEADLINE_MAX_MS's defaults */
+  requestDeadline?: RequestDeadline;
+  /** Tunes every connector's circuit breaker. @default 5 consecutive failures, open 10 s */
+  breaker?: BreakerSettings;
   /** Who may call the gateway. @default the demo registry, no access tokens, filter mode */
   access?: {
     auth?: AuthConfig;
@@ -198,6 +204,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
       ...(options.subgraphRequestBudgetMs !== undefined
         ? { requestBudgetMs: options.subgraphRequestBudgetMs }
         : {}),
+      ...(options.breaker ? { breaker: options.breaker } : {}),
     };
     const subgraphs: Record<PlatformSubgraphName, () => Promise<SubgraphServer>> = {
       crm: () =>
@@ -276,6 +283,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
       {
         supergraphFile: options.supergraphFile,
         subgraphTimeoutMs: options.subgraphTimeoutMs,
+        ...(options.requestDeadline ? { requestDeadline: options.requestDeadline } : {}),
         mode: options.mode,
         cacheStore: store,
         responseCache: options.responseCache,

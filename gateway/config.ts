@@ -9,6 +9,18 @@ import type { PlatformSubgraphName } from '../lib/graphql/subgraph-names.js';
 import type { EventsConfig } from './events/runtime.js';
 import type { SubscriptionCaps } from './pipeline/subscription-slots.js';
 
+/** How long a request may take: the deadline a client gets without asking, and the most it may ask for. */
+export interface RequestDeadline {
+  defaultMs: number;
+  maxMs: number;
+}
+
+/** The catalog's defaults, for a gateway built without reading the environment (tests, the demo). */
+export const DEFAULT_REQUEST_DEADLINE: RequestDeadline = {
+  defaultMs: Number(catalog.REQUEST_DEADLINE_MS.default),
+  maxMs: Number(catalog.REQUEST_DEADLINE_MAX_MS.default),
+};
+
 /** Also reads AUTH_ENV (credentials) through authConfigFromEnv. */
 export const GATEWAY_ENV = [
   'HOST',
@@ -20,6 +32,8 @@ export const GATEWAY_ENV = [
   'COMMERCE_SUBGRAPH_URL',
   'ADS_SUBGRAPH_URL',
   'SUBGRAPH_TIMEOUT_MS',
+  'REQUEST_DEADLINE_MS',
+  'REQUEST_DEADLINE_MAX_MS',
   'RESPONSE_CACHE',
   'AUTHORIZATION_MODE',
   'SUBSCRIPTIONS_PER_CONNECTION',
@@ -37,6 +51,11 @@ export interface GatewayConfig extends AccessConfig {
   /** The event pipeline: webhooks in, subscriptions out. */
   events: EventsConfig;
   subgraphTimeoutMs: number;
+  /**
+   * A request's deadline: `defaultMs` without an `x-request-deadline-ms` header, never more than
+   * `maxMs`. @default REQUEST_DEADLINE_MS and REQUEST_DEADLINE_MAX_MS's defaults
+   */
+  requestDeadline?: RequestDeadline;
   mode: 'development' | 'production' | 'test';
   /** Bodies (and WebSocket frames) larger than this are refused. @default 1000000 */
   maxBodyBytes?: number;
@@ -81,6 +100,7 @@ export function gatewayConfigFromEnv(
       ads: env.ADS_SUBGRAPH_URL,
     },
     subgraphTimeoutMs: env.SUBGRAPH_TIMEOUT_MS,
+    requestDeadline: { defaultMs: env.REQUEST_DEADLINE_MS, maxMs: env.REQUEST_DEADLINE_MAX_MS },
     responseCache: env.RESPONSE_CACHE,
     subscriptionCaps: {
       perConnection: env.SUBSCRIPTIONS_PER_CONNECTION,

@@ -5,6 +5,11 @@ import type { ClientIdentity } from './identity.js';
 
 export interface GatewayContext {
   request: RequestContext;
+  /**
+   * The time the client gave the request (its `x-request-deadline-ms` or the default), from which
+   * `request.deadline` was set; identical queries share an execution only when they gave the same.
+   */
+  budgetMs?: number;
   /** Who is calling; the key of everything per client. */
   client: ClientIdentity;
   /** What the operation gate removed, to be put back as nulls and FORBIDDEN errors. */

@@ -12,7 +12,7 @@ import { ErrorCode } from '../lib/errors.js';
 import type { Logger } from '../lib/logger.js';
 import { REQUEST_ID_HEADER, requestIdFrom } from '../lib/request-context.js';
 import { sendGraphQLError } from '../lib/server/graphql-http.js';
-import type { GatewayConfig } from './config.js';
+import { DEFAULT_REQUEST_DEADLINE, type GatewayConfig } from './config.js';
 import type { GatewayContext } from './context.js';
 import { formatGatewayError } from './errors.js';
 import { createHealthCheck, publicHealth } from './health.js';
@@ -166,7 +166,7 @@ export async function buildGateway(config: GatewayConfig, logger: Logger): Promi
     subscriptionCaps: config.subscriptionCaps ?? DEFAULT_SUBSCRIPTION_CAPS,
     subscriptionCapFor: access.subscriptionCapFor,
     apollo,
-    requestBudgetMs: config.subgraphTimeoutMs,
+    deadline: config.requestDeadline ?? DEFAULT_REQUEST_DEADLINE,
     logger,
   });
   const graphql = createHttpTransport({ pipeline, apollo, maxBodyBytes });

@@ -3,9 +3,10 @@ import { GraphQLError } from 'graphql';
 import { errors as undiciErrors, type Agent } from 'undici';
 import type { GatewayTokenSigner } from '../lib/auth/gateway-token.js';
 import { ErrorCode, publicErrorCodes } from '../lib/errors.js';
-import { REQUEST_ID_HEADER } from '../lib/request-context.js';
+import { DEADLINE_HEADER, REQUEST_ID_HEADER } from '../lib/request-context.js';
 import type { PlannedKeyFields } from './auth/planned-keys.js';
 import type { GatewayContext } from './context.js';
+import { failedFetchResponse } from './failed-fetch.js';
 
 type ProcessResult = Awaited<ReturnType<RemoteGraphQLDataSource<GatewayContext>['process']>>;
 type HttpHeaders = NonNullable<NonNullable<GraphQLDataSourceProcessOptions['request']['http']>['headers']>;
@@ -76,6 +77,9 @@ function cacheHint(header: string | null): { maxAge: number; scope?: 'PUBLIC' | 
   return hint;
 }
 
+/** The request's deadline passed before this fetch could start (earlier fetches of its plan took it all). */
+class DeadlinePassed extends Error {}
+
 export interface SubgraphDataSourceOptions {
   name: string;
   /** A function for a URL known only once the gateway listens (the `events` subgraph it serves). */
@@ -136,7 +140,14 @@ export class SubgraphDataSource extends RemoteGraphQLDataSource<GatewayContext> 
     const http = options.request.http;
     if (http && this.resolveUrl) (http as { url: string }).url = this.resolveUrl();
     const context = 'context' in options ? options.context : undefined;
-    if (context?.request) http?.headers.set(REQUEST_ID_HEADER, context.request.requestId);
+    if (context?.request && http) {
+      http.headers.set(REQUEST_ID_HEADER, context.request.requestId);
+      // What is left of the client's deadline, less a margin for the subgraph to answer after its
+      // platform calls give up (tens of ms on a busy machine) and for the answer's way back, so the
+      // client gets the platform's own error at each field by its deadline.
+      const left = context.request.deadline - Date.now();
+      http.headers.set(DEADLINE_HEADER, String(Math.max(1, left - Math.min(250, Math.floor(left / 4)))));
+    }
   }
 
   /**
@@ -163,11 +174,20 @@ export class SubgraphDataSource extends RemoteGraphQLDataSource<GatewayContext> 
     return this.signer.tokenFor(this.subgraphName, caller, { planned, body });
   }
 
+  /**
+   * A fetch that fails as a whole (the subgraph down, too slow, or not answering GraphQL) is
+   * answered as if the subgraph had failed each field it was asked for: the gateway keeps every
+   * other subgraph's data and puts the error at each lost field's path.
+   */
   override async process(options: GraphQLDataSourceProcessOptions<GatewayContext>): Promise<ProcessResult> {
     try {
       return await this.send(options);
-    } catch (error) {
-      throw this.asSubgraphError(error);
+    } catch (caught) {
+      const error = this.asSubgraphError(caught);
+      const document = 'document' in options ? options.document : undefined;
+      const answer = failedFetchResponse(options.request, document, error);
+      if (!answer) throw error;
+      return answer;
     }
   }
 
@@ -181,20 +201,34 @@ export class SubgraphDataSource extends RemoteGraphQLDataSource<GatewayContext> 
     await this.willSendRequest(options);
     if (!request.query) throw new Error('Missing query');
     const { http, query, ...rest } = request;
-    // headersTimeout and bodyTimeout are undici's own timers: no AbortSignal per call.
+    const deadline = 'context' in options ? options.context.request?.deadline : undefined;
+    const left = deadline === undefined ? this.timeoutMs : deadline - Date.now();
+    if (left <= 0) throw new DeadlinePassed();
     const { origin, path } = this.target(http.url);
+    // undici's header and body timers (cheap, no AbortSignal per call) keep SUBGRAPH_TIMEOUT_MS;
+    // they tick on a coarse clock that may fire up to half a second early, so a deadline that
+    // comes sooner gets a precise timer of its own.
+    const deadlineTimer = left < this.timeoutMs ? new AbortController() : undefined;
+    const timer = deadlineTimer ? setTimeout(() => deadlineTimer.abort(), left) : undefined;
     const body = JSON.stringify({ query, ...rest });
     headers.set('authorization', `Bearer ${await this.tokenFor(options, body)}`);
-    const response = await this.agent.request({
-      origin,
-      path,
-      method: 'POST',
-      headers: headers.toObject(),
-      body,
-      headersTimeout: this.timeoutMs,
-      bodyTimeout: this.timeoutMs,
-    });
-    const text = await response.body.text();
+    let text: string;
+    let response: Awaited<ReturnType<Agent['request']>>;
+    try {
+      response = await this.agent.request({
+        origin,
+        path,
+        method: 'POST',
+        headers: headers.toObject(),
+        body,
+        headersTimeout: this.timeoutMs,
+        bodyTimeout: this.timeoutMs,
+        ...(deadlineTimer ? { signal: deadlineTimer.signal } : {}),
+      });
+      text = await response.body.text();
+    } finally {
+      clearTimeout(timer);
+    }
     if (response.statusCode < 200 || response.statusCode > 299)
       throw this.errorFromResponseBody(response.statusCode, text);
     let answer: unknown;
@@ -253,6 +287,12 @@ export class SubgraphDataSource extends RemoteGraphQLDataSource<GatewayContext> 
       error.extensions['subgraph']
     ) {
       return error;
+    }
+    if (error instanceof DeadlinePassed) {
+      return new GraphQLError(
+        `The ${this.subgraphName} subgraph was not asked: the request's deadline had passed.`,
+        { extensions: { code: ErrorCode.DOWNSTREAM_SERVICE_ERROR, subgraph: this.subgraphName } },
+      );
     }
     const timedOut =
       error instanceof undiciErrors.HeadersTimeoutError ||

@@ -88,3 +88,6 @@ export function createLogger(options: LoggerOptions): Logger {
     options.destination ?? pino.destination({ sync: false }),
   );
 }
+
+/** Writes nothing: for parts built without a logger (a connector in a unit test). */
+export const quietLogger: Logger = pino({ enabled: false });

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { z } from 'zod';
 import type { Logger } from './logger.js';
 
 /** Header that carries one request id from the client, through the gateway, to every upstream log line. */
@@ -21,6 +22,47 @@ export function requestIdFrom(header: string | string[] | undefined): string {
   return value && SAFE_ID.test(value) ? value : randomUUID();
 }
 
-export function createRequestContext(logger: Logger, requestId: string, budgetMs: number): RequestContext {
-  return { requestId, logger: logger.child({ requestId }), deadline: Date.now() + budgetMs };
+/** `budgetMs` counts from `startedAt` (the request's arrival), now unless given. */
+export function createRequestContext(
+  logger: Logger,
+  requestId: string,
+  budgetMs: number,
+  startedAt: number = Date.now(),
+): RequestContext {
+  return { requestId, logger: logger.child({ requestId }), deadline: startedAt + budgetMs };
+}
+
+/**
+ * How long the caller will wait for an answer, in milliseconds from when the request arrives. A
+ * client may send it to the gateway; the gateway sends each subgraph what is left of it, and the
+ * subgraph's platform calls time out by then, so a hanging platform costs the caller no more than
+ * the time it chose to give.
+ */
+export const DEADLINE_HEADER = 'x-request-deadline-ms';
+
+const deadlineHeader = z
+  .string()
+  .regex(/^\d{1,9}$/)
+  .transform(Number)
+  .pipe(z.number().int().min(1));
+
+/**
+ * The time budget a request's deadline header gives, at most `maxMs`; `fallbackMs` without one. A
+ * value that is not a whole number of milliseconds of at least 1 is refused with a sentence.
+ */
+export function budgetFromDeadlineHeader(
+  header: string | string[] | undefined,
+  fallbackMs: number,
+  maxMs: number,
+): { ok: true; budgetMs: number } | { ok: false; message: string } {
+  if (header === undefined) return { ok: true, budgetMs: Math.min(fallbackMs, maxMs) };
+  const value = Array.isArray(header) ? header.join(',') : header;
+  const parsed = deadlineHeader.safeParse(value.trim());
+  if (!parsed.success) {
+    return {
+      ok: false,
+      message: `\`${DEADLINE_HEADER}\` must be a whole number of milliseconds of at least 1 (more than ${maxMs} counts as ${maxMs}), got ${JSON.stringify(value.slice(0, 40))}.`,
+    };
+  }
+  return { ok: true, budgetMs: Math.min(parsed.data, maxMs) };
 }

@@ -51,6 +51,7 @@ export async function startCommand(level: LevelWithSilent): Promise<undefined> {
     upstreamTimeoutMs: env.UPSTREAM_TIMEOUT_MS,
     upstreamMaxRetries: env.UPSTREAM_MAX_RETRIES,
     subgraphTimeoutMs: env.SUBGRAPH_TIMEOUT_MS,
+    requestDeadline: { defaultMs: env.REQUEST_DEADLINE_MS, maxMs: env.REQUEST_DEADLINE_MAX_MS },
     supergraphFile: env.SUPERGRAPH_FILE,
     mode: env.NODE_ENV,
     cache,

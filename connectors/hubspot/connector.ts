@@ -1,10 +1,15 @@
 import type { RecordCache } from '../../lib/cache/record-cache.js';
 import { UpstreamError } from '../../lib/errors.js';
-import type { Logger } from '../../lib/logger.js';
+import { quietLogger, type Logger } from '../../lib/logger.js';
 import type { RequestContext } from '../../lib/request-context.js';
-import { CircuitBreaker } from '../../lib/upstream/breaker.js';
+import { CircuitBreaker, type BreakerSettings } from '../../lib/upstream/breaker.js';
 import { Coalescer } from '../../lib/upstream/coalescer.js';
-import { UpstreamClient, type UpstreamGuard, type UpstreamThrottle } from '../../lib/upstream/client.js';
+import {
+  deadlineError,
+  UpstreamClient,
+  type UpstreamGuard,
+  type UpstreamThrottle,
+} from '../../lib/upstream/client.js';
 import { parseUpstream } from '../../lib/upstream/parse.js';
 import { HUBSPOT_DEFAULT_LIMITS, hubspotThrottle, type HubSpotLimits } from './limits.js';
 import { hubspotProtocol } from './protocol.js';
@@ -38,6 +43,8 @@ export interface HubSpotSettings {
   throttle?: UpstreamThrottle;
   /** Replaces the default circuit breaker (5 consecutive failures, open 10 s). */
   guard?: UpstreamGuard;
+  /** Tunes the default circuit breaker. @default 5 consecutive failures, open 10 s */
+  breaker?: BreakerSettings;
   logger?: Logger;
 }
 
@@ -87,6 +94,12 @@ export class HubSpotConnector {
         maxBatch: HUBSPOT_LIMITS.batchRead,
         delayMs: () => 2 + Math.round(flow.pressure() * 48),
         fetch: (ctx, keys) => this.fetchBatch(ctx, by, keys),
+        expired: () =>
+          deadlineError(
+            'hubspot',
+            'POST /crm/v3/objects/contacts/batch/read',
+            `no answer before the request's deadline`,
+          ),
       });
     this.batches = { id: batch('id'), email: batch('email') };
     this.http = new UpstreamClient({
@@ -97,7 +110,22 @@ export class HubSpotConnector {
       throttle: settings.throttle ?? flow.throttle,
       guard:
         settings.guard ??
-        new CircuitBreaker({ platform: 'hubspot', ...(settings.logger ? { logger: settings.logger } : {}) }),
+        new CircuitBreaker({
+          platform: 'hubspot',
+          ...settings.breaker,
+          ...(settings.logger ? { logger: settings.logger } : {}),
+          // The breaker's own cheap read, once it has been open a while; never a user's request.
+          probe: () =>
+            this.http.probe(
+              {
+                method: 'GET',
+                endpoint: 'GET /crm/v3/objects/contacts',
+                path: '/crm/v3/objects/contacts',
+                query: { limit: 1, archived: 'false' },
+              },
+              settings.logger ?? quietLogger,
+            ),
+        }),
     });
   }
 

@@ -1,9 +1,9 @@
 import { createHash } from 'node:crypto';
 import type { RecordCache, RecordType } from '../../lib/cache/record-cache.js';
 import { UpstreamError } from '../../lib/errors.js';
-import type { Logger } from '../../lib/logger.js';
+import { quietLogger, type Logger } from '../../lib/logger.js';
 import type { RequestContext } from '../../lib/request-context.js';
-import { CircuitBreaker } from '../../lib/upstream/breaker.js';
+import { CircuitBreaker, type BreakerSettings } from '../../lib/upstream/breaker.js';
 import { UpstreamClient, type UpstreamGuard, type UpstreamThrottle } from '../../lib/upstream/client.js';
 import { parseUpstream } from '../../lib/upstream/parse.js';
 import { MAILCHIMP_DEFAULT_LIMITS, mailchimpThrottle, type MailchimpLimits } from './limits.js';
@@ -43,6 +43,8 @@ export interface MailchimpSettings {
   throttle?: UpstreamThrottle;
   /** Replaces the default circuit breaker (5 consecutive failures, open 10 s). */
   guard?: UpstreamGuard;
+  /** Tunes the default circuit breaker. @default 5 consecutive failures, open 10 s */
+  breaker?: BreakerSettings;
   logger?: Logger;
 }
 
@@ -129,7 +131,14 @@ export class MailchimpConnector {
         settings.guard ??
         new CircuitBreaker({
           platform: 'mailchimp',
+          ...settings.breaker,
           ...(settings.logger ? { logger: settings.logger } : {}),
+          // The breaker's own cheap read, once it has been open a while; never a user's request.
+          probe: () =>
+            this.http.probe(
+              { method: 'GET', endpoint: 'GET /ping', path: '/ping' },
+              settings.logger ?? quietLogger,
+            ),
         }),
     });
   }

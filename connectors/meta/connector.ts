@@ -1,9 +1,15 @@
 import type { RecordCache } from '../../lib/cache/record-cache.js';
 import { UpstreamError } from '../../lib/errors.js';
-import type { Logger } from '../../lib/logger.js';
+import { quietLogger, type Logger } from '../../lib/logger.js';
 import type { RequestContext } from '../../lib/request-context.js';
-import { CircuitBreaker } from '../../lib/upstream/breaker.js';
-import { UpstreamClient, type UpstreamGuard, type UpstreamThrottle } from '../../lib/upstream/client.js';
+import { CircuitBreaker, type BreakerSettings } from '../../lib/upstream/breaker.js';
+import {
+  deadlineError,
+  UpstreamClient,
+  type UpstreamGuard,
+  type UpstreamThrottle,
+} from '../../lib/upstream/client.js';
+import { SharedReads } from '../../lib/upstream/deadline.js';
 import { INSIGHTS_ENDPOINT, META_DEFAULT_LIMITS, MetaInsightsThrottle, type MetaLimits } from './limits.js';
 import { metaProtocol } from './protocol.js';
 import {
@@ -40,6 +46,8 @@ export interface MetaSettings {
   throttle?: UpstreamThrottle;
   /** Replaces the default circuit breaker (5 consecutive failures, open 10 s). */
   guard?: UpstreamGuard;
+  /** Tunes the default circuit breaker. @default 5 consecutive failures, open 10 s */
+  breaker?: BreakerSettings;
   /** Where the circuit breaker reports opening and closing. @default no logging */
   logger?: Logger;
 }
@@ -72,7 +80,9 @@ export class MetaConnector {
   private readonly cache: RecordCache | undefined;
   private currency: Promise<string> | undefined;
   /** Listings under way, by range id: concurrent requests for one range share a single read. */
-  private readonly reading = new Map<string, Promise<AdCampaignInsight[]>>();
+  private readonly reading = new SharedReads<AdCampaignInsight[]>(() =>
+    deadlineError('meta', INSIGHTS_ENDPOINT, `no answer before the request's deadline`),
+  );
 
   constructor(settings: MetaSettings) {
     this.accountId = settings.adAccountId;
@@ -97,7 +107,22 @@ export class MetaConnector {
       throttle,
       guard:
         settings.guard ??
-        new CircuitBreaker({ platform: 'meta', ...(settings.logger ? { logger: settings.logger } : {}) }),
+        new CircuitBreaker({
+          platform: 'meta',
+          ...settings.breaker,
+          ...(settings.logger ? { logger: settings.logger } : {}),
+          // The breaker's own cheap read, once it has been open a while; never a user's request.
+          probe: () =>
+            this.http.probe(
+              {
+                method: 'GET',
+                endpoint: 'GET /act_{adAccountId}',
+                path: this.accountPath,
+                query: { fields: 'currency' },
+              },
+              settings.logger ?? quietLogger,
+            ),
+        }),
     });
   }
 
@@ -110,13 +135,7 @@ export class MetaConnector {
     const id = rangeId(range);
     const cached = (await this.cache?.getMany<AdCampaignInsight[]>('campaignReports', [id]))?.get(id);
     if (cached) return cached;
-    let pending = this.reading.get(id);
-    if (!pending) {
-      // The first caller's request (and deadline) reads for all; a failure is not kept.
-      pending = this.readInsights(ctx, range).finally(() => this.reading.delete(id));
-      this.reading.set(id, pending);
-    }
-    return pending;
+    return this.reading.read(id, ctx, (shared) => this.readInsights(shared, range));
   }
 
   /** Forgets the cached insights of one range, so the next read goes to Meta. */

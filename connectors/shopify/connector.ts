@@ -1,9 +1,9 @@
 import type { RecordCache, RecordType } from '../../lib/cache/record-cache.js';
 import { toDateTime } from '../../lib/dates.js';
 import { UpstreamError } from '../../lib/errors.js';
-import type { Logger } from '../../lib/logger.js';
+import { quietLogger, type Logger } from '../../lib/logger.js';
 import type { RequestContext } from '../../lib/request-context.js';
-import { CircuitBreaker } from '../../lib/upstream/breaker.js';
+import { CircuitBreaker, type BreakerSettings } from '../../lib/upstream/breaker.js';
 import {
   UpstreamClient,
   type QueryValue,
@@ -45,6 +45,8 @@ export interface ShopifySettings {
   throttle?: UpstreamThrottle;
   /** Replaces the default circuit breaker (5 consecutive failures, open 10 s). */
   guard?: UpstreamGuard;
+  /** Tunes the default circuit breaker. @default 5 consecutive failures, open 10 s */
+  breaker?: BreakerSettings;
   logger?: Logger;
 }
 
@@ -116,7 +118,22 @@ export class ShopifyConnector {
       throttle: settings.throttle ?? shopifyThrottle({ ...SHOPIFY_DEFAULT_LIMITS, ...settings.limits }),
       guard:
         settings.guard ??
-        new CircuitBreaker({ platform: 'shopify', ...(settings.logger ? { logger: settings.logger } : {}) }),
+        new CircuitBreaker({
+          platform: 'shopify',
+          ...settings.breaker,
+          ...(settings.logger ? { logger: settings.logger } : {}),
+          // The breaker's own cheap read, once it has been open a while; never a user's request.
+          probe: () =>
+            this.http.probe(
+              {
+                method: 'GET',
+                endpoint: 'GET /shop.json',
+                path: '/shop.json',
+                query: { fields: 'currency' },
+              },
+              settings.logger ?? quietLogger,
+            ),
+        }),
     });
   }
 

@@ -3,11 +3,12 @@ import type { FormattedExecutionResult, GraphQLFormattedError, OperationDefiniti
 import { ErrorCode } from '../../lib/errors.js';
 import type { Logger } from '../../lib/logger.js';
 import { Counter } from '../../lib/metrics.js';
-import { createRequestContext } from '../../lib/request-context.js';
+import { budgetFromDeadlineHeader, createRequestContext } from '../../lib/request-context.js';
 import type { AnomalyDetector } from '../auth/anomaly.js';
 import type { Authenticator, CredentialSource } from '../auth/authenticate.js';
 import type { OperationGate } from '../auth/operation-gate.js';
 import { rateLimitMetrics, type RateLimit, type RateLimiter } from '../auth/rate-limit.js';
+import type { RequestDeadline } from '../config.js';
 import type { GatewayContext } from '../context.js';
 import { ANONYMOUS, clientKey, clientLabel, UNIDENTIFIED, type ClientIdentity } from '../identity.js';
 import { pageSizeProblems, type DocumentChecker } from './documents.js';
@@ -39,8 +40,11 @@ export interface OperationPipelineOptions {
   /** A client's own cap on open subscriptions, from its registry entry. */
   subscriptionCapFor(identity: ClientIdentity): number | undefined;
   apollo: ApolloServer<GatewayContext>;
-  /** Time budget of one operation, from arrival to the last subgraph answer. */
-  requestBudgetMs: number;
+  /**
+   * Time budget of one operation, from arrival to the last subgraph answer: the client's
+   * `x-request-deadline-ms` up to `maxMs`, `defaultMs` without one.
+   */
+  deadline: RequestDeadline;
   logger: Logger;
 }
 
@@ -148,6 +152,7 @@ export class OperationPipeline {
 
   async admit(request: OperationRequest): Promise<Admission> {
     const startedAt = performance.now();
+    const arrivedAt = Date.now();
     const refuse = (answer: Refusal, identity?: ClientIdentity): Admission => {
       this.logRefusal(request, answer, startedAt, identity);
       return { ok: false, refusal: answer };
@@ -174,6 +179,13 @@ export class OperationPipeline {
         refusal(400, `\`variables\` nest deeper than ${MAX_VARIABLE_DEPTH} levels.`, ErrorCode.BAD_REQUEST),
         identity,
       );
+
+    const budget = budgetFromDeadlineHeader(
+      request.deadlineHeader,
+      this.options.deadline.defaultMs,
+      this.options.deadline.maxMs,
+    );
+    if (!budget.ok) return refuse(refusal(400, budget.message, ErrorCode.BAD_REQUEST), identity);
 
     const checked = this.options.documents.check(query);
     if (!checked.ok) return refuse({ status: checked.status, errors: checked.errors }, identity);
@@ -250,6 +262,8 @@ export class OperationPipeline {
         authorization: authorized.outcome,
         requestId: request.requestId,
         startedAt,
+        arrivedAt,
+        budgetMs: budget.budgetMs,
         release,
       },
     };
@@ -279,7 +293,13 @@ export class OperationPipeline {
   /** The context Apollo runs an admitted operation with. */
   contextOf(operation: AdmittedOperation): GatewayContext {
     return {
-      request: createRequestContext(this.options.logger, operation.requestId, this.options.requestBudgetMs),
+      request: createRequestContext(
+        this.options.logger,
+        operation.requestId,
+        operation.budgetMs,
+        operation.arrivedAt,
+      ),
+      budgetMs: operation.budgetMs,
       client: operation.identity,
       ...(operation.authorization ? { authorization: operation.authorization } : {}),
     };

@@ -17,6 +17,8 @@ export interface OperationRequest {
   variables: unknown;
   operationName: unknown;
   requestId: string;
+  /** The client's `x-request-deadline-ms` header, as received: how long it will wait (ms). */
+  deadlineHeader?: string | string[] | undefined;
   /**
    * The long-lived connection it came over (graphql-ws), so subscriptions per connection are
    * capped; an SSE stream and an HTTP request are their own connection.
@@ -52,6 +54,12 @@ export interface AdmittedOperation {
   requestId: string;
   /** `performance.now()` when the request arrived, for the log line. */
   startedAt: number;
+  /**
+   * Epoch ms when the request arrived, and how long the client will wait from then (its
+   * `x-request-deadline-ms`, or the default): the deadline every subgraph and platform call keeps.
+   */
+  arrivedAt: number;
+  budgetMs: number;
   /** Gives back the subscription slot this operation holds (no-op for queries and mutations). */
   release(): void;
 }

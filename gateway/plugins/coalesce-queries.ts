@@ -17,7 +17,7 @@ interface Shared {
 
 /**
  * In-flight coalescing: while a query is being executed for a client, the same query (same text,
- * operation name and variables) from the same client with the same scopes waits for that execution
+ * operation name and variables) from the same client with the same scopes and deadline waits for that execution
  * instead of planning and fetching again. Only execution is shared: every request still passes
  * authentication, its rate limit, the field permissions, the operation limits and the log, and
  * gets its own response. Nothing outlives the execution (this is not a cache), and nothing is
@@ -60,6 +60,9 @@ export function coalesceQueries(gateway: Gateway): Gateway {
       const key = [
         clientKey(client),
         scopeKey(client),
+        // A shorter deadline must not wait on a longer one's execution, nor a longer one inherit
+        // a shorter one's deadline errors.
+        String(context.budgetMs ?? ''),
         requestContext.operationName ?? '',
         JSON.stringify(requestContext.request.variables ?? {}),
         requestContext.source,

@@ -1,7 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { HeaderMap, type ApolloServer } from '@apollo/server';
 import { ErrorCode } from '../../lib/errors.js';
-import { REQUEST_ID_HEADER, requestIdFrom } from '../../lib/request-context.js';
+import { DEADLINE_HEADER, REQUEST_ID_HEADER, requestIdFrom } from '../../lib/request-context.js';
 import { BodyTooLargeError, readBody } from '../../lib/server/graphql-http.js';
 import type { GatewayContext } from '../context.js';
 import type { OperationPipeline } from '../pipeline/pipeline.js';
@@ -158,6 +158,7 @@ export function createHttpTransport(options: {
       credentials: req,
       ...params,
       requestId,
+      deadlineHeader: req.headers[DEADLINE_HEADER],
     });
     if (!admission.ok) {
       sendRefusal(res, admission.refusal, requestId);

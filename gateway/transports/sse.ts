@@ -1,7 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { createHandler } from 'graphql-sse/lib/use/http';
 import type { Logger } from '../../lib/logger.js';
-import { REQUEST_ID_HEADER, requestIdFrom } from '../../lib/request-context.js';
+import { DEADLINE_HEADER, REQUEST_ID_HEADER, requestIdFrom } from '../../lib/request-context.js';
 import type { SubscriptionService } from '../events/subscriptions.js';
 import type { OperationPipeline } from '../pipeline/pipeline.js';
 import type { Refusal } from '../pipeline/types.js';
@@ -58,6 +58,7 @@ export function createSseHandler(options: {
         variables: params.variables,
         operationName: params.operationName,
         requestId,
+        deadlineHeader: req.raw.headers[DEADLINE_HEADER],
       });
       if (!admission.ok) return asResponse(admission.refusal, requestId) as never;
       const controller = new AbortController();

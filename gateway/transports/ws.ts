@@ -10,7 +10,7 @@ import {
 import { CloseCode, handleProtocols, makeServer } from 'graphql-ws';
 import { WebSocketServer, type WebSocket } from 'ws';
 import type { Logger } from '../../lib/logger.js';
-import { REQUEST_ID_HEADER, requestIdFrom } from '../../lib/request-context.js';
+import { DEADLINE_HEADER, REQUEST_ID_HEADER, requestIdFrom } from '../../lib/request-context.js';
 import type { CredentialSource } from '../auth/authenticate.js';
 import type { SubscriptionService } from '../events/subscriptions.js';
 import type { OperationPipeline } from '../pipeline/pipeline.js';
@@ -30,6 +30,16 @@ type Connection = {
 export const SLOW_CONSUMER_CLOSE = 1013;
 
 /** Credentials from `connection_init` (`authorization` or `x-api-key`), else from the upgrade request. */
+/** A deadline given in a message's `extensions`, as the header text the pipeline reads. */
+function deadlineOf(value: unknown): string | undefined {
+  if (value === undefined || value === null) return undefined;
+  return typeof value === 'number'
+    ? String(value)
+    : typeof value === 'string'
+      ? value
+      : JSON.stringify(value);
+}
+
 function credentialsOf(
   params: Readonly<Record<string, unknown>> | undefined,
   upgrade: IncomingMessage,
@@ -118,6 +128,8 @@ export function attachWebSocket(options: {
             ? (payload.extensions[REQUEST_ID_HEADER] as string)
             : undefined,
         ),
+        // A socket has no per-message headers: the deadline, like the request id, rides in `extensions`.
+        deadlineHeader: deadlineOf(payload.extensions?.[DEADLINE_HEADER]),
         connectionId: ctx.extra.id,
       });
       let result: AsyncGenerator<FormattedExecutionResult> | FormattedExecutionResult;

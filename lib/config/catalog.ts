@@ -72,6 +72,16 @@ export const catalog = {
     description: 'How long the gateway waits for one subgraph fetch before failing that part of the plan.',
     default: '15000',
   }),
+  REQUEST_DEADLINE_MS: env.int(100, 120_000, {
+    description:
+      'Deadline of a request that sends no `x-request-deadline-ms` header, from its arrival: platform reads still unanswered by then fail with `UPSTREAM_TIMEOUT` (`upstreamCode: REQUEST_DEADLINE`).',
+    default: '15000',
+  }),
+  REQUEST_DEADLINE_MAX_MS: env.int(100, 120_000, {
+    description:
+      'Longest deadline a client may ask for with `x-request-deadline-ms`; a longer one counts as this.',
+    default: '30000',
+  }),
 
   // ── who is calling (gateway) ───────────────────────────────────────────────
   CLIENTS_FILE: env.path({

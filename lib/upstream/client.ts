@@ -1,7 +1,9 @@
+import { randomUUID } from 'node:crypto';
 import { Agent, request, errors as undiciErrors, type Dispatcher } from 'undici';
 import type { z } from 'zod';
 import { UpstreamError, type Platform, type UpstreamErrorDetails } from '../errors.js';
-import type { RequestContext } from '../request-context.js';
+import type { Logger } from '../logger.js';
+import { createRequestContext, type RequestContext } from '../request-context.js';
 import { parseUpstream } from './parse.js';
 import { upstreamMetrics } from './metrics.js';
 
@@ -69,6 +71,23 @@ export interface UpstreamGuard {
   check(): void;
   recordSuccess(): void;
   recordFailure(error: UpstreamError): void;
+  /** Stops any timer the guard holds; the client calls it when it closes. */
+  close?(): void;
+}
+
+/**
+ * The request's deadline (the client's `x-request-deadline-ms`, or the default budget) ran out
+ * before the platform answered. Not the platform's fault, so it neither retries nor counts
+ * towards the breaker; `upstreamCode: REQUEST_DEADLINE` tells it from a platform timeout.
+ */
+export function deadlineError(platform: Platform, endpoint: string, message: string): UpstreamError {
+  return new UpstreamError(`${platform}: ${message}`, {
+    platform,
+    endpoint,
+    code: 'UPSTREAM_TIMEOUT',
+    upstreamCode: 'REQUEST_DEADLINE',
+    retryable: false,
+  });
 }
 
 export interface UpstreamClientOptions {
@@ -192,9 +211,25 @@ export class UpstreamClient {
     });
   }
 
-  private async attempt(ctx: RequestContext, call: UpstreamCall, attempt: number): Promise<UpstreamResponse> {
+  /**
+   * One call on behalf of the circuit breaker, to learn whether the platform is back: past the
+   * breaker (which is open), without retries, within the upstream timeout, and not recorded in the
+   * breaker (the breaker reads the outcome itself). Resolves on a 2xx; throws otherwise.
+   */
+  async probe(call: UpstreamCall, logger: Logger): Promise<void> {
+    const ctx = createRequestContext(logger, `breaker-probe-${randomUUID()}`, this.options.timeoutMs + 1);
+    await this.attempt(ctx, call, 0, { guarded: false });
+  }
+
+  private async attempt(
+    ctx: RequestContext,
+    call: UpstreamCall,
+    attempt: number,
+    { guarded }: { guarded: boolean } = { guarded: true },
+  ): Promise<UpstreamResponse> {
     const labels = { platform: this.platform, endpoint: call.endpoint };
-    this.options.guard?.check();
+    const guard = guarded ? this.options.guard : undefined;
+    guard?.check();
     const queuedAt = Date.now();
     if (this.options.throttle) await this.options.throttle.acquire(call, ctx.deadline);
     const startedAt = Date.now();
@@ -202,8 +237,11 @@ export class UpstreamClient {
     const remaining = ctx.deadline - startedAt;
     if (remaining <= 0) {
       this.options.throttle?.release(call, undefined);
-      throw this.failure(call, { code: 'UPSTREAM_TIMEOUT' }, `no time left before the request deadline`);
+      throw deadlineError(this.platform, call.endpoint, `no time left before the request's deadline`);
     }
+    // The request's deadline, when it comes first, cuts the call short; that proves nothing about
+    // the platform, so it is reported as the deadline and kept out of the breaker.
+    const cutByDeadline = remaining < this.options.timeoutMs;
     const timeoutMs = Math.min(this.options.timeoutMs, remaining);
     let outcome: { status: number; headers: ResponseHeaders } | undefined;
     try {
@@ -214,13 +252,13 @@ export class UpstreamClient {
       upstreamMetrics.latencyMs.observe(elapsed, labels);
       ctx.logger.debug({ ...labels, status: response.status, ms: elapsed, attempt }, 'upstream call');
       if ((response.status >= 200 && response.status < 300) || call.accept?.includes(response.status)) {
-        this.options.guard?.recordSuccess();
+        guard?.recordSuccess();
         return response;
       }
       const error = this.errorFor(call, response);
       // Only a platform that is down opens the breaker: a 429 or a 4xx proves it is up.
-      if (response.status >= 500) this.options.guard?.recordFailure(error);
-      else this.options.guard?.recordSuccess();
+      if (response.status >= 500) guard?.recordFailure(error);
+      else guard?.recordSuccess();
       ctx.logger.warn(
         {
           ...labels,
@@ -234,10 +272,13 @@ export class UpstreamClient {
       throw error;
     } catch (caught) {
       if (caught instanceof UpstreamError) throw caught;
-      const error = this.transportError(call, caught, timeoutMs);
-      upstreamMetrics.calls.inc({ ...labels, status: error.details.code });
-      this.options.guard?.recordFailure(error);
-      ctx.logger.warn({ ...labels, code: error.details.code, attempt }, 'upstream call failed');
+      const error = this.transportError(call, caught, timeoutMs, cutByDeadline);
+      upstreamMetrics.calls.inc({ ...labels, status: error.details.upstreamCode ?? error.details.code });
+      if (error.details.upstreamCode !== 'REQUEST_DEADLINE') guard?.recordFailure(error);
+      ctx.logger.warn(
+        { ...labels, code: error.details.code, upstreamCode: error.details.upstreamCode, attempt },
+        'upstream call failed',
+      );
       throw error;
     } finally {
       this.options.throttle?.release(call, outcome);
@@ -259,8 +300,11 @@ export class UpstreamClient {
       headers,
       body,
       dispatcher: this.dispatcher,
-      headersTimeout: timeoutMs,
-      bodyTimeout: timeoutMs,
+      // The signal is the timeout: undici's own header and body timers tick on a coarse clock that
+      // can fire up to half a second early, which a short deadline cannot afford. They stay as a
+      // backstop a second later.
+      headersTimeout: timeoutMs + 1_000,
+      bodyTimeout: timeoutMs + 1_000,
       signal: AbortSignal.timeout(timeoutMs),
     });
     const text = await response.body.text();
@@ -318,11 +362,23 @@ export class UpstreamClient {
     );
   }
 
-  private transportError(call: UpstreamCall, caught: unknown, timeoutMs: number): UpstreamError {
+  private transportError(
+    call: UpstreamCall,
+    caught: unknown,
+    timeoutMs: number,
+    cutByDeadline: boolean,
+  ): UpstreamError {
     const timedOut =
       caught instanceof undiciErrors.HeadersTimeoutError ||
       caught instanceof undiciErrors.BodyTimeoutError ||
       (caught instanceof Error && (caught.name === 'TimeoutError' || caught.name === 'AbortError'));
+    if (timedOut && cutByDeadline) {
+      return deadlineError(
+        this.platform,
+        call.endpoint,
+        `did not answer within the ${timeoutMs} ms left before the request's deadline`,
+      );
+    }
     if (timedOut) {
       return this.failure(call, { code: 'UPSTREAM_TIMEOUT' }, `did not answer within ${timeoutMs} ms`);
     }
@@ -331,6 +387,7 @@ export class UpstreamClient {
   }
 
   async close(): Promise<void> {
+    this.options.guard?.close?.();
     await this.dispatcher.close();
   }
 }

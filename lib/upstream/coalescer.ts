@@ -1,4 +1,5 @@
 import type { RequestContext } from '../request-context.js';
+import { withinDeadline } from './deadline.js';
 
 interface Pending<V> {
   ctx: RequestContext;
@@ -19,13 +20,16 @@ export interface CoalescerOptions<V> {
   maxInFlight?: number;
   /** Reads a batch; every key asked must be in the answer. */
   fetch(ctx: RequestContext, keys: readonly string[]): Promise<Map<string, V>>;
+  /** What a caller gets when its own deadline passes before the shared call answers. */
+  expired(ctx: RequestContext): Error;
 }
 
 /**
  * Joins look-ups from concurrent requests into shared batch calls. Per-request DataLoaders batch
  * within one GraphQL request; this batches across requests, so fifty personalization look-ups
  * arriving together cost one HubSpot batch read instead of fifty. The shared call runs under the
- * earliest deadline of the requests in it, and logs with the first request's id.
+ * latest deadline of the requests in it (so a client with a short deadline does not cut it short
+ * for the others), each caller gives up at its own deadline, and it logs with that request's id.
  */
 export class Coalescer<V> {
   private queue: Pending<V>[] = [];
@@ -37,12 +41,13 @@ export class Coalescer<V> {
 
   load(ctx: RequestContext, keys: readonly string[]): Promise<Map<string, V>> {
     if (keys.length === 0) return Promise.resolve(new Map());
-    return new Promise((resolve, reject) => {
+    const joined = new Promise<Map<string, V>>((resolve, reject) => {
       this.queue.push({ ctx, keys: [...keys], resolve, reject });
       this.queuedKeys += keys.length;
       if (this.queuedKeys >= this.options.maxBatch) this.flush();
       else this.timer ??= setTimeout(() => this.flush(), this.options.delayMs?.() ?? 2);
     });
+    return withinDeadline(ctx, joined, () => this.options.expired(ctx));
   }
 
   private flush(): void {
@@ -71,11 +76,11 @@ export class Coalescer<V> {
   }
 
   private async run(members: Pending<V>[], keys: string[]): Promise<void> {
-    const earliest = members.reduce((a, b) => (b.ctx.deadline < a.ctx.deadline ? b : a));
+    const latest = members.reduce((a, b) => (b.ctx.deadline > a.ctx.deadline ? b : a));
     try {
       const answers = new Map<string, V>();
       for (let i = 0; i < keys.length; i += this.options.maxBatch) {
-        const chunk = await this.options.fetch(earliest.ctx, keys.slice(i, i + this.options.maxBatch));
+        const chunk = await this.options.fetch(latest.ctx, keys.slice(i, i + this.options.maxBatch));
         for (const [k, v] of chunk) answers.set(k, v);
       }
       for (const member of members) member.resolve(new Map(member.keys.map((k) => [k, answers.get(k) as V])));

@@ -84,7 +84,20 @@ function send(
   res.end(body);
 }
 
-const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+/**
+ * Waits `ms`, or less if the caller hangs up first: a hanging platform (a long injected latency)
+ * holds nothing once its client has given up on it.
+ */
+const sleepUnlessGone = (ms: number, res: ServerResponse) =>
+  new Promise<void>((resolve) => {
+    const done = () => {
+      clearTimeout(timer);
+      res.off('close', done);
+      resolve();
+    };
+    const timer = setTimeout(done, ms);
+    res.once('close', done);
+  });
 
 /**
  * Builds (does not start) an HTTP server that speaks one platform's API: its routes, auth check,
@@ -239,7 +252,7 @@ export function createSandboxServer(sandbox: PlatformSandbox, options: SandboxSe
       }
       const fault = faults.decide(endpoint);
       const delay = (options.latencyMs ?? 0) + fault.latencyMs;
-      if (delay > 0) await sleep(delay);
+      if (delay > 0) await sleepUnlessGone(delay, res);
       let response: SandboxResponse;
       if (fault.kind === 'error') response = sandbox.errorResponse(fault.status, 'Injected failure');
       else if (fault.kind === 'rateLimit') response = sandbox.rateLimitedResponse(fault.retryAfterSeconds);

@@ -211,7 +211,7 @@ function platformSection(doc: PlatformDoc, context: Context): string {
       ]),
     ),
     '',
-    `Calls queue rather than fail; a call that would wait past its request's deadline fails at once with \`UPSTREAM_RATE_LIMITED\`. Idempotent reads are retried after a 429, 5xx or timeout up to \`UPSTREAM_MAX_RETRIES\` (${defaultOf('UPSTREAM_MAX_RETRIES')}) times within the deadline; every call times out after \`UPSTREAM_TIMEOUT_MS\` (${defaultOf('UPSTREAM_TIMEOUT_MS')} ms).`,
+    `Calls queue rather than fail; a call that would wait past its request's deadline fails at once with \`UPSTREAM_RATE_LIMITED\`. Idempotent reads are retried after a 429, 5xx or timeout up to \`UPSTREAM_MAX_RETRIES\` (${defaultOf('UPSTREAM_MAX_RETRIES')}) times within the deadline; every call times out after \`UPSTREAM_TIMEOUT_MS\` (${defaultOf('UPSTREAM_TIMEOUT_MS')} ms) or at the request's deadline, whichever comes first (the client's \`x-request-deadline-ms\`, else \`REQUEST_DEADLINE_MS\`, ${defaultOf('REQUEST_DEADLINE_MS')} ms; cut by the deadline, it fails with \`UPSTREAM_TIMEOUT\`, \`upstreamCode: REQUEST_DEADLINE\`). After 5 consecutive failures the circuit breaker opens: calls fail at once with \`UPSTREAM_UNAVAILABLE\` (\`upstreamCode: CIRCUIT_OPEN\`), and after 10 s the breaker's own background read, never a user's request, decides whether it closes.`,
     '',
     '### Credentials',
     '',

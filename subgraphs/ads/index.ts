@@ -1,4 +1,5 @@
 import { MetaConnector } from '../../connectors/meta/connector.js';
+import type { BreakerSettings } from '../../lib/upstream/breaker.js';
 import type { SubgraphCache } from '../../lib/cache/config.js';
 import { RecordCache } from '../../lib/cache/record-cache.js';
 import { catalog } from '../../lib/config/catalog.js';
@@ -23,6 +24,8 @@ export interface AdsSubgraphConfig {
   };
   upstreamTimeoutMs: number;
   upstreamMaxRetries: number;
+  /** Tunes the platform's circuit breaker. @default 5 consecutive failures, open 10 s */
+  breaker?: BreakerSettings;
   /**
    * Where Meta insights and the account currency are cached and for how long (the caller opens the
    * store). @default no record cache: every range is read from Meta once per request
@@ -60,6 +63,7 @@ export function buildAdsSubgraph(config: AdsSubgraphConfig, logger: Logger): Pro
     ...metaSettings,
     timeoutMs: config.upstreamTimeoutMs,
     maxRetries: config.upstreamMaxRetries,
+    ...(config.breaker ? { breaker: config.breaker } : {}),
     logger,
     ...(insightsCallsPerHour !== undefined ? { limits: { insightsPerHour: insightsCallsPerHour } } : {}),
     ...(config.cache

@@ -1,4 +1,5 @@
 import { ShopifyConnector, shopAccountId } from '../../connectors/shopify/connector.js';
+import type { BreakerSettings } from '../../lib/upstream/breaker.js';
 import type { SubgraphCache } from '../../lib/cache/config.js';
 import { RecordCache } from '../../lib/cache/record-cache.js';
 import { catalog } from '../../lib/config/catalog.js';
@@ -24,6 +25,8 @@ export interface CommerceSubgraphConfig {
   };
   upstreamTimeoutMs: number;
   upstreamMaxRetries: number;
+  /** Tunes the platform's circuit breaker. @default 5 consecutive failures, open 10 s */
+  breaker?: BreakerSettings;
   /** Where Shopify records are cached and for how long; absent means no record cache. */
   cache?: SubgraphCache;
   /** Time budget of one GraphQL request to this subgraph. @default 20000 */
@@ -61,6 +64,7 @@ export function buildCommerceSubgraph(
     ...shopifySettings,
     timeoutMs: config.upstreamTimeoutMs,
     maxRetries: config.upstreamMaxRetries,
+    ...(config.breaker ? { breaker: config.breaker } : {}),
     logger,
     limits: {
       ...(bucketSize !== undefined ? { bucketSize } : {}),

@@ -1,11 +1,12 @@
-import type { ShopCustomer } from '../../connectors/shopify/records.js';
 import type { Money } from '../../lib/money.js';
 
-/** What the `Customer` resolvers receive: the email the graph asked about and the shop's record, if any. */
+/**
+ * What the `Customer` resolvers receive: the email the graph asked about. Each field reads the
+ * shop's record through the request's loader (one batch for every customer of the request), so a
+ * shop that cannot be reached fails each commerce field at its own path and the entity stays.
+ */
 export interface CommerceCustomerModel {
   email: string | null;
-  /** Null when the shop does not know the email: the customer never bought. */
-  shop: ShopCustomer | null;
 }
 
 /** What the `CampaignPerformance` resolvers receive: the checked key and range, and the ads figures the gateway supplied. */

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import type { ShopOrder } from '../../connectors/shopify/records.js';
+import type { ShopCustomer, ShopOrder } from '../../connectors/shopify/records.js';
 import { isCalendarDate } from '../../lib/dates.js';
 import { badUserInput, UpstreamError } from '../../lib/errors.js';
 import { dateRange } from '../../lib/graphql/date-range.js';
@@ -46,27 +46,39 @@ async function commerceStats(
   return { orders: counted.length, revenue };
 }
 
+/**
+ * The shop's record of a customer, null when the shop does not know the email (they never bought).
+ * Every field of every customer in the request shares one loader, so this is one batch, not a call
+ * per field.
+ */
+function shopOf(customer: CommerceCustomerModel, context: CommerceContext): Promise<ShopCustomer | null> {
+  return customer.email === null
+    ? Promise.resolve(null)
+    : context.loaders.customerByEmail.load(customer.email);
+}
+
 export const resolvers: Resolvers = {
   DateTime: DateTimeScalar,
   Date: DateScalar,
   Decimal: DecimalScalar,
   Customer: {
-    async __resolveReference(reference, context): Promise<CommerceCustomerModel> {
-      const email = reference.email?.toLowerCase() ?? null;
-      if (email === null) return { email: null, shop: null };
-      return { email, shop: await context.loaders.customerByEmail.load(email) };
+    // No platform call here: a failed read then nulls only the fields that needed it (see shopOf).
+    __resolveReference(reference): CommerceCustomerModel {
+      return { email: reference.email?.toLowerCase() ?? null };
     },
-    ordersCount: (customer) => customer.shop?.ordersCount ?? 0,
-    lifetimeValue: (customer) => customer.shop?.lifetimeValue ?? null,
+    ordersCount: async (customer, _args, context) => (await shopOf(customer, context))?.ordersCount ?? 0,
+    lifetimeValue: async (customer, _args, context) =>
+      (await shopOf(customer, context))?.lifetimeValue ?? null,
     // Read from the customer's last order id, so many customers cost one call per 250, not one each.
     async lastOrderAt(customer, _args, context) {
-      const lastOrderId = customer.shop?.lastOrderId;
+      const lastOrderId = (await shopOf(customer, context))?.lastOrderId;
       return lastOrderId ? context.loaders.orderCreatedAt.load(lastOrderId) : null;
     },
     async orders(customer, args, context) {
       checkPageSize('Customer.orders(first:)', args.first);
-      if (!customer.shop || customer.shop.ordersCount === 0) return [];
-      return context.loaders.ordersOfCustomer.load({ customerId: customer.shop.id, first: args.first });
+      const shop = await shopOf(customer, context);
+      if (!shop || shop.ordersCount === 0) return [];
+      return context.loaders.ordersOfCustomer.load({ customerId: shop.id, first: args.first });
     },
   },
   CampaignPerformance: {

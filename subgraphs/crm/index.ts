@@ -1,4 +1,5 @@
 import { HubSpotConnector } from '../../connectors/hubspot/connector.js';
+import type { BreakerSettings } from '../../lib/upstream/breaker.js';
 import type { SubgraphCache } from '../../lib/cache/config.js';
 import { RecordCache } from '../../lib/cache/record-cache.js';
 import { catalog } from '../../lib/config/catalog.js';
@@ -23,6 +24,8 @@ export interface CrmSubgraphConfig {
   };
   upstreamTimeoutMs: number;
   upstreamMaxRetries: number;
+  /** Tunes the platform's circuit breaker. @default 5 consecutive failures, open 10 s */
+  breaker?: BreakerSettings;
   /** Where HubSpot records are cached and for how long; absent means no record cache. */
   cache?: SubgraphCache;
   /** Time budget of one GraphQL request to this subgraph. @default 20000 */
@@ -57,6 +60,7 @@ export function buildCrmSubgraph(config: CrmSubgraphConfig, logger: Logger): Pro
     ...hubspotSettings,
     timeoutMs: config.upstreamTimeoutMs,
     maxRetries: config.upstreamMaxRetries,
+    ...(config.breaker ? { breaker: config.breaker } : {}),
     logger,
     ...(ratePer10s !== undefined ? { limits: { per10s: ratePer10s } } : {}),
     ...(config.cache

@@ -4,6 +4,7 @@ import {
   mailchimpBaseUrl,
 } from '../../connectors/mailchimp/connector.js';
 import type { SubgraphCache } from '../../lib/cache/config.js';
+import type { BreakerSettings } from '../../lib/upstream/breaker.js';
 import { RecordCache } from '../../lib/cache/record-cache.js';
 import { catalog } from '../../lib/config/catalog.js';
 import { ConfigError, loadEnv } from '../../lib/config/env.js';
@@ -27,6 +28,8 @@ export interface EmailSubgraphConfig {
   };
   upstreamTimeoutMs: number;
   upstreamMaxRetries: number;
+  /** Tunes the platform's circuit breaker. @default 5 consecutive failures, open 10 s */
+  breaker?: BreakerSettings;
   /** Where Mailchimp records are cached and for how long; absent means no record cache. */
   cache?: SubgraphCache;
   /** Time budget of one GraphQL request to this subgraph. @default 20000 */
@@ -73,6 +76,7 @@ export function buildEmailSubgraph(config: EmailSubgraphConfig, logger: Logger):
     ...mailchimpSettings,
     timeoutMs: config.upstreamTimeoutMs,
     maxRetries: config.upstreamMaxRetries,
+    ...(config.breaker ? { breaker: config.breaker } : {}),
     logger,
     ...(maxConnections !== undefined ? { limits: { maxConnections } } : {}),
     ...(config.cache

@@ -1,10 +1,10 @@
-import type { EmailMember } from '../../connectors/mailchimp/records.js';
-
-/** What the `Customer` resolvers receive: the key the gateway sent and the audience member, if any. */
+/**
+ * What the `Customer` resolvers receive: the key the gateway sent. Each field reads the audience
+ * member through the request's loader, so an email platform that cannot be reached fails each email
+ * field at its own path and the entity stays.
+ */
 export interface CustomerModel {
   email: string | null;
-  /** Null when the address is not in the audience (or there is no address). */
-  member: EmailMember | null;
 }
 
 /** A `CampaignPerformance` reference, its range checked; `email` is resolved from it. */

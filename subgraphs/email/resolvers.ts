@@ -1,7 +1,9 @@
+import type { EmailMember } from '../../connectors/mailchimp/records.js';
 import { isCalendarDate } from '../../lib/dates.js';
 import { badUserInput } from '../../lib/errors.js';
 import { dateRange } from '../../lib/graphql/date-range.js';
 import { DateScalar, DateTimeScalar } from '../../lib/graphql/scalars.js';
+import type { EmailContext } from './context.js';
 import type { CampaignPerformanceModel, CustomerModel } from './mappers.js';
 import { emailPerformance } from './performance.js';
 import type { Resolvers } from './__generated__/resolvers-types.js';
@@ -26,6 +28,14 @@ function performanceOf(reference: {
   return { key: reference.key, ...range };
 }
 
+/**
+ * The audience member of a customer: null when the address is not in the audience or there is no
+ * address (nulls, not errors). Both fields of every customer in the request share one loader.
+ */
+function memberOf(customer: CustomerModel, context: EmailContext): Promise<EmailMember | null> {
+  return customer.email ? context.loaders.memberByEmail.load(customer.email) : Promise.resolve(null);
+}
+
 export const resolvers: Resolvers = {
   Date: DateScalar,
   DateTime: DateTimeScalar,
@@ -37,14 +47,10 @@ export const resolvers: Resolvers = {
     },
   },
   Customer: {
-    async __resolveReference(reference, context): Promise<CustomerModel> {
-      const email = reference.email ?? null;
-      // A customer without an address, or outside the audience, has no email side: nulls, not errors.
-      if (!email) return { email, member: null };
-      return { email, member: await context.loaders.memberByEmail.load(email) };
-    },
-    emailSubscription: (customer) => customer.member,
-    emailEngagement: (customer) => customer.member,
+    // No platform call here: a failed read then nulls only the fields that needed it (see memberOf).
+    __resolveReference: (reference): CustomerModel => ({ email: reference.email ?? null }),
+    emailSubscription: (customer, _args, context) => memberOf(customer, context),
+    emailEngagement: (customer, _args, context) => memberOf(customer, context),
   },
   CampaignPerformance: {
     __resolveReference: (reference) => performanceOf(reference),

@@ -9,7 +9,9 @@ import { ErrorCode, publicErrorCodes } from '../../lib/errors.js';
 import type { SubgraphName } from '../../lib/graphql/subgraph-names.js';
 import type { Logger } from '../../lib/logger.js';
 import {
+  budgetFromDeadlineHeader,
   createRequestContext,
+  DEADLINE_HEADER,
   REQUEST_ID_HEADER,
   requestIdFrom,
   type RequestContext,
@@ -41,7 +43,11 @@ export interface SubgraphServerOptions<C extends SubgraphContext> {
     request: RequestContext,
     req: IncomingMessage,
   ): SubgraphOwnContext<C> | Promise<SubgraphOwnContext<C>>;
-  /** Time budget of one request, shared by all its upstream calls and retries. */
+  /**
+   * Time budget of one request, shared by all its upstream calls and retries: the most it may have,
+   * and what it has when the gateway sends no deadline (`x-request-deadline-ms`, what is left of the
+   * client's).
+   */
   requestBudgetMs: number;
   /** Called by `/health`; resolves when the subgraph can serve (its connector is configured). */
   healthCheck?: () => Promise<void>;
@@ -142,25 +148,31 @@ export async function buildSubgraphServer<C extends SubgraphContext>(
   });
   await apollo.start();
   const gatewayAuth = createGatewayAuthenticator(options.name, options.auth, logger);
-  // The verified token of each request, for the checks and the context after the body is read.
-  const tokens = new WeakMap<IncomingMessage, VerifiedGatewayToken>();
+  // The verified token of each request and its time budget, for the checks and the context after the body is read.
+  const admittedRequests = new WeakMap<
+    IncomingMessage,
+    { token: VerifiedGatewayToken; budgetMs: number; arrivedAt: number }
+  >();
   const handler = createGraphQLHandler(apollo, {
     maxBodyBytes: 2_000_000,
     // A token the gateway bound to its body is good for that body only (`planned` is for that fetch).
     prepare: async (req, input) => {
-      const token = tokens.get(req);
+      const token = admittedRequests.get(req)?.token;
       if (token && !gatewayAuth.bound(token, input.raw))
         return gatewayAuth.refusal('unbound', 'the body is not the one the token was signed for');
       return input;
     },
     context: async (req) => {
-      const caller = tokens.get(req)?.caller;
+      const admitted = admittedRequests.get(req);
       // Unreachable: the handler only runs after authenticate() stored the token.
-      if (!caller) throw new Error('subgraph request reached GraphQL without a verified caller');
+      if (!admitted) throw new Error('subgraph request reached GraphQL without a verified caller');
+      const { token, budgetMs, arrivedAt } = admitted;
+      const caller = token.caller;
       const request = createRequestContext(
         logger,
         requestIdFrom(req.headers[REQUEST_ID_HEADER]),
-        options.requestBudgetMs,
+        budgetMs,
+        arrivedAt,
       );
       const own = await options.context(request, req);
       // C is the subgraph's context, which is its own part plus the caller.
@@ -168,9 +180,20 @@ export async function buildSubgraphServer<C extends SubgraphContext>(
     },
   });
   const serveGraphQL = async (req: IncomingMessage, res: ServerResponse, search: string) => {
+    const arrivedAt = Date.now();
     const token = await gatewayAuth.authenticate(req, res);
     if (!token) return;
-    tokens.set(req, token);
+    const budget = budgetFromDeadlineHeader(
+      req.headers[DEADLINE_HEADER],
+      options.requestBudgetMs,
+      options.requestBudgetMs,
+    );
+    if (!budget.ok) {
+      req.resume();
+      sendGraphQLError(res, 400, budget.message, ErrorCode.BAD_REQUEST);
+      return;
+    }
+    admittedRequests.set(req, { token, budgetMs: budget.budgetMs, arrivedAt });
     await handler(req, res, search);
   };
 

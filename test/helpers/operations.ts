@@ -30,12 +30,15 @@ export interface ProfileData {
     ordersCount: number;
     lifetimeValue: { amount: string; currency: string } | null;
     lastOrderAt: string | null;
-    orders: {
-      id: string;
-      createdAt: string;
-      totalPrice: { amount: string; currency: string };
-      utm: { source: string | null; medium: string | null; campaign: string | null } | null;
-    }[];
+    /** Null only when the shop could not be reached. */
+    orders:
+      | {
+          id: string;
+          createdAt: string;
+          totalPrice: { amount: string; currency: string };
+          utm: { source: string | null; medium: string | null; campaign: string | null } | null;
+        }[]
+      | null;
   };
 }
 

@@ -5,8 +5,10 @@ import {
   type Stack,
   type StackEventOptions,
 } from '../../cli/stack.js';
+import type { RequestDeadline } from '../../gateway/config.js';
 import type { SubscriptionCaps } from '../../gateway/pipeline/subscription-slots.js';
 import { BENCH_WEBHOOK_SECRETS } from '../../bench/gateway-process.js';
+import type { BreakerSettings } from '../../lib/upstream/breaker.js';
 import { createLogger, type Logger } from '../../lib/logger.js';
 import { TEST_ANCHOR_DATE } from './sandbox.js';
 
@@ -28,6 +30,10 @@ export interface TestStackOptions {
   upstreamTimeoutMs?: number;
   /** @default 3 */
   upstreamMaxRetries?: number;
+  /** Every connector's circuit breaker. @default 5 consecutive failures, open 10 s */
+  breaker?: BreakerSettings;
+  /** The gateway's request deadlines. @default the catalog's (15 s, at most 30 s) */
+  requestDeadline?: RequestDeadline;
   /** @default the demo registry */
   clientsFile?: string;
   authorizationMode?: 'filter' | 'strict';
@@ -51,6 +57,8 @@ export function startTestStack(options: TestStackOptions = {}): Promise<Stack> {
     upstreamTimeoutMs: options.upstreamTimeoutMs ?? 5_000,
     upstreamMaxRetries: options.upstreamMaxRetries ?? 3,
     subgraphTimeoutMs: 15_000,
+    ...(options.breaker ? { breaker: options.breaker } : {}),
+    ...(options.requestDeadline ? { requestDeadline: options.requestDeadline } : {}),
     supergraphFile: 'schema/supergraph.graphql',
     mode: options.mode ?? 'test',
     access: {

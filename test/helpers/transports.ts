@@ -24,6 +24,8 @@ export interface OperationBody {
   query: string;
   variables?: Record<string, unknown>;
   operationName?: string;
+  /** Sent as the operation's `extensions` (graphql-ws carries per-operation settings there). */
+  extensions?: Record<string, unknown>;
 }
 
 /** One operation over HTTP POST. */

@@ -1,57 +1,99 @@
-import { describe, expect, it, vi } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { UpstreamError } from '../../lib/errors.js';
 import { CircuitBreaker } from '../../lib/upstream/breaker.js';
 
+/** A probe the test answers by hand, counting how often the breaker ran it. */
+function manualProbe() {
+  const pending: { resolve: () => void; reject: (error: Error) => void }[] = [];
+  return {
+    calls: () => pending.length,
+    probe: () => new Promise<void>((resolve, reject) => pending.push({ resolve, reject })),
+    succeed: () => pending.at(-1)?.resolve(),
+    fail: () => pending.at(-1)?.reject(new Error('still down')),
+  };
+}
+
+function refusal(breaker: CircuitBreaker): unknown {
+  try {
+    breaker.check();
+  } catch (error) {
+    return error;
+  }
+  return undefined;
+}
+
 describe('circuit breaker', () => {
-  it('should open after the threshold, refuse at once naming the platform, then half-open for one probe', () => {
+  beforeEach(() => {
     vi.useFakeTimers({ now: 1_000_000 });
-    try {
-      const breaker = new CircuitBreaker({ platform: 'mailchimp', failureThreshold: 3, openMs: 5_000 });
-      for (let i = 0; i < 2; i++) breaker.recordFailure();
-      expect(() => breaker.check()).not.toThrow();
-      breaker.recordFailure();
-      const refused = (() => {
-        try {
-          breaker.check();
-        } catch (error) {
-          return error;
-        }
-        return undefined;
-      })();
-      expect(refused).toBeInstanceOf(UpstreamError);
-      expect((refused as UpstreamError).extensions).toMatchObject({
-        code: 'UPSTREAM_UNAVAILABLE',
-        platform: 'mailchimp',
-        upstreamCode: 'CIRCUIT_OPEN',
-      });
-      vi.advanceTimersByTime(5_000);
-      expect(breaker.status).toBe('half-open');
-      expect(() => breaker.check()).not.toThrow();
-      expect(() => breaker.check()).toThrow(UpstreamError);
-      breaker.recordSuccess();
-      expect(breaker.status).toBe('closed');
-      expect(() => breaker.check()).not.toThrow();
-    } finally {
-      vi.useRealTimers();
-    }
+  });
+  afterEach(() => {
+    vi.useRealTimers();
   });
 
-  it('should reopen when the probe fails', () => {
-    vi.useFakeTimers({ now: 1_000_000 });
-    try {
-      const breaker = new CircuitBreaker({ platform: 'meta', failureThreshold: 1, openMs: 1_000 });
-      breaker.recordFailure();
-      vi.advanceTimersByTime(1_000);
-      breaker.check();
-      breaker.recordFailure();
-      expect(breaker.status).toBe('open');
-    } finally {
-      vi.useRealTimers();
-    }
+  it('should open after the threshold and refuse at once naming the platform', () => {
+    const probe = manualProbe();
+    const breaker = new CircuitBreaker({
+      platform: 'mailchimp',
+      failureThreshold: 3,
+      openMs: 5_000,
+      ...probe,
+    });
+    for (let i = 0; i < 2; i++) breaker.recordFailure();
+    expect(() => breaker.check()).not.toThrow();
+    breaker.recordFailure();
+    expect(refusal(breaker)).toBeInstanceOf(UpstreamError);
+    expect((refusal(breaker) as UpstreamError).extensions).toMatchObject({
+      code: 'UPSTREAM_UNAVAILABLE',
+      platform: 'mailchimp',
+      upstreamCode: 'CIRCUIT_OPEN',
+    });
+    breaker.close();
+  });
+
+  it('should decide half-open with its own probe and keep refusing requests until the probe succeeds', async () => {
+    const probe = manualProbe();
+    const breaker = new CircuitBreaker({ platform: 'shopify', failureThreshold: 1, openMs: 5_000, ...probe });
+    breaker.recordFailure();
+    await vi.advanceTimersByTimeAsync(4_999);
+    expect(probe.calls()).toBe(0);
+    await vi.advanceTimersByTimeAsync(1);
+    expect(probe.calls()).toBe(1);
+    expect(breaker.status).toBe('half-open');
+    // Every request while the probe is out is refused: none of them is the probe.
+    for (let i = 0; i < 3; i++) expect(refusal(breaker)).toBeInstanceOf(UpstreamError);
+    expect((refusal(breaker) as UpstreamError).message).toMatch(/a check of whether it is back is under way/);
+    probe.succeed();
+    await vi.advanceTimersByTimeAsync(0);
+    expect(breaker.status).toBe('closed');
+    expect(() => breaker.check()).not.toThrow();
+    breaker.close();
+  });
+
+  it('should open again for another period when the probe fails, then probe again', async () => {
+    const probe = manualProbe();
+    const breaker = new CircuitBreaker({ platform: 'meta', failureThreshold: 1, openMs: 1_000, ...probe });
+    breaker.recordFailure();
+    await vi.advanceTimersByTimeAsync(1_000);
+    probe.fail();
+    await vi.advanceTimersByTimeAsync(0);
+    expect(breaker.status).toBe('open');
+    expect(refusal(breaker)).toBeInstanceOf(UpstreamError);
+    await vi.advanceTimersByTimeAsync(1_000);
+    expect(probe.calls()).toBe(2);
+    breaker.close();
+  });
+
+  it('should not probe once closed by its connector', async () => {
+    const probe = manualProbe();
+    const breaker = new CircuitBreaker({ platform: 'meta', failureThreshold: 1, openMs: 1_000, ...probe });
+    breaker.recordFailure();
+    breaker.close();
+    await vi.advanceTimersByTimeAsync(5_000);
+    expect(probe.calls()).toBe(0);
   });
 
   it('should reset the count on success', () => {
-    const breaker = new CircuitBreaker({ platform: 'hubspot', failureThreshold: 2 });
+    const breaker = new CircuitBreaker({ platform: 'hubspot', failureThreshold: 2, ...manualProbe() });
     breaker.recordFailure();
     breaker.recordSuccess();
     breaker.recordFailure();

@@ -70,12 +70,15 @@ export type Customer = {
   __typename?: 'Customer';
   /** Primary email address, lower case. The key other platforms know the customer by. */
   email?: Maybe<Scalars['String']['output']>;
-  /** When the customer's most recent order was placed. Null when they never bought. */
+  /** When the customer's most recent order was placed. Null when they never bought or the shop could not be reached. */
   lastOrderAt?: Maybe<Scalars['DateTime']['output']>;
-  /** Total the customer has spent in the shop. Null when the shop does not know the customer. */
+  /** Total the customer has spent in the shop. Null when the shop does not know the customer or could not be reached. */
   lifetimeValue?: Maybe<Money>;
-  /** The customer's most recent orders, newest first. */
-  orders: Array<Order>;
+  /**
+   * The customer's most recent orders, newest first. Empty when they never bought; null when the shop
+   * could not be reached (the rest of the customer still arrives).
+   */
+  orders?: Maybe<Array<Order>>;
   /** Number of orders the customer placed in the shop. Zero when they never bought; null when the shop could not be reached. */
   ordersCount?: Maybe<Scalars['Int']['output']>;
 };
@@ -360,7 +363,7 @@ export type CustomerResolvers<
   lastOrderAt?: Resolver<Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;
   lifetimeValue?: Resolver<Maybe<ResolversTypes['Money']>, ParentType, ContextType>;
   orders?: Resolver<
-    Array<ResolversTypes['Order']>,
+    Maybe<Array<ResolversTypes['Order']>>,
     ParentType,
     ContextType,
     RequireFields<CustomerOrdersArgs, 'first'>

@@ -52,9 +52,9 @@ export type Customer = {
   __typename?: 'Customer';
   /** Primary email address, lower case. The key other platforms know the customer by. */
   email?: Maybe<Scalars['String']['output']>;
-  /** How the customer engages with email. Null when they are not in the audience. */
+  /** How the customer engages with email. Null when they are not in the audience or the email platform could not be reached. */
   emailEngagement?: Maybe<EmailEngagement>;
-  /** The customer's subscription to the marketing audience. Null when they are not in the audience. */
+  /** The customer's subscription to the marketing audience. Null when they are not in the audience or the email platform could not be reached. */
   emailSubscription?: Maybe<EmailSubscription>;
 };
 
