@@ -87,22 +87,21 @@ main(process.argv.slice(2)).then(
     if (code !== undefined) process.exitCode = code;
   },
   (error: unknown) => {
-    if (error instanceof ConfigError) {
-      process.stderr.write(`${error.message}\n`);
-      process.exitCode = CONFIG_EXIT_CODE;
-    } else if (error instanceof UsageError) {
-      process.stderr.write(`${error.message}\n\n${USAGE}\n`);
-      process.exitCode = CONFIG_EXIT_CODE;
-    } else if (error instanceof Error && 'code' in error && error.code === 'EADDRINUSE') {
-      process.stderr.write(
-        `Cannot start: ${error.message}. Another process holds that port; set its *_PORT variable to another port.\n`,
-      );
-      process.exitCode = 1;
-    } else {
-      process.stderr.write(
-        `Failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`,
-      );
-      process.exitCode = 1;
-    }
+    const [message, code] = failure(error);
+    // Exit once the message is out: a part opened before the failure (a Redis connection, a
+    // listener) would otherwise keep a process that cannot start alive.
+    process.stderr.write(message, () => process.exit(code));
   },
 );
+
+/** What a failed command prints and the code it exits with. */
+function failure(error: unknown): [string, number] {
+  if (error instanceof ConfigError) return [`${error.message}\n`, CONFIG_EXIT_CODE];
+  if (error instanceof UsageError) return [`${error.message}\n\n${USAGE}\n`, CONFIG_EXIT_CODE];
+  if (error instanceof Error && 'code' in error && error.code === 'EADDRINUSE')
+    return [
+      `Cannot start: ${error.message}. Another process holds that port; set its *_PORT variable to another port.\n`,
+      1,
+    ];
+  return [`Failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`, 1];
+}

@@ -78,6 +78,9 @@ export function createCacheStore(options: CacheStoreOptions): CacheStore {
         );
       }
     });
+    // Connected now rather than on Keyv's first use: the shared rate limiter runs its script on
+    // this client directly, and a client never opened answers "The client is closed" forever.
+    client.connect().catch(() => undefined);
     redis = client;
     const store = new KeyvRedis(client, { throwOnConnectError: false, throwOnErrors: true });
     store.on('error', () => undefined);

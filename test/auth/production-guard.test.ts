@@ -220,7 +220,9 @@ describe('the production guard for webhook secrets', () => {
 
   it('should refuse to build a production gateway whose webhooks default to the demo secrets', async () => {
     const { clientsFile } = writeTestRegistry([{ id: 'ops', scopes: ['metrics:read'] }]);
-    await expect(startTestStack({ mode: 'production', clientsFile, customers: 50 })).rejects.toThrow(
+    // The test stack gives production fresh secrets unless told otherwise: here, the demo's.
+    const events = { webhooks: DEMO_WEBHOOK_VERIFICATION };
+    await expect(startTestStack({ mode: 'production', clientsFile, customers: 50, events })).rejects.toThrow(
       /SHOPIFY_WEBHOOK_SECRETS: holds the public demo webhook secret/,
     );
   });
