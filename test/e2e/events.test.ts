@@ -213,6 +213,27 @@ describe('webhooks in, subscriptions out (real HTTP, real graphql-ws and SSE cli
     expect(cursors[0]! > cursor).toBe(true);
   });
 
+  it('should treat after: null as from now over graphql-ws and SSE, as the README client example may send it', async () => {
+    const customer = await shopCustomer(5);
+    // Something already in the log, which "from now" must not replay.
+    await postWebhook(stack.origins.gateway, shopifyOrder({ email: customer.email, totalPrice: '6.00' }));
+    await expect.poll(async () => (await stack.eventLog.stats()).pending, { timeout: 5_000 }).toBe(0);
+    const overWs = track(
+      subscribeWs<OrderEvent>(stack.origins.gateway, as('admin'), ORDERS, { after: null }),
+    );
+    const overSse = track(
+      subscribeSse<OrderEvent>(stack.origins.gateway, as('admin'), ORDERS, { after: null }),
+    );
+    await Promise.all([overWs.ready, overSse.ready]);
+    await untilSubscribers(stack, open.length);
+    await postWebhook(stack.origins.gateway, shopifyOrder({ email: customer.email, totalPrice: '7.00' }));
+    for (const subscriber of [overWs, overSse]) {
+      const [first] = await subscriber.received.atLeast(1);
+      expect(first!.errors).toBeUndefined();
+      expect(first!.data!.events.properties.totalPrice).toBe('7.00');
+    }
+  });
+
   it('should refuse a subscription with bad credentials, a bad cursor or a missing scope, with codes', async () => {
     const unauthenticated = subscribeWs(stack.origins.gateway, { authorization: 'Bearer mgk_nope' }, ORDERS);
     await unauthenticated.received.ended();
