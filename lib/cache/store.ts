@@ -78,10 +78,19 @@ export function createCacheStore(options: CacheStoreOptions): CacheStore {
         );
       }
     });
-    // Connected now rather than on Keyv's first use: the shared rate limiter runs its script on
-    // this client directly, and a client never opened answers "The client is closed" forever.
-    client.connect().catch(() => undefined);
-    redis = client;
+    // Keyv opens the client on its first use; the shared rate limiter runs its script on the client
+    // directly, possibly first, and a client never opened answers "The client is closed" forever.
+    redis = {
+      eval: async (script, evalOptions) => {
+        if (!client.isOpen) client.connect().catch(() => undefined);
+        if (!client.isReady)
+          await withTimeout(
+            new Promise<void>((resolve) => client.once('ready', () => resolve())),
+            timeoutMs * 4,
+          ).catch(() => undefined);
+        return client.eval(script, evalOptions);
+      },
+    };
     const store = new KeyvRedis(client, { throwOnConnectError: false, throwOnErrors: true });
     store.on('error', () => undefined);
     keyv = new Keyv({ store, namespace, throwOnErrors: true, useKeyPrefix: false });
