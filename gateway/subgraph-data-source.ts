@@ -1,3 +1,4 @@
+import { STATUS_CODES } from 'node:http';
 import { RemoteGraphQLDataSource, type GraphQLDataSourceProcessOptions } from '@apollo/gateway';
 import { GraphQLError } from 'graphql';
 import { errors as undiciErrors, type Agent } from 'undici';
@@ -8,77 +9,75 @@ import type { PlannedKeyFields } from './auth/planned-keys.js';
 import type { GatewayContext } from './context.js';
 import { failedFetchResponse } from './failed-fetch.js';
 
+type ProcessOptions = GraphQLDataSourceProcessOptions<GatewayContext>;
 type ProcessResult = Awaited<ReturnType<RemoteGraphQLDataSource<GatewayContext>['process']>>;
-type HttpHeaders = NonNullable<NonNullable<GraphQLDataSourceProcessOptions['request']['http']>['headers']>;
+type Fetcher = RemoteGraphQLDataSource['fetcher'];
+type FetcherRequestInit = NonNullable<Parameters<Fetcher>[1]>;
+type FetcherResponse = Awaited<ReturnType<Fetcher>>;
 
 /**
- * The headers of one subgraph request, as `willSendRequest` sees them (the Fetch `Headers` surface
- * Apollo's data sources use), kept in a plain map: cheaper than a WHATWG Headers per fetch.
+ * Ties a fetch to the operation it is for: `willSendRequest` sets it, the fetcher takes it off
+ * before the request leaves. Apollo's `process` serialises the body between the two, and the caller
+ * token is signed over that exact body, so it is signed in the fetcher, which knows only the URL and
+ * the request init.
  */
-class RequestHeaders implements HttpHeaders {
-  private readonly map = new Map<string, string>();
-  append(name: string, value: string): void {
-    const key = name.toLowerCase();
-    const current = this.map.get(key);
-    this.map.set(key, current === undefined ? value : `${current}, ${value}`);
-  }
-  delete(name: string): void {
-    this.map.delete(name.toLowerCase());
-  }
-  get(name: string): string | null {
-    return this.map.get(name.toLowerCase()) ?? null;
-  }
-  has(name: string): boolean {
-    return this.map.has(name.toLowerCase());
-  }
-  set(name: string, value: string): void {
-    this.map.set(name.toLowerCase(), value);
-  }
-  entries(): IterableIterator<[string, string]> {
-    return this.map.entries();
-  }
-  keys(): IterableIterator<string> {
-    return this.map.keys();
-  }
-  values(): IterableIterator<string> {
-    return this.map.values();
-  }
-  [Symbol.iterator](): IterableIterator<[string, string]> {
-    return this.map.entries();
-  }
-  toObject(): Record<string, string> {
-    return Object.fromEntries(this.map);
-  }
+const FETCH_ID_HEADER = 'x-gateway-fetch-id';
+
+interface PendingFetch {
+  options: ProcessOptions;
+  /** The client's deadline (epoch ms), when the fetch serves a client's request. */
+  deadline: number | undefined;
 }
 
-/** A subgraph's response headers (undici's record), read through the same surface. */
-function responseHeaders(raw: Record<string, string | string[] | undefined>): HttpHeaders {
-  const headers = new RequestHeaders();
-  for (const [name, value] of Object.entries(raw)) {
-    if (value !== undefined) headers.set(name, Array.isArray(value) ? value.join(', ') : value);
-  }
-  return headers;
-}
+/** A subgraph's response, read in full by undici, as the fetch-like response Apollo expects. */
+class BufferedResponse implements FetcherResponse {
+  readonly bodyUsed = false;
+  readonly redirected = false;
+  readonly headers: Headers;
 
-/** `max-age=60, public` -> the hint Apollo's cache policy takes (as RemoteGraphQLDataSource reads it). */
-function cacheHint(header: string | null): { maxAge: number; scope?: 'PUBLIC' | 'PRIVATE' } {
-  const hint: { maxAge: number; scope?: 'PUBLIC' | 'PRIVATE' } = { maxAge: 0 };
-  if (!header) return hint;
-  for (const part of header.split(',')) {
-    const [key = '', value] = part
-      .trim()
-      .split('=', 2)
-      .map((s) => s.trim());
-    if (key === 'max-age' && value && /^\d+$/.test(value.replace(/^"|"$/g, '')))
-      hint.maxAge = Number(value.replace(/^"|"$/g, ''));
-    if (key === 'private') hint.scope = 'PRIVATE';
-    if (key === 'public') hint.scope = 'PUBLIC';
+  constructor(
+    readonly url: string,
+    readonly status: number,
+    raw: Record<string, string | string[] | undefined> | Headers,
+    private readonly body: string,
+  ) {
+    if (raw instanceof Headers) {
+      this.headers = raw;
+      return;
+    }
+    this.headers = new Headers();
+    for (const [name, value] of Object.entries(raw)) {
+      if (Array.isArray(value)) for (const item of value) this.headers.append(name, item);
+      else if (value !== undefined) this.headers.set(name, value);
+    }
   }
-  return hint;
+
+  get ok(): boolean {
+    return this.status >= 200 && this.status <= 299;
+  }
+  get statusText(): string {
+    return STATUS_CODES[this.status] ?? '';
+  }
+  text(): Promise<string> {
+    return Promise.resolve(this.body);
+  }
+  json(): Promise<unknown> {
+    return Promise.resolve().then(() => JSON.parse(this.body) as unknown);
+  }
+  arrayBuffer(): Promise<ArrayBuffer> {
+    const bytes = Buffer.from(this.body);
+    return Promise.resolve(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength));
+  }
+  clone(): FetcherResponse {
+    return new BufferedResponse(this.url, this.status, new Headers(this.headers), this.body);
+  }
 }
 
 /** The request's deadline passed before this fetch could start (earlier fetches of its plan took it all). */
 class DeadlinePassed extends Error {}
+
+/** A 2xx whose body is not a GraphQL response (a proxy's HTML page, an empty body). */
+class NotGraphQLResponse extends Error {}
 
 export interface SubgraphDataSourceOptions {
   name: string;
@@ -98,13 +97,18 @@ interface SubgraphErrorBody {
 }
 
 /**
- * How the gateway calls one subgraph: over a keep-alive undici pool, with the request id so the
- * subgraph's and connectors' log lines join the gateway's, and a timeout per fetch. Every failure
- * comes back as a GraphQLError naming the subgraph with a public code, never a URL or a body.
- *
- * The fetch itself is undici's `request` on the shared pool rather than RemoteGraphQLDataSource's
- * fetcher: a deep operation makes a dozen subgraph calls, and the WHATWG fetch path (streams, an
- * AbortSignal and Headers per call) was a fifth of the gateway's CPU under load (bench/README.md).
+ * How the gateway calls one subgraph: Apollo's RemoteGraphQLDataSource (its `process` builds the
+ * request, serialises it, parses the answer and narrows the operation's cache policy by the
+ * subgraph's Cache-Control), with this gateway's parts in its hooks:
+ * - `willSendRequest`: the request id, so the subgraph's and connectors' log lines join the
+ *   gateway's, and what is left of the client's deadline;
+ * - `fetcher`: undici's `request` on the shared keep-alive pool rather than a WHATWG fetch (a deep
+ *   operation makes a dozen subgraph calls, and the fetch path's streams and AbortSignal per call
+ *   were a fifth of the gateway's CPU under load, bench/README.md), signing the caller token over
+ *   the exact body it sends, with a timeout per fetch;
+ * - `parseBody`, `errorFromResponse`: a body that is not GraphQL, and a non-2xx's GraphQL errors.
+ * Every failure comes back as a GraphQLError naming the subgraph with a public code, never a URL or
+ * a body, at each field the fetch lost (`process`).
  */
 export class SubgraphDataSource extends RemoteGraphQLDataSource<GatewayContext> {
   readonly subgraphName: string;
@@ -112,6 +116,10 @@ export class SubgraphDataSource extends RemoteGraphQLDataSource<GatewayContext> 
   private readonly plannedKeys: PlannedKeyFields;
   private readonly agent: Agent;
   private readonly timeoutMs: number;
+  private readonly resolveUrl: (() => string) | undefined;
+  private lastTarget: { url: string; origin: string; path: string } | undefined;
+  private readonly pending = new Map<string, PendingFetch>();
+  private fetches = 0;
 
   constructor(options: SubgraphDataSourceOptions) {
     super({ url: typeof options.url === 'string' ? options.url : '' });
@@ -120,11 +128,9 @@ export class SubgraphDataSource extends RemoteGraphQLDataSource<GatewayContext> 
     this.plannedKeys = options.plannedKeys;
     this.agent = options.agent;
     this.timeoutMs = options.timeoutMs;
-    if (typeof options.url === 'function') this.resolveUrl = options.url;
+    this.resolveUrl = typeof options.url === 'function' ? options.url : undefined;
+    this.fetcher = (url, init) => this.fetchOnPool(url, init);
   }
-
-  private readonly resolveUrl: (() => string) | undefined;
-  private lastTarget: { url: string; origin: string; path: string } | undefined;
 
   /** The URL split as undici takes it, parsed once (it changes only with the supergraph). */
   private target(url: string): { origin: string; path: string } {
@@ -135,18 +141,79 @@ export class SubgraphDataSource extends RemoteGraphQLDataSource<GatewayContext> 
     return this.lastTarget;
   }
 
-  /** Every fetch carries the request id (the caller token is signed in `send`, over the body). */
-  override async willSendRequest(options: GraphQLDataSourceProcessOptions<GatewayContext>): Promise<void> {
+  /** Every fetch carries the request id and its deadline; the caller token is signed in the fetcher. */
+  override willSendRequest(options: ProcessOptions): void {
     const http = options.request.http;
-    if (http && this.resolveUrl) (http as { url: string }).url = this.resolveUrl();
-    const context = 'context' in options ? options.context : undefined;
-    if (context?.request && http) {
-      http.headers.set(REQUEST_ID_HEADER, context.request.requestId);
+    if (!http) return;
+    if (this.resolveUrl) (http as { url: string }).url = this.resolveUrl();
+    const request = (options.context as Partial<GatewayContext>).request;
+    if (request) {
+      const left = request.deadline - Date.now();
+      if (left <= 0) throw new DeadlinePassed();
+      http.headers.set(REQUEST_ID_HEADER, request.requestId);
       // What is left of the client's deadline, less a margin for the subgraph to answer after its
       // platform calls give up (tens of ms on a busy machine) and for the answer's way back, so the
       // client gets the platform's own error at each field by its deadline.
-      const left = context.request.deadline - Date.now();
       http.headers.set(DEADLINE_HEADER, String(Math.max(1, left - Math.min(250, Math.floor(left / 4)))));
+    }
+    const id = String((this.fetches += 1));
+    this.pending.set(id, { options, deadline: request?.deadline });
+    http.headers.set(FETCH_ID_HEADER, id);
+  }
+
+  /**
+   * A fetch that fails as a whole (the subgraph down, too slow, or not answering GraphQL) is
+   * answered as if the subgraph had failed each field it was asked for: the gateway keeps every
+   * other subgraph's data and puts the error at each lost field's path.
+   */
+  override async process(options: ProcessOptions): Promise<ProcessResult> {
+    try {
+      return await super.process(options);
+    } catch (caught) {
+      const error = this.asSubgraphError(caught);
+      const document = 'document' in options ? options.document : undefined;
+      const answer = failedFetchResponse(options.request, document, error);
+      if (!answer) throw error;
+      return answer;
+    } finally {
+      const id = options.request.http?.headers.get(FETCH_ID_HEADER);
+      if (id) this.pending.delete(id);
+    }
+  }
+
+  /** Apollo's fetcher, on undici: the request as `process` built it, with its caller token. */
+  private async fetchOnPool(url: string, init: FetcherRequestInit = {}): Promise<FetcherResponse> {
+    const headers: Record<string, string> = { ...init.headers };
+    const id = headers[FETCH_ID_HEADER];
+    delete headers[FETCH_ID_HEADER];
+    const pending = id === undefined ? undefined : this.pending.get(id);
+    if (!pending)
+      throw new Error(`a fetch to the ${this.subgraphName} subgraph that willSendRequest did not see`);
+    const body = typeof init.body === 'string' ? init.body : (init.body?.toString('utf8') ?? '');
+    headers['authorization'] = `Bearer ${await this.tokenFor(pending.options, body)}`;
+    const left = pending.deadline === undefined ? this.timeoutMs : pending.deadline - Date.now();
+    if (left <= 0) throw new DeadlinePassed();
+    const { origin, path } = this.target(url);
+    // undici's header and body timers (cheap, no AbortSignal per call) keep SUBGRAPH_TIMEOUT_MS;
+    // they tick on a coarse clock that may fire up to half a second early, so a deadline that
+    // comes sooner gets a precise timer of its own.
+    const deadlineTimer = left < this.timeoutMs ? new AbortController() : undefined;
+    const timer = deadlineTimer ? setTimeout(() => deadlineTimer.abort(), left) : undefined;
+    try {
+      const response = await this.agent.request({
+        origin,
+        path,
+        method: 'POST',
+        headers,
+        body,
+        headersTimeout: this.timeoutMs,
+        bodyTimeout: this.timeoutMs,
+        ...(deadlineTimer ? { signal: deadlineTimer.signal } : {}),
+      });
+      const text = await response.body.text();
+      return new BufferedResponse(url, response.statusCode, response.headers, text);
+    } finally {
+      clearTimeout(timer);
     }
   }
 
@@ -156,7 +223,7 @@ export class SubgraphDataSource extends RemoteGraphQLDataSource<GatewayContext> 
    * of the body, so the subgraph enforces the same permissions on its own and the token is good
    * for this one request only.
    */
-  private async tokenFor(options: GraphQLDataSourceProcessOptions<GatewayContext>, body: string) {
+  private async tokenFor(options: ProcessOptions, body: string) {
     if (!('incomingRequestContext' in options)) {
       return this.signer.tokenFor(this.subgraphName, { clientId: 'gateway', scopes: [] }, { body });
     }
@@ -174,92 +241,28 @@ export class SubgraphDataSource extends RemoteGraphQLDataSource<GatewayContext> 
     return this.signer.tokenFor(this.subgraphName, caller, { planned, body });
   }
 
-  /**
-   * A fetch that fails as a whole (the subgraph down, too slow, or not answering GraphQL) is
-   * answered as if the subgraph had failed each field it was asked for: the gateway keeps every
-   * other subgraph's data and puts the error at each lost field's path.
-   */
-  override async process(options: GraphQLDataSourceProcessOptions<GatewayContext>): Promise<ProcessResult> {
+  /** A 2xx body: a JSON object, or the fetch failed (whatever the Content-Type said). */
+  override async parseBody(response: FetcherResponse): Promise<object> {
+    const text = await response.text();
+    let body: unknown;
     try {
-      return await this.send(options);
-    } catch (caught) {
-      const error = this.asSubgraphError(caught);
-      const document = 'document' in options ? options.document : undefined;
-      const answer = failedFetchResponse(options.request, document, error);
-      if (!answer) throw error;
-      return answer;
-    }
-  }
-
-  /** What RemoteGraphQLDataSource's `process` does (without persisted queries, which this gateway never uses). */
-  private async send(options: GraphQLDataSourceProcessOptions<GatewayContext>): Promise<ProcessResult> {
-    const { request } = options;
-    const headers = new RequestHeaders();
-    for (const [name, value] of request.http?.headers ?? []) headers.append(name, value);
-    headers.set('content-type', 'application/json');
-    request.http = { method: 'POST', url: this.url, headers };
-    await this.willSendRequest(options);
-    if (!request.query) throw new Error('Missing query');
-    const { http, query, ...rest } = request;
-    const deadline = 'context' in options ? options.context.request?.deadline : undefined;
-    const left = deadline === undefined ? this.timeoutMs : deadline - Date.now();
-    if (left <= 0) throw new DeadlinePassed();
-    const { origin, path } = this.target(http.url);
-    // undici's header and body timers (cheap, no AbortSignal per call) keep SUBGRAPH_TIMEOUT_MS;
-    // they tick on a coarse clock that may fire up to half a second early, so a deadline that
-    // comes sooner gets a precise timer of its own.
-    const deadlineTimer = left < this.timeoutMs ? new AbortController() : undefined;
-    const timer = deadlineTimer ? setTimeout(() => deadlineTimer.abort(), left) : undefined;
-    const body = JSON.stringify({ query, ...rest });
-    headers.set('authorization', `Bearer ${await this.tokenFor(options, body)}`);
-    let text: string;
-    let response: Awaited<ReturnType<Agent['request']>>;
-    try {
-      response = await this.agent.request({
-        origin,
-        path,
-        method: 'POST',
-        headers: headers.toObject(),
-        body,
-        headersTimeout: this.timeoutMs,
-        bodyTimeout: this.timeoutMs,
-        ...(deadlineTimer ? { signal: deadlineTimer.signal } : {}),
-      });
-      text = await response.body.text();
-    } finally {
-      clearTimeout(timer);
-    }
-    if (response.statusCode < 200 || response.statusCode > 299)
-      throw this.errorFromResponseBody(response.statusCode, text);
-    let answer: unknown;
-    try {
-      answer = JSON.parse(text);
+      body = JSON.parse(text);
     } catch {
-      answer = undefined;
+      body = undefined;
     }
-    if (!answer || typeof answer !== 'object' || Array.isArray(answer))
-      throw new Error(`the ${this.subgraphName} subgraph answered a body that is not a GraphQL response`);
-    const result: ProcessResult = {
-      ...(answer as ProcessResult),
-      http: { headers: responseHeaders(response.headers), status: response.statusCode },
-    };
-    // The subgraph's Cache-Control narrows the operation's cache policy (the response cache reads it).
-    if ('incomingRequestContext' in options && this.honorSubgraphCacheControlHeader) {
-      const policy = options.incomingRequestContext.overallCachePolicy as
-        { restrict?: (hint: ReturnType<typeof cacheHint>) => void } | undefined;
-      policy?.restrict?.(cacheHint(result.http?.headers.get('cache-control') ?? null));
-    }
-    return result;
+    if (!body || typeof body !== 'object' || Array.isArray(body)) throw new NotGraphQLResponse();
+    return body;
   }
 
   /**
    * A subgraph answering non-2xx still sends GraphQL errors (Apollo Server answers 400 to a
    * variable it cannot coerce); keep the first coded one instead of a bare "400: Bad Request".
    */
-  private errorFromResponseBody(status: number, text: string): GraphQLError {
+  override async errorFromResponse(response: FetcherResponse): Promise<GraphQLError> {
+    const status = response.status;
     let body: SubgraphErrorBody | undefined;
     try {
-      body = JSON.parse(text) as SubgraphErrorBody;
+      body = JSON.parse(await response.text()) as SubgraphErrorBody;
     } catch {
       body = undefined;
     }
@@ -288,10 +291,17 @@ export class SubgraphDataSource extends RemoteGraphQLDataSource<GatewayContext> 
     ) {
       return error;
     }
+    const extensions = { code: ErrorCode.DOWNSTREAM_SERVICE_ERROR, subgraph: this.subgraphName };
     if (error instanceof DeadlinePassed) {
       return new GraphQLError(
         `The ${this.subgraphName} subgraph was not asked: the request's deadline had passed.`,
-        { extensions: { code: ErrorCode.DOWNSTREAM_SERVICE_ERROR, subgraph: this.subgraphName } },
+        { extensions },
+      );
+    }
+    if (error instanceof NotGraphQLResponse) {
+      return new GraphQLError(
+        `The ${this.subgraphName} subgraph answered with a body that is not a GraphQL response.`,
+        { extensions },
       );
     }
     const timedOut =
@@ -302,10 +312,7 @@ export class SubgraphDataSource extends RemoteGraphQLDataSource<GatewayContext> 
       timedOut
         ? `The ${this.subgraphName} subgraph did not answer in time.`
         : `The ${this.subgraphName} subgraph could not be reached.`,
-      {
-        extensions: { code: ErrorCode.DOWNSTREAM_SERVICE_ERROR, subgraph: this.subgraphName },
-        ...(error instanceof Error ? { originalError: error } : {}),
-      },
+      { extensions, ...(error instanceof Error ? { originalError: error } : {}) },
     );
   }
 }

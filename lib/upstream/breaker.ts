@@ -1,3 +1,4 @@
+import Opossum from 'opossum';
 import { UpstreamError, type Platform } from '../errors.js';
 import type { Logger } from '../logger.js';
 import { Counter } from '../metrics.js';
@@ -34,31 +35,77 @@ export interface CircuitBreakerOptions {
 export type BreakerSettings = Partial<Pick<CircuitBreakerOptions, 'failureThreshold' | 'openMs'>>;
 
 /**
- * One breaker per platform account (home-made; a later change swaps it for opossum). After
- * sustained failure it opens and answers at once with UPSTREAM_UNAVAILABLE naming the platform (so
- * a dead platform does not hold every request for its timeout). After `openMs` it half-opens: its
- * own probe call, not a user's request, decides; while the probe runs, requests are still refused
- * at once. A probe that succeeds closes the breaker; one that fails opens it for another `openMs`.
+ * Whether a failed call says anything about the platform being down. The request's own deadline
+ * running out proves nothing about the platform, and a 4xx proves it is up and answering.
+ */
+export function countsAgainstPlatform(error: UpstreamError): boolean {
+  if (error.details.upstreamCode === 'REQUEST_DEADLINE') return false;
+  const status = error.details.status;
+  return !(status !== undefined && status >= 400 && status < 500);
+}
+
+/**
+ * One breaker per platform account, on opossum's state machine (closed, open, half-open, with its
+ * events and reset timer). After sustained failure it opens and answers at once with
+ * UPSTREAM_UNAVAILABLE naming the platform (so a dead platform does not hold every request for its
+ * timeout). After `openMs` opossum half-opens it; the breaker then runs its own probe, never a
+ * user's request: user calls only ever pass `check()`, which refuses in any state but closed (so
+ * opossum's "let the next call through" in half-open never applies to them). A probe that
+ * succeeds closes the breaker; one that fails opens it for another `openMs`.
+ *
+ * Two things stay outside opossum on purpose: it opens on an error percentage over a rolling
+ * window, whereas this breaker opens on consecutive failures (a success in between proves the
+ * platform answers); and calls are recorded by the upstream client (`recordSuccess`,
+ * `recordFailure`) rather than run through `fire`, because the client decides per response what
+ * counts (a 429 or 4xx is the platform answering, the request's deadline is not its fault).
  */
 export class CircuitBreaker implements UpstreamGuard {
-  private state: 'closed' | 'open' | 'half-open' = 'closed';
+  private readonly circuit: Opossum<[], void>;
+  private readonly openMs: number;
   private failures = 0;
   private openUntil = 0;
-  private timer: NodeJS.Timeout | undefined;
-  private closed = false;
+  /** Set while a failed probe re-opens the breaker: that is not a new opening. */
+  private reopening = false;
+  private shutDown = false;
 
-  constructor(private readonly options: CircuitBreakerOptions) {}
+  constructor(private readonly options: CircuitBreakerOptions) {
+    this.openMs = options.openMs ?? 10_000;
+    const { platform, logger } = options;
+    // The action is never fired: opossum keeps the state and its timer, the client records calls.
+    this.circuit = new Opossum(() => Promise.resolve(), {
+      name: `${platform}-breaker`,
+      resetTimeout: this.openMs,
+      // Never open by percentage (an error rate cannot exceed 100 %); `recordFailure` decides.
+      errorThresholdPercentage: 100,
+      timeout: false,
+      enableSnapshots: false,
+      rollingPercentilesEnabled: false,
+    });
+    this.circuit.on('open', () => {
+      this.openUntil = Date.now() + this.openMs;
+      if (this.reopening) return;
+      breakerMetrics.opened.inc({ platform });
+      logger?.warn({ platform, failures: this.failures }, 'circuit breaker opened');
+    });
+    this.circuit.on('halfOpen', () => void this.probe());
+    this.circuit.on('close', () => {
+      this.failures = 0;
+      logger?.info({ platform }, 'circuit breaker closed');
+    });
+  }
 
   get status(): 'closed' | 'open' | 'half-open' {
-    return this.state;
+    if (this.circuit.halfOpen) return 'half-open';
+    return this.circuit.opened ? 'open' : 'closed';
   }
 
   check(): void {
-    if (this.state === 'closed') return;
+    const status = this.status;
+    if (status === 'closed') return;
     breakerMetrics.rejected.inc({ platform: this.options.platform });
     const seconds = Math.max(0, Math.ceil((this.openUntil - Date.now()) / 1000));
     const next =
-      this.state === 'half-open'
+      status === 'half-open'
         ? 'a check of whether it is back is under way'
         : `the next check is in about ${seconds} s`;
     throw new UpstreamError(
@@ -73,63 +120,47 @@ export class CircuitBreaker implements UpstreamGuard {
     );
   }
 
+  /** A call that started before the breaker opened and succeeded proves the platform is back. */
   recordSuccess(): void {
-    if (this.state !== 'closed')
-      this.options.logger?.info({ platform: this.options.platform }, 'circuit breaker closed');
-    this.state = 'closed';
     this.failures = 0;
-    if (this.timer) clearTimeout(this.timer);
-    this.timer = undefined;
+    if (!this.shutDown) this.circuit.close();
   }
 
-  recordFailure(): void {
+  recordFailure(error?: UpstreamError): void {
+    if (error && !countsAgainstPlatform(error)) return;
     this.failures += 1;
-    if (this.state === 'closed' && this.failures >= (this.options.failureThreshold ?? 5)) {
-      breakerMetrics.opened.inc({ platform: this.options.platform });
-      this.options.logger?.warn(
-        { platform: this.options.platform, failures: this.failures },
-        'circuit breaker opened',
-      );
-      this.open();
-    }
+    if (this.shutDown || !this.circuit.closed) return;
+    if (this.failures >= (this.options.failureThreshold ?? 5)) this.circuit.open();
   }
 
-  /** Stops the probe timer (the connector is closing). */
+  /** Stops opossum's timers (the connector is closing); no probe runs after this. */
   close(): void {
-    this.closed = true;
-    if (this.timer) clearTimeout(this.timer);
-    this.timer = undefined;
-  }
-
-  private open(): void {
-    this.state = 'open';
-    const openMs = this.options.openMs ?? 10_000;
-    this.openUntil = Date.now() + openMs;
-    if (this.timer) clearTimeout(this.timer);
-    if (this.closed) return;
-    this.timer = setTimeout(() => void this.probe(), openMs);
-    // A breaker waiting to probe must not keep a process alive that has nothing else to do.
-    this.timer.unref();
+    if (this.shutDown) return;
+    this.shutDown = true;
+    this.circuit.shutdown();
   }
 
   private async probe(): Promise<void> {
-    this.timer = undefined;
-    if (this.closed || this.state !== 'open') return;
-    this.state = 'half-open';
+    if (this.shutDown) return;
+    const { platform, logger } = this.options;
     try {
       await this.options.probe();
-      breakerMetrics.probes.inc({ platform: this.options.platform, outcome: 'ok' });
-      if (this.state === 'half-open') this.recordSuccess();
+      breakerMetrics.probes.inc({ platform, outcome: 'ok' });
+      if (!this.shutDown && this.circuit.halfOpen) this.circuit.close();
     } catch (error) {
-      breakerMetrics.probes.inc({ platform: this.options.platform, outcome: 'failed' });
-      this.options.logger?.warn(
-        {
-          platform: this.options.platform,
-          code: error instanceof UpstreamError ? error.details.code : 'unknown',
-        },
+      breakerMetrics.probes.inc({ platform, outcome: 'failed' });
+      logger?.warn(
+        { platform, code: error instanceof UpstreamError ? error.details.code : 'unknown' },
         'circuit breaker probe failed; staying open',
       );
-      if (this.state === 'half-open') this.open();
+      if (this.shutDown || !this.circuit.halfOpen) return;
+      // Opossum restarts its reset timer on every opening: the next probe is `openMs` away.
+      this.reopening = true;
+      try {
+        this.circuit.open();
+      } finally {
+        this.reopening = false;
+      }
     }
   }
 }

@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { UpstreamError } from '../../lib/errors.js';
-import { CircuitBreaker } from '../../lib/upstream/breaker.js';
+import { CircuitBreaker, breakerMetrics } from '../../lib/upstream/breaker.js';
 
 /** A probe the test answers by hand, counting how often the breaker ran it. */
 function manualProbe() {
@@ -90,6 +90,39 @@ describe('circuit breaker', () => {
     breaker.close();
     await vi.advanceTimersByTimeAsync(5_000);
     expect(probe.calls()).toBe(0);
+  });
+
+  it('should not count deadline aborts or client errors towards opening', () => {
+    const breaker = new CircuitBreaker({ platform: 'hubspot', failureThreshold: 1, ...manualProbe() });
+    breaker.recordFailure(
+      new UpstreamError('deadline', {
+        platform: 'hubspot',
+        code: 'UPSTREAM_TIMEOUT',
+        upstreamCode: 'REQUEST_DEADLINE',
+      }),
+    );
+    breaker.recordFailure(
+      new UpstreamError('not found', { platform: 'hubspot', code: 'UPSTREAM_ERROR', status: 404 }),
+    );
+    expect(breaker.status).toBe('closed');
+    breaker.recordFailure(
+      new UpstreamError('bad gateway', { platform: 'hubspot', code: 'UPSTREAM_ERROR', status: 502 }),
+    );
+    expect(breaker.status).toBe('open');
+    breaker.close();
+  });
+
+  it('should count an opening once, not again when a failed probe keeps it open', async () => {
+    const probe = manualProbe();
+    const breaker = new CircuitBreaker({ platform: 'shopify', failureThreshold: 1, openMs: 1_000, ...probe });
+    const before = breakerMetrics.opened.get({ platform: 'shopify' });
+    breaker.recordFailure();
+    await vi.advanceTimersByTimeAsync(1_000);
+    probe.fail();
+    await vi.advanceTimersByTimeAsync(0);
+    expect(breaker.status).toBe('open');
+    expect(breakerMetrics.opened.get({ platform: 'shopify' }) - before).toBe(1);
+    breaker.close();
   });
 
   it('should reset the count on success', () => {
