@@ -36,6 +36,11 @@ export const ErrorCode = {
   UPSTREAM_TIMEOUT: 'UPSTREAM_TIMEOUT',
   /** The platform rejected the credentials this deployment holds for it. */
   UPSTREAM_UNAUTHORIZED: 'UPSTREAM_UNAUTHORIZED',
+  /**
+   * The platform withholds data the deployment's app is not granted (an OAuth scope such as
+   * Shopify's `read_all_orders`, or Shopify's protected customer data); `reason` says which.
+   */
+  UPSTREAM_DATA_WITHHELD: 'UPSTREAM_DATA_WITHHELD',
   /** A subgraph could not be reached or answered with something other than GraphQL. */
   DOWNSTREAM_SERVICE_ERROR: 'DOWNSTREAM_SERVICE_ERROR',
   /** A webhook's signature (or Mailchimp's URL secret) is missing, stale or does not verify. */
@@ -75,6 +80,7 @@ export interface UpstreamErrorDetails {
     | 'UPSTREAM_UNAVAILABLE'
     | 'UPSTREAM_TIMEOUT'
     | 'UPSTREAM_UNAUTHORIZED'
+    | 'UPSTREAM_DATA_WITHHELD'
   >;
   /** The endpoint as a pattern (`GET /crm/v3/objects/contacts/{id}`), never a URL with ids or secrets. */
   endpoint?: string;
@@ -86,6 +92,10 @@ export interface UpstreamErrorDetails {
   retryAfterSeconds?: number;
   /** Overrides the default: a limit our own throttle enforced is not worth retrying. */
   retryable?: boolean;
+  /** When the limit that refused the call resets (ISO instant): a daily limit says when calls resume. */
+  resetsAt?: string;
+  /** Why the platform withheld data the app may not see (`PROTECTED_CUSTOMER_DATA`, `READ_ALL_ORDERS_SCOPE_MISSING`). */
+  reason?: string;
 }
 
 /**
@@ -104,6 +114,8 @@ export class UpstreamError extends GraphQLError {
         ...(details.status !== undefined ? { upstreamStatus: details.status } : {}),
         ...(details.upstreamCode ? { upstreamCode: details.upstreamCode } : {}),
         ...(details.retryAfterSeconds !== undefined ? { retryAfterSeconds: details.retryAfterSeconds } : {}),
+        ...(details.resetsAt ? { resetsAt: details.resetsAt } : {}),
+        ...(details.reason ? { reason: details.reason } : {}),
       },
     });
     this.name = 'UpstreamError';

@@ -8,7 +8,7 @@ export const DEMO_CREDENTIALS = {
   shopify: {
     accessToken: 'shpat_demo00000000000000000000000000',
     shop: 'demo-outdoor-co',
-    apiVersion: '2025-07',
+    apiVersion: '2026-10',
   },
   meta: { accessToken: 'EAADEMO0000000000000000000000000000', adAccountId: '1234567890' },
 } as const;

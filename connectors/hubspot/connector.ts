@@ -12,6 +12,7 @@ import {
 } from '../../lib/upstream/client.js';
 import { parseUpstream } from '../../lib/upstream/parse.js';
 import { HUBSPOT_DEFAULT_LIMITS, hubspotThrottle, type HubSpotLimits } from './limits.js';
+import { DailyLimitGate, type DailyLimitState } from './daily.js';
 import { hubspotProtocol } from './protocol.js';
 import {
   CONTACT_PROPERTIES,
@@ -45,6 +46,8 @@ export interface HubSpotSettings {
   guard?: UpstreamGuard;
   /** Tunes the default circuit breaker. @default 5 consecutive failures, open 10 s */
   breaker?: BreakerSettings;
+  /** The account's time zone (IANA), where HubSpot's daily limit resets at midnight. @default 'UTC' */
+  timeZone?: string;
   logger?: Logger;
 }
 
@@ -81,6 +84,7 @@ export class HubSpotConnector {
   private readonly cache: RecordCache | undefined;
   /** Batch reads shared across concurrent requests, one per id property. */
   private readonly batches: Record<'id' | 'email', Coalescer<BatchOutcome>>;
+  private readonly daily: DailyLimitGate;
 
   constructor(settings: HubSpotSettings) {
     this.accountId = settings.accountId;
@@ -102,12 +106,17 @@ export class HubSpotConnector {
           ),
       });
     this.batches = { id: batch('id'), email: batch('email') };
+    const timeZone = settings.timeZone ?? 'UTC';
+    this.daily = new DailyLimitGate(settings.throttle ?? flow.throttle, {
+      timeZone,
+      ...(settings.logger ? { logger: settings.logger } : {}),
+    });
     this.http = new UpstreamClient({
-      protocol: hubspotProtocol(settings.accessToken),
+      protocol: hubspotProtocol(settings.accessToken, { timeZone }),
       baseUrl: settings.baseUrl,
       timeoutMs: settings.timeoutMs,
       maxRetries: settings.maxRetries,
-      throttle: settings.throttle ?? flow.throttle,
+      throttle: this.daily,
       guard:
         settings.guard ??
         new CircuitBreaker({
@@ -127,6 +136,11 @@ export class HubSpotConnector {
             ),
         }),
     });
+  }
+
+  /** Whether HubSpot's daily limit is spent and when it resets, for health. */
+  dailyLimit(): DailyLimitState {
+    return this.daily.state();
   }
 
   /**

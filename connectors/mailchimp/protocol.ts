@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { readApiVersion } from '../../lib/upstream/api-version.js';
 import type { FailureDescription, PlatformProtocol } from '../../lib/upstream/client.js';
 
 /** Mailchimp's RFC 7807 problem body; some failures (403/429 under heavy load) come with none. */
@@ -29,6 +30,8 @@ export function mailchimpProtocol(apiKey: string): PlatformProtocol {
   return {
     platform: 'mailchimp',
     authHeaders: () => headers,
+    // Marketing API 3.0 has no version header; a retired endpoint would say so with Deprecation/Sunset.
+    apiVersion: (responseHeaders) => readApiVersion(responseHeaders, {}),
     describeFailure(status, body): FailureDescription {
       const parsed = problemBody.safeParse(body);
       const data = parsed.success ? parsed.data : {};

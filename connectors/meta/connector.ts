@@ -11,7 +11,7 @@ import {
 } from '../../lib/upstream/client.js';
 import { SharedReads } from '../../lib/upstream/deadline.js';
 import { INSIGHTS_ENDPOINT, META_DEFAULT_LIMITS, MetaInsightsThrottle, type MetaLimits } from './limits.js';
-import { metaProtocol } from './protocol.js';
+import { metaProtocol, requestedGraphVersion } from './protocol.js';
 import {
   CAMPAIGN_FIELDS,
   INSIGHT_FIELDS,
@@ -100,7 +100,7 @@ export class MetaConnector {
     const hooks =
       throttle instanceof MetaInsightsThrottle ? { onThrottled: throttle.throttled.bind(throttle) } : {};
     this.http = new UpstreamClient({
-      protocol: metaProtocol(settings.accessToken, hooks),
+      protocol: metaProtocol(settings.accessToken, hooks, requestedGraphVersion(settings.baseUrl)),
       baseUrl: settings.baseUrl,
       timeoutMs: settings.timeoutMs,
       maxRetries: settings.maxRetries,

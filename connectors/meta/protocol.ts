@@ -1,3 +1,4 @@
+import { readApiVersion } from '../../lib/upstream/api-version.js';
 import type { FailureDescription, PlatformProtocol, ResponseHeaders } from '../../lib/upstream/client.js';
 import { businessUseCaseUsage, graphErrorBody } from './schemas.js';
 import { jsonHeader } from './usage.js';
@@ -34,6 +35,11 @@ export interface ThrottlingError {
   subcode: number | undefined;
 }
 
+/** The Graph API version a base URL asks for (`…/v25.0`), or null. */
+export function requestedGraphVersion(baseUrl: string): string | null {
+  return /\/(v\d+\.\d+)(?:\/|$)/.exec(new URL(baseUrl).pathname)?.[1] ?? null;
+}
+
 export interface MetaProtocolHooks {
   /**
    * Meta refused a call with a throttling error (Meta's code and subcode, such as 80000/2446079).
@@ -46,12 +52,19 @@ export interface MetaProtocolHooks {
 /** The permission the access token needs, and no more: reading insights (never `ads_management`). */
 export const META_OAUTH_SCOPES = ['ads_read'] as const;
 
-export function metaProtocol(accessToken: string, hooks: MetaProtocolHooks = {}): PlatformProtocol {
+export function metaProtocol(
+  accessToken: string,
+  hooks: MetaProtocolHooks = {},
+  requestedVersion: string | null = null,
+): PlatformProtocol {
   // A header, not the `access_token` parameter, so the token never sits in a URL that gets logged.
   const headers = { authorization: `Bearer ${accessToken}` };
   return {
     platform: 'meta',
     authHeaders: () => headers,
+    // Meta answers with the version that served the call (an unversioned or retired one is upgraded).
+    apiVersion: (responseHeaders) =>
+      readApiVersion(responseHeaders, { versionHeader: 'facebook-api-version', requested: requestedVersion }),
     describeFailure(status, body, responseHeaders): FailureDescription {
       const parsed = graphErrorBody.safeParse(body);
       const error = parsed.success ? parsed.data.error : {};

@@ -13,7 +13,7 @@ import {
 } from '../../lib/upstream/client.js';
 import { parseUpstream } from '../../lib/upstream/parse.js';
 import { SHOPIFY_DEFAULT_LIMITS, shopifyThrottle, type ShopifyLimits } from './limits.js';
-import { nextPageInfo, shopifyProtocol } from './protocol.js';
+import { nextPageInfo, requestedShopifyVersion, SHOPIFY_OAUTH_SCOPES, shopifyProtocol } from './protocol.js';
 import {
   CUSTOMER_FIELDS,
   ORDER_FIELDS,
@@ -22,7 +22,9 @@ import {
   type ShopCustomer,
   type ShopOrder,
 } from './records.js';
+import { ordersWithheld, protectedDataWithheld, RECENT_ORDERS_MS } from './withheld.js';
 import {
+  accessScopesResponse,
   countResponse,
   customerResponse,
   customersResponse,
@@ -106,12 +108,16 @@ export class ShopifyConnector {
   readonly accountId: string;
   private readonly http: UpstreamClient;
   private readonly cache: RecordCache | undefined;
+  /** The token's scopes, read once (they change only when the merchant re-authorises the app). */
+  private scopes: Promise<ReadonlySet<string>> | undefined;
+  /** Shopify answered customers with their email redacted: the app lacks level 2 customer data. */
+  private redactedSeen = false;
 
   constructor(settings: ShopifySettings) {
     this.accountId = shopAccountId(settings.baseUrl);
     this.cache = settings.cache;
     this.http = new UpstreamClient({
-      protocol: shopifyProtocol(settings.accessToken),
+      protocol: shopifyProtocol(settings.accessToken, requestedShopifyVersion(settings.baseUrl)),
       baseUrl: settings.baseUrl,
       timeoutMs: settings.timeoutMs,
       maxRetries: settings.maxRetries,
@@ -191,6 +197,54 @@ export class ShopifyConnector {
     return Math.max(1, Math.ceil(count / SHOPIFY_LIMITS.page)) < searches;
   }
 
+  /**
+   * The access scopes the token was granted (`GET /admin/oauth/access_scopes.json`, outside the
+   * versioned API), read once; a failed read is not remembered.
+   */
+  grantedScopes(ctx: RequestContext): Promise<ReadonlySet<string>> {
+    this.scopes ??= this.http
+      .json(
+        ctx,
+        {
+          method: 'GET',
+          endpoint: 'GET /admin/oauth/access_scopes.json',
+          path: '/admin/oauth/access_scopes.json',
+          fromOrigin: true,
+        },
+        accessScopesResponse,
+      )
+      .then((body) => new Set(body.access_scopes.map((s) => s.handle)))
+      .catch((error: unknown) => {
+        this.scopes = undefined;
+        throw error;
+      });
+    return this.scopes;
+  }
+
+  /**
+   * Null when Shopify shows every order the question needs; otherwise the error that says it does
+   * not: without `read_all_orders` only orders of the last 60 days are visible. `sinceMs` is the
+   * oldest order the question needs; absent means any order, however old.
+   */
+  async ordersWithheld(ctx: RequestContext, sinceMs?: number): Promise<UpstreamError | null> {
+    if (sinceMs !== undefined && sinceMs >= Date.now() - RECENT_ORDERS_MS) return null;
+    return (await this.grantedScopes(ctx)).has('read_all_orders') ? null : ordersWithheld();
+  }
+
+  /** What health reports about this shop's grants: missing scopes, and redacted customer data seen. */
+  async grants(ctx: RequestContext): Promise<{ missingScopes: string[]; protectedCustomerData: boolean }> {
+    const granted = await this.grantedScopes(ctx);
+    return {
+      missingScopes: SHOPIFY_OAUTH_SCOPES.filter((scope) => !granted.has(scope)),
+      protectedCustomerData: !this.redactedSeen,
+    };
+  }
+
+  private redacted(): UpstreamError {
+    this.redactedSeen = true;
+    return protectedDataWithheld();
+  }
+
   /** How many customers the shop has (`GET /customers/count.json`), cached with the customers. */
   async countCustomers(ctx: RequestContext): Promise<number> {
     return this.cachedOne('orders', KEY.customerCount, async () => {
@@ -230,6 +284,9 @@ export class ShopifyConnector {
       ),
     );
     for (const page of pages) {
+      // A search by email matches only customers with that email: one without means Shopify
+      // redacted it (no level 2 protected customer data), and no customer can be matched.
+      if (page.customers.some((c) => c.email === null)) throw this.redacted();
       for (const found of page.customers) {
         const customer = toShopCustomer(found);
         // Search matches loosely; only an exact address answers the question asked.
@@ -261,6 +318,8 @@ export class ShopifyConnector {
         toShopCustomer,
       );
       const withEmail = customers.filter((c): c is ShopCustomer & { email: string } => c.email !== null);
+      // A whole page without one email is Shopify redacting them, not a shop of phone-only buyers.
+      if (customers.length > 0 && withEmail.length === 0) throw this.redacted();
       await this.cache?.setMany<ShopCustomer>(
         'orders',
         withEmail.map((c) => [KEY.customerByEmail(c.email), c] as const),

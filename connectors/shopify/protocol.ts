@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { readApiVersion } from '../../lib/upstream/api-version.js';
 import {
   retryAfterSeconds,
   type FailureDescription,
@@ -23,14 +24,34 @@ function errorText(body: unknown): string | undefined {
     .join('; ');
 }
 
-/** The Admin API access scopes the token needs, and no more: customers and orders, read only. */
-export const SHOPIFY_OAUTH_SCOPES = ['read_customers', 'read_orders'] as const;
+/**
+ * The Admin API access scopes the token needs, and no more: customers and orders, read only.
+ * `read_all_orders` because without it Shopify answers only the last 60 days of orders, and
+ * campaign revenue or a customer's order history over a longer range would silently come up short.
+ */
+export const SHOPIFY_OAUTH_SCOPES = ['read_customers', 'read_orders', 'read_all_orders'] as const;
 
-export function shopifyProtocol(accessToken: string): PlatformProtocol {
+/** The Admin API version a base URL asks for (`…/admin/api/2026-10`), or null. */
+export function requestedShopifyVersion(baseUrl: string): string | null {
+  return /\/admin\/api\/(\d{4}-\d{2})(?:\/|$)/.exec(new URL(baseUrl).pathname)?.[1] ?? null;
+}
+
+export function shopifyProtocol(
+  accessToken: string,
+  requestedVersion: string | null = null,
+): PlatformProtocol {
   const headers = { 'x-shopify-access-token': accessToken };
   return {
     platform: 'shopify',
     authHeaders: () => headers,
+    // Shopify serves the oldest supported version when asked for one past support, and names
+    // deprecated usage in a header: both are read from every answer.
+    apiVersion: (responseHeaders) =>
+      readApiVersion(responseHeaders, {
+        versionHeader: 'x-shopify-api-version',
+        deprecatedReasonHeader: 'x-shopify-api-deprecated-reason',
+        requested: requestedVersion,
+      }),
     describeFailure(status, body, responseHeaders): FailureDescription {
       const retryAfter = retryAfterSeconds(responseHeaders);
       return {

@@ -54,6 +54,8 @@ export const customersResponse = z.object({ customers: z.array(customer) });
 export const customerResponse = z.object({ customer });
 export const ordersResponse = z.object({ orders: z.array(order) });
 export const shopResponse = z.object({ shop: z.object({ currency }) });
+/** `GET /admin/oauth/access_scopes.json`: the scopes the access token was granted. */
+export const accessScopesResponse = z.object({ access_scopes: z.array(z.object({ handle: z.string() })) });
 export const countResponse = z.object({ count: z.number().int().min(0) });
 /** `orders.json?ids=…&fields=id,created_at`: when each order was placed, and nothing else. */
 export const orderInstantsResponse = z.object({ orders: z.array(z.object({ id, created_at: isoInstant })) });

@@ -263,6 +263,11 @@ export const catalog = {
       "Requests per rolling 10 s the `crm` connector allows itself: HubSpot's limit for the app's plan (Free/Starter 100, Pro/Enterprise 190, public OAuth apps 110).",
     default: '100',
   }),
+  HUBSPOT_TIME_ZONE: env.timeZone({
+    description:
+      "The HubSpot account's time zone: its daily API limit resets at midnight there, and until then the `crm` connector sends nothing once the limit is spent.",
+    default: 'UTC',
+  }),
   HUBSPOT_ACCOUNT_ID: env.string({
     description: 'HubSpot portal id; keys caches and limits so two accounts never share them.',
     default: 'default',
@@ -297,7 +302,8 @@ export const catalog = {
     default: '2',
   }),
   SHOPIFY_ACCESS_TOKEN: env.secret({
-    description: 'Shopify Admin API access token, scopes `read_customers read_orders`.',
+    description:
+      'Shopify Admin API access token, scopes `read_customers read_orders read_all_orders` (without `read_all_orders` Shopify shows only the last 60 days of orders), and level 2 protected customer data access (email and name).',
     required: true,
   }),
 

@@ -49,6 +49,20 @@ export const env = {
       doc,
     ),
   string: (doc: Doc) => spec(z.string().min(1), 'a non-empty string', doc),
+  /** An IANA time zone name this runtime knows (`UTC`, `America/New_York`). */
+  timeZone: (doc: Doc) =>
+    spec(
+      z.string().refine((zone) => {
+        try {
+          new Intl.DateTimeFormat('en-US', { timeZone: zone });
+          return true;
+        } catch {
+          return false;
+        }
+      }, 'not a known IANA time zone'),
+      'an IANA time zone name such as America/New_York',
+      doc,
+    ),
   secret: (doc: Omit<Doc, 'secret'>) =>
     spec(z.string().trim().min(8), 'a secret of at least 8 characters', { ...doc, secret: true }),
   /** Comma-separated secrets: usually one, two while one is rotated out. */

@@ -4,6 +4,7 @@ import type { z } from 'zod';
 import { UpstreamError, type Platform, type UpstreamErrorDetails } from '../errors.js';
 import type { Logger } from '../logger.js';
 import { createRequestContext, type RequestContext } from '../request-context.js';
+import { recordApiVersion, type ApiVersionObservation } from './api-version.js';
 import { parseUpstream } from './parse.js';
 import { upstreamMetrics } from './metrics.js';
 
@@ -18,6 +19,8 @@ export interface UpstreamCall {
   endpoint: string;
   /** Path below the base URL, with ids filled in and escaped by the caller. */
   path: string;
+  /** `path` is below the base URL's origin, not its path (Shopify's unversioned `/admin/oauth/…`). */
+  fromOrigin?: boolean;
   query?: Record<string, QueryValue>;
   /** Sent as JSON. */
   body?: unknown;
@@ -45,6 +48,8 @@ export interface FailureDescription {
   /** The platform rejected our credentials (Meta says so with a 400 and error code 190). */
   unauthorized?: boolean;
   retryAfterSeconds?: number;
+  /** When the limit that refused the call resets (ISO instant), for a daily limit. */
+  resetsAt?: string;
 }
 
 /** What differs between platforms at the HTTP level; everything else is shared. */
@@ -53,6 +58,11 @@ export interface PlatformProtocol {
   /** Headers that authenticate every call (the credential never goes into a URL we log). */
   authHeaders(): Record<string, string>;
   describeFailure(status: number, body: unknown, headers: ResponseHeaders): FailureDescription;
+  /**
+   * What a response says about the API version served and its deprecation; recorded per platform
+   * (lib/upstream/api-version.ts) after every answer, failures included.
+   */
+  apiVersion?(headers: ResponseHeaders): ApiVersionObservation;
 }
 
 /**
@@ -62,7 +72,14 @@ export interface PlatformProtocol {
  */
 export interface UpstreamThrottle {
   acquire(call: UpstreamCall, deadline: number): Promise<void>;
-  release(call: UpstreamCall, outcome: { status: number; headers: ResponseHeaders } | undefined): void;
+  release(call: UpstreamCall, outcome: ThrottleOutcome | undefined): void;
+}
+
+/** What a throttle learns from an answer: its status, headers and parsed body (HubSpot names the limit in it). */
+export interface ThrottleOutcome {
+  status: number;
+  headers: ResponseHeaders;
+  body?: unknown;
 }
 
 /** Decides whether a call may go out at all (circuit breaker). */
@@ -243,10 +260,12 @@ export class UpstreamClient {
     // the platform, so it is reported as the deadline and kept out of the breaker.
     const cutByDeadline = remaining < this.options.timeoutMs;
     const timeoutMs = Math.min(this.options.timeoutMs, remaining);
-    let outcome: { status: number; headers: ResponseHeaders } | undefined;
+    let outcome: ThrottleOutcome | undefined;
     try {
       const response = await this.exchange(call, timeoutMs);
       outcome = response;
+      const version = this.options.protocol.apiVersion?.(response.headers);
+      if (version) recordApiVersion(this.platform, version, ctx.logger);
       const elapsed = Date.now() - startedAt;
       upstreamMetrics.calls.inc({ ...labels, status: response.status });
       upstreamMetrics.latencyMs.observe(elapsed, labels);
@@ -295,7 +314,8 @@ export class UpstreamClient {
       body = JSON.stringify(call.body);
       headers['content-type'] = 'application/json';
     }
-    const response = await request(`${this.origin}${this.basePath}${call.path}${buildQuery(call.query)}`, {
+    const base = call.fromOrigin ? this.origin : `${this.origin}${this.basePath}`;
+    const response = await request(`${base}${call.path}${buildQuery(call.query)}`, {
       method: call.method,
       headers,
       body,
@@ -333,6 +353,7 @@ export class UpstreamClient {
       status: response.status,
       ...(described.upstreamCode ? { upstreamCode: described.upstreamCode } : {}),
       ...(retryAfter !== undefined ? { retryAfterSeconds: retryAfter } : {}),
+      ...(described.resetsAt ? { resetsAt: described.resetsAt } : {}),
     };
     if (response.status === 429 || described.rateLimited) {
       return this.failure(

@@ -259,14 +259,7 @@ export function createHubSpotSandbox(options: HubSpotSandboxOptions): PlatformSa
         if (!taken.ok) return { reject: this.rateLimitedResponse(1) };
         return {};
       }
-      if (dailyUsed >= dailyLimit) {
-        return {
-          reject: error(429, 'RATE_LIMITS', 'You have reached your daily limit.', {
-            errorType: 'RATE_LIMIT',
-            policyName: 'DAILY',
-          }),
-        };
-      }
+      if (dailyUsed >= dailyLimit) return { reject: this.rateLimitedResponse(0, 'daily') };
       const taken = tenSecond.take();
       const headers = {
         'x-hubspot-ratelimit-interval-milliseconds': '10000',
@@ -286,8 +279,21 @@ export function createHubSpotSandbox(options: HubSpotSandboxOptions): PlatformSa
         status === 404 ? 'OBJECT_NOT_FOUND' : status >= 500 ? 'INTERNAL_ERROR' : 'VALIDATION_ERROR';
       return error(status, category, message);
     },
-    rateLimitedResponse() {
-      // HubSpot answers 429 without Retry-After; clients pace themselves from the headers.
+    rateLimitedResponse(_retryAfterSeconds, policy = 'window') {
+      // HubSpot answers 429 without Retry-After; clients pace themselves from the headers. The
+      // daily limit's 429 says DAILY and that none are left; it resets at midnight, account time.
+      if (policy === 'daily') {
+        return {
+          ...error(429, 'RATE_LIMITS', 'You have reached your daily limit.', {
+            errorType: 'RATE_LIMIT',
+            policyName: 'DAILY',
+          }),
+          headers: {
+            'x-hubspot-ratelimit-daily': String(dailyLimit),
+            'x-hubspot-ratelimit-daily-remaining': '0',
+          },
+        };
+      }
       return error(429, 'RATE_LIMITS', 'You have reached your ten_secondly_rolling limit.', {
         errorType: 'RATE_LIMIT',
         policyName: 'TEN_SECONDLY_ROLLING',

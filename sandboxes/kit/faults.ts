@@ -15,6 +15,11 @@ export const faultSchema = z
     /** Share of matching requests answered with the platform's own 429. */
     rateLimitRate: z.number().min(0).max(1).default(0),
     retryAfterSeconds: z.number().min(0).max(3600).default(1),
+    /**
+     * Which of the platform's limits the injected 429 names: its short window, or its daily limit
+     * (HubSpot's `policyName: DAILY`); platforms with one limit answer the same either way.
+     */
+    rateLimitPolicy: z.enum(['window', 'daily']).default('window'),
     /** Share of matching requests answered 200 with a body that breaks the platform's contract. */
     malformedRate: z.number().min(0).max(1).default(0),
     /** Endpoint patterns (`GET /orders.json`) the faults apply to; all when absent. */
@@ -25,6 +30,7 @@ export const faultSchema = z
   .strict();
 
 export type FaultConfig = z.output<typeof faultSchema>;
+export type RateLimitPolicy = FaultConfig['rateLimitPolicy'];
 export type FaultInput = z.input<typeof faultSchema>;
 
 export type FaultDecision =
@@ -46,9 +52,13 @@ export class Faults {
   decide(
     endpoint: string,
     random: () => number = Math.random,
-  ): FaultDecision & { status: number; retryAfterSeconds: number } {
+  ): FaultDecision & { status: number; retryAfterSeconds: number; rateLimitPolicy: RateLimitPolicy } {
     const c = this.config;
-    const extra = { status: c.errorStatus, retryAfterSeconds: c.retryAfterSeconds };
+    const extra = {
+      status: c.errorStatus,
+      retryAfterSeconds: c.retryAfterSeconds,
+      rateLimitPolicy: c.rateLimitPolicy,
+    };
     const applies =
       (!c.endpoints || c.endpoints.includes(endpoint)) && (c.remaining === undefined || c.remaining > 0);
     if (!applies) return { kind: 'none', latencyMs: 0, ...extra };

@@ -159,7 +159,7 @@ export function createSandboxServer(sandbox: PlatformSandbox, options: SandboxSe
     },
     { method: 'DELETE', path: '/__sandbox/faults', handle: () => ({ status: 200, json: faults.set({}) }) },
   ];
-  const adminCompiled = [...adminRoutes.map(compile), ...admin];
+  const adminCompiled = [...adminRoutes.map(compile), ...(sandbox.adminRoutes ?? []).map(compile), ...admin];
 
   function match(list: readonly CompiledRoute[], method: string, path: string) {
     for (const compiled of list) {
@@ -255,7 +255,8 @@ export function createSandboxServer(sandbox: PlatformSandbox, options: SandboxSe
       if (delay > 0) await sleepUnlessGone(delay, res);
       let response: SandboxResponse;
       if (fault.kind === 'error') response = sandbox.errorResponse(fault.status, 'Injected failure');
-      else if (fault.kind === 'rateLimit') response = sandbox.rateLimitedResponse(fault.retryAfterSeconds);
+      else if (fault.kind === 'rateLimit')
+        response = sandbox.rateLimitedResponse(fault.retryAfterSeconds, fault.rateLimitPolicy);
       else if (fault.kind === 'malformed')
         response = { status: 200, json: { unexpected: 'payload', injected: true } };
       else if (!found) response = sandbox.errorResponse(404, `No route for ${method} ${url.pathname}`);

@@ -50,6 +50,11 @@ export interface PlatformSandbox {
   admit(request: SandboxRequest): Admission;
   /** The platform's error body for a status (unknown route, injected error, bad JSON). */
   errorResponse(status: number, message: string): SandboxResponse;
-  /** The platform's own 429 (or equivalent), for injected rate limiting. */
-  rateLimitedResponse(retryAfterSeconds: number): SandboxResponse;
+  /**
+   * The platform's own 429 (or equivalent), for injected rate limiting; `policy` picks which limit
+   * it names (the short window unless `daily`).
+   */
+  rateLimitedResponse(retryAfterSeconds: number, policy?: 'window' | 'daily'): SandboxResponse;
+  /** The platform's own `/__sandbox/*` endpoints (Shopify's app settings), added to the kit's. */
+  readonly adminRoutes?: readonly Route[];
 }

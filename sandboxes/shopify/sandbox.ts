@@ -13,6 +13,7 @@ import {
   shopJson,
 } from './resources.js';
 import { searchCustomers } from './search.js';
+import { shopifyAppRoutes, ShopifyAppSettings, type ShopifyAppInput } from './app.js';
 
 /**
  * Shopify's Admin REST API as the `commerce` connector uses it: customers (list, count, get, search,
@@ -31,6 +32,12 @@ export interface ShopifySandboxOptions {
   leakPerSecond?: number;
   /** The shop's domain, written into `Link` headers and `shop.json`. @default 'demo-outdoor-co.myshopify.com' */
   shopDomain?: string;
+  /**
+   * What the app was granted (scopes, protected customer data level) and which API versions
+   * Shopify flags as deprecated; changeable later with `PUT /__sandbox/shopify/app`.
+   * @default every scope the connector asks for, level 2 customer data, nothing deprecated
+   */
+  app?: ShopifyAppInput;
 }
 
 const VERSION = /^\d{4}-(0[1-9]|1[0-2])$/;
@@ -45,11 +52,6 @@ type Json = Record<string, unknown>;
 const notFound = (): SandboxResponse => ({ status: 404, json: { errors: 'Not Found' } });
 const isResponse = (value: unknown): value is SandboxResponse =>
   typeof value === 'object' && value !== null && 'status' in value;
-
-function versionHeader(path: string): Record<string, string> {
-  const version = API_PREFIX.exec(path)?.[1];
-  return version && VERSION.test(version) ? { 'x-shopify-api-version': version } : {};
-}
 
 /** `created_at_min=2026-03-01T00:00:00-05:00` as epoch ms, or Shopify's 400. */
 function instantParam(filters: Record<string, string>, name: string): number | undefined | SandboxResponse {
@@ -76,6 +78,24 @@ function statusParam(value: string | undefined | null): string | SandboxResponse
 
 export function createShopifySandbox(options: ShopifySandboxOptions): PlatformSandbox {
   const { world } = options;
+  const app = new ShopifyAppSettings(options.app);
+  // The sandbox's "now" is the end of the world's anchor day; without `read_all_orders` Shopify
+  // answers only orders created in the 60 days before now.
+  const nowMs = Date.parse(`${world.options.anchorDate}T23:59:59.999Z`);
+  const visible = (order: Order) => app.canSee(order.createdAt, nowMs);
+
+  /** Every answer names the version that served it; a deprecated one also says why. */
+  function versionHeaders(version: string | undefined): Record<string, string> {
+    if (!version || !VERSION.test(version)) return {};
+    const reason = app.current.deprecatedVersions[version];
+    return {
+      'x-shopify-api-version': version,
+      ...(reason ? { 'x-shopify-api-deprecated-reason': reason } : {}),
+    };
+  }
+  const versionHeader = (path: string) => versionHeaders(API_PREFIX.exec(path)?.[1]);
+  const shopifyCustomerJson = (customer: Customer) => app.redactCustomer(customerJson(world, customer));
+  const shopifyOrderJson = (order: Order) => app.redactOrder(orderJson(world, order));
   const shopDomain = options.shopDomain ?? 'demo-outdoor-co.myshopify.com';
   const leakPerSecond = options.leakPerSecond ?? 2;
   const bucket = new LeakyBucket(options.bucketSize ?? 40, leakPerSecond);
@@ -107,6 +127,7 @@ export function createShopifySandbox(options: ShopifySandboxOptions): PlatformSa
       return world.orders.filter((order) => {
         const created = shopInstant(order.createdAt);
         return (
+          visible(order) &&
           hasStatus(order, status) &&
           (ids === undefined || ids.has(order.id)) &&
           (min === undefined || created >= min) &&
@@ -160,8 +181,8 @@ export function createShopifySandbox(options: ShopifySandboxOptions): PlatformSa
 
   const customerById = (id: string | undefined) =>
     id && /^\d{1,20}$/.test(id) ? world.byShopId.get(Number(id)) : undefined;
-  const toCustomer = (c: Customer) => customerJson(world, c);
-  const toOrder = (o: Order) => orderJson(world, o);
+  const toCustomer = shopifyCustomerJson;
+  const toOrder = shopifyOrderJson;
 
   function route(path: string, handle: (request: SandboxRequest, version: string) => SandboxResponse): Route {
     return {
@@ -171,7 +192,7 @@ export function createShopifySandbox(options: ShopifySandboxOptions): PlatformSa
         const version = request.params['version'] ?? '';
         if (!VERSION.test(version)) return notFound();
         const response = handle(request, version);
-        return { ...response, headers: { ...response.headers, 'x-shopify-api-version': version } };
+        return { ...response, headers: { ...response.headers, ...versionHeaders(version) } };
       },
     };
   }
@@ -198,7 +219,9 @@ export function createShopifySandbox(options: ShopifySandboxOptions): PlatformSa
       const status = statusParam(request.query.get('status'));
       if (isResponse(status)) return status;
       const fields = fieldsParam(request);
-      const newestFirst = [...ordersOf(world, customer)].reverse().filter((o) => hasStatus(o, status));
+      const newestFirst = [...ordersOf(world, customer)]
+        .reverse()
+        .filter((o) => visible(o) && hasStatus(o, status));
       return {
         status: 200,
         json: { orders: newestFirst.slice(0, limit).map((o) => pickFields(toOrder(o), fields)) },
@@ -208,7 +231,7 @@ export function createShopifySandbox(options: ShopifySandboxOptions): PlatformSa
     route('/orders/{id}.json', (request) => {
       const id = request.params['id'] ?? '';
       const order = /^\d{1,20}$/.test(id) ? ordersById().get(Number(id)) : undefined;
-      if (!order) return notFound();
+      if (!order || !visible(order)) return notFound();
       return { status: 200, json: { order: pickFields(toOrder(order), fieldsParam(request)) } };
     }),
     route('/shop.json', (request) => ({
@@ -217,9 +240,20 @@ export function createShopifySandbox(options: ShopifySandboxOptions): PlatformSa
     })),
   ];
 
+  // Outside the versioned API: which scopes the token was granted.
+  routes.push({
+    method: 'GET',
+    path: '/admin/oauth/access_scopes.json',
+    handle: () => ({
+      status: 200,
+      json: { access_scopes: app.current.scopes.map((handle) => ({ handle })) },
+    }),
+  });
+
   return {
     platform: 'shopify',
     routes,
+    adminRoutes: shopifyAppRoutes(app),
     authenticate(request) {
       if (request.headers['x-shopify-access-token'] === options.accessToken) return undefined;
       return { status: 401, headers: versionHeader(request.path), json: { errors: INVALID_TOKEN } };

@@ -97,6 +97,12 @@ export const PLATFORM_DOCS: readonly PlatformDoc[] = [
         throttle: `Search calls queue behind their own window of ${HUBSPOT_DEFAULT_LIMITS.searchPerSecond} per second.`,
         variables: [],
       },
+      {
+        published:
+          'A daily limit per account (250,000 calls and up by plan), reset at midnight in the account time zone; its 429 says `policyName: DAILY`.',
+        throttle: `A \`DAILY\` 429 (or \`X-HubSpot-RateLimit-Daily-Remaining: 0\`) holds every call until midnight in \`HUBSPOT_TIME_ZONE\` (${value('HUBSPOT_TIME_ZONE')}): calls fail at once with \`UPSTREAM_RATE_LIMITED\` (\`upstreamCode: DAILY\`, \`resetsAt\`) without reaching HubSpot, and the \`crm\` subgraph's \`/health\` says when the limit resets.`,
+        variables: ['HUBSPOT_TIME_ZONE'],
+      },
     ],
     webhook: {
       source: 'hubspot',
@@ -153,7 +159,7 @@ export const PLATFORM_DOCS: readonly PlatformDoc[] = [
       variable: 'SHOPIFY_ACCESS_TOKEN',
       scopes: SHOPIFY_OAUTH_SCOPES,
       leastPrivilege:
-        'Read scopes only. Shopify shows the last 60 days of orders with `read_orders`; add `read_all_orders` only if older orders must count towards order history.',
+        'Read scopes only. `read_all_orders` because with `read_orders` alone Shopify shows only the last 60 days of orders; without it, fields that need older orders answer `UPSTREAM_DATA_WITHHELD` (`reason: READ_ALL_ORDERS_SCOPE_MISSING`) and `/health` lists the missing scope. The app also needs level 2 protected customer data access: without it Shopify redacts email and name, no customer can be matched by email, and the commerce fields answer `UPSTREAM_DATA_WITHHELD` (`reason: PROTECTED_CUSTOMER_DATA`).',
     },
     limits: [
       {

@@ -11,6 +11,7 @@ import { buildSubgraphServer, type SubgraphServer } from '../kit/server.js';
 import type { CommerceContext } from './context.js';
 import { createCommerceLoaders } from './loaders.js';
 import { resolvers } from './resolvers.js';
+import { shopifyHealth } from './health.js';
 
 export { COMMERCE_ENV } from './env.js';
 
@@ -91,6 +92,7 @@ export function buildCommerceSubgraph(
     invalidate: async (targets) => {
       for (const target of targets) if (target.email) await shopify.invalidateCustomer(target.email);
     },
+    healthDetails: async (request) => ({ shopify: await shopifyHealth(shopify, request) }),
     close: () => shopify.close(),
   });
 }

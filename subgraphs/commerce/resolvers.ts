@@ -28,6 +28,9 @@ async function commerceStats(
   campaign: CampaignPerformanceModel,
   context: CommerceContext,
 ): Promise<{ orders: number; revenue: Money }> {
+  // A range older than Shopify shows this app would give a revenue short by the orders it hides.
+  const withheld = await context.shopify.ordersWithheld(context.request, campaign.startMs);
+  if (withheld) throw withheld;
   const orders = await context.loaders.ordersInRange.load(campaign);
   const counted = orders.filter(
     (order) => order.utm?.campaign === campaign.key && !NOT_REVENUE.has(order.financialStatus),
@@ -72,13 +75,26 @@ export const resolvers: Resolvers = {
     // Read from the customer's last order id, so many customers cost one call per 250, not one each.
     async lastOrderAt(customer, _args, context) {
       const lastOrderId = (await shopOf(customer, context))?.lastOrderId;
-      return lastOrderId ? context.loaders.orderCreatedAt.load(lastOrderId) : null;
+      if (!lastOrderId) return null;
+      const createdAt = await context.loaders.orderCreatedAt.load(lastOrderId);
+      // The shop says the customer ordered, but the order is not visible: older than the app may see.
+      if (createdAt === null) {
+        const withheld = await context.shopify.ordersWithheld(context.request);
+        if (withheld) throw withheld;
+      }
+      return createdAt;
     },
     async orders(customer, args, context) {
       checkPageSize('Customer.orders(first:)', args.first);
       const shop = await shopOf(customer, context);
       if (!shop || shop.ordersCount === 0) return [];
-      return context.loaders.ordersOfCustomer.load({ customerId: shop.id, first: args.first });
+      const orders = await context.loaders.ordersOfCustomer.load({ customerId: shop.id, first: args.first });
+      // Fewer than asked while the shop counts more: the rest may be older than the app may see.
+      if (orders.length < Math.min(args.first, shop.ordersCount)) {
+        const withheld = await context.shopify.ordersWithheld(context.request);
+        if (withheld) throw withheld;
+      }
+      return orders;
     },
   },
   CampaignPerformance: {

@@ -1,4 +1,5 @@
 import { HubSpotConnector } from '../../connectors/hubspot/connector.js';
+import { apiVersionRecord } from '../../lib/upstream/api-version.js';
 import type { BreakerSettings } from '../../lib/upstream/breaker.js';
 import type { SubgraphCache } from '../../lib/cache/config.js';
 import { RecordCache } from '../../lib/cache/record-cache.js';
@@ -21,6 +22,8 @@ export interface CrmSubgraphConfig {
     accountId: string;
     /** Requests per rolling 10 s for this app's plan. @default 100 */
     ratePer10s?: number;
+    /** Where the account's daily limit resets at midnight. @default 'UTC' */
+    timeZone?: string;
   };
   upstreamTimeoutMs: number;
   upstreamMaxRetries: number;
@@ -45,6 +48,7 @@ export function crmConfigFromEnv(
       accessToken: env.HUBSPOT_ACCESS_TOKEN,
       accountId: env.HUBSPOT_ACCOUNT_ID,
       ratePer10s: env.HUBSPOT_RATE_LIMIT_PER_10S,
+      timeZone: env.HUBSPOT_TIME_ZONE,
     },
     upstreamTimeoutMs: env.UPSTREAM_TIMEOUT_MS,
     upstreamMaxRetries: env.UPSTREAM_MAX_RETRIES,
@@ -80,6 +84,11 @@ export function buildCrmSubgraph(config: CrmSubgraphConfig, logger: Logger): Pro
         if (target.email) await hubspot.invalidateContactByEmail(target.email);
       }
     },
+    // A spent daily limit fails every call until it resets: health says so, and when.
+    healthDetails: () =>
+      Promise.resolve({
+        hubspot: { dailyLimit: hubspot.dailyLimit(), apiVersion: apiVersionRecord('hubspot') ?? null },
+      }),
     close: () => hubspot.close(),
   });
 }

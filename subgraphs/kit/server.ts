@@ -51,6 +51,11 @@ export interface SubgraphServerOptions<C extends SubgraphContext> {
   requestBudgetMs: number;
   /** Called by `/health`; resolves when the subgraph can serve (its connector is configured). */
   healthCheck?: () => Promise<void>;
+  /**
+   * What `/health` adds about the platform behind the subgraph (missing grants, a spent daily
+   * limit, the API version served) without failing it: the subgraph still serves.
+   */
+  healthDetails?: (request: RequestContext) => Promise<Record<string, unknown>>;
   plugins?: ApolloServerPlugin<C>[];
   /** Drops cached records the gateway says changed; subgraphs without a record cache omit it. */
   invalidate?: (targets: readonly InvalidationTarget[]) => Promise<void>;
@@ -236,9 +241,12 @@ export async function buildSubgraphServer<C extends SubgraphContext>(
       serveInvalidation(req, res).catch(done);
     } else if (url.pathname === '/health' && req.method === 'GET') {
       (options.healthCheck ?? (() => Promise.resolve()))()
-        .then(() => {
+        .then(async () => {
+          const details = options.healthDetails
+            ? await options.healthDetails(createRequestContext(logger, `health-${Date.now()}`, 5_000))
+            : {};
           res.writeHead(200, { 'content-type': 'application/json' });
-          res.end(JSON.stringify({ status: 'ok', subgraph: options.name }));
+          res.end(JSON.stringify({ status: 'ok', subgraph: options.name, ...details }));
         })
         .catch((error: unknown) => {
           res.writeHead(503, { 'content-type': 'application/json' });

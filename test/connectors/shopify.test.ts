@@ -85,7 +85,7 @@ describe('Shopify connector against the Shopify sandbox', () => {
     expect(((await first.json()) as { orders: unknown[] }).orders).toHaveLength(5);
     const link = first.headers.get('link') ?? '';
     expect(link).toMatch(
-      /^<https:\/\/demo-outdoor-co\.myshopify\.com\/admin\/api\/2025-07\/orders\.json\?limit=5&page_info=[\w-]+>; rel="next"$/,
+      /^<https:\/\/demo-outdoor-co\.myshopify\.com\/admin\/api\/2026-10\/orders\.json\?limit=5&page_info=[\w-]+>; rel="next"$/,
     );
     const pageInfo = nextPageInfo({ link });
     expect(pageInfo).toBeDefined();
@@ -263,7 +263,7 @@ describe('Shopify connector against the Shopify sandbox', () => {
       const rejected = responses.find((r) => r.status === 429)!;
       expect(rejected.headers.get('retry-after')).toBe('2.0');
       expect(rejected.headers.get('x-shopify-shop-api-call-limit')).toBe('40/40');
-      expect(rejected.headers.get('x-shopify-api-version')).toBe('2025-07');
+      expect(rejected.headers.get('x-shopify-api-version')).toBe('2026-10');
       expect(await rejected.json()).toEqual({
         errors:
           'Exceeded 2 calls per second for api client. Reduce request rates to resume uninterrupted service.',

@@ -21,7 +21,7 @@ describe('the data-flow documentation is fresh', () => {
       '## Shopify: commerce (`commerce` subgraph)',
       '## Meta: ads (`ads` subgraph)',
       '`crm.objects.contacts.read` `crm.lists.read`',
-      '`read_customers` `read_orders`',
+      '`read_customers` `read_orders` `read_all_orders`',
       '`ads_read`',
       '`POST /webhooks/hubspot`',
       '`POST /webhooks/site`',

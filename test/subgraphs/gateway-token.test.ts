@@ -250,7 +250,7 @@ describe('GATEWAY_TOKEN_JWKS', () => {
       MAILCHIMP_LIST_ID: DEMO_CREDENTIALS.mailchimp.listId,
     },
     commerce: {
-      SHOPIFY_BASE_URL: 'http://127.0.0.1:9/admin/api/2025-07',
+      SHOPIFY_BASE_URL: 'http://127.0.0.1:9/admin/api/2026-10',
       SHOPIFY_ACCESS_TOKEN: DEMO_CREDENTIALS.shopify.accessToken,
     },
     ads: {
