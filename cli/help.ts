@@ -3,6 +3,7 @@ import { GATEWAY_ENV } from '../gateway/config.js';
 import { EVENTS_ENV } from '../gateway/events/config.js';
 import { CACHE_ENV } from '../lib/cache/config.js';
 import { HTTP_LIMITS_ENV } from '../lib/server/limits.js';
+import { METRICS_ENV } from '../lib/server/metrics-endpoint.js';
 import { catalog, type CatalogName } from '../lib/config/catalog.js';
 import { PLATFORM_SUBGRAPHS, isPlatformSubgraphName } from '../lib/graphql/subgraph-names.js';
 import { SUBGRAPH_ENV } from '../subgraphs/env.js';
@@ -55,7 +56,7 @@ export function commandHelp(command: CommandName, args: readonly string[] = []):
         : PLATFORM_SUBGRAPHS;
       return {
         usage: `subgraph ${names.length === 1 ? names[0] : `<${PLATFORM_SUBGRAPHS.join('|')}>`}`,
-        summary: `One subgraph alone, holding only its own platform's credentials, answering only the gateway (GATEWAY_TOKEN_JWKS).${
+        summary: `One subgraph alone, holding only its own platform's credentials, answering only the gateway (GATEWAY_TOKEN_JWKS), and /metrics to a scraper holding METRICS_TOKEN.${
           names.length > 1
             ? ' Each reads its own platform’s variables: `subgraph <name> --help` lists one.'
             : ''
@@ -65,6 +66,7 @@ export function commandHelp(command: CommandName, args: readonly string[] = []):
           ...names.map((name) => SUBGRAPH_ENV[name]),
           CACHE_ENV,
           HTTP_LIMITS_ENV,
+          METRICS_ENV,
         ),
       };
     }

@@ -1,7 +1,8 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { EventLog } from '../lib/events/log/types.js';
-import { renderPrometheus, type Gauge } from '../lib/metrics.js';
+import type { Gauge } from '../lib/metrics.js';
 import { REQUEST_ID_HEADER, requestIdFrom } from '../lib/request-context.js';
+import { sendMetrics } from '../lib/server/metrics-endpoint.js';
 import type { CredentialSource } from './auth/authenticate.js';
 import type { Refusal } from './pipeline/types.js';
 import { sendRefusal } from './transports/http.js';
@@ -9,7 +10,8 @@ import { sendRefusal } from './transports/http.js';
 export const METRICS_SCOPE = 'metrics:read';
 
 /**
- * `GET /metrics`: every counter and histogram in the Prometheus text format, with the event log's
+ * `GET /metrics`: every metric of the process (prom-client's registry: counters, histograms in
+ * seconds, process and event-loop figures) in the Prometheus text format, with the event log's
  * queue depth and lag read at scrape time. A scraper authenticates like any client (an API key or
  * token with `metrics:read`): the figures name clients and reveal traffic.
  */
@@ -33,9 +35,9 @@ export function createMetricsEndpoint(options: {
         value: stats.pending,
       },
       {
-        name: 'event_log_lag_ms',
+        name: 'event_log_lag_seconds',
         help: 'Age of the oldest pending event: how far processing is behind.',
-        value: stats.oldestPendingMs,
+        value: stats.oldestPendingMs / 1000,
       },
       {
         name: 'event_log_delivered',
@@ -53,12 +55,6 @@ export function createMetricsEndpoint(options: {
         value: options.subscribers(),
       },
     ];
-    const body = renderPrometheus(gauges);
-    res.writeHead(200, {
-      'content-type': 'text/plain; version=0.0.4; charset=utf-8',
-      'content-length': String(Buffer.byteLength(body)),
-      'cache-control': 'no-store',
-    });
-    res.end(body);
+    await sendMetrics(res, gauges);
   };
 }

@@ -1,82 +1,98 @@
+import client from 'prom-client';
+
 /**
- * In-process counters and histograms. Cheap enough for the hot path (a Map lookup per sample);
- * the monitoring work exports them. Labels are a small fixed set per metric, never user input.
+ * The process's metrics, on prom-client. One registry per process: the gateway, a subgraph or a
+ * sandbox run alone each export their own at `/metrics`; `npm start` runs them all in one process,
+ * so the gateway's `/metrics` has everything. Labels are a small fixed set per metric, declared up
+ * front (prom-client refuses an undeclared one), never user input.
  */
+export const registry = new client.Registry();
 
-type Labels = Record<string, string | number | boolean>;
+// Process and runtime figures (CPU seconds, memory, handles, GC, `nodejs_eventloop_lag_seconds`),
+// read at scrape time; they are what tells an overloaded process from a slow platform.
+client.collectDefaultMetrics({ register: registry });
 
-function keyOf(labels: Labels): string {
-  return Object.keys(labels)
-    .sort()
-    .map((k) => `${k}=${String(labels[k])}`)
-    .join(',');
+/** The `Content-Type` of `renderPrometheus`'s text (the Prometheus text format 0.0.4). */
+export const METRICS_CONTENT_TYPE = registry.contentType;
+
+type LabelValue = string | number;
+/** The labels of one series; a metric that declared none takes none (a type error, not a throw at run time). */
+export type Labels<L extends string> = [L] extends [never]
+  ? Record<string, never>
+  : Partial<Record<L, LabelValue>>;
+
+/** Whether a series' labels are exactly `labels` (every one given, none more). */
+function sameLabels(series: Record<string, unknown>, labels: Partial<Record<string, LabelValue>>): boolean {
+  const keys = Object.keys(labels).filter((k) => labels[k] !== undefined);
+  const own = Object.keys(series).filter((k) => series[k] !== undefined);
+  return own.length === keys.length && keys.every((k) => String(series[k]) === String(labels[k]));
 }
 
-/** Every counter and histogram of the process, in creation order, for `/metrics`. */
-const registry: (Counter | Histogram)[] = [];
-
-export class Counter {
-  readonly values = new Map<string, { labels: Labels; value: number }>();
-  constructor(
-    readonly name: string,
-    readonly help: string,
-  ) {
-    registry.push(this);
+/**
+ * A prom-client counter with the calls the code makes: `inc(labels, by)`, and reads for tests and
+ * the few places that look at a count (reads are async: prom-client collects before it answers).
+ */
+export class Counter<L extends string = never> {
+  readonly metric: client.Counter<L>;
+  constructor(name: string, help: string, labelNames: readonly L[] = []) {
+    this.metric = new client.Counter({ name, help, labelNames, registers: [registry] });
   }
 
-  inc(labels: Labels = {}, by = 1): void {
-    const key = keyOf(labels);
-    const entry = this.values.get(key);
-    if (entry) entry.value += by;
-    else this.values.set(key, { labels, value: by });
+  inc(labels: Labels<L> = {}, by = 1): void {
+    this.metric.inc(labels as client.LabelValues<L>, by);
   }
 
-  get(labels: Labels = {}): number {
-    return this.values.get(keyOf(labels))?.value ?? 0;
+  /** The count of the series with exactly these labels; 0 when it was never incremented. */
+  async get(labels: Labels<L> = {}): Promise<number> {
+    const { values } = await this.metric.get();
+    return values.find((v) => sameLabels(v.labels, labels))?.value ?? 0;
   }
 
   /** Sum over every series whose labels include `match`. */
-  sum(match: Labels = {}): number {
-    let total = 0;
-    for (const { labels, value } of this.values.values()) {
-      if (Object.entries(match).every(([k, v]) => labels[k] === v)) total += value;
-    }
-    return total;
+  async sum(match: Labels<L> = {}): Promise<number> {
+    const { values } = await this.metric.get();
+    const wanted = Object.entries(match) as [string, LabelValue][];
+    return values
+      .filter((v) => wanted.every(([k, want]) => String(v.labels[k as L]) === String(want)))
+      .reduce((total, v) => total + v.value, 0);
   }
 
   reset(): void {
-    this.values.clear();
+    this.metric.reset();
   }
 }
 
-/** Fixed-bucket histogram (milliseconds); enough for p50/p99 estimates and Prometheus export. */
-export class Histogram {
-  static readonly DEFAULT_BUCKETS = [1, 2, 5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000, 10000, 30000];
-  readonly series = new Map<string, { labels: Labels; counts: number[]; sum: number; count: number }>();
+/**
+ * A histogram of durations in seconds (Prometheus's base unit): from 1 ms to 30 s, fine enough for
+ * p50/p99 estimates of a platform call or a webhook acknowledgement.
+ */
+export class Histogram<L extends string = never> {
+  static readonly DEFAULT_BUCKETS: readonly number[] = [
+    0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30,
+  ];
+  readonly metric: client.Histogram<L>;
   constructor(
-    readonly name: string,
-    readonly help: string,
-    readonly buckets: readonly number[] = Histogram.DEFAULT_BUCKETS,
+    name: string,
+    help: string,
+    labelNames: readonly L[] = [],
+    buckets: readonly number[] = Histogram.DEFAULT_BUCKETS,
   ) {
-    registry.push(this);
+    this.metric = new client.Histogram({
+      name,
+      help,
+      labelNames,
+      buckets: [...buckets],
+      registers: [registry],
+    });
   }
 
-  observe(value: number, labels: Labels = {}): void {
-    const key = keyOf(labels);
-    let entry = this.series.get(key);
-    if (!entry) {
-      entry = { labels, counts: new Array<number>(this.buckets.length + 1).fill(0), sum: 0, count: 0 };
-      this.series.set(key, entry);
-    }
-    let i = 0;
-    while (i < this.buckets.length && value > (this.buckets[i] ?? Infinity)) i++;
-    entry.counts[i] = (entry.counts[i] ?? 0) + 1;
-    entry.sum += value;
-    entry.count += 1;
+  /** Records one duration, in seconds. */
+  observe(seconds: number, labels: Labels<L> = {}): void {
+    this.metric.observe(labels as client.LabelValues<L>, seconds);
   }
 
   reset(): void {
-    this.series.clear();
+    this.metric.reset();
   }
 }
 
@@ -85,49 +101,26 @@ export interface Gauge {
   name: string;
   help: string;
   value: number;
-  labels?: Labels;
+  labels?: Record<string, LabelValue>;
 }
 
-const escapeLabel = (value: string) =>
-  value.replace(/\\/g, '\\\\').replace(/\n/g, '\\n').replace(/"/g, '\\"');
-
-function labelText(labels: Labels, extra: Labels = {}): string {
-  const all = { ...labels, ...extra };
-  const keys = Object.keys(all);
-  if (keys.length === 0) return '';
-  return `{${keys.map((k) => `${k}="${escapeLabel(String(all[k]))}"`).join(',')}}`;
-}
-
-/** Every metric of the process in the Prometheus text format (version 0.0.4), plus `gauges`. */
-export function renderPrometheus(gauges: readonly Gauge[] = []): string {
-  const lines: string[] = [];
-  for (const metric of registry) {
-    if (metric instanceof Counter) {
-      lines.push(`# HELP ${metric.name} ${metric.help}`, `# TYPE ${metric.name} counter`);
-      for (const { labels, value } of metric.values.values())
-        lines.push(`${metric.name}${labelText(labels)} ${value}`);
-      continue;
-    }
-    lines.push(`# HELP ${metric.name} ${metric.help}`, `# TYPE ${metric.name} histogram`);
-    for (const { labels, counts, sum, count } of metric.series.values()) {
-      let cumulative = 0;
-      metric.buckets.forEach((bound, i) => {
-        cumulative += counts[i] ?? 0;
-        lines.push(`${metric.name}_bucket${labelText(labels, { le: bound })} ${cumulative}`);
-      });
-      lines.push(`${metric.name}_bucket${labelText(labels, { le: '+Inf' })} ${count}`);
-      lines.push(
-        `${metric.name}_sum${labelText(labels)} ${sum}`,
-        `${metric.name}_count${labelText(labels)} ${count}`,
-      );
-    }
-  }
+/**
+ * Every metric of the process in the Prometheus text format (version 0.0.4), plus `gauges`, which
+ * belong to one server (its event log, its subscribers) rather than to the process, so they are
+ * read when scraped instead of registered once.
+ */
+export async function renderPrometheus(gauges: readonly Gauge[] = []): Promise<string> {
+  if (gauges.length === 0) return registry.metrics();
+  const scraped = new client.Registry();
   for (const gauge of gauges) {
-    lines.push(
-      `# HELP ${gauge.name} ${gauge.help}`,
-      `# TYPE ${gauge.name} gauge`,
-      `${gauge.name}${labelText(gauge.labels ?? {})} ${gauge.value}`,
-    );
+    const labels = gauge.labels ?? {};
+    new client.Gauge({
+      name: gauge.name,
+      help: gauge.help,
+      labelNames: Object.keys(labels),
+      registers: [scraped],
+    }).set(labels, gauge.value);
   }
-  return `${lines.join('\n')}\n`;
+  // merge refuses a name both hold, so a scrape-time gauge cannot shadow a registered metric.
+  return client.Registry.merge([registry, scraped]).metrics();
 }

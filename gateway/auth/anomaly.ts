@@ -8,6 +8,7 @@ export const anomalyMetrics = {
   spikes: new Counter(
     'client_anomalies_total',
     'Per-client spikes over that client’s own baseline, by signal.',
+    ['client', 'signal'],
   ),
 };
 

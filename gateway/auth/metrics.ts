@@ -5,9 +5,11 @@ export const authMetrics = {
   failures: new Counter(
     'auth_failures_total',
     'Requests refused with 401, by reason (missing, malformed, api-key:expired, jwt:audience, ...).',
+    ['reason'],
   ),
   successes: new Counter(
     'auth_successes_total',
     'Requests whose caller was identified, by how (api-key, jwt).',
+    ['via'],
   ),
 };

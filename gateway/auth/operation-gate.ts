@@ -13,10 +13,12 @@ export const authorizationMetrics = {
   deniedFields: new Counter(
     'authorization_denied_fields_total',
     'Fields removed from operations, by client and field.',
+    ['client', 'field'],
   ),
   refusedOperations: new Counter(
     'authorization_refused_operations_total',
     'Operations refused whole (strict mode or nothing left to run).',
+    ['client', 'reason'],
   ),
 };
 

@@ -15,7 +15,7 @@ export interface RateDecision {
 }
 
 export const rateLimitMetrics = {
-  limited: new Counter('client_rate_limited_total', 'Requests refused with 429 by client.'),
+  limited: new Counter('client_rate_limited_total', 'Requests refused with 429 by client.', ['client']),
 };
 
 /** Per-client token buckets. One implementation per process, one shared through Redis. */

@@ -18,14 +18,24 @@ import { verifyShopify } from '../webhooks/verify/shopify.js';
 import { verifyStandardWebhook } from '../webhooks/verify/standard-webhooks.js';
 
 export const ingestMetrics = {
-  received: new Counter('webhooks_received_total', 'Webhook requests, by source and outcome.'),
-  rejected: new Counter('webhooks_rejected_total', 'Webhook requests refused, by source and reason.'),
-  accepted: new Counter('events_accepted_total', 'Events stored in the event log, by source.'),
+  received: new Counter('webhooks_received_total', 'Webhook requests, by source and outcome.', [
+    'source',
+    'outcome',
+  ]),
+  rejected: new Counter('webhooks_rejected_total', 'Webhook requests refused, by source and reason.', [
+    'source',
+    'reason',
+  ]),
+  accepted: new Counter('events_accepted_total', 'Events stored in the event log, by source.', ['source']),
   duplicates: new Counter(
     'events_duplicate_total',
     'Redelivered events skipped by their dedupe key, by source.',
+    ['source'],
   ),
-  ackMs: new Histogram('webhooks_ack_latency_ms', 'Time from a webhook request to its acknowledgement.'),
+  ackSeconds: new Histogram(
+    'webhooks_ack_latency_seconds',
+    'Time from a webhook request to its acknowledgement.',
+  ),
 };
 
 /** The secrets each source is verified with; a source without secrets is not served. */
@@ -167,7 +177,7 @@ export function createWebhookIngest(
     const outcome = (result: string, reason?: string) => {
       ingestMetrics.received.inc({ source: source?.name ?? 'unknown', outcome: result });
       if (reason) ingestMetrics.rejected.inc({ source: source?.name ?? 'unknown', reason });
-      ingestMetrics.ackMs.observe(performance.now() - started);
+      ingestMetrics.ackSeconds.observe((performance.now() - started) / 1000);
     };
     if (!source) {
       req.resume();

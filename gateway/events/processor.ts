@@ -6,13 +6,17 @@ import { Counter, Histogram } from '../../lib/metrics.js';
 import { needsCustomer, route, RoutingError, type CustomerContext, type RoutingRule } from './routing.js';
 
 export const processingMetrics = {
-  processed: new Counter('events_processed_total', 'Events processed and delivered, by type.'),
+  processed: new Counter('events_processed_total', 'Events processed and delivered, by type.', ['type']),
   failed: new Counter(
     'events_failed_total',
     'Processing attempts that failed, by kind (retried or dead-lettered).',
+    ['kind'],
   ),
-  deadLettered: new Counter('events_dead_lettered_total', 'Events dead-lettered, by type.'),
-  latencyMs: new Histogram('events_processing_latency_ms', 'Time from receiving an event to delivering it.'),
+  deadLettered: new Counter('events_dead_lettered_total', 'Events dead-lettered, by type.', ['type']),
+  latencySeconds: new Histogram(
+    'events_processing_latency_seconds',
+    'Time from receiving an event to delivering it.',
+  ),
 };
 
 /** A record a webhook says changed, for the subgraphs' caches. */
@@ -190,7 +194,9 @@ export class EventProcessor {
         : null;
       const delivered = await log.complete(event.id, { channels, customer: ref });
       processingMetrics.processed.inc({ type: event.type });
-      processingMetrics.latencyMs.observe(Date.parse(delivered.processedAt) - Date.parse(event.receivedAt));
+      processingMetrics.latencySeconds.observe(
+        (Date.parse(delivered.processedAt) - Date.parse(event.receivedAt)) / 1000,
+      );
     } catch (error) {
       const attempts = event.attempts + 1;
       const final = error instanceof RoutingError || attempts >= (this.options.maxAttempts ?? 5);

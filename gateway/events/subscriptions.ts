@@ -23,7 +23,7 @@ import { SubscriberTooSlow, type EventHub } from './hub.js';
 import { buildPayload, customerVariables, planPayload, type CustomerResult } from './payload.js';
 
 export const subscriptionMetrics = {
-  started: new Counter('subscriptions_started_total', 'Subscriptions started, by transport.'),
+  started: new Counter('subscriptions_started_total', 'Subscriptions started, by transport.', ['transport']),
 };
 
 export interface SubscriptionServiceOptions {

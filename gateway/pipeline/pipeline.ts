@@ -19,10 +19,12 @@ export const pipelineMetrics = {
   operations: new Counter(
     'graphql_operations_total',
     'Operations answered, by client, transport, kind and outcome.',
+    ['client', 'transport', 'kind', 'outcome'],
   ),
   refused: new Counter(
     'graphql_operations_refused_total',
     'Operations refused before they ran, by transport and code.',
+    ['transport', 'code'],
   ),
 };
 

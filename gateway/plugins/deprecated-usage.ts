@@ -16,8 +16,12 @@ export const deprecatedUsageMetrics = {
   uses: new Counter(
     'graphql_deprecated_field_usage_total',
     'Operations that used a deprecated field, argument or enum value, by schema coordinate, client id and operation name.',
+    ['field', 'client', 'operation'],
   ),
 };
+
+/** The label sets counted under their own operation name, read synchronously on the hot path. */
+const countedSeries = new Set<string>();
 
 export interface DeprecatedUsageOptions {
   /**
@@ -92,6 +96,8 @@ export function deprecatedUsagePlugin(
   options: DeprecatedUsageOptions = {},
 ): ApolloServerPlugin<GatewayContext> {
   const maxSeries = options.maxSeries ?? 2000;
+  /** Whether a new label set would be one too many (one already counted is always counted again). */
+  const full = (key: string) => !countedSeries.has(key) && countedSeries.size >= maxSeries;
   // Apollo Server hands the same parsed document to every request with the same text (its document
   // store), so the walk runs once per (schema, document, operation), not once per request.
   const walked = new WeakMap<GraphQLSchema, WeakMap<DocumentNode, Map<string, Set<string>>>>();
@@ -114,11 +120,10 @@ export function deprecatedUsagePlugin(
           const named = operationName ? operationName.slice(0, MAX_OPERATION_NAME) : ANONYMOUS_OPERATION;
           for (const field of used) {
             const labels = { field, client: clientLabel(contextValue.client), operation: named };
-            const known = deprecatedUsageMetrics.uses.get(labels) > 0;
-            const full = deprecatedUsageMetrics.uses.values.size >= maxSeries;
-            deprecatedUsageMetrics.uses.inc(
-              full && !known ? { ...labels, operation: OTHER_OPERATION } : labels,
-            );
+            const key = `${field}\n${labels.client}\n${named}`;
+            const counted = full(key) ? { ...labels, operation: OTHER_OPERATION } : labels;
+            if (counted === labels) countedSeries.add(key);
+            deprecatedUsageMetrics.uses.inc(counted);
           }
         },
       };

@@ -1,3 +1,4 @@
+import { z } from 'zod';
 import { env } from './env.js';
 
 /**
@@ -136,6 +137,18 @@ export const catalog = {
       required: true,
     }),
     expected: 'a JSON Web Key Set of public Ed25519 keys, each with a kid',
+  },
+
+  METRICS_TOKEN: {
+    ...env.secret({
+      description:
+        "Bearer token a Prometheus scraper sends to a subgraph run alone (`subgraph <name>`) for its `/metrics` (`Authorization: Bearer <token>`). Unset: the subgraph's `/metrics` refuses everyone (403). The gateway's `/metrics` takes a client with `metrics:read` instead; under `npm start` it has the whole process's.",
+    }),
+    schema: z
+      .string()
+      .trim()
+      .regex(/^[\w.~+/-]{16,}=*$/),
+    expected: 'at least 16 characters of A-Z a-z 0-9 - . _ ~ + / (a bearer token)',
   },
 
   // ── events and webhooks (gateway) ─────────────────────────────────────────────

@@ -5,14 +5,18 @@ import { Counter } from '../metrics.js';
 import type { UpstreamGuard } from './client.js';
 
 export const breakerMetrics = {
-  opened: new Counter('upstream_breaker_opened_total', 'Times a platform circuit breaker opened.'),
+  opened: new Counter('upstream_breaker_opened_total', 'Times a platform circuit breaker opened.', [
+    'platform',
+  ]),
   rejected: new Counter(
     'upstream_breaker_rejected_total',
     'Calls refused at once because the breaker was open.',
+    ['platform'],
   ),
   probes: new Counter(
     'upstream_breaker_probes_total',
     'Background checks of a platform whose breaker is open, by outcome.',
+    ['platform', 'outcome'],
   ),
 };
 

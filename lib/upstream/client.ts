@@ -250,7 +250,7 @@ export class UpstreamClient {
     const queuedAt = Date.now();
     if (this.options.throttle) await this.options.throttle.acquire(call, ctx.deadline);
     const startedAt = Date.now();
-    upstreamMetrics.queuedMs.observe(startedAt - queuedAt, labels);
+    upstreamMetrics.queuedSeconds.observe((startedAt - queuedAt) / 1000, labels);
     const remaining = ctx.deadline - startedAt;
     if (remaining <= 0) {
       this.options.throttle?.release(call, undefined);
@@ -268,7 +268,7 @@ export class UpstreamClient {
       if (version) recordApiVersion(this.platform, version, ctx.logger);
       const elapsed = Date.now() - startedAt;
       upstreamMetrics.calls.inc({ ...labels, status: response.status });
-      upstreamMetrics.latencyMs.observe(elapsed, labels);
+      upstreamMetrics.latencySeconds.observe(elapsed / 1000, labels);
       ctx.logger.debug({ ...labels, status: response.status, ms: elapsed, attempt }, 'upstream call');
       if ((response.status >= 200 && response.status < 300) || call.accept?.includes(response.status)) {
         guard?.recordSuccess();

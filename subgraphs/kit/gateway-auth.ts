@@ -25,6 +25,11 @@ export interface SubgraphAuth {
   fieldPermissions?: boolean;
   /** The token ids this process has accepted (one per process; tests give their own). */
   replays?: ReplayCache;
+  /**
+   * The bearer token a scraper sends for `/metrics` (`METRICS_TOKEN`); unset, `/metrics` refuses
+   * everyone. Not a gateway token: those are single-use and bound to one call, which a scraper cannot mint.
+   */
+  metricsToken?: string;
 }
 
 /** The same sentence whatever was wrong, so a probe learns nothing about what to fix. */

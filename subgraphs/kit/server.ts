@@ -17,6 +17,7 @@ import {
   type RequestContext,
 } from '../../lib/request-context.js';
 import { createGraphQLHandler, sendGraphQLError } from '../../lib/server/graphql-http.js';
+import { createTokenMetricsEndpoint } from '../../lib/server/metrics-endpoint.js';
 import type { SubgraphContext } from './context.js';
 import { createGatewayAuthenticator, GATEWAY_ONLY_MESSAGE, type SubgraphAuth } from './gateway-auth.js';
 import { applyFieldPermissions } from './permissions.js';
@@ -35,7 +36,8 @@ export interface SubgraphServerOptions<C extends SubgraphContext> {
   logger: Logger;
   /**
    * Required: every `/graphql` request must carry a gateway token for this subgraph, checked
-   * against these keys before GraphQL runs. `/health` stays open (it returns no data).
+   * against these keys before GraphQL runs. `/health` stays open (it returns no data); `/metrics`
+   * takes `auth.metricsToken`.
    */
   auth: SubgraphAuth;
   /** Adds the subgraph's connector and a fresh set of loaders to each request (the kit adds the caller). */
@@ -125,7 +127,7 @@ function operationLogPlugin<C extends SubgraphContext>(): ApolloServerPlugin<C> 
   };
 }
 
-/** Builds (does not start) the HTTP server of one subgraph: `/graphql` and `/health`. */
+/** Builds (does not start) the HTTP server of one subgraph: `/graphql`, `/health` and `/metrics`. */
 export async function buildSubgraphServer<C extends SubgraphContext>(
   options: SubgraphServerOptions<C>,
 ): Promise<SubgraphServer> {
@@ -227,6 +229,9 @@ export async function buildSubgraphServer<C extends SubgraphContext>(
     res.end();
   };
 
+  // The upstream, breaker and cache counters of this subgraph's platform calls live in this process.
+  const serveMetrics = createTokenMetricsEndpoint(options.auth.metricsToken);
+
   const handle = (req: IncomingMessage, res: ServerResponse) => {
     const url = new URL(req.url ?? '/', 'http://subgraph');
     const done = (error: unknown) => {
@@ -239,6 +244,8 @@ export async function buildSubgraphServer<C extends SubgraphContext>(
       serveGraphQL(req, res, url.search).catch(done);
     } else if (url.pathname === '/cache/invalidate' && req.method === 'POST') {
       serveInvalidation(req, res).catch(done);
+    } else if (url.pathname === '/metrics' && req.method === 'GET') {
+      serveMetrics(req, res).catch(done);
     } else if (url.pathname === '/health' && req.method === 'GET') {
       (options.healthCheck ?? (() => Promise.resolve()))()
         .then(async () => {

@@ -67,7 +67,7 @@ describe('authenticator', () => {
     expect(await call({ authorization: `bearer   ${active.key}`, 'x-api-key': active.key })).toEqual(
       expected,
     );
-    expect(authMetrics.successes.get({ via: 'api-key' })).toBe(3);
+    expect(await authMetrics.successes.get({ via: 'api-key' })).toBe(3);
   });
 
   it('should identify an access token through the token verifier', async () => {
@@ -76,7 +76,7 @@ describe('authenticator', () => {
       identity: { id: 'spa-client', scopes: ['campaigns:read'], via: 'jwt' },
     });
     expect(reasonOf(await call({ authorization: `Bearer ${BAD_AUDIENCE_JWT}` }))).toBe('jwt:audience');
-    expect(authMetrics.successes.get({ via: 'jwt' })).toBe(1);
+    expect(await authMetrics.successes.get({ via: 'jwt' })).toBe(1);
   });
 
   it('should answer a request without credentials with 401 and say how to send one', async () => {
@@ -110,8 +110,8 @@ describe('authenticator', () => {
       'The credential is not valid: it is unknown, expired or revoked.',
       'Bearer realm="marketing-graph", error="invalid_token"',
     ]);
-    expect(authMetrics.failures.get({ reason: 'api-key:unknown' })).toBe(2);
-    expect(authMetrics.failures.get({ reason: 'api-key:revoked' })).toBe(1);
+    expect(await authMetrics.failures.get({ reason: 'api-key:unknown' })).toBe(2);
+    expect(await authMetrics.failures.get({ reason: 'api-key:revoked' })).toBe(1);
   });
 
   it('should refuse other schemes, two different credentials, tokens in x-api-key and oversized input', async () => {
@@ -127,13 +127,13 @@ describe('authenticator', () => {
       'api-key:malformed',
     );
     expect(reasonOf(await call({ authorization: `Bearer mgk_${'a'.repeat(9000)}` }))).toBe('malformed');
-    expect(authMetrics.failures.sum()).toBe(6);
+    expect(await authMetrics.failures.sum()).toBe(6);
   });
 
   it('should refuse an access token when OIDC is not configured', async () => {
     expect(reasonOf(await call({ authorization: `Bearer ${GOOD_JWT}` }, 'keys-only'))).toBe(
       'jwt:not-configured',
     );
-    expect(authMetrics.failures.get({ reason: 'jwt:not-configured' })).toBe(1);
+    expect(await authMetrics.failures.get({ reason: 'jwt:not-configured' })).toBe(1);
   });
 });

@@ -84,6 +84,14 @@ describe('npm start at the default log level', () => {
       if (child.exitCode !== null) throw new Error(`start exited with ${child.exitCode}`);
       await new Promise((resolve) => setTimeout(resolve, 200));
     }
+    // One process, one registry: the gateway's /metrics has the subgraphs' platform calls too, and
+    // the subgraphs' own /metrics, with no METRICS_TOKEN in this process, refuse.
+    const scrape = await (
+      await fetch(`http://127.0.0.1:${gateway}/metrics`, { headers: as('admin') })
+    ).text();
+    expect(scrape).toMatch(/^upstream_calls_total\{[^}]*\} [1-9]/m);
+    expect(scrape).toMatch(/^process_cpu_seconds_total [0-9.e+-]+$/m);
+    expect((await fetch(`http://127.0.0.1:${crm}/metrics`)).status).toBe(403);
     // ...and none of it reaches the default log level: the banner is still the last thing printed.
     const after = stdout.slice(bannerEnd);
     const infoLines = after

@@ -74,14 +74,14 @@ describe.runIf(REDIS_URL)(redisSuite('Redis Streams event log'), () => {
     const storage = await redisStorage(url);
     const log = await storage.open();
     try {
-      const resets = redisLogMetrics.resets.get();
+      const resets = await redisLogMetrics.resets.get();
       await log.append([incomingEvent()]);
       // Every key of this log gone, consumer group included: Redis restarted without persistence.
       await storage.dispose();
       const { stored } = await log.append([incomingEvent()]);
       expect((await log.claim('p', 10, 30_000)).map((event) => event.id)).toEqual(stored.map((e) => e.id));
       expect(await log.claim('p', 10, 30_000)).toEqual([]);
-      expect(redisLogMetrics.resets.get() - resets).toBe(1);
+      expect((await redisLogMetrics.resets.get()) - resets).toBe(1);
     } finally {
       await log.close();
       await storage.dispose();

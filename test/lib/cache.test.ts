@@ -129,7 +129,7 @@ describe('a Redis that is down', () => {
       logger: silentLogger,
       timeoutMs: 100,
     });
-    const errorsBefore = cacheMetrics.errors.sum({ store: 'redis' });
+    const errorsBefore = await cacheMetrics.errors.sum({ store: 'redis' });
     try {
       const started = Date.now();
       await store.set('k', 'v', 1_000);
@@ -137,7 +137,7 @@ describe('a Redis that is down', () => {
       expect(await store.getMany(['k', 'j'])).toEqual([undefined, undefined]);
       await store.delete('k');
       expect(Date.now() - started).toBeLessThan(2_000);
-      expect(cacheMetrics.errors.sum({ store: 'redis' }) - errorsBefore).toBe(4);
+      expect((await cacheMetrics.errors.sum({ store: 'redis' })) - errorsBefore).toBe(4);
     } finally {
       await store.close();
     }

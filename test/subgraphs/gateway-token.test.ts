@@ -153,13 +153,17 @@ describe.each(PLATFORM_SUBGRAPHS.map((name) => [name]))('%s subgraph: the gatewa
   });
 
   it('should count each refused request by reason', async () => {
-    const missing = subgraphMetrics.rejectedRequests.get({ subgraph: name, reason: 'missing' });
-    const invalid = subgraphMetrics.rejectedRequests.get({ subgraph: name, reason: 'invalid' });
+    const missing = await subgraphMetrics.rejectedRequests.get({ subgraph: name, reason: 'missing' });
+    const invalid = await subgraphMetrics.rejectedRequests.get({ subgraph: name, reason: 'invalid' });
     await post(subgraph, null, NORMAL[name]);
     await post(subgraph, `Bearer ${await subgraph.mint([], 'x', { forged: true })}`, NORMAL[name]);
     await post(subgraph, `Bearer ${await subgraph.mint([], 'x', { expiredSecondsAgo: 60 })}`, NORMAL[name]);
-    expect(subgraphMetrics.rejectedRequests.get({ subgraph: name, reason: 'missing' })).toBe(missing + 1);
-    expect(subgraphMetrics.rejectedRequests.get({ subgraph: name, reason: 'invalid' })).toBe(invalid + 2);
+    expect(await subgraphMetrics.rejectedRequests.get({ subgraph: name, reason: 'missing' })).toBe(
+      missing + 1,
+    );
+    expect(await subgraphMetrics.rejectedRequests.get({ subgraph: name, reason: 'invalid' })).toBe(
+      invalid + 2,
+    );
   });
 
   it('should serve _service { sdl } to any valid token, scopes or not', async () => {

@@ -115,14 +115,16 @@ describe('crm subgraph: key fields and the gateway token', () => {
   it('should refuse a replayed token with 401, however valid it was the first time', async () => {
     const token = await mint(['crm:read']);
     const query = request('{ customers(first: 1) { edges { cursor } } }');
-    const before = subgraphMetrics.rejectedRequests.get({ subgraph: 'crm', reason: 'replayed' });
+    const before = await subgraphMetrics.rejectedRequests.get({ subgraph: 'crm', reason: 'replayed' });
     expect((await post(crm, query, token)).status).toBe(200);
     const replayed = await post(crm, query, token);
     expect(replayed.status).toBe(401);
     expect(replayed.body).toEqual({
       errors: [{ message: GATEWAY_ONLY_MESSAGE, extensions: { code: 'UNAUTHENTICATED' } }],
     });
-    expect(subgraphMetrics.rejectedRequests.get({ subgraph: 'crm', reason: 'replayed' })).toBe(before + 1);
+    expect(await subgraphMetrics.rejectedRequests.get({ subgraph: 'crm', reason: 'replayed' })).toBe(
+      before + 1,
+    );
   });
 
   it('should refuse a token bound to another body with 401, so a planned claim is good for its fetch only', async () => {

@@ -294,8 +294,10 @@ describe('field permissions enforced by graphql-shield', () => {
   });
 
   it('should count denied fields by subgraph and coordinate', async () => {
-    const before = subgraphMetrics.deniedFields.get({ subgraph: 'crm', field: 'Account.email' });
+    const before = await subgraphMetrics.deniedFields.get({ subgraph: 'crm', field: 'Account.email' });
     await run(schema, '{ accounts(count: 3) { email } }', caller('crm:read'));
-    expect(subgraphMetrics.deniedFields.get({ subgraph: 'crm', field: 'Account.email' })).toBe(before + 3);
+    expect(await subgraphMetrics.deniedFields.get({ subgraph: 'crm', field: 'Account.email' })).toBe(
+      before + 3,
+    );
   });
 });

@@ -225,8 +225,9 @@ describe('webhook ingest', () => {
         'GET',
       ],
     ];
-    const counted = () => cases.map(([source, reason]) => ingestMetrics.rejected.get({ source, reason }));
-    const before = counted();
+    const counted = () =>
+      Promise.all(cases.map(([source, reason]) => ingestMetrics.rejected.get({ source, reason })));
+    const before = await counted();
     const answers = [];
     for (const [, , webhook, method] of cases) answers.push(await postRaw(server.origin, webhook, method));
 
@@ -240,7 +241,7 @@ describe('webhook ingest', () => {
         }),
       ]),
     );
-    expect(counted()).toEqual(before.map((n) => n + 1));
+    expect(await counted()).toEqual(before.map((n) => n + 1));
     const logged = lines
       .map((line) => JSON.parse(line) as { source?: string; reason?: string; msg?: string })
       .filter((line) => line.msg === 'webhook refused: signature did not verify')

@@ -1,0 +1,259 @@
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { generateGatewayKeys, GatewayTokenSigner } from '../../lib/auth/gateway-token.js';
+import { Histogram } from '../../lib/metrics.js';
+import { DEMO_CREDENTIALS } from '../../sandboxes/demo-credentials.js';
+import { startGatewayProcess, type GatewayProcess } from '../helpers/gateway-process.js';
+import { freePorts } from '../helpers/ports.js';
+import { writeTestRegistry } from '../helpers/registry.js';
+import { startSandbox, type RunningSandbox } from '../helpers/sandbox.js';
+
+/**
+ * Issue 13: every process serves `/metrics` from prom-client. A subgraph run alone
+ * (`cli/main.ts subgraph crm`, its own OS process) exports the upstream, breaker and cache
+ * counters of its platform calls, with the process's own figures, to a scraper holding
+ * METRICS_TOKEN; the gateway run alone exports its process and event-loop figures too. Durations
+ * are histograms in seconds.
+ */
+const METRICS_TOKEN = 'scraper-token-0123456789abcdef';
+const SECONDS_BUCKETS = Histogram.DEFAULT_BUCKETS.map((b) => `le="${b}"`);
+
+/** The value of the one series of `metric` whose label text contains every one of `labels`. */
+function valueOf(text: string, metric: string, labels: readonly string[] = []): number | undefined {
+  const line = text
+    .split('\n')
+    .find(
+      (l) => (l.startsWith(`${metric}{`) || l.startsWith(`${metric} `)) && labels.every((x) => l.includes(x)),
+    );
+  return line === undefined ? undefined : Number(line.split(' ').at(-1));
+}
+
+/**
+ * prom-client's own default gauges that promtool's linter flags for their `_total` suffix; their
+ * names are prom-client's (dashboards know them), not ours to change.
+ */
+const PROM_CLIENT_LINT =
+  /^nodejs_active_(handles|requests|resources)_total non-counter metrics should not have "_total" suffix$/;
+
+/**
+ * `promtool check metrics` (parse and lint) when it is installed (Debian's `prometheus` package),
+ * as the problems it reports beyond PROM_CLIENT_LINT; null when promtool is not installed.
+ */
+async function promtoolProblems(text: string): Promise<string[] | null> {
+  const run = promisify(execFile);
+  try {
+    await run('promtool', ['--version']);
+  } catch {
+    return null;
+  }
+  const file = join(tmpdir(), `metrics-${process.pid}-${Date.now()}.txt`);
+  writeFileSync(file, text);
+  const child = spawn('sh', ['-c', `promtool check metrics < "${file}"`]);
+  let output = '';
+  child.stdout.on('data', (c: Buffer) => (output += c.toString()));
+  child.stderr.on('data', (c: Buffer) => (output += c.toString()));
+  await new Promise((resolve) => child.once('exit', resolve));
+  return output.split('\n').filter((line) => line.trim() !== '' && !PROM_CLIENT_LINT.test(line));
+}
+
+interface SubgraphProcess {
+  origin: string;
+  child: ChildProcess;
+  exited: Promise<void>;
+}
+
+async function startCrmProcess(
+  sandbox: RunningSandbox,
+  jwks: object,
+  env: Record<string, string>,
+): Promise<SubgraphProcess> {
+  const [port] = await freePorts(1);
+  const child = spawn(process.execPath, ['--import', 'tsx', 'cli/main.ts', 'subgraph', 'crm'], {
+    env: {
+      PATH: process.env['PATH'] ?? '',
+      HOST: '127.0.0.1',
+      CRM_PORT: String(port),
+      NODE_ENV: 'test',
+      LOG_LEVEL: 'warn',
+      HUBSPOT_BASE_URL: sandbox.baseUrl,
+      HUBSPOT_ACCESS_TOKEN: DEMO_CREDENTIALS.hubspot.accessToken,
+      UPSTREAM_MAX_RETRIES: '0',
+      GATEWAY_TOKEN_JWKS: JSON.stringify(jwks),
+      ...env,
+    },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  const collect = (chunk: Buffer) => {
+    output = (output + chunk.toString('utf8')).slice(-20_000);
+  };
+  child.stdout?.on('data', collect);
+  child.stderr?.on('data', collect);
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  const origin = `http://127.0.0.1:${port}`;
+  for (let i = 0; i < 300; i++) {
+    if (child.exitCode !== null)
+      throw new Error(`the crm subgraph exited with ${child.exitCode}:\n${output}`);
+    const status = await fetch(`${origin}/health`).then(
+      (r) => r.status,
+      () => 0,
+    );
+    if (status === 200) return { origin, child, exited };
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  child.kill('SIGKILL');
+  throw new Error(`the crm subgraph did not answer /health in 30 s:\n${output}`);
+}
+
+async function stopProcess(running: SubgraphProcess | undefined): Promise<void> {
+  if (!running || running.child.exitCode !== null) return;
+  running.child.kill('SIGTERM');
+  await running.exited;
+}
+
+describe('/metrics of a subgraph run as its own process', () => {
+  let sandbox: RunningSandbox;
+  let crm: SubgraphProcess;
+  let closed: SubgraphProcess;
+  let signer: GatewayTokenSigner;
+  let email: string;
+
+  beforeAll(async () => {
+    sandbox = await startSandbox('hubspot', { rateLimits: false, customers: 50 });
+    email = sandbox.world.customers[0]!.person.email;
+    const keys = await generateGatewayKeys();
+    signer = new GatewayTokenSigner(keys.privateJwk);
+    [crm, closed] = await Promise.all([
+      startCrmProcess(sandbox, keys.publicJwks, { METRICS_TOKEN }),
+      startCrmProcess(sandbox, keys.publicJwks, {}),
+    ]);
+  });
+  afterAll(async () => {
+    await Promise.all([stopProcess(crm), stopProcess(closed)]);
+    await sandbox?.close();
+  });
+
+  /** `customer(email:)` as the gateway would send it: a fresh token bound to the body. */
+  const customer = async () => {
+    const body = JSON.stringify({ query: `{ customer(email: "${email}") { id } }` });
+    const token = await signer.tokenFor('crm', { clientId: 'metrics-test', scopes: ['crm:read'] }, { body });
+    const response = await fetch(`${crm.origin}/graphql`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+      body,
+    });
+    return (await response.json()) as { data?: { customer: { id: string } | null }; errors?: unknown[] };
+  };
+  const scrape = (origin: string, authorization?: string) =>
+    fetch(`${origin}/metrics`, authorization ? { headers: { authorization } } : {});
+
+  it('should export its upstream, cache and breaker counters and its process figures to the METRICS_TOKEN holder', async () => {
+    // A miss that reads HubSpot, then a hit from the record cache.
+    expect((await customer()).data?.customer?.id).toBeTruthy();
+    expect((await customer()).data?.customer?.id).toBeTruthy();
+    // HubSpot fails until the breaker (5 failures in a row) opens; a cached read never reaches it,
+    // so each attempt asks for a new customer.
+    await sandbox.setFaults({ errorRate: 1, errorStatus: 500 });
+    for (const other of sandbox.world.customers.slice(1, 8)) {
+      email = other.person.email;
+      await customer();
+    }
+    await sandbox.setFaults({});
+
+    const response = await scrape(crm.origin, `Bearer ${METRICS_TOKEN}`);
+    expect(response.status).toBe(200);
+    expect(response.headers.get('content-type')).toBe('text/plain; version=0.0.4; charset=utf-8');
+    const text = await response.text();
+    expect(valueOf(text, 'upstream_calls_total', ['platform="hubspot"', 'status="200"'])).toBeGreaterThan(0);
+    expect(valueOf(text, 'upstream_calls_total', ['platform="hubspot"', 'status="500"'])).toBeGreaterThan(0);
+    expect(valueOf(text, 'cache_misses_total', ['platform="hubspot"'])).toBeGreaterThan(0);
+    expect(valueOf(text, 'cache_hits_total', ['platform="hubspot"'])).toBeGreaterThan(0);
+    expect(valueOf(text, 'upstream_breaker_opened_total', ['platform="hubspot"'])).toBe(1);
+    expect(valueOf(text, 'upstream_breaker_rejected_total', ['platform="hubspot"'])).toBeGreaterThan(0);
+    expect(valueOf(text, 'process_cpu_seconds_total')).toBeGreaterThan(0);
+    expect(valueOf(text, 'nodejs_eventloop_lag_seconds')).toBeGreaterThanOrEqual(0);
+    // Durations in seconds: the buckets run from 1 ms to 30 s, and the sum is of seconds.
+    const series = text.split('\n').filter((l) => l.startsWith('upstream_latency_seconds_bucket{'));
+    const first = series[0]?.replace(/,?le="[^"]*"/, '') ?? '';
+    const buckets = series.filter((l) => l.replace(/,?le="[^"]*"/, '').split(' ')[0] === first.split(' ')[0]);
+    expect(buckets.map((l) => /le="([^"]+)"/.exec(l)?.[1])).toEqual([
+      ...Histogram.DEFAULT_BUCKETS.map(String),
+      '+Inf',
+    ]);
+    const count = valueOf(text, 'upstream_latency_seconds_count', ['platform="hubspot"']) ?? 0;
+    const sum = valueOf(text, 'upstream_latency_seconds_sum', ['platform="hubspot"']) ?? Infinity;
+    expect(count).toBeGreaterThan(0);
+    expect(sum / count).toBeLessThan(30);
+    expect(text).not.toMatch(/_ms(_bucket|_sum|_count)?[{ ]/);
+    expect(text).not.toContain(DEMO_CREDENTIALS.hubspot.accessToken);
+
+    const problems = await promtoolProblems(text);
+    if (problems) expect(problems).toEqual([]);
+  });
+
+  it('should refuse /metrics without the token, with a wrong one, and on a subgraph with none configured', async () => {
+    const missing = await scrape(crm.origin);
+    expect(missing.status).toBe(401);
+    expect(missing.headers.get('www-authenticate')).toBe('Bearer');
+    expect(await missing.json()).toEqual({
+      errors: [
+        {
+          message: 'Metrics need Authorization: Bearer <METRICS_TOKEN>.',
+          extensions: { code: 'UNAUTHENTICATED' },
+        },
+      ],
+    });
+    const wrong = await scrape(crm.origin, `Bearer ${METRICS_TOKEN}x`);
+    expect(wrong.status).toBe(401);
+    expect(await wrong.text()).not.toContain('upstream_calls_total');
+
+    const off = await scrape(closed.origin, `Bearer ${METRICS_TOKEN}`);
+    expect(off.status).toBe(403);
+    expect(
+      ((await off.json()) as { errors: { extensions: { code: string } }[] }).errors[0]!.extensions.code,
+    ).toBe('FORBIDDEN');
+  });
+});
+
+describe('/metrics of the gateway run as its own process', () => {
+  let gateway: GatewayProcess;
+  let monitorKey: string;
+
+  beforeAll(async () => {
+    const registry = writeTestRegistry([{ id: 'monitor', scopes: ['metrics:read'] }]);
+    monitorKey = registry.keys['monitor']?.[0] ?? '';
+    gateway = await startGatewayProcess({ clientsFile: registry.clientsFile, readyKey: monitorKey });
+  });
+  afterAll(async () => {
+    await gateway?.stop();
+  });
+
+  it('should export process and event-loop figures, and durations in seconds, to a metrics:read client', async () => {
+    const response = await fetch(`${gateway.origin}/metrics`, {
+      headers: { authorization: `Bearer ${monitorKey}` },
+    });
+    expect(response.status).toBe(200);
+    const text = await response.text();
+    expect(valueOf(text, 'process_cpu_seconds_total')).toBeGreaterThan(0);
+    expect(valueOf(text, 'nodejs_eventloop_lag_seconds')).toBeGreaterThanOrEqual(0);
+    expect(text).toContain('# TYPE webhooks_ack_latency_seconds histogram');
+    for (const bound of SECONDS_BUCKETS)
+      expect(text).toContain(`webhooks_ack_latency_seconds_bucket{${bound}} 0`);
+    expect(valueOf(text, 'event_log_lag_seconds')).toBe(0);
+    expect(valueOf(text, 'event_log_pending')).toBe(0);
+    expect(text).not.toMatch(/_ms(_bucket|_sum|_count)?[{ ]/);
+
+    const problems = await promtoolProblems(text);
+    if (problems) expect(problems).toEqual([]);
+  });
+
+  it('should refuse /metrics to a caller without credentials', async () => {
+    const response = await fetch(`${gateway.origin}/metrics`);
+    expect(response.status).toBe(401);
+    expect(await response.text()).not.toContain('process_cpu_seconds_total');
+  });
+});
