@@ -115,13 +115,13 @@ describe('circuit breaker', () => {
   it('should count an opening once, not again when a failed probe keeps it open', async () => {
     const probe = manualProbe();
     const breaker = new CircuitBreaker({ platform: 'shopify', failureThreshold: 1, openMs: 1_000, ...probe });
-    const before = breakerMetrics.opened.get({ platform: 'shopify' });
+    const before = await breakerMetrics.opened.get({ platform: 'shopify' });
     breaker.recordFailure();
     await vi.advanceTimersByTimeAsync(1_000);
     probe.fail();
     await vi.advanceTimersByTimeAsync(0);
     expect(breaker.status).toBe('open');
-    expect(breakerMetrics.opened.get({ platform: 'shopify' }) - before).toBe(1);
+    expect((await breakerMetrics.opened.get({ platform: 'shopify' })) - before).toBe(1);
     breaker.close();
   });
 
