@@ -1,13 +1,23 @@
-import { cacheSettingsFromEnv, openCacheStore, type SubgraphCache } from '../lib/cache/config.js';
+import { cacheSettingsFromEnv, openCacheStore } from '../lib/cache/config.js';
 import type { PlatformSubgraphName } from '../lib/graphql/subgraph-names.js';
 import type { Logger } from '../lib/logger.js';
-import { adsConfigFromEnv, buildAdsSubgraph } from './ads/index.js';
-import { buildCommerceSubgraph, commerceConfigFromEnv } from './commerce/index.js';
-import { buildCrmSubgraph, crmConfigFromEnv } from './crm/index.js';
-import { buildEmailSubgraph, emailConfigFromEnv } from './email/index.js';
+import { adsRole } from './ads/role.js';
+import { commerceRole } from './commerce/role.js';
+import { crmRole } from './crm/role.js';
+import { emailRole } from './email/role.js';
+import type { RoleSubgraph } from './kit/role.js';
 import type { SubgraphServer } from './kit/server.js';
 
 export { SUBGRAPH_ENV } from './env.js';
+
+/** The role subgraphs, each reading one platform: the one list `start` and `subgraph <name>` build from. */
+export const ROLE_SUBGRAPHS: readonly RoleSubgraph[] = [crmRole, emailRole, commerceRole, adsRole];
+
+export function roleSubgraph(name: PlatformSubgraphName): RoleSubgraph {
+  const role = ROLE_SUBGRAPHS.find((candidate) => candidate.name === name);
+  if (!role) throw new Error(`no role subgraph ${name}`);
+  return role;
+}
 
 export async function buildSubgraphFromEnv(
   name: PlatformSubgraphName,
@@ -16,37 +26,11 @@ export async function buildSubgraphFromEnv(
 ): Promise<{ subgraph: SubgraphServer; port: number }> {
   const settings = cacheSettingsFromEnv(source);
   const cache = { store: openCacheStore(settings, logger), ttls: settings.ttls };
-  const built = await buildNamed(name, logger, source, cache);
+  const built = await roleSubgraph(name).fromEnv(source, cache, logger);
   const stopSubgraph = built.subgraph.stop;
   const stop = async () => {
     await stopSubgraph();
     await cache.store.close();
   };
   return { port: built.port, subgraph: { ...built.subgraph, stop } };
-}
-
-async function buildNamed(
-  name: PlatformSubgraphName,
-  logger: Logger,
-  source: NodeJS.ProcessEnv,
-  cache: SubgraphCache,
-): Promise<{ subgraph: SubgraphServer; port: number }> {
-  switch (name) {
-    case 'crm': {
-      const config = crmConfigFromEnv(source);
-      return { subgraph: await buildCrmSubgraph({ ...config, cache }, logger), port: config.port };
-    }
-    case 'email': {
-      const config = emailConfigFromEnv(source);
-      return { subgraph: await buildEmailSubgraph({ ...config, cache }, logger), port: config.port };
-    }
-    case 'commerce': {
-      const config = commerceConfigFromEnv(source);
-      return { subgraph: await buildCommerceSubgraph({ ...config, cache }, logger), port: config.port };
-    }
-    case 'ads': {
-      const config = adsConfigFromEnv(source);
-      return { subgraph: await buildAdsSubgraph({ ...config, cache }, logger), port: config.port };
-    }
-  }
 }

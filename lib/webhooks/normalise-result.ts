@@ -1,6 +1,6 @@
 import type { z } from 'zod';
-import { incomingEventSchema, type IncomingEvent } from '../../../lib/events/event.js';
-import type { WebhookHeaders } from '../headers.js';
+import { incomingEventSchema, type IncomingEvent } from '../events/event.js';
+import type { WebhookHeaders } from './headers.js';
 
 /**
  * What a normaliser makes of one webhook request: the canonical events it reports, or what was

@@ -1,8 +1,8 @@
 import { createHmac } from 'node:crypto';
 import { z } from 'zod';
-import { headerValue, type WebhookHeaders } from '../headers.js';
+import { headerValue, type WebhookHeaders } from './headers.js';
 import { sameSignature } from './compare.js';
-import { rejected, verified, type VerifyResult } from './result.js';
+import { rejected, verified, type VerifyResult } from './verify-result.js';
 
 /**
  * Standard Webhooks v1 (standardwebhooks.com), the scheme the company's own site signs with:

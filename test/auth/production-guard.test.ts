@@ -9,7 +9,7 @@ import { assertNoDemoKeys } from '../../gateway/auth/production-guard.js';
 import { loadClientRegistry, parseClientRegistry } from '../../gateway/auth/registry.js';
 import { setUpAuthentication } from '../../gateway/auth/setup.js';
 import { ALL_SCOPES } from '../../lib/auth/scopes.js';
-import { catalog } from '../../lib/config/catalog.js';
+import { catalog } from '../../platforms/catalog.js';
 import { ConfigError } from '../../lib/config/env.js';
 import { createLogger } from '../../lib/logger.js';
 import { DEMO_WEBHOOK_VERIFICATION } from '../../cli/stack.js';

@@ -1,16 +1,16 @@
-import type { RecordCache } from '../../lib/cache/record-cache.js';
-import { UpstreamError } from '../../lib/errors.js';
-import { quietLogger, type Logger } from '../../lib/logger.js';
-import type { RequestContext } from '../../lib/request-context.js';
-import { CircuitBreaker, type BreakerSettings } from '../../lib/upstream/breaker.js';
-import { Coalescer } from '../../lib/upstream/coalescer.js';
+import type { RecordCache } from '../../../lib/cache/record-cache.js';
+import { UpstreamError } from '../../../lib/errors.js';
+import { quietLogger, type Logger } from '../../../lib/logger.js';
+import type { RequestContext } from '../../../lib/request-context.js';
+import { CircuitBreaker, type BreakerSettings } from '../../../lib/upstream/breaker.js';
+import { Coalescer } from '../../../lib/upstream/coalescer.js';
 import {
   deadlineError,
   UpstreamClient,
   type UpstreamGuard,
   type UpstreamThrottle,
-} from '../../lib/upstream/client.js';
-import { parseUpstream } from '../../lib/upstream/parse.js';
+} from '../../../lib/upstream/client.js';
+import { parseUpstream } from '../../../lib/upstream/parse.js';
 import { HUBSPOT_DEFAULT_LIMITS, hubspotThrottle, type HubSpotLimits } from './limits.js';
 import { hubspotProtocol } from './protocol.js';
 import {

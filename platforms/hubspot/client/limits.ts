@@ -1,5 +1,10 @@
-import type { ResponseHeaders, UpstreamThrottle } from '../../lib/upstream/client.js';
-import { header, QueuedThrottle, RoutedThrottle, SlidingWindowPolicy } from '../../lib/upstream/throttle.js';
+import type { ResponseHeaders, UpstreamThrottle } from '../../../lib/upstream/client.js';
+import {
+  header,
+  QueuedThrottle,
+  RoutedThrottle,
+  SlidingWindowPolicy,
+} from '../../../lib/upstream/throttle.js';
 
 /** HubSpot's published limits for one app in one account (usage-guidelines). */
 export interface HubSpotLimits {

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import type { FailureDescription, PlatformProtocol } from '../../lib/upstream/client.js';
+import type { FailureDescription, PlatformProtocol } from '../../../lib/upstream/client.js';
 
 /** HubSpot's error body; every field is optional in practice. */
 const errorBody = z

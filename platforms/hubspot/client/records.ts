@@ -1,4 +1,4 @@
-import { toDateTime } from '../../lib/dates.js';
+import { toDateTime } from '../../../lib/dates.js';
 import type { SimplePublicObject } from './schemas.js';
 
 /** A customer as the CRM knows them, in the graph's conventions. */

@@ -1,4 +1,4 @@
-import type { Customer } from '../world/world.js';
+import type { Customer } from '../../../sandboxes/world/world.js';
 
 /** A contact property as HubSpot stores it: every value a string, or null when unset. */
 export function contactProperty(customer: Customer, name: string): string | null {

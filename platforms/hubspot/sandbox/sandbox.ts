@@ -1,7 +1,13 @@
 import { randomUUID } from 'node:crypto';
-import { RollingWindow } from '../kit/limits.js';
-import type { Admission, PlatformSandbox, Route, SandboxRequest, SandboxResponse } from '../kit/types.js';
-import type { Customer, World } from '../world/world.js';
+import { RollingWindow } from '../../../sandboxes/kit/limits.js';
+import type {
+  Admission,
+  PlatformSandbox,
+  Route,
+  SandboxRequest,
+  SandboxResponse,
+} from '../../../sandboxes/kit/types.js';
+import type { Customer, World } from '../../../sandboxes/world/world.js';
 import { contactProperty } from './properties.js';
 import { searchContacts, type SearchBody } from './search.js';
 

@@ -1,4 +1,4 @@
-import type { Customer } from '../world/world.js';
+import type { Customer } from '../../../sandboxes/world/world.js';
 import { contactProperty } from './properties.js';
 
 /** The subset of HubSpot's CRM search request the sandbox understands, checked like HubSpot does. */

@@ -1,8 +1,13 @@
 import { z } from 'zod';
 import type { EventType, IncomingEvent } from '../../../lib/events/event.js';
 import { toDateTime } from '../../../lib/dates.js';
-import type { WebhookHeaders } from '../headers.js';
-import { accepted, parseJson, zodProblems, type NormaliseResult } from './result.js';
+import type { WebhookHeaders } from '../../../lib/webhooks/headers.js';
+import {
+  accepted,
+  parseJson,
+  zodProblems,
+  type NormaliseResult,
+} from '../../../lib/webhooks/normalise-result.js';
 
 /**
  * HubSpot webhook deliveries: a JSON array of up to 100 events, one canonical event each. Contact

@@ -1,7 +1,7 @@
 import { createHash, createHmac } from 'node:crypto';
-import { headerValue, type WebhookHeaders } from '../headers.js';
-import { sameSignature } from './compare.js';
-import { rejected, verified, type VerifyResult } from './result.js';
+import { headerValue, type WebhookHeaders } from '../../../lib/webhooks/headers.js';
+import { sameSignature } from '../../../lib/webhooks/compare.js';
+import { rejected, verified, type VerifyResult } from '../../../lib/webhooks/verify-result.js';
 
 /**
  * HubSpot's webhook signatures (developers.hubspot.com/docs/api/webhooks/validating-requests):

@@ -1,11 +1,11 @@
 import { createHash } from 'node:crypto';
-import type { RecordCache, RecordType } from '../../lib/cache/record-cache.js';
-import { UpstreamError } from '../../lib/errors.js';
-import { quietLogger, type Logger } from '../../lib/logger.js';
-import type { RequestContext } from '../../lib/request-context.js';
-import { CircuitBreaker, type BreakerSettings } from '../../lib/upstream/breaker.js';
-import { UpstreamClient, type UpstreamGuard, type UpstreamThrottle } from '../../lib/upstream/client.js';
-import { parseUpstream } from '../../lib/upstream/parse.js';
+import type { RecordCache, RecordType } from '../../../lib/cache/record-cache.js';
+import { UpstreamError } from '../../../lib/errors.js';
+import { quietLogger, type Logger } from '../../../lib/logger.js';
+import type { RequestContext } from '../../../lib/request-context.js';
+import { CircuitBreaker, type BreakerSettings } from '../../../lib/upstream/breaker.js';
+import { UpstreamClient, type UpstreamGuard, type UpstreamThrottle } from '../../../lib/upstream/client.js';
+import { parseUpstream } from '../../../lib/upstream/parse.js';
 import { MAILCHIMP_DEFAULT_LIMITS, mailchimpThrottle, type MailchimpLimits } from './limits.js';
 import { mailchimpProtocol } from './protocol.js';
 import {

@@ -1,5 +1,5 @@
-import type { ResponseHeaders, UpstreamCall, UpstreamThrottle } from '../../lib/upstream/client.js';
-import { ConcurrencyPolicy, QueuedThrottle } from '../../lib/upstream/throttle.js';
+import type { ResponseHeaders, UpstreamCall, UpstreamThrottle } from '../../../lib/upstream/client.js';
+import { ConcurrencyPolicy, QueuedThrottle } from '../../../lib/upstream/throttle.js';
 
 /** Mailchimp's published limit for one user (API key): simultaneous connections, nothing per second. */
 export interface MailchimpLimits {

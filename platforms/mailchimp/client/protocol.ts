@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import type { FailureDescription, PlatformProtocol } from '../../lib/upstream/client.js';
+import type { FailureDescription, PlatformProtocol } from '../../../lib/upstream/client.js';
 
 /** Mailchimp's RFC 7807 problem body; some failures (403/429 under heavy load) come with none. */
 const problemBody = z

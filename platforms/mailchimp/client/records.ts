@@ -1,4 +1,4 @@
-import { toDateTime } from '../../lib/dates.js';
+import { toDateTime } from '../../../lib/dates.js';
 import type { CampaignReport, ListMember, SentCampaign } from './schemas.js';
 
 /** A customer's membership of the audience, in the graph's conventions. */

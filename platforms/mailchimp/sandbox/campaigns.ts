@@ -1,4 +1,4 @@
-import type { EmailCampaign } from '../world/world.js';
+import type { EmailCampaign } from '../../../sandboxes/world/world.js';
 import { mailchimpTime } from './members.js';
 
 const HOUR_MS = 3_600_000;

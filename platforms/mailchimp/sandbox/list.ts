@@ -1,4 +1,4 @@
-import type { EmailCampaign } from '../world/world.js';
+import type { EmailCampaign } from '../../../sandboxes/world/world.js';
 import { mailchimpTime, type AudienceEntry } from './members.js';
 
 /** Mailchimp reports list-level rates as percentages (0 to 100) with two decimals. */

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import type { AudienceMember, Customer } from '../world/world.js';
+import type { AudienceMember, Customer } from '../../../sandboxes/world/world.js';
 
 /** A customer who is in the audience, with their membership. */
 export interface AudienceEntry {

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { SandboxResponse } from '../kit/types.js';
+import type { SandboxResponse } from '../../../sandboxes/kit/types.js';
 
 /** Mailchimp answers every error with RFC 7807 problem details under this type. */
 const PROBLEM_TYPE = 'https://mailchimp.com/developer/marketing/docs/errors/';

@@ -1,7 +1,13 @@
-import { ConcurrencyCap } from '../kit/limits.js';
-import type { Admission, PlatformSandbox, Route, SandboxRequest, SandboxResponse } from '../kit/types.js';
-import { derived } from '../world/derived.js';
-import type { EmailCampaign, World } from '../world/world.js';
+import { ConcurrencyCap } from '../../../sandboxes/kit/limits.js';
+import type {
+  Admission,
+  PlatformSandbox,
+  Route,
+  SandboxRequest,
+  SandboxResponse,
+} from '../../../sandboxes/kit/types.js';
+import { derived } from '../../../sandboxes/world/derived.js';
+import type { EmailCampaign, World } from '../../../sandboxes/world/world.js';
 import { toCampaignJson, toReportJson } from './campaigns.js';
 import { selectFields } from './fields.js';
 import { toListJson } from './list.js';

@@ -2,8 +2,14 @@ import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import type { IncomingEvent } from '../../../lib/events/event.js';
 import { toDateTime } from '../../../lib/dates.js';
-import type { WebhookHeaders } from '../headers.js';
-import { accepted, invalid, normaliseEmail, zodProblems, type NormaliseResult } from './result.js';
+import type { WebhookHeaders } from '../../../lib/webhooks/headers.js';
+import {
+  accepted,
+  invalid,
+  normaliseEmail,
+  zodProblems,
+  type NormaliseResult,
+} from '../../../lib/webhooks/normalise-result.js';
 
 /**
  * Mailchimp webhook deliveries: `application/x-www-form-urlencoded` with PHP-style keys

@@ -1,5 +1,5 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
-import { rejected, verified, type VerifyResult } from './result.js';
+import { rejected, verified, type VerifyResult } from '../../../lib/webhooks/verify-result.js';
 
 /**
  * Mailchimp signs nothing: its webhooks carry no signature and no timestamp. The documented defence

@@ -1,15 +1,15 @@
-import type { RecordCache } from '../../lib/cache/record-cache.js';
-import { UpstreamError } from '../../lib/errors.js';
-import { quietLogger, type Logger } from '../../lib/logger.js';
-import type { RequestContext } from '../../lib/request-context.js';
-import { CircuitBreaker, type BreakerSettings } from '../../lib/upstream/breaker.js';
+import type { RecordCache } from '../../../lib/cache/record-cache.js';
+import { UpstreamError } from '../../../lib/errors.js';
+import { quietLogger, type Logger } from '../../../lib/logger.js';
+import type { RequestContext } from '../../../lib/request-context.js';
+import { CircuitBreaker, type BreakerSettings } from '../../../lib/upstream/breaker.js';
 import {
   deadlineError,
   UpstreamClient,
   type UpstreamGuard,
   type UpstreamThrottle,
-} from '../../lib/upstream/client.js';
-import { SharedReads } from '../../lib/upstream/deadline.js';
+} from '../../../lib/upstream/client.js';
+import { SharedReads } from '../../../lib/upstream/deadline.js';
 import { INSIGHTS_ENDPOINT, META_DEFAULT_LIMITS, MetaInsightsThrottle, type MetaLimits } from './limits.js';
 import { metaProtocol } from './protocol.js';
 import {

@@ -1,5 +1,5 @@
-import type { ResponseHeaders, UpstreamCall, UpstreamThrottle } from '../../lib/upstream/client.js';
-import { QueuedThrottle, SlidingWindowPolicy } from '../../lib/upstream/throttle.js';
+import type { ResponseHeaders, UpstreamCall, UpstreamThrottle } from '../../../lib/upstream/client.js';
+import { QueuedThrottle, SlidingWindowPolicy } from '../../../lib/upstream/throttle.js';
 import type { ThrottlingError } from './protocol.js';
 import { readInsightsUsage } from './usage.js';
 

@@ -1,4 +1,4 @@
-import type { FailureDescription, PlatformProtocol, ResponseHeaders } from '../../lib/upstream/client.js';
+import type { FailureDescription, PlatformProtocol, ResponseHeaders } from '../../../lib/upstream/client.js';
 import { businessUseCaseUsage, graphErrorBody } from './schemas.js';
 import { jsonHeader } from './usage.js';
 

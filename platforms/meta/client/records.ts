@@ -1,4 +1,4 @@
-import { money, type Money } from '../../lib/money.js';
+import { money, type Money } from '../../../lib/money.js';
 import { campaignKeyOf } from './campaign-key.js';
 import type { AdsAction, CampaignInsightRow, CampaignNode } from './schemas.js';
 

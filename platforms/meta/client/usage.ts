@@ -1,6 +1,6 @@
 import type { z } from 'zod';
-import type { ResponseHeaders } from '../../lib/upstream/client.js';
-import { header } from '../../lib/upstream/throttle.js';
+import type { ResponseHeaders } from '../../../lib/upstream/client.js';
+import { header } from '../../../lib/upstream/throttle.js';
 import { adsInsightsThrottle, businessUseCaseUsage } from './schemas.js';
 
 /**

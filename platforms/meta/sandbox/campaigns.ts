@@ -1,4 +1,4 @@
-import type { AdCampaign } from '../world/world.js';
+import type { AdCampaign } from '../../../sandboxes/world/world.js';
 
 /**
  * Campaign and ad-account nodes as the Graph API shows them. The world knows only when a campaign

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import type { SandboxResponse } from '../kit/types.js';
+import type { SandboxResponse } from '../../../sandboxes/kit/types.js';
 
 /**
  * The Graph API error body, `{"error":{...}}`, the one shape Meta uses for every failure. Meta

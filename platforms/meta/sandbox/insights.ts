@@ -1,4 +1,4 @@
-import type { AdCampaign } from '../world/world.js';
+import type { AdCampaign } from '../../../sandboxes/world/world.js';
 import { fieldsOf } from './fields.js';
 import { bucketOf, timeIncrementOf, timeRangeOf, type TimeIncrement, type TimeRange } from './time-range.js';
 

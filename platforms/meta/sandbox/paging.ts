@@ -1,4 +1,4 @@
-import type { SandboxRequest } from '../kit/types.js';
+import type { SandboxRequest } from '../../../sandboxes/kit/types.js';
 
 /**
  * Graph API cursor paging over an in-memory list: each row has an opaque cursor (its position,

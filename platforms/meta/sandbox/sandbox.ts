@@ -1,6 +1,12 @@
-import { RollingWindow } from '../kit/limits.js';
-import type { Admission, PlatformSandbox, Route, SandboxRequest, SandboxResponse } from '../kit/types.js';
-import { AD_ACCOUNT_CURRENCY, type World } from '../world/world.js';
+import { RollingWindow } from '../../../sandboxes/kit/limits.js';
+import type {
+  Admission,
+  PlatformSandbox,
+  Route,
+  SandboxRequest,
+  SandboxResponse,
+} from '../../../sandboxes/kit/types.js';
+import { AD_ACCOUNT_CURRENCY, type World } from '../../../sandboxes/world/world.js';
 import { ACCOUNT_FIELDS, accountNode, CAMPAIGN_FIELDS, campaignNode } from './campaigns.js';
 import { graphError, insightsThrottled, invalidParameter, invalidToken, unknownObject } from './errors.js';
 import { fieldsOf, nonexistingField } from './fields.js';

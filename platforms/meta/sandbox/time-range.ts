@@ -1,4 +1,4 @@
-import { addDays, daysBetween, isCalendarDate } from '../../lib/dates.js';
+import { addDays, daysBetween, isCalendarDate } from '../../../lib/dates.js';
 
 /**
  * The reporting window of an insights request: `time_range` (a JSON object) or else `date_preset`,

@@ -1,4 +1,4 @@
-import type { RollingWindow } from '../kit/limits.js';
+import type { RollingWindow } from '../../../sandboxes/kit/limits.js';
 
 /**
  * Meta's business-use-case (BUC) rate limiting for Ads Insights, as the headers report it: usage is

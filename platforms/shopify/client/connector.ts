@@ -1,17 +1,17 @@
-import type { RecordCache, RecordType } from '../../lib/cache/record-cache.js';
-import { toDateTime } from '../../lib/dates.js';
-import { UpstreamError } from '../../lib/errors.js';
-import { quietLogger, type Logger } from '../../lib/logger.js';
-import type { RequestContext } from '../../lib/request-context.js';
-import { CircuitBreaker, type BreakerSettings } from '../../lib/upstream/breaker.js';
+import type { RecordCache, RecordType } from '../../../lib/cache/record-cache.js';
+import { toDateTime } from '../../../lib/dates.js';
+import { UpstreamError } from '../../../lib/errors.js';
+import { quietLogger, type Logger } from '../../../lib/logger.js';
+import type { RequestContext } from '../../../lib/request-context.js';
+import { CircuitBreaker, type BreakerSettings } from '../../../lib/upstream/breaker.js';
 import {
   UpstreamClient,
   type QueryValue,
   type UpstreamGuard,
   type UpstreamResponse,
   type UpstreamThrottle,
-} from '../../lib/upstream/client.js';
-import { parseUpstream } from '../../lib/upstream/parse.js';
+} from '../../../lib/upstream/client.js';
+import { parseUpstream } from '../../../lib/upstream/parse.js';
 import { SHOPIFY_DEFAULT_LIMITS, shopifyThrottle, type ShopifyLimits } from './limits.js';
 import { nextPageInfo, shopifyProtocol } from './protocol.js';
 import {

@@ -1,5 +1,5 @@
-import type { ResponseHeaders, UpstreamThrottle } from '../../lib/upstream/client.js';
-import { header, LeakyBucketPolicy, QueuedThrottle } from '../../lib/upstream/throttle.js';
+import type { ResponseHeaders, UpstreamThrottle } from '../../../lib/upstream/client.js';
+import { header, LeakyBucketPolicy, QueuedThrottle } from '../../../lib/upstream/throttle.js';
 
 /** Shopify's published REST limit for one app in one store (admin-rest/usage/rate-limits). */
 export interface ShopifyLimits {

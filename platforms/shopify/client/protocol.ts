@@ -4,7 +4,7 @@ import {
   type FailureDescription,
   type PlatformProtocol,
   type ResponseHeaders,
-} from '../../lib/upstream/client.js';
+} from '../../../lib/upstream/client.js';
 
 /** Shopify's REST error body: a sentence (`"Not Found"`) or messages per field (`{"email":["is invalid"]}`). */
 const errorBody = z

@@ -1,9 +1,9 @@
-import { toDateTime } from '../../lib/dates.js';
-import { money, type Money } from '../../lib/money.js';
+import { toDateTime } from '../../../lib/dates.js';
+import { money, type Money } from '../../../lib/money.js';
 import type { ShopifyCustomer, ShopifyOrder } from './schemas.js';
-import { parseUtm, type Utm } from '../../lib/utm.js';
+import { parseUtm, type Utm } from '../../../lib/utm.js';
 
-export type { Utm } from '../../lib/utm.js';
+export type { Utm } from '../../../lib/utm.js';
 
 /** A shop customer in the graph's conventions. */
 export interface ShopCustomer {

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { parseDecimal } from '../../lib/money.js';
+import { parseDecimal } from '../../../lib/money.js';
 
 /** Shopify Admin REST payloads as documented; only the fields the connector asks for with `fields=`. */
 

@@ -1,4 +1,4 @@
-import type { SandboxRequest, SandboxResponse } from '../kit/types.js';
+import type { SandboxRequest, SandboxResponse } from '../../../sandboxes/kit/types.js';
 
 /**
  * Shopify REST cursor paging: `limit` (default 50, at most 250) and an opaque `page_info` handed out

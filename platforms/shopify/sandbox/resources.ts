@@ -1,4 +1,10 @@
-import { SHOP_CURRENCY, totalSpentCents, type Customer, type Order, type World } from '../world/world.js';
+import {
+  SHOP_CURRENCY,
+  totalSpentCents,
+  type Customer,
+  type Order,
+  type World,
+} from '../../../sandboxes/world/world.js';
 
 /**
  * The world as Shopify's Admin REST API writes it: snake_case resources, numeric ids, money as

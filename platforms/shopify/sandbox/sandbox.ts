@@ -1,7 +1,13 @@
-import { LeakyBucket } from '../kit/limits.js';
-import type { Admission, PlatformSandbox, Route, SandboxRequest, SandboxResponse } from '../kit/types.js';
-import { derived } from '../world/derived.js';
-import type { Customer, Order, World } from '../world/world.js';
+import { LeakyBucket } from '../../../sandboxes/kit/limits.js';
+import type {
+  Admission,
+  PlatformSandbox,
+  Route,
+  SandboxRequest,
+  SandboxResponse,
+} from '../../../sandboxes/kit/types.js';
+import { derived } from '../../../sandboxes/world/derived.js';
+import type { Customer, Order, World } from '../../../sandboxes/world/world.js';
 import { fieldsParam, invalid, limitParam, paginate, type ListingSpec } from './paging.js';
 import {
   closedAt,

@@ -1,4 +1,4 @@
-import type { Customer } from '../world/world.js';
+import type { Customer } from '../../../sandboxes/world/world.js';
 
 /**
  * The part of Shopify's search syntax `customers/search.json?query=` accepts that the sandbox

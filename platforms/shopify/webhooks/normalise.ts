@@ -4,8 +4,15 @@ import type { IncomingEvent } from '../../../lib/events/event.js';
 import { toDateTime } from '../../../lib/dates.js';
 import { isDecimal, money } from '../../../lib/money.js';
 import { parseUtm } from '../../../lib/utm.js';
-import { headerValue, type WebhookHeaders } from '../headers.js';
-import { accepted, invalid, normaliseEmail, parseJson, zodProblems, type NormaliseResult } from './result.js';
+import { headerValue, type WebhookHeaders } from '../../../lib/webhooks/headers.js';
+import {
+  accepted,
+  invalid,
+  normaliseEmail,
+  parseJson,
+  zodProblems,
+  type NormaliseResult,
+} from '../../../lib/webhooks/normalise-result.js';
 
 /**
  * Shopify webhook deliveries: the topic in `X-Shopify-Topic`, the body the REST resource itself

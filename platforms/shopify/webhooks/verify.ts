@@ -1,7 +1,7 @@
 import { createHmac } from 'node:crypto';
-import { headerValue, type WebhookHeaders } from '../headers.js';
-import { sameSignature } from './compare.js';
-import { rejected, verified, type VerifyResult } from './result.js';
+import { headerValue, type WebhookHeaders } from '../../../lib/webhooks/headers.js';
+import { sameSignature } from '../../../lib/webhooks/compare.js';
+import { rejected, verified, type VerifyResult } from '../../../lib/webhooks/verify-result.js';
 
 /**
  * Shopify's webhook signature: `X-Shopify-Hmac-Sha256` = base64 HMAC-SHA256(app client secret, raw

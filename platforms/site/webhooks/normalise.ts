@@ -7,8 +7,15 @@ import {
   urlWithoutPersonalData,
 } from '../../../lib/personal-data.js';
 import { parseUtm, type Utm } from '../../../lib/utm.js';
-import { headerValue, type WebhookHeaders } from '../headers.js';
-import { accepted, invalid, normaliseEmail, parseJson, zodProblems, type NormaliseResult } from './result.js';
+import { headerValue, type WebhookHeaders } from '../../../lib/webhooks/headers.js';
+import {
+  accepted,
+  invalid,
+  normaliseEmail,
+  parseJson,
+  zodProblems,
+  type NormaliseResult,
+} from '../../../lib/webhooks/normalise-result.js';
 
 /**
  * The company's own site, posting Standard Webhooks messages
