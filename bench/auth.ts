@@ -20,7 +20,10 @@ const operations = [
   { name: 'Customers(first: 500)', query: CUSTOMERS, variables: { first: 500 } },
 ];
 // Upstream limits out of the way: this measures CPU spent on permissions, not platform budgets.
-const unlimited = { hubspotPer10s: 1_000_000, shopifyBucketSize: 1_000_000, shopifyLeakPerSecond: 1_000_000 };
+const unlimited = {
+  hubspot: { per10s: 1_000_000 },
+  shopify: { bucketSize: 1_000_000, leakPerSecond: 1_000_000 },
+};
 
 async function load(stack: Stack, query: string, variables: Record<string, unknown>) {
   const result = await autocannon({

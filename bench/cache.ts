@@ -26,7 +26,7 @@ const concurrency = 4;
 // 20 per second): the cold phase measures latency, not the entry plans' limits (bench:limits does).
 const stack = await benchStack({
   sandboxLatencyMs: latencyMs,
-  plans: { hubspotPer10s: 190, shopifyBucketSize: 400, shopifyLeakPerSecond: 20 },
+  plans: { hubspot: { per10s: 190 }, shopify: { bucketSize: 400, leakPerSecond: 20 } },
 });
 try {
   const emails = stack.world.customers.slice(0, profiles).map((c) => c.person.email);

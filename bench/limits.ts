@@ -58,7 +58,7 @@ for (const [name, query, budgetMs] of [
 ] as const) {
   const stack = await benchStack({
     world: { seed: 42, customers: 2_000, anchorDate: '2026-11-28' },
-    plans: { hubspotPer10s: 100 },
+    plans: { hubspot: { per10s: 100 } },
     responseCache: false,
     subgraphRequestBudgetMs: budgetMs,
   });

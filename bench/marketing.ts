@@ -359,7 +359,7 @@ console.log(
 // the gateway's own work. Webhooks from the sandboxes off: the memory phase sends its own.
 const stack = await benchStack({
   sandboxLatencyMs: config.BENCH_UPSTREAM_LATENCY_MS,
-  plans: { hubspotPer10s: 1_000_000, shopifyBucketSize: 1_000_000, shopifyLeakPerSecond: 1_000_000 },
+  plans: { hubspot: { per10s: 1_000_000 }, shopify: { bucketSize: 1_000_000, leakPerSecond: 1_000_000 } },
   rateLimits: false,
 });
 let exitCode = 1;

@@ -1,4 +1,6 @@
-import type { Platform } from '../lib/errors.js';
+import { loadEnv } from '../lib/config/env.js';
+import { catalog } from '../platforms/catalog.js';
+import { PLATFORMS, platformNamed, type PlatformName } from '../platforms/registry.js';
 import { HTTP_LIMITS_ENV } from '../lib/server/limits.js';
 
 /**
@@ -22,10 +24,6 @@ export const START_ENV = [
   'ADS_PORT',
   'UPSTREAM_TIMEOUT_MS',
   'UPSTREAM_MAX_RETRIES',
-  'HUBSPOT_SANDBOX_PORT',
-  'MAILCHIMP_SANDBOX_PORT',
-  'SHOPIFY_SANDBOX_PORT',
-  'META_SANDBOX_PORT',
   'SANDBOX_SEED',
   'SANDBOX_CUSTOMERS',
   'SANDBOX_ANCHOR_DATE',
@@ -39,19 +37,31 @@ export const START_ENV = [
   ...HTTP_LIMITS_ENV,
 ] as const;
 
-/** Each sandbox's port variable; its keys are the platforms `sandbox <platform>` knows. */
-export const SANDBOX_PORT_VARIABLE = {
-  hubspot: 'HUBSPOT_SANDBOX_PORT',
-  mailchimp: 'MAILCHIMP_SANDBOX_PORT',
-  shopify: 'SHOPIFY_SANDBOX_PORT',
-  meta: 'META_SANDBOX_PORT',
-} as const;
+/** Each sandbox's port variable, from its platform's descriptor. */
+export const SANDBOX_PORT_VARIABLES: readonly string[] = PLATFORMS.map(
+  (platform) => platform.sandbox.portVariable,
+);
+
+/** `start`'s variables: its own, and every sandbox's port. */
+export const START_ENV_ALL: readonly string[] = [...START_ENV, ...SANDBOX_PORT_VARIABLES];
+
+/** The port of each platform's sandbox, from its port variable. */
+export function sandboxPorts(source: NodeJS.ProcessEnv = process.env): Record<PlatformName, number> {
+  const env: Record<string, unknown> = loadEnv(
+    catalog,
+    SANDBOX_PORT_VARIABLES as (keyof typeof catalog)[],
+    source,
+  );
+  return Object.fromEntries(
+    PLATFORMS.map((platform) => [platform.name, env[platform.sandbox.portVariable] as number]),
+  ) as Record<PlatformName, number>;
+}
 
 /** The variables `sandbox <platform>` reads: its own port, and the generated data's settings. */
-export function sandboxEnv<P extends Platform>(platform: P) {
+export function sandboxEnv(platform: PlatformName) {
   return [
     'HOST',
-    SANDBOX_PORT_VARIABLE[platform],
+    platformNamed(platform).sandbox.portVariable as keyof typeof catalog,
     'SANDBOX_SEED',
     'SANDBOX_CUSTOMERS',
     'SANDBOX_ANCHOR_DATE',

@@ -4,12 +4,13 @@ import { EVENTS_ENV } from '../gateway/events/config.js';
 import { CACHE_ENV } from '../lib/cache/config.js';
 import { HTTP_LIMITS_ENV } from '../lib/server/limits.js';
 import { METRICS_ENV } from '../lib/server/metrics-endpoint.js';
-import { catalog, type CatalogName } from '../lib/config/catalog.js';
+import { catalog, type CatalogName } from '../platforms/catalog.js';
 import { PLATFORM_SUBGRAPHS, isPlatformSubgraphName } from '../lib/graphql/subgraph-names.js';
 import { SUBGRAPH_ENV } from '../subgraphs/env.js';
 import type { CommandName } from './command-names.js';
 import { CLIENTS_USAGE } from './commands/clients.js';
-import { SANDBOX_PORT_VARIABLE, sandboxEnv, START_ENV } from './command-env.js';
+import { PLATFORM_NAMES } from '../platforms/registry.js';
+import { sandboxEnv, START_ENV_ALL } from './command-env.js';
 
 /**
  * `<command> --help`: what a command does and every configuration variable it reads, from the same
@@ -31,7 +32,7 @@ const unique = (...lists: readonly (readonly string[])[]): CatalogName[] =>
 
 /**
  * The help of `command`; `args` narrows it where the reading depends on them (`subgraph crm` reads
- * HubSpot's variables only, `subgraph` alone lists every subgraph's).
+ * its own platform's variables only, `subgraph` alone lists every subgraph's).
  */
 export function commandHelp(command: CommandName, args: readonly string[] = []): CommandHelp {
   const part = args.find((arg) => !arg.startsWith('-'));
@@ -41,7 +42,7 @@ export function commandHelp(command: CommandName, args: readonly string[] = []):
         usage: 'start',
         summary:
           'The embedded demo in one process: four platform sandboxes with generated data, the four subgraphs wired to them, and the gateway with the explorer, live demo webhooks and a fresh gateway token key pair.',
-        variables: unique(['LOG_LEVEL'], START_ENV, AUTH_ENV, CACHE_ENV, EVENTS_ENV),
+        variables: unique(['LOG_LEVEL'], START_ENV_ALL, AUTH_ENV, CACHE_ENV, EVENTS_ENV),
       };
     case 'gateway':
       return {
@@ -71,7 +72,7 @@ export function commandHelp(command: CommandName, args: readonly string[] = []):
       };
     }
     case 'sandbox': {
-      const all = Object.keys(SANDBOX_PORT_VARIABLE) as (keyof typeof SANDBOX_PORT_VARIABLE)[];
+      const all = PLATFORM_NAMES;
       const platforms = all.filter((platform) => platform === part);
       if (platforms.length === 0) platforms.push(...all);
       return {

@@ -1,6 +1,7 @@
 // First: turns @apollo/gateway's calls home off before anything loads it.
 import '../lib/config/apollo-telemetry.js';
-import { catalog } from '../lib/config/catalog.js';
+import { catalog } from '../platforms/catalog.js';
+import { PLATFORM_NAMES } from '../platforms/registry.js';
 import { CONFIG_EXIT_CODE, ConfigError, loadEnv } from '../lib/config/env.js';
 import { isPlatformSubgraphName, PLATFORM_SUBGRAPHS } from '../lib/graphql/subgraph-names.js';
 import { createLogger } from '../lib/logger.js';
@@ -14,7 +15,7 @@ Commands:
   start                 everything in one process: sandboxes, subgraphs and gateway (the embedded demo)
   gateway               the gateway alone, configured by subgraph URLs
   subgraph <name>       one subgraph alone (${PLATFORM_SUBGRAPHS.join(', ')}), configured by its platform's URL and credentials
-  sandbox <platform>    one platform sandbox alone (hubspot, mailchimp, shopify, meta)
+  sandbox <platform>    one platform sandbox alone (${PLATFORM_NAMES.join(', ')})
   compose [--check]     compose schema/*.graphql into schema/supergraph.graphql (--check: fail if it is stale)
   clients <command>     API clients and keys in CLIENTS_FILE (list, create, add-key, expire-key, revoke-key)
   keys gateway-token    a new key pair for the gateway's caller tokens (GATEWAY_TOKEN_PRIVATE_JWK, GATEWAY_TOKEN_JWKS)

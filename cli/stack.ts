@@ -4,24 +4,26 @@ import type { RequestDeadline } from '../gateway/config.js';
 import type { SubscriptionCaps } from '../gateway/pipeline/subscription-slots.js';
 import { generateGatewayKeys } from '../lib/auth/gateway-token.js';
 import { openCacheStore, type CacheSettings } from '../lib/cache/config.js';
-import type { Platform } from '../lib/errors.js';
 import type { PlatformSubgraphName } from '../lib/graphql/subgraph-names.js';
 import type { BreakerSettings } from '../lib/upstream/breaker.js';
 import type { Logger } from '../lib/logger.js';
 import { listen, type Listening } from '../lib/server/listen.js';
 import type { HttpServerLimits } from '../lib/server/limits.js';
 import { buildGateway, type Gateway } from '../gateway/server.js';
-import { DEMO_CREDENTIALS } from '../sandboxes/demo-credentials.js';
 import type { SandboxServer } from '../sandboxes/kit/server.js';
-import { buildSandbox, sandboxBaseUrl, type PlatformPlans } from '../sandboxes/registry.js';
+import { buildSandbox } from '../sandboxes/registry.js';
+import type { WebhookSource } from '../platforms/kit/descriptor.js';
+import {
+  PLATFORM_NAMES,
+  PLATFORMS,
+  WEBHOOK_SOURCES,
+  type PlatformName,
+  type PlatformPlans,
+} from '../platforms/registry.js';
 import { generateWorld, type World, type WorldOptions } from '../sandboxes/world/world.js';
-import { buildAdsSubgraph } from '../subgraphs/ads/index.js';
-import { buildCommerceSubgraph } from '../subgraphs/commerce/index.js';
-import { buildCrmSubgraph } from '../subgraphs/crm/index.js';
-import { buildEmailSubgraph } from '../subgraphs/email/index.js';
-import type { SubgraphServer } from '../subgraphs/kit/server.js';
+import { ROLE_SUBGRAPHS } from '../subgraphs/registry.js';
 import type { EventsConfig } from '../gateway/events/runtime.js';
-import type { WebhookSecrets } from '../gateway/events/ingest.js';
+import type { WebhookSecrets } from '../platforms/registry.js';
 import { loadRoutingRules, type RoutingRule } from '../gateway/events/routing.js';
 import type { EventLogSettings } from '../lib/events/log/open.js';
 import { openConfiguredEventLog } from './event-log.js';
@@ -35,7 +37,7 @@ import {
   type WebhookEmitter,
 } from '../sandboxes/webhooks/index.js';
 
-export type StackPorts = Record<'gateway' | PlatformSubgraphName | Platform, number>;
+export type StackPorts = Record<'gateway' | PlatformSubgraphName | PlatformName, number>;
 
 export interface StackOptions {
   host: string;
@@ -94,20 +96,17 @@ export interface StackEventOptions {
 }
 
 /** The demo emitter's secrets as the gateway verifies them. Demo credentials: see DEMO_WEBHOOK_SECRETS. */
-export const DEMO_WEBHOOK_VERIFICATION: WebhookSecrets = {
-  hubspot: { secrets: [DEMO_WEBHOOK_SECRETS.hubspot] },
-  shopify: [DEMO_WEBHOOK_SECRETS.shopify],
-  mailchimp: [DEMO_WEBHOOK_SECRETS.mailchimp],
-  site: [DEMO_WEBHOOK_SECRETS.site],
-};
+export const DEMO_WEBHOOK_VERIFICATION: WebhookSecrets = Object.fromEntries(
+  (WEBHOOK_SOURCES as readonly WebhookSource[]).map((source) => [source.name, source.demo]),
+);
 
 export const DEMO_ROUTING_RULES_FILE = 'gateway/events/demo-routing.yaml';
 
 export interface Stack {
   world: World;
   gatewayUrl: string;
-  origins: Record<'gateway' | PlatformSubgraphName | Platform, string>;
-  sandboxes: Record<Platform, SandboxServer>;
+  origins: Record<'gateway' | PlatformSubgraphName | PlatformName, string>;
+  sandboxes: Record<PlatformName, SandboxServer>;
   /** The key the gateway signs caller tokens with, for a second gateway in front of the same subgraphs. */
   gatewayTokenKey: JWK;
   gateway: Gateway;
@@ -127,10 +126,12 @@ export const DEFAULT_PORTS: StackPorts = {
   email: 4002,
   commerce: 4003,
   ads: 4004,
-  hubspot: 4101,
-  mailchimp: 4102,
-  shopify: 4103,
-  meta: 4104,
+  ...(Object.fromEntries(
+    PLATFORMS.map((platform) => [
+      platform.name,
+      Number(platform.config[platform.sandbox.portVariable]?.default),
+    ]),
+  ) as Record<PlatformName, number>),
 };
 
 /** Every part on a free port: tests and benchmarks, side by side with anything else running. */
@@ -177,9 +178,9 @@ export async function startStack(options: StackOptions): Promise<Stack> {
       perMinute: Math.max(1, options.events.webhooksPerMinute),
       logger: options.logger('sandbox:webhooks'),
     });
-    const sandboxes = {} as Record<Platform, SandboxServer>;
-    const origins = {} as Record<'gateway' | PlatformSubgraphName | Platform, string>;
-    for (const platform of ['hubspot', 'mailchimp', 'shopify', 'meta'] as const) {
+    const sandboxes = {} as Record<PlatformName, SandboxServer>;
+    const origins = {} as Record<'gateway' | PlatformSubgraphName | PlatformName, string>;
+    for (const platform of PLATFORM_NAMES) {
       const sandbox = buildSandbox(platform, {
         world,
         logger: options.logger(`sandbox:${platform}`),
@@ -206,64 +207,6 @@ export async function startStack(options: StackOptions): Promise<Stack> {
         : {}),
       ...(options.breaker ? { breaker: options.breaker } : {}),
     };
-    const subgraphs: Record<PlatformSubgraphName, () => Promise<SubgraphServer>> = {
-      crm: () =>
-        buildCrmSubgraph(
-          {
-            ...upstream,
-            hubspot: {
-              baseUrl: sandboxBaseUrl('hubspot', origins.hubspot),
-              accessToken: DEMO_CREDENTIALS.hubspot.accessToken,
-              accountId: DEMO_CREDENTIALS.hubspot.accountId,
-              ...(options.plans?.hubspotPer10s !== undefined
-                ? { ratePer10s: options.plans.hubspotPer10s }
-                : {}),
-            },
-          },
-          options.logger('subgraph:crm'),
-        ),
-      email: () =>
-        buildEmailSubgraph(
-          {
-            ...upstream,
-            mailchimp: {
-              baseUrl: sandboxBaseUrl('mailchimp', origins.mailchimp),
-              apiKey: DEMO_CREDENTIALS.mailchimp.apiKey,
-              listId: DEMO_CREDENTIALS.mailchimp.listId,
-            },
-          },
-          options.logger('subgraph:email'),
-        ),
-      commerce: () =>
-        buildCommerceSubgraph(
-          {
-            ...upstream,
-            shopify: {
-              baseUrl: sandboxBaseUrl('shopify', origins.shopify),
-              accessToken: DEMO_CREDENTIALS.shopify.accessToken,
-              ...(options.plans?.shopifyBucketSize !== undefined
-                ? { bucketSize: options.plans.shopifyBucketSize }
-                : {}),
-              ...(options.plans?.shopifyLeakPerSecond !== undefined
-                ? { leakPerSecond: options.plans.shopifyLeakPerSecond }
-                : {}),
-            },
-          },
-          options.logger('subgraph:commerce'),
-        ),
-      ads: () =>
-        buildAdsSubgraph(
-          {
-            ...upstream,
-            meta: {
-              baseUrl: sandboxBaseUrl('meta', origins.meta),
-              accessToken: DEMO_CREDENTIALS.meta.accessToken,
-              adAccountId: DEMO_CREDENTIALS.meta.adAccountId,
-            },
-          },
-          options.logger('subgraph:ads'),
-        ),
-    };
     const eventLog = await openConfiguredEventLog(options.events.log, options.logger('event-log'));
     stoppers.push(() => eventLog.close());
     const eventsSubgraph = await eventsSubgraphFor(
@@ -272,8 +215,15 @@ export async function startStack(options: StackOptions): Promise<Stack> {
       options.logger('subgraph:events'),
     );
     stoppers.push(() => eventsSubgraph.stop());
-    for (const name of ['crm', 'email', 'commerce', 'ads'] as const) {
-      const subgraph = await subgraphs[name]();
+    // Each role subgraph against its platform's sandbox, with the plan that sandbox was given.
+    for (const role of ROLE_SUBGRAPHS) {
+      const name = role.name;
+      const subgraph = await role.forSandbox(
+        upstream,
+        origins[role.platform],
+        options.plans ?? {},
+        options.logger(`subgraph:${name}`),
+      );
       stoppers.push(() => subgraph.stop());
       const listening = await listen(subgraph.server, options.ports[name], options.host, options.http);
       opened.push(listening);

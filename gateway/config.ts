@@ -1,4 +1,4 @@
-import { catalog } from '../lib/config/catalog.js';
+import { catalog } from '../platforms/catalog.js';
 import { loadEnv } from '../lib/config/env.js';
 import { parsePrivateJwk } from '../lib/auth/gateway-token.js';
 import type { CacheStore } from '../lib/cache/store.js';

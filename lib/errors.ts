@@ -67,8 +67,11 @@ export function badUserInput(message: string, argumentName?: string): GraphQLErr
   });
 }
 
-/** The platforms a connector can name in an error. */
-export type Platform = 'hubspot' | 'mailchimp' | 'shopify' | 'meta';
+/**
+ * The platform a client names in an error, metric or cache key: a descriptor's `name`
+ * (platforms/registry.ts lists them; lib sits below it and names none).
+ */
+export type Platform = string;
 
 export interface UpstreamErrorDetails {
   platform: Platform;

@@ -1,20 +1,20 @@
-import type { Platform } from '../lib/errors.js';
 import type { Logger } from '../lib/logger.js';
-import { DEMO_CREDENTIALS } from './demo-credentials.js';
-import { createHubSpotSandbox } from './hubspot/index.js';
-import { createMailchimpSandbox } from './mailchimp/index.js';
-import { createMetaSandbox } from './meta/index.js';
-import { createShopifySandbox } from './shopify/index.js';
+import {
+  isPlatformName,
+  platformNamed,
+  PLATFORM_NAMES,
+  type PlatformName,
+  type PlatformPlans,
+} from '../platforms/registry.js';
 import { createSandboxServer, type SandboxServer } from './kit/server.js';
 import type { FaultInput } from './kit/faults.js';
 import type { PlatformSandbox, Route } from './kit/types.js';
 import type { World } from './world/world.js';
 
-export const PLATFORMS = ['hubspot', 'mailchimp', 'shopify', 'meta'] as const satisfies readonly Platform[];
-
-export function isPlatform(value: string): value is Platform {
-  return (PLATFORMS as readonly string[]).includes(value);
-}
+export type { PlatformPlans } from '../platforms/registry.js';
+/** The platforms with a sandbox (all of them), by name. */
+export const PLATFORMS = PLATFORM_NAMES;
+export const isPlatform = isPlatformName;
 
 export interface SandboxOptions {
   world: World;
@@ -29,53 +29,20 @@ export interface SandboxOptions {
   adminRoutes?: readonly Route[];
 }
 
-/**
- * The limits that differ by a customer's plan with each platform. Defaults are the entry plans:
- * HubSpot Free/Starter 100 per 10 s, Shopify Standard bucket 40 leaking 2/s.
- */
-export interface PlatformPlans {
-  hubspotPer10s?: number;
-  shopifyBucketSize?: number;
-  shopifyLeakPerSecond?: number;
-}
-
-/** The platform half of a sandbox, wired to the demo credentials (the only ones a sandbox accepts). */
+/** The platform half of a sandbox, from its descriptor: the demo credentials, the plan's limits. */
 export function platformSandbox(
-  platform: Platform,
+  platform: PlatformName,
   world: World,
   plans: PlatformPlans = {},
 ): PlatformSandbox {
-  switch (platform) {
-    case 'hubspot':
-      return createHubSpotSandbox({
-        world,
-        accessToken: DEMO_CREDENTIALS.hubspot.accessToken,
-        ...(plans.hubspotPer10s !== undefined ? { tenSecondLimit: plans.hubspotPer10s } : {}),
-      });
-    case 'mailchimp':
-      return createMailchimpSandbox({
-        world,
-        apiKey: DEMO_CREDENTIALS.mailchimp.apiKey,
-        listId: DEMO_CREDENTIALS.mailchimp.listId,
-      });
-    case 'shopify':
-      return createShopifySandbox({
-        world,
-        accessToken: DEMO_CREDENTIALS.shopify.accessToken,
-        ...(plans.shopifyBucketSize !== undefined ? { bucketSize: plans.shopifyBucketSize } : {}),
-        ...(plans.shopifyLeakPerSecond !== undefined ? { leakPerSecond: plans.shopifyLeakPerSecond } : {}),
-      });
-    case 'meta':
-      return createMetaSandbox({
-        world,
-        accessToken: DEMO_CREDENTIALS.meta.accessToken,
-        adAccountId: DEMO_CREDENTIALS.meta.adAccountId,
-      });
-  }
+  const descriptor = platformNamed(platform);
+  // Each descriptor takes its own plan; the name pairs them, which a union call cannot see.
+  const create = descriptor.sandbox.create as (world: World, plan?: unknown) => PlatformSandbox;
+  return create(world, plans[platform]);
 }
 
 /** Builds (does not start) the HTTP server of one platform's sandbox. */
-export function buildSandbox(platform: Platform, options: SandboxOptions): SandboxServer {
+export function buildSandbox(platform: PlatformName, options: SandboxOptions): SandboxServer {
   return createSandboxServer(platformSandbox(platform, options.world, options.plans), {
     logger: options.logger.child({ sandbox: platform }),
     ...(options.rateLimits !== undefined ? { rateLimits: options.rateLimits } : {}),
@@ -86,18 +53,9 @@ export function buildSandbox(platform: Platform, options: SandboxOptions): Sandb
 }
 
 /**
- * The base URL a connector uses to reach a sandbox listening at `origin`: the same shape as the real
- * platform's base URL (Mailchimp's `/3.0`, Shopify's `/admin/api/<version>`, Meta's `/v25.0`).
+ * The base URL a client uses to reach a sandbox listening at `origin`: the same shape as the real
+ * platform's base URL (a version prefix where the platform has one).
  */
-export function sandboxBaseUrl(platform: Platform, origin: string): string {
-  switch (platform) {
-    case 'hubspot':
-      return origin;
-    case 'mailchimp':
-      return `${origin}/3.0`;
-    case 'shopify':
-      return `${origin}/admin/api/${DEMO_CREDENTIALS.shopify.apiVersion}`;
-    case 'meta':
-      return `${origin}/v25.0`;
-  }
+export function sandboxBaseUrl(platform: PlatformName, origin: string): string {
+  return platformNamed(platform).sandbox.baseUrl(origin);
 }

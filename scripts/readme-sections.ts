@@ -1,7 +1,7 @@
 import { format, resolveConfig } from 'prettier';
 import { OPERATION_LIMITS } from '../gateway/pipeline/limits.js';
 import { SCOPES } from '../lib/auth/scopes.js';
-import { catalog } from '../lib/config/catalog.js';
+import { catalog } from '../platforms/catalog.js';
 import { renderConfigTable } from '../lib/config/table.js';
 
 /**
@@ -17,7 +17,7 @@ interface Section {
 const cell = (text: string) => text.replace(/\|/g, '\\|');
 
 const SECTIONS: Section[] = [
-  { name: 'config-table', source: 'lib/config/catalog.ts', render: () => renderConfigTable(catalog) },
+  { name: 'config-table', source: 'platforms/catalog.ts', render: () => renderConfigTable(catalog) },
   {
     name: 'scopes-table',
     source: 'lib/auth/scopes.ts',

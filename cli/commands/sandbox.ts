@@ -1,4 +1,4 @@
-import { catalog } from '../../lib/config/catalog.js';
+import { catalog } from '../../platforms/catalog.js';
 import { loadEnv } from '../../lib/config/env.js';
 import { todayUtc } from '../../lib/dates.js';
 import { createLogger, type Logger } from '../../lib/logger.js';
@@ -12,7 +12,8 @@ import {
   sandboxEventRoute,
 } from '../../sandboxes/webhooks/index.js';
 import { generateWorld } from '../../sandboxes/world/world.js';
-import { SANDBOX_PORT_VARIABLE, sandboxEnv } from '../command-env.js';
+import { sandboxEnv } from '../command-env.js';
+import { platformNamed } from '../../platforms/registry.js';
 import { onShutdown } from '../shutdown.js';
 import { UsageError } from '../usage.js';
 
@@ -43,7 +44,8 @@ export async function sandboxCommand(platform: string, level: LevelWithSilent): 
     latencyMs: env.SANDBOX_LATENCY_MS,
     adminRoutes: [sandboxEventRoute(platform, world, emitter)],
   });
-  const listening = await listen(sandbox.server, env[SANDBOX_PORT_VARIABLE[platform]], env.HOST, http);
+  const port = (env as Record<string, unknown>)[platformNamed(platform).sandbox.portVariable] as number;
+  const listening = await listen(sandbox.server, port, env.HOST, http);
   logger.info(
     { baseUrl: sandboxBaseUrl(platform, listening.origin), customers: world.customers.length },
     'sandbox listening',

@@ -2,13 +2,15 @@ import type { LevelWithSilent } from 'pino';
 import { authConfigFromEnv } from '../../gateway/auth/config.js';
 import { DEMO_API_KEYS } from '../../gateway/auth/demo-keys.js';
 import { cacheSettingsFromEnv } from '../../lib/cache/config.js';
-import { catalog } from '../../lib/config/catalog.js';
+import { catalog } from '../../platforms/catalog.js';
 import { loadEnv } from '../../lib/config/env.js';
 import { httpLimitsFromEnv } from '../../lib/server/limits.js';
 import { todayUtc } from '../../lib/dates.js';
 import { exampleDateRange } from '../../lib/graphql/example-dates.js';
 import { createLogger } from '../../lib/logger.js';
-import { START_ENV } from '../command-env.js';
+import { sandboxPorts, START_ENV } from '../command-env.js';
+import { EVENT_SOURCE_NAMES, PLATFORM_NAMES } from '../../platforms/registry.js';
+import { CAUSE_EXAMPLE } from '../../sandboxes/webhooks/event-route.js';
 import { onShutdown } from '../shutdown.js';
 import { DEMO_WEBHOOK_VERIFICATION, startStack } from '../stack.js';
 import { eventsSettingsFromEnv } from '../../gateway/events/config.js';
@@ -40,10 +42,7 @@ export async function startCommand(level: LevelWithSilent): Promise<undefined> {
       email: env.EMAIL_PORT,
       commerce: env.COMMERCE_PORT,
       ads: env.ADS_PORT,
-      hubspot: env.HUBSPOT_SANDBOX_PORT,
-      mailchimp: env.MAILCHIMP_SANDBOX_PORT,
-      shopify: env.SHOPIFY_SANDBOX_PORT,
-      meta: env.META_SANDBOX_PORT,
+      ...sandboxPorts(),
     },
     world: { seed: env.SANDBOX_SEED, customers: env.SANDBOX_CUSTOMERS, anchorDate },
     rateLimits: env.SANDBOX_RATE_LIMITS,
@@ -83,11 +82,11 @@ marketing-graph is running (embedded demo: sandboxes with ${stack.world.customer
   explorer    ${o.gateway}/explorer   (open it in a browser and paste a key below into Headers)
   gateway     ${stack.gatewayUrl}      health: ${o.gateway}/health
   subgraphs   crm ${o.crm}/graphql   email ${o.email}/graphql   commerce ${o.commerce}/graphql   ads ${o.ads}/graphql
-  sandboxes   hubspot ${o.hubspot}   mailchimp ${o.mailchimp}   shopify ${o.shopify}   meta ${o.meta}
-  events      webhooks ${o.gateway}/webhooks/{hubspot,shopify,mailchimp,site}
+  sandboxes   ${PLATFORM_NAMES.map((name) => `${name} ${o[name]}`).join('   ')}
+  events      webhooks ${o.gateway}/webhooks/{${EVENT_SOURCE_NAMES.join(',')}}
               subscriptions ${stack.gatewayUrl.replace(/^http/, 'ws')} (graphql-ws) and ${o.gateway}/graphql/stream (SSE)
               live demo traffic: ${env.SANDBOX_WEBHOOKS_PER_MINUTE} signed webhooks a minute from the sandboxes (SANDBOX_WEBHOOKS_PER_MINUTE; 0 stops them)
-              cause one: curl -s ${o.shopify}/__sandbox/webhooks -H 'content-type: application/json' -d '{"type":"orders/create","customerId":"${firstId}"}'
+              cause one: curl -s ${o[CAUSE_EXAMPLE.platform]}/__sandbox/webhooks -H 'content-type: application/json' -d '${JSON.stringify(CAUSE_EXAMPLE.body(firstId))}'
 
 Every call needs credentials. The demo registry's public DEMO keys (refused in production):
   reporting-dashboard      ${DEMO_API_KEYS['reporting-dashboard']}   (campaigns:read ads:read)

@@ -1,4 +1,4 @@
-import { catalog } from '../../lib/config/catalog.js';
+import { catalog } from '../../platforms/catalog.js';
 import { loadEnv } from '../../lib/config/env.js';
 import type { PlatformSubgraphName } from '../../lib/graphql/subgraph-names.js';
 import type { Logger } from '../../lib/logger.js';

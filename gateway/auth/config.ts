@@ -1,4 +1,4 @@
-import { catalog } from '../../lib/config/catalog.js';
+import { catalog } from '../../platforms/catalog.js';
 import { ConfigError, loadEnv } from '../../lib/config/env.js';
 import { checkAlgorithms, type AccessTokenVerifierOptions } from './jwt.js';
 

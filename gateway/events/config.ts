@@ -1,13 +1,15 @@
 import { join } from 'node:path';
-import { catalog } from '../../lib/config/catalog.js';
+import { catalog } from '../../platforms/catalog.js';
 import { ConfigError, loadEnv } from '../../lib/config/env.js';
 import type { EventLogSettings } from '../../lib/events/log/open.js';
-import { standardWebhookSecretSchema } from '../webhooks/verify/standard-webhooks.js';
+import type { WebhookSource } from '../../platforms/kit/descriptor.js';
+import { WEBHOOK_SOURCES } from '../../platforms/registry.js';
 import type { WebhookSecrets } from './ingest.js';
 import { assertNoDemoWebhookSecrets } from './production-guard.js';
 import { loadRoutingRules, type RoutingRule } from './routing.js';
 
-export const EVENTS_ENV = [
+/** What the event pipeline reads itself; each webhook source reads its own (WEBHOOK_SOURCES_ENV). */
+const EVENTS_CORE_ENV = [
   'NODE_ENV',
   'EVENT_LOG',
   'DATA_DIR',
@@ -19,13 +21,15 @@ export const EVENTS_ENV = [
   'ROUTING_RULES_FILE',
   'WEBHOOK_PUBLIC_URL',
   'TRUSTED_PROXIES',
-  'HUBSPOT_WEBHOOK_SECRETS',
-  'HUBSPOT_WEBHOOK_V1',
-  'SHOPIFY_WEBHOOK_SECRETS',
-  'MAILCHIMP_WEBHOOK_SECRETS',
-  'SITE_WEBHOOK_SECRETS',
   'EVENT_PROCESSOR_CONCURRENCY',
 ] as const;
+
+/** Each webhook source's secrets and switches, from its descriptor. */
+export const WEBHOOK_SOURCES_ENV: readonly string[] = WEBHOOK_SOURCES.flatMap((source) =>
+  Object.keys(source.config),
+);
+
+export const EVENTS_ENV: readonly string[] = [...EVENTS_CORE_ENV, ...WEBHOOK_SOURCES_ENV];
 
 /**
  * Everything the event pipeline needs that is not opened yet (the log is opened from `log`); the
@@ -68,22 +72,13 @@ export function eventsSettingsFromEnv(
   source: NodeJS.ProcessEnv = process.env,
   defaults: WebhookSecrets = {},
 ): EventsSettings {
-  const env = loadEnv(catalog, EVENTS_ENV, source);
-  const site = env.SITE_WEBHOOK_SECRETS ?? defaults.site;
-  const badSite = site?.some((secret) => !standardWebhookSecretSchema.safeParse(secret).success);
-  if (badSite)
-    throw new ConfigError([
-      'SITE_WEBHOOK_SECRETS: expected `whsec_` followed by the base64 of 24 to 64 bytes, (value not shown)',
-    ]);
-  const hubspot = env.HUBSPOT_WEBHOOK_SECRETS ?? defaults.hubspot?.secrets;
-  const shopify = env.SHOPIFY_WEBHOOK_SECRETS ?? defaults.shopify;
-  const mailchimp = env.MAILCHIMP_WEBHOOK_SECRETS ?? defaults.mailchimp;
-  const webhooks: WebhookSecrets = {
-    ...(hubspot ? { hubspot: { secrets: hubspot, acceptV1: env.HUBSPOT_WEBHOOK_V1 } } : {}),
-    ...(shopify ? { shopify } : {}),
-    ...(mailchimp ? { mailchimp } : {}),
-    ...(site ? { site } : {}),
-  };
+  const env = loadEnv(catalog, EVENTS_CORE_ENV, source);
+  const webhooks: WebhookSecrets = {};
+  for (const webhookSource of WEBHOOK_SOURCES as readonly WebhookSource[]) {
+    const fallback: unknown = defaults[webhookSource.name as keyof WebhookSecrets];
+    const configured = webhookSource.fromEnv(source, fallback);
+    if (configured !== undefined) Object.assign(webhooks, { [webhookSource.name]: configured });
+  }
   assertNoDemoWebhookSecrets(webhooks, env.NODE_ENV);
   return {
     log: eventLogSettings({

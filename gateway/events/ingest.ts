@@ -5,17 +5,13 @@ import type { EventLog } from '../../lib/events/log/types.js';
 import { registerSecret, type Logger } from '../../lib/logger.js';
 import { Counter, Histogram } from '../../lib/metrics.js';
 import { BodyTooLargeError, readBody } from '../../lib/server/graphql-http.js';
-import { normaliseHubSpot } from '../webhooks/normalise/hubspot.js';
-import { normaliseMailchimp } from '../webhooks/normalise/mailchimp.js';
-import type { Normaliser } from '../webhooks/normalise/result.js';
-import { normaliseShopify } from '../webhooks/normalise/shopify.js';
-import { normaliseSite } from '../webhooks/normalise/site.js';
+import type { Normaliser } from '../../lib/webhooks/normalise-result.js';
+import type { VerifyResult } from '../../lib/webhooks/verify-result.js';
+import type { WebhookRequest, WebhookSource } from '../../platforms/kit/descriptor.js';
+import { WEBHOOK_SOURCES, type WebhookSecrets } from '../../platforms/registry.js';
 import { publicUriResolver } from '../webhooks/public-uri.js';
-import { verifyHubSpot } from '../webhooks/verify/hubspot.js';
-import { verifyMailchimp } from '../webhooks/verify/mailchimp.js';
-import type { VerifyResult } from '../webhooks/verify/result.js';
-import { verifyShopify } from '../webhooks/verify/shopify.js';
-import { verifyStandardWebhook } from '../webhooks/verify/standard-webhooks.js';
+
+export type { WebhookSecrets } from '../../platforms/registry.js';
 
 export const ingestMetrics = {
   received: new Counter('webhooks_received_total', 'Webhook requests, by source and outcome.', [
@@ -37,14 +33,6 @@ export const ingestMetrics = {
     'Time from a webhook request to its acknowledgement.',
   ),
 };
-
-/** The secrets each source is verified with; a source without secrets is not served. */
-export interface WebhookSecrets {
-  hubspot?: { secrets: readonly string[]; acceptV1?: boolean };
-  shopify?: readonly string[];
-  mailchimp?: readonly string[];
-  site?: readonly string[];
-}
 
 export interface WebhookIngestOptions {
   log: EventLog;
@@ -68,6 +56,8 @@ interface Source {
   name: EventSource;
   verify(req: IncomingMessage, url: URL, rawBody: Buffer): VerifyResult;
   normalise: Normaliser;
+  /** Answers the platform's unsigned validation GET (only its URL secret is checked). */
+  validatesWithGet: boolean;
 }
 
 /**
@@ -108,7 +98,7 @@ function reply(res: ServerResponse, body: Record<string, unknown>): void {
 }
 
 /**
- * The webhook endpoints, `/webhooks/{hubspot,shopify,mailchimp,site}`: the synchronous half of the
+ * The webhook endpoints, `/webhooks/<source>` for each source in platforms/registry.ts: the synchronous half of the
  * pipeline, kept short so platforms get their 2xx in milliseconds. Each request is read raw (the
  * signature covers the exact bytes), verified (401, one answer for every reason), normalised (400
  * naming the bad fields), appended to the durable log (503 when it cannot be, so the platform
@@ -118,54 +108,32 @@ export function createWebhookIngest(
   options: WebhookIngestOptions,
 ): (req: IncomingMessage, res: ServerResponse, url: URL) => Promise<void> {
   const { secrets, log, logger } = options;
-  // Mailchimp's secret travels in the URL: a logged URL must not carry it.
-  for (const secret of [
-    ...(secrets.hubspot?.secrets ?? []),
-    ...(secrets.shopify ?? []),
-    ...(secrets.mailchimp ?? []),
-    ...(secrets.site ?? []),
-  ])
-    registerSecret(secret);
   const publicUri = publicUriResolver({
     publicUrl: options.publicUrl,
     trustedProxies: options.trustedProxies,
   });
   const sources = new Map<string, Source>();
-  if (secrets.hubspot && secrets.hubspot.secrets.length > 0) {
-    const hubspot = secrets.hubspot;
-    sources.set('hubspot', {
-      name: 'hubspot',
-      verify: (req, url, rawBody) =>
-        verifyHubSpot(
-          { method: req.method ?? 'POST', uri: publicUri(req, url), rawBody, headers: req.headers },
-          { secrets: hubspot.secrets, acceptV1: hubspot.acceptV1 ?? false },
-        ),
-      normalise: normaliseHubSpot,
-    });
-  }
-  if (secrets.shopify && secrets.shopify.length > 0) {
-    const shopify = secrets.shopify;
-    sources.set('shopify', {
-      name: 'shopify',
-      verify: (req, _url, rawBody) => verifyShopify({ rawBody, headers: req.headers }, { secrets: shopify }),
-      normalise: normaliseShopify,
-    });
-  }
-  if (secrets.mailchimp && secrets.mailchimp.length > 0) {
-    const mailchimp = secrets.mailchimp;
-    sources.set('mailchimp', {
-      name: 'mailchimp',
-      verify: (_req, url) => verifyMailchimp({ query: url.searchParams }, { secrets: mailchimp }),
-      normalise: normaliseMailchimp,
-    });
-  }
-  if (secrets.site && secrets.site.length > 0) {
-    const site = secrets.site;
-    sources.set('site', {
-      name: 'site',
-      verify: (req, _url, rawBody) =>
-        verifyStandardWebhook({ rawBody, headers: req.headers }, { secrets: site }),
-      normalise: normaliseSite,
+  for (const descriptor of WEBHOOK_SOURCES as readonly WebhookSource[]) {
+    const configured: unknown = secrets[descriptor.name as keyof WebhookSecrets];
+    if (configured === undefined) continue;
+    const list = descriptor.secretsOf(configured);
+    if (list.length === 0) continue;
+    // A URL secret (Mailchimp's) travels in the URL: a logged URL must not carry it.
+    for (const secret of list) registerSecret(secret);
+    sources.set(descriptor.name, {
+      name: descriptor.name,
+      verify: (req, url, rawBody) => {
+        const request: WebhookRequest = {
+          method: req.method ?? 'POST',
+          url,
+          rawBody,
+          headers: req.headers,
+          publicUri: () => publicUri(req, url),
+        };
+        return descriptor.verify(request, configured);
+      },
+      normalise: descriptor.normalise,
+      validatesWithGet: descriptor.validatesWithGet ?? false,
     });
   }
   const maxBodyBytes = options.maxBodyBytes ?? 1_000_000;
@@ -182,7 +150,7 @@ export function createWebhookIngest(
     if (!source) {
       req.resume();
       outcome('not-configured');
-      const known = ['hubspot', 'shopify', 'mailchimp', 'site'].includes(name);
+      const known = WEBHOOK_SOURCES.some((candidate) => candidate.name === name);
       refuse(
         res,
         404,
@@ -200,8 +168,8 @@ export function createWebhookIngest(
       logger.warn({ source: source.name, reason }, 'webhook refused: signature did not verify');
       refuse(res, 401, ErrorCode.WEBHOOK_SIGNATURE_INVALID, WEBHOOK_UNVERIFIED_MESSAGE);
     };
-    // Mailchimp checks a webhook URL with a GET before saving it; only the URL secret is asked.
-    if (req.method === 'GET' && source.name === 'mailchimp') {
+    // Some platforms (Mailchimp) check a webhook URL with a GET before saving it; only the URL secret is asked.
+    if (req.method === 'GET' && source.validatesWithGet) {
       req.resume();
       const verified = source.verify(req, url, Buffer.alloc(0));
       if (!verified.ok) {
@@ -221,7 +189,7 @@ export function createWebhookIngest(
         ErrorCode.BAD_REQUEST,
         `Webhooks are delivered with POST, not ${req.method ?? 'no method'}.`,
         {},
-        { allow: source.name === 'mailchimp' ? 'GET, POST' : 'POST' },
+        { allow: source.validatesWithGet ? 'GET, POST' : 'POST' },
       );
       return;
     }

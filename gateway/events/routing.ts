@@ -2,8 +2,9 @@ import { readFileSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { ConfigError } from '../../lib/config/env.js';
-import { EVENT_SOURCES, EVENT_TYPES, type StoredEvent } from '../../lib/events/event.js';
+import { EVENT_TYPES, type StoredEvent } from '../../lib/events/event.js';
 import { isDecimal, parseDecimal } from '../../lib/money.js';
+import { EVENT_SOURCE_NAMES } from '../../platforms/registry.js';
 
 /**
  * Routing rules: which named channels an event goes to, by its type, source and the customer it is
@@ -30,7 +31,7 @@ const ruleSchema = z
     when: z
       .object({
         types: z.array(z.enum(EVENT_TYPES)).min(1).optional(),
-        sources: z.array(z.enum(EVENT_SOURCES)).min(1).optional(),
+        sources: z.array(z.enum(EVENT_SOURCE_NAMES)).min(1).optional(),
         /** The order's total (ORDER_PLACED's `totalPrice`) is at least this amount. */
         orderTotalAtLeast: decimal.optional(),
         customer: z
@@ -100,7 +101,7 @@ export function needsCustomer(rules: readonly RoutingRule[], event: StoredEvent)
 function basicMatch(rule: RoutingRule, event: StoredEvent): boolean {
   const { when } = rule;
   if (when.types && !when.types.includes(event.type)) return false;
-  if (when.sources && !when.sources.includes(event.source)) return false;
+  if (when.sources && !(when.sources as readonly string[]).includes(event.source)) return false;
   return true;
 }
 

@@ -1,4 +1,4 @@
-import { catalog } from '../config/catalog.js';
+import { coreCatalog as catalog } from '../config/catalog.js';
 import { loadEnv } from '../config/env.js';
 import { registerSecret, type Logger } from '../logger.js';
 import type { RecordTtls } from './record-cache.js';

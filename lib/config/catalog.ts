@@ -2,11 +2,13 @@ import { z } from 'zod';
 import { env } from './env.js';
 
 /**
- * Every environment variable the product reads, in one place. Each part (gateway, a subgraph, a
- * sandbox) loads only the names it needs, so a subgraph process never sees another platform's
- * credentials. The README's configuration table is generated from this object (`npm run docs:config`).
+ * The environment variables every part shares, whatever the platforms. Each platform's own (its
+ * credentials, limits, webhook secrets, sandbox port) are in its descriptor, `platforms/<name>/`;
+ * `platforms/catalog.ts` composes both into the one catalog every part loads from. Each part
+ * (gateway, a subgraph, a sandbox) loads only the names it needs, so a subgraph process never sees
+ * another platform's credentials.
  */
-export const catalog = {
+export const coreCatalog = {
   // ── all parts ──────────────────────────────────────────────────────────────
   HOST: env.host({ description: 'Address every part binds to.', default: '127.0.0.1' }),
   LOG_LEVEL: env.oneOf(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], {
@@ -190,25 +192,6 @@ export const catalog = {
     description:
       'Proxies (IP addresses or CIDR ranges) whose `X-Forwarded-Proto` and `X-Forwarded-Host` give the URL HubSpot signed when `WEBHOOK_PUBLIC_URL` is unset; the headers of any other peer are ignored.',
   }),
-  HUBSPOT_WEBHOOK_SECRETS: env.secretList({
-    description:
-      'HubSpot app client secret(s) that sign `/webhooks/hubspot` (v3 signatures); unset turns the endpoint off.',
-  }),
-  HUBSPOT_WEBHOOK_V1: env.boolean({
-    description:
-      'Also accept legacy v1 HubSpot signatures (they sign no timestamp, so they can be replayed).',
-    default: 'false',
-  }),
-  SHOPIFY_WEBHOOK_SECRETS: env.secretList({
-    description: 'Shopify app client secret(s) that sign `/webhooks/shopify` (new and old while rotating).',
-  }),
-  MAILCHIMP_WEBHOOK_SECRETS: env.secretList({
-    description:
-      'Secret(s) in the `?secret=` of the URL registered with Mailchimp for `/webhooks/mailchimp`.',
-  }),
-  SITE_WEBHOOK_SECRETS: env.secretList({
-    description: 'Standard Webhooks `whsec_` secret(s) the company site signs `/webhooks/site` with.',
-  }),
   EVENT_PROCESSOR_CONCURRENCY: env.int(1, 256, {
     description: 'Events each gateway instance processes (enriches, routes) at once.',
     default: '64',
@@ -262,87 +245,7 @@ export const catalog = {
     default: '3',
   }),
 
-  HUBSPOT_BASE_URL: env.url({
-    description: 'HubSpot API base URL (`crm` subgraph).',
-    default: 'https://api.hubapi.com',
-  }),
-  HUBSPOT_ACCESS_TOKEN: env.secret({
-    description:
-      'HubSpot private-app or OAuth access token, scopes `crm.objects.contacts.read crm.lists.read`.',
-    required: true,
-  }),
-  HUBSPOT_RATE_LIMIT_PER_10S: env.int(1, 10_000, {
-    description:
-      "Requests per rolling 10 s the `crm` connector allows itself: HubSpot's limit for the app's plan (Free/Starter 100, Pro/Enterprise 190, public OAuth apps 110).",
-    default: '100',
-  }),
-  HUBSPOT_TIME_ZONE: env.timeZone({
-    description:
-      "The HubSpot account's time zone: its daily API limit resets at midnight there, and until then the `crm` connector sends nothing once the limit is spent.",
-    default: 'UTC',
-  }),
-  HUBSPOT_ACCOUNT_ID: env.string({
-    description: 'HubSpot portal id; keys caches and limits so two accounts never share them.',
-    default: 'default',
-  }),
-
-  MAILCHIMP_API_KEY: env.secret({
-    description: 'Mailchimp API key (`<key>-<dc>`); the data centre suffix picks the base URL.',
-    required: true,
-  }),
-  MAILCHIMP_BASE_URL: env.url({
-    description: 'Mailchimp API base URL; defaults to `https://<dc>.api.mailchimp.com/3.0` from the key.',
-  }),
-  MAILCHIMP_MAX_CONNECTIONS: env.int(1, 100, {
-    description: "Simultaneous connections the `email` connector opens to Mailchimp (Mailchimp's cap is 10).",
-    default: '10',
-  }),
-  MAILCHIMP_LIST_ID: env.string({
-    description: 'Mailchimp audience (list) id the `email` subgraph reads.',
-    required: true,
-  }),
-
-  SHOPIFY_BASE_URL: env.url({
-    description: 'Shopify Admin REST base URL, `https://<shop>.myshopify.com/admin/api/<version>`.',
-    required: true,
-  }),
-  SHOPIFY_BUCKET_SIZE: env.int(1, 10_000, {
-    description: "Size of Shopify's REST leaky bucket for this store (Standard 40, Plus 400).",
-    default: '40',
-  }),
-  SHOPIFY_LEAK_PER_S: env.number(0.1, 1_000, {
-    description: "Calls per second Shopify's bucket drains for this store (Standard 2, Advanced 4, Plus 20).",
-    default: '2',
-  }),
-  SHOPIFY_ACCESS_TOKEN: env.secret({
-    description:
-      'Shopify Admin API access token, scopes `read_customers read_orders read_all_orders` (without `read_all_orders` Shopify shows only the last 60 days of orders), and level 2 protected customer data access (email and name).',
-    required: true,
-  }),
-
-  META_BASE_URL: env.url({
-    description: 'Meta Graph API base URL including the version.',
-    default: 'https://graph.facebook.com/v25.0',
-  }),
-  META_ACCESS_TOKEN: env.secret({
-    description: 'Meta system-user access token with `ads_read`.',
-    required: true,
-  }),
-  META_INSIGHTS_CALLS_PER_HOUR: env.int(1, 100_000, {
-    description:
-      'Insights calls per rolling hour the `ads` connector allows itself before Meta would throttle the ad account; it also slows down as Meta reports usage.',
-    default: '600',
-  }),
-  META_AD_ACCOUNT_ID: env.string({
-    description: 'Meta ad account id (digits, without `act_`).',
-    required: true,
-  }),
-
   // ── sandboxes (the embedded demo) ──────────────────────────────────────────
-  HUBSPOT_SANDBOX_PORT: env.port({ description: 'Port of the HubSpot sandbox.', default: '4101' }),
-  MAILCHIMP_SANDBOX_PORT: env.port({ description: 'Port of the Mailchimp sandbox.', default: '4102' }),
-  SHOPIFY_SANDBOX_PORT: env.port({ description: 'Port of the Shopify sandbox.', default: '4103' }),
-  META_SANDBOX_PORT: env.port({ description: 'Port of the Meta sandbox.', default: '4104' }),
   SANDBOX_SEED: env.int(0, 2 ** 31 - 1, {
     description: 'Seed of the generated data; the same seed gives the same customers, orders and campaigns.',
     default: '42',
@@ -370,4 +273,4 @@ export const catalog = {
   }),
 } as const;
 
-export type CatalogName = keyof typeof catalog;
+export type CoreCatalogName = keyof typeof coreCatalog;

@@ -19,8 +19,12 @@ export const EVENT_TYPES = [
 ] as const;
 export type EventType = (typeof EVENT_TYPES)[number];
 
-export const EVENT_SOURCES = ['hubspot', 'shopify', 'mailchimp', 'site'] as const;
-export type EventSource = (typeof EVENT_SOURCES)[number];
+/**
+ * A webhook source's name (`/webhooks/<name>`): platforms/registry.ts lists the sources, and the
+ * ingest stores events only from those; lib sits below the registry and names none.
+ */
+export const eventSourceSchema = z.string().regex(/^[a-z][a-z0-9-]{0,31}$/);
+export type EventSource = string;
 
 /** JSON values only: what `properties` may hold. */
 export type JsonValue = string | number | boolean | null | JsonValue[] | { [key: string]: JsonValue };
@@ -42,7 +46,7 @@ export const incomingEventSchema = z.object({
   /** Stable across redeliveries: the platform's own id, so a redelivery is stored once. */
   dedupeKey: z.string().min(1).max(512),
   type: z.enum(EVENT_TYPES),
-  source: z.enum(EVENT_SOURCES),
+  source: eventSourceSchema,
   /** When it happened on the platform (ISO-8601 UTC). */
   occurredAt: z.iso.datetime(),
   /** When the gateway received it (ISO-8601 UTC). */

@@ -1,5 +1,5 @@
 import type { Server } from 'node:http';
-import { catalog } from '../config/catalog.js';
+import { coreCatalog as catalog } from '../config/catalog.js';
 import { ConfigError, loadEnv } from '../config/env.js';
 import { Counter } from '../metrics.js';
 

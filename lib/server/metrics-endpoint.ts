@@ -1,6 +1,6 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { catalog } from '../config/catalog.js';
+import { coreCatalog } from '../config/catalog.js';
 import { loadEnv } from '../config/env.js';
 import { ErrorCode } from '../errors.js';
 import { registerSecret } from '../logger.js';
@@ -12,7 +12,7 @@ export const METRICS_ENV = ['METRICS_TOKEN'] as const;
 
 /** `METRICS_TOKEN`, registered as a secret so no log line can carry it; undefined when unset. */
 export function metricsTokenFromEnv(source: NodeJS.ProcessEnv = process.env): string | undefined {
-  const { METRICS_TOKEN } = loadEnv(catalog, METRICS_ENV, source);
+  const { METRICS_TOKEN } = loadEnv(coreCatalog, METRICS_ENV, source);
   registerSecret(METRICS_TOKEN);
   return METRICS_TOKEN;
 }
@@ -30,6 +30,13 @@ export async function sendMetrics(res: ServerResponse, gauges: readonly Gauge[] 
 
 const BEARER = /^Bearer ([\w.~+/-]+=*)$/i;
 const digest = (value: string) => createHash('sha256').update(value).digest();
+
+/** True when the request carries `Authorization: Bearer <token>` (compared in constant time). */
+export function holdsToken(req: IncomingMessage, token: string | undefined): boolean {
+  if (token === undefined) return false;
+  const given = BEARER.exec(req.headers.authorization ?? '')?.[1];
+  return given !== undefined && timingSafeEqual(digest(given), digest(token));
+}
 
 /**
  * `GET /metrics` of a process with no clients of its own (a subgraph): a scraper sends

@@ -3,7 +3,7 @@ import { createHash, createHmac, randomBytes } from 'node:crypto';
 /**
  * The signing half of each platform's webhook scheme, as the platform computes it: for the
  * sandboxes' webhook emitter, tests and benchmarks. The gateway verifies with its own code
- * (gateway/webhooks/verify), never with this, so a mistake here cannot hide the same mistake there.
+ * (platforms/<name>/webhooks/verify.ts), never with this, so a mistake here cannot hide the same mistake there.
  */
 
 /** A request body as sent: the exact bytes (or their UTF-8 text) the signature covers. */

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import type { Platform } from '../../lib/errors.js';
+import type { PlatformName as Platform } from '../../platforms/registry.js';
 import type { Route, SandboxResponse } from '../kit/types.js';
 import { LEAD_STATUSES, LIFECYCLE_ORDER, TransitionError } from '../world/changes.js';
 import type { Customer, World } from '../world/world.js';
@@ -50,6 +50,12 @@ const ALL_TYPES = Object.entries(EVENT_TYPES).flatMap(([platform, types]) =>
 function refuse(status: number, code: string, error: string, issues?: string[]): SandboxResponse {
   return { status, json: { code, error, ...(issues ? { issues } : {}) } };
 }
+
+/** A webhook `POST /__sandbox/webhooks` causes, for the start banner: the sandbox to call and the body. */
+export const CAUSE_EXAMPLE = {
+  platform: 'shopify',
+  body: (customerId: string) => ({ type: 'orders/create', customerId }),
+} as const;
 
 function example(platform: Platform): string {
   const type = EVENT_TYPES[platform][0];

@@ -1,5 +1,5 @@
-import type { Platform } from '../../lib/errors.js';
-import { centsToDecimal, ordersOf } from '../shopify/resources.js';
+import type { PlatformName as Platform } from '../../platforms/registry.js';
+import { centsToDecimal, ordersOf } from '../../platforms/shopify/sandbox/resources.js';
 import {
   changeContact,
   changeMember,

@@ -7,7 +7,7 @@ import {
   withMailchimpSecret,
 } from '../../lib/webhooks/sign.js';
 import { DEMO_CREDENTIALS } from '../demo-credentials.js';
-import { customerJson, orderJson } from '../shopify/resources.js';
+import { customerJson, orderJson } from '../../platforms/shopify/sandbox/resources.js';
 import type { MemberEvent } from '../world/changes.js';
 import { PRODUCTS } from '../world/names.js';
 import type { Random } from '../world/random.js';

@@ -20,7 +20,7 @@ const RECORD_TYPES: readonly RecordType[] = ['profile', 'subscription', 'orders'
 const CACHE_CALL = new RegExp(`\\(\\s*'(${RECORD_TYPES.join('|')})'\\s*,`, 'g');
 
 export function connectorFacts(root: string, platform: Platform): ConnectorFacts {
-  const dir = join(root, 'connectors', platform);
+  const dir = join(root, 'platforms', platform, 'client');
   const sources = readdirSync(dir)
     .filter((file) => file.endsWith('.ts'))
     .sort()
@@ -33,7 +33,7 @@ export function connectorFacts(root: string, platform: Platform): ConnectorFacts
   }
   if (endpoints.size === 0)
     throw new Error(
-      `connectors/${platform}: found no '<METHOD> /path' endpoint label; the data-flow generator needs updating`,
+      `platforms/${platform}/client: found no '<METHOD> /path' endpoint label; the data-flow generator needs updating`,
     );
   return {
     endpoints: [...endpoints].sort((a, b) => (a.split(' ')[1] ?? '').localeCompare(b.split(' ')[1] ?? '')),

@@ -4,7 +4,7 @@ import type { SubgraphCodegen } from '../kit/codegen-preset.js';
 export const adsCodegen: SubgraphCodegen = {
   contextType: '../context.js#AdsContext',
   mappers: {
-    AdCampaign: '../../../connectors/meta/records.js#AdCampaignInsight',
+    AdCampaign: '../../../platforms/meta/client/records.js#AdCampaignInsight',
     AdStats: '../mappers.js#AdStatsModel',
     CampaignPerformance: '../mappers.js#CampaignPerformanceModel',
   },

@@ -1,4 +1,4 @@
-import type { MetaConnector } from '../../connectors/meta/connector.js';
+import type { MetaConnector } from '../../platforms/meta/client/connector.js';
 import type { SubgraphContext } from '../kit/context.js';
 import type { AdsLoaders } from './loaders.js';
 

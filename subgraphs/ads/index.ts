@@ -1,8 +1,8 @@
-import { MetaConnector } from '../../connectors/meta/connector.js';
+import { MetaConnector } from '../../platforms/meta/client/connector.js';
 import type { BreakerSettings } from '../../lib/upstream/breaker.js';
 import type { SubgraphCache } from '../../lib/cache/config.js';
 import { RecordCache } from '../../lib/cache/record-cache.js';
-import { catalog } from '../../lib/config/catalog.js';
+import { catalog } from '../../platforms/catalog.js';
 import { loadEnv } from '../../lib/config/env.js';
 import { ADS_ENV } from './env.js';
 import { registerSecret, type Logger } from '../../lib/logger.js';

@@ -1,6 +1,6 @@
 import DataLoader from 'dataloader';
-import type { DayRange, MetaConnector } from '../../connectors/meta/connector.js';
-import type { AdCampaignInsight } from '../../connectors/meta/records.js';
+import type { DayRange, MetaConnector } from '../../platforms/meta/client/connector.js';
+import type { AdCampaignInsight } from '../../platforms/meta/client/records.js';
 import type { RequestContext } from '../../lib/request-context.js';
 import type { CampaignPerformanceModel } from './mappers.js';
 import { performanceByKey } from './stats.js';

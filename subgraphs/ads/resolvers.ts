@@ -1,4 +1,4 @@
-import type { DayRange } from '../../connectors/meta/connector.js';
+import type { DayRange } from '../../platforms/meta/client/connector.js';
 import { isCalendarDate } from '../../lib/dates.js';
 import { badUserInput } from '../../lib/errors.js';
 import { dateRange } from '../../lib/graphql/date-range.js';

@@ -1,5 +1,5 @@
-import type { AdCampaignInsight } from '../../connectors/meta/records.js';
-import type { DayRange } from '../../connectors/meta/connector.js';
+import type { AdCampaignInsight } from '../../platforms/meta/client/records.js';
+import type { DayRange } from '../../platforms/meta/client/connector.js';
 import { sumMoney } from '../../lib/money.js';
 import type { AdStatsModel, CampaignPerformanceModel } from './mappers.js';
 

@@ -5,7 +5,7 @@ export const commerceCodegen: SubgraphCodegen = {
   contextType: '../context.js#CommerceContext',
   mappers: {
     Customer: '../mappers.js#CommerceCustomerModel',
-    Order: '../../../connectors/shopify/records.js#ShopOrder',
+    Order: '../../../platforms/shopify/client/records.js#ShopOrder',
     CampaignPerformance: '../mappers.js#CampaignPerformanceModel',
   },
 };

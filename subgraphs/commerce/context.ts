@@ -1,4 +1,4 @@
-import type { ShopifyConnector } from '../../connectors/shopify/connector.js';
+import type { ShopifyConnector } from '../../platforms/shopify/client/connector.js';
 import type { SubgraphContext } from '../kit/context.js';
 import type { CommerceLoaders } from './loaders.js';
 

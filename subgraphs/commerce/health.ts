@@ -1,4 +1,4 @@
-import type { ShopifyConnector } from '../../connectors/shopify/connector.js';
+import type { ShopifyConnector } from '../../platforms/shopify/client/connector.js';
 import type { RequestContext } from '../../lib/request-context.js';
 import { apiVersionRecord } from '../../lib/upstream/api-version.js';
 

@@ -1,6 +1,6 @@
 import DataLoader from 'dataloader';
-import type { ShopifyConnector } from '../../connectors/shopify/connector.js';
-import type { ShopCustomer, ShopOrder } from '../../connectors/shopify/records.js';
+import type { ShopifyConnector } from '../../platforms/shopify/client/connector.js';
+import type { ShopCustomer, ShopOrder } from '../../platforms/shopify/client/records.js';
 import type { RequestContext } from '../../lib/request-context.js';
 
 /** A range of whole UTC days, already checked. */

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import type { ShopCustomer, ShopOrder } from '../../connectors/shopify/records.js';
+import type { ShopCustomer, ShopOrder } from '../../platforms/shopify/client/records.js';
 import { isCalendarDate } from '../../lib/dates.js';
 import { badUserInput, UpstreamError } from '../../lib/errors.js';
 import { dateRange } from '../../lib/graphql/date-range.js';

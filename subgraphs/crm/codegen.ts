@@ -4,7 +4,7 @@ import type { SubgraphCodegen } from '../kit/codegen-preset.js';
 export const crmCodegen: SubgraphCodegen = {
   contextType: '../context.js#CrmContext',
   mappers: {
-    Customer: '../../../connectors/hubspot/records.js#CrmCustomer',
+    Customer: '../../../platforms/hubspot/client/records.js#CrmCustomer',
     CustomerList: '../mappers.js#CustomerListModel',
     CustomerConnection: '../mappers.js#CustomerConnectionModel',
   },

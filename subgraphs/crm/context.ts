@@ -1,4 +1,4 @@
-import type { HubSpotConnector } from '../../connectors/hubspot/connector.js';
+import type { HubSpotConnector } from '../../platforms/hubspot/client/connector.js';
 import type { SubgraphContext } from '../kit/context.js';
 import type { CrmLoaders } from './loaders.js';
 

@@ -1,9 +1,9 @@
-import { HubSpotConnector } from '../../connectors/hubspot/connector.js';
+import { HubSpotConnector } from '../../platforms/hubspot/client/connector.js';
 import { apiVersionRecord } from '../../lib/upstream/api-version.js';
 import type { BreakerSettings } from '../../lib/upstream/breaker.js';
 import type { SubgraphCache } from '../../lib/cache/config.js';
 import { RecordCache } from '../../lib/cache/record-cache.js';
-import { catalog } from '../../lib/config/catalog.js';
+import { catalog } from '../../platforms/catalog.js';
 import { loadEnv } from '../../lib/config/env.js';
 import { CRM_ENV } from './env.js';
 import { registerSecret, type Logger } from '../../lib/logger.js';

@@ -1,7 +1,7 @@
 import DataLoader from 'dataloader';
-import type { BatchOutcome, HubSpotConnector } from '../../connectors/hubspot/connector.js';
-import { HUBSPOT_LIMITS } from '../../connectors/hubspot/connector.js';
-import type { CrmCustomer } from '../../connectors/hubspot/records.js';
+import type { BatchOutcome, HubSpotConnector } from '../../platforms/hubspot/client/connector.js';
+import { HUBSPOT_LIMITS } from '../../platforms/hubspot/client/connector.js';
+import type { CrmCustomer } from '../../platforms/hubspot/client/records.js';
 import type { RequestContext } from '../../lib/request-context.js';
 import type { CustomerListModel } from './mappers.js';
 

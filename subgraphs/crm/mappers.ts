@@ -1,4 +1,4 @@
-import type { CrmCustomer } from '../../connectors/hubspot/records.js';
+import type { CrmCustomer } from '../../platforms/hubspot/client/records.js';
 
 /** What the `CustomerList` resolvers receive: a list with the time this customer joined it. */
 export interface CustomerListModel {

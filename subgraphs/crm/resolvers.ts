@@ -1,7 +1,7 @@
 import { badUserInput } from '../../lib/errors.js';
 import { DateTimeScalar } from '../../lib/graphql/scalars.js';
 import { checkPageSize } from '../../lib/graphql/page-sizes.js';
-import type { CrmCustomer } from '../../connectors/hubspot/records.js';
+import type { CrmCustomer } from '../../platforms/hubspot/client/records.js';
 import type { CrmContext } from './context.js';
 import { decodeCursor, encodeCursor, type Cursor } from './cursor.js';
 import type { CustomerConnectionModel } from './mappers.js';

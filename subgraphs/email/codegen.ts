@@ -5,10 +5,10 @@ export const emailCodegen: SubgraphCodegen = {
   contextType: '../context.js#EmailContext',
   mappers: {
     Customer: '../mappers.js#CustomerModel',
-    EmailSubscription: '../../../connectors/mailchimp/records.js#EmailMember',
-    EmailEngagement: '../../../connectors/mailchimp/records.js#EmailMember',
-    EmailCampaign: '../../../connectors/mailchimp/records.js#EmailCampaignRecord',
-    EmailStats: '../../../connectors/mailchimp/records.js#EmailStatsRecord',
+    EmailSubscription: '../../../platforms/mailchimp/client/records.js#EmailMember',
+    EmailEngagement: '../../../platforms/mailchimp/client/records.js#EmailMember',
+    EmailCampaign: '../../../platforms/mailchimp/client/records.js#EmailCampaignRecord',
+    EmailStats: '../../../platforms/mailchimp/client/records.js#EmailStatsRecord',
     CampaignPerformance: '../mappers.js#CampaignPerformanceModel',
   },
 };

@@ -1,4 +1,4 @@
-import type { MailchimpConnector } from '../../connectors/mailchimp/connector.js';
+import type { MailchimpConnector } from '../../platforms/mailchimp/client/connector.js';
 import type { SubgraphContext } from '../kit/context.js';
 import type { EmailLoaders } from './loaders.js';
 

@@ -2,11 +2,11 @@ import {
   MailchimpConnector,
   mailchimpAccountId,
   mailchimpBaseUrl,
-} from '../../connectors/mailchimp/connector.js';
+} from '../../platforms/mailchimp/client/connector.js';
 import type { SubgraphCache } from '../../lib/cache/config.js';
 import type { BreakerSettings } from '../../lib/upstream/breaker.js';
 import { RecordCache } from '../../lib/cache/record-cache.js';
-import { catalog } from '../../lib/config/catalog.js';
+import { catalog } from '../../platforms/catalog.js';
 import { ConfigError, loadEnv } from '../../lib/config/env.js';
 import { EMAIL_ENV } from './env.js';
 import { registerSecret, type Logger } from '../../lib/logger.js';

@@ -1,6 +1,6 @@
 import DataLoader from 'dataloader';
-import type { MailchimpConnector } from '../../connectors/mailchimp/connector.js';
-import type { EmailCampaignRecord, EmailMember } from '../../connectors/mailchimp/records.js';
+import type { MailchimpConnector } from '../../platforms/mailchimp/client/connector.js';
+import type { EmailCampaignRecord, EmailMember } from '../../platforms/mailchimp/client/records.js';
 import type { RequestContext } from '../../lib/request-context.js';
 
 /** A checked date range: its days and the instants that bound it (see `dateRange`). */

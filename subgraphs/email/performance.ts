@@ -2,7 +2,7 @@ import {
   emailStats,
   type EmailCampaignRecord,
   type EmailStatsRecord,
-} from '../../connectors/mailchimp/records.js';
+} from '../../platforms/mailchimp/client/records.js';
 import { dayOf } from '../../lib/dates.js';
 
 /**

@@ -1,4 +1,4 @@
-import type { EmailMember } from '../../connectors/mailchimp/records.js';
+import type { EmailMember } from '../../platforms/mailchimp/client/records.js';
 import { isCalendarDate } from '../../lib/dates.js';
 import { badUserInput } from '../../lib/errors.js';
 import { dateRange } from '../../lib/graphql/date-range.js';

@@ -4,9 +4,9 @@ import type { DeliveredEvent } from '../../lib/events/event.js';
 import { checkPageSize } from '../../lib/graphql/page-sizes.js';
 import { DateTimeScalar, JsonScalar } from '../../lib/graphql/scalars.js';
 import type { EventConnectionModel } from './mappers.js';
-import type { Resolvers } from './__generated__/resolvers-types.js';
+import type { EventSource, Resolvers } from './__generated__/resolvers-types.js';
 
-type Source = 'HUBSPOT' | 'SHOPIFY' | 'MAILCHIMP' | 'SITE';
+type Source = EventSource;
 const sourceOf = (source: DeliveredEvent['source']): Source => source.toUpperCase() as Source;
 
 /** A cursor the log cannot read is the client's mistake, said as such. */

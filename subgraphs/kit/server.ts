@@ -17,7 +17,7 @@ import {
   type RequestContext,
 } from '../../lib/request-context.js';
 import { createGraphQLHandler, sendGraphQLError } from '../../lib/server/graphql-http.js';
-import { createTokenMetricsEndpoint } from '../../lib/server/metrics-endpoint.js';
+import { createTokenMetricsEndpoint, holdsToken } from '../../lib/server/metrics-endpoint.js';
 import type { SubgraphContext } from './context.js';
 import { createGatewayAuthenticator, GATEWAY_ONLY_MESSAGE, type SubgraphAuth } from './gateway-auth.js';
 import { applyFieldPermissions } from './permissions.js';
@@ -36,8 +36,8 @@ export interface SubgraphServerOptions<C extends SubgraphContext> {
   logger: Logger;
   /**
    * Required: every `/graphql` request must carry a gateway token for this subgraph, checked
-   * against these keys before GraphQL runs. `/health` stays open (it returns no data); `/metrics`
-   * takes `auth.metricsToken`.
+   * against these keys before GraphQL runs. `/health` stays open (it returns no data; the platform's
+   * details only to the `auth.metricsToken` holder); `/metrics` takes `auth.metricsToken`.
    */
   auth: SubgraphAuth;
   /** Adds the subgraph's connector and a fresh set of loaders to each request (the kit adds the caller). */
@@ -249,9 +249,11 @@ export async function buildSubgraphServer<C extends SubgraphContext>(
     } else if (url.pathname === '/health' && req.method === 'GET') {
       (options.healthCheck ?? (() => Promise.resolve()))()
         .then(async () => {
-          const details = options.healthDetails
-            ? await options.healthDetails(createRequestContext(logger, `health-${Date.now()}`, 5_000))
-            : {};
+          // Missing grants and spent limits are for the operator (the scraper's token), not for anyone.
+          const details =
+            options.healthDetails && holdsToken(req, options.auth.metricsToken)
+              ? await options.healthDetails(createRequestContext(logger, `health-${Date.now()}`, 5_000))
+              : {};
           res.writeHead(200, { 'content-type': 'application/json' });
           res.end(JSON.stringify({ status: 'ok', subgraph: options.name, ...details }));
         })

@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { clientsCommand } from '../../cli/commands/clients.js';
 import { UsageError } from '../../cli/usage.js';
 import { loadClientRegistry } from '../../gateway/auth/registry.js';
-import { catalog } from '../../lib/config/catalog.js';
+import { catalog } from '../../platforms/catalog.js';
 import { scratchDir } from './fixtures.js';
 
 const DEMO_FILE = catalog.CLIENTS_FILE.default ?? '';

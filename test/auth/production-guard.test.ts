@@ -9,7 +9,7 @@ import { assertNoDemoKeys } from '../../gateway/auth/production-guard.js';
 import { loadClientRegistry, parseClientRegistry } from '../../gateway/auth/registry.js';
 import { setUpAuthentication } from '../../gateway/auth/setup.js';
 import { ALL_SCOPES } from '../../lib/auth/scopes.js';
-import { catalog } from '../../lib/config/catalog.js';
+import { catalog } from '../../platforms/catalog.js';
 import { ConfigError } from '../../lib/config/env.js';
 import { createLogger } from '../../lib/logger.js';
 import { DEMO_WEBHOOK_VERIFICATION } from '../../cli/stack.js';
@@ -159,9 +159,10 @@ describe('the production guard for webhook secrets', () => {
       eventsSettingsFromEnv({ NODE_ENV: 'production' }, DEMO_WEBHOOK_VERIFICATION),
     );
     expect(problems.map((p) => p.split(':')[0])).toEqual([
+      // In the registry's order (platforms/registry.ts), the site's last.
       'HUBSPOT_WEBHOOK_SECRETS',
-      'SHOPIFY_WEBHOOK_SECRETS',
       'MAILCHIMP_WEBHOOK_SECRETS',
+      'SHOPIFY_WEBHOOK_SECRETS',
       'SITE_WEBHOOK_SECRETS',
     ]);
   });

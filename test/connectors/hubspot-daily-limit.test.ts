@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { HubSpotConnector } from '../../connectors/hubspot/connector.js';
-import { nextDailyReset } from '../../connectors/hubspot/daily.js';
+import { HubSpotConnector } from '../../platforms/hubspot/client/connector.js';
+import { nextDailyReset } from '../../platforms/hubspot/client/daily.js';
 import { UpstreamError } from '../../lib/errors.js';
 import { DEMO_CREDENTIALS } from '../../sandboxes/demo-credentials.js';
 import { testRequest } from '../helpers/context.js';

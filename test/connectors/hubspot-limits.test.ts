@@ -1,12 +1,12 @@
 import { createServer } from 'node:http';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { HubSpotConnector, type HubSpotSettings } from '../../connectors/hubspot/connector.js';
+import { HubSpotConnector, type HubSpotSettings } from '../../platforms/hubspot/client/connector.js';
 import { RecordCache } from '../../lib/cache/record-cache.js';
 import { createCacheStore } from '../../lib/cache/store.js';
 import { UpstreamError } from '../../lib/errors.js';
 import { listen } from '../../lib/server/listen.js';
 import { DEMO_CREDENTIALS } from '../../sandboxes/demo-credentials.js';
-import { createHubSpotSandbox } from '../../sandboxes/hubspot/index.js';
+import { createHubSpotSandbox } from '../../platforms/hubspot/sandbox/index.js';
 import { createSandboxServer } from '../../sandboxes/kit/server.js';
 import { silentLogger, testRequest } from '../helpers/context.js';
 import { startSandbox, type RunningSandbox } from '../helpers/sandbox.js';

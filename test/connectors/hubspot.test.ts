@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { HubSpotConnector } from '../../connectors/hubspot/connector.js';
-import { lifecycleStageOf } from '../../connectors/hubspot/records.js';
+import { HubSpotConnector } from '../../platforms/hubspot/client/connector.js';
+import { lifecycleStageOf } from '../../platforms/hubspot/client/records.js';
 import { UpstreamError } from '../../lib/errors.js';
 import { DEMO_CREDENTIALS } from '../../sandboxes/demo-credentials.js';
 import { testRequest } from '../helpers/context.js';

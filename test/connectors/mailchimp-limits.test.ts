@@ -4,15 +4,15 @@ import {
   mailchimpAccountId,
   type MailchimpSettings,
   type MemberOutcome,
-} from '../../connectors/mailchimp/connector.js';
-import { ObservedConcurrencyPolicy } from '../../connectors/mailchimp/limits.js';
+} from '../../platforms/mailchimp/client/connector.js';
+import { ObservedConcurrencyPolicy } from '../../platforms/mailchimp/client/limits.js';
 import { RecordCache } from '../../lib/cache/record-cache.js';
 import { createCacheStore } from '../../lib/cache/store.js';
 import { UpstreamError } from '../../lib/errors.js';
 import { listen } from '../../lib/server/listen.js';
 import { DEMO_CREDENTIALS } from '../../sandboxes/demo-credentials.js';
 import { createSandboxServer } from '../../sandboxes/kit/server.js';
-import { createMailchimpSandbox } from '../../sandboxes/mailchimp/index.js';
+import { createMailchimpSandbox } from '../../platforms/mailchimp/sandbox/index.js';
 import { sandboxBaseUrl } from '../../sandboxes/registry.js';
 import type { Customer } from '../../sandboxes/world/world.js';
 import { silentLogger, testRequest } from '../helpers/context.js';

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { MailchimpConnector, mailchimpBaseUrl } from '../../connectors/mailchimp/connector.js';
+import { MailchimpConnector, mailchimpBaseUrl } from '../../platforms/mailchimp/client/connector.js';
 import { addDays } from '../../lib/dates.js';
 import { UpstreamError } from '../../lib/errors.js';
 import { DEMO_CREDENTIALS } from '../../sandboxes/demo-credentials.js';

@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { campaignKeyOf } from '../../connectors/meta/campaign-key.js';
-import { MetaConnector } from '../../connectors/meta/connector.js';
-import { conversionsOf } from '../../connectors/meta/records.js';
-import { campaignInsightsPage } from '../../connectors/meta/schemas.js';
+import { campaignKeyOf } from '../../platforms/meta/client/campaign-key.js';
+import { MetaConnector } from '../../platforms/meta/client/connector.js';
+import { conversionsOf } from '../../platforms/meta/client/records.js';
+import { campaignInsightsPage } from '../../platforms/meta/client/schemas.js';
 import { addDays } from '../../lib/dates.js';
 import { UpstreamError } from '../../lib/errors.js';
 import { sumMoney } from '../../lib/money.js';
@@ -10,7 +10,7 @@ import { listen } from '../../lib/server/listen.js';
 import { parseUpstream } from '../../lib/upstream/parse.js';
 import { DEMO_CREDENTIALS } from '../../sandboxes/demo-credentials.js';
 import { createSandboxServer } from '../../sandboxes/kit/server.js';
-import { createMetaSandbox } from '../../sandboxes/meta/index.js';
+import { createMetaSandbox } from '../../platforms/meta/sandbox/index.js';
 import {
   AD_ACCOUNT_CURRENCY,
   generateWorld,

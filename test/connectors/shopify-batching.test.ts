@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { shopAccountId, ShopifyConnector, SHOPIFY_LIMITS } from '../../connectors/shopify/connector.js';
+import { shopAccountId, ShopifyConnector, SHOPIFY_LIMITS } from '../../platforms/shopify/client/connector.js';
 import { RecordCache } from '../../lib/cache/record-cache.js';
 import { createCacheStore } from '../../lib/cache/store.js';
 import { DEMO_CREDENTIALS } from '../../sandboxes/demo-credentials.js';

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { shopAccountId, ShopifyConnector } from '../../connectors/shopify/connector.js';
+import { shopAccountId, ShopifyConnector } from '../../platforms/shopify/client/connector.js';
 import { RecordCache, type RecordTtls } from '../../lib/cache/record-cache.js';
 import { createCacheStore } from '../../lib/cache/store.js';
 import { addDays } from '../../lib/dates.js';

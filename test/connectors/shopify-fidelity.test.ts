@@ -1,13 +1,13 @@
 import { Writable } from 'node:stream';
 import pino from 'pino';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { ShopifyConnector } from '../../connectors/shopify/connector.js';
+import { ShopifyConnector } from '../../platforms/shopify/client/connector.js';
 import { addDays } from '../../lib/dates.js';
 import { UpstreamError } from '../../lib/errors.js';
 import { createRequestContext } from '../../lib/request-context.js';
 import { apiVersionRecord, resetApiVersionRecords } from '../../lib/upstream/api-version.js';
 import { DEMO_CREDENTIALS } from '../../sandboxes/demo-credentials.js';
-import type { ShopifyAppInput } from '../../sandboxes/shopify/app.js';
+import type { ShopifyAppInput } from '../../platforms/shopify/sandbox/app.js';
 import { testRequest } from '../helpers/context.js';
 import { startSandbox, TEST_ANCHOR_DATE, type RunningSandbox } from '../helpers/sandbox.js';
 

@@ -1,13 +1,13 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { ShopifyConnector } from '../../connectors/shopify/connector.js';
-import { SHOPIFY_DEFAULT_LIMITS } from '../../connectors/shopify/limits.js';
+import { ShopifyConnector } from '../../platforms/shopify/client/connector.js';
+import { SHOPIFY_DEFAULT_LIMITS } from '../../platforms/shopify/client/limits.js';
 import { UpstreamError } from '../../lib/errors.js';
 import { createLogger } from '../../lib/logger.js';
 import { listen } from '../../lib/server/listen.js';
 import { DEMO_CREDENTIALS } from '../../sandboxes/demo-credentials.js';
 import { createSandboxServer } from '../../sandboxes/kit/server.js';
 import { sandboxBaseUrl } from '../../sandboxes/registry.js';
-import { createShopifySandbox } from '../../sandboxes/shopify/index.js';
+import { createShopifySandbox } from '../../platforms/shopify/sandbox/index.js';
 import { generateWorld, type World } from '../../sandboxes/world/world.js';
 import { silentLogger, testRequest } from '../helpers/context.js';
 import { startSandbox, TEST_ANCHOR_DATE, type RunningSandbox } from '../helpers/sandbox.js';

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { ShopifyConnector } from '../../connectors/shopify/connector.js';
-import { nextPageInfo, shopifyProtocol } from '../../connectors/shopify/protocol.js';
+import { ShopifyConnector } from '../../platforms/shopify/client/connector.js';
+import { nextPageInfo, shopifyProtocol } from '../../platforms/shopify/client/protocol.js';
 import { parseUtm } from '../../lib/utm.js';
 import { addDays } from '../../lib/dates.js';
 import { UpstreamError } from '../../lib/errors.js';

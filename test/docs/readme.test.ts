@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { isCommandName } from '../../cli/command-names.js';
 import { commandHelp } from '../../cli/help.js';
-import { catalog } from '../../lib/config/catalog.js';
+import { catalog } from '../../platforms/catalog.js';
 import { exampleDateRange, resolveExampleVariables } from '../../lib/graphql/example-dates.js';
 import { readExampleOperations } from '../../lib/graphql/example-operations.js';
 

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Stack } from '../../cli/stack.js';
-import { lifecycleStageOf } from '../../connectors/hubspot/records.js';
+import { lifecycleStageOf } from '../../platforms/hubspot/client/records.js';
 import { addDays } from '../../lib/dates.js';
 import { totalSpentCents, type Customer, type World } from '../../sandboxes/world/world.js';
 import {

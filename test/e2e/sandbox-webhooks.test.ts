@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEFAULT_PORTS, type Stack } from '../../cli/stack.js';
-import type { Platform } from '../../lib/errors.js';
+import type { PlatformName as Platform } from '../../platforms/registry.js';
 import type { Customer } from '../../sandboxes/world/world.js';
 import { as } from '../helpers/clients.js';
 import { graphql, startTestStack } from '../helpers/stack.js';

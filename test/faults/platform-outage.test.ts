@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Stack } from '../../cli/stack.js';
-import type { Platform } from '../../lib/errors.js';
+import type { PlatformName as Platform } from '../../platforms/registry.js';
 import { addDays } from '../../lib/dates.js';
 import { as } from '../helpers/clients.js';
 import { CUSTOMERS, DASHBOARD, PROFILE } from '../helpers/operations.js';

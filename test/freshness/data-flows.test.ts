@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { catalog } from '../../lib/config/catalog.js';
+import { catalog, type CatalogName } from '../../platforms/catalog.js';
 import { PLATFORM_DOCS } from '../../scripts/docs/platforms.js';
 import { DATA_FLOWS_FILE, renderDataFlows } from '../../scripts/docs/render-data-flows.js';
 
@@ -34,6 +34,9 @@ describe('the data-flow documentation is fresh', () => {
     // The README's configuration table says which scopes to grant; it must not drift from the code.
     for (const doc of PLATFORM_DOCS)
       for (const scope of doc.credential.scopes)
-        expect(catalog[doc.credential.variable].description, doc.credential.variable).toContain(scope);
+        expect(
+          catalog[doc.credential.variable as CatalogName].description,
+          doc.credential.variable,
+        ).toContain(scope);
   });
 });

@@ -1,4 +1,4 @@
-import type { Platform } from '../../lib/errors.js';
+import type { PlatformName as Platform } from '../../platforms/registry.js';
 import { listen } from '../../lib/server/listen.js';
 import type { FaultInput } from '../../sandboxes/kit/faults.js';
 import type { EndpointStats } from '../../sandboxes/kit/stats.js';

@@ -1,5 +1,5 @@
 import { generateGatewayKeys, GATEWAY_ISSUER, GatewayTokenSigner } from '../../lib/auth/gateway-token.js';
-import type { Platform } from '../../lib/errors.js';
+import type { PlatformName as Platform } from '../../platforms/registry.js';
 import type { PlatformSubgraphName } from '../../lib/graphql/subgraph-names.js';
 import type { Logger } from '../../lib/logger.js';
 import { listen } from '../../lib/server/listen.js';

@@ -2,7 +2,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { catalog } from '../../lib/config/catalog.js';
+import { catalog } from '../../platforms/catalog.js';
 import { ConfigError, loadEnv } from '../../lib/config/env.js';
 
 const problemsOf = (fn: () => unknown): readonly string[] => {

@@ -1,5 +1,6 @@
 import { ESLint } from 'eslint';
 import { describe, expect, it } from 'vitest';
+import { PLATFORM_NAMES } from '../../platforms/registry.js';
 
 /** The layering rule is code, not prose: prove the linter rejects an import against the flow. */
 describe('import boundaries', () => {
@@ -18,24 +19,41 @@ describe('import boundaries', () => {
     ).toEqual([expect.stringContaining('The gateway talks to subgraphs over HTTP')]);
   });
 
-  it('should stop a connector from importing a subgraph or another connector', async () => {
-    const source =
-      "import type { CrmContext } from '../../subgraphs/crm/context.js';\nimport { hubspotProtocol } from '../hubspot/protocol.js';\nexport type X = CrmContext;\nexport const p = hubspotProtocol;\n";
-    expect(await violations('connectors/shopify/probe.ts', source)).toHaveLength(2);
+  it("should stop the gateway from importing a platform's client or sandbox, and let it read the registry", async () => {
+    const [platform] = PLATFORM_NAMES;
+    const source = `import { x } from '../platforms/${platform}/client/protocol.js';\nimport { y } from '../platforms/${platform}/sandbox/index.js';\nimport { PLATFORMS } from '../platforms/registry.js';\nexport const z = [x, y, PLATFORMS];\n`;
+    expect(await violations('gateway/probe.ts', source)).toHaveLength(2);
   });
 
-  it('should stop a sandbox from borrowing the connector it is tested against', async () => {
-    expect(
-      await violations(
-        'sandboxes/hubspot/probe.ts',
-        "import { toCrmCustomer } from '../../connectors/hubspot/records.js';\nexport const f = toCrmCustomer;\n",
-      ),
-    ).toHaveLength(1);
+  describe.each(PLATFORM_NAMES)('platforms/%s/', (platform) => {
+    const other = PLATFORM_NAMES.find((name) => name !== platform) ?? platform;
+
+    it("should stop its client from importing a subgraph, another platform's client or its own sandbox", async () => {
+      const source = `import type { CrmContext } from '../../../subgraphs/crm/context.js';\nimport { p } from '../../${other}/client/protocol.js';\nimport { s } from '../sandbox/index.js';\nexport type X = CrmContext;\nexport const q = [p, s];\n`;
+      expect(await violations(`platforms/${platform}/client/probe.ts`, source)).toHaveLength(3);
+    });
+
+    it('should stop its sandbox from borrowing the client it is tested against', async () => {
+      expect(
+        await violations(
+          `platforms/${platform}/sandbox/probe.ts`,
+          "import { records } from '../client/records.js';\nexport const f = records;\n",
+        ),
+      ).toEqual([expect.stringContaining('must not borrow')]);
+    });
+
+    it('should let its sandbox use the shared sandbox kit and the generated world', async () => {
+      const source =
+        "import { RollingWindow } from '../../../sandboxes/kit/limits.js';\nimport type { World } from '../../../sandboxes/world/world.js';\nexport type W = World;\nexport const r = RollingWindow;\n";
+      expect(await violations(`platforms/${platform}/sandbox/probe.ts`, source)).toEqual([]);
+    });
   });
 
-  it('should let a subgraph import its connector and lib', async () => {
-    const source =
-      "import { HubSpotConnector } from '../../connectors/hubspot/connector.js';\nimport { money } from '../../lib/money.js';\nexport const x = [HubSpotConnector, money];\n";
-    expect(await violations('subgraphs/crm/probe.ts', source)).toEqual([]);
+  it('should let a subgraph import its platform client and lib, and not a sandbox', async () => {
+    const allowed =
+      "import { HubSpotConnector } from '../../platforms/hubspot/client/connector.js';\nimport { money } from '../../lib/money.js';\nexport const x = [HubSpotConnector, money];\n";
+    expect(await violations('subgraphs/crm/probe.ts', allowed)).toEqual([]);
+    const sandbox = "import { s } from '../../platforms/hubspot/sandbox/index.js';\nexport const x = s;\n";
+    expect(await violations('subgraphs/crm/probe.ts', sandbox)).toHaveLength(1);
   });
 });

@@ -1,5 +1,5 @@
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { MetaConnector, type DayRange } from '../../connectors/meta/connector.js';
+import { MetaConnector, type DayRange } from '../../platforms/meta/client/connector.js';
 import { RecordCache, type RecordTtls } from '../../lib/cache/record-cache.js';
 import { createCacheStore, type CacheStore } from '../../lib/cache/store.js';
 import { addDays } from '../../lib/dates.js';

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { SHOPIFY_LIMITS } from '../../connectors/shopify/connector.js';
+import { SHOPIFY_LIMITS } from '../../platforms/shopify/client/connector.js';
 import { createCacheStore, type CacheStore } from '../../lib/cache/store.js';
 import { listen, type Listening } from '../../lib/server/listen.js';
 import { DEMO_CREDENTIALS } from '../../sandboxes/demo-credentials.js';

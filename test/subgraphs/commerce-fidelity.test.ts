@@ -3,7 +3,7 @@ import type { Scope } from '../../lib/auth/scopes.js';
 import { addDays } from '../../lib/dates.js';
 import { listen, type Listening } from '../../lib/server/listen.js';
 import { DEMO_CREDENTIALS } from '../../sandboxes/demo-credentials.js';
-import type { ShopifyAppInput } from '../../sandboxes/shopify/app.js';
+import type { ShopifyAppInput } from '../../platforms/shopify/sandbox/app.js';
 import { buildCommerceSubgraph, commerceConfigFromEnv } from '../../subgraphs/commerce/index.js';
 import type { SubgraphServer } from '../../subgraphs/kit/server.js';
 import { silentLogger } from '../helpers/context.js';
@@ -40,6 +40,8 @@ const PERFORMANCE = /* GraphQL */ `
   }
 `;
 const DAY_MS = 86_400_000;
+/** The operator's token (METRICS_TOKEN): `/health` gives the platform's details to it alone. */
+const OPERATOR_TOKEN = 'operator-token-for-commerce-health';
 const anchorEnd = Date.parse(`${TEST_ANCHOR_DATE}T23:59:59.999Z`);
 
 describe('commerce subgraph: data Shopify withholds from the app', () => {
@@ -57,7 +59,10 @@ describe('commerce subgraph: data Shopify withholds from the app', () => {
       UPSTREAM_TIMEOUT_MS: '5000',
       UPSTREAM_MAX_RETRIES: '1',
     });
-    subgraph = await buildCommerceSubgraph(config, silentLogger);
+    subgraph = await buildCommerceSubgraph(
+      { ...config, auth: { ...config.auth, metricsToken: OPERATOR_TOKEN } },
+      silentLogger,
+    );
     listening = await listen(subgraph.server, 0, '127.0.0.1');
   };
   const stop = async () => {
@@ -156,7 +161,11 @@ describe('commerce subgraph: data Shopify withholds from the app', () => {
     });
     expect((await sandbox.stats()).endpoints['GET /admin/api/{version}/orders.json']).toBeUndefined();
 
-    const health = (await (await fetch(`${listening.origin}/health`)).json()) as {
+    const bare = (await (await fetch(`${listening.origin}/health`)).json()) as Record<string, unknown>;
+    expect(bare).toEqual({ status: 'ok', subgraph: 'commerce' });
+    const health = (await (
+      await fetch(`${listening.origin}/health`, { headers: { authorization: `Bearer ${OPERATOR_TOKEN}` } })
+    ).json()) as {
       status: string;
       shopify: { missingScopes: string[]; warnings: string[] };
     };

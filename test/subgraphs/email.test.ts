@@ -5,7 +5,7 @@ import { createCacheStore } from '../../lib/cache/store.js';
 import { listen, type Listening } from '../../lib/server/listen.js';
 import { DEMO_CREDENTIALS } from '../../sandboxes/demo-credentials.js';
 import type { EmailCampaign } from '../../sandboxes/world/world.js';
-import { emailStats, type EmailCampaignRecord } from '../../connectors/mailchimp/records.js';
+import { emailStats, type EmailCampaignRecord } from '../../platforms/mailchimp/client/records.js';
 import { buildEmailSubgraph, emailConfigFromEnv } from '../../subgraphs/email/index.js';
 import { emailPerformance } from '../../subgraphs/email/performance.js';
 import type { SubgraphServer } from '../../subgraphs/kit/server.js';

@@ -1,11 +1,11 @@
 import { createServer, type IncomingHttpHeaders } from 'node:http';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { NORMALISERS } from '../../gateway/webhooks/normalise/index.js';
-import { verifyHubSpot } from '../../gateway/webhooks/verify/hubspot.js';
-import { verifyMailchimp } from '../../gateway/webhooks/verify/mailchimp.js';
-import { verifyShopify } from '../../gateway/webhooks/verify/shopify.js';
-import { verifyStandardWebhook } from '../../gateway/webhooks/verify/standard-webhooks.js';
-import type { VerifyResult } from '../../gateway/webhooks/verify/result.js';
+import { WEBHOOK_SOURCES, type EventSourceName } from '../../platforms/registry.js';
+import { verifyHubSpot } from '../../platforms/hubspot/webhooks/verify.js';
+import { verifyMailchimp } from '../../platforms/mailchimp/webhooks/verify.js';
+import { verifyShopify } from '../../platforms/shopify/webhooks/verify.js';
+import { verifyStandardWebhook } from '../../lib/webhooks/standard-webhooks.js';
+import type { VerifyResult } from '../../lib/webhooks/verify-result.js';
 import { listen, type Listening } from '../../lib/server/listen.js';
 import {
   createWebhookEmitter,
@@ -109,7 +109,10 @@ function verify(request: Received): VerifyResult {
   }
 }
 
-const SOURCE_OF_PATH: Record<string, keyof typeof NORMALISERS> = {
+const NORMALISERS = Object.fromEntries(
+  WEBHOOK_SOURCES.map((source) => [source.name, source.normalise]),
+) as Record<EventSourceName, (typeof WEBHOOK_SOURCES)[number]['normalise']>;
+const SOURCE_OF_PATH: Record<string, EventSourceName> = {
   '/webhooks/hubspot': 'hubspot',
   '/webhooks/shopify': 'shopify',
   '/webhooks/mailchimp': 'mailchimp',

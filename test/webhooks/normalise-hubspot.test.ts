@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { normaliseHubSpot } from '../../gateway/webhooks/normalise/hubspot.js';
+import { normaliseHubSpot } from '../../platforms/hubspot/webhooks/normalise.js';
 
 const RECEIVED = new Date('2026-11-28T12:00:00.000Z');
 const body = (value: unknown) => Buffer.from(JSON.stringify(value));

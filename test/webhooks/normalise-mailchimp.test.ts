@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { normaliseMailchimp } from '../../gateway/webhooks/normalise/mailchimp.js';
+import { normaliseMailchimp } from '../../platforms/mailchimp/webhooks/normalise.js';
 
 const RECEIVED = new Date('2026-11-28T12:00:00.000Z');
 const HEADERS = { 'content-type': 'application/x-www-form-urlencoded', 'user-agent': 'MailChimp.com' };

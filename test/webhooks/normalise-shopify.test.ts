@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { normaliseShopify } from '../../gateway/webhooks/normalise/shopify.js';
-import { customerJson, orderJson } from '../../sandboxes/shopify/resources.js';
+import { normaliseShopify } from '../../platforms/shopify/webhooks/normalise.js';
+import { customerJson, orderJson } from '../../platforms/shopify/sandbox/resources.js';
 import { generateWorld } from '../../sandboxes/world/world.js';
 import { TEST_ANCHOR_DATE } from '../helpers/sandbox.js';
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { normaliseSite } from '../../gateway/webhooks/normalise/site.js';
+import { normaliseSite } from '../../platforms/site/webhooks/normalise.js';
 
 const RECEIVED = new Date('2026-11-28T12:00:00.000Z');
 const HEADERS = { 'webhook-id': 'msg_2KWPBgLlAfxdpx2AI54pPJ85f4W', 'content-type': 'application/json' };

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { hubSpotSignedUri, verifyHubSpot } from '../../gateway/webhooks/verify/hubspot.js';
+import { hubSpotSignedUri, verifyHubSpot } from '../../platforms/hubspot/webhooks/verify.js';
 import { signHubSpotV1, signHubSpotV3 } from '../../lib/webhooks/sign.js';
 
 const SECRET = 'test-hubspot-client-secret-0001';

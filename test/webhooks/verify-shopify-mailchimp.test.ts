@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { verifyMailchimp } from '../../gateway/webhooks/verify/mailchimp.js';
-import { verifyShopify } from '../../gateway/webhooks/verify/shopify.js';
+import { verifyMailchimp } from '../../platforms/mailchimp/webhooks/verify.js';
+import { verifyShopify } from '../../platforms/shopify/webhooks/verify.js';
 import { signShopify, withMailchimpSecret } from '../../lib/webhooks/sign.js';
 
 describe('Shopify signature', () => {

@@ -3,7 +3,7 @@ import {
   standardWebhookSecretSchema,
   verifyStandardWebhook,
   type StandardWebhookVerifyInput,
-} from '../../gateway/webhooks/verify/standard-webhooks.js';
+} from '../../lib/webhooks/standard-webhooks.js';
 import { generateStandardWebhookSecret, signStandardWebhook } from '../../lib/webhooks/sign.js';
 
 /** The Standard Webhooks JavaScript library's published test vector. */

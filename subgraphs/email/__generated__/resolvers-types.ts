@@ -5,7 +5,7 @@ import type {
   EmailMember,
   EmailCampaignRecord,
   EmailStatsRecord,
-} from '../../../connectors/mailchimp/records.js';
+} from '../../../platforms/mailchimp/client/records.js';
 import type { EmailContext } from '../context.js';
 export type Maybe<T> = T | null;
 export type InputMaybe<T> = Maybe<T>;

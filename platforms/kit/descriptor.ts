@@ -1,0 +1,138 @@
+import type { EnvVar } from '../../lib/config/env.js';
+import type { EventType } from '../../lib/events/event.js';
+import type { WebhookHeaders } from '../../lib/webhooks/headers.js';
+import type { Normaliser } from '../../lib/webhooks/normalise-result.js';
+import type { VerifyResult } from '../../lib/webhooks/verify-result.js';
+import type { PlatformSandbox } from '../../sandboxes/kit/types.js';
+import type { World } from '../../sandboxes/world/world.js';
+
+/**
+ * What the rest of the system knows about one platform, written once in `platforms/<name>/index.ts`
+ * and read through `platforms/registry.ts`: nothing outside `platforms/` (but the role subgraphs)
+ * names a platform. A fifth platform is a folder and a registry line.
+ */
+
+/** Configuration variables, as catalog entries: the catalog composes every descriptor's. */
+export type ConfigEntries = Readonly<Record<string, EnvVar<unknown>>>;
+
+/** A webhook request as a verifier sees it: the raw bytes it signed and where it was sent. */
+export interface WebhookRequest {
+  method: string;
+  /** The URL the request reached (path and query as sent). */
+  url: URL;
+  rawBody: Buffer;
+  headers: WebhookHeaders;
+  /** The public URI the platform called (behind a proxy, not the one the gateway saw). */
+  publicUri(): string;
+}
+
+/**
+ * A source of signed webhooks, served at `/webhooks/<name>`. `S` is its secrets as configured
+ * (a list of secrets, and for some sources a switch).
+ */
+export interface WebhookSource<N extends string = string, S = unknown> {
+  name: N;
+  /** Its secret variables and switches: catalog entries. */
+  config: ConfigEntries;
+  /** The variable named when a secret is refused (production, demo secret). */
+  secretVariable: string;
+  /** What the operator sets instead of the demo secret. */
+  ownSecret: string;
+  /** The secrets from the environment, `fallback` filling an unset variable; undefined: not served. */
+  fromEnv(source: NodeJS.ProcessEnv, fallback: S | undefined): S | undefined;
+  /** Every secret in `secrets` (registered so no log line can carry one). */
+  secretsOf(secrets: S): readonly string[];
+  /** The published demo secret the embedded demo signs with (refused in production). */
+  demoSecret: string;
+  /** The demo configuration: verifies what the demo emitter signs. */
+  demo: S;
+  verify(request: WebhookRequest, secrets: S): VerifyResult;
+  normalise: Normaliser;
+  /** The platform checks a URL with an unsigned GET before saving it (only the URL secret counts). */
+  validatesWithGet?: boolean;
+}
+
+/** What the data-flow document says of a webhook source, beside the numbers the code enforces. */
+export interface WebhookFlow {
+  source: string;
+  /** Header(s) and construction of the signature. */
+  signature: string;
+  /** What is done against replays. */
+  replay: string;
+  /** The catalog variables holding the secrets, and any switches. */
+  variables: readonly string[];
+  /** Platform topics or types to subscribe to. */
+  subscribe: string;
+  /** The event types the normaliser turns them into. */
+  becomes: readonly EventType[];
+}
+
+export interface Credential {
+  /** The catalog variable holding the credential. */
+  variable: string;
+  /** The least upstream OAuth scopes the credential needs, from the client. */
+  scopes: readonly string[];
+  /** Why these scopes and no more, or what replaces scopes on this platform. */
+  leastPrivilege: string;
+}
+
+export interface LimitRow {
+  /** The platform's published limit, in words. */
+  published: string;
+  /** How the client keeps to it. */
+  throttle: string;
+  /** Catalog variables that tune it. */
+  variables: readonly string[];
+}
+
+/** Facts for the docs (`npm run docs`) that are not in the SDL. */
+export interface PlatformDocs {
+  /** The role it plays, in words (`CRM`). */
+  role: string;
+  /** The role subgraph that reads it. */
+  subgraph: string;
+  api: string;
+  limits: readonly LimitRow[];
+  webhook?: WebhookFlow;
+}
+
+/** A platform's sandbox, as `npm start` and `sandbox <name>` build it. `P` is the account plan. */
+export interface SandboxPart<P, C> {
+  /** The catalog variable of its port (its entry is in the descriptor's `config`). */
+  portVariable: string;
+  /** The sandbox, accepting the demo credentials only, with the limits of plan `plan`. */
+  create(world: World, plan?: P): PlatformSandbox;
+  /** The base URL a client uses to reach a sandbox at `origin`: the real platform's shape. */
+  baseUrl(origin: string): string;
+  /** What the role subgraph's client needs to reach the sandbox at `origin`: the same plan, once. */
+  connection(origin: string, plan?: P): C;
+}
+
+/**
+ * One platform. `P` is the account plan whose limits differ by customer (both the sandbox and the
+ * client are given the same one); `C` what a client needs to reach it (URL, credentials, plan).
+ */
+export interface PlatformDescriptor<N extends string = string, P = unknown, C = unknown> {
+  name: N;
+  title: string;
+  /** Its configuration variables (client, webhooks, sandbox): catalog entries. */
+  config: ConfigEntries;
+  credential: Credential;
+  webhooks?: WebhookSource<N>;
+  sandbox: SandboxPart<P, C>;
+  docs: PlatformDocs;
+}
+
+/** Keeps a descriptor's literal name and its own plan and connection types. */
+export function definePlatform<const N extends string, P, C, S>(
+  descriptor: Omit<PlatformDescriptor<N, P, C>, 'webhooks'> & { webhooks?: WebhookSource<N, S> },
+): PlatformDescriptor<N, P, C> & { webhooks?: WebhookSource<N, S> } {
+  return descriptor;
+}
+
+/** Keeps a webhook source's literal name and its secrets' type. */
+export function defineWebhookSource<const N extends string, S>(
+  source: WebhookSource<N, S>,
+): WebhookSource<N, S> {
+  return source;
+}

@@ -1,0 +1,92 @@
+import { loadEnv } from '../../lib/config/env.js';
+import { DEMO_WEBHOOK_SECRETS } from '../../lib/webhooks/demo-secrets.js';
+import { DEMO_CREDENTIALS } from '../../sandboxes/demo-credentials.js';
+import { definePlatform, defineWebhookSource } from '../kit/descriptor.js';
+import { defaultOf, seconds } from '../kit/docs.js';
+import { MAILCHIMP_DEFAULT_LIMITS } from './client/limits.js';
+import { MAILCHIMP_OAUTH_SCOPES } from './client/protocol.js';
+import { mailchimpConfig } from './config.js';
+import { createMailchimpSandbox } from './sandbox/index.js';
+import { normaliseMailchimp } from './webhooks/normalise.js';
+import { MAILCHIMP_SECRET_PARAM, verifyMailchimp } from './webhooks/verify.js';
+
+/** Mailchimp's limits are the same on every plan (10 connections per API key). */
+export type MailchimpPlan = Record<string, never>;
+
+/** What the `email` subgraph's client needs to reach Mailchimp (or its sandbox). */
+export interface MailchimpConnection {
+  baseUrl: string;
+  apiKey: string;
+  listId: string;
+}
+
+const webhooks = defineWebhookSource<'mailchimp', readonly string[]>({
+  name: 'mailchimp',
+  config: { MAILCHIMP_WEBHOOK_SECRETS: mailchimpConfig.MAILCHIMP_WEBHOOK_SECRETS },
+  secretVariable: 'MAILCHIMP_WEBHOOK_SECRETS',
+  ownSecret: 'a random secret for the URL registered with Mailchimp',
+  fromEnv: (source, fallback) =>
+    loadEnv(mailchimpConfig, ['MAILCHIMP_WEBHOOK_SECRETS'], source).MAILCHIMP_WEBHOOK_SECRETS ?? fallback,
+  secretsOf: (secrets) => secrets,
+  demoSecret: DEMO_WEBHOOK_SECRETS.mailchimp,
+  demo: [DEMO_WEBHOOK_SECRETS.mailchimp],
+  verify: (request, secrets) => verifyMailchimp({ query: request.url.searchParams }, { secrets }),
+  normalise: normaliseMailchimp,
+  validatesWithGet: true,
+});
+
+/** Mailchimp: email, the system of record for who may be emailed and how they engage. */
+export const mailchimp = definePlatform({
+  name: 'mailchimp',
+  title: 'Mailchimp',
+  config: mailchimpConfig,
+  credential: {
+    variable: 'MAILCHIMP_API_KEY',
+    scopes: MAILCHIMP_OAUTH_SCOPES,
+    leastPrivilege:
+      "Mailchimp has no OAuth scopes: an API key (or OAuth token) acts with its user's role. Create the key as a user with the least role that can read the audience and reports, and give it to the `email` subgraph only.",
+  },
+  webhooks,
+  sandbox: {
+    portVariable: 'MAILCHIMP_SANDBOX_PORT',
+    create: (world, _plan?: MailchimpPlan) =>
+      createMailchimpSandbox({
+        world,
+        apiKey: DEMO_CREDENTIALS.mailchimp.apiKey,
+        listId: DEMO_CREDENTIALS.mailchimp.listId,
+      }),
+    baseUrl: (origin) => `${origin}/3.0`,
+    connection: (origin, _plan?: MailchimpPlan): MailchimpConnection => ({
+      baseUrl: `${origin}/3.0`,
+      apiKey: DEMO_CREDENTIALS.mailchimp.apiKey,
+      listId: DEMO_CREDENTIALS.mailchimp.listId,
+    }),
+  },
+  docs: {
+    role: 'email',
+    subgraph: 'email',
+    api: 'Mailchimp Marketing API 3.0 (audience members, campaigns, reports)',
+    limits: [
+      {
+        published: mailchimpConfig.MAILCHIMP_MAX_CONNECTIONS.description,
+        throttle: `At most \`MAILCHIMP_MAX_CONNECTIONS\` (${defaultOf(mailchimpConfig.MAILCHIMP_MAX_CONNECTIONS)}) calls in flight. Mailchimp sends no limit headers, so a 429 lowers the cap to the calls still in flight and holds new calls for ${seconds(MAILCHIMP_DEFAULT_LIMITS.holdAfter429Ms)}; the cap climbs back by one per ${seconds(MAILCHIMP_DEFAULT_LIMITS.recoverAfterMs)} without a 429.`,
+        variables: ['MAILCHIMP_MAX_CONNECTIONS'],
+      },
+    ],
+    webhook: {
+      source: 'mailchimp',
+      signature: `None: Mailchimp signs nothing. The registered URL carries a secret, \`?${MAILCHIMP_SECRET_PARAM}=<secret>\`, checked in constant time on every POST and on Mailchimp's validator GET.`,
+      replay:
+        'Mailchimp sends no delivery id and no timestamp: redeliveries are recognised by their content (type, time fired, list, address, fields). Use HTTPS so the URL secret stays secret.',
+      variables: ['MAILCHIMP_WEBHOOK_SECRETS'],
+      subscribe: 'subscribes, unsubscribes, cleaned addresses, profile and email changes, campaign sends',
+      becomes: [
+        'EMAIL_SUBSCRIBED',
+        'EMAIL_UNSUBSCRIBED',
+        'EMAIL_CLEANED',
+        'CONTACT_UPDATED',
+        'EMAIL_CAMPAIGN_SENT',
+      ],
+    },
+  },
+});

@@ -1,0 +1,245 @@
+import type { RecordCache } from '../../../lib/cache/record-cache.js';
+import { UpstreamError } from '../../../lib/errors.js';
+import { quietLogger, type Logger } from '../../../lib/logger.js';
+import type { RequestContext } from '../../../lib/request-context.js';
+import { CircuitBreaker, type BreakerSettings } from '../../../lib/upstream/breaker.js';
+import {
+  deadlineError,
+  UpstreamClient,
+  type UpstreamGuard,
+  type UpstreamThrottle,
+} from '../../../lib/upstream/client.js';
+import { SharedReads } from '../../../lib/upstream/deadline.js';
+import { INSIGHTS_ENDPOINT, META_DEFAULT_LIMITS, MetaInsightsThrottle, type MetaLimits } from './limits.js';
+import { metaProtocol, requestedGraphVersion } from './protocol.js';
+import {
+  CAMPAIGN_FIELDS,
+  INSIGHT_FIELDS,
+  toAdCampaignInsight,
+  toAdCampaignSummary,
+  type AdCampaignInsight,
+  type AdCampaignSummary,
+} from './records.js';
+import { adAccountNode, campaignInsightsPage, campaignsPage } from './schemas.js';
+
+export interface MetaSettings {
+  /** Graph API base URL including the version: `https://graph.facebook.com/v25.0`. */
+  baseUrl: string;
+  accessToken: string;
+  /** The ad account, digits without `act_`; it scopes caches and limits. */
+  adAccountId: string;
+  timeoutMs: number;
+  maxRetries: number;
+  /** Rows per page of a listing, 1..500. @default 500 (Meta's maximum: fewest calls per listing) */
+  pageSize?: number;
+  /** The ad account's insights budget. @default META_DEFAULT_LIMITS (600 insights calls per hour) */
+  limits?: Partial<MetaLimits>;
+  /**
+   * Read-through cache of insights by date range and of the account currency; absent means every
+   * read goes to Meta. @default no cache
+   */
+  cache?: RecordCache;
+  /**
+   * Replaces the throttle built from `limits` (tests inject their own). A MetaInsightsThrottle given
+   * here also hears Meta's throttling error codes. @default a MetaInsightsThrottle over `limits`
+   */
+  throttle?: UpstreamThrottle;
+  /** Replaces the default circuit breaker (5 consecutive failures, open 10 s). */
+  guard?: UpstreamGuard;
+  /** Tunes the default circuit breaker. @default 5 consecutive failures, open 10 s */
+  breaker?: BreakerSettings;
+  /** Where the circuit breaker reports opening and closing. @default no logging */
+  logger?: Logger;
+}
+
+/** Meta's documented page maximum for Ads Insights and campaign listings. */
+export const META_LIMITS = { pageSize: 500 } as const;
+
+/** Cache id of the account currency among the account's campaign reports. */
+const CURRENCY_ID = 'currency';
+
+/** An inclusive range of days, `YYYY-MM-DD`, in the ad account's time zone. */
+export interface DayRange {
+  since: string;
+  until: string;
+}
+
+/** How a range's insights are keyed in the record cache: `2026-11-01..2026-11-28`. */
+export const rangeId = (range: DayRange) => `${range.since}..${range.until}`;
+
+/**
+ * The ads connector: Meta Marketing API, read-only (Ads Insights at campaign level, the account's
+ * campaigns). Answers in the graph's conventions (AdCampaignInsight); Meta's names and shapes stay
+ * in this folder.
+ */
+export class MetaConnector {
+  readonly accountId: string;
+  private readonly http: UpstreamClient;
+  private readonly accountPath: string;
+  private readonly pageSize: number;
+  private readonly cache: RecordCache | undefined;
+  private currency: Promise<string> | undefined;
+  /** Listings under way, by range id: concurrent requests for one range share a single read. */
+  private readonly reading = new SharedReads<AdCampaignInsight[]>(() =>
+    deadlineError('meta', INSIGHTS_ENDPOINT, `no answer before the request's deadline`),
+  );
+
+  constructor(settings: MetaSettings) {
+    this.accountId = settings.adAccountId;
+    this.cache = settings.cache;
+    this.accountPath = `/act_${encodeURIComponent(settings.adAccountId)}`;
+    this.pageSize = settings.pageSize ?? META_LIMITS.pageSize;
+    if (!Number.isInteger(this.pageSize) || this.pageSize < 1 || this.pageSize > META_LIMITS.pageSize)
+      throw new RangeError(
+        `pageSize must be an integer from 1 to ${META_LIMITS.pageSize}, got ${this.pageSize}`,
+      );
+    const throttle =
+      settings.throttle ??
+      new MetaInsightsThrottle({ ...META_DEFAULT_LIMITS, ...settings.limits }, settings.adAccountId);
+    // Meta signals throttling in the error body (code 80000), which only the protocol reads.
+    const hooks =
+      throttle instanceof MetaInsightsThrottle ? { onThrottled: throttle.throttled.bind(throttle) } : {};
+    this.http = new UpstreamClient({
+      protocol: metaProtocol(settings.accessToken, hooks, requestedGraphVersion(settings.baseUrl)),
+      baseUrl: settings.baseUrl,
+      timeoutMs: settings.timeoutMs,
+      maxRetries: settings.maxRetries,
+      throttle,
+      guard:
+        settings.guard ??
+        new CircuitBreaker({
+          platform: 'meta',
+          ...settings.breaker,
+          ...(settings.logger ? { logger: settings.logger } : {}),
+          // The breaker's own cheap read, once it has been open a while; never a user's request.
+          probe: () =>
+            this.http.probe(
+              {
+                method: 'GET',
+                endpoint: 'GET /act_{adAccountId}',
+                path: this.accountPath,
+                query: { fields: 'currency' },
+              },
+              settings.logger ?? quietLogger,
+            ),
+        }),
+    });
+  }
+
+  /**
+   * Every campaign that delivered in the range, one row each with its totals over the whole range
+   * (`time_increment=all_days`). One listing answers every campaign and key of the range, so it is
+   * what the cache keeps (by `since..until`) and what concurrent callers share.
+   */
+  async campaignInsights(ctx: RequestContext, range: DayRange): Promise<AdCampaignInsight[]> {
+    const id = rangeId(range);
+    const cached = (await this.cache?.getMany<AdCampaignInsight[]>('campaignReports', [id]))?.get(id);
+    if (cached) return cached;
+    return this.reading.read(id, ctx, (shared) => this.readInsights(shared, range));
+  }
+
+  /** Forgets the cached insights of one range, so the next read goes to Meta. */
+  async invalidateRange(since: string, until: string): Promise<void> {
+    await this.cache?.invalidate('campaignReports', rangeId({ since, until }));
+  }
+
+  private async readInsights(ctx: RequestContext, range: DayRange): Promise<AdCampaignInsight[]> {
+    const rows = await this.fetchInsights(ctx, range);
+    await this.cache?.setMany('campaignReports', [[rangeId(range), rows]]);
+    return rows;
+  }
+
+  /** The listing, following the cursor to the last page. */
+  private async fetchInsights(ctx: RequestContext, range: DayRange): Promise<AdCampaignInsight[]> {
+    const out: AdCampaignInsight[] = [];
+    let after: string | undefined;
+    do {
+      const body = await this.http.json(
+        ctx,
+        {
+          method: 'GET',
+          endpoint: INSIGHTS_ENDPOINT,
+          path: `${this.accountPath}/insights`,
+          query: {
+            level: 'campaign',
+            fields: INSIGHT_FIELDS.join(','),
+            time_range: JSON.stringify({ since: range.since, until: range.until }),
+            time_increment: 'all_days',
+            limit: this.pageSize,
+            after,
+          },
+        },
+        campaignInsightsPage,
+      );
+      out.push(...body.data.map(toAdCampaignInsight));
+      after = body.paging?.next ? body.paging.cursors?.after : undefined;
+    } while (after);
+    const currencies = new Set(out.map((row) => row.spend.currency));
+    if (currencies.size > 1) {
+      // An ad account spends in the one currency it was created with; rows that disagree cannot be added up.
+      throw new UpstreamError(
+        `meta returned an unexpected payload from ${INSIGHTS_ENDPOINT}: data: account_currency differs between rows (${[...currencies].join(', ')})`,
+        { platform: 'meta', code: 'UPSTREAM_BAD_RESPONSE', endpoint: INSIGHTS_ENDPOINT },
+      );
+    }
+    return out;
+  }
+
+  /** Every campaign of the account, delivering or not, following the cursor to the last page. */
+  async listCampaigns(ctx: RequestContext): Promise<AdCampaignSummary[]> {
+    const out: AdCampaignSummary[] = [];
+    let after: string | undefined;
+    do {
+      const body = await this.http.json(
+        ctx,
+        {
+          method: 'GET',
+          endpoint: 'GET /act_{adAccountId}/campaigns',
+          path: `${this.accountPath}/campaigns`,
+          query: { fields: CAMPAIGN_FIELDS.join(','), limit: this.pageSize, after },
+        },
+        campaignsPage,
+      );
+      out.push(...body.data.map(toAdCampaignSummary));
+      after = body.paging?.next ? body.paging.cursors?.after : undefined;
+    } while (after);
+    return out;
+  }
+
+  /**
+   * The currency the account reports spend in (ISO-4217). An account's currency is fixed when it is
+   * created, so it is read once per connector (and shared through the cache with other processes);
+   * a failed read is not kept.
+   */
+  accountCurrency(ctx: RequestContext): Promise<string> {
+    if (!this.currency) {
+      const read = this.readCurrency(ctx);
+      read.catch(() => {
+        if (this.currency === read) this.currency = undefined;
+      });
+      this.currency = read;
+    }
+    return this.currency;
+  }
+
+  private async readCurrency(ctx: RequestContext): Promise<string> {
+    const cached = (await this.cache?.getMany<string>('campaignReports', [CURRENCY_ID]))?.get(CURRENCY_ID);
+    if (cached) return cached;
+    const account = await this.http.json(
+      ctx,
+      {
+        method: 'GET',
+        endpoint: 'GET /act_{adAccountId}',
+        path: this.accountPath,
+        query: { fields: 'currency' },
+      },
+      adAccountNode,
+    );
+    await this.cache?.setMany('campaignReports', [[CURRENCY_ID, account.currency]]);
+    return account.currency;
+  }
+
+  close(): Promise<void> {
+    return this.http.close();
+  }
+}

@@ -1,0 +1,40 @@
+import type { ResponseHeaders, UpstreamThrottle } from '../../../lib/upstream/client.js';
+import { header, LeakyBucketPolicy, QueuedThrottle } from '../../../lib/upstream/throttle.js';
+
+/** Shopify's published REST limit for one app in one store (admin-rest/usage/rate-limits). */
+export interface ShopifyLimits {
+  /** Calls the leaky bucket holds: Standard 40, Plus 400. @default 40 */
+  bucketSize: number;
+  /** Calls per second the bucket drains: Standard 2, Advanced 4, Plus 20. @default 2 */
+  leakPerSecond: number;
+}
+
+export const SHOPIFY_DEFAULT_LIMITS: ShopifyLimits = { bucketSize: 40, leakPerSecond: 2 };
+
+const CALL_LIMIT = /^\s*(\d+)\s*\/\s*(\d+)\s*$/;
+
+/**
+ * The leaky bucket, corrected by what Shopify says is in it. `X-Shopify-Shop-Api-Call-Limit: 32/40`
+ * counts every app of the store and may name a smaller bucket than configured, so the free room it
+ * reports (8 here) is what this client keeps: its level becomes its own capacity minus that room.
+ */
+class CallLimitPolicy extends LeakyBucketPolicy {
+  observe(headers: ResponseHeaders, status: number, now: number): void {
+    const reported = CALL_LIMIT.exec(header(headers, 'x-shopify-shop-api-call-limit') ?? '');
+    if (reported) {
+      const room = Math.max(0, Number(reported[2]) - Number(reported[1]));
+      this.markLevel(this.capacity - room, now);
+    } else if (status === 429) this.markLevel(this.capacity, now);
+  }
+}
+
+/**
+ * Shopify REST flow control: one FIFO queue per store in front of the bucket. A 429's `Retry-After`
+ * holds every queued call (QueuedThrottle.release does that for any 429 with the header).
+ */
+export function shopifyThrottle(limits: ShopifyLimits): UpstreamThrottle {
+  return new QueuedThrottle({
+    platform: 'shopify',
+    policy: new CallLimitPolicy(limits.bucketSize, limits.leakPerSecond),
+  });
+}

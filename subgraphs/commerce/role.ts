@@ -1,0 +1,17 @@
+import { shopify } from '../../platforms/shopify/index.js';
+import { withExtras, type RoleSubgraph } from '../kit/role.js';
+import { COMMERCE_ENV } from './env.js';
+import { buildCommerceSubgraph, commerceConfigFromEnv } from './index.js';
+
+/** The `commerce` subgraph as every command builds it: from the environment, or against the sandbox. */
+export const commerceRole: RoleSubgraph = {
+  name: 'commerce',
+  platform: shopify.name,
+  env: COMMERCE_ENV,
+  async fromEnv(source, extras, logger) {
+    const config = commerceConfigFromEnv(source);
+    return { subgraph: await buildCommerceSubgraph(withExtras(config, extras), logger), port: config.port };
+  },
+  forSandbox: (shared, origin, plans, logger) =>
+    buildCommerceSubgraph({ ...shared, shopify: shopify.sandbox.connection(origin, plans.shopify) }, logger),
+};

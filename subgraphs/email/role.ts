@@ -1,0 +1,20 @@
+import { mailchimp } from '../../platforms/mailchimp/index.js';
+import { withExtras, type RoleSubgraph } from '../kit/role.js';
+import { EMAIL_ENV } from './env.js';
+import { buildEmailSubgraph, emailConfigFromEnv } from './index.js';
+
+/** The `email` subgraph as every command builds it: from the environment, or against the sandbox. */
+export const emailRole: RoleSubgraph = {
+  name: 'email',
+  platform: mailchimp.name,
+  env: EMAIL_ENV,
+  async fromEnv(source, extras, logger) {
+    const config = emailConfigFromEnv(source);
+    return { subgraph: await buildEmailSubgraph(withExtras(config, extras), logger), port: config.port };
+  },
+  forSandbox: (shared, origin, plans, logger) =>
+    buildEmailSubgraph(
+      { ...shared, mailchimp: mailchimp.sandbox.connection(origin, plans.mailchimp) },
+      logger,
+    ),
+};
