@@ -1,7 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { afterEach, describe, expect, it } from 'vitest';
 import { as } from '../helpers/clients.js';
-import { freePorts } from '../helpers/ports.js';
+import { startPorts } from '../helpers/ports.js';
 
 const children: ChildProcess[] = [];
 afterEach(() => {
@@ -49,17 +49,9 @@ describe('the command line', () => {
   });
 
   it('should start the embedded demo, turn /health 200 and serve a query, then stop on SIGTERM', async () => {
-    const [gateway, crm, email, commerce, ads, hubspot, mailchimp, shopify, meta] = await freePorts(9);
+    const { gateway, env: ports } = await startPorts();
     const { child, exited, output } = run(['start'], {
-      PORT: String(gateway),
-      CRM_PORT: String(crm),
-      EMAIL_PORT: String(email),
-      COMMERCE_PORT: String(commerce),
-      ADS_PORT: String(ads),
-      HUBSPOT_SANDBOX_PORT: String(hubspot),
-      MAILCHIMP_SANDBOX_PORT: String(mailchimp),
-      SHOPIFY_SANDBOX_PORT: String(shopify),
-      META_SANDBOX_PORT: String(meta),
+      ...ports,
       SANDBOX_CUSTOMERS: '200',
     });
     const started = Date.now();

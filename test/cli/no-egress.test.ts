@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { as } from '../helpers/clients.js';
-import { freePorts } from '../helpers/ports.js';
+import { startPorts } from '../helpers/ports.js';
 
 /**
  * Every process the product starts talks to loopback only in the embedded demo: no call home (as
@@ -82,20 +82,12 @@ describe('outbound connections', () => {
 
   it('should open no connection outside loopback while the embedded demo starts, serves and stops', async () => {
     const log = join(mkdtempSync(join(tmpdir(), 'egress-')), 'egress.jsonl');
-    const [gateway, crm, email, commerce, ads, hubspot, mailchimp, shopify, meta] = await freePorts(9);
+    const { gateway, env: ports } = await startPorts();
     const { child, exited, stderr } = spawnHooked(['cli/main.ts', 'start'], {
       EGRESS_LOG: log,
       // Whatever the calling shell holds: the product's own default must be what keeps it quiet.
       APOLLO_TELEMETRY_DISABLED: '',
-      PORT: String(gateway),
-      CRM_PORT: String(crm),
-      EMAIL_PORT: String(email),
-      COMMERCE_PORT: String(commerce),
-      ADS_PORT: String(ads),
-      HUBSPOT_SANDBOX_PORT: String(hubspot),
-      MAILCHIMP_SANDBOX_PORT: String(mailchimp),
-      SHOPIFY_SANDBOX_PORT: String(shopify),
-      META_SANDBOX_PORT: String(meta),
+      ...ports,
       SANDBOX_CUSTOMERS: '100',
       SANDBOX_WEBHOOKS_PER_MINUTE: '600',
       DATA_DIR: mkdtempSync(join(tmpdir(), 'egress-data-')),

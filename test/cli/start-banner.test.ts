@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { as } from '../helpers/clients.js';
-import { freePorts } from '../helpers/ports.js';
+import { startPorts } from '../helpers/ports.js';
 
 /**
  * What a person sees after `npm start` at the default log level: the banner last, with the
@@ -31,18 +31,10 @@ async function processedEvents(origin: string): Promise<number> {
 
 describe('npm start at the default log level', () => {
   it('should print the banner last, with the explorer address, and log no demo traffic at info', async () => {
-    const [gateway, crm, email, commerce, ads, hubspot, mailchimp, shopify, meta] = await freePorts(9);
+    const { gateway, env: ports } = await startPorts();
     const env: NodeJS.ProcessEnv = {
       ...process.env,
-      PORT: String(gateway),
-      CRM_PORT: String(crm),
-      EMAIL_PORT: String(email),
-      COMMERCE_PORT: String(commerce),
-      ADS_PORT: String(ads),
-      HUBSPOT_SANDBOX_PORT: String(hubspot),
-      MAILCHIMP_SANDBOX_PORT: String(mailchimp),
-      SHOPIFY_SANDBOX_PORT: String(shopify),
-      META_SANDBOX_PORT: String(meta),
+      ...ports,
       SANDBOX_CUSTOMERS: '200',
       // Ten a second, so the test sees demo traffic soon.
       SANDBOX_WEBHOOKS_PER_MINUTE: '600',
@@ -91,7 +83,7 @@ describe('npm start at the default log level', () => {
     ).text();
     expect(scrape).toMatch(/^upstream_calls_total\{[^}]*\} [1-9]/m);
     expect(scrape).toMatch(/^process_cpu_seconds_total [0-9.e+-]+$/m);
-    expect((await fetch(`http://127.0.0.1:${crm}/metrics`)).status).toBe(403);
+    expect((await fetch(`http://127.0.0.1:${ports['CRM_PORT']}/metrics`)).status).toBe(403);
     // ...and none of it reaches the default log level: the banner is still the last thing printed.
     const after = stdout.slice(bannerEnd);
     const infoLines = after

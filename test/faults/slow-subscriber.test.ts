@@ -17,7 +17,7 @@ import { postWebhook, shopifyOrder } from '../helpers/webhooks.js';
 
 /** Events per second offered while the readers are paused, and how long at most. */
 const RATE = 100;
-const LONGEST_MS = 40_000;
+const LONGEST_MS = 60_000;
 /**
  * RSS growth allowed over the minute and over its second half. The load alone (no slow reader:
  * 6,000 webhooks stored, processed and streamed) grew the gateway by 47 MB in the first half and

@@ -1,4 +1,6 @@
 import { createServer } from 'node:net';
+import { PLATFORMS } from '../../platforms/registry.js';
+import { ROLE_SUBGRAPHS } from '../../subgraphs/registry.js';
 
 /** Ports that were free a moment ago, for child processes that must be told their ports. */
 export async function freePorts(count: number): Promise<number[]> {
@@ -20,4 +22,20 @@ export async function freePorts(count: number): Promise<number[]> {
   });
   await Promise.all(servers.map((s) => new Promise((resolve) => s.close(resolve))));
   return ports;
+}
+
+/**
+ * Free ports for every part `start` opens, as the variables it reads (the gateway's `PORT`, each
+ * role subgraph's, each platform sandbox's), read from the registries so a new platform needs
+ * nothing here.
+ */
+export async function startPorts(): Promise<{ gateway: number; env: Record<string, string> }> {
+  const variables = [
+    'PORT',
+    ...ROLE_SUBGRAPHS.map((role) => `${role.name.toUpperCase()}_PORT`),
+    ...PLATFORMS.map((platform) => platform.sandbox.portVariable),
+  ];
+  const ports = await freePorts(variables.length);
+  const env = Object.fromEntries(variables.map((name, i) => [name, String(ports[i])]));
+  return { gateway: ports[0]!, env };
 }
