@@ -48,6 +48,9 @@ export function createSseHandler(options: {
   const { pipeline } = options;
   const stallMs = options.stallMs ?? DEFAULT_STALL_MS;
   const handler = createHandler({
+    // graphql-sse types results as ExecutionResult (GraphQLError instances) and refusals as its own
+    // tuple; the pipeline hands back formatted results (plain coded errors), the same on the wire,
+    // hence the `as never` casts below.
     onSubscribe: async (req, params) => {
       const requestId = requestIdFrom(req.raw.headers[REQUEST_ID_HEADER]);
       const admission = await pipeline.admit({

@@ -1,4 +1,4 @@
-import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -8,9 +8,9 @@ import { generateGatewayKeys, GatewayTokenSigner } from '../../lib/auth/gateway-
 import { Histogram } from '../../lib/metrics.js';
 import { DEMO_CREDENTIALS } from '../../sandboxes/demo-credentials.js';
 import { startGatewayProcess, type GatewayProcess } from '../helpers/gateway-process.js';
-import { freePorts } from '../helpers/ports.js';
 import { writeTestRegistry } from '../helpers/registry.js';
 import { startSandbox, type RunningSandbox } from '../helpers/sandbox.js';
+import { startSubgraphProcess, type SubgraphProcess } from '../helpers/subgraph-process.js';
 
 /**
  * Issue 13: every process serves `/metrics` from prom-client. A subgraph run alone
@@ -60,53 +60,18 @@ async function promtoolProblems(text: string): Promise<string[] | null> {
   return output.split('\n').filter((line) => line.trim() !== '' && !PROM_CLIENT_LINT.test(line));
 }
 
-interface SubgraphProcess {
-  origin: string;
-  child: ChildProcess;
-  exited: Promise<void>;
-}
-
 async function startCrmProcess(
   sandbox: RunningSandbox,
   jwks: object,
   env: Record<string, string>,
 ): Promise<SubgraphProcess> {
-  const [port] = await freePorts(1);
-  const child = spawn(process.execPath, ['--import', 'tsx', 'cli/main.ts', 'subgraph', 'crm'], {
-    env: {
-      PATH: process.env['PATH'] ?? '',
-      HOST: '127.0.0.1',
-      CRM_PORT: String(port),
-      NODE_ENV: 'test',
-      LOG_LEVEL: 'warn',
-      HUBSPOT_BASE_URL: sandbox.baseUrl,
-      HUBSPOT_ACCESS_TOKEN: DEMO_CREDENTIALS.hubspot.accessToken,
-      UPSTREAM_MAX_RETRIES: '0',
-      GATEWAY_TOKEN_JWKS: JSON.stringify(jwks),
-      ...env,
-    },
-    stdio: ['ignore', 'pipe', 'pipe'],
+  return startSubgraphProcess('crm', {
+    HUBSPOT_BASE_URL: sandbox.baseUrl,
+    HUBSPOT_ACCESS_TOKEN: DEMO_CREDENTIALS.hubspot.accessToken,
+    UPSTREAM_MAX_RETRIES: '0',
+    GATEWAY_TOKEN_JWKS: JSON.stringify(jwks),
+    ...env,
   });
-  let output = '';
-  const collect = (chunk: Buffer) => {
-    output = (output + chunk.toString('utf8')).slice(-20_000);
-  };
-  child.stdout?.on('data', collect);
-  child.stderr?.on('data', collect);
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  const origin = `http://127.0.0.1:${port}`;
-  for (let i = 0; i < 300; i++) {
-    if (child.exitCode !== null)
-      throw new Error(`the crm subgraph exited with ${child.exitCode}:\n${output}`);
-    const status = await fetch(`${origin}/health`).then(
-      (r) => r.status,
-      () => 0,
-    );
-    if (status === 200) return { origin, child, exited };
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-  child.kill('SIGKILL');
-  throw new Error(`the crm subgraph did not answer /health in 30 s:\n${output}`);
 }
 
 async function stopProcess(running: SubgraphProcess | undefined): Promise<void> {
@@ -153,8 +118,9 @@ describe('/metrics of a subgraph run as its own process', () => {
 
   it('should export its upstream, cache and breaker counters and its process figures to the METRICS_TOKEN holder', async () => {
     // A miss that reads HubSpot, then a hit from the record cache.
-    expect((await customer()).data?.customer?.id).toBeTruthy();
-    expect((await customer()).data?.customer?.id).toBeTruthy();
+    const expectedId = sandbox.world.byEmail.get(email)!.crm.id;
+    expect((await customer()).data?.customer?.id).toBe(expectedId);
+    expect((await customer()).data?.customer?.id).toBe(expectedId);
     // HubSpot fails until the breaker (5 failures in a row) opens; a cached read never reaches it,
     // so each attempt asks for a new customer.
     await sandbox.setFaults({ errorRate: 1, errorStatus: 500 });

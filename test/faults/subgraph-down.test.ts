@@ -1,4 +1,3 @@
-import { spawn, type ChildProcess } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { startGatewayProcess, type GatewayProcess } from '../../bench/gateway-process.js';
 import type { Stack } from '../../cli/stack.js';
@@ -9,9 +8,9 @@ import { sandboxBaseUrl } from '../../sandboxes/registry.js';
 import { as } from '../helpers/clients.js';
 import { DASHBOARD, PROFILE } from '../helpers/operations.js';
 import { expectErrorsAt, withoutPlatform } from '../helpers/outages.js';
-import { freePorts } from '../helpers/ports.js';
 import { TEST_ANCHOR_DATE } from '../helpers/sandbox.js';
 import { graphql, startTestStack } from '../helpers/stack.js';
+import { startSubgraphProcess, type SubgraphProcess } from '../helpers/subgraph-process.js';
 
 /**
  * Issue 12, point 3: a subgraph process dies while the gateway runs. The gateway and the
@@ -20,47 +19,13 @@ import { graphql, startTestStack } from '../helpers/stack.js';
  * Answers keep every field the other subgraphs serve, with an error naming `commerce` where its
  * fields were, and `/health` says which subgraph is down to a caller with metrics:read.
  */
-interface SubgraphProcess {
-  origin: string;
-  child: ChildProcess;
-  exited: Promise<void>;
-}
 
 async function startCommerceProcess(stack: Stack): Promise<SubgraphProcess> {
-  const [port] = await freePorts(1);
-  const child = spawn(process.execPath, ['--import', 'tsx', 'cli/main.ts', 'subgraph', 'commerce'], {
-    env: {
-      PATH: process.env['PATH'] ?? '',
-      HOST: '127.0.0.1',
-      COMMERCE_PORT: String(port),
-      NODE_ENV: 'test',
-      LOG_LEVEL: 'warn',
-      SHOPIFY_BASE_URL: sandboxBaseUrl('shopify', stack.origins.shopify),
-      SHOPIFY_ACCESS_TOKEN: DEMO_CREDENTIALS.shopify.accessToken,
-      GATEWAY_TOKEN_JWKS: JSON.stringify(publicJwksOf(stack.gatewayTokenKey)),
-    },
-    stdio: ['ignore', 'pipe', 'pipe'],
+  return startSubgraphProcess('commerce', {
+    SHOPIFY_BASE_URL: sandboxBaseUrl('shopify', stack.origins.shopify),
+    SHOPIFY_ACCESS_TOKEN: DEMO_CREDENTIALS.shopify.accessToken,
+    GATEWAY_TOKEN_JWKS: JSON.stringify(publicJwksOf(stack.gatewayTokenKey)),
   });
-  let output = '';
-  const collect = (chunk: Buffer) => {
-    output = (output + chunk.toString('utf8')).slice(-20_000);
-  };
-  child.stdout?.on('data', collect);
-  child.stderr?.on('data', collect);
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  const origin = `http://127.0.0.1:${port}`;
-  for (let i = 0; i < 300; i++) {
-    if (child.exitCode !== null)
-      throw new Error(`the commerce subgraph exited with ${child.exitCode}:\n${output}`);
-    const status = await fetch(`${origin}/health`).then(
-      (r) => r.status,
-      () => 0,
-    );
-    if (status === 200) return { origin, child, exited };
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-  child.kill('SIGKILL');
-  throw new Error(`the commerce subgraph did not answer /health in 30 s:\n${output}`);
 }
 
 describe('the commerce subgraph process killed while the gateway runs', () => {
