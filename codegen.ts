@@ -11,6 +11,7 @@ import { crmCodegen } from './subgraphs/crm/codegen.js';
 import { emailCodegen } from './subgraphs/email/codegen.js';
 import { commerceCodegen } from './subgraphs/commerce/codegen.js';
 import { adsCodegen } from './subgraphs/ads/codegen.js';
+import { messagingCodegen } from './subgraphs/messaging/codegen.js';
 import { eventsCodegen } from './subgraphs/events/codegen.js';
 
 const config: CodegenConfig = {
@@ -20,6 +21,7 @@ const config: CodegenConfig = {
     ...subgraphCodegen('email', emailCodegen),
     ...subgraphCodegen('commerce', commerceCodegen),
     ...subgraphCodegen('ads', adsCodegen),
+    ...subgraphCodegen('messaging', messagingCodegen),
     ...subgraphCodegen('events', eventsCodegen),
   },
   hooks: { afterAllFileWrite: ['prettier --write'] },

@@ -31,6 +31,7 @@ export const BENCH_WEBHOOK_SECRETS = {
   shopify: randomBytes(24).toString('base64url'),
   mailchimp: randomBytes(24).toString('base64url'),
   site: generateStandardWebhookSecret(),
+  twilio: randomBytes(24).toString('base64url'),
 } as const;
 
 /** BENCH_WEBHOOK_SECRETS as the gateway process reads them. */
@@ -39,6 +40,7 @@ export const BENCH_WEBHOOK_ENV: Record<string, string> = {
   SHOPIFY_WEBHOOK_SECRETS: BENCH_WEBHOOK_SECRETS.shopify,
   MAILCHIMP_WEBHOOK_SECRETS: BENCH_WEBHOOK_SECRETS.mailchimp,
   SITE_WEBHOOK_SECRETS: BENCH_WEBHOOK_SECRETS.site,
+  TWILIO_WEBHOOK_SECRETS: BENCH_WEBHOOK_SECRETS.twilio,
 };
 
 /** Routing rules that need no customer context: processing costs no platform calls. */

@@ -2,6 +2,7 @@ import { loadEnv } from '../lib/config/env.js';
 import { catalog } from '../platforms/catalog.js';
 import { PLATFORMS, platformNamed, type PlatformName } from '../platforms/registry.js';
 import { HTTP_LIMITS_ENV } from '../lib/server/limits.js';
+import { PLATFORM_SUBGRAPHS, subgraphPortVariable } from '../lib/graphql/subgraph-names.js';
 
 /**
  * The variables the CLI's own commands read, apart from the commands' code so `--help` lists them
@@ -18,10 +19,7 @@ export const START_ENV = [
   'SUBGRAPH_TIMEOUT_MS',
   'REQUEST_DEADLINE_MS',
   'REQUEST_DEADLINE_MAX_MS',
-  'CRM_PORT',
-  'EMAIL_PORT',
-  'COMMERCE_PORT',
-  'ADS_PORT',
+  ...PLATFORM_SUBGRAPHS.map(subgraphPortVariable),
   'UPSTREAM_TIMEOUT_MS',
   'UPSTREAM_MAX_RETRIES',
   'SANDBOX_SEED',

@@ -4,7 +4,12 @@ import type { RequestDeadline } from '../gateway/config.js';
 import type { SubscriptionCaps } from '../gateway/pipeline/subscription-slots.js';
 import { generateGatewayKeys } from '../lib/auth/gateway-token.js';
 import { openCacheStore, type CacheSettings } from '../lib/cache/config.js';
-import type { PlatformSubgraphName } from '../lib/graphql/subgraph-names.js';
+import {
+  PLATFORM_SUBGRAPHS,
+  subgraphPortVariable,
+  type PlatformSubgraphName,
+} from '../lib/graphql/subgraph-names.js';
+import { catalog } from '../platforms/catalog.js';
 import type { BreakerSettings } from '../lib/upstream/breaker.js';
 import type { Logger } from '../lib/logger.js';
 import { listen, type Listening } from '../lib/server/listen.js';
@@ -121,11 +126,10 @@ export const DEMO_CLIENTS_FILE = 'gateway/auth/demo-clients.json';
 
 /** Ports of the embedded demo, matching the defaults in the configuration catalog. */
 export const DEFAULT_PORTS: StackPorts = {
-  gateway: 4000,
-  crm: 4001,
-  email: 4002,
-  commerce: 4003,
-  ads: 4004,
+  gateway: Number(catalog.PORT.default),
+  ...(Object.fromEntries(
+    PLATFORM_SUBGRAPHS.map((name) => [name, Number(catalog[subgraphPortVariable(name)].default)]),
+  ) as Record<PlatformSubgraphName, number>),
   ...(Object.fromEntries(
     PLATFORMS.map((platform) => [
       platform.name,
@@ -242,12 +246,9 @@ export async function startStack(options: StackOptions): Promise<Stack> {
         ...(options.access?.fieldPermissions === false ? { fieldPermissions: false } : {}),
         ...(options.access?.subscriptionCaps ? { subscriptionCaps: options.access.subscriptionCaps } : {}),
         gatewayTokenKey: gatewayKeys.privateJwk,
-        subgraphUrls: {
-          crm: `${origins.crm}/graphql`,
-          email: `${origins.email}/graphql`,
-          commerce: `${origins.commerce}/graphql`,
-          ads: `${origins.ads}/graphql`,
-        },
+        subgraphUrls: Object.fromEntries(
+          PLATFORM_SUBGRAPHS.map((name) => [name, `${origins[name]}/graphql`]),
+        ) as Record<PlatformSubgraphName, string>,
         events: {
           log: eventLog,
           subgraph: eventsSubgraph,
@@ -268,6 +269,8 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     opened.push({ origin: '', port: 0, close: () => gateway.drain() });
     origins.gateway = listening.origin;
     webhooks.setTarget(reachableOrigin(listening));
+    // Sandboxes that send webhooks themselves (Twilio's incoming messages) learn the gateway too.
+    for (const sandbox of Object.values(sandboxes)) sandbox.setWebhookTarget(reachableOrigin(listening));
     // Stopped before the gateway closes, so no delivery is cut off half-way.
     opened.push({ origin: '', port: 0, close: () => webhooks.stop() });
     // It signs with the public demo secrets, which a production gateway refuses: no fake traffic there.

@@ -5,7 +5,11 @@ import type { CacheStore } from '../lib/cache/store.js';
 import { ConfigError } from '../lib/config/env.js';
 import type { AccessConfig } from './access.js';
 import { authConfigFromEnv } from './auth/config.js';
-import type { PlatformSubgraphName } from '../lib/graphql/subgraph-names.js';
+import {
+  PLATFORM_SUBGRAPHS,
+  subgraphUrlVariable,
+  type PlatformSubgraphName,
+} from '../lib/graphql/subgraph-names.js';
 import type { EventsConfig } from './events/runtime.js';
 import type { SubscriptionCaps } from './pipeline/subscription-slots.js';
 
@@ -27,10 +31,7 @@ export const GATEWAY_ENV = [
   'PORT',
   'NODE_ENV',
   'SUPERGRAPH_FILE',
-  'CRM_SUBGRAPH_URL',
-  'EMAIL_SUBGRAPH_URL',
-  'COMMERCE_SUBGRAPH_URL',
-  'ADS_SUBGRAPH_URL',
+  ...PLATFORM_SUBGRAPHS.map(subgraphUrlVariable),
   'SUBGRAPH_TIMEOUT_MS',
   'REQUEST_DEADLINE_MS',
   'REQUEST_DEADLINE_MAX_MS',
@@ -93,12 +94,10 @@ export function gatewayConfigFromEnv(
     port: env.PORT,
     mode: env.NODE_ENV,
     supergraphFile: env.SUPERGRAPH_FILE,
-    subgraphUrls: {
-      crm: env.CRM_SUBGRAPH_URL,
-      email: env.EMAIL_SUBGRAPH_URL,
-      commerce: env.COMMERCE_SUBGRAPH_URL,
-      ads: env.ADS_SUBGRAPH_URL,
-    },
+    // Same keys as PLATFORM_SUBGRAPHS by construction; fromEntries cannot say so in its type.
+    subgraphUrls: Object.fromEntries(
+      PLATFORM_SUBGRAPHS.map((name) => [name, env[subgraphUrlVariable(name)]]),
+    ) as Record<PlatformSubgraphName, string>,
     subgraphTimeoutMs: env.SUBGRAPH_TIMEOUT_MS,
     requestDeadline: { defaultMs: env.REQUEST_DEADLINE_MS, maxMs: env.REQUEST_DEADLINE_MAX_MS },
     responseCache: env.RESPONSE_CACHE,

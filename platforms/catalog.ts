@@ -4,6 +4,7 @@ import { mailchimpConfig } from './mailchimp/config.js';
 import { metaConfig } from './meta/config.js';
 import { shopifyConfig } from './shopify/config.js';
 import { siteConfig } from './site/config.js';
+import { twilioConfig } from './twilio/config.js';
 
 /**
  * Every environment variable the product reads, in one place: the shared ones
@@ -17,6 +18,7 @@ export const catalog = {
   ...mailchimpConfig,
   ...shopifyConfig,
   ...metaConfig,
+  ...twilioConfig,
 } as const;
 
 export type CatalogName = keyof typeof catalog;

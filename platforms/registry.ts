@@ -4,12 +4,13 @@ import { mailchimp } from './mailchimp/index.js';
 import { meta } from './meta/index.js';
 import { shopify } from './shopify/index.js';
 import { site } from './site/index.js';
+import { twilio } from './twilio/index.js';
 
 /**
  * Every platform, by its descriptor (`platforms/<name>/index.ts`): the one list the gateway, the
  * CLI, the catalog and the docs read. A new platform is a folder and a line here.
  */
-export const PLATFORMS = [hubspot, mailchimp, shopify, meta] as const;
+export const PLATFORMS = [hubspot, mailchimp, shopify, meta, twilio] as const;
 
 export type PlatformDescriptors = (typeof PLATFORMS)[number];
 export type PlatformName = PlatformDescriptors['name'];
@@ -36,7 +37,12 @@ export const EVENT_SOURCE_NAMES = WEBHOOK_SOURCES.map((source) => source.name) a
   ...EventSourceName[],
 ];
 
-type Sources = typeof hubspot.webhooks | typeof mailchimp.webhooks | typeof shopify.webhooks | typeof site;
+type Sources =
+  | typeof hubspot.webhooks
+  | typeof mailchimp.webhooks
+  | typeof shopify.webhooks
+  | typeof twilio.webhooks
+  | typeof site;
 export type EventSourceName = NonNullable<Sources>['name'];
 
 /** The secrets each webhook source is verified with; a source without secrets is not served. */

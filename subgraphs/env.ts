@@ -3,6 +3,7 @@ import { ADS_ENV } from './ads/env.js';
 import { COMMERCE_ENV } from './commerce/env.js';
 import { CRM_ENV } from './crm/env.js';
 import { EMAIL_ENV } from './email/env.js';
+import { MESSAGING_ENV } from './messaging/env.js';
 
 /**
  * Starting a subgraph on its own (`cli subgraph <name>`): read only that subgraph's variables,
@@ -14,4 +15,5 @@ export const SUBGRAPH_ENV: Record<PlatformSubgraphName, readonly string[]> = {
   email: EMAIL_ENV,
   commerce: COMMERCE_ENV,
   ads: ADS_ENV,
+  messaging: MESSAGING_ENV,
 };

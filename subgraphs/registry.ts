@@ -6,13 +6,20 @@ import { adsRole } from './ads/role.js';
 import { commerceRole } from './commerce/role.js';
 import { crmRole } from './crm/role.js';
 import { emailRole } from './email/role.js';
+import { messagingRole } from './messaging/role.js';
 import type { RoleSubgraph } from './kit/role.js';
 import type { SubgraphServer } from './kit/server.js';
 
 export { SUBGRAPH_ENV } from './env.js';
 
 /** The role subgraphs, each reading one platform: the one list `start` and `subgraph <name>` build from. */
-export const ROLE_SUBGRAPHS: readonly RoleSubgraph[] = [crmRole, emailRole, commerceRole, adsRole];
+export const ROLE_SUBGRAPHS: readonly RoleSubgraph[] = [
+  crmRole,
+  emailRole,
+  commerceRole,
+  adsRole,
+  messagingRole,
+];
 
 export function roleSubgraph(name: PlatformSubgraphName): RoleSubgraph {
   const role = ROLE_SUBGRAPHS.find((candidate) => candidate.name === name);

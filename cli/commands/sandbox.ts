@@ -44,6 +44,7 @@ export async function sandboxCommand(platform: string, level: LevelWithSilent): 
     latencyMs: env.SANDBOX_LATENCY_MS,
     adminRoutes: [sandboxEventRoute(platform, world, emitter)],
   });
+  if (env.SANDBOX_WEBHOOK_TARGET) sandbox.setWebhookTarget(env.SANDBOX_WEBHOOK_TARGET);
   const port = (env as Record<string, unknown>)[platformNamed(platform).sandbox.portVariable] as number;
   const listening = await listen(sandbox.server, port, env.HOST, http);
   logger.info(

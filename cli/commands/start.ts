@@ -8,6 +8,11 @@ import { httpLimitsFromEnv } from '../../lib/server/limits.js';
 import { todayUtc } from '../../lib/dates.js';
 import { exampleDateRange } from '../../lib/graphql/example-dates.js';
 import { createLogger } from '../../lib/logger.js';
+import {
+  PLATFORM_SUBGRAPHS,
+  subgraphPortVariable,
+  type PlatformSubgraphName,
+} from '../../lib/graphql/subgraph-names.js';
 import { sandboxPorts, START_ENV } from '../command-env.js';
 import { EVENT_SOURCE_NAMES, PLATFORM_NAMES } from '../../platforms/registry.js';
 import { CAUSE_EXAMPLE } from '../../sandboxes/webhooks/event-route.js';
@@ -38,10 +43,9 @@ export async function startCommand(level: LevelWithSilent): Promise<undefined> {
     host: env.HOST,
     ports: {
       gateway: env.PORT,
-      crm: env.CRM_PORT,
-      email: env.EMAIL_PORT,
-      commerce: env.COMMERCE_PORT,
-      ads: env.ADS_PORT,
+      ...(Object.fromEntries(
+        PLATFORM_SUBGRAPHS.map((name) => [name, env[subgraphPortVariable(name)]]),
+      ) as Record<PlatformSubgraphName, number>),
       ...sandboxPorts(),
     },
     world: { seed: env.SANDBOX_SEED, customers: env.SANDBOX_CUSTOMERS, anchorDate },

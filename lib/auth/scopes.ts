@@ -11,6 +11,8 @@ export const SCOPES = {
   'email:read': "A customer's email subscription and engagement.",
   'commerce:read': "A customer's orders, order count and lifetime value.",
   'ads:read': 'Ad campaigns, their spend, impressions, clicks and conversions.',
+  'messaging:read':
+    "A customer's SMS consent (opted in or out, when) and recent text messages (status, direction, times; never their text).",
   'campaigns:read':
     'Campaign performance across channels and email campaign reports (aggregates, no personal data).',
   'schema:read': 'Introspection: the schema in the explorer and in tools.',

@@ -71,6 +71,10 @@ export const coreCatalog = {
     description: 'GraphQL URL of the `ads` subgraph.',
     default: 'http://127.0.0.1:4004/graphql',
   }),
+  MESSAGING_SUBGRAPH_URL: env.url({
+    description: 'GraphQL URL of the `messaging` subgraph.',
+    default: 'http://127.0.0.1:4005/graphql',
+  }),
   SUBGRAPH_TIMEOUT_MS: env.int(100, 120_000, {
     description: 'How long the gateway waits for one subgraph fetch before failing that part of the plan.',
     default: '15000',
@@ -236,6 +240,7 @@ export const coreCatalog = {
   EMAIL_PORT: env.port({ description: 'Port of the `email` subgraph.', default: '4002' }),
   COMMERCE_PORT: env.port({ description: 'Port of the `commerce` subgraph.', default: '4003' }),
   ADS_PORT: env.port({ description: 'Port of the `ads` subgraph.', default: '4004' }),
+  MESSAGING_PORT: env.port({ description: 'Port of the `messaging` subgraph.', default: '4005' }),
   UPSTREAM_TIMEOUT_MS: env.int(100, 120_000, {
     description: 'Timeout of one HTTP call from a connector to its platform.',
     default: '10000',

@@ -16,6 +16,10 @@ export const EVENT_TYPES = [
   'EMAIL_UNSUBSCRIBED',
   'EMAIL_CLEANED',
   'EMAIL_CAMPAIGN_SENT',
+  'SMS_SENT',
+  'SMS_DELIVERED',
+  'SMS_FAILED',
+  'SMS_RECEIVED',
 ] as const;
 export type EventType = (typeof EVENT_TYPES)[number];
 

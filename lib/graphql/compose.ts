@@ -21,6 +21,7 @@ export const DEFAULT_SUBGRAPH_URLS: Record<SubgraphName, string> = {
   email: 'http://127.0.0.1:4002/graphql',
   commerce: 'http://127.0.0.1:4003/graphql',
   ads: 'http://127.0.0.1:4004/graphql',
+  messaging: 'http://127.0.0.1:4005/graphql',
   events: 'http://127.0.0.1:4000/subgraphs/events/graphql',
 };
 

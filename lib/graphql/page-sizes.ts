@@ -11,6 +11,7 @@ export const PAGE_SIZES: Readonly<Record<string, number>> = {
   'Query.events(first:)': 500,
   'Query.deadLetters(first:)': 500,
   'Customer.orders(first:)': 100,
+  'Customer.smsMessages(first:)': 50,
 };
 
 /** The sentence a page size outside its range gets, at either layer. */

@@ -1,5 +1,5 @@
 /** The subgraphs that wrap a platform, named by role; each runs on its own (`cli subgraph <name>`). */
-export const PLATFORM_SUBGRAPHS = ['crm', 'email', 'commerce', 'ads'] as const;
+export const PLATFORM_SUBGRAPHS = ['crm', 'email', 'commerce', 'ads', 'messaging'] as const;
 export type PlatformSubgraphName = (typeof PLATFORM_SUBGRAPHS)[number];
 
 /**
@@ -8,6 +8,16 @@ export type PlatformSubgraphName = (typeof PLATFORM_SUBGRAPHS)[number];
  */
 export const SUBGRAPH_NAMES = [...PLATFORM_SUBGRAPHS, 'events'] as const;
 export type SubgraphName = (typeof SUBGRAPH_NAMES)[number];
+
+/** The variable holding a platform subgraph's port when it runs alone (`CRM_PORT`). */
+export function subgraphPortVariable(name: PlatformSubgraphName) {
+  return `${name.toUpperCase() as Uppercase<PlatformSubgraphName>}_PORT` as const;
+}
+
+/** The variable holding the URL the gateway reaches a platform subgraph at (`CRM_SUBGRAPH_URL`). */
+export function subgraphUrlVariable(name: PlatformSubgraphName) {
+  return `${name.toUpperCase() as Uppercase<PlatformSubgraphName>}_SUBGRAPH_URL` as const;
+}
 
 export function isPlatformSubgraphName(value: string): value is PlatformSubgraphName {
   return (PLATFORM_SUBGRAPHS as readonly string[]).includes(value);

@@ -24,6 +24,11 @@ export interface UpstreamCall {
   query?: Record<string, QueryValue>;
   /** Sent as JSON. */
   body?: unknown;
+  /**
+   * Sent as `application/x-www-form-urlencoded` instead of `body` (Twilio's API takes forms); a
+   * list repeats its parameter.
+   */
+  form?: Record<string, string | readonly string[]>;
   /** Statuses that are answers rather than failures, such as 404 for a look-up that finds nothing. */
   accept?: readonly number[];
   /**
@@ -31,6 +36,12 @@ export interface UpstreamCall {
    * Defaults to true for GET only; writes are never retried unless the connector says so.
    */
   idempotent?: boolean;
+  /**
+   * A write that may be repeated after a 429, and only then: platforms that document a 429 as
+   * refused before any processing (Twilio's 20429) let a send be retried without sending twice.
+   * A timeout or a 5xx still fails at once, since the platform may have acted on it.
+   */
+  retryAfter429?: boolean;
 }
 
 export interface UpstreamResponse {
@@ -137,6 +148,15 @@ export function retryAfterSeconds(headers: ResponseHeaders): number | undefined 
   return Number.isFinite(date) ? Math.max(0, (date - Date.now()) / 1000) : undefined;
 }
 
+function formBody(form: Record<string, string | readonly string[]>): string {
+  const params = new URLSearchParams();
+  for (const [key, value] of Object.entries(form)) {
+    if (typeof value === 'string') params.append(key, value);
+    else for (const item of value) params.append(key, item);
+  }
+  return params.toString();
+}
+
 function buildQuery(query: Record<string, QueryValue> | undefined): string {
   if (!query) return '';
   const params = new URLSearchParams();
@@ -193,7 +213,7 @@ export class UpstreamClient {
         if (!(caught instanceof UpstreamError)) throw caught;
         const waitMs = this.retryDelay(caught, attempt);
         const canRetry =
-          idempotent &&
+          (idempotent || (call.retryAfter429 === true && caught.details.status === 429)) &&
           caught.retryable &&
           attempt < this.options.maxRetries &&
           Date.now() + waitMs < ctx.deadline - 50;
@@ -310,7 +330,10 @@ export class UpstreamClient {
       ...this.options.protocol.authHeaders(),
     };
     let body: string | null = null;
-    if (call.body !== undefined) {
+    if (call.form !== undefined) {
+      body = formBody(call.form);
+      headers['content-type'] = 'application/x-www-form-urlencoded';
+    } else if (call.body !== undefined) {
       body = JSON.stringify(call.body);
       headers['content-type'] = 'application/json';
     }

@@ -10,6 +10,8 @@ export const DEMO_WEBHOOK_SECRETS = {
   hubspot: 'demo-hubspot-webhook-client-secret-0001',
   shopify: 'demo-shopify-webhook-client-secret-0001',
   mailchimp: 'demo-mailchimp-webhook-url-secret-0001',
+  // Twilio signs webhooks with the account's auth token: the demo account's (sandboxes/demo-credentials.ts).
+  twilio: 'demo-twilio-auth-token-000000001',
   // base64 of the 32 ASCII bytes `demo-site-webhook-signing-key-01`
   site: 'whsec_ZGVtby1zaXRlLXdlYmhvb2stc2lnbmluZy1rZXktMDE=',
 } as const;

@@ -20,6 +20,8 @@ export interface SandboxServer {
   server: Server;
   stats: SandboxStats;
   faults: Faults;
+  /** Tells the sandbox where the gateway is, for the webhooks it sends itself (see PlatformSandbox). */
+  setWebhookTarget(gatewayOrigin: string): void;
 }
 
 interface CompiledRoute {
@@ -277,5 +279,10 @@ export function createSandboxServer(sandbox: PlatformSandbox, options: SandboxSe
       else res.destroy();
     });
   });
-  return { server, stats, faults };
+  return {
+    server,
+    stats,
+    faults,
+    setWebhookTarget: (gatewayOrigin) => sandbox.setWebhookTarget?.(gatewayOrigin),
+  };
 }

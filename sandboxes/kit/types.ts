@@ -57,4 +57,10 @@ export interface PlatformSandbox {
   rateLimitedResponse(retryAfterSeconds: number, policy?: 'window' | 'daily'): SandboxResponse;
   /** The platform's own `/__sandbox/*` endpoints (Shopify's app settings), added to the kit's. */
   readonly adminRoutes?: readonly Route[];
+  /**
+   * Where the platform's own webhooks go (`<origin>/webhooks/<name>`), for a sandbox that sends
+   * some itself rather than through the demo emitter: told once the gateway listens (`npm start`)
+   * or from `SANDBOX_WEBHOOK_TARGET` (`sandbox <name>`).
+   */
+  setWebhookTarget?(gatewayOrigin: string): void;
 }

@@ -30,12 +30,16 @@ import {
  * transitions the current state allows; `POST /__sandbox/webhooks` takes them from a user.
  */
 
-/** The events each sandbox sends, by the platform's own names. Meta sends the gateway none. */
+/**
+ * The events each sandbox sends through the emitter, by the platform's own names. Meta sends the
+ * gateway none; Twilio's sandbox sends its own (status callbacks, incoming messages).
+ */
 export const EVENT_TYPES = {
   hubspot: ['contact.propertyChange'],
   mailchimp: ['subscribe', 'unsubscribe', 'cleaned'],
   shopify: ['orders/create'],
   meta: [],
+  twilio: [],
 } as const satisfies Record<Platform, readonly string[]>;
 export type EventType = (typeof EVENT_TYPES)[keyof typeof EVENT_TYPES][number];
 

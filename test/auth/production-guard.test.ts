@@ -163,6 +163,7 @@ describe('the production guard for webhook secrets', () => {
       'HUBSPOT_WEBHOOK_SECRETS',
       'MAILCHIMP_WEBHOOK_SECRETS',
       'SHOPIFY_WEBHOOK_SECRETS',
+      'TWILIO_WEBHOOK_SECRETS',
       'SITE_WEBHOOK_SECRETS',
     ]);
   });
@@ -199,6 +200,7 @@ describe('the production guard for webhook secrets', () => {
       'HUBSPOT_WEBHOOK_SECRETS',
       'SHOPIFY_WEBHOOK_SECRETS',
       'MAILCHIMP_WEBHOOK_SECRETS',
+      'TWILIO_WEBHOOK_SECRETS',
       'SITE_WEBHOOK_SECRETS',
     ])
       expect(stderr).toContain(`${variable}: holds the public demo webhook secret`);

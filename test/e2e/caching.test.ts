@@ -103,6 +103,7 @@ describe.runIf(REDIS_URL)(redisSuite('caches shared through Redis'), () => {
           email: `${stack.origins.email}/graphql`,
           commerce: `${stack.origins.commerce}/graphql`,
           ads: `${stack.origins.ads}/graphql`,
+          messaging: `${stack.origins.messaging}/graphql`,
         },
         events: {
           log: secondLog,

@@ -1,15 +1,13 @@
 import { expect } from 'vitest';
 import type { Platform } from '../../lib/errors.js';
 import type { PlatformSubgraphName } from '../../lib/graphql/subgraph-names.js';
+import { ROLE_SUBGRAPHS } from '../../subgraphs/registry.js';
 import type { GraphQLResponse } from './stack.js';
 
 /** The subgraph that wraps each platform. */
-export const SUBGRAPH_OF: Record<Platform, PlatformSubgraphName> = {
-  hubspot: 'crm',
-  mailchimp: 'email',
-  shopify: 'commerce',
-  meta: 'ads',
-};
+export const SUBGRAPH_OF = Object.fromEntries(
+  ROLE_SUBGRAPHS.map((role) => [role.platform, role.name]),
+) as Record<Platform, PlatformSubgraphName>;
 
 /**
  * Which platform serves each field the contract operations select, per object they select it on:

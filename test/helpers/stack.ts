@@ -103,6 +103,7 @@ export function startTestStack(options: TestStackOptions = {}): Promise<Stack> {
               shopify: [BENCH_WEBHOOK_SECRETS.shopify],
               mailchimp: [BENCH_WEBHOOK_SECRETS.mailchimp],
               site: [BENCH_WEBHOOK_SECRETS.site],
+              twilio: [BENCH_WEBHOOK_SECRETS.twilio],
             },
           }
         : {}),

@@ -9,6 +9,8 @@ import { buildAdsSubgraph } from '../../subgraphs/ads/index.js';
 import { buildCommerceSubgraph } from '../../subgraphs/commerce/index.js';
 import { buildCrmSubgraph } from '../../subgraphs/crm/index.js';
 import { buildEmailSubgraph } from '../../subgraphs/email/index.js';
+import { buildMessagingSubgraph } from '../../subgraphs/messaging/index.js';
+import { ROLE_SUBGRAPHS } from '../../subgraphs/registry.js';
 import type { SubgraphAuth } from '../../subgraphs/kit/gateway-auth.js';
 import type { ReplayCache } from '../../subgraphs/kit/replay-cache.js';
 import type { SubgraphServer } from '../../subgraphs/kit/server.js';
@@ -18,12 +20,9 @@ import { silentLogger } from './context.js';
 import { startSandbox, type RunningSandbox } from './sandbox.js';
 
 /** The platform behind each subgraph. */
-export const PLATFORM_OF: Record<PlatformSubgraphName, Platform> = {
-  crm: 'hubspot',
-  email: 'mailchimp',
-  commerce: 'shopify',
-  ads: 'meta',
-};
+export const PLATFORM_OF = Object.fromEntries(
+  ROLE_SUBGRAPHS.map((role) => [role.name, role.platform]),
+) as Record<PlatformSubgraphName, Platform>;
 
 /** Ways to make a token the subgraph must refuse. Without any, `mint` signs what the gateway would. */
 export interface MintOptions {
@@ -134,6 +133,22 @@ function buildNamed(
             accessToken: DEMO_CREDENTIALS.meta.accessToken,
             adAccountId: DEMO_CREDENTIALS.meta.adAccountId,
             ...(unthrottled ? { insightsCallsPerHour: 100_000 } : {}),
+          },
+        },
+        logger,
+      );
+    case 'messaging':
+      return buildMessagingSubgraph(
+        {
+          ...upstream,
+          twilio: {
+            baseUrl: sandbox.baseUrl,
+            credentials: {
+              accountSid: DEMO_CREDENTIALS.twilio.accountSid,
+              authToken: DEMO_CREDENTIALS.twilio.authToken,
+            },
+            from: DEMO_CREDENTIALS.twilio.from,
+            ...(unthrottled ? { maxConcurrent: 100 } : {}),
           },
         },
         logger,

@@ -3,12 +3,16 @@ import { readFileSync } from 'node:fs';
 import ts from 'typescript';
 import { describe, expect, it } from 'vitest';
 import { PLATFORMS } from '../../platforms/registry.js';
+import { ROLE_SUBGRAPHS } from '../../subgraphs/registry.js';
 
 /**
  * One folder per platform (issue 13): outside `platforms/`, only the role subgraphs name a platform.
  * Code is checked, not prose: comments may say "HubSpot signs the URI" where that explains why.
  */
-const OWNERS = [/^platforms\//, /^subgraphs\/(crm|email|commerce|ads)\//];
+const OWNERS = [
+  /^platforms\//,
+  new RegExp(`^subgraphs/(${ROLE_SUBGRAPHS.map((role) => role.name).join('|')})/`),
+];
 /** Not product code: tests, benchmarks and generated files say which platform they exercise. */
 const NOT_SOURCE = [/^test\//, /^bench\//, /^docs\//, /\/__generated__\//];
 

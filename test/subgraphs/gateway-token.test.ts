@@ -11,6 +11,7 @@ import { adsConfigFromEnv } from '../../subgraphs/ads/index.js';
 import { commerceConfigFromEnv } from '../../subgraphs/commerce/index.js';
 import { crmConfigFromEnv } from '../../subgraphs/crm/index.js';
 import { emailConfigFromEnv } from '../../subgraphs/email/index.js';
+import { messagingConfigFromEnv } from '../../subgraphs/messaging/index.js';
 import { GATEWAY_ONLY_MESSAGE } from '../../subgraphs/kit/gateway-auth.js';
 import { subgraphMetrics } from '../../subgraphs/kit/metrics.js';
 import { TEST_ANCHOR_DATE } from '../helpers/sandbox.js';
@@ -33,6 +34,7 @@ const NORMAL: Record<PlatformSubgraphName, string> = {
   email: `{ emailCampaigns(since: "${since}", until: "${TEST_ANCHOR_DATE}") { id } }`,
   commerce: '{ __typename }',
   ads: `{ adCampaigns(since: "${since}", until: "${TEST_ANCHOR_DATE}") { id } }`,
+  messaging: '{ __typename }',
 };
 
 /** The keys of each entity type, as the query planner selects them. */
@@ -41,11 +43,11 @@ const KEY_SELECTION: Record<string, string> = {
   CampaignPerformance: 'key since until',
 };
 
-const entities = (typename: string) => /* GraphQL */ `
+const entities = (typename: string, selection = KEY_SELECTION[typename]) => /* GraphQL */ `
   query ($representations: [_Any!]!) {
     _entities(representations: $representations) {
       __typename
-      ... on ${typename} { ${KEY_SELECTION[typename]} }
+      ... on ${typename} { ${selection} }
     }
   }
 `;
@@ -56,14 +58,18 @@ const REPRESENTATION: Record<PlatformSubgraphName, Record<string, string>> = {
   email: { __typename: 'Customer', email: customer.person.email },
   commerce: { __typename: 'Customer', email: customer.person.email },
   ads: { __typename: 'CampaignPerformance', key: campaignKey, since, until: TEST_ANCHOR_DATE },
+  messaging: { __typename: 'Customer', phone: customer.person.phone },
 };
+
+/** The messaging subgraph knows customers by phone, not email. */
+const SELECTION: Partial<Record<PlatformSubgraphName, string>> = { messaging: 'phone' };
 
 const operations = (name: PlatformSubgraphName) => [
   { label: 'a normal query', query: NORMAL[name], variables: {} },
   { label: '_service { sdl }', query: '{ _service { sdl } }', variables: {} },
   {
     label: '_entities',
-    query: entities(REPRESENTATION[name]['__typename'] ?? ''),
+    query: entities(REPRESENTATION[name]['__typename'] ?? '', SELECTION[name]),
     variables: { representations: [REPRESENTATION[name]] },
   },
 ];
@@ -261,12 +267,18 @@ describe('GATEWAY_TOKEN_JWKS', () => {
       META_ACCESS_TOKEN: DEMO_CREDENTIALS.meta.accessToken,
       META_AD_ACCOUNT_ID: DEMO_CREDENTIALS.meta.adAccountId,
     },
+    messaging: {
+      TWILIO_ACCOUNT_SID: DEMO_CREDENTIALS.twilio.accountSid,
+      TWILIO_AUTH_TOKEN: DEMO_CREDENTIALS.twilio.authToken,
+      TWILIO_FROM: DEMO_CREDENTIALS.twilio.from,
+    },
   };
   const fromEnv: Record<PlatformSubgraphName, (source: NodeJS.ProcessEnv) => { auth: { jwks: unknown } }> = {
     crm: crmConfigFromEnv,
     email: emailConfigFromEnv,
     commerce: commerceConfigFromEnv,
     ads: adsConfigFromEnv,
+    messaging: messagingConfigFromEnv,
   };
 
   function problemsOf(run: () => unknown): readonly string[] {

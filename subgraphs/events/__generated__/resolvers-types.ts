@@ -97,7 +97,9 @@ export type EventSource =
   /** The shop's webhooks (Shopify). */
   | 'SHOPIFY'
   /** The company's own site and forms (Standard Webhooks). */
-  | 'SITE';
+  | 'SITE'
+  /** The SMS platform's webhooks (Twilio). */
+  | 'TWILIO';
 
 /** What a marketing event reports. */
 export type EventType =
@@ -122,7 +124,15 @@ export type EventType =
   /** An order was placed in the shop. */
   | 'ORDER_PLACED'
   /** A page of the company's site was viewed. */
-  | 'PAGE_VIEWED';
+  | 'PAGE_VIEWED'
+  /** The carrier reports a text message delivered to the customer's handset. */
+  | 'SMS_DELIVERED'
+  /** A text message to a customer failed or could not be delivered (`properties.errorCode` says why). */
+  | 'SMS_FAILED'
+  /** A customer texted the company's number; `properties.optOut` is true for STOP and the other opt-out keywords, false for START, YES or UNSTOP. */
+  | 'SMS_RECEIVED'
+  /** A text message to a customer left the sender's queue for the carrier. */
+  | 'SMS_SENT';
 
 /**
  * Something that happened to a customer or a campaign, reported by a platform webhook or the site:

@@ -1,0 +1,1 @@
+export { createTwilioSandbox, type TwilioSandbox, type TwilioSandboxOptions } from './sandbox.js';
