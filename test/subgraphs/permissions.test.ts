@@ -10,6 +10,8 @@ import {
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ALL_SCOPES } from '../../lib/auth/scopes.js';
 import { PLATFORM_SUBGRAPHS, type PlatformSubgraphName } from '../../lib/graphql/subgraph-names.js';
+import { historyFor } from '../../platforms/twilio/sandbox/history.js';
+import { DEMO_CREDENTIALS } from '../../sandboxes/demo-credentials.js';
 import { generateWorld } from '../../sandboxes/world/world.js';
 import { subgraphTypeDefs } from '../../subgraphs/kit/schema-file.js';
 import { TEST_ANCHOR_DATE } from '../helpers/sandbox.js';
@@ -61,12 +63,20 @@ const ARGUMENTS: Record<string, Record<string, string | number>> = {
   'Query.adCampaigns': { since, until },
   'Query.emailCampaigns': { since, until },
   'Customer.orders': { first: 5 },
+  'Customer.smsMessages': { first: 5 },
 };
+
+/** A customer number with texts in the Twilio sandbox's history, so every messaging path has values. */
+const textedPhone = world.customers
+  .map((c) => c.person.phone)
+  .find((phone) => historyFor(world, phone.replace(/\s/g, ''), DEMO_CREDENTIALS.twilio.from).length > 0);
+if (!textedPhone) throw new Error('the seeded world has no customer with text messages');
 
 /** Representations by entity type and key, as the query planner sends them. */
 const REPRESENTATION: Record<string, Record<string, unknown>> = {
   'Customer(id)': { __typename: 'Customer', id: customer.crm.id },
   'Customer(email)': { __typename: 'Customer', email: customer.person.email },
+  'Customer(phone)': { __typename: 'Customer', phone: textedPhone },
   'CampaignPerformance(key since until)': {
     __typename: 'CampaignPerformance',
     key: campaignKey,
@@ -122,9 +132,17 @@ function declaredScopes(element: WithDirectives) {
   return { declared, scopes };
 }
 
-function keyFieldsOf(type: GraphQLObjectType): string[][] {
+/** The type's `@key` field sets; `resolvable: false` ones only when `all` (no `_entities` entry). */
+function keyFieldsOf(type: GraphQLObjectType, all = true): string[][] {
   return directives(type)
     .filter((d) => d.name.value === 'key')
+    .filter(
+      (d) =>
+        all ||
+        !d.arguments?.some(
+          (a) => a.name.value === 'resolvable' && a.value.kind === Kind.BOOLEAN && !a.value.value,
+        ),
+    )
     .map((d) => {
       const fields = d.arguments?.find((a) => a.name.value === 'fields')?.value;
       if (fields?.kind !== Kind.STRING || fields.value.includes('{')) {
@@ -192,7 +210,7 @@ function tableOf(name: PlatformSubgraphName): Row[] {
   if (!entities) throw new Error('no _entities: the subgraph has no entity');
   for (const type of Object.values(schema.getTypeMap())) {
     if (!isObjectType(type) || type.name.startsWith('_')) continue;
-    for (const key of keyFieldsOf(type)) {
+    for (const key of keyFieldsOf(type, false)) {
       const label = `${type.name}(${key.join(' ')})`;
       const representation = REPRESENTATION[label];
       if (!representation) throw new Error(`no representation for ${label}: add one`);

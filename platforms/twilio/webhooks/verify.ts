@@ -31,9 +31,9 @@ export interface TwilioVerifyOptions {
 const URL_PARTS = /^(https?:)\/\/([^/?#]+)(.*)$/i;
 
 /**
- * The URL as signed, and the same URL with its port written out or left out: Twilio's own helper
- * libraries accept both, because Twilio signs `https://host/…` for a URL registered as
- * `https://host:443/…` and the other way round.
+ * The URL as signed, and the same URL with its port left out (or, without one, with the scheme's
+ * default written out): Twilio's own helper libraries accept both, because Twilio's signing is not
+ * consistent about ports. Host, path and query must match either way.
  */
 function signedUrls(uri: string): string[] {
   const parts = URL_PARTS.exec(uri);

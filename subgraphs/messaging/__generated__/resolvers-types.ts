@@ -69,7 +69,7 @@ export type SmsConsent = {
   /** The keyword that set the status, upper case (`STOP`, `START`). Null when the number never texted one. */
   keyword?: Maybe<Scalars['String']['output']>;
   /** The number the consent is for, in E.164 (`+14155550123`). */
-  phone: Scalars['String']['output'];
+  phone?: Maybe<Scalars['String']['output']>;
   /** Whether texts to the number are delivered or refused. */
   status: SmsConsentStatus;
 };
@@ -317,7 +317,7 @@ export type SmsConsentResolvers<
 > = ResolversObject<{
   changedAt?: Resolver<Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;
   keyword?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
-  phone?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  phone?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   status?: Resolver<ResolversTypes['SmsConsentStatus'], ParentType, ContextType>;
 }>;
 
