@@ -94,6 +94,11 @@ export interface PlatformDocs {
   api: string;
   limits: readonly LimitRow[];
   webhook?: WebhookFlow;
+  /**
+   * Endpoints the client can write with (`POST /Accounts/{AccountSid}/Messages.json`), and what
+   * they do; absent when every call reads (a POST that is a batch read or a search).
+   */
+  writes?: { endpoints: readonly string[]; what: string };
 }
 
 /** A platform's sandbox, as `npm start` and `sandbox <name>` build it. `P` is the account plan. */

@@ -178,7 +178,9 @@ function platformSection(doc: PlatformDoc, context: Context): string {
       ],
     ),
     '',
-    `Platform endpoints the connector calls (read-only: the POSTs are batch reads and searches): ${connector.endpoints.map(code).join(', ')}.`,
+    doc.writes
+      ? `Platform endpoints the connector calls: ${connector.endpoints.map(code).join(', ')}. ${doc.writes.endpoints.map(code).join(', ')} ${doc.writes.what}; every other call reads.`
+      : `Platform endpoints the connector calls (read-only: the POSTs are batch reads and searches): ${connector.endpoints.map(code).join(', ')}.`,
     '',
     '### System of record',
     '',
@@ -192,13 +194,15 @@ function platformSection(doc: PlatformDoc, context: Context): string {
     ...(facts.shared.length > 0 ? [`Shared value types: ${facts.shared.map(code).join(', ')}.`, ''] : []),
     '### Caching',
     '',
-    table(
-      ['Record cache', 'Variable', 'Default', 'Meaning'],
-      connector.recordTypes.map((type) => {
-        const variable = TTL_VARIABLES[type];
-        return [code(type), code(variable), `${defaultOf(variable)} s`, catalog[variable].description];
-      }),
-    ),
+    connector.recordTypes.length > 0
+      ? table(
+          ['Record cache', 'Variable', 'Default', 'Meaning'],
+          connector.recordTypes.map((type) => {
+            const variable = TTL_VARIABLES[type];
+            return [code(type), code(variable), `${defaultOf(variable)} s`, catalog[variable].description];
+          }),
+        )
+      : `No record cache: every read goes to ${doc.title}; only the response cache's \`@cacheControl\` hints apply.`,
     '',
     '### Rate limits and throttling',
     '',

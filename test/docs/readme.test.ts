@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { isCommandName } from '../../cli/command-names.js';
 import { commandHelp } from '../../cli/help.js';
 import { catalog } from '../../platforms/catalog.js';
+import { PLATFORM_SUBGRAPHS } from '../../lib/graphql/subgraph-names.js';
 import { exampleDateRange, resolveExampleVariables } from '../../lib/graphql/example-dates.js';
 import { readExampleOperations } from '../../lib/graphql/example-operations.js';
 
@@ -95,7 +96,7 @@ describe('README: Running the parts separately', () => {
     const required = (command: 'gateway' | 'subgraph', args: string[] = []) =>
       commandHelp(command, args).variables.filter((name) => catalog[name].required);
     expect(required('gateway')).toContain('GATEWAY_TOKEN_PRIVATE_JWK');
-    for (const name of ['crm', 'email', 'commerce', 'ads'])
+    for (const name of PLATFORM_SUBGRAPHS)
       expect(required('subgraph', [name])).toContain('GATEWAY_TOKEN_JWKS');
   });
 });

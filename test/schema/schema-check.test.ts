@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { CHANGES_FILE } from '../../scripts/schema-check/changes-file.js';
+import { SUBGRAPH_NAMES } from '../../lib/graphql/subgraph-names.js';
 import { checkSchema, SchemaCheckInputError } from '../../scripts/schema-check/check.js';
 
 /**
@@ -11,7 +12,7 @@ import { checkSchema, SchemaCheckInputError } from '../../scripts/schema-check/c
  * real schema committed, and each test edits the working copy the way a developer would.
  */
 const REPO = process.cwd();
-const SUBGRAPHS = ['crm', 'email', 'commerce', 'ads', 'events'];
+const SUBGRAPHS = SUBGRAPH_NAMES;
 
 function git(cwd: string, ...args: string[]): string {
   return execFileSync(
@@ -96,12 +97,12 @@ describe('npm run schema:check', () => {
     edit(
       root,
       'schema/crm.graphql',
-      '  "Phone number as entered in the CRM."\n  phone: String',
-      '  "Phone number."\n  phone: Int',
+      '  "Family name."\n  lastName: String',
+      '  "Family name."\n  lastName: Int',
     );
     const { code, stderr } = await runCli(root);
     expect(code).toBe(1);
-    expect(stderr).toContain('FIELD_TYPE_CHANGED Customer.phone');
+    expect(stderr).toContain('FIELD_TYPE_CHANGED Customer.lastName');
     expect(stderr).toContain('FAILED');
   });
 

@@ -188,7 +188,7 @@ describe.each(PLATFORM_SUBGRAPHS.map((name) => [name]))('%s subgraph: the gatewa
     const { status, body } = await post(
       subgraph,
       `Bearer ${await subgraph.mint(ALL_SCOPES)}`,
-      entities(REPRESENTATION[name]['__typename'] ?? ''),
+      entities(REPRESENTATION[name]['__typename'] ?? '', SELECTION[name]),
       {
         representations: [REPRESENTATION[name]],
       },
