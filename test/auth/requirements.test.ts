@@ -164,6 +164,7 @@ describe('reading declarations', () => {
       'CampaignPerformance.until',
       'Customer.email',
       'Customer.id',
+      'Customer.phone',
     ]);
     expect(supergraph.requirement('Customer', 'email', 'String')).toEqual([['crm:read', 'pii:read']]);
   });

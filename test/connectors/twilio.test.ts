@@ -2,7 +2,11 @@ import { createServer } from 'node:http';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { UpstreamError } from '../../lib/errors.js';
 import { listen } from '../../lib/server/listen.js';
-import { TwilioConnector, type TwilioSettings } from '../../platforms/twilio/client/connector.js';
+import {
+  CONSENT_SCAN_LIMIT,
+  TwilioConnector,
+  type TwilioSettings,
+} from '../../platforms/twilio/client/connector.js';
 import { toE164 } from '../../platforms/twilio/client/records.js';
 import { verifyTwilio } from '../../platforms/twilio/webhooks/verify.js';
 import { testRequest } from '../helpers/context.js';
@@ -212,6 +216,37 @@ describe('Twilio connector against the Twilio sandbox', () => {
           ),
         ).toEqual({ ok: true });
     } finally {
+      await capture.close();
+    }
+  });
+
+  it(`should read consent from at most the last ${CONSENT_SCAN_LIMIT} incoming messages, a page of 100 at a time`, async () => {
+    const capture = await startCapture();
+    const fresh = await startTwilioSandbox({ world: running.world });
+    fresh.server.setWebhookTarget(capture.origin);
+    const client = connect({ baseUrl: fresh.baseUrl, limits: { maxConcurrent: 20 } });
+    const from = '+14155550997';
+    const text = (body: string) =>
+      fetch(`${fresh.origin}/__sandbox/webhooks`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ type: 'incoming-message', from, body }),
+      }).then((response) => expect(response.status).toBe(200));
+    try {
+      await text('STOP');
+      await new Promise((resolve) => setTimeout(resolve, 5));
+      for (let sent = 0; sent < CONSENT_SCAN_LIMIT - 1; sent += 50)
+        await Promise.all(
+          Array.from({ length: Math.min(50, CONSENT_SCAN_LIMIT - 1 - sent) }, () => text('hi')),
+        );
+      fresh.server.stats.reset();
+      expect((await client.consent(testRequest(), from)).status).toBe('OPTED_OUT');
+      expect(fresh.server.stats.snapshot().total).toBe(CONSENT_SCAN_LIMIT / 100);
+      await text('one more');
+      expect((await client.consent(testRequest(), from)).status).toBe('NEVER_OPTED_OUT');
+    } finally {
+      await client.close();
+      await fresh.close();
       await capture.close();
     }
   });

@@ -54,6 +54,7 @@ describe('the federated graph over HTTP (gateway -> subgraphs -> sandboxes)', ()
         email: { ok: true },
         commerce: { ok: true },
         ads: { ok: true },
+        messaging: { ok: true },
         events: { ok: true },
       },
     });

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEFAULT_PORTS, type Stack } from '../../cli/stack.js';
-import type { PlatformName as Platform } from '../../platforms/registry.js';
+import { PLATFORM_NAMES, type PlatformName as Platform } from '../../platforms/registry.js';
 import type { Customer } from '../../sandboxes/world/world.js';
 import { as } from '../helpers/clients.js';
 import { graphql, startTestStack } from '../helpers/stack.js';
@@ -373,12 +373,7 @@ describe('POST /__sandbox/webhooks: the sandboxes, their webhooks and the graph 
       ),
     ];
     expect(examples.length).toBeGreaterThanOrEqual(2);
-    const platformOf = new Map<number, Platform>([
-      [DEFAULT_PORTS.hubspot, 'hubspot'],
-      [DEFAULT_PORTS.mailchimp, 'mailchimp'],
-      [DEFAULT_PORTS.shopify, 'shopify'],
-      [DEFAULT_PORTS.meta, 'meta'],
-    ]);
+    const platformOf = new Map<number, Platform>(PLATFORM_NAMES.map((name) => [DEFAULT_PORTS[name], name]));
     for (const [, port, body] of examples) {
       const platform = platformOf.get(Number(port));
       expect(platform, `port ${port} is not a sandbox's in npm start`).toBeDefined();
