@@ -85,7 +85,7 @@ marketing-graph is running (embedded demo: sandboxes with ${stack.world.customer
 
   explorer    ${o.gateway}/explorer   (open it in a browser and paste a key below into Headers)
   gateway     ${stack.gatewayUrl}      health: ${o.gateway}/health
-  subgraphs   crm ${o.crm}/graphql   email ${o.email}/graphql   commerce ${o.commerce}/graphql   ads ${o.ads}/graphql
+  subgraphs   ${PLATFORM_SUBGRAPHS.map((name) => `${name} ${o[name]}/graphql`).join('   ')}
   sandboxes   ${PLATFORM_NAMES.map((name) => `${name} ${o[name]}`).join('   ')}
   events      webhooks ${o.gateway}/webhooks/{${EVENT_SOURCE_NAMES.join(',')}}
               subscriptions ${stack.gatewayUrl.replace(/^http/, 'ws')} (graphql-ws) and ${o.gateway}/graphql/stream (SSE)
