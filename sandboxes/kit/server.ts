@@ -1,6 +1,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Logger } from '../../lib/logger.js';
 import { Faults, faultSchema, type FaultInput } from './faults.js';
+import { RequestRecorder } from './recorder.js';
 import { SandboxStats } from './stats.js';
 import type { PlatformSandbox, Route, SandboxRequest, SandboxResponse } from './types.js';
 
@@ -20,6 +21,8 @@ export interface SandboxServer {
   server: Server;
   stats: SandboxStats;
   faults: Faults;
+  /** The write requests received (routes marked `write`). */
+  requests: RequestRecorder;
 }
 
 interface CompiledRoute {
@@ -112,6 +115,7 @@ export function createSandboxServer(sandbox: PlatformSandbox, options: SandboxSe
   const stats = new SandboxStats();
   const faults = new Faults();
   if (options.faults) faults.set(options.faults);
+  const requests = new RequestRecorder();
   const rateLimits = options.rateLimits ?? true;
   const log = options.logger;
 
@@ -158,6 +162,7 @@ export function createSandboxServer(sandbox: PlatformSandbox, options: SandboxSe
       },
     },
     { method: 'DELETE', path: '/__sandbox/faults', handle: () => ({ status: 200, json: faults.set({}) }) },
+    ...requests.adminRoutes(),
   ];
   const adminCompiled = [...adminRoutes.map(compile), ...(sandbox.adminRoutes ?? []).map(compile), ...admin];
 
@@ -219,6 +224,7 @@ export function createSandboxServer(sandbox: PlatformSandbox, options: SandboxSe
     stats.started();
     let status = 500;
     let release: (() => void) | undefined;
+    let received: unknown;
     try {
       if (!rawBody) {
         status = 413;
@@ -234,6 +240,7 @@ export function createSandboxServer(sandbox: PlatformSandbox, options: SandboxSe
           return send(res, sandbox.errorResponse(400, 'Invalid JSON input'));
         }
       }
+      received = json;
       const request: SandboxRequest = { ...base, params: found?.params ?? {}, json, endpoint };
       const denied = sandbox.authenticate(request);
       if (denied) {
@@ -265,6 +272,7 @@ export function createSandboxServer(sandbox: PlatformSandbox, options: SandboxSe
       send(res, response, limitHeaders);
     } finally {
       release?.();
+      if (found?.compiled.route.write) requests.record({ ...base, endpoint }, received, status);
       stats.finished(endpoint, status);
       log.debug({ endpoint, status }, 'sandbox request');
     }
@@ -277,5 +285,5 @@ export function createSandboxServer(sandbox: PlatformSandbox, options: SandboxSe
       else res.destroy();
     });
   });
-  return { server, stats, faults };
+  return { server, stats, faults, requests };
 }

@@ -31,6 +31,11 @@ export interface Route {
   /** Path pattern with `{name}` parts: `/crm/v3/objects/contacts/{id}`. */
   path: string;
   handle(request: SandboxRequest): SandboxResponse | Promise<SandboxResponse>;
+  /**
+   * Requests to this route change the platform's state: the sandbox records each one it receives,
+   * whatever it answers (`GET /__sandbox/requests`), so tests can assert exactly what was sent.
+   */
+  write?: boolean;
 }
 
 /** The outcome of a rate-limit check: a rejection to send, or headers to add and a slot to free. */

@@ -1,6 +1,7 @@
 import type { PlatformName as Platform } from '../../platforms/registry.js';
 import { listen } from '../../lib/server/listen.js';
 import type { FaultInput } from '../../sandboxes/kit/faults.js';
+import type { RecordedRequest } from '../../sandboxes/kit/recorder.js';
 import type { EndpointStats } from '../../sandboxes/kit/stats.js';
 import { buildSandbox, sandboxBaseUrl } from '../../sandboxes/registry.js';
 import { generateWorld, type World } from '../../sandboxes/world/world.js';
@@ -17,6 +18,9 @@ export interface RunningSandbox {
   stats(): Promise<{ total: number; maxConcurrent: number; endpoints: Record<string, EndpointStats> }>;
   resetStats(): Promise<void>;
   setFaults(faults: FaultInput): Promise<void>;
+  /** The write requests the sandbox received (`GET /__sandbox/requests`), oldest first. */
+  requests(endpoint?: string): Promise<RecordedRequest[]>;
+  clearRequests(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -58,6 +62,14 @@ export async function startSandbox(
     },
     setFaults: async (faults) => {
       await admin('PUT', 'faults', faults);
+    },
+    requests: async (endpoint) => {
+      const query = endpoint ? `?endpoint=${encodeURIComponent(endpoint)}` : '';
+      const body = (await admin('GET', `requests${query}`)) as { requests: RecordedRequest[] };
+      return body.requests;
+    },
+    clearRequests: async () => {
+      await admin('DELETE', 'requests');
     },
     close: listening.close,
   };
