@@ -31,6 +31,12 @@ export interface UpstreamCall {
    * Defaults to true for GET only; writes are never retried unless the connector says so.
    */
   idempotent?: boolean;
+  /**
+   * `background` calls (bulk writes from actions and syncs) wait behind every `interactive` one
+   * (a user's query) and leave part of the platform's limit free for them, so a sync never makes
+   * a dashboard wait for or hit the limit. @default 'interactive'
+   */
+  priority?: 'interactive' | 'background';
 }
 
 export interface UpstreamResponse {
