@@ -1,5 +1,5 @@
 import { Random } from './random.js';
-import type { AudienceMember, Customer, CrmContact, FinancialStatus, Order, World } from './world.js';
+import type { AudienceMember, Customer, CrmContact, FinancialStatus, Order, Person, World } from './world.js';
 
 /**
  * What can happen to the world once it is generated: a contact moves along the lifecycle, a list
@@ -140,7 +140,7 @@ export function changeMember(
       `${customer.person.email} is ${from === 'absent' ? 'not in the audience' : from}; Mailchimp sends ${event} only for members who are ${ALLOWED_FROM[event].join(' or ')}.`,
     );
   const to = STATUS_AFTER[event];
-  const member = customer.audience ?? newMember(world, customer, at);
+  const member = customer.audience ?? newMember(world, customer.person.index, at);
   member.status = to;
   member.lastChangedAt = at;
   if (to === 'subscribed') member.optedInAt = at;
@@ -149,8 +149,12 @@ export function changeMember(
   return { from, to };
 }
 
-function newMember(world: World, customer: Customer, at: number): AudienceMember {
-  const r = Random.for(world.options.seed, 'joined', customer.person.index);
+/**
+ * A membership for someone joining the audience now: pending, nothing sent to them yet. `index`
+ * is the person's (an address only the audience knows has one of its own, past every customer's).
+ */
+export function newMember(world: World, index: number, at: number): AudienceMember {
+  const r = Random.for(world.options.seed, 'joined', index);
   return {
     status: 'pending',
     memberRating: 2,
@@ -162,9 +166,33 @@ function newMember(world: World, customer: Customer, at: number): AudienceMember
     avgOpenRate: 0,
     avgClickRate: 0,
     uniqueEmailId: r.hex(10),
-    webId: 100_000 + customer.person.index,
+    webId: 100_000 + index,
     contactId: r.hex(32),
   };
+}
+
+/**
+ * A person the world did not know, added as the CRM adds a contact (an upsert by an address no
+ * contact has): a CRM record now, and nothing in the other systems until they say so. Their index
+ * and CRM id follow every seeded one, by the same formulas.
+ */
+export function addCustomer(
+  world: World,
+  person: Omit<Person, 'index'>,
+  crm: Pick<CrmContact, 'lifecycleStage'> & Partial<Pick<CrmContact, 'leadStatus' | 'properties'>>,
+  at: number,
+): Customer {
+  // Customers are kept in index order, seeded and added alike.
+  const index = Math.max(world.customers.length, (world.customers.at(-1)?.person.index ?? -1) + 1);
+  const customer: Customer = {
+    person: { ...person, email: person.email.toLowerCase(), index },
+    crm: { id: String(10_000 + index * 17), createdAt: at, updatedAt: at, lists: [], ...crm },
+  };
+  world.customers.push(customer);
+  world.byEmail.set(customer.person.email, customer);
+  world.byCrmId.set(customer.crm.id, customer);
+  world.revision += 1;
+  return customer;
 }
 
 export interface OrderInput {

@@ -47,10 +47,17 @@ export interface CrmContact {
   lists: { listId: string; addedAt: number }[];
   /** `hs_lead_status`; unset until a change sets it (see changes.ts). */
   leadStatus?: string;
+  /**
+   * Properties written through the CRM's API, over the generated ones: custom properties a sync
+   * fills (lifetime value, last order date) and the CRM's own copy of a name or address. A value
+   * here is what the CRM answers; the person's other systems keep theirs.
+   */
+  properties?: Record<string, string>;
 }
 
 export interface AudienceMember {
-  status: 'subscribed' | 'unsubscribed' | 'cleaned' | 'pending' | 'transactional';
+  /** `archived` only once a client archived the member (the generated audience has none). */
+  status: 'subscribed' | 'unsubscribed' | 'cleaned' | 'pending' | 'transactional' | 'archived';
   memberRating: number;
   signedUpAt: number;
   optedInAt: number | null;
@@ -61,6 +68,10 @@ export interface AudienceMember {
   uniqueEmailId: string;
   webId: number;
   contactId: string;
+  /** Tags set through the API, in the order added; absent until one is (`vip` shows as `VIP`). */
+  tags?: string[];
+  /** Merge fields written through the API, over the person's name. */
+  mergeFields?: Record<string, string>;
 }
 
 export interface ShopCustomer {
@@ -196,7 +207,7 @@ function makeCustomer(seed: number, index: number, anchorMs: number, lists: CrmL
     crm: { id: String(10_000 + index * 17), lifecycleStage, createdAt, updatedAt, lists: memberships },
   };
   if (r.chance(0.85)) {
-    const status = r.weighted<AudienceMember['status']>([
+    const status = r.weighted<Exclude<AudienceMember['status'], 'archived'>>([
       ['subscribed', 88],
       ['unsubscribed', 6],
       ['cleaned', 3],

@@ -19,6 +19,7 @@ import {
   type EmailMember,
 } from './records.js';
 import { campaignReport, campaignsPage, listInfo, listMember, listMembersPage } from './schemas.js';
+import { MailchimpAudienceWriter } from './writes.js';
 
 export interface MailchimpSettings {
   /** `https://<dc>.api.mailchimp.com/3.0`; see `mailchimpBaseUrl`. */
@@ -103,13 +104,19 @@ function asOutcome(error: unknown): Error {
 }
 
 /**
- * The email connector: one Mailchimp audience's members and the account's sent campaigns,
- * read-only. Answers in the graph's conventions (EmailMember, EmailCampaignRecord); Mailchimp's
- * names and shapes stay in this folder.
+ * The email connector: one Mailchimp audience's members and the account's sent campaigns, and
+ * (through `writes`) the audience writes actions and syncs make. Answers in the graph's
+ * conventions (EmailMember, EmailCampaignRecord); Mailchimp's names and shapes stay in this folder.
  */
 export class MailchimpConnector {
   /** `<dc>:<listId>`; see `mailchimpAccountId`. */
   readonly accountId: string;
+  /**
+   * Upsert, tag, archive and batch subscribe members of the audience. They share this connector's
+   * throttle and breaker with its reads (at background priority), and forget what the read cache
+   * held for each address written.
+   */
+  readonly writes: MailchimpAudienceWriter;
   private readonly http: UpstreamClient;
   private readonly cache: RecordCache | undefined;
   private readonly listPath: string;
@@ -141,6 +148,17 @@ export class MailchimpConnector {
             ),
         }),
     });
+    this.writes = new MailchimpAudienceWriter(
+      this.http,
+      this.listPath,
+      async (emails, grew) => {
+        await Promise.all([
+          ...emails.map((email) => this.invalidateMember(email)),
+          ...(grew ? [this.cache?.invalidate('subscription', AUDIENCE_SIZE_ID)] : []),
+        ]);
+      },
+      subscriberHash,
+    );
   }
 
   /** Reads `ids` through the record cache when there is one. */
