@@ -67,7 +67,7 @@ export const hubspot = definePlatform({
     variable: 'HUBSPOT_ACCESS_TOKEN',
     scopes: HUBSPOT_OAUTH_SCOPES,
     leastPrivilege:
-      'Read scopes only: the connector reads contacts and list memberships and writes nothing. A private-app token or an OAuth access token works.',
+      "Read scopes only: the `crm` subgraph reads contacts and list memberships and never calls the connector's writes (those, for actions and syncs, also need `crm.objects.contacts.write`). A private-app token or an OAuth access token works.",
   },
   webhooks,
   sandbox: {
@@ -93,7 +93,7 @@ export const hubspot = definePlatform({
     limits: [
       {
         published: hubspotConfig.HUBSPOT_RATE_LIMIT_PER_10S.description,
-        throttle: `A rolling window of \`HUBSPOT_RATE_LIMIT_PER_10S\` (${defaultOf(hubspotConfig.HUBSPOT_RATE_LIMIT_PER_10S)}) requests per 10 s, corrected by \`X-HubSpot-RateLimit-Max\` / \`-Remaining\` on every answer (another app spending the same budget shows up there); a 429 marks the window full. Batch reads wait longer to fill as the window fills.`,
+        throttle: `A rolling window of \`HUBSPOT_RATE_LIMIT_PER_10S\` (${defaultOf(hubspotConfig.HUBSPOT_RATE_LIMIT_PER_10S)}) requests per 10 s, corrected by \`X-HubSpot-RateLimit-Max\` / \`-Remaining\` on every answer (another app spending the same budget shows up there); a 429 marks the window full. Batch reads wait longer to fill as the window fills. Writes (\`connector.writes\`: batch update and upsert, one call per 100 contacts, and notes) share the window and the daily limit at background priority: they start only when no read waits and leave a tenth of the window to reads.`,
         variables: ['HUBSPOT_RATE_LIMIT_PER_10S'],
       },
       {

@@ -28,6 +28,7 @@ import {
   recordMemberships,
   searchResponse,
 } from './schemas.js';
+import { HubSpotContactWriter } from './writes.js';
 
 export interface HubSpotSettings {
   baseUrl: string;
@@ -75,11 +76,18 @@ export interface ContactSearch {
 const CONTACT_OBJECT_TYPE = '0-1';
 
 /**
- * The CRM connector: HubSpot CRM v3 contacts and lists, read-only. Answers in the graph's
- * conventions (CrmCustomer); HubSpot's names and shapes stay in this folder.
+ * The CRM connector: HubSpot CRM v3 contacts and lists, and (through `writes`) the contact writes
+ * actions and syncs make. Answers in the graph's conventions (CrmCustomer); HubSpot's names and
+ * shapes stay in this folder.
  */
 export class HubSpotConnector {
   readonly accountId: string;
+  /**
+   * Batch update and upsert contact properties, and add notes. They share this connector's
+   * throttle (ten-second window and daily limit) and breaker with its reads, at background
+   * priority, and forget what the read cache held for each contact written.
+   */
+  readonly writes: HubSpotContactWriter;
   private readonly http: UpstreamClient;
   private readonly cache: RecordCache | undefined;
   /** Batch reads shared across concurrent requests, one per id property. */
@@ -135,6 +143,14 @@ export class HubSpotConnector {
               settings.logger ?? quietLogger,
             ),
         }),
+    });
+    this.writes = new HubSpotContactWriter(this.http, async (keys) => {
+      await Promise.all(
+        keys.flatMap((k) => [
+          ...(k.id ? [this.invalidateContact(k.id)] : []),
+          ...(k.email ? [this.invalidateContactByEmail(k.email)] : []),
+        ]),
+      );
     });
   }
 
