@@ -1,9 +1,10 @@
-import type { PlatformName as Platform } from '../../platforms/registry.js';
+import { platformNamed, type PlatformName as Platform } from '../../platforms/registry.js';
 import { listen } from '../../lib/server/listen.js';
 import type { FaultInput } from '../../sandboxes/kit/faults.js';
 import type { EndpointStats } from '../../sandboxes/kit/stats.js';
 import { buildSandbox, sandboxBaseUrl } from '../../sandboxes/registry.js';
 import { generateWorld, type World } from '../../sandboxes/world/world.js';
+import { startCliProcess, type CliProcess } from './cli-process.js';
 import { silentLogger } from './context.js';
 
 /** A fixed anchor so tests see the same 90 days whatever day they run. */
@@ -62,4 +63,17 @@ export async function startSandbox(
     },
     close: listening.close,
   };
+}
+
+/**
+ * `cli/main.ts sandbox <platform>` as its own OS process on a free port (its port variable), with
+ * only `env` besides PATH, resolved once `/__sandbox/health` answers 200.
+ */
+export function startSandboxProcess(platform: Platform, env: Record<string, string>): Promise<CliProcess> {
+  return startCliProcess(
+    ['sandbox', platform],
+    platformNamed(platform).sandbox.portVariable,
+    '/__sandbox/health',
+    env,
+  );
 }
