@@ -226,6 +226,11 @@ export const coreCatalog = {
     description: 'Seconds campaign figures (ad insights, email reports, orders by range) stay cached.',
     default: '600',
   }),
+  CACHE_TTL_ABSENT_S: env.int(0, 86_400, {
+    description:
+      "Seconds a known absence (the platform has no such contact, member, customer or order) stays cached; at most the record type's own TTL.",
+    default: '60',
+  }),
   RESPONSE_CACHE: env.boolean({
     description: 'Gateway whole-response cache driven by the `@cacheControl` hints of the subgraph schemas.',
     default: 'true',

@@ -1,10 +1,11 @@
-import type { PlatformName as Platform } from '../../platforms/registry.js';
+import { platformNamed, type PlatformName as Platform } from '../../platforms/registry.js';
 import { listen } from '../../lib/server/listen.js';
 import type { FaultInput } from '../../sandboxes/kit/faults.js';
 import type { RecordedRequest } from '../../sandboxes/kit/recorder.js';
 import type { EndpointStats } from '../../sandboxes/kit/stats.js';
 import { buildSandbox, sandboxBaseUrl } from '../../sandboxes/registry.js';
 import { generateWorld, type World } from '../../sandboxes/world/world.js';
+import { startCliProcess, type CliProcess } from './cli-process.js';
 import { silentLogger } from './context.js';
 
 /** A fixed anchor so tests see the same 90 days whatever day they run. */
@@ -39,7 +40,7 @@ export async function startSandbox(
     ...(options.latencyMs !== undefined ? { latencyMs: options.latencyMs } : {}),
   });
   const listening = await listen(sandbox.server, 0, '127.0.0.1');
-  const admin = async (method: string, path: string, body?: unknown) => {
+  const admin = async (method: string, path: string, body?: unknown): Promise<unknown> => {
     const response = await fetch(`${listening.origin}/__sandbox/${path}`, {
       method,
       ...(body !== undefined
@@ -56,7 +57,8 @@ export async function startSandbox(
     world,
     origin: listening.origin,
     baseUrl: sandboxBaseUrl(platform, listening.origin),
-    stats: () => admin('GET', 'stats'),
+    // The sandbox's own admin answer, written by sandboxes/kit/server.ts: trusted, not parsed.
+    stats: async () => (await admin('GET', 'stats')) as Awaited<ReturnType<RunningSandbox['stats']>>,
     resetStats: async () => {
       await admin('POST', 'reset-stats');
     },
@@ -73,4 +75,17 @@ export async function startSandbox(
     },
     close: listening.close,
   };
+}
+
+/**
+ * `cli/main.ts sandbox <platform>` as its own OS process on a free port (its port variable), with
+ * only `env` besides PATH, resolved once `/__sandbox/health` answers 200.
+ */
+export function startSandboxProcess(platform: Platform, env: Record<string, string>): Promise<CliProcess> {
+  return startCliProcess(
+    ['sandbox', platform],
+    platformNamed(platform).sandbox.portVariable,
+    '/__sandbox/health',
+    env,
+  );
 }
