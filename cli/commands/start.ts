@@ -13,7 +13,7 @@ import { EVENT_SOURCE_NAMES, PLATFORM_NAMES } from '../../platforms/registry.js'
 import { CAUSE_EXAMPLE } from '../../sandboxes/webhooks/event-route.js';
 import { onShutdown } from '../shutdown.js';
 import { DEMO_WEBHOOK_VERIFICATION, startStack } from '../stack.js';
-import { eventsSettingsFromEnv } from '../../gateway/events/config.js';
+import { eventsSettingsFromEnv } from '../../events/config.js';
 
 /** `start`: the embedded demo, everything in one process, and a banner saying where it all is. */
 export async function startCommand(level: LevelWithSilent): Promise<undefined> {

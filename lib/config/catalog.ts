@@ -182,7 +182,7 @@ export const coreCatalog = {
   }),
   ROUTING_RULES_FILE: env.path({
     description: 'Routing rules (YAML or JSON): which channels each event goes to.',
-    default: 'gateway/events/demo-routing.yaml',
+    default: 'events/demo-routing.yaml',
   }),
   WEBHOOK_PUBLIC_URL: env.url({
     description:

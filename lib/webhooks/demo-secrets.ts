@@ -3,7 +3,7 @@
  * gateway's demo configuration verifies with them, so events flow offline after `npm start`. No
  * platform knows them; a real deployment configures the platforms' own secrets instead, and the
  * gateway refuses to start with any of them when NODE_ENV=production
- * (gateway/events/production-guard.ts). Here in lib because both the sandboxes (which sign) and
+ * (events/production-guard.ts). Here in lib because both the sandboxes (which sign) and
  * the gateway (which refuses them in production) need them, and neither may import the other.
  */
 export const DEMO_WEBHOOK_SECRETS = {

@@ -13,7 +13,7 @@ import { catalog } from '../../platforms/catalog.js';
 import { ConfigError } from '../../lib/config/env.js';
 import { createLogger } from '../../lib/logger.js';
 import { DEMO_WEBHOOK_VERIFICATION } from '../../cli/stack.js';
-import { eventsSettingsFromEnv } from '../../gateway/events/config.js';
+import { eventsSettingsFromEnv } from '../../events/config.js';
 import { DEMO_WEBHOOK_SECRETS } from '../../lib/webhooks/demo-secrets.js';
 import { writeTestRegistry } from '../helpers/registry.js';
 import { startTestStack } from '../helpers/stack.js';

@@ -1,11 +1,7 @@
 import { request as httpRequest, createServer } from 'node:http';
 import { Writable } from 'node:stream';
 import { afterEach, describe, expect, it } from 'vitest';
-import {
-  createWebhookIngest,
-  ingestMetrics,
-  WEBHOOK_UNVERIFIED_MESSAGE,
-} from '../../gateway/events/ingest.js';
+import { createWebhookIngest, ingestMetrics, WEBHOOK_UNVERIFIED_MESSAGE } from '../../events/ingest.js';
 import { openSqliteEventLog } from '../../lib/events/log/sqlite.js';
 import type { EventLog } from '../../lib/events/log/types.js';
 import { createLogger, type Logger } from '../../lib/logger.js';

@@ -1,7 +1,7 @@
-import { ConfigError } from '../../lib/config/env.js';
-import type { EventSource } from '../../lib/events/event.js';
-import type { WebhookSource } from '../../platforms/kit/descriptor.js';
-import { WEBHOOK_SOURCES } from '../../platforms/registry.js';
+import { ConfigError } from '../lib/config/env.js';
+import type { EventSource } from '../lib/events/event.js';
+import type { WebhookSource } from '../platforms/kit/descriptor.js';
+import { WEBHOOK_SOURCES } from '../platforms/registry.js';
 import type { WebhookSecrets } from './ingest.js';
 
 const sources = WEBHOOK_SOURCES as readonly WebhookSource[];
