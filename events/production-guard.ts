@@ -30,7 +30,7 @@ export function assertNoDemoWebhookSecrets(webhooks: WebhookSecrets, nodeEnv: st
   throw new ConfigError(
     demoSources.map(
       (source) =>
-        `${source.secretVariable}: holds the public demo webhook secret (lib/webhooks/demo-secrets.ts; \`npm start\` uses it when the variable is unset), which NODE_ENV=production refuses; set ${source.ownSecret}`,
+        `${source.secretVariable}: holds the public demo webhook secret (platforms/${source.name}/demo.ts; \`npm start\` uses it when the variable is unset), which NODE_ENV=production refuses; set ${source.ownSecret}`,
     ),
   );
 }

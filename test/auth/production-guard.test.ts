@@ -14,7 +14,7 @@ import { ConfigError } from '../../lib/config/env.js';
 import { createLogger } from '../../lib/logger.js';
 import { DEMO_WEBHOOK_VERIFICATION } from '../../cli/stack.js';
 import { eventsSettingsFromEnv } from '../../events/config.js';
-import { DEMO_WEBHOOK_SECRETS } from '../../lib/webhooks/demo-secrets.js';
+import { DEMO_WEBHOOK_SECRETS } from '../../sandboxes/webhooks/index.js';
 import { writeTestRegistry } from '../helpers/registry.js';
 import { startTestStack } from '../helpers/stack.js';
 import { clientRecord, keyRecord } from './fixtures.js';

@@ -6,7 +6,8 @@ import { openSqliteEventLog } from '../../lib/events/log/sqlite.js';
 import type { EventLog } from '../../lib/events/log/types.js';
 import { createLogger, type Logger } from '../../lib/logger.js';
 import { listen, type Listening } from '../../lib/server/listen.js';
-import { signHubSpotV1, signStandardWebhook } from '../../lib/webhooks/sign.js';
+import { signStandardWebhook } from '../../lib/webhooks/sign.js';
+import { signHubSpotV1 } from '../../platforms/hubspot/sandbox/sign.js';
 import { DEMO_WEBHOOK_SECRETS } from '../../sandboxes/webhooks/index.js';
 import { silentLogger } from '../helpers/context.js';
 import {
