@@ -1,6 +1,6 @@
 import { AUTH_ENV } from '../gateway/auth/config.js';
 import { GATEWAY_ENV } from '../gateway/config.js';
-import { EVENTS_ENV } from '../gateway/events/config.js';
+import { EVENTS_ENV } from '../events/config.js';
 import { CACHE_ENV } from '../lib/cache/config.js';
 import { HTTP_LIMITS_ENV } from '../lib/server/limits.js';
 import { METRICS_ENV } from '../lib/server/metrics-endpoint.js';

@@ -1,4 +1,5 @@
 import { addDays } from '../../lib/dates.js';
+import { campaignLink } from './links.js';
 import { Random } from './random.js';
 import { CAMPAIGN_KEYS, EMAIL_DOMAINS, FIRST_NAMES, LAST_NAMES, LIST_NAMES, PRODUCTS } from './names.js';
 
@@ -259,10 +260,9 @@ function makeOrdersFor(
     let landingSite = `/products/${product}`;
     let referringSite = '';
     if (active.length > 0 && r.chance(0.6)) {
-      const campaign = r.pick(active);
-      const [source, medium] = r.chance(0.6) ? ['facebook', 'paid_social'] : ['mailchimp', 'email'];
-      landingSite += `?utm_source=${source}&utm_medium=${medium}&utm_campaign=${campaign.key}&utm_content=${r.pick(['hero', 'carousel', 'cta'])}`;
-      referringSite = source === 'facebook' ? 'https://l.facebook.com/' : '';
+      const link = campaignLink(r, r.pick(active).key);
+      landingSite += link.query;
+      referringSite = link.referrer;
     } else if (r.chance(0.3)) {
       landingSite += '?utm_source=google&utm_medium=organic';
       referringSite = 'https://www.google.com/';

@@ -1,4 +1,4 @@
-import { addCustomer, type LifecycleStage } from '../../../sandboxes/world/changes.js';
+import { addCustomer, type LifecycleStage } from './changes.js';
 import type { Customer, World } from '../../../sandboxes/world/world.js';
 import { contactProperty } from './properties.js';
 

@@ -1,5 +1,5 @@
 import { judgeEmail } from '../../../sandboxes/kit/emails.js';
-import { LEAD_STATUSES, LIFECYCLE_ORDER } from '../../../sandboxes/world/changes.js';
+import { LEAD_STATUSES, LIFECYCLE_ORDER } from './changes.js';
 import type { Customer } from '../../../sandboxes/world/world.js';
 
 /**

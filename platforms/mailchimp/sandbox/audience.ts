@@ -1,4 +1,4 @@
-import { newMember } from '../../../sandboxes/world/changes.js';
+import { newMember } from './changes.js';
 import type { AudienceMember, Customer, World } from '../../../sandboxes/world/world.js';
 import { subscriberHash, tagsOf, VIP_TAG, type AudienceEntry } from './members.js';
 
