@@ -6,30 +6,51 @@ import tseslint from 'typescript-eslint';
 
 /**
  * Imports flow one way: lib <- platforms (each platform's client, webhooks, sandbox, descriptor) <-
- * subgraphs (by role, each using one platform's client); the gateway builds on lib and reads
- * platforms through their registry; cli (the entry point) and tests may import anything. A rule per
- * layer says what it may not import.
+ * subgraphs (by role, each using one platform's client); the event pipeline (events/) builds on lib
+ * and reads platforms through their registry; the gateway builds on both and serves GraphQL; cli
+ * (the entry point) and tests may import anything. A rule per layer says what it may not import.
  */
 
 /**
- * The platform folders, `platforms/<name>/` with a client: the rules below are written per folder,
- * read from the tree so a new platform is covered without naming it here.
+ * The platform folders, `platforms/<name>/` with a client or webhooks (the company site has only
+ * webhooks and its demo traffic): the rules below are written per folder, read from the tree so a
+ * new platform is covered without naming it here.
  */
 const PLATFORMS = readdirSync(new URL('platforms/', import.meta.url), { withFileTypes: true })
   .filter(
-    (entry) => entry.isDirectory() && existsSync(new URL(`platforms/${entry.name}/client/`, import.meta.url)),
+    (entry) =>
+      entry.isDirectory() &&
+      ['client', 'webhooks'].some((part) =>
+        existsSync(new URL(`platforms/${entry.name}/${part}/`, import.meta.url)),
+      ),
   )
   .map((entry) => entry.name)
   .sort();
-const layer = (files, forbidden, why) => ({
+/**
+ * `files` may not import from the folders `forbidden` names (anywhere in the path), except from
+ * the folders in `except` (`lib/events` is not the top-level `events/`).
+ */
+const layer = (files, forbidden, why, except = []) => ({
   files,
   rules: {
     'no-restricted-imports': [
       'error',
-      { patterns: forbidden.map((dir) => ({ group: [`**/${dir}/**`, `**/${dir}`], message: why })) },
+      {
+        patterns: forbidden.map((dir) => ({
+          group: [
+            `**/${dir}/**`,
+            `**/${dir}`,
+            ...except.flatMap((allowed) => [`!**/${allowed}`, `!**/${allowed}/**`]),
+          ],
+          message: why,
+        })),
+      },
     ],
   },
 });
+/** The top-level event pipeline, as a forbidden folder for the layers below it. */
+const EVENTS = 'events';
+const NOT_LIB_EVENTS = ['lib/events'];
 
 export default tseslint.config(
   {
@@ -69,30 +90,41 @@ export default tseslint.config(
     return [
       layer(
         [`platforms/${platform}/**`],
-        ['subgraphs', 'gateway', 'cli', ...others],
-        'A platform folder speaks for its own platform only; it knows nothing of other platforms, subgraphs or the gateway.',
+        ['subgraphs', 'gateway', EVENTS, 'cli', ...others],
+        'A platform folder speaks for its own platform only; it knows nothing of other platforms, subgraphs, the event pipeline or the gateway.',
+        NOT_LIB_EVENTS,
       ),
       layer(
         [`platforms/${platform}/client/**`, `platforms/${platform}/webhooks/**`],
-        ['subgraphs', 'gateway', 'cli', 'sandboxes', 'sandbox', ...others],
+        ['subgraphs', 'gateway', EVENTS, 'cli', 'sandboxes', 'sandbox', ...others],
         "A platform's client and webhook code know nothing of sandboxes (a fake must stay apart from what it tests).",
+        NOT_LIB_EVENTS,
       ),
       layer(
         [`platforms/${platform}/sandbox/**`],
-        ['subgraphs', 'gateway', 'cli', 'client', 'webhooks', ...others],
-        "A sandbox implements the platform contract on its own; it must not borrow its platform's client it is tested against.",
+        ['subgraphs', 'gateway', EVENTS, 'cli', 'client', 'webhooks', ...others],
+        "A sandbox implements the platform contract on its own; it must not borrow its platform's client or webhook verifier it is tested against.",
+        // lib/webhooks/sign.ts is a sender's half, written apart from the verifiers.
+        [...NOT_LIB_EVENTS, 'lib/webhooks'],
       ),
     ];
   }),
   layer(
     ['platforms/kit/**', 'platforms/*.ts'],
-    ['subgraphs', 'gateway', 'cli'],
-    'The platform registry and kit describe platforms; they never depend on the subgraphs or the gateway.',
+    ['subgraphs', 'gateway', EVENTS, 'cli'],
+    'The platform registry and kit describe platforms; they never depend on the subgraphs, the event pipeline or the gateway.',
+    NOT_LIB_EVENTS,
   ),
   layer(
     ['sandboxes/**'],
-    ['platforms/*/client', 'subgraphs', 'gateway', 'cli'],
+    ['platforms/*/client', 'subgraphs', 'gateway', EVENTS, 'cli'],
     'A sandbox implements the platform contract on its own; it must not borrow the client it is tested against.',
+    NOT_LIB_EVENTS,
+  ),
+  layer(
+    ['events/**'],
+    ['gateway', 'subgraphs', 'platforms/*/client', 'sandboxes', 'platforms/*/sandbox', 'cli'],
+    'The event pipeline runs in the gateway or a worker process: it imports nothing of the gateway (which builds on it), reads platforms only through platforms/registry.ts, and reaches the graph and the subgraphs over the functions it is given.',
   ),
   layer(
     ['subgraphs/**'],

@@ -3,6 +3,7 @@ import { catalog } from '../platforms/catalog.js';
 import { PLATFORMS, platformNamed, type PlatformName } from '../platforms/registry.js';
 import { HTTP_LIMITS_ENV } from '../lib/server/limits.js';
 import { PLATFORM_SUBGRAPHS, subgraphPortVariable } from '../lib/graphql/subgraph-names.js';
+import { METRICS_ENV } from '../lib/server/metrics-endpoint.js';
 
 /**
  * The variables the CLI's own commands read, apart from the commands' code so `--help` lists them
@@ -55,7 +56,7 @@ export function sandboxPorts(source: NodeJS.ProcessEnv = process.env): Record<Pl
   ) as Record<PlatformName, number>;
 }
 
-/** The variables `sandbox <platform>` reads: its own port, and the generated data's settings. */
+/** The variables `sandbox <platform>` reads: its own port, the generated data's settings, its scraper's token. */
 export function sandboxEnv(platform: PlatformName) {
   return [
     'HOST',
@@ -67,5 +68,6 @@ export function sandboxEnv(platform: PlatformName) {
     'SANDBOX_LATENCY_MS',
     'SANDBOX_WEBHOOK_TARGET',
     ...HTTP_LIMITS_ENV,
+    ...METRICS_ENV,
   ] as const;
 }

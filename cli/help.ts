@@ -1,6 +1,6 @@
 import { AUTH_ENV } from '../gateway/auth/config.js';
 import { GATEWAY_ENV } from '../gateway/config.js';
-import { EVENTS_ENV } from '../gateway/events/config.js';
+import { EVENTS_ENV } from '../events/config.js';
 import { CACHE_ENV } from '../lib/cache/config.js';
 import { HTTP_LIMITS_ENV } from '../lib/server/limits.js';
 import { METRICS_ENV } from '../lib/server/metrics-endpoint.js';
@@ -78,7 +78,7 @@ export function commandHelp(command: CommandName, args: readonly string[] = []):
       return {
         usage: `sandbox ${platforms.length === 1 ? platforms[0] : `<${all.join('|')}>`}`,
         summary:
-          'One platform sandbox alone: the platform’s API contract with the same generated data as `start`, for connector work against a local stand-in.',
+          'One platform sandbox alone: the platform’s API contract with the same generated data as `start`, for connector work against a local stand-in; /metrics (requests, 429s, injected faults) to a scraper holding METRICS_TOKEN.',
         variables: unique(['LOG_LEVEL'], ...platforms.map((platform) => sandboxEnv(platform))),
       };
     }

@@ -27,9 +27,9 @@ import {
 } from '../platforms/registry.js';
 import { generateWorld, type World, type WorldOptions } from '../sandboxes/world/world.js';
 import { ROLE_SUBGRAPHS } from '../subgraphs/registry.js';
-import type { EventsConfig } from '../gateway/events/runtime.js';
+import type { EventsConfig } from '../events/runtime.js';
 import type { WebhookSecrets } from '../platforms/registry.js';
-import { loadRoutingRules, type RoutingRule } from '../gateway/events/routing.js';
+import { loadRoutingRules, type RoutingRule } from '../events/routing.js';
 import type { EventLogSettings } from '../lib/events/log/open.js';
 import { openConfiguredEventLog } from './event-log.js';
 import type { EventLog } from '../lib/events/log/types.js';
@@ -87,7 +87,7 @@ export interface StackEventOptions {
   log: EventLogSettings;
   /** Signed webhooks the sandboxes send the gateway per minute; 0 sends none. */
   webhooksPerMinute: number;
-  /** @default the demo rules, gateway/events/demo-routing.yaml */
+  /** @default the demo rules, events/demo-routing.yaml */
   routingRules?: readonly RoutingRule[];
   /** The public origin platforms call, when a proxy is in front (HubSpot signs it). */
   publicUrl?: string;
@@ -105,7 +105,7 @@ export const DEMO_WEBHOOK_VERIFICATION: WebhookSecrets = Object.fromEntries(
   (WEBHOOK_SOURCES as readonly WebhookSource[]).map((source) => [source.name, source.demo]),
 );
 
-export const DEMO_ROUTING_RULES_FILE = 'gateway/events/demo-routing.yaml';
+export const DEMO_ROUTING_RULES_FILE = 'events/demo-routing.yaml';
 
 export interface Stack {
   world: World;
@@ -269,8 +269,6 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     opened.push({ origin: '', port: 0, close: () => gateway.drain() });
     origins.gateway = listening.origin;
     webhooks.setTarget(reachableOrigin(listening));
-    // Sandboxes that send webhooks themselves (Twilio's incoming messages) learn the gateway too.
-    for (const sandbox of Object.values(sandboxes)) sandbox.setWebhookTarget(reachableOrigin(listening));
     // Stopped before the gateway closes, so no delivery is cut off half-way.
     opened.push({ origin: '', port: 0, close: () => webhooks.stop() });
     // It signs with the public demo secrets, which a production gateway refuses: no fake traffic there.

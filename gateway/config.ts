@@ -1,3 +1,4 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { catalog } from '../platforms/catalog.js';
 import { loadEnv } from '../lib/config/env.js';
 import { parsePrivateJwk } from '../lib/auth/gateway-token.js';
@@ -10,7 +11,7 @@ import {
   subgraphUrlVariable,
   type PlatformSubgraphName,
 } from '../lib/graphql/subgraph-names.js';
-import type { EventsConfig } from './events/runtime.js';
+import type { EventsConfig } from '../events/runtime.js';
 import type { SubscriptionCaps } from './pipeline/subscription-slots.js';
 
 /** How long a request may take: the deadline a client gets without asking, and the most it may ask for. */
@@ -49,8 +50,12 @@ export interface GatewayConfig extends AccessConfig {
    * `events` subgraph is served by this gateway unless a URL is given.
    */
   subgraphUrls: Record<PlatformSubgraphName, string> & { events?: string };
-  /** The event pipeline: webhooks in, subscriptions out. */
-  events: EventsConfig;
+  /**
+   * The event pipeline (webhooks in, subscriptions out), and the `events` subgraph over its log,
+   * served by the gateway at `/subgraphs/events/` (built by the caller: the gateway reaches
+   * subgraphs over HTTP only, never through their modules).
+   */
+  events: EventsConfig & { subgraph: { handle(req: IncomingMessage, res: ServerResponse): void } };
   subgraphTimeoutMs: number;
   /**
    * A request's deadline: `defaultMs` without an `x-request-deadline-ms` header, never more than

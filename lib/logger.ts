@@ -43,7 +43,6 @@ export const REDACTED_PATHS = [
   '*.authorization',
   '*.headers.authorization',
   '*.headers["x-api-key"]',
-  '*.headers["x-shopify-access-token"]',
   '*.headers["x-gateway-token"]',
   '*.headers.cookie',
   '*.token',
@@ -57,6 +56,53 @@ export const REDACTED_PATHS = [
   'secret',
   'password',
 ];
+
+/**
+ * Headers that carry a credential, whatever a platform names its own: `authorization`, `cookie`,
+ * `x-api-key`, and any `…-token`, `…-api-key` or `…-secret` (an access-token header such as
+ * `x-<platform>-access-token`). The redact paths above are fixed when a logger is made, below the
+ * platform registry; this rule covers every platform's header without naming one (each
+ * descriptor's `credential.header` must match it: test/lib/logger.test.ts).
+ */
+const CREDENTIAL_HEADER =
+  /^(?:authorization|proxy-authorization|cookie|x-api-key)$|-(?:token|api-key|secret)$/i;
+
+export function isCredentialHeader(name: string): boolean {
+  return CREDENTIAL_HEADER.test(name);
+}
+
+/** A copy of `headers` with credential headers censored; the same object when it holds none. */
+function censorHeaders(headers: unknown): unknown {
+  if (!headers || typeof headers !== 'object' || Array.isArray(headers)) return headers;
+  const names = Object.keys(headers);
+  if (!names.some(isCredentialHeader)) return headers;
+  return Object.fromEntries(
+    Object.entries(headers).map(([name, value]) => [name, isCredentialHeader(name) ? '[redacted]' : value]),
+  );
+}
+
+/**
+ * Credential headers censored where the redact paths look for headers: `headers` on the line and
+ * one level down (`req.headers`). Copies what it changes: the caller's objects are left alone.
+ */
+function censorCredentialHeaders(object: Record<string, unknown>): Record<string, unknown> {
+  let out = object;
+  const set = (key: string, value: unknown) => {
+    if (out === object) out = { ...object };
+    out[key] = value;
+  };
+  if ('headers' in object) {
+    const censored = censorHeaders(object['headers']);
+    if (censored !== object['headers']) set('headers', censored);
+  }
+  for (const [key, value] of Object.entries(object)) {
+    if (!value || typeof value !== 'object' || Array.isArray(value) || !('headers' in value)) continue;
+    const inner = value as Record<string, unknown>;
+    const censored = censorHeaders(inner['headers']);
+    if (censored !== inner['headers']) set(key, { ...inner, headers: censored });
+  }
+  return out;
+}
 
 export interface LoggerOptions {
   level: LevelWithSilent;
@@ -72,7 +118,7 @@ export function createLogger(options: LoggerOptions): Logger {
       name: options.name,
       level: options.level,
       redact: { paths: REDACTED_PATHS, censor: '[redacted]' },
-      formatters: { log: (object) => scrubDeep(object) as Record<string, unknown> },
+      formatters: { log: (object) => scrubDeep(censorCredentialHeaders(object)) as Record<string, unknown> },
       hooks: {
         logMethod(args, method) {
           if (secretValues.size > 0) {

@@ -27,6 +27,8 @@ export interface SandboxOptions {
   plans?: PlatformPlans;
   /** Extra `/__sandbox/*` endpoints (the webhook emitter's). */
   adminRoutes?: readonly Route[];
+  /** Bearer token for `GET /metrics` (METRICS_TOKEN). @default none: `/metrics` answers 403 */
+  metricsToken?: string;
 }
 
 /** The platform half of a sandbox, from its descriptor: the demo credentials, the plan's limits. */
@@ -49,6 +51,7 @@ export function buildSandbox(platform: PlatformName, options: SandboxOptions): S
     ...(options.latencyMs !== undefined ? { latencyMs: options.latencyMs } : {}),
     ...(options.faults ? { faults: options.faults } : {}),
     ...(options.adminRoutes ? { adminRoutes: options.adminRoutes } : {}),
+    ...(options.metricsToken ? { metricsToken: options.metricsToken } : {}),
   });
 }
 

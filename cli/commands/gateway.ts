@@ -5,7 +5,7 @@ import { httpLimitsFromEnv } from '../../lib/server/limits.js';
 import { gatewayConfigFromEnv } from '../../gateway/config.js';
 import { buildGateway } from '../../gateway/server.js';
 import { onShutdown } from '../shutdown.js';
-import { eventsSettingsFromEnv } from '../../gateway/events/config.js';
+import { eventsSettingsFromEnv } from '../../events/config.js';
 import { openConfiguredEventLog } from '../event-log.js';
 import { eventsSubgraphFor } from '../events-subgraph.js';
 

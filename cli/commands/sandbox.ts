@@ -5,6 +5,7 @@ import { createLogger, type Logger } from '../../lib/logger.js';
 import type { LevelWithSilent } from 'pino';
 import { listen } from '../../lib/server/listen.js';
 import { httpLimitsFromEnv } from '../../lib/server/limits.js';
+import { metricsTokenFromEnv } from '../../lib/server/metrics-endpoint.js';
 import { buildSandbox, isPlatform, PLATFORMS, sandboxBaseUrl } from '../../sandboxes/registry.js';
 import {
   createWebhookEmitter,
@@ -23,6 +24,7 @@ export async function sandboxCommand(platform: string, level: LevelWithSilent): 
     throw new UsageError(`unknown platform "${platform}"; expected one of ${PLATFORMS.join(', ')}`);
   const env = loadEnv(catalog, sandboxEnv(platform));
   const http = httpLimitsFromEnv();
+  const metricsToken = metricsTokenFromEnv();
   const logger: Logger = createLogger({ name: `sandbox:${platform}`, level });
   const world = generateWorld({
     seed: env.SANDBOX_SEED,
@@ -43,8 +45,8 @@ export async function sandboxCommand(platform: string, level: LevelWithSilent): 
     rateLimits: env.SANDBOX_RATE_LIMITS,
     latencyMs: env.SANDBOX_LATENCY_MS,
     adminRoutes: [sandboxEventRoute(platform, world, emitter)],
+    ...(metricsToken ? { metricsToken } : {}),
   });
-  if (env.SANDBOX_WEBHOOK_TARGET) sandbox.setWebhookTarget(env.SANDBOX_WEBHOOK_TARGET);
   const port = (env as Record<string, unknown>)[platformNamed(platform).sandbox.portVariable] as number;
   const listening = await listen(sandbox.server, port, env.HOST, http);
   logger.info(

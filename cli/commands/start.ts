@@ -15,10 +15,10 @@ import {
 } from '../../lib/graphql/subgraph-names.js';
 import { sandboxPorts, START_ENV } from '../command-env.js';
 import { EVENT_SOURCE_NAMES, PLATFORM_NAMES } from '../../platforms/registry.js';
-import { CAUSE_EXAMPLE } from '../../sandboxes/webhooks/event-route.js';
+import { CAUSE_EXAMPLE } from '../../sandboxes/webhooks/traffic.js';
 import { onShutdown } from '../shutdown.js';
 import { DEMO_WEBHOOK_VERIFICATION, startStack } from '../stack.js';
-import { eventsSettingsFromEnv } from '../../gateway/events/config.js';
+import { eventsSettingsFromEnv } from '../../events/config.js';
 
 /** `start`: the embedded demo, everything in one process, and a banner saying where it all is. */
 export async function startCommand(level: LevelWithSilent): Promise<undefined> {
@@ -89,8 +89,12 @@ marketing-graph is running (embedded demo: sandboxes with ${stack.world.customer
   sandboxes   ${PLATFORM_NAMES.map((name) => `${name} ${o[name]}`).join('   ')}
   events      webhooks ${o.gateway}/webhooks/{${EVENT_SOURCE_NAMES.join(',')}}
               subscriptions ${stack.gatewayUrl.replace(/^http/, 'ws')} (graphql-ws) and ${o.gateway}/graphql/stream (SSE)
-              live demo traffic: ${env.SANDBOX_WEBHOOKS_PER_MINUTE} signed webhooks a minute from the sandboxes (SANDBOX_WEBHOOKS_PER_MINUTE; 0 stops them)
-              cause one: curl -s ${o[CAUSE_EXAMPLE.platform]}/__sandbox/webhooks -H 'content-type: application/json' -d '${JSON.stringify(CAUSE_EXAMPLE.body(firstId))}'
+              live demo traffic: ${env.SANDBOX_WEBHOOKS_PER_MINUTE} signed webhooks a minute from the sandboxes (SANDBOX_WEBHOOKS_PER_MINUTE; 0 stops them)${
+                CAUSE_EXAMPLE
+                  ? `
+              cause one: curl -s ${o[CAUSE_EXAMPLE.platform]}/__sandbox/webhooks -H 'content-type: application/json' -d '${JSON.stringify(CAUSE_EXAMPLE.body(firstId))}'`
+                  : ''
+              }
 
 Every call needs credentials. The demo registry's public DEMO keys (refused in production):
   reporting-dashboard      ${DEMO_API_KEYS['reporting-dashboard']}   (campaigns:read ads:read)

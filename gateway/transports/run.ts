@@ -1,5 +1,5 @@
 import type { FormattedExecutionResult, GraphQLFormattedError } from 'graphql';
-import { subscriptionMetrics, type SubscriptionService } from '../events/subscriptions.js';
+import { subscriptionMetrics, type SubscriptionService } from '../subscriptions/service.js';
 import type { OperationPipeline } from '../pipeline/pipeline.js';
 import type { AdmittedOperation } from '../pipeline/types.js';
 

@@ -2,7 +2,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { createHandler } from 'graphql-sse/lib/use/http';
 import type { Logger } from '../../lib/logger.js';
 import { DEADLINE_HEADER, REQUEST_ID_HEADER, requestIdFrom } from '../../lib/request-context.js';
-import type { SubscriptionService } from '../events/subscriptions.js';
+import type { SubscriptionService } from '../subscriptions/service.js';
 import type { OperationPipeline } from '../pipeline/pipeline.js';
 import type { Refusal } from '../pipeline/types.js';
 import { runAdmitted } from './run.js';

@@ -12,7 +12,7 @@ import { WebSocketServer, type WebSocket } from 'ws';
 import type { Logger } from '../../lib/logger.js';
 import { DEADLINE_HEADER, REQUEST_ID_HEADER, requestIdFrom } from '../../lib/request-context.js';
 import type { CredentialSource } from '../auth/authenticate.js';
-import type { SubscriptionService } from '../events/subscriptions.js';
+import type { SubscriptionService } from '../subscriptions/service.js';
 import type { OperationPipeline } from '../pipeline/pipeline.js';
 import { runAdmitted } from './run.js';
 import { DEFAULT_STALL_MS, StallWatch } from './stall-watch.js';

@@ -11,6 +11,7 @@ export const CACHE_ENV = [
   'CACHE_TTL_SUBSCRIPTION_S',
   'CACHE_TTL_ORDERS_S',
   'CACHE_TTL_CAMPAIGN_REPORTS_S',
+  'CACHE_TTL_ABSENT_S',
 ] as const;
 
 export interface CacheSettings {
@@ -37,6 +38,7 @@ export function cacheSettingsFromEnv(source: NodeJS.ProcessEnv = process.env): C
       subscription: env.CACHE_TTL_SUBSCRIPTION_S,
       orders: env.CACHE_TTL_ORDERS_S,
       campaignReports: env.CACHE_TTL_CAMPAIGN_REPORTS_S,
+      absent: env.CACHE_TTL_ABSENT_S,
     },
   };
 }

@@ -57,6 +57,8 @@ export function createCacheStore(options: CacheStoreOptions): CacheStore {
   let kind: CacheStore['kind'];
   let closeClient: () => Promise<void> = async () => {};
   let redis: RedisConnection | undefined;
+  /** Resolves once the store can take commands (at once in memory). */
+  let ready: () => Promise<void> = () => Promise.resolve();
   if (options.redisUrl) {
     kind = 'redis';
     const client = createClient({
@@ -78,16 +80,27 @@ export function createCacheStore(options: CacheStoreOptions): CacheStore {
         );
       }
     });
-    // Keyv opens the client on its first use; the shared rate limiter runs its script on the client
-    // directly, possibly first, and a client never opened answers "The client is closed" forever.
+    // Every operation waits for the connection first. Keyv opens the client on its first use only,
+    // and with the offline queue disabled the calls made while it connects fail ("The client is
+    // offline"): a burst of writes at start-up would be lost. The shared rate limiter runs its
+    // script on the client directly, possibly first, and a client never opened answers "The client
+    // is closed" forever. One wait is shared by every caller (one 'ready' listener, not one each).
+    let connecting: Promise<void> | undefined;
+    ready = () => {
+      if (client.isReady) return Promise.resolve();
+      if (!client.isOpen) client.connect().catch(() => undefined);
+      connecting ??= new Promise<void>((resolve) =>
+        client.once('ready', () => {
+          connecting = undefined;
+          resolve();
+        }),
+      );
+      return connecting;
+    };
+    const waitForReady = ready;
     redis = {
       eval: async (script, evalOptions) => {
-        if (!client.isOpen) client.connect().catch(() => undefined);
-        if (!client.isReady)
-          await withTimeout(
-            new Promise<void>((resolve) => client.once('ready', () => resolve())),
-            timeoutMs * 4,
-          ).catch(() => undefined);
+        await withTimeout(waitForReady(), timeoutMs * 4).catch(() => undefined);
         return client.eval(script, evalOptions);
       },
     };
@@ -112,7 +125,10 @@ export function createCacheStore(options: CacheStoreOptions): CacheStore {
   let lastWarning = 0;
   async function guarded<T>(operation: string, run: () => Promise<T>, fallback: T): Promise<T> {
     try {
-      return await withTimeout(run(), timeoutMs);
+      return await withTimeout(
+        ready().then(() => run()),
+        timeoutMs,
+      );
     } catch (error) {
       cacheMetrics.errors.inc({ store: kind, operation });
       if (Date.now() - lastWarning > 10_000) {

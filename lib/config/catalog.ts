@@ -186,15 +186,15 @@ export const coreCatalog = {
   }),
   ROUTING_RULES_FILE: env.path({
     description: 'Routing rules (YAML or JSON): which channels each event goes to.',
-    default: 'gateway/events/demo-routing.yaml',
+    default: 'events/demo-routing.yaml',
   }),
   WEBHOOK_PUBLIC_URL: env.url({
     description:
-      'Public origin the platforms call (`https://hooks.example.com`), when a proxy sits in front: HubSpot signs the URL it called. Unset: the URL a trusted proxy forwards (`TRUSTED_PROXIES`), else the address the gateway was reached on, never the `Host` header.',
+      'Public origin the platforms call (`https://hooks.example.com`), when a proxy sits in front: some platforms sign the URL they called (see the README on pointing webhooks at the gateway). Unset: the URL a trusted proxy forwards (`TRUSTED_PROXIES`), else the address the gateway was reached on, never the `Host` header.',
   }),
   TRUSTED_PROXIES: env.addressList({
     description:
-      'Proxies (IP addresses or CIDR ranges) whose `X-Forwarded-Proto` and `X-Forwarded-Host` give the URL HubSpot signed when `WEBHOOK_PUBLIC_URL` is unset; the headers of any other peer are ignored.',
+      'Proxies (IP addresses or CIDR ranges) whose `X-Forwarded-Proto` and `X-Forwarded-Host` give the URL a platform signed when `WEBHOOK_PUBLIC_URL` is unset; the headers of any other peer are ignored.',
   }),
   EVENT_PROCESSOR_CONCURRENCY: env.int(1, 256, {
     description: 'Events each gateway instance processes (enriches, routes) at once.',
@@ -229,6 +229,11 @@ export const coreCatalog = {
   CACHE_TTL_CAMPAIGN_REPORTS_S: env.int(0, 86_400, {
     description: 'Seconds campaign figures (ad insights, email reports, orders by range) stay cached.',
     default: '600',
+  }),
+  CACHE_TTL_ABSENT_S: env.int(0, 86_400, {
+    description:
+      "Seconds a known absence (the platform has no such contact, member, customer or order) stays cached; at most the record type's own TTL.",
+    default: '60',
   }),
   RESPONSE_CACHE: env.boolean({
     description: 'Gateway whole-response cache driven by the `@cacheControl` hints of the subgraph schemas.',

@@ -1,6 +1,6 @@
 import Opossum from 'opossum';
 import { UpstreamError, type Platform } from '../errors.js';
-import type { Logger } from '../logger.js';
+import { quietLogger, type Logger } from '../logger.js';
 import { Counter } from '../metrics.js';
 import type { UpstreamGuard } from './client.js';
 
@@ -37,6 +37,36 @@ export interface CircuitBreakerOptions {
 
 /** What a deployment (or a test) may tune about a connector's breaker. */
 export type BreakerSettings = Partial<Pick<CircuitBreakerOptions, 'failureThreshold' | 'openMs'>>;
+
+/** What a connector's settings say about its guard: a replacement, or how to tune the default. */
+export interface GuardSettings {
+  /** Replaces the default circuit breaker (tests inject their own). */
+  guard?: UpstreamGuard;
+  /** Tunes the default circuit breaker. @default 5 consecutive failures, open 10 s */
+  breaker?: BreakerSettings;
+  /** Where the breaker reports opening, closing and failed probes. @default no logging */
+  logger?: Logger;
+}
+
+/**
+ * The guard in front of a connector's platform, wired the same way for every connector: the one
+ * its settings give, or a CircuitBreaker tuned by them. `probe` is the connector's cheapest read
+ * (given the connector's logger, quiet without one); it runs only while the breaker is open.
+ */
+export function connectorGuard(
+  platform: Platform,
+  settings: GuardSettings,
+  probe: (logger: Logger) => Promise<void>,
+): UpstreamGuard {
+  if (settings.guard) return settings.guard;
+  const { logger } = settings;
+  return new CircuitBreaker({
+    platform,
+    ...settings.breaker,
+    ...(logger ? { logger } : {}),
+    probe: () => probe(logger ?? quietLogger),
+  });
+}
 
 /**
  * Whether a failed call says anything about the platform being down. The request's own deadline

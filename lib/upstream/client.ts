@@ -42,6 +42,12 @@ export interface UpstreamCall {
    * A timeout or a 5xx still fails at once, since the platform may have acted on it.
    */
   retryAfter429?: boolean;
+  /**
+   * `background` calls (bulk writes from actions and syncs) wait behind every `interactive` one
+   * (a user's query) and leave part of the platform's limit free for them, so a sync never makes
+   * a dashboard wait for or hit the limit. @default 'interactive'
+   */
+  priority?: 'interactive' | 'background';
 }
 
 export interface UpstreamResponse {

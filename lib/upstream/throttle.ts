@@ -18,6 +18,8 @@ export interface LimitPolicy {
   finish?(now: number): void;
   /** What the platform said about the remaining budget, read from a response. */
   observe?(headers: ResponseHeaders, status: number, now: number): void;
+  /** Calls that could start now (`free`) out of the limit's size (`of`); background calls read it. */
+  available?(now: number): { free: number; of: number };
 }
 
 interface Waiter {
@@ -33,15 +35,23 @@ export interface QueuedThrottleOptions {
   maxQueue?: number;
   /** A call must be able to start this long before its deadline to be worth waiting for. @default 250 */
   marginMs?: number;
+  /**
+   * Share of the limit background calls leave free for interactive ones (at least one slot when the
+   * limit has more than one). @default 0.1
+   */
+  backgroundReserve?: number;
 }
 
 /**
  * Client-side flow control for one platform account: calls queue in order rather than fail, the
  * queue is bounded, and a call whose wait would run past its request's deadline fails at once with
- * UPSTREAM_RATE_LIMITED instead of waiting to fail.
+ * UPSTREAM_RATE_LIMITED instead of waiting to fail. Background calls (`UpstreamCall.priority`)
+ * queue apart: they start only when no interactive call waits and the limit still has more than
+ * its reserve free, so bulk writes never crowd out a user's query.
  */
 export class QueuedThrottle implements UpstreamThrottle {
   private readonly queue: Waiter[] = [];
+  private readonly background: Waiter[] = [];
   private timer: NodeJS.Timeout | undefined;
   private blockedUntil = 0;
   readonly policy: LimitPolicy;
@@ -51,7 +61,26 @@ export class QueuedThrottle implements UpstreamThrottle {
   }
 
   get waiting(): number {
-    return this.queue.length;
+    return this.queue.length + this.background.length;
+  }
+
+  /** Slots background calls leave to interactive ones; none when the policy cannot say. */
+  private reserve(now: number): number {
+    const available = this.policy.available?.(now);
+    if (!available || available.of <= 1) return 0;
+    return Math.max(1, Math.floor(available.of * (this.options.backgroundReserve ?? 0.1)));
+  }
+
+  /** Milliseconds until a background call may start (0 = now). */
+  private backgroundDelay(now: number): number {
+    const delay = this.delay(now);
+    if (delay > 0) return delay;
+    const reserve = this.reserve(now);
+    if (reserve === 0) return 0;
+    const free = this.policy.available?.(now).free ?? Infinity;
+    if (free > reserve) return 0;
+    // When the slot past the reserve frees up; concurrency limits say so on release.
+    return Math.max(1, this.policy.estimateMs(now, reserve));
   }
 
   private limited(message: string, retryAfterMs?: number): UpstreamError {
@@ -68,19 +97,22 @@ export class QueuedThrottle implements UpstreamThrottle {
     return Math.max(this.policy.delayMs(now), this.blockedUntil - now);
   }
 
-  acquire(_call: UpstreamCall, deadline: number): Promise<void> {
+  acquire(call: UpstreamCall, deadline: number): Promise<void> {
     const now = Date.now();
     const margin = this.options.marginMs ?? 250;
-    if (this.queue.length === 0 && this.delay(now) <= 0) {
+    const background = call.priority === 'background';
+    const queue = background ? this.background : this.queue;
+    const ahead = background ? this.queue.length + this.background.length : this.queue.length;
+    const ready = background ? this.backgroundDelay(now) <= 0 : this.delay(now) <= 0;
+    if (ahead === 0 && ready) {
       this.policy.take(now);
       return Promise.resolve();
     }
-    if (this.queue.length >= (this.options.maxQueue ?? 1000)) {
-      return Promise.reject(
-        this.limited(`${this.queue.length} calls are already waiting for the rate limit`),
-      );
+    if (queue.length >= (this.options.maxQueue ?? 1000)) {
+      return Promise.reject(this.limited(`${queue.length} calls are already waiting for the rate limit`));
     }
-    const estimate = Math.max(this.policy.estimateMs(now, this.queue.length), this.blockedUntil - now);
+    const position = ahead + (background ? this.reserve(now) : 0);
+    const estimate = Math.max(this.policy.estimateMs(now, position), this.blockedUntil - now);
     if (now + estimate > deadline - margin) {
       return Promise.reject(
         this.limited(
@@ -90,7 +122,7 @@ export class QueuedThrottle implements UpstreamThrottle {
       );
     }
     return new Promise<void>((resolve, reject) => {
-      this.queue.push({ deadline: deadline - margin, resolve, reject });
+      queue.push({ deadline: deadline - margin, resolve, reject });
       this.schedule();
     });
   }
@@ -124,26 +156,41 @@ export class QueuedThrottle implements UpstreamThrottle {
       this.timer = undefined;
     }
     const now = Date.now();
-    while (this.queue.length > 0) {
-      const head = this.queue[0] as Waiter;
+    // Interactive calls first; background ones only once none waits, and only past the reserve.
+    const wake = this.serve(this.queue, now, () => this.delay(now));
+    const wakeBackground =
+      this.queue.length === 0 ? this.serve(this.background, now, () => this.backgroundDelay(now)) : Infinity;
+    const next = Math.min(wake, wakeBackground);
+    if (Number.isFinite(next)) {
+      this.timer = setTimeout(() => this.schedule(), Math.max(1, next));
+      this.timer.unref?.();
+    }
+  }
+
+  /**
+   * Starts the waiters of `queue` that may start now and fails those past their deadline; answers
+   * how long until it should be looked at again (Infinity: when a call finishes, or never).
+   */
+  private serve(queue: Waiter[], now: number, delay: () => number): number {
+    while (queue.length > 0) {
+      const head = queue[0] as Waiter;
       if (now > head.deadline) {
-        this.queue.shift();
+        queue.shift();
         head.reject(this.limited('waited for the rate limit until the request deadline'));
         continue;
       }
-      const wait = this.delay(now);
+      const wait = delay();
       if (wait <= 0) {
-        this.queue.shift();
+        queue.shift();
         this.policy.take(now);
         head.resolve();
         continue;
       }
       // Concurrency limits answer Infinity: the next release() wakes the queue. Wake anyway at the
       // head's deadline so it fails on time.
-      this.timer = setTimeout(() => this.schedule(), Math.max(1, Math.min(wait, head.deadline - now + 1)));
-      this.timer.unref?.();
-      break;
+      return Math.min(wait, head.deadline - now + 1);
     }
+    return Infinity;
   }
 }
 
@@ -193,6 +240,11 @@ export class SlidingWindowPolicy implements LimitPolicy {
     return this.stamps.length;
   }
 
+  available(now: number): { free: number; of: number } {
+    this.prune(now);
+    return { free: Math.max(0, this.max - this.stamps.length), of: this.max };
+  }
+
   delayMs(now: number): number {
     this.prune(now);
     if (this.stamps.length < this.max) return 0;
@@ -237,6 +289,11 @@ export class LeakyBucketPolicy implements LimitPolicy {
     this.updatedAt = Math.max(this.updatedAt, now);
   }
 
+  available(now: number): { free: number; of: number } {
+    this.drain(now);
+    return { free: Math.max(0, Math.floor(this.capacity - this.level)), of: this.capacity };
+  }
+
   delayMs(now: number): number {
     this.drain(now);
     return this.level + 1 <= this.capacity
@@ -274,6 +331,10 @@ export class ConcurrencyPolicy implements LimitPolicy {
 
   delayMs(): number {
     return this.inFlight < this.max ? 0 : Infinity;
+  }
+
+  available(): { free: number; of: number } {
+    return { free: Math.max(0, this.max - this.inFlight), of: this.max };
   }
 
   estimateMs(_now: number, position: number): number {

@@ -1,12 +1,12 @@
 import { loadEnv } from '../../lib/config/env.js';
-import { DEMO_WEBHOOK_SECRETS } from '../../lib/webhooks/demo-secrets.js';
-import { DEMO_CREDENTIALS } from '../../sandboxes/demo-credentials.js';
 import { definePlatform, defineWebhookSource } from '../kit/descriptor.js';
 import { defaultOf, seconds } from '../kit/docs.js';
 import { HUBSPOT_DEFAULT_LIMITS } from './client/limits.js';
 import { HUBSPOT_OAUTH_SCOPES } from './client/protocol.js';
 import { hubspotConfig } from './config.js';
+import { HUBSPOT_DEMO } from './demo.js';
 import { createHubSpotSandbox } from './sandbox/index.js';
+import { HUBSPOT_TRAFFIC } from './sandbox/traffic.js';
 import { HUBSPOT_MAX_BATCH, normaliseHubSpot } from './webhooks/normalise.js';
 import { HUBSPOT_TOLERANCE_MS, verifyHubSpot } from './webhooks/verify.js';
 
@@ -43,8 +43,8 @@ const webhooks = defineWebhookSource<'hubspot', HubSpotWebhookSecrets>({
     return secrets ? { secrets, acceptV1: env.HUBSPOT_WEBHOOK_V1 } : undefined;
   },
   secretsOf: (configured) => configured.secrets,
-  demoSecret: DEMO_WEBHOOK_SECRETS.hubspot,
-  demo: { secrets: [DEMO_WEBHOOK_SECRETS.hubspot] },
+  demoSecret: HUBSPOT_DEMO.webhookSecret,
+  demo: { secrets: [HUBSPOT_DEMO.webhookSecret] },
   verify: (request, configured) =>
     verifyHubSpot(
       {
@@ -56,6 +56,7 @@ const webhooks = defineWebhookSource<'hubspot', HubSpotWebhookSecrets>({
       { secrets: configured.secrets, acceptV1: configured.acceptV1 ?? false },
     ),
   normalise: normaliseHubSpot,
+  demoTraffic: HUBSPOT_TRAFFIC,
 });
 
 /** HubSpot: the CRM, the system of record for who a customer is. */
@@ -65,24 +66,26 @@ export const hubspot = definePlatform({
   config: hubspotConfig,
   credential: {
     variable: 'HUBSPOT_ACCESS_TOKEN',
+    header: 'authorization',
     scopes: HUBSPOT_OAUTH_SCOPES,
     leastPrivilege:
-      'Read scopes only: the connector reads contacts and list memberships and writes nothing. A private-app token or an OAuth access token works.',
+      "Read scopes only: the `crm` subgraph reads contacts and list memberships and never calls the connector's writes (those, for actions and syncs, also need `crm.objects.contacts.write`). A private-app token or an OAuth access token works.",
   },
   webhooks,
   sandbox: {
     portVariable: 'HUBSPOT_SANDBOX_PORT',
+    demoCredentials: HUBSPOT_DEMO.credentials,
     create: (world, plan?: HubSpotPlan) =>
       createHubSpotSandbox({
         world,
-        accessToken: DEMO_CREDENTIALS.hubspot.accessToken,
+        accessToken: HUBSPOT_DEMO.credentials.accessToken,
         ...(plan?.per10s !== undefined ? { tenSecondLimit: plan.per10s } : {}),
       }),
     baseUrl: (origin) => origin,
     connection: (origin, plan?: HubSpotPlan): HubSpotConnection => ({
       baseUrl: origin,
-      accessToken: DEMO_CREDENTIALS.hubspot.accessToken,
-      accountId: DEMO_CREDENTIALS.hubspot.accountId,
+      accessToken: HUBSPOT_DEMO.credentials.accessToken,
+      accountId: HUBSPOT_DEMO.credentials.accountId,
       ...(plan?.per10s !== undefined ? { ratePer10s: plan.per10s } : {}),
     }),
   },
@@ -93,7 +96,7 @@ export const hubspot = definePlatform({
     limits: [
       {
         published: hubspotConfig.HUBSPOT_RATE_LIMIT_PER_10S.description,
-        throttle: `A rolling window of \`HUBSPOT_RATE_LIMIT_PER_10S\` (${defaultOf(hubspotConfig.HUBSPOT_RATE_LIMIT_PER_10S)}) requests per 10 s, corrected by \`X-HubSpot-RateLimit-Max\` / \`-Remaining\` on every answer (another app spending the same budget shows up there); a 429 marks the window full. Batch reads wait longer to fill as the window fills.`,
+        throttle: `A rolling window of \`HUBSPOT_RATE_LIMIT_PER_10S\` (${defaultOf(hubspotConfig.HUBSPOT_RATE_LIMIT_PER_10S)}) requests per 10 s, corrected by \`X-HubSpot-RateLimit-Max\` / \`-Remaining\` on every answer (another app spending the same budget shows up there); a 429 marks the window full. Batch reads wait longer to fill as the window fills. Writes (\`connector.writes\`: batch update and upsert, one call per 100 contacts, and notes) share the window and the daily limit at background priority: they start only when no read waits and leave a tenth of the window to reads.`,
         variables: ['HUBSPOT_RATE_LIMIT_PER_10S'],
       },
       {

@@ -3,13 +3,19 @@ import type { EventType } from '../../lib/events/event.js';
 import type { WebhookHeaders } from '../../lib/webhooks/headers.js';
 import type { Normaliser } from '../../lib/webhooks/normalise-result.js';
 import type { VerifyResult } from '../../lib/webhooks/verify-result.js';
+import type { DemoTraffic } from '../../sandboxes/kit/traffic.js';
 import type { PlatformSandbox } from '../../sandboxes/kit/types.js';
 import type { World } from '../../sandboxes/world/world.js';
 
 /**
  * What the rest of the system knows about one platform, written once in `platforms/<name>/index.ts`
  * and read through `platforms/registry.ts`: nothing outside `platforms/` (but the role subgraphs)
- * names a platform. A fifth platform is a folder and a registry line.
+ * names a platform. A fifth platform is a folder and a registry line: `client/`, `config.ts`,
+ * `demo.ts` (its published demo credentials and webhook secret), `sandbox/` (built on the shared
+ * world; `changes.ts` for what its events change, `sign.ts` and `traffic.ts` for the webhooks it
+ * sends in the demo, signed apart from the verifier), `webhooks/` (verify, normalise) and this
+ * descriptor, whose `sandbox.demoCredentials`, `credential.header` and `webhooks.demoTraffic` are
+ * how the CLI, the logger and the demo emitter reach them.
  */
 
 /** Configuration variables, as catalog entries: the catalog composes every descriptor's. */
@@ -50,6 +56,13 @@ export interface WebhookSource<N extends string = string, S = unknown> {
   normalise: Normaliser;
   /** The platform checks a URL with an unsigned GET before saving it (only the URL secret counts). */
   validatesWithGet?: boolean;
+  /**
+   * What the demo sends as this source (`<folder>/sandbox/traffic.ts`): the events a user can cause
+   * on its sandbox and the kinds of live traffic the emitter draws. The sender's side, signed apart
+   * from `verify` (a fake sharing code with what it tests proves nothing). Absent: the demo sends
+   * nothing as this source.
+   */
+  demoTraffic?: DemoTraffic;
 }
 
 /** What the data-flow document says of a webhook source, beside the numbers the code enforces. */
@@ -70,6 +83,11 @@ export interface WebhookFlow {
 export interface Credential {
   /** The catalog variable holding the credential. */
   variable: string;
+  /**
+   * The request header the client sends it in (`authorization`, or the platform's own): the
+   * logger's credential-header rule must cover it (test/lib/logger.test.ts checks every platform).
+   */
+  header: string;
   /** The least upstream OAuth scopes the credential needs, from the client. */
   scopes: readonly string[];
   /** Why these scopes and no more, or what replaces scopes on this platform. */
@@ -101,8 +119,14 @@ export interface PlatformDocs {
   writes?: { endpoints: readonly string[]; what: string };
 }
 
-/** A platform's sandbox, as `npm start` and `sandbox <name>` build it. `P` is the account plan. */
-export interface SandboxPart<P, C> {
+/** Demo credentials, by name (`accessToken`, `listId`): published, accepted by the sandbox alone. */
+export type DemoCredentials = Readonly<Record<string, string>>;
+
+/**
+ * A platform's sandbox, as `npm start` and `sandbox <name>` build it. `P` is the account plan, `D`
+ * the demo credentials.
+ */
+export interface SandboxPart<P, C, D extends DemoCredentials = DemoCredentials> {
   /** The catalog variable of its port (its entry is in the descriptor's `config`). */
   portVariable: string;
   /** The sandbox, accepting the demo credentials only, with the limits of plan `plan`. */
@@ -111,27 +135,37 @@ export interface SandboxPart<P, C> {
   baseUrl(origin: string): string;
   /** What the role subgraph's client needs to reach the sandbox at `origin`: the same plan, once. */
   connection(origin: string, plan?: P): C;
+  /**
+   * The published demo credentials (`<folder>/demo.ts`) the sandbox accepts and `connection` hands
+   * the client: not secrets, refused by the real platform.
+   */
+  demoCredentials: D;
 }
 
 /**
  * One platform. `P` is the account plan whose limits differ by customer (both the sandbox and the
  * client are given the same one); `C` what a client needs to reach it (URL, credentials, plan).
  */
-export interface PlatformDescriptor<N extends string = string, P = unknown, C = unknown> {
+export interface PlatformDescriptor<
+  N extends string = string,
+  P = unknown,
+  C = unknown,
+  D extends DemoCredentials = DemoCredentials,
+> {
   name: N;
   title: string;
   /** Its configuration variables (client, webhooks, sandbox): catalog entries. */
   config: ConfigEntries;
   credential: Credential;
   webhooks?: WebhookSource<N>;
-  sandbox: SandboxPart<P, C>;
+  sandbox: SandboxPart<P, C, D>;
   docs: PlatformDocs;
 }
 
-/** Keeps a descriptor's literal name and its own plan and connection types. */
-export function definePlatform<const N extends string, P, C, S>(
-  descriptor: Omit<PlatformDescriptor<N, P, C>, 'webhooks'> & { webhooks?: WebhookSource<N, S> },
-): PlatformDescriptor<N, P, C> & { webhooks?: WebhookSource<N, S> } {
+/** Keeps a descriptor's literal name and its own plan, connection and demo credential types. */
+export function definePlatform<const N extends string, P, C, S, const D extends DemoCredentials>(
+  descriptor: Omit<PlatformDescriptor<N, P, C, D>, 'webhooks'> & { webhooks?: WebhookSource<N, S> },
+): PlatformDescriptor<N, P, C, D> & { webhooks?: WebhookSource<N, S> } {
   return descriptor;
 }
 

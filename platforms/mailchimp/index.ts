@@ -1,12 +1,12 @@
 import { loadEnv } from '../../lib/config/env.js';
-import { DEMO_WEBHOOK_SECRETS } from '../../lib/webhooks/demo-secrets.js';
-import { DEMO_CREDENTIALS } from '../../sandboxes/demo-credentials.js';
 import { definePlatform, defineWebhookSource } from '../kit/descriptor.js';
 import { defaultOf, seconds } from '../kit/docs.js';
 import { MAILCHIMP_DEFAULT_LIMITS } from './client/limits.js';
 import { MAILCHIMP_OAUTH_SCOPES } from './client/protocol.js';
 import { mailchimpConfig } from './config.js';
+import { MAILCHIMP_DEMO } from './demo.js';
 import { createMailchimpSandbox } from './sandbox/index.js';
+import { MAILCHIMP_TRAFFIC } from './sandbox/traffic.js';
 import { normaliseMailchimp } from './webhooks/normalise.js';
 import { MAILCHIMP_SECRET_PARAM, verifyMailchimp } from './webhooks/verify.js';
 
@@ -28,10 +28,11 @@ const webhooks = defineWebhookSource<'mailchimp', readonly string[]>({
   fromEnv: (source, fallback) =>
     loadEnv(mailchimpConfig, ['MAILCHIMP_WEBHOOK_SECRETS'], source).MAILCHIMP_WEBHOOK_SECRETS ?? fallback,
   secretsOf: (secrets) => secrets,
-  demoSecret: DEMO_WEBHOOK_SECRETS.mailchimp,
-  demo: [DEMO_WEBHOOK_SECRETS.mailchimp],
+  demoSecret: MAILCHIMP_DEMO.webhookSecret,
+  demo: [MAILCHIMP_DEMO.webhookSecret],
   verify: (request, secrets) => verifyMailchimp({ query: request.url.searchParams }, { secrets }),
   normalise: normaliseMailchimp,
+  demoTraffic: MAILCHIMP_TRAFFIC,
   validatesWithGet: true,
 });
 
@@ -42,6 +43,7 @@ export const mailchimp = definePlatform({
   config: mailchimpConfig,
   credential: {
     variable: 'MAILCHIMP_API_KEY',
+    header: 'authorization',
     scopes: MAILCHIMP_OAUTH_SCOPES,
     leastPrivilege:
       "Mailchimp has no OAuth scopes: an API key (or OAuth token) acts with its user's role. Create the key as a user with the least role that can read the audience and reports, and give it to the `email` subgraph only.",
@@ -49,17 +51,18 @@ export const mailchimp = definePlatform({
   webhooks,
   sandbox: {
     portVariable: 'MAILCHIMP_SANDBOX_PORT',
+    demoCredentials: MAILCHIMP_DEMO.credentials,
     create: (world, _plan?: MailchimpPlan) =>
       createMailchimpSandbox({
         world,
-        apiKey: DEMO_CREDENTIALS.mailchimp.apiKey,
-        listId: DEMO_CREDENTIALS.mailchimp.listId,
+        apiKey: MAILCHIMP_DEMO.credentials.apiKey,
+        listId: MAILCHIMP_DEMO.credentials.listId,
       }),
     baseUrl: (origin) => `${origin}/3.0`,
     connection: (origin, _plan?: MailchimpPlan): MailchimpConnection => ({
       baseUrl: `${origin}/3.0`,
-      apiKey: DEMO_CREDENTIALS.mailchimp.apiKey,
-      listId: DEMO_CREDENTIALS.mailchimp.listId,
+      apiKey: MAILCHIMP_DEMO.credentials.apiKey,
+      listId: MAILCHIMP_DEMO.credentials.listId,
     }),
   },
   docs: {
@@ -69,7 +72,7 @@ export const mailchimp = definePlatform({
     limits: [
       {
         published: mailchimpConfig.MAILCHIMP_MAX_CONNECTIONS.description,
-        throttle: `At most \`MAILCHIMP_MAX_CONNECTIONS\` (${defaultOf(mailchimpConfig.MAILCHIMP_MAX_CONNECTIONS)}) calls in flight. Mailchimp sends no limit headers, so a 429 lowers the cap to the calls still in flight and holds new calls for ${seconds(MAILCHIMP_DEFAULT_LIMITS.holdAfter429Ms)}; the cap climbs back by one per ${seconds(MAILCHIMP_DEFAULT_LIMITS.recoverAfterMs)} without a 429.`,
+        throttle: `At most \`MAILCHIMP_MAX_CONNECTIONS\` (${defaultOf(mailchimpConfig.MAILCHIMP_MAX_CONNECTIONS)}) calls in flight. Mailchimp sends no limit headers, so a 429 lowers the cap to the calls still in flight and holds new calls for ${seconds(MAILCHIMP_DEFAULT_LIMITS.holdAfter429Ms)}; the cap climbs back by one per ${seconds(MAILCHIMP_DEFAULT_LIMITS.recoverAfterMs)} without a 429. Writes (\`connector.writes\`, for actions and syncs) share the cap at background priority: they start only when no read waits and leave one connection in ten to reads.`,
         variables: ['MAILCHIMP_MAX_CONNECTIONS'],
       },
     ],

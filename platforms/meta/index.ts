@@ -1,9 +1,9 @@
-import { DEMO_CREDENTIALS } from '../../sandboxes/demo-credentials.js';
 import { definePlatform } from '../kit/descriptor.js';
 import { defaultOf } from '../kit/docs.js';
 import { META_DEFAULT_LIMITS } from './client/limits.js';
 import { META_OAUTH_SCOPES } from './client/protocol.js';
 import { metaConfig } from './config.js';
+import { META_DEMO } from './demo.js';
 import { createMetaSandbox } from './sandbox/index.js';
 
 /** The ad account's access tier sets its insights budget; the sandbox models the default. */
@@ -26,23 +26,25 @@ export const meta = definePlatform({
   config: metaConfig,
   credential: {
     variable: 'META_ACCESS_TOKEN',
+    header: 'authorization',
     scopes: META_OAUTH_SCOPES,
     leastPrivilege:
       'A system-user token with `ads_read` on the one ad account (`META_AD_ACCOUNT_ID`), never `ads_management`: the connector only reads insights.',
   },
   sandbox: {
     portVariable: 'META_SANDBOX_PORT',
+    demoCredentials: META_DEMO.credentials,
     create: (world, _plan?: MetaPlan) =>
       createMetaSandbox({
         world,
-        accessToken: DEMO_CREDENTIALS.meta.accessToken,
-        adAccountId: DEMO_CREDENTIALS.meta.adAccountId,
+        accessToken: META_DEMO.credentials.accessToken,
+        adAccountId: META_DEMO.credentials.adAccountId,
       }),
     baseUrl: sandboxBaseUrl,
     connection: (origin, _plan?: MetaPlan): MetaConnection => ({
       baseUrl: sandboxBaseUrl(origin),
-      accessToken: DEMO_CREDENTIALS.meta.accessToken,
-      adAccountId: DEMO_CREDENTIALS.meta.adAccountId,
+      accessToken: META_DEMO.credentials.accessToken,
+      adAccountId: META_DEMO.credentials.adAccountId,
     }),
   },
   docs: {

@@ -1,11 +1,11 @@
 import { loadEnv } from '../../lib/config/env.js';
-import { DEMO_WEBHOOK_SECRETS } from '../../lib/webhooks/demo-secrets.js';
-import { DEMO_CREDENTIALS } from '../../sandboxes/demo-credentials.js';
 import { definePlatform, defineWebhookSource } from '../kit/descriptor.js';
 import { defaultOf } from '../kit/docs.js';
 import { SHOPIFY_OAUTH_SCOPES } from './client/protocol.js';
 import { shopifyConfig } from './config.js';
+import { SHOPIFY_DEMO } from './demo.js';
 import { createShopifySandbox } from './sandbox/index.js';
+import { SHOPIFY_TRAFFIC } from './sandbox/traffic.js';
 import { normaliseShopify } from './webhooks/normalise.js';
 import { verifyShopify } from './webhooks/verify.js';
 
@@ -31,14 +31,15 @@ const webhooks = defineWebhookSource<'shopify', readonly string[]>({
   fromEnv: (source, fallback) =>
     loadEnv(shopifyConfig, ['SHOPIFY_WEBHOOK_SECRETS'], source).SHOPIFY_WEBHOOK_SECRETS ?? fallback,
   secretsOf: (secrets) => secrets,
-  demoSecret: DEMO_WEBHOOK_SECRETS.shopify,
-  demo: [DEMO_WEBHOOK_SECRETS.shopify],
+  demoSecret: SHOPIFY_DEMO.webhookSecret,
+  demo: [SHOPIFY_DEMO.webhookSecret],
   verify: (request, secrets) =>
     verifyShopify({ rawBody: request.rawBody, headers: request.headers }, { secrets }),
   normalise: normaliseShopify,
+  demoTraffic: SHOPIFY_TRAFFIC,
 });
 
-const sandboxBaseUrl = (origin: string) => `${origin}/admin/api/${DEMO_CREDENTIALS.shopify.apiVersion}`;
+const sandboxBaseUrl = (origin: string) => `${origin}/admin/api/${SHOPIFY_DEMO.credentials.apiVersion}`;
 
 /** Shopify: commerce, the system of record for what a customer bought. */
 export const shopify = definePlatform({
@@ -47,6 +48,7 @@ export const shopify = definePlatform({
   config: shopifyConfig,
   credential: {
     variable: 'SHOPIFY_ACCESS_TOKEN',
+    header: 'x-shopify-access-token',
     scopes: SHOPIFY_OAUTH_SCOPES,
     leastPrivilege:
       'Read scopes only. `read_all_orders` because with `read_orders` alone Shopify shows only the last 60 days of orders; without it, fields that need older orders answer `UPSTREAM_DATA_WITHHELD` (`reason: READ_ALL_ORDERS_SCOPE_MISSING`) and `/health` lists the missing scope. The app also needs level 2 protected customer data access: without it Shopify redacts email and name, no customer can be matched by email, and the commerce fields answer `UPSTREAM_DATA_WITHHELD` (`reason: PROTECTED_CUSTOMER_DATA`).',
@@ -54,17 +56,18 @@ export const shopify = definePlatform({
   webhooks,
   sandbox: {
     portVariable: 'SHOPIFY_SANDBOX_PORT',
+    demoCredentials: SHOPIFY_DEMO.credentials,
     create: (world, plan?: ShopifyPlan) =>
       createShopifySandbox({
         world,
-        accessToken: DEMO_CREDENTIALS.shopify.accessToken,
+        accessToken: SHOPIFY_DEMO.credentials.accessToken,
         ...(plan?.bucketSize !== undefined ? { bucketSize: plan.bucketSize } : {}),
         ...(plan?.leakPerSecond !== undefined ? { leakPerSecond: plan.leakPerSecond } : {}),
       }),
     baseUrl: sandboxBaseUrl,
     connection: (origin, plan?: ShopifyPlan): ShopifyConnection => ({
       baseUrl: sandboxBaseUrl(origin),
-      accessToken: DEMO_CREDENTIALS.shopify.accessToken,
+      accessToken: SHOPIFY_DEMO.credentials.accessToken,
       ...(plan?.bucketSize !== undefined ? { bucketSize: plan.bucketSize } : {}),
       ...(plan?.leakPerSecond !== undefined ? { leakPerSecond: plan.leakPerSecond } : {}),
     }),

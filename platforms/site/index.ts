@@ -1,5 +1,4 @@
 import { ConfigError, loadEnv } from '../../lib/config/env.js';
-import { DEMO_WEBHOOK_SECRETS } from '../../lib/webhooks/demo-secrets.js';
 import {
   STANDARD_WEBHOOKS_TOLERANCE_SECONDS,
   standardWebhookSecretSchema,
@@ -7,6 +6,8 @@ import {
 } from '../../lib/webhooks/standard-webhooks.js';
 import { defineWebhookSource, type WebhookFlow } from '../kit/descriptor.js';
 import { siteConfig } from './config.js';
+import { SITE_DEMO } from './demo.js';
+import { SITE_TRAFFIC } from './sandbox/traffic.js';
 import { normaliseSite } from './webhooks/normalise.js';
 
 /**
@@ -27,11 +28,12 @@ export const site = defineWebhookSource<'site', readonly string[]>({
     return secrets;
   },
   secretsOf: (secrets) => secrets,
-  demoSecret: DEMO_WEBHOOK_SECRETS.site,
-  demo: [DEMO_WEBHOOK_SECRETS.site],
+  demoSecret: SITE_DEMO.webhookSecret,
+  demo: [SITE_DEMO.webhookSecret],
   verify: (request, secrets) =>
     verifyStandardWebhook({ rawBody: request.rawBody, headers: request.headers }, { secrets }),
   normalise: normaliseSite,
+  demoTraffic: SITE_TRAFFIC,
 });
 
 /** What the data-flow document says of the site's webhooks. */

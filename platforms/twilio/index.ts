@@ -1,13 +1,13 @@
 import { loadEnv } from '../../lib/config/env.js';
-import { DEMO_WEBHOOK_SECRETS } from '../../lib/webhooks/demo-secrets.js';
-import { DEMO_CREDENTIALS } from '../../sandboxes/demo-credentials.js';
 import { definePlatform, defineWebhookSource } from '../kit/descriptor.js';
 import { defaultOf, seconds } from '../kit/docs.js';
 import { CONSENT_SCAN_LIMIT } from './client/connector.js';
 import { TWILIO_DEFAULT_LIMITS } from './client/limits.js';
 import { TWILIO_API_VERSION, TWILIO_OAUTH_SCOPES, type TwilioCredentials } from './client/protocol.js';
 import { twilioConfig } from './config.js';
+import { TWILIO_DEMO } from './demo.js';
 import { createTwilioSandbox } from './sandbox/index.js';
+import { TWILIO_TRAFFIC } from './sandbox/traffic.js';
 import { normaliseTwilio } from './webhooks/normalise.js';
 import { verifyTwilio } from './webhooks/verify.js';
 
@@ -33,7 +33,7 @@ export interface TwilioConnection {
   maxConcurrent?: number;
 }
 
-const demo = DEMO_CREDENTIALS.twilio;
+const demo = TWILIO_DEMO.credentials;
 
 const webhooks = defineWebhookSource<'twilio', readonly string[]>({
   name: 'twilio',
@@ -43,14 +43,15 @@ const webhooks = defineWebhookSource<'twilio', readonly string[]>({
   fromEnv: (source, fallback) =>
     loadEnv(twilioConfig, ['TWILIO_WEBHOOK_SECRETS'], source).TWILIO_WEBHOOK_SECRETS ?? fallback,
   secretsOf: (secrets) => secrets,
-  demoSecret: DEMO_WEBHOOK_SECRETS.twilio,
-  demo: [DEMO_WEBHOOK_SECRETS.twilio],
+  demoSecret: TWILIO_DEMO.webhookSecret,
+  demo: [TWILIO_DEMO.webhookSecret],
   verify: (request, secrets) =>
     verifyTwilio(
       { uri: request.publicUri(), rawBody: request.rawBody, headers: request.headers },
       { secrets },
     ),
   normalise: normaliseTwilio,
+  demoTraffic: TWILIO_TRAFFIC,
 });
 
 /** Twilio: SMS, the system of record for who may be texted and what was sent to whom. */
@@ -60,6 +61,7 @@ export const twilio = definePlatform({
   config: twilioConfig,
   credential: {
     variable: 'TWILIO_API_KEY_SECRET',
+    header: 'authorization',
     scopes: TWILIO_OAUTH_SCOPES,
     leastPrivilege:
       "Twilio has no OAuth scopes: the auth token acts for the whole account. Prefer an API key (`TWILIO_API_KEY_SID`, `TWILIO_API_KEY_SECRET`), which can be revoked alone, restricted to reading messages (and creating them where texts are sent); give it to the `messaging` subgraph only. Webhooks are signed with the account's auth token whatever key the client uses.",
@@ -67,6 +69,7 @@ export const twilio = definePlatform({
   webhooks,
   sandbox: {
     portVariable: 'TWILIO_SANDBOX_PORT',
+    demoCredentials: demo,
     create: (world, plan?: TwilioPlan) =>
       createTwilioSandbox({
         world,

@@ -1,6 +1,9 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Logger } from '../../lib/logger.js';
+import { createTokenMetricsEndpoint } from '../../lib/server/metrics-endpoint.js';
 import { Faults, faultSchema, type FaultInput } from './faults.js';
+import { sandboxMetrics } from './metrics.js';
+import { RequestRecorder } from './recorder.js';
 import { SandboxStats } from './stats.js';
 import type { PlatformSandbox, Route, SandboxRequest, SandboxResponse } from './types.js';
 
@@ -14,14 +17,19 @@ export interface SandboxServerOptions {
   logger: Logger;
   /** Extra admin routes under `/__sandbox/` (the webhook emitter adds its own). */
   adminRoutes?: readonly Route[];
+  /**
+   * Bearer token for `GET /metrics` (METRICS_TOKEN), as on a subgraph: the figures reveal traffic.
+   * @default none: `/metrics` answers 403 to everyone
+   */
+  metricsToken?: string;
 }
 
 export interface SandboxServer {
   server: Server;
   stats: SandboxStats;
   faults: Faults;
-  /** Tells the sandbox where the gateway is, for the webhooks it sends itself (see PlatformSandbox). */
-  setWebhookTarget(gatewayOrigin: string): void;
+  /** The write requests received (routes marked `write`). */
+  requests: RequestRecorder;
 }
 
 interface CompiledRoute {
@@ -114,8 +122,11 @@ export function createSandboxServer(sandbox: PlatformSandbox, options: SandboxSe
   const stats = new SandboxStats();
   const faults = new Faults();
   if (options.faults) faults.set(options.faults);
+  const requests = new RequestRecorder();
   const rateLimits = options.rateLimits ?? true;
   const log = options.logger;
+  const serveMetrics = createTokenMetricsEndpoint(options.metricsToken);
+  const platform = sandbox.platform;
 
   const adminRoutes: Route[] = [
     {
@@ -160,6 +171,7 @@ export function createSandboxServer(sandbox: PlatformSandbox, options: SandboxSe
       },
     },
     { method: 'DELETE', path: '/__sandbox/faults', handle: () => ({ status: 200, json: faults.set({}) }) },
+    ...requests.adminRoutes(),
   ];
   const adminCompiled = [...adminRoutes.map(compile), ...(sandbox.adminRoutes ?? []).map(compile), ...admin];
 
@@ -188,6 +200,9 @@ export function createSandboxServer(sandbox: PlatformSandbox, options: SandboxSe
       headers: req.headers,
       rawBody: rawBody ?? Buffer.alloc(0),
     };
+
+    // No platform serves `/metrics` at its root, so it cannot shadow a platform route.
+    if (url.pathname === '/metrics' && method === 'GET') return serveMetrics(req, res);
 
     if (url.pathname.startsWith('/__sandbox/')) {
       const found = match(adminCompiled, method, url.pathname);
@@ -220,7 +235,10 @@ export function createSandboxServer(sandbox: PlatformSandbox, options: SandboxSe
     const endpoint = found?.compiled.endpoint ?? `${method} (unknown route)`;
     stats.started();
     let status = 500;
+    /** Why a 429 was sent, when one was. */
+    let limitedBy: 'limit' | 'fault' | 'route' = 'route';
     let release: (() => void) | undefined;
+    let received: unknown;
     try {
       if (!rawBody) {
         status = 413;
@@ -236,6 +254,7 @@ export function createSandboxServer(sandbox: PlatformSandbox, options: SandboxSe
           return send(res, sandbox.errorResponse(400, 'Invalid JSON input'));
         }
       }
+      received = json;
       const request: SandboxRequest = { ...base, params: found?.params ?? {}, json, endpoint };
       const denied = sandbox.authenticate(request);
       if (denied) {
@@ -248,11 +267,15 @@ export function createSandboxServer(sandbox: PlatformSandbox, options: SandboxSe
         release = admission.release;
         if (admission.reject) {
           status = admission.reject.status;
+          limitedBy = 'limit';
           return send(res, admission.reject, admission.headers);
         }
         limitHeaders = admission.headers ?? {};
       }
       const fault = faults.decide(endpoint);
+      if (fault.kind !== 'none') sandboxMetrics.faults.inc({ platform, endpoint, kind: fault.kind });
+      if (fault.latencyMs > 0) sandboxMetrics.faults.inc({ platform, endpoint, kind: 'latency' });
+      if (fault.kind === 'rateLimit') limitedBy = 'fault';
       const delay = (options.latencyMs ?? 0) + fault.latencyMs;
       if (delay > 0) await sleepUnlessGone(delay, res);
       let response: SandboxResponse;
@@ -267,7 +290,10 @@ export function createSandboxServer(sandbox: PlatformSandbox, options: SandboxSe
       send(res, response, limitHeaders);
     } finally {
       release?.();
+      if (found?.compiled.route.write) requests.record({ ...base, endpoint }, received, status);
       stats.finished(endpoint, status);
+      sandboxMetrics.requests.inc({ platform, endpoint, status });
+      if (status === 429) sandboxMetrics.rateLimited.inc({ platform, endpoint, cause: limitedBy });
       log.debug({ endpoint, status }, 'sandbox request');
     }
   }
@@ -279,10 +305,5 @@ export function createSandboxServer(sandbox: PlatformSandbox, options: SandboxSe
       else res.destroy();
     });
   });
-  return {
-    server,
-    stats,
-    faults,
-    setWebhookTarget: (gatewayOrigin) => sandbox.setWebhookTarget?.(gatewayOrigin),
-  };
+  return { server, stats, faults, requests };
 }

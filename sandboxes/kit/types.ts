@@ -31,6 +31,11 @@ export interface Route {
   /** Path pattern with `{name}` parts: `/crm/v3/objects/contacts/{id}`. */
   path: string;
   handle(request: SandboxRequest): SandboxResponse | Promise<SandboxResponse>;
+  /**
+   * Requests to this route change the platform's state: the sandbox records each one it receives,
+   * whatever it answers (`GET /__sandbox/requests`), so tests can assert exactly what was sent.
+   */
+  write?: boolean;
 }
 
 /** The outcome of a rate-limit check: a rejection to send, or headers to add and a slot to free. */
@@ -57,10 +62,4 @@ export interface PlatformSandbox {
   rateLimitedResponse(retryAfterSeconds: number, policy?: 'window' | 'daily'): SandboxResponse;
   /** The platform's own `/__sandbox/*` endpoints (Shopify's app settings), added to the kit's. */
   readonly adminRoutes?: readonly Route[];
-  /**
-   * Where the platform's own webhooks go (`<origin>/webhooks/<name>`), for a sandbox that sends
-   * some itself rather than through the demo emitter: told once the gateway listens (`npm start`)
-   * or from `SANDBOX_WEBHOOK_TARGET` (`sandbox <name>`).
-   */
-  setWebhookTarget?(gatewayOrigin: string): void;
 }

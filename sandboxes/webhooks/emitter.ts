@@ -1,28 +1,56 @@
 import { Agent, request } from 'undici';
 import type { Logger } from '../../lib/logger.js';
+import type { EventSourceName } from '../../platforms/registry.js';
+import type { DemoEvent, OutgoingWebhook, TrafficContext } from '../kit/traffic.js';
 import { Random } from '../world/random.js';
-import type { World } from '../world/world.js';
-import { drawEvent, happen, type EventRequest, type Happened } from './events.js';
+import type { Customer, World } from '../world/world.js';
+import type { SigningSecrets } from './secrets.js';
 import {
-  formFill,
-  KIND_WEIGHTS,
-  pageView,
+  DEMO_EVENTS,
+  kindOf,
+  STAND_IN,
+  TRAFFIC_KINDS,
+  TRAFFIC_SOURCES,
   WEBHOOK_KINDS,
-  type OutgoingWebhook,
-  type WebhookContext,
+  type SourcedKind,
+  type TrafficSource,
   type WebhookKind,
-  type WebhookSource,
-} from './payloads.js';
-import type { WebhookSecrets } from './secrets.js';
+} from './traffic.js';
 
 /**
  * Live traffic for the embedded demo: signed webhooks from the platforms and the company's site,
- * posted to the gateway at a steady rate. A platform's webhook reports a change the emitter has
- * just applied to the world (events.ts), drawn among the transitions the current state allows, so
- * the graph read afterwards agrees with it. Deliveries behave like the platforms': a non-2xx or a
- * connection failure is retried a few times with backoff, then given up and counted; a gateway
- * that is down never stops or crashes the emitter.
+ * posted to the gateway at a steady rate. Each source writes its own (its descriptor's
+ * `webhooks.demoTraffic`, read through traffic.ts); the emitter draws a kind among every source's
+ * by weight, schedules, delivers and counts. A platform's webhook reports a change just applied to
+ * the world, drawn among the transitions the current state allows, so the graph read afterwards
+ * agrees with it. Deliveries behave like the platforms': a non-2xx or a connection failure is
+ * retried a few times with backoff, then given up and counted; a gateway that is down never stops
+ * or crashes the emitter.
  */
+
+/** A webhook on its way: what its source wrote, with the source and the kind it was drawn as. */
+export interface Delivery extends OutgoingWebhook {
+  kind: WebhookKind;
+  source: EventSourceName;
+}
+
+/** A platform event to apply to the world and report: `POST /__sandbox/webhooks`, parsed. */
+export interface EventRequest {
+  /** Its type, by the platform's own name (`orders/create`). */
+  type: string;
+  customer: Customer;
+  /** Its fields beside the customer (`financialStatus`), checked by the event's schema. */
+  fields?: Readonly<Record<string, unknown>>;
+}
+
+export interface Happened {
+  type: string;
+  customer: Customer;
+  /** What changed in the sandbox, to show whoever asked. */
+  applied: Record<string, unknown>;
+  /** The webhooks that report it, in the order they are to be sent. */
+  webhooks: Delivery[];
+}
 
 export interface WebhookEmitterOptions {
   world: World;
@@ -31,8 +59,8 @@ export interface WebhookEmitterOptions {
    * one nothing is sent until `setTarget`.
    */
   target?: { gatewayOrigin: string };
-  /** What each platform signs with; the gateway must verify with the same. */
-  secrets: WebhookSecrets;
+  /** What each source signs with; the gateway must verify with the same. */
+  secrets: SigningSecrets;
   /** Webhooks per minute once started, from 1 to 60,000. */
   perMinute: number;
   logger: Logger;
@@ -56,7 +84,7 @@ export interface WebhookEmitterOptions {
 
 export interface DeliveryOutcome {
   kind: WebhookKind;
-  source: WebhookSource;
+  source: EventSourceName;
   ok: boolean;
   attempts: number;
   /** The last answer's status; undefined when the last attempt got no answer. */
@@ -75,12 +103,13 @@ export interface WebhookEmitterStats {
   /** Scheduled webhooks not sent because `maxInFlight` deliveries were busy. */
   skipped: number;
   inFlight: number;
-  bySource: Record<WebhookSource, { sent: number; failed: number }>;
+  /** By source name, every source that sends demo traffic. */
+  bySource: Record<string, { sent: number; failed: number }>;
 }
 
 /** One webhook sent for a requested event, as far as its first attempt went. */
 export interface SentWebhook {
-  webhook: OutgoingWebhook;
+  webhook: Delivery;
   /** The first attempt got a 2xx. */
   ok: boolean;
   /** The first attempt's answer; undefined when none came. */
@@ -137,11 +166,19 @@ function checkRate(perMinute: number): number {
   return perMinute;
 }
 
+/** The kind named, or a RangeError listing the kinds there are. */
+function kindNamed(name: WebhookKind): SourcedKind {
+  const found = TRAFFIC_KINDS.get(name);
+  if (!found)
+    throw new RangeError(`Unknown webhook kind "${name}": expected one of ${WEBHOOK_KINDS.join(', ')}`);
+  return found;
+}
+
 export function createWebhookEmitter(options: WebhookEmitterOptions): WebhookEmitter {
   const random = options.random ?? new Random(Date.now());
   const kinds = options.kinds ?? WEBHOOK_KINDS;
   if (kinds.length === 0) throw new RangeError('kinds must name at least one webhook kind');
-  const weights = kinds.map((kind) => [kind, KIND_WEIGHTS[kind]] as const);
+  const weights = kinds.map((name) => [name, kindNamed(name).kind.weight] as const);
   const retryDelays = options.retryDelaysMs ?? DEFAULT_RETRY_DELAYS_MS;
   const timeoutMs = options.timeoutMs ?? 5_000;
   const maxInFlight = options.maxInFlight ?? 32;
@@ -160,12 +197,9 @@ export function createWebhookEmitter(options: WebhookEmitterOptions): WebhookEmi
   let failing = false;
   const inFlight = new Set<Promise<DeliveryOutcome>>();
   const counts = { sent: 0, failed: 0, retried: 0, skipped: 0 };
-  const bySource: WebhookEmitterStats['bySource'] = {
-    hubspot: { sent: 0, failed: 0 },
-    shopify: { sent: 0, failed: 0 },
-    mailchimp: { sent: 0, failed: 0 },
-    site: { sent: 0, failed: 0 },
-  };
+  const bySource: WebhookEmitterStats['bySource'] = Object.fromEntries(
+    TRAFFIC_SOURCES.map((source) => [source.name, { sent: 0, failed: 0 }]),
+  );
 
   function dispatcher(): Agent {
     agent ??= new Agent({
@@ -176,22 +210,45 @@ export function createWebhookEmitter(options: WebhookEmitterOptions): WebhookEmi
     return agent;
   }
 
-  function context(): WebhookContext {
+  /** What a source writes its traffic with: its secret, and its endpoint on the gateway. */
+  function context(source: TrafficSource): TrafficContext {
     if (origin === undefined)
       throw new NoTargetError('The webhook emitter has no gateway to send to (no target set).');
-    return { world: options.world, random, secrets: options.secrets, gatewayOrigin: origin };
+    return {
+      world: options.world,
+      random,
+      secret: options.secrets[source.name],
+      endpoint: `${origin}/webhooks/${source.name}`,
+    };
+  }
+
+  /** A source's webhooks, on their way as a kind. */
+  const onTheWay = (source: TrafficSource, kind: WebhookKind, webhooks: readonly OutgoingWebhook[]) =>
+    webhooks.map((webhook): Delivery => ({ ...webhook, kind, source: source.name }));
+
+  function happen(source: TrafficSource, event: DemoEvent, customer: Customer, fields = {}): Happened {
+    const happening = event.happen(context(source), customer, fields, Date.now());
+    return {
+      type: event.type,
+      customer,
+      applied: happening.applied,
+      webhooks: onTheWay(source, kindOf(event), happening.webhooks),
+    };
+  }
+
+  /** An occurrence of a kind: its change applied to the world first; undefined when none is allowed. */
+  function occur({ source, kind }: SourcedKind): Delivery[] | undefined {
+    if ('send' in kind) return onTheWay(source, kind.name, [kind.send(context(source))]);
+    const drawn = kind.draw(context(source));
+    return drawn && happen(source, kind.event, drawn.customer, drawn.fields).webhooks;
   }
 
   /**
-   * The webhooks of one event of a kind. A platform kind applies its change to the world first; when
-   * the state allows no such change (every member cleaned), a page view goes instead.
+   * The webhooks of one event of a kind. When the state allows no change of that kind (every
+   * member cleaned), a message that changes nothing stands in (STAND_IN, a page view).
    */
-  function build(kind: WebhookKind): OutgoingWebhook[] {
-    const ctx = context();
-    if (kind === 'form-fill') return [formFill(ctx)];
-    if (kind === 'page-view') return [pageView(ctx)];
-    const request = drawEvent(kind, ctx);
-    return request ? happen(request, ctx).webhooks : [pageView(ctx)];
+  function build(kind: WebhookKind): Delivery[] {
+    return occur(kindNamed(kind)) ?? (STAND_IN ? (occur(STAND_IN) ?? []) : []);
   }
 
   function wait(ms: number, signal: AbortSignal): Promise<void> {
@@ -210,7 +267,7 @@ export function createWebhookEmitter(options: WebhookEmitterOptions): WebhookEmi
   }
 
   /** One POST; its status, or undefined when no answer came. Never aborted: `stop()` lets it finish. */
-  async function attempt(webhook: OutgoingWebhook, number: number): Promise<number | undefined> {
+  async function attempt(webhook: Delivery, number: number): Promise<number | undefined> {
     const { headers, body } = webhook.attempt(number, new Date());
     try {
       const response = await request(webhook.url, {
@@ -231,7 +288,7 @@ export function createWebhookEmitter(options: WebhookEmitterOptions): WebhookEmi
 
   /** Delivers with retries; `onFirstAttempt` hears how the first attempt went, retries or not. */
   async function deliver(
-    webhook: OutgoingWebhook,
+    webhook: Delivery,
     onFirstAttempt?: (first: Omit<SentWebhook, 'webhook'>) => void,
   ): Promise<DeliveryOutcome> {
     const controller = new AbortController();
@@ -265,7 +322,7 @@ export function createWebhookEmitter(options: WebhookEmitterOptions): WebhookEmi
   }
 
   function settle(
-    webhook: OutgoingWebhook,
+    webhook: Delivery,
     ok: boolean,
     attempts: number,
     status: number | undefined,
@@ -277,7 +334,7 @@ export function createWebhookEmitter(options: WebhookEmitterOptions): WebhookEmi
       attempts,
       ...(status !== undefined ? { status } : {}),
     };
-    const tally = bySource[webhook.source];
+    const tally = (bySource[webhook.source] ??= { sent: 0, failed: 0 });
     if (ok) {
       counts.sent += 1;
       tally.sent += 1;
@@ -299,7 +356,7 @@ export function createWebhookEmitter(options: WebhookEmitterOptions): WebhookEmi
 
   /** One webhook's delivery, counted in flight until it settles (retries included). */
   function track(
-    webhook: OutgoingWebhook,
+    webhook: Delivery,
     onFirstAttempt?: (first: Omit<SentWebhook, 'webhook'>) => void,
   ): Promise<DeliveryOutcome> {
     const delivery = deliver(webhook, onFirstAttempt).finally(() => inFlight.delete(delivery));
@@ -313,7 +370,7 @@ export function createWebhookEmitter(options: WebhookEmitterOptions): WebhookEmi
    * first attempt is done, with its whole delivery (wrapped: a bare promise would be waited for).
    */
   async function sendAll(
-    webhooks: readonly OutgoingWebhook[],
+    webhooks: readonly Delivery[],
     onFirstAttempt?: (index: number, first: Omit<SentWebhook, 'webhook'>) => void,
   ): Promise<{ last: Promise<DeliveryOutcome> }> {
     let last: Promise<DeliveryOutcome> | undefined;
@@ -403,8 +460,10 @@ export function createWebhookEmitter(options: WebhookEmitterOptions): WebhookEmi
       return last;
     },
     async cause(request) {
+      const found = DEMO_EVENTS.get(request.type);
+      if (!found) throw new RangeError(`Unknown event type "${request.type}"`);
       // Both throw before anything changes: no target, or a transition the platform would not make.
-      const happened = happen(request, context());
+      const happened = happen(found.source, found.event, request.customer, request.fields);
       const sent: SentWebhook[] = happened.webhooks.map((webhook) => ({
         webhook,
         ok: false,
@@ -423,12 +482,9 @@ export function createWebhookEmitter(options: WebhookEmitterOptions): WebhookEmi
         perMinute,
         ...counts,
         inFlight: inFlight.size,
-        bySource: {
-          hubspot: { ...bySource.hubspot },
-          shopify: { ...bySource.shopify },
-          mailchimp: { ...bySource.mailchimp },
-          site: { ...bySource.site },
-        },
+        bySource: Object.fromEntries(
+          Object.entries(bySource).map(([source, tally]) => [source, { ...tally }]),
+        ),
       };
     },
   };

@@ -2,7 +2,10 @@ export {
   createWebhookEmitter,
   NoTargetError,
   type CausedEvent,
+  type Delivery,
   type DeliveryOutcome,
+  type EventRequest,
+  type Happened,
   type SentWebhook,
   type WebhookEmitter,
   type WebhookEmitterOptions,
@@ -10,14 +13,6 @@ export {
 } from './emitter.js';
 export { webhookEmitterRoutes } from './admin-routes.js';
 export { sandboxEventRoute } from './event-route.js';
-export {
-  EVENT_TYPES,
-  happen,
-  drawEvent,
-  type EventRequest,
-  type EventType,
-  type Happened,
-} from './events.js';
 export { DEMO_WEBHOOK_SECRETS } from './demo-secrets.js';
-export { WEBHOOK_KINDS, type WebhookKind, type WebhookSource } from './payloads.js';
-export type { WebhookSecrets } from './secrets.js';
+export { CAUSE_EXAMPLE, WEBHOOK_KINDS, type WebhookKind } from './traffic.js';
+export type { SigningSecrets } from './secrets.js';

@@ -1,4 +1,5 @@
 import { addDays } from '../../lib/dates.js';
+import { campaignLink } from './links.js';
 import { Random } from './random.js';
 import { CAMPAIGN_KEYS, EMAIL_DOMAINS, FIRST_NAMES, LAST_NAMES, LIST_NAMES, PRODUCTS } from './names.js';
 
@@ -47,10 +48,17 @@ export interface CrmContact {
   lists: { listId: string; addedAt: number }[];
   /** `hs_lead_status`; unset until a change sets it (see changes.ts). */
   leadStatus?: string;
+  /**
+   * Properties written through the CRM's API, over the generated ones: custom properties a sync
+   * fills (lifetime value, last order date) and the CRM's own copy of a name or address. A value
+   * here is what the CRM answers; the person's other systems keep theirs.
+   */
+  properties?: Record<string, string>;
 }
 
 export interface AudienceMember {
-  status: 'subscribed' | 'unsubscribed' | 'cleaned' | 'pending' | 'transactional';
+  /** `archived` only once a client archived the member (the generated audience has none). */
+  status: 'subscribed' | 'unsubscribed' | 'cleaned' | 'pending' | 'transactional' | 'archived';
   memberRating: number;
   signedUpAt: number;
   optedInAt: number | null;
@@ -61,6 +69,10 @@ export interface AudienceMember {
   uniqueEmailId: string;
   webId: number;
   contactId: string;
+  /** Tags set through the API, in the order added; absent until one is (`vip` shows as `VIP`). */
+  tags?: string[];
+  /** Merge fields written through the API, over the person's name. */
+  mergeFields?: Record<string, string>;
 }
 
 export interface ShopCustomer {
@@ -196,7 +208,7 @@ function makeCustomer(seed: number, index: number, anchorMs: number, lists: CrmL
     crm: { id: String(10_000 + index * 17), lifecycleStage, createdAt, updatedAt, lists: memberships },
   };
   if (r.chance(0.85)) {
-    const status = r.weighted<AudienceMember['status']>([
+    const status = r.weighted<Exclude<AudienceMember['status'], 'archived'>>([
       ['subscribed', 88],
       ['unsubscribed', 6],
       ['cleaned', 3],
@@ -248,10 +260,9 @@ function makeOrdersFor(
     let landingSite = `/products/${product}`;
     let referringSite = '';
     if (active.length > 0 && r.chance(0.6)) {
-      const campaign = r.pick(active);
-      const [source, medium] = r.chance(0.6) ? ['facebook', 'paid_social'] : ['mailchimp', 'email'];
-      landingSite += `?utm_source=${source}&utm_medium=${medium}&utm_campaign=${campaign.key}&utm_content=${r.pick(['hero', 'carousel', 'cta'])}`;
-      referringSite = source === 'facebook' ? 'https://l.facebook.com/' : '';
+      const link = campaignLink(r, r.pick(active).key);
+      landingSite += link.query;
+      referringSite = link.referrer;
     } else if (r.chance(0.3)) {
       landingSite += '?utm_source=google&utm_medium=organic';
       referringSite = 'https://www.google.com/';

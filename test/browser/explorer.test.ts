@@ -1,3 +1,6 @@
+// The functions given to page.evaluate run in the browser: this file alone may name the DOM.
+/// <reference lib="dom" />
+/// <reference lib="dom.iterable" />
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';

@@ -5,7 +5,7 @@ import { COMMANDS, type CommandName } from '../../cli/command-names.js';
 import { commandHelp } from '../../cli/help.js';
 import { AUTH_ENV } from '../../gateway/auth/config.js';
 import { GATEWAY_ENV } from '../../gateway/config.js';
-import { EVENTS_ENV } from '../../gateway/events/config.js';
+import { EVENTS_ENV } from '../../events/config.js';
 import { CACHE_ENV } from '../../lib/cache/config.js';
 import { CRM_ENV } from '../../subgraphs/crm/index.js';
 

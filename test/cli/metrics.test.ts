@@ -5,19 +5,27 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generateGatewayKeys, GatewayTokenSigner } from '../../lib/auth/gateway-token.js';
-import { Histogram } from '../../lib/metrics.js';
+import { Histogram, registry } from '../../lib/metrics.js';
 import { DEMO_CREDENTIALS } from '../../sandboxes/demo-credentials.js';
+import type { CliProcess } from '../helpers/cli-process.js';
 import { startGatewayProcess, type GatewayProcess } from '../helpers/gateway-process.js';
+import {
+  exportedMetricNames,
+  readmeMetricNames,
+  readmeMetricsOf,
+  readmeProcessFigures,
+} from '../helpers/readme-monitoring.js';
 import { writeTestRegistry } from '../helpers/registry.js';
-import { startSandbox, type RunningSandbox } from '../helpers/sandbox.js';
+import { startSandbox, startSandboxProcess, type RunningSandbox } from '../helpers/sandbox.js';
 import { startSubgraphProcess, type SubgraphProcess } from '../helpers/subgraph-process.js';
 
 /**
  * Issue 13: every process serves `/metrics` from prom-client. A subgraph run alone
  * (`cli/main.ts subgraph crm`, its own OS process) exports the upstream, breaker and cache
  * counters of its platform calls, with the process's own figures, to a scraper holding
- * METRICS_TOKEN; the gateway run alone exports its process and event-loop figures too. Durations
- * are histograms in seconds.
+ * METRICS_TOKEN; the gateway run alone exports its process and event-loop figures too; a sandbox
+ * run alone what it was asked, its 429s and its injected faults. Durations are histograms in
+ * seconds. Each exports what the README's Monitoring table lists for it.
  */
 const METRICS_TOKEN = 'scraper-token-0123456789abcdef';
 const SECONDS_BUCKETS = Histogram.DEFAULT_BUCKETS.map((b) => `le="${b}"`);
@@ -74,7 +82,13 @@ async function startCrmProcess(
   });
 }
 
-async function stopProcess(running: SubgraphProcess | undefined): Promise<void> {
+/** The names the README lists for `process` (and every process's runtime figures) that `scrape` lacks. */
+function unexportedReadmeMetrics(process: string, scrape: string): string[] {
+  const exported = exportedMetricNames(scrape);
+  return [...readmeMetricsOf(process), ...readmeProcessFigures()].filter((name) => !exported.has(name));
+}
+
+async function stopProcess(running: CliProcess | undefined): Promise<void> {
   if (!running || running.child.exitCode !== null) return;
   running.child.kill('SIGTERM');
   await running.exited;
@@ -183,6 +197,11 @@ describe('/metrics of a subgraph run as its own process', () => {
       ((await off.json()) as { errors: { extensions: { code: string } }[] }).errors[0]!.extensions.code,
     ).toBe('FORBIDDEN');
   });
+
+  it("should export every metric the README's Monitoring table lists for a subgraph", async () => {
+    const text = await (await scrape(crm.origin, `Bearer ${METRICS_TOKEN}`)).text();
+    expect(unexportedReadmeMetrics('subgraph <name>', text)).toEqual([]);
+  });
 });
 
 describe('/metrics of the gateway run as its own process', () => {
@@ -221,5 +240,107 @@ describe('/metrics of the gateway run as its own process', () => {
     const response = await fetch(`${gateway.origin}/metrics`);
     expect(response.status).toBe(401);
     expect(await response.text()).not.toContain('process_cpu_seconds_total');
+  });
+
+  it("should export every metric the README's Monitoring table lists for the gateway", async () => {
+    const response = await fetch(`${gateway.origin}/metrics`, {
+      headers: { authorization: `Bearer ${monitorKey}` },
+    });
+    expect(unexportedReadmeMetrics('gateway', await response.text())).toEqual([]);
+  });
+});
+
+describe('/metrics of a sandbox run as its own process', () => {
+  const CONTACTS = 'GET /crm/v3/objects/contacts';
+  let sandbox: CliProcess;
+
+  beforeAll(async () => {
+    sandbox = await startSandboxProcess('hubspot', { METRICS_TOKEN, SANDBOX_CUSTOMERS: '50' });
+  });
+  afterAll(async () => {
+    await stopProcess(sandbox);
+  });
+
+  const contacts = (credentials = true) =>
+    fetch(`${sandbox.origin}/crm/v3/objects/contacts?limit=1`, {
+      headers: credentials ? { authorization: `Bearer ${DEMO_CREDENTIALS.hubspot.accessToken}` } : {},
+    }).then(async (response) => {
+      await response.arrayBuffer();
+      return response.status;
+    });
+  const setFaults = async (faults: object) => {
+    const response = await fetch(`${sandbox.origin}/__sandbox/faults`, {
+      method: 'PUT',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(faults),
+    });
+    expect(response.status).toBe(200);
+  };
+  const scrape = (authorization?: string) =>
+    fetch(`${sandbox.origin}/metrics`, authorization ? { headers: { authorization } } : {});
+
+  it('should count the requests it served, the 429s it sent and why, and the faults it injected', async () => {
+    const statuses: number[] = [await contacts(false)];
+    await setFaults({ rateLimitRate: 1, remaining: 1 });
+    statuses.push(await contacts());
+    await setFaults({ errorRate: 1, errorStatus: 503, latencyMs: 5, remaining: 1 });
+    statuses.push(await contacts());
+    // More at once than HubSpot's 100 per 10 s: the sandbox enforces the limit with 429s.
+    statuses.push(...(await Promise.all(Array.from({ length: 110 }, () => contacts()))));
+    const count = (status: number) => statuses.filter((s) => s === status).length;
+    expect([count(401), count(503)]).toEqual([1, 1]);
+    expect(count(429)).toBeGreaterThan(1);
+
+    const response = await scrape(`Bearer ${METRICS_TOKEN}`);
+    expect(response.status).toBe(200);
+    expect(response.headers.get('content-type')).toBe('text/plain; version=0.0.4; charset=utf-8');
+    const text = await response.text();
+    const served = (status: number) =>
+      valueOf(text, 'sandbox_requests_total', [
+        'platform="hubspot"',
+        `endpoint="${CONTACTS}"`,
+        `status="${status}"`,
+      ]);
+    expect([served(200), served(401), served(429), served(503)]).toEqual([count(200), 1, count(429), 1]);
+    expect(valueOf(text, 'sandbox_rate_limited_total', ['cause="fault"'])).toBe(1);
+    expect(valueOf(text, 'sandbox_rate_limited_total', ['cause="limit"'])).toBe(count(429) - 1);
+    for (const kind of ['rateLimit', 'error', 'latency'])
+      expect(valueOf(text, 'sandbox_faults_injected_total', [`kind="${kind}"`])).toBe(1);
+    // Scrapes and admin calls are not platform requests.
+    expect(text).not.toContain('endpoint="GET /metrics"');
+    expect(text).not.toContain('__sandbox');
+    expect(text).not.toContain(DEMO_CREDENTIALS.hubspot.accessToken);
+    expect(unexportedReadmeMetrics('sandbox <platform>', text)).toEqual([]);
+
+    const problems = await promtoolProblems(text);
+    if (problems) expect(problems).toEqual([]);
+  });
+
+  it('should refuse /metrics without the token or with a wrong one', async () => {
+    const missing = await scrape();
+    expect(missing.status).toBe(401);
+    expect(missing.headers.get('www-authenticate')).toBe('Bearer');
+    const wrong = await scrape(`Bearer ${METRICS_TOKEN}x`);
+    expect(wrong.status).toBe(401);
+    expect(await wrong.text()).not.toContain('sandbox_requests_total');
+  });
+});
+
+describe("the README's Monitoring section", () => {
+  it('should list every metric the code defines', async () => {
+    // What each command's process registers when its modules load (prom-client registers a
+    // metric when it is created); prom-client's own process_* and nodejs_* figures aside.
+    await Promise.all([
+      import('../../cli/commands/start.js'),
+      import('../../cli/commands/gateway.js'),
+      import('../../cli/commands/subgraph.js'),
+      import('../../cli/commands/sandbox.js'),
+    ]);
+    const defined = (await registry.getMetricsAsJSON())
+      .map((metric) => metric.name)
+      .filter((name) => !/^(process|nodejs)_/.test(name));
+    expect(defined.length).toBeGreaterThan(20);
+    const listed = readmeMetricNames();
+    expect(defined.filter((name) => !listed.has(name))).toEqual([]);
   });
 });

@@ -3,8 +3,10 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import { PLATFORMS } from '../../platforms/registry.js';
 import { as } from '../helpers/clients.js';
 import { startPorts } from '../helpers/ports.js';
+import { exportedMetricNames, readmeMetricsOf } from '../helpers/readme-monitoring.js';
 
 /**
  * What a person sees after `npm start` at the default log level: the banner last, with the
@@ -76,14 +78,20 @@ describe('npm start at the default log level', () => {
       if (child.exitCode !== null) throw new Error(`start exited with ${child.exitCode}`);
       await new Promise((resolve) => setTimeout(resolve, 200));
     }
-    // One process, one registry: the gateway's /metrics has the subgraphs' platform calls too, and
-    // the subgraphs' own /metrics, with no METRICS_TOKEN in this process, refuse.
+    // One process, one registry: the gateway's /metrics has the subgraphs' platform calls and the
+    // sandboxes' requests too (the README's every row), and the subgraphs' and sandboxes' own
+    // /metrics, with no METRICS_TOKEN in this process, refuse.
     const scrape = await (
       await fetch(`http://127.0.0.1:${gateway}/metrics`, { headers: as('admin') })
     ).text();
     expect(scrape).toMatch(/^upstream_calls_total\{[^}]*\} [1-9]/m);
+    expect(scrape).toMatch(/^sandbox_requests_total\{[^}]*\} [1-9]/m);
     expect(scrape).toMatch(/^process_cpu_seconds_total [0-9.e+-]+$/m);
-    expect((await fetch(`http://127.0.0.1:${ports['CRM_PORT']}/metrics`)).status).toBe(403);
+    const exported = exportedMetricNames(scrape);
+    const listed = ['gateway', 'subgraph <name>', 'sandbox <platform>'].flatMap(readmeMetricsOf);
+    expect(listed.filter((name) => !exported.has(name))).toEqual([]);
+    for (const port of [ports['CRM_PORT'], ...PLATFORMS.map((p) => ports[p.sandbox.portVariable])])
+      expect((await fetch(`http://127.0.0.1:${port}/metrics`)).status).toBe(403);
     // ...and none of it reaches the default log level: the banner is still the last thing printed.
     const after = stdout.slice(bannerEnd);
     const infoLines = after

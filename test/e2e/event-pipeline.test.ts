@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Stack } from '../../cli/stack.js';
-import { WEBHOOK_UNVERIFIED_MESSAGE } from '../../gateway/events/ingest.js';
+import { WEBHOOK_UNVERIFIED_MESSAGE } from '../../events/ingest.js';
 import { DEMO_WEBHOOK_SECRETS, WEBHOOK_KINDS } from '../../sandboxes/webhooks/index.js';
 import { as } from '../helpers/clients.js';
 import { graphql, startTestStack } from '../helpers/stack.js';

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Stack } from '../../cli/stack.js';
 import { TwilioConnector } from '../../platforms/twilio/client/connector.js';
-import { twilioSignature } from '../../platforms/twilio/sandbox/callbacks.js';
+import { twilioSignature } from '../../platforms/twilio/sandbox/sign.js';
 import { historyFor, keywordEffect } from '../../platforms/twilio/sandbox/history.js';
 import type { Customer } from '../../sandboxes/world/world.js';
 import { testRequest } from '../helpers/context.js';

@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { loadRoutingRules, route, RoutingError } from '../../gateway/events/routing.js';
+import { loadRoutingRules, route, RoutingError } from '../../events/routing.js';
 import { ConfigError } from '../../lib/config/env.js';
 import type { StoredEvent } from '../../lib/events/event.js';
 import { incomingEvent } from './log-contract.js';
@@ -24,9 +24,7 @@ const order = (totalPrice: string | undefined): StoredEvent => ({
 
 describe('routing rules', () => {
   it('should load the demo rules file', () => {
-    const rules = loadRoutingRules(
-      new URL('../../gateway/events/demo-routing.yaml', import.meta.url).pathname,
-    );
+    const rules = loadRoutingRules(new URL('../../events/demo-routing.yaml', import.meta.url).pathname);
     expect(rules.map((rule) => rule.channel)).toEqual([
       'high-value-orders',
       'new-leads',

@@ -1,9 +1,11 @@
-import type { PlatformName as Platform } from '../../platforms/registry.js';
+import { platformNamed, type PlatformName as Platform } from '../../platforms/registry.js';
 import { listen } from '../../lib/server/listen.js';
 import type { FaultInput } from '../../sandboxes/kit/faults.js';
+import type { RecordedRequest } from '../../sandboxes/kit/recorder.js';
 import type { EndpointStats } from '../../sandboxes/kit/stats.js';
 import { buildSandbox, sandboxBaseUrl } from '../../sandboxes/registry.js';
 import { generateWorld, type World } from '../../sandboxes/world/world.js';
+import { startCliProcess, type CliProcess } from './cli-process.js';
 import { silentLogger } from './context.js';
 
 /** A fixed anchor so tests see the same 90 days whatever day they run. */
@@ -17,6 +19,9 @@ export interface RunningSandbox {
   stats(): Promise<{ total: number; maxConcurrent: number; endpoints: Record<string, EndpointStats> }>;
   resetStats(): Promise<void>;
   setFaults(faults: FaultInput): Promise<void>;
+  /** The write requests the sandbox received (`GET /__sandbox/requests`), oldest first. */
+  requests(endpoint?: string): Promise<RecordedRequest[]>;
+  clearRequests(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -35,7 +40,7 @@ export async function startSandbox(
     ...(options.latencyMs !== undefined ? { latencyMs: options.latencyMs } : {}),
   });
   const listening = await listen(sandbox.server, 0, '127.0.0.1');
-  const admin = async (method: string, path: string, body?: unknown) => {
+  const admin = async (method: string, path: string, body?: unknown): Promise<unknown> => {
     const response = await fetch(`${listening.origin}/__sandbox/${path}`, {
       method,
       ...(body !== undefined
@@ -52,13 +57,35 @@ export async function startSandbox(
     world,
     origin: listening.origin,
     baseUrl: sandboxBaseUrl(platform, listening.origin),
-    stats: () => admin('GET', 'stats'),
+    // The sandbox's own admin answer, written by sandboxes/kit/server.ts: trusted, not parsed.
+    stats: async () => (await admin('GET', 'stats')) as Awaited<ReturnType<RunningSandbox['stats']>>,
     resetStats: async () => {
       await admin('POST', 'reset-stats');
     },
     setFaults: async (faults) => {
       await admin('PUT', 'faults', faults);
     },
+    requests: async (endpoint) => {
+      const query = endpoint ? `?endpoint=${encodeURIComponent(endpoint)}` : '';
+      const body = (await admin('GET', `requests${query}`)) as { requests: RecordedRequest[] };
+      return body.requests;
+    },
+    clearRequests: async () => {
+      await admin('DELETE', 'requests');
+    },
     close: listening.close,
   };
+}
+
+/**
+ * `cli/main.ts sandbox <platform>` as its own OS process on a free port (its port variable), with
+ * only `env` besides PATH, resolved once `/__sandbox/health` answers 200.
+ */
+export function startSandboxProcess(platform: Platform, env: Record<string, string>): Promise<CliProcess> {
+  return startCliProcess(
+    ['sandbox', platform],
+    platformNamed(platform).sandbox.portVariable,
+    '/__sandbox/health',
+    env,
+  );
 }

@@ -1,51 +1,11 @@
-import { spawn, type ChildProcess } from 'node:child_process';
-import { freePorts } from './ports.js';
+import { startCliProcess, type CliProcess } from './cli-process.js';
 
-export interface SubgraphProcess {
-  origin: string;
-  child: ChildProcess;
-  exited: Promise<void>;
-}
+export type SubgraphProcess = CliProcess;
 
 /**
  * `cli/main.ts subgraph <name>` as its own OS process on a free port (`<NAME>_PORT`), with only
- * `env` besides PATH, resolved once its `/health` answers 200; the output so far is in the error
- * when it exits or stays unhealthy for 30 s.
+ * `env` besides PATH, resolved once its `/health` answers 200.
  */
-export async function startSubgraphProcess(
-  name: string,
-  env: Record<string, string>,
-): Promise<SubgraphProcess> {
-  const [port] = await freePorts(1);
-  const child = spawn(process.execPath, ['--import', 'tsx', 'cli/main.ts', 'subgraph', name], {
-    env: {
-      PATH: process.env['PATH'] ?? '',
-      HOST: '127.0.0.1',
-      [`${name.toUpperCase()}_PORT`]: String(port),
-      NODE_ENV: 'test',
-      LOG_LEVEL: 'warn',
-      ...env,
-    },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let output = '';
-  const collect = (chunk: Buffer) => {
-    output = (output + chunk.toString('utf8')).slice(-20_000);
-  };
-  child.stdout?.on('data', collect);
-  child.stderr?.on('data', collect);
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  const origin = `http://127.0.0.1:${port}`;
-  for (let i = 0; i < 300; i++) {
-    if (child.exitCode !== null)
-      throw new Error(`the ${name} subgraph exited with ${child.exitCode}:\n${output}`);
-    const status = await fetch(`${origin}/health`).then(
-      (r) => r.status,
-      () => 0,
-    );
-    if (status === 200) return { origin, child, exited };
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-  child.kill('SIGKILL');
-  throw new Error(`the ${name} subgraph did not answer /health in 30 s:\n${output}`);
+export function startSubgraphProcess(name: string, env: Record<string, string>): Promise<SubgraphProcess> {
+  return startCliProcess(['subgraph', name], `${name.toUpperCase()}_PORT`, '/health', env);
 }

@@ -1,14 +1,15 @@
 import { createServer, type IncomingHttpHeaders } from 'node:http';
 import { listen, type Listening } from '../../lib/server/listen.js';
+import { TWILIO_DEMO } from '../../platforms/twilio/demo.js';
 import { createTwilioSandbox, type TwilioSandbox } from '../../platforms/twilio/sandbox/index.js';
 import type { TwilioSandboxOptions } from '../../platforms/twilio/sandbox/sandbox.js';
-import { DEMO_CREDENTIALS } from '../../sandboxes/demo-credentials.js';
+import { receiveText } from '../../platforms/twilio/sandbox/state.js';
 import { createSandboxServer, type SandboxServer } from '../../sandboxes/kit/server.js';
 import { generateWorld, type World } from '../../sandboxes/world/world.js';
 import { silentLogger } from './context.js';
 import { TEST_ANCHOR_DATE } from './sandbox.js';
 
-export const TWILIO = DEMO_CREDENTIALS.twilio;
+export const TWILIO = TWILIO_DEMO.credentials;
 
 export interface RunningTwilioSandbox {
   sandbox: TwilioSandbox;
@@ -22,7 +23,7 @@ export interface RunningTwilioSandbox {
 
 /**
  * The Twilio sandbox on a free port with the demo account and the limits given (the descriptor's
- * plan covers only some), its internals in reach: the requests it received, the callbacks it sent.
+ * plan covers only some), its internals in reach: the requests it recorded, the callbacks it sent.
  */
 export async function startTwilioSandbox(
   options: Partial<Omit<TwilioSandboxOptions, 'world'>> & { world?: World; rateLimits?: boolean } = {},
@@ -58,7 +59,7 @@ export interface CapturedRequest {
   body: string;
 }
 
-/** A real HTTP endpoint that answers every POST 200 and keeps what it received (an app's webhook URL). */
+/** A real HTTP endpoint that answers every POST 200 and keeps what it received (an app's status callback URL). */
 export async function startCapture(): Promise<Listening & { received: CapturedRequest[] }> {
   const received: CapturedRequest[] = [];
   const server = createServer((req, res) => {
@@ -72,4 +73,9 @@ export async function startCapture(): Promise<Listening & { received: CapturedRe
   });
   const listening = await listen(server, 0, '127.0.0.1');
   return { ...listening, received };
+}
+
+/** A customer's (or anyone's) text to the demo number, stored as the sandbox receives it. */
+export function textFrom(world: World, phone: string, body: string, at = Date.now()) {
+  return receiveText(world, { accountSid: TWILIO.accountSid, sender: TWILIO.from, phone, body, at });
 }

@@ -1,5 +1,7 @@
 import { randomUUID } from 'node:crypto';
-import { signHubSpotV3, signShopify, signStandardWebhook } from '../../lib/webhooks/sign.js';
+import { signStandardWebhook } from '../../lib/webhooks/sign.js';
+import { signHubSpotV3 } from '../../platforms/hubspot/sandbox/sign.js';
+import { signShopify } from '../../platforms/shopify/sandbox/sign.js';
 import { DEMO_WEBHOOK_SECRETS } from '../../sandboxes/webhooks/index.js';
 
 /**

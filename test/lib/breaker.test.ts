@@ -1,6 +1,8 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { UpstreamError } from '../../lib/errors.js';
-import { CircuitBreaker, breakerMetrics } from '../../lib/upstream/breaker.js';
+import { quietLogger, type Logger } from '../../lib/logger.js';
+import { CircuitBreaker, breakerMetrics, connectorGuard } from '../../lib/upstream/breaker.js';
+import type { UpstreamGuard } from '../../lib/upstream/client.js';
 
 /** A probe the test answers by hand, counting how often the breaker ran it. */
 function manualProbe() {
@@ -131,5 +133,63 @@ describe('circuit breaker', () => {
     breaker.recordSuccess();
     breaker.recordFailure();
     expect(breaker.status).toBe('closed');
+  });
+});
+
+describe("a connector's guard (connectorGuard, the one wiring every connector uses)", () => {
+  beforeEach(() => {
+    vi.useFakeTimers({ now: 1_000_000 });
+  });
+  afterEach(() => {
+    vi.useRealTimers();
+  });
+
+  it('should use the guard the settings give instead of building a breaker', () => {
+    const given: UpstreamGuard = {
+      check: () => undefined,
+      recordSuccess: () => undefined,
+      recordFailure: () => undefined,
+    };
+    const guard = connectorGuard('meta', { guard: given, breaker: { failureThreshold: 1 } }, () =>
+      Promise.reject(new Error('a given guard is not probed by this wiring')),
+    );
+    expect(guard).toBe(given);
+  });
+
+  it("should build a breaker tuned by the settings that probes with the connector's logger", async () => {
+    const logged: Logger[] = [];
+    const logger = quietLogger.child({ connector: 'test' });
+    const guard = connectorGuard(
+      'hubspot',
+      { breaker: { failureThreshold: 2, openMs: 3_000 }, logger },
+      async (probeLogger) => {
+        logged.push(probeLogger);
+      },
+    );
+    expect(guard).toBeInstanceOf(CircuitBreaker);
+    const breaker = guard as CircuitBreaker;
+    breaker.recordFailure();
+    expect(breaker.status).toBe('closed');
+    breaker.recordFailure();
+    expect((refusal(breaker) as UpstreamError).extensions).toMatchObject({ platform: 'hubspot' });
+    await vi.advanceTimersByTimeAsync(3_000);
+    expect(logged).toEqual([logger]);
+    expect(breaker.status).toBe('closed');
+    breaker.close();
+  });
+
+  it('should probe with a quiet logger when the connector has none', async () => {
+    const logged: Logger[] = [];
+    const breaker = connectorGuard(
+      'shopify',
+      { breaker: { failureThreshold: 1, openMs: 1_000 } },
+      async (l) => {
+        logged.push(l);
+      },
+    ) as CircuitBreaker;
+    breaker.recordFailure();
+    await vi.advanceTimersByTimeAsync(1_000);
+    expect(logged).toEqual([quietLogger]);
+    breaker.close();
   });
 });

@@ -22,6 +22,16 @@ function storeContract(make: () => CacheStore) {
     }
   });
 
+  it('should take a burst of writes made before it has connected', async () => {
+    const store = make();
+    try {
+      await Promise.all([store.set('x', 1, 10_000), store.set('y', 2, 10_000), store.set('z', 3, 10_000)]);
+      expect(await store.getMany(['x', 'y', 'z'])).toEqual([1, 2, 3]);
+    } finally {
+      await store.close();
+    }
+  });
+
   it('should expire entries after their TTL', async () => {
     const store = make();
     try {
@@ -69,13 +79,104 @@ function storeContract(make: () => CacheStore) {
     }
   });
 
+  it('should answer found, absent and miss as three different things', async () => {
+    const store = make();
+    try {
+      const cache = new RecordCache(store, 'shopify', 'shop-1', ttls);
+      await cache.setMany<{ n: number } | number>('orders', [
+        ['found', { n: 1 }],
+        ['zero', 0],
+        ['gone', null],
+      ]);
+      const known = await cache.lookup<{ n: number } | number>('orders', ['found', 'zero', 'gone', 'never']);
+      expect(Object.fromEntries(known)).toEqual({
+        found: { state: 'found', value: { n: 1 } },
+        // A falsy value is a value, not an absence.
+        zero: { state: 'found', value: 0 },
+        gone: { state: 'absent' },
+        never: { state: 'miss' },
+      });
+      await cache.invalidate('orders', 'gone');
+      expect(await cache.lookupOne('orders', 'gone')).toEqual({ state: 'miss' });
+      // What the cache stored for an absence before absences had their own marker is read again.
+      await store.set(recordKey('shopify', 'shop-1', 'orders', 'old'), { v: null }, 10_000);
+      expect(await cache.lookupOne('orders', 'old')).toEqual({ state: 'miss' });
+    } finally {
+      await store.close();
+    }
+  });
+
+  it('should read one record through: a value or an absence is kept, an error is not', async () => {
+    const store = make();
+    try {
+      const cache = new RecordCache(store, 'mailchimp', 'us1:list', ttls);
+      // What the platform answers on each call: down, then no such member, then the member.
+      const answers: (string | null | Error)[] = [new Error('upstream 503'), null, 'late'];
+      let calls = 0;
+      const fetch = async () => {
+        const answer = answers[Math.min(calls, answers.length - 1)] ?? null;
+        calls += 1;
+        if (answer instanceof Error) throw answer;
+        return answer;
+      };
+      await expect(cache.loadOne('subscription', 'a@example.com', fetch)).rejects.toThrow('upstream 503');
+      expect(await cache.loadOne('subscription', 'a@example.com', fetch)).toBeNull();
+      // The absence is known now: no call, even though the platform would answer 'late'.
+      expect(await cache.loadOne('subscription', 'a@example.com', fetch)).toBeNull();
+      expect(calls).toBe(2);
+      await cache.invalidate('subscription', 'a@example.com');
+      expect(await cache.loadOne('subscription', 'a@example.com', fetch)).toBe('late');
+      expect(await cache.loadOne('subscription', 'a@example.com', fetch)).toBe('late');
+      expect(calls).toBe(3);
+    } finally {
+      await store.close();
+    }
+  });
+
+  it('should keep a known absence for its own, shorter TTL', async () => {
+    const store = make();
+    try {
+      const cache = new RecordCache(store, 'hubspot', 'portal-2', { ...ttls, absent: 0.2 });
+      await cache.setMany('profile', [
+        ['found', 'a record'],
+        ['gone', null],
+      ]);
+      expect((await cache.lookupOne('profile', 'gone')).state).toBe('absent');
+      await sleep(350);
+      expect(Object.fromEntries(await cache.lookup('profile', ['found', 'gone']))).toEqual({
+        found: { state: 'found', value: 'a record' },
+        gone: { state: 'miss' },
+      });
+    } finally {
+      await store.close();
+    }
+  });
+
+  it('should count found and absent as hits, misses as misses', async () => {
+    const store = make();
+    try {
+      const cache = new RecordCache(store, 'meta', `act-${Math.random()}`, ttls);
+      await cache.setMany('campaignReports', [
+        ['found', 'x'],
+        ['gone', null],
+      ]);
+      const labels = { platform: 'meta', type: 'campaignReports' } as const;
+      const [hits, misses] = [await cacheMetrics.hits.get(labels), await cacheMetrics.misses.get(labels)];
+      await cache.lookup('campaignReports', ['found', 'gone', 'never']);
+      expect((await cacheMetrics.hits.get(labels)) - hits).toBe(2);
+      expect((await cacheMetrics.misses.get(labels)) - misses).toBe(1);
+    } finally {
+      await store.close();
+    }
+  });
+
   it('should never share entries between two accounts of a platform', async () => {
     const store = make();
     try {
       const a = new RecordCache(store, 'shopify', 'shop-a', ttls);
       const b = new RecordCache(store, 'shopify', 'shop-b', ttls);
       await a.setMany('orders', [['c1', 'from a']]);
-      expect((await b.getMany('orders', ['c1'])).size).toBe(0);
+      expect(await b.lookupOne('orders', 'c1')).toEqual({ state: 'miss' });
       expect(recordKey('shopify', 'shop-a', 'orders', 'c1')).not.toBe(
         recordKey('shopify', 'shop-b', 'orders', 'c1'),
       );
@@ -84,6 +185,27 @@ function storeContract(make: () => CacheStore) {
     }
   });
 }
+
+describe('a record cache that is off', () => {
+  it('should send every read to the platform and keep nothing, absences included', async () => {
+    const cache = RecordCache.off('hubspot', 'portal-1');
+    let calls = 0;
+    const fetch = async () => {
+      calls += 1;
+      return null;
+    };
+    expect(await cache.loadOne('profile', 'gone', fetch)).toBeNull();
+    expect(await cache.loadOne('profile', 'gone', fetch)).toBeNull();
+    const loaded = await cache.load('profile', ['1'], async (ids) => {
+      calls += 1;
+      return new Map(ids.map((id) => [id, `record ${id}`]));
+    });
+    expect(loaded.get('1')).toBe('record 1');
+    expect(calls).toBe(3);
+    await cache.setMany('profile', [['1', 'record 1']]);
+    expect(await cache.lookupOne('profile', '1')).toEqual({ state: 'miss' });
+  });
+});
 
 describe('in-memory cache store', () => {
   storeContract(() => createCacheStore({ maxEntries: 1_000, logger: silentLogger, namespace: 'mem' }));

@@ -25,6 +25,29 @@ describe('import boundaries', () => {
     expect(await violations('gateway/probe.ts', source)).toHaveLength(2);
   });
 
+  it('should stop the event pipeline from importing the gateway, and let it read lib and the registry', async () => {
+    const source =
+      "import { EVENT_PROCESSOR } from '../gateway/identity.js';\nimport { EVENT_TYPES } from '../lib/events/event.js';\nimport { PLATFORMS } from '../platforms/registry.js';\nexport const x = [EVENT_PROCESSOR, EVENT_TYPES, PLATFORMS];\n";
+    expect(await violations('events/probe.ts', source)).toEqual([
+      expect.stringContaining('imports nothing of the gateway'),
+    ]);
+  });
+
+  it('should let the gateway build on the event pipeline', async () => {
+    const source =
+      "import { startEventPipeline } from '../events/runtime.js';\nexport const x = startEventPipeline;\n";
+    expect(await violations('gateway/probe.ts', source)).toEqual([]);
+  });
+
+  it("should keep the event pipeline out of a platform's folder, but not lib/events", async () => {
+    const [platform] = PLATFORM_NAMES;
+    const source =
+      "import { createWebhookIngest } from '../../../events/ingest.js';\nimport { EVENT_TYPES } from '../../../lib/events/event.js';\nexport const x = [createWebhookIngest, EVENT_TYPES];\n";
+    expect(await violations(`platforms/${platform}/webhooks/probe.ts`, source)).toEqual([
+      expect.stringContaining('know nothing of sandboxes'),
+    ]);
+  });
+
   describe.each(PLATFORM_NAMES)('platforms/%s/', (platform) => {
     const other = PLATFORM_NAMES.find((name) => name !== platform) ?? platform;
 

@@ -9,6 +9,12 @@ import {
 } from '../../lib/upstream/throttle.js';
 
 const call: UpstreamCall = { method: 'GET', endpoint: 'GET /thing', path: '/thing' };
+const write: UpstreamCall = {
+  method: 'POST',
+  endpoint: 'POST /things',
+  path: '/things',
+  priority: 'background',
+};
 
 describe('throttles', () => {
   afterEach(() => {
@@ -106,6 +112,33 @@ describe('throttles', () => {
     throttle.release(call, { status: 200, headers: {} });
     await pending;
     expect(third).toBe(true);
+  });
+
+  it('should leave a tenth of a window to interactive calls, and start them ahead of waiting background ones', async () => {
+    vi.useFakeTimers({ now: 1_000_000 });
+    const throttle = new QueuedThrottle({ platform: 'hubspot', policy: new SlidingWindowPolicy(10, 1_000) });
+    const started: string[] = [];
+    const deadline = Date.now() + 10_000;
+    const writes = Array.from({ length: 12 }, (_, i) =>
+      throttle.acquire(write, deadline).then(() => started.push(`w${i}`)),
+    );
+    await vi.advanceTimersByTimeAsync(0);
+    // Nine of ten slots: the tenth stays free for a user's query.
+    expect(started).toEqual(['w0', 'w1', 'w2', 'w3', 'w4', 'w5', 'w6', 'w7', 'w8']);
+    await throttle.acquire(call, deadline).then(() => started.push('read'));
+    expect(started.at(-1)).toBe('read');
+    // Now the window is full: a read queued after the writes still goes first when it frees.
+    const lateRead = throttle.acquire(call, deadline).then(() => started.push('late read'));
+    await vi.advanceTimersByTimeAsync(1_000);
+    await Promise.all([...writes, lateRead]);
+    expect(started.slice(10)).toEqual(['late read', 'w9', 'w10', 'w11']);
+  });
+
+  it('should give background calls the whole limit when it has a single slot', async () => {
+    const throttle = new QueuedThrottle({ platform: 'mailchimp', policy: new ConcurrencyPolicy(1) });
+    await throttle.acquire(write, Date.now() + 1_000);
+    throttle.release(write, { status: 200, headers: {} });
+    await throttle.acquire(write, Date.now() + 1_000);
   });
 
   it('should hold every call after a 429 with Retry-After', async () => {

@@ -7,7 +7,9 @@ import { platformSandbox } from '../../sandboxes/registry.js';
 import { DEMO_WEBHOOK_SECRETS } from '../../sandboxes/webhooks/demo-secrets.js';
 import { createWebhookEmitter, type WebhookEmitter } from '../../sandboxes/webhooks/emitter.js';
 import { sandboxEventRoute } from '../../sandboxes/webhooks/event-route.js';
-import { changeContact, changeMember, TransitionError } from '../../sandboxes/world/changes.js';
+import { changeContact } from '../../platforms/hubspot/sandbox/changes.js';
+import { changeMember } from '../../platforms/mailchimp/sandbox/changes.js';
+import { TransitionError } from '../../sandboxes/world/changes.js';
 import { Random } from '../../sandboxes/world/random.js';
 import { generateWorld, type World } from '../../sandboxes/world/world.js';
 import { silentLogger } from '../helpers/context.js';
@@ -17,7 +19,7 @@ import { TEST_ANCHOR_DATE } from '../helpers/sandbox.js';
  * The emitter's webhooks never contradict the sandboxes' state: each reports a change the platform
  * would make from the state just before it, and the world afterwards is exactly the sum of what the
  * webhooks reported. The rules are written out here as the platforms state them, independently of
- * sandboxes/world/changes.ts, so a wrong rule there fails here.
+ * the platforms' sandbox changes (platforms/<name>/sandbox/changes.ts), so a wrong rule there fails here.
  */
 
 interface Received {

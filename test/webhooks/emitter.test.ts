@@ -4,6 +4,7 @@ import { WEBHOOK_SOURCES, type EventSourceName } from '../../platforms/registry.
 import { verifyHubSpot } from '../../platforms/hubspot/webhooks/verify.js';
 import { verifyMailchimp } from '../../platforms/mailchimp/webhooks/verify.js';
 import { verifyShopify } from '../../platforms/shopify/webhooks/verify.js';
+import { verifyTwilio } from '../../platforms/twilio/webhooks/verify.js';
 import { verifyStandardWebhook } from '../../lib/webhooks/standard-webhooks.js';
 import type { VerifyResult } from '../../lib/webhooks/verify-result.js';
 import { listen, type Listening } from '../../lib/server/listen.js';
@@ -16,7 +17,7 @@ import { createSandboxServer } from '../../sandboxes/kit/server.js';
 import { platformSandbox } from '../../sandboxes/registry.js';
 import { webhookEmitterRoutes } from '../../sandboxes/webhooks/admin-routes.js';
 import { DEMO_WEBHOOK_SECRETS } from '../../sandboxes/webhooks/demo-secrets.js';
-import { WEBHOOK_KINDS } from '../../sandboxes/webhooks/payloads.js';
+import { WEBHOOK_KINDS } from '../../sandboxes/webhooks/traffic.js';
 import { Random } from '../../sandboxes/world/random.js';
 import { generateWorld } from '../../sandboxes/world/world.js';
 import { silentLogger } from '../helpers/context.js';
@@ -99,6 +100,11 @@ function verify(request: Received): VerifyResult {
         { query: new URL(request.url, gateway.origin).searchParams },
         { secrets: [DEMO_WEBHOOK_SECRETS.mailchimp] },
       );
+    case '/webhooks/twilio':
+      return verifyTwilio(
+        { uri: `${gateway.origin}${request.url}`, rawBody: request.body, headers },
+        { secrets: [DEMO_WEBHOOK_SECRETS.twilio] },
+      );
     case '/webhooks/site':
       return verifyStandardWebhook(
         { rawBody: request.body, headers },
@@ -117,6 +123,7 @@ const SOURCE_OF_PATH: Record<string, EventSourceName> = {
   '/webhooks/shopify': 'shopify',
   '/webhooks/mailchimp': 'mailchimp',
   '/webhooks/site': 'site',
+  '/webhooks/twilio': 'twilio',
 };
 
 describe('webhook emitter', () => {
@@ -124,16 +131,29 @@ describe('webhook emitter', () => {
     const source = emitter();
     const outcomes = [];
     for (const kind of WEBHOOK_KINDS) outcomes.push(await source.emit(kind));
-    expect(outcomes.map((o) => [o.kind, o.source, o.ok, o.attempts])).toEqual([
-      ['form-fill', 'site', true, 1],
-      ['page-view', 'site', true, 1],
-      ['order', 'shopify', true, 1],
-      ['subscribe', 'mailchimp', true, 1],
-      ['unsubscribe', 'mailchimp', true, 1],
-      ['cleaned', 'mailchimp', true, 1],
-      ['contact-change', 'hubspot', true, 1],
-    ]);
-    expect(WEBHOOK_KINDS).toHaveLength(outcomes.length);
+    // Each source's kinds come from its descriptor, in the registry's order: compared by kind.
+    expect([...WEBHOOK_KINDS].sort()).toEqual(
+      [
+        'form-fill',
+        'page-view',
+        'order',
+        'subscribe',
+        'unsubscribe',
+        'cleaned',
+        'contact-change',
+        'sms-reply',
+      ].sort(),
+    );
+    expect(Object.fromEntries(outcomes.map((o) => [o.kind, [o.source, o.ok, o.attempts]]))).toEqual({
+      'form-fill': ['site', true, 1],
+      'page-view': ['site', true, 1],
+      order: ['shopify', true, 1],
+      subscribe: ['mailchimp', true, 1],
+      unsubscribe: ['mailchimp', true, 1],
+      cleaned: ['mailchimp', true, 1],
+      'contact-change': ['hubspot', true, 1],
+      'sms-reply': ['twilio', true, 1],
+    });
     for (const request of received) {
       expect(verify(request)).toEqual({ ok: true });
       const source = SOURCE_OF_PATH[request.url.split('?')[0] ?? ''];

@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { signHubSpotV1, signHubSpotV3, signShopify, signStandardWebhook } from '../../lib/webhooks/sign.js';
+import { signStandardWebhook } from '../../lib/webhooks/sign.js';
+import { signHubSpotV1, signHubSpotV3 } from '../../platforms/hubspot/sandbox/sign.js';
+import { signShopify } from '../../platforms/shopify/sandbox/sign.js';
 
 /** The signers against the platforms' own published vectors, so tests that use them test something. */
 describe('webhook signers', () => {

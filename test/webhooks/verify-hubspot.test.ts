@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { hubSpotSignedUri, verifyHubSpot } from '../../platforms/hubspot/webhooks/verify.js';
-import { signHubSpotV1, signHubSpotV3 } from '../../lib/webhooks/sign.js';
+import { signHubSpotV1, signHubSpotV3 } from '../../platforms/hubspot/sandbox/sign.js';
 
 const SECRET = 'test-hubspot-client-secret-0001';
 const OLD_SECRET = 'test-hubspot-client-secret-0000';

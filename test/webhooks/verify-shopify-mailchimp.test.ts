@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { verifyMailchimp } from '../../platforms/mailchimp/webhooks/verify.js';
 import { verifyShopify } from '../../platforms/shopify/webhooks/verify.js';
-import { signShopify, withMailchimpSecret } from '../../lib/webhooks/sign.js';
+import { withMailchimpSecret } from '../../platforms/mailchimp/sandbox/sign.js';
+import { signShopify } from '../../platforms/shopify/sandbox/sign.js';
 
 describe('Shopify signature', () => {
   const secret = 'test-shopify-client-secret-new';

@@ -1,7 +1,13 @@
 import { createHmac } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { twilioSignature } from '../../platforms/twilio/sandbox/callbacks.js';
+import { twilioSignature } from '../../platforms/twilio/sandbox/sign.js';
+import { TWILIO_DEMO } from '../../platforms/twilio/demo.js';
+import { TWILIO_TRAFFIC } from '../../platforms/twilio/sandbox/traffic.js';
+import { normaliseTwilio } from '../../platforms/twilio/webhooks/normalise.js';
 import { verifyTwilio } from '../../platforms/twilio/webhooks/verify.js';
+import { Random } from '../../sandboxes/world/random.js';
+import { generateWorld } from '../../sandboxes/world/world.js';
+import { TEST_ANCHOR_DATE } from '../helpers/sandbox.js';
 
 /**
  * Twilio's own worked example (twilio.com/docs/usage/security): auth token 12345, this URL and
@@ -107,5 +113,31 @@ describe("Twilio's X-Twilio-Signature", () => {
       }),
     ).toEqual({ ok: false, reason: 'unsupported-version' });
     expect(() => verify(URL, body(PARAMS), SIGNATURE, [])).toThrow(TypeError);
+  });
+});
+
+describe("the demo's Twilio traffic", () => {
+  it('should send an incoming message the gateway verifies and reads as an opt-out', () => {
+    const world = generateWorld({ seed: 3, customers: 20, anchorDate: TEST_ANCHOR_DATE });
+    const customer = world.customers[0]!;
+    const endpoint = 'http://127.0.0.1:4000/webhooks/twilio';
+    const [event] = TWILIO_TRAFFIC.events;
+    const happening = event!.happen(
+      { world, random: Random.for(3, 'test'), secret: TWILIO_DEMO.webhookSecret, endpoint },
+      customer,
+      { body: 'STOP' },
+      Date.now(),
+    );
+    const [webhook] = happening.webhooks;
+    const attempt = webhook!.attempt(0, new Date());
+    const request = { uri: endpoint, rawBody: Buffer.from(attempt.body), headers: attempt.headers };
+    expect(verifyTwilio(request, { secrets: [TWILIO_DEMO.webhookSecret] })).toEqual({ ok: true });
+    const normalised = normaliseTwilio(request.rawBody, request.headers, new Date());
+    expect(normalised).toMatchObject({
+      ok: true,
+      events: [{ type: 'SMS_RECEIVED', properties: { optOut: true, keyword: 'STOP' } }],
+    });
+    // The sandbox holds the text and Twilio's confirmation, as its API will show them.
+    expect(happening.applied).toMatchObject({ reply: { body: expect.stringContaining('unsubscribed') } });
   });
 });

@@ -1,15 +1,10 @@
-import type { RecordCache } from '../../../lib/cache/record-cache.js';
+import { RecordCache } from '../../../lib/cache/record-cache.js';
 import { UpstreamError } from '../../../lib/errors.js';
-import { quietLogger, type Logger } from '../../../lib/logger.js';
 import type { RequestContext } from '../../../lib/request-context.js';
-import { CircuitBreaker, type BreakerSettings } from '../../../lib/upstream/breaker.js';
+import { connectorGuard } from '../../../lib/upstream/breaker.js';
 import { Coalescer } from '../../../lib/upstream/coalescer.js';
-import {
-  deadlineError,
-  UpstreamClient,
-  type UpstreamGuard,
-  type UpstreamThrottle,
-} from '../../../lib/upstream/client.js';
+import { deadlineError, UpstreamClient } from '../../../lib/upstream/client.js';
+import type { ConnectorSettings } from '../../../lib/upstream/connector-settings.js';
 import { parseUpstream } from '../../../lib/upstream/parse.js';
 import { HUBSPOT_DEFAULT_LIMITS, hubspotThrottle, type HubSpotLimits } from './limits.js';
 import { DailyLimitGate, type DailyLimitState } from './daily.js';
@@ -28,27 +23,18 @@ import {
   recordMemberships,
   searchResponse,
 } from './schemas.js';
+import { HubSpotContactWriter } from './writes.js';
 
-export interface HubSpotSettings {
+/** HubSpot's own settings; the cache (contacts and lists), throttle and breaker are every connector's. */
+export interface HubSpotSettings extends ConnectorSettings {
   baseUrl: string;
   accessToken: string;
   /** The portal id; it scopes caches and limits so two accounts never share them. */
   accountId: string;
-  timeoutMs: number;
-  maxRetries: number;
   /** HubSpot's limits for this app's plan. @default HUBSPOT_DEFAULT_LIMITS (100 per 10 s, search 5/s) */
   limits?: Partial<HubSpotLimits>;
-  /** Read-through cache of contacts and lists; absent means every read goes to HubSpot. */
-  cache?: RecordCache;
-  /** Replaces the throttle built from `limits` (tests inject their own). */
-  throttle?: UpstreamThrottle;
-  /** Replaces the default circuit breaker (5 consecutive failures, open 10 s). */
-  guard?: UpstreamGuard;
-  /** Tunes the default circuit breaker. @default 5 consecutive failures, open 10 s */
-  breaker?: BreakerSettings;
   /** The account's time zone (IANA), where HubSpot's daily limit resets at midnight. @default 'UTC' */
   timeZone?: string;
-  logger?: Logger;
 }
 
 /** HubSpot's documented maximums. */
@@ -75,20 +61,27 @@ export interface ContactSearch {
 const CONTACT_OBJECT_TYPE = '0-1';
 
 /**
- * The CRM connector: HubSpot CRM v3 contacts and lists, read-only. Answers in the graph's
- * conventions (CrmCustomer); HubSpot's names and shapes stay in this folder.
+ * The CRM connector: HubSpot CRM v3 contacts and lists, and (through `writes`) the contact writes
+ * actions and syncs make. Answers in the graph's conventions (CrmCustomer); HubSpot's names and
+ * shapes stay in this folder.
  */
 export class HubSpotConnector {
   readonly accountId: string;
+  /**
+   * Batch update and upsert contact properties, and add notes. They share this connector's
+   * throttle (ten-second window and daily limit) and breaker with its reads, at background
+   * priority, and forget what the read cache held for each contact written.
+   */
+  readonly writes: HubSpotContactWriter;
   private readonly http: UpstreamClient;
-  private readonly cache: RecordCache | undefined;
+  private readonly cache: RecordCache;
   /** Batch reads shared across concurrent requests, one per id property. */
   private readonly batches: Record<'id' | 'email', Coalescer<BatchOutcome>>;
   private readonly daily: DailyLimitGate;
 
   constructor(settings: HubSpotSettings) {
     this.accountId = settings.accountId;
-    this.cache = settings.cache;
+    this.cache = settings.cache ?? RecordCache.off('hubspot', settings.accountId);
 
     const flow = hubspotThrottle({ ...HUBSPOT_DEFAULT_LIMITS, ...settings.limits });
     // The fuller HubSpot's window, the longer a batch read waits for more keys: a little latency
@@ -117,24 +110,26 @@ export class HubSpotConnector {
       timeoutMs: settings.timeoutMs,
       maxRetries: settings.maxRetries,
       throttle: this.daily,
-      guard:
-        settings.guard ??
-        new CircuitBreaker({
-          platform: 'hubspot',
-          ...settings.breaker,
-          ...(settings.logger ? { logger: settings.logger } : {}),
-          // The breaker's own cheap read, once it has been open a while; never a user's request.
-          probe: () =>
-            this.http.probe(
-              {
-                method: 'GET',
-                endpoint: 'GET /crm/v3/objects/contacts',
-                path: '/crm/v3/objects/contacts',
-                query: { limit: 1, archived: 'false' },
-              },
-              settings.logger ?? quietLogger,
-            ),
-        }),
+      // The breaker's own cheap read, once it has been open a while; never a user's request.
+      guard: connectorGuard('hubspot', settings, (logger) =>
+        this.http.probe(
+          {
+            method: 'GET',
+            endpoint: 'GET /crm/v3/objects/contacts',
+            path: '/crm/v3/objects/contacts',
+            query: { limit: 1, archived: 'false' },
+          },
+          logger,
+        ),
+      ),
+    });
+    this.writes = new HubSpotContactWriter(this.http, async (keys) => {
+      await Promise.all(
+        keys.flatMap((k) => [
+          ...(k.id ? [this.invalidateContact(k.id)] : []),
+          ...(k.email ? [this.invalidateContactByEmail(k.email)] : []),
+        ]),
+      );
     });
   }
 
@@ -164,7 +159,6 @@ export class HubSpotConnector {
     keys: readonly string[],
     fetch: (missing: readonly string[]) => Promise<Map<string, BatchOutcome>>,
   ): Promise<Map<string, BatchOutcome>> {
-    if (!this.cache) return fetch(keys);
     const prefixed = keys.map((k) => `${by}:${k}`);
     const loaded = await this.cache.load<CrmCustomer>('profile', prefixed, async (missing) => {
       const fetched = await fetch(missing.map((k) => k.slice(by.length + 1)));
@@ -178,7 +172,7 @@ export class HubSpotConnector {
   }
 
   private async remember(customers: readonly CrmCustomer[]): Promise<void> {
-    if (!this.cache || customers.length === 0) return;
+    if (customers.length === 0) return;
     await this.cache.setMany<CrmCustomer>(
       'profile',
       customers.flatMap((c) => [
@@ -193,23 +187,20 @@ export class HubSpotConnector {
    * when HubSpot says it changed. The email key is found through the cached record.
    */
   async invalidateContact(contactId: string): Promise<void> {
-    if (!this.cache) return;
-    const cached = (await this.cache.getMany<CrmCustomer>('profile', [`id:${contactId}`])).get(
-      `id:${contactId}`,
-    );
+    const cached = await this.cache.lookupOne<CrmCustomer>('profile', `id:${contactId}`);
+    const email = cached.state === 'found' ? cached.value.email : null;
     await Promise.all([
       this.cache.invalidate('profile', `id:${contactId}`),
       this.cache.invalidate('profile', `lists:${contactId}`),
-      ...(cached?.email ? [this.cache.invalidate('profile', `email:${cached.email}`)] : []),
+      ...(email ? [this.cache.invalidate('profile', `email:${email}`)] : []),
     ]);
   }
   /** The same, for a contact known by email only (a webhook that names an address). */
   async invalidateContactByEmail(email: string): Promise<void> {
-    if (!this.cache) return;
     const key = `email:${email.toLowerCase()}`;
-    const cached = (await this.cache.getMany<CrmCustomer>('profile', [key])).get(key);
+    const cached = await this.cache.lookupOne<CrmCustomer>('profile', key);
     await this.cache.invalidate('profile', key);
-    if (cached) await this.invalidateContact(cached.id);
+    if (cached.state === 'found') await this.invalidateContact(cached.value.id);
   }
 
   /** A page of contacts in HubSpot's order, from `after`. `limit` is at most 100. */
@@ -338,12 +329,7 @@ export class HubSpotConnector {
 
   /** The lists a contact is a member of, following every page (cached with the profile). */
   async listMemberships(ctx: RequestContext, contactId: string): Promise<CrmListMembership[]> {
-    const key = `lists:${contactId}`;
-    const cached = (await this.cache?.getMany<CrmListMembership[]>('profile', [key]))?.get(key);
-    if (cached) return cached;
-    const memberships = await this.fetchMemberships(ctx, contactId);
-    await this.cache?.setMany('profile', [[key, memberships]]);
-    return memberships;
+    return this.cache.loadOne('profile', `lists:${contactId}`, () => this.fetchMemberships(ctx, contactId));
   }
 
   private async fetchMemberships(ctx: RequestContext, contactId: string): Promise<CrmListMembership[]> {
@@ -388,11 +374,9 @@ export class HubSpotConnector {
       return new Map(missing.map((k) => [`list:${k}`, found.get(`list:${k}`) ?? null]));
     };
     const keys = ids.map((id) => `list:${id}`);
-    const loaded = this.cache
-      ? await this.cache.load<CrmList>('profile', keys, (missing) =>
-          fetchLists(missing.map((k) => k.slice(5))),
-        )
-      : await fetchLists(ids);
+    const loaded = await this.cache.load<CrmList>('profile', keys, (missing) =>
+      fetchLists(missing.map((k) => k.slice(5))),
+    );
     return keys.flatMap((k) => {
       const list = loaded.get(k);
       return list && !(list instanceof Error) ? [list] : [];

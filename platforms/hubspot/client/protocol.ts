@@ -14,10 +14,16 @@ const errorBody = z
   .loose();
 
 /**
- * The OAuth scopes the access token needs, and no more: the connector reads contacts and their list
- * memberships and writes nothing.
+ * The OAuth scopes the `crm` subgraph's access token needs, and no more: it reads contacts and their
+ * list memberships and never calls the connector's writes.
  */
 export const HUBSPOT_OAUTH_SCOPES = ['crm.objects.contacts.read', 'crm.lists.read'] as const;
+
+/**
+ * What a token must add for the connector's writes (`connector.writes`: contact properties and notes
+ * on contacts), for the process that runs actions and syncs.
+ */
+export const HUBSPOT_WRITE_SCOPES = ['crm.objects.contacts.write'] as const;
 
 export function hubspotProtocol(accessToken: string, options: { timeZone?: string } = {}): PlatformProtocol {
   const headers = { authorization: `Bearer ${accessToken}` };

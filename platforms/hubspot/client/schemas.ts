@@ -54,3 +54,40 @@ export const recordMemberships = z.object({
 export const listsResponse = z.object({
   lists: z.array(z.object({ listId: z.string().min(1), name: z.string() })),
 });
+
+/** One input's error in a batch write (207): its category, message and the fields at fault. */
+const batchWriteError = z.object({
+  category: z.string(),
+  message: z.string(),
+  context: z.record(z.string(), z.array(z.string())).optional(),
+  errors: z
+    .array(
+      z.object({
+        message: z.string(),
+        code: z.string().optional(),
+        context: z.record(z.string(), z.array(z.string())).optional(),
+      }),
+    )
+    .optional(),
+});
+export type BatchWriteError = z.output<typeof batchWriteError>;
+
+/** `batch/update` and `batch/upsert` answers; upsert results say whether they were `new`. */
+export const batchWriteResponse = z.object({
+  status: z.enum(['PENDING', 'PROCESSING', 'CANCELED', 'COMPLETE']),
+  results: z.array(simplePublicObject.extend({ new: z.boolean().optional() })),
+  numErrors: z.number().int().optional(),
+  errors: z.array(batchWriteError).optional(),
+});
+
+/** A created note; only its id is read. */
+export const createdNote = z.object({ id: z.string().min(1) });
+
+/** HubSpot's error body for a refused single write (a note): why, and which fields. */
+export const writeErrorBody = z
+  .object({
+    category: z.string().optional(),
+    message: z.string().optional(),
+    errors: z.array(z.object({ message: z.string(), code: z.string().optional() })).optional(),
+  })
+  .loose();

@@ -1,20 +1,18 @@
-import { randomUUID } from 'node:crypto';
 import { RollingWindow } from '../../../sandboxes/kit/limits.js';
-import type {
-  Admission,
-  PlatformSandbox,
-  Route,
-  SandboxRequest,
-  SandboxResponse,
-} from '../../../sandboxes/kit/types.js';
-import type { Customer, World } from '../../../sandboxes/world/world.js';
-import { contactProperty } from './properties.js';
+import type { Admission, PlatformSandbox, Route, SandboxRequest } from '../../../sandboxes/kit/types.js';
+import type { World } from '../../../sandboxes/world/world.js';
+import { Contacts } from './contacts.js';
+import { contactWriteRoutes } from './writes.js';
+import { noteRoutes } from './notes.js';
+import { error, toSimplePublicObject, type Json } from './objects.js';
 import { searchContacts, type SearchBody } from './search.js';
 
 /**
- * HubSpot CRM v3 as the `crm` connector uses it: contacts (get, list, batch read, search) and list
- * memberships, with HubSpot's Bearer auth, `after` cursors, error bodies, 207 partial batches and
- * its limits (100 requests per rolling 10 s per app, 250,000 a day; search 5 per second, no headers).
+ * HubSpot CRM v3 as the `crm` connector uses it: contacts (get, list, batch read, search, batch
+ * update and upsert), notes on them, and list memberships, with HubSpot's Bearer auth, `after`
+ * cursors, error bodies, 207 partial batches and its limits (100 requests per rolling 10 s per
+ * app, 250,000 a day, writes included; search 5 per second, no headers). Writes change the world,
+ * so reads show them; the kit records them (`GET /__sandbox/requests`).
  */
 
 export interface HubSpotSandboxOptions {
@@ -30,35 +28,7 @@ export interface HubSpotSandboxOptions {
   publicBaseUrl?: string;
 }
 
-const DEFAULT_PROPERTIES = [
-  'createdate',
-  'email',
-  'firstname',
-  'hs_object_id',
-  'lastmodifieddate',
-  'lastname',
-];
 const CONTACT_OBJECT_TYPE = '0-1';
-
-type Json = Record<string, unknown>;
-
-function error(status: number, category: string, message: string, extra: Json = {}): SandboxResponse {
-  return { status, json: { status: 'error', message, correlationId: randomUUID(), category, ...extra } };
-}
-
-export function toSimplePublicObject(customer: Customer, properties: readonly string[]): Json {
-  const wanted =
-    properties.length > 0
-      ? [...new Set([...properties, 'hs_object_id', 'createdate', 'lastmodifieddate'])]
-      : DEFAULT_PROPERTIES;
-  return {
-    id: customer.crm.id,
-    properties: Object.fromEntries(wanted.map((name) => [name, contactProperty(customer, name)])),
-    createdAt: new Date(customer.crm.createdAt).toISOString(),
-    updatedAt: new Date(customer.crm.updatedAt).toISOString(),
-    archived: false,
-  };
-}
 
 function propertiesParam(request: SandboxRequest): string[] {
   return request.query
@@ -76,15 +46,9 @@ export function createHubSpotSandbox(options: HubSpotSandboxOptions): PlatformSa
   const dailyLimit = options.dailyLimit ?? 250_000;
   let day = '';
   let dailyUsed = 0;
-  /** Contacts in id order, the order HubSpot lists them in. */
-  const ordered = [...world.customers].sort((a, b) => Number(a.crm.id) - Number(b.crm.id));
+  const contacts = new Contacts(world);
   const listsById = new Map(world.lists.map((l) => [l.id, l]));
-
-  function findContact(id: string, idProperty: string | null): Customer | undefined {
-    if (!idProperty || idProperty === 'hs_object_id') return world.byCrmId.get(id);
-    if (idProperty === 'email') return world.byEmail.get(id.toLowerCase());
-    return undefined;
-  }
+  const findContact = (id: string, idProperty: string | null) => contacts.find(id, idProperty);
 
   const routes: Route[] = [
     {
@@ -100,6 +64,7 @@ export function createHubSpotSandbox(options: HubSpotSandboxOptions): PlatformSa
           );
         }
         const after = request.query.get('after');
+        const ordered = contacts.ordered();
         const start = after ? ordered.findIndex((c) => Number(c.crm.id) >= Number(after)) : 0;
         const page = start < 0 ? [] : ordered.slice(start, start + limit);
         const next = start < 0 ? undefined : ordered[start + limit];
@@ -182,7 +147,7 @@ export function createHubSpotSandbox(options: HubSpotSandboxOptions): PlatformSa
       method: 'POST',
       path: '/crm/v3/objects/contacts/search',
       handle(request) {
-        const result = searchContacts(ordered, request.json as SearchBody | undefined);
+        const result = searchContacts(contacts.ordered(), request.json as SearchBody | undefined);
         if ('error' in result) return error(400, 'VALIDATION_ERROR', result.error);
         const { page, total, nextAfter, properties } = result;
         return {
@@ -239,6 +204,8 @@ export function createHubSpotSandbox(options: HubSpotSandboxOptions): PlatformSa
         return { status: 200, json: { lists } };
       },
     },
+    ...contactWriteRoutes(contacts),
+    ...noteRoutes(world, contacts),
   ];
 
   return {

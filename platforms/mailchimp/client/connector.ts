@@ -1,10 +1,10 @@
 import { createHash } from 'node:crypto';
-import type { RecordCache, RecordType } from '../../../lib/cache/record-cache.js';
+import { RecordCache } from '../../../lib/cache/record-cache.js';
 import { UpstreamError } from '../../../lib/errors.js';
-import { quietLogger, type Logger } from '../../../lib/logger.js';
 import type { RequestContext } from '../../../lib/request-context.js';
-import { CircuitBreaker, type BreakerSettings } from '../../../lib/upstream/breaker.js';
-import { UpstreamClient, type UpstreamGuard, type UpstreamThrottle } from '../../../lib/upstream/client.js';
+import { connectorGuard } from '../../../lib/upstream/breaker.js';
+import { UpstreamClient } from '../../../lib/upstream/client.js';
+import type { ConnectorSettings } from '../../../lib/upstream/connector-settings.js';
 import { parseUpstream } from '../../../lib/upstream/parse.js';
 import { MAILCHIMP_DEFAULT_LIMITS, mailchimpThrottle, type MailchimpLimits } from './limits.js';
 import { mailchimpProtocol } from './protocol.js';
@@ -19,33 +19,24 @@ import {
   type EmailMember,
 } from './records.js';
 import { campaignReport, campaignsPage, listInfo, listMember, listMembersPage } from './schemas.js';
+import { MailchimpAudienceWriter } from './writes.js';
 
-export interface MailchimpSettings {
+/**
+ * Mailchimp's own settings; the cache (members, the audience size, campaign figures), throttle and
+ * breaker are every connector's.
+ */
+export interface MailchimpSettings extends ConnectorSettings {
   /** `https://<dc>.api.mailchimp.com/3.0`; see `mailchimpBaseUrl`. */
   baseUrl: string;
   /** `<key>-<dc>`; sent as the HTTP Basic password and never logged. */
   apiKey: string;
   /** The audience (list) whose members the connector reads. */
   listId: string;
-  timeoutMs: number;
-  maxRetries: number;
   /**
    * Mailchimp's limits for this API key.
    * @default MAILCHIMP_DEFAULT_LIMITS (10 simultaneous connections, new calls held 1 s after a 429)
    */
   limits?: Partial<MailchimpLimits>;
-  /**
-   * Read-through cache of members, the audience size and campaign figures; absent means every read
-   * goes to Mailchimp.
-   */
-  cache?: RecordCache;
-  /** Replaces the throttle built from `limits` (tests inject their own). */
-  throttle?: UpstreamThrottle;
-  /** Replaces the default circuit breaker (5 consecutive failures, open 10 s). */
-  guard?: UpstreamGuard;
-  /** Tunes the default circuit breaker. @default 5 consecutive failures, open 10 s */
-  breaker?: BreakerSettings;
-  logger?: Logger;
 }
 
 /** Mailchimp's documented maximum of items per page (`count`). */
@@ -103,20 +94,26 @@ function asOutcome(error: unknown): Error {
 }
 
 /**
- * The email connector: one Mailchimp audience's members and the account's sent campaigns,
- * read-only. Answers in the graph's conventions (EmailMember, EmailCampaignRecord); Mailchimp's
- * names and shapes stay in this folder.
+ * The email connector: one Mailchimp audience's members and the account's sent campaigns, and
+ * (through `writes`) the audience writes actions and syncs make. Answers in the graph's
+ * conventions (EmailMember, EmailCampaignRecord); Mailchimp's names and shapes stay in this folder.
  */
 export class MailchimpConnector {
   /** `<dc>:<listId>`; see `mailchimpAccountId`. */
   readonly accountId: string;
+  /**
+   * Upsert, tag, archive and batch subscribe members of the audience. They share this connector's
+   * throttle and breaker with its reads (at background priority), and forget what the read cache
+   * held for each address written.
+   */
+  readonly writes: MailchimpAudienceWriter;
   private readonly http: UpstreamClient;
-  private readonly cache: RecordCache | undefined;
+  private readonly cache: RecordCache;
   private readonly listPath: string;
 
   constructor(settings: MailchimpSettings) {
     this.accountId = mailchimpAccountId(settings.apiKey, settings.listId);
-    this.cache = settings.cache;
+    this.cache = settings.cache ?? RecordCache.off('mailchimp', this.accountId);
     this.listPath = `/lists/${encodeURIComponent(settings.listId)}`;
     const limits = { ...MAILCHIMP_DEFAULT_LIMITS, ...settings.limits };
     this.http = new UpstreamClient({
@@ -127,46 +124,28 @@ export class MailchimpConnector {
       // Never more sockets than calls the throttle lets run at once.
       connections: limits.maxConnections,
       throttle: settings.throttle ?? mailchimpThrottle(limits),
-      guard:
-        settings.guard ??
-        new CircuitBreaker({
-          platform: 'mailchimp',
-          ...settings.breaker,
-          ...(settings.logger ? { logger: settings.logger } : {}),
-          // The breaker's own cheap read, once it has been open a while; never a user's request.
-          probe: () =>
-            this.http.probe(
-              { method: 'GET', endpoint: 'GET /ping', path: '/ping' },
-              settings.logger ?? quietLogger,
-            ),
-        }),
+      // The breaker's own cheap read, once it has been open a while; never a user's request.
+      guard: connectorGuard('mailchimp', settings, (logger) =>
+        this.http.probe({ method: 'GET', endpoint: 'GET /ping', path: '/ping' }, logger),
+      ),
     });
-  }
-
-  /** Reads `ids` through the record cache when there is one. */
-  private cached<T>(
-    type: RecordType,
-    ids: readonly string[],
-    fetch: (missing: readonly string[]) => Promise<Map<string, T | null | Error>>,
-  ): Promise<Map<string, T | null | Error>> {
-    return this.cache ? this.cache.load<T>(type, ids, fetch) : fetch(ids);
-  }
-
-  private async cachedOne<T>(
-    type: RecordType,
-    id: string,
-    fetch: () => Promise<T | null>,
-  ): Promise<T | null> {
-    const loaded = await this.cached<T>(type, [id], async () => new Map([[id, await fetch()]]));
-    const value = loaded.get(id) ?? null;
-    if (value instanceof Error) throw value;
-    return value;
+    this.writes = new MailchimpAudienceWriter(
+      this.http,
+      this.listPath,
+      async (emails, grew) => {
+        await Promise.all([
+          ...emails.map((email) => this.invalidateMember(email)),
+          ...(grew ? [this.cache?.invalidate('subscription', AUDIENCE_SIZE_ID)] : []),
+        ]);
+      },
+      subscriberHash,
+    );
   }
 
   /** One audience member by email; null when the address is not in the audience. */
   getMember(ctx: RequestContext, email: string): Promise<EmailMember | null> {
     const key = normaliseEmail(email);
-    return this.cachedOne<EmailMember>('subscription', key, () => this.fetchMember(ctx, key));
+    return this.cache.loadOne('subscription', key, () => this.fetchMember(ctx, key));
   }
 
   /**
@@ -177,7 +156,7 @@ export class MailchimpConnector {
    */
   async getMembers(ctx: RequestContext, emails: readonly string[]): Promise<Map<string, MemberOutcome>> {
     const unique = [...new Set(emails.map(normaliseEmail))];
-    const loaded = await this.cached<EmailMember>('subscription', unique, (missing) =>
+    const loaded = await this.cache.load<EmailMember>('subscription', unique, (missing) =>
       this.fetchMembers(ctx, missing),
     );
     return new Map(unique.map((email) => [email, loaded.get(email) ?? null]));
@@ -185,7 +164,7 @@ export class MailchimpConnector {
 
   /** Forgets a cached member (or cached absence), for when Mailchimp says it changed. */
   async invalidateMember(email: string): Promise<void> {
-    await this.cache?.invalidate('subscription', normaliseEmail(email));
+    await this.cache.invalidate('subscription', normaliseEmail(email));
   }
 
   private async fetchMembers(
@@ -214,14 +193,12 @@ export class MailchimpConnector {
     ctx: RequestContext,
     n: number,
   ): Promise<{ size: number; pages: number } | undefined> {
-    const cached = (await this.cache?.getMany<number>('subscription', [AUDIENCE_SIZE_ID]))?.get(
-      AUDIENCE_SIZE_ID,
-    );
-    let size = typeof cached === 'number' ? cached : undefined;
+    const cached = await this.cache.lookupOne<number>('subscription', AUDIENCE_SIZE_ID);
+    let size = cached.state === 'found' ? cached.value : undefined;
     if (size === undefined) {
       if (n <= 3) return undefined;
       size = await this.fetchAudienceSize(ctx);
-      await this.cache?.setMany('subscription', [[AUDIENCE_SIZE_ID, size]]);
+      await this.cache.setMany('subscription', [[AUDIENCE_SIZE_ID, size]]);
     }
     const pages = Math.ceil(size / MAILCHIMP_LIMITS.page);
     return pages < n ? { size, pages } : undefined;
@@ -253,7 +230,7 @@ export class MailchimpConnector {
     const asked = new Set(wanted);
     const entries: [string, EmailMember | number][] = [...seen].filter(([email]) => !asked.has(email));
     if (total !== size) entries.push([AUDIENCE_SIZE_ID, total]);
-    await this.cache?.setMany('subscription', entries);
+    await this.cache.setMany('subscription', entries);
     return new Map(wanted.map((email) => [email, seen.get(email) ?? null]));
   }
 
@@ -321,7 +298,7 @@ export class MailchimpConnector {
     page: { count: number; offset: number },
   ): Promise<{ members: EmailMember[]; total: number }> {
     const found = await this.membersPage(ctx, page);
-    await this.cache?.setMany<EmailMember>(
+    await this.cache.setMany<EmailMember>(
       'subscription',
       found.members.map((m) => [m.email, m]),
     );
@@ -333,10 +310,9 @@ export class MailchimpConnector {
     ctx: RequestContext,
     range: { sinceMs: number; untilMs: number },
   ): Promise<EmailCampaignRecord[]> {
-    const found = await this.cachedOne<EmailCampaignRecord[]>('campaignReports', sentCampaignsId(range), () =>
+    return this.cache.loadOne('campaignReports', sentCampaignsId(range), () =>
       this.fetchSentCampaigns(ctx, range),
     );
-    return found ?? [];
   }
 
   private async fetchSentCampaigns(
@@ -377,7 +353,7 @@ export class MailchimpConnector {
 
   /** A sent campaign's report; null when Mailchimp has no such campaign. Cached like listings. */
   getReport(ctx: RequestContext, campaignId: string): Promise<EmailCampaignReport | null> {
-    return this.cachedOne<EmailCampaignReport>('campaignReports', reportId(campaignId), () =>
+    return this.cache.loadOne('campaignReports', reportId(campaignId), () =>
       this.fetchReport(ctx, campaignId),
     );
   }

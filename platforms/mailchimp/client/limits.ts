@@ -46,6 +46,10 @@ export class ObservedConcurrencyPolicy extends ConcurrencyPolicy {
     return this.running < this.cap ? super.delayMs() : Infinity;
   }
 
+  override available(): { free: number; of: number } {
+    return { free: Math.max(0, this.cap - this.running), of: this.cap };
+  }
+
   override estimateMs(now: number, position: number): number {
     // The slots the platform refused count as busy for the estimate.
     return super.estimateMs(now, position + this.max - this.cap);

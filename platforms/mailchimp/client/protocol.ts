@@ -3,7 +3,7 @@ import { readApiVersion } from '../../../lib/upstream/api-version.js';
 import type { FailureDescription, PlatformProtocol } from '../../../lib/upstream/client.js';
 
 /** Mailchimp's RFC 7807 problem body; some failures (403/429 under heavy load) come with none. */
-const problemBody = z
+export const problemBody = z
   .object({
     type: z.string().optional(),
     title: z.string().optional(),

@@ -64,3 +64,28 @@ export const listInfo = z.object({
     total_contacts: count.optional(),
   }),
 });
+
+/** A member as a write answers it; only what the writer reads. */
+export const writtenMember = z.object({
+  id: z.string().min(1),
+  email_address: z.string().min(3),
+  status: listMember.shape.status,
+});
+
+/** `POST /lists/{list_id}` (batch subscribe/update): each member created, updated or refused. */
+export const batchSubscribeResponse = z.object({
+  new_members: z.array(writtenMember),
+  updated_members: z.array(writtenMember),
+  errors: z.array(
+    z.object({
+      email_address: z.string(),
+      error: z.string(),
+      error_code: z.string().optional(),
+      field: z.string().optional(),
+      field_message: z.string().optional(),
+    }),
+  ),
+  total_created: count,
+  total_updated: count,
+  error_count: count,
+});

@@ -1,5 +1,6 @@
 import type { EmailCampaign } from '../../../sandboxes/world/world.js';
 import { mailchimpTime, type AudienceEntry } from './members.js';
+import { MERGE_FIELDS } from './merge-fields.js';
 
 /** Mailchimp reports list-level rates as percentages (0 to 100) with two decimals. */
 const percent = (part: number, whole: number) => (whole > 0 ? Math.round((part / whole) * 10_000) / 100 : 0);
@@ -7,8 +8,8 @@ const percent = (part: number, whole: number) => (whole > 0 ? Math.round((part /
 const MONTH_MS = 30 * 24 * 3_600_000;
 
 /**
- * An audience as `GET /lists/{list_id}` returns it. `stats.member_count` counts subscribed members
- * only; `total_contacts` counts every status a member listing returns. Mailchimp caches these stats
+ * An audience as `GET /lists/{list_id}` returns it, from its members other than archived ones.
+ * `stats.member_count` counts subscribed members only; `total_contacts` counts every status a member listing returns. Mailchimp caches these stats
  * for a few minutes; the sandbox computes them from the world on each call.
  */
 export function toListJson(
@@ -65,7 +66,7 @@ export function toListJson(
       cleaned_count_since_send: since('cleaned'),
       campaign_count: campaigns.length,
       campaign_last_sent: lastSent > 0 ? mailchimpTime(lastSent) : '',
-      merge_field_count: 2,
+      merge_field_count: MERGE_FIELDS.length,
       avg_sub_rate: Math.round((members.length / months) * 100) / 100,
       avg_unsub_rate: Math.round((unsubscribes.length / months) * 100) / 100,
       target_sub_rate: 0,

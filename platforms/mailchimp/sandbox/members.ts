@@ -1,9 +1,12 @@
 import { createHash } from 'node:crypto';
-import type { AudienceMember, Customer } from '../../../sandboxes/world/world.js';
+import type { AudienceMember, Person } from '../../../sandboxes/world/world.js';
 
-/** A customer who is in the audience, with their membership. */
+/**
+ * A member of the audience: a customer of the world who joined it, or an address only the audience
+ * knows (added through the API), with their membership.
+ */
 export interface AudienceEntry {
-  customer: Customer;
+  person: Pick<Person, 'email' | 'firstName' | 'lastName' | 'index'>;
   audience: AudienceMember;
   subscriberHash: string;
 }
@@ -24,31 +27,42 @@ const orEmpty = (ms: number | null) => (ms === null ? '' : mailchimpTime(ms));
 /** A documentation-range address (RFC 5737), stable per customer. */
 const ipOf = (index: number) => `198.51.100.${(index % 254) + 1}`;
 
-export function audienceEntries(customers: readonly Customer[]): AudienceEntry[] {
-  return customers.flatMap((customer) =>
-    customer.audience
-      ? [{ customer, audience: customer.audience, subscriberHash: subscriberHash(customer.person.email) }]
-      : [],
-  );
+/** The tag VIP members carry from the start, as the seeded audience shows it. */
+export const VIP_TAG = 'VIP';
+
+/** A member's tags: those written through the API, else the seeded VIP flag's. */
+export function tagsOf(audience: AudienceMember): string[] {
+  return audience.tags ?? (audience.vip ? [VIP_TAG] : []);
+}
+
+/** A member's merge fields: the name from the person, overridden by any written through the API. */
+export function mergeFieldsOf(entry: AudienceEntry): Record<string, string> {
+  return { FNAME: entry.person.firstName, LNAME: entry.person.lastName, ...entry.audience.mergeFields };
 }
 
 /**
  * A list member as `GET /lists/{list_id}/members/{subscriber_hash}` returns it; `apiRoot` is the
- * public `https://<dc>.api.mailchimp.com/3.0` written into `_links`.
+ * public `https://<dc>.api.mailchimp.com/3.0` written into `_links`, `tagId` numbers a tag name.
  */
-export function toMemberJson(entry: AudienceEntry, listId: string, apiRoot: string): Record<string, unknown> {
-  const { customer, audience, subscriberHash: id } = entry;
-  const { person } = customer;
+export function toMemberJson(
+  entry: AudienceEntry,
+  listId: string,
+  apiRoot: string,
+  tagId: (name: string) => number,
+): Record<string, unknown> {
+  const { person, audience, subscriberHash: id } = entry;
+  const merge = mergeFieldsOf(entry);
+  const tags = tagsOf(audience);
   return {
     id,
     email_address: person.email,
     unique_email_id: audience.uniqueEmailId,
     contact_id: audience.contactId,
-    full_name: `${person.firstName} ${person.lastName}`,
+    full_name: [merge['FNAME'], merge['LNAME']].filter(Boolean).join(' '),
     web_id: audience.webId,
     email_type: 'html',
     status: audience.status,
-    merge_fields: { FNAME: person.firstName, LNAME: person.lastName },
+    merge_fields: merge,
     stats: { avg_open_rate: audience.avgOpenRate, avg_click_rate: audience.avgClickRate },
     ip_signup: ipOf(person.index),
     timestamp_signup: mailchimpTime(audience.signedUpAt),
@@ -57,7 +71,8 @@ export function toMemberJson(entry: AudienceEntry, listId: string, apiRoot: stri
     member_rating: audience.memberRating,
     last_changed: mailchimpTime(audience.lastChangedAt),
     vip: audience.vip,
-    tags: audience.vip ? [{ id: 1, name: 'VIP' }] : [],
+    tags_count: tags.length,
+    tags: tags.map((name) => ({ id: tagId(name), name })),
     list_id: listId,
     _links: [
       {

@@ -6,21 +6,23 @@ import type {
   SandboxRequest,
   SandboxResponse,
 } from '../../../sandboxes/kit/types.js';
-import { derived } from '../../../sandboxes/world/derived.js';
 import type { EmailCampaign, World } from '../../../sandboxes/world/world.js';
+import { Audience } from './audience.js';
 import { toCampaignJson, toReportJson } from './campaigns.js';
 import { selectFields } from './fields.js';
 import { toListJson } from './list.js';
-import { audienceEntries, subscriberHash, toMemberJson, type AudienceEntry } from './members.js';
+import { toMemberJson, type AudienceEntry } from './members.js';
 import { QueryReader } from './params.js';
 import { invalid, notFound, problem } from './problems.js';
+import { memberWriteRoutes } from './writes.js';
 
 /**
  * Mailchimp Marketing API 3.0 as the `email` connector uses it: one audience (its info and stats)
- * and its members (get, list), and sent campaigns with their reports, under `/3.0`, with HTTP Basic
- * auth (API key as password), `count`/`offset` paging, `fields`/`exclude_fields`, problem+json
- * errors and Mailchimp's only limit: 10 simultaneous connections per user, answered 429 beyond
- * (no rate-limit headers).
+ * and its members (get, list, upsert, tag, archive, batch subscribe), and sent campaigns with their
+ * reports, under `/3.0`, with HTTP Basic auth (API key as password), `count`/`offset` paging,
+ * `fields`/`exclude_fields`, problem+json errors and Mailchimp's only limit: 10 simultaneous
+ * connections per user, answered 429 beyond (no rate-limit headers). Writes change the world, so
+ * reads show them; the kit records them (`GET /__sandbox/requests`).
  */
 
 export interface MailchimpSandboxOptions {
@@ -63,25 +65,12 @@ export function createMailchimpSandbox(options: MailchimpSandboxOptions): Platfo
   const connections = new ConcurrencyCap(maxConnections);
   const dc = /-(\w+)$/.exec(options.apiKey)?.[1] ?? 'us1';
   const apiRoot = `https://${dc}.api.mailchimp.com/3.0`;
-  // Rebuilt after the world changes: a new subscriber joins the listings and the look-ups.
-  const audience = derived(world, () => {
-    const members = audienceEntries(world.customers);
-    return {
-      members,
-      byHash: new Map(members.map((m) => [m.subscriberHash, m])),
-      byContactId: new Map(members.map((m) => [m.audience.contactId, m])),
-    };
-  });
+  const audience = new Audience(world);
   const campaignsById = new Map(world.emailCampaigns.map((c) => [c.id, c]));
-
-  /** Mailchimp takes the MD5 hash, the email address itself, or the contact id. */
-  function findMember(key: string): AudienceEntry | undefined {
-    const { byHash, byContactId } = audience();
-    if (key.includes('@')) return byHash.get(subscriberHash(key));
-    return byHash.get(key.toLowerCase()) ?? byContactId.get(key);
-  }
-
-  const member = (entry: AudienceEntry) => toMemberJson(entry, listId, apiRoot);
+  const member = (entry: AudienceEntry) =>
+    toMemberJson(entry, listId, apiRoot, (name) => audience.tagId(name));
+  /** Archived members are readable one by one and listed only when asked for by status. */
+  const current = () => audience.members().filter((m) => m.audience.status !== 'archived');
 
   const routes: Route[] = [
     {
@@ -94,7 +83,7 @@ export function createMailchimpSandbox(options: MailchimpSandboxOptions): Platfo
       path: '/3.0/lists/{listId}',
       handle(request) {
         if (request.params['listId'] !== listId) return notFound();
-        return withFields(request, toListJson(audience().members, world.emailCampaigns, listId, apiRoot));
+        return withFields(request, toListJson(current(), world.emailCampaigns, listId, apiRoot));
       },
     },
     {
@@ -107,7 +96,7 @@ export function createMailchimpSandbox(options: MailchimpSandboxOptions): Platfo
         const status = query.oneOf('status', MEMBER_STATUSES);
         const since = query.time('since_last_changed');
         if (query.problems.length > 0) return invalid(query.problems);
-        const found = audience().members.filter(
+        const found = (status === 'archived' ? audience.members() : current()).filter(
           (m) =>
             (status === undefined || m.audience.status === status) &&
             (since === undefined || m.audience.lastChangedAt >= since),
@@ -128,7 +117,7 @@ export function createMailchimpSandbox(options: MailchimpSandboxOptions): Platfo
       path: '/3.0/lists/{listId}/members/{subscriberHash}',
       handle(request) {
         if (request.params['listId'] !== listId) return notFound();
-        const entry = findMember(request.params['subscriberHash'] ?? '');
+        const entry = audience.find(request.params['subscriberHash'] ?? '');
         return entry ? withFields(request, member(entry)) : notFound();
       },
     },
@@ -166,6 +155,7 @@ export function createMailchimpSandbox(options: MailchimpSandboxOptions): Platfo
         return campaign ? withFields(request, toReportJson(campaign, listId)) : notFound();
       },
     },
+    ...memberWriteRoutes({ audience, listId, member }),
   ];
 
   return {

@@ -1,14 +1,9 @@
-import type { RecordCache } from '../../../lib/cache/record-cache.js';
+import { RecordCache } from '../../../lib/cache/record-cache.js';
 import { UpstreamError } from '../../../lib/errors.js';
-import { quietLogger, type Logger } from '../../../lib/logger.js';
 import type { RequestContext } from '../../../lib/request-context.js';
-import { CircuitBreaker, type BreakerSettings } from '../../../lib/upstream/breaker.js';
-import {
-  deadlineError,
-  UpstreamClient,
-  type UpstreamGuard,
-  type UpstreamThrottle,
-} from '../../../lib/upstream/client.js';
+import { connectorGuard } from '../../../lib/upstream/breaker.js';
+import { deadlineError, UpstreamClient, type UpstreamThrottle } from '../../../lib/upstream/client.js';
+import type { ConnectorSettings } from '../../../lib/upstream/connector-settings.js';
 import { SharedReads } from '../../../lib/upstream/deadline.js';
 import { INSIGHTS_ENDPOINT, META_DEFAULT_LIMITS, MetaInsightsThrottle, type MetaLimits } from './limits.js';
 import { metaProtocol, requestedGraphVersion } from './protocol.js';
@@ -22,34 +17,25 @@ import {
 } from './records.js';
 import { adAccountNode, campaignInsightsPage, campaignsPage } from './schemas.js';
 
-export interface MetaSettings {
+/**
+ * Meta's own settings; the cache (insights by date range, the account currency), throttle and
+ * breaker are every connector's.
+ */
+export interface MetaSettings extends ConnectorSettings {
   /** Graph API base URL including the version: `https://graph.facebook.com/v25.0`. */
   baseUrl: string;
   accessToken: string;
   /** The ad account, digits without `act_`; it scopes caches and limits. */
   adAccountId: string;
-  timeoutMs: number;
-  maxRetries: number;
   /** Rows per page of a listing, 1..500. @default 500 (Meta's maximum: fewest calls per listing) */
   pageSize?: number;
   /** The ad account's insights budget. @default META_DEFAULT_LIMITS (600 insights calls per hour) */
   limits?: Partial<MetaLimits>;
   /**
-   * Read-through cache of insights by date range and of the account currency; absent means every
-   * read goes to Meta. @default no cache
-   */
-  cache?: RecordCache;
-  /**
    * Replaces the throttle built from `limits` (tests inject their own). A MetaInsightsThrottle given
    * here also hears Meta's throttling error codes. @default a MetaInsightsThrottle over `limits`
    */
   throttle?: UpstreamThrottle;
-  /** Replaces the default circuit breaker (5 consecutive failures, open 10 s). */
-  guard?: UpstreamGuard;
-  /** Tunes the default circuit breaker. @default 5 consecutive failures, open 10 s */
-  breaker?: BreakerSettings;
-  /** Where the circuit breaker reports opening and closing. @default no logging */
-  logger?: Logger;
 }
 
 /** Meta's documented page maximum for Ads Insights and campaign listings. */
@@ -77,7 +63,7 @@ export class MetaConnector {
   private readonly http: UpstreamClient;
   private readonly accountPath: string;
   private readonly pageSize: number;
-  private readonly cache: RecordCache | undefined;
+  private readonly cache: RecordCache;
   private currency: Promise<string> | undefined;
   /** Listings under way, by range id: concurrent requests for one range share a single read. */
   private readonly reading = new SharedReads<AdCampaignInsight[]>(() =>
@@ -86,7 +72,7 @@ export class MetaConnector {
 
   constructor(settings: MetaSettings) {
     this.accountId = settings.adAccountId;
-    this.cache = settings.cache;
+    this.cache = settings.cache ?? RecordCache.off('meta', settings.adAccountId);
     this.accountPath = `/act_${encodeURIComponent(settings.adAccountId)}`;
     this.pageSize = settings.pageSize ?? META_LIMITS.pageSize;
     if (!Number.isInteger(this.pageSize) || this.pageSize < 1 || this.pageSize > META_LIMITS.pageSize)
@@ -105,24 +91,18 @@ export class MetaConnector {
       timeoutMs: settings.timeoutMs,
       maxRetries: settings.maxRetries,
       throttle,
-      guard:
-        settings.guard ??
-        new CircuitBreaker({
-          platform: 'meta',
-          ...settings.breaker,
-          ...(settings.logger ? { logger: settings.logger } : {}),
-          // The breaker's own cheap read, once it has been open a while; never a user's request.
-          probe: () =>
-            this.http.probe(
-              {
-                method: 'GET',
-                endpoint: 'GET /act_{adAccountId}',
-                path: this.accountPath,
-                query: { fields: 'currency' },
-              },
-              settings.logger ?? quietLogger,
-            ),
-        }),
+      // The breaker's own cheap read, once it has been open a while; never a user's request.
+      guard: connectorGuard('meta', settings, (logger) =>
+        this.http.probe(
+          {
+            method: 'GET',
+            endpoint: 'GET /act_{adAccountId}',
+            path: this.accountPath,
+            query: { fields: 'currency' },
+          },
+          logger,
+        ),
+      ),
     });
   }
 
@@ -133,19 +113,19 @@ export class MetaConnector {
    */
   async campaignInsights(ctx: RequestContext, range: DayRange): Promise<AdCampaignInsight[]> {
     const id = rangeId(range);
-    const cached = (await this.cache?.getMany<AdCampaignInsight[]>('campaignReports', [id]))?.get(id);
-    if (cached) return cached;
+    const cached = await this.cache.lookupOne<AdCampaignInsight[]>('campaignReports', id);
+    if (cached.state === 'found') return cached.value;
     return this.reading.read(id, ctx, (shared) => this.readInsights(shared, range));
   }
 
   /** Forgets the cached insights of one range, so the next read goes to Meta. */
   async invalidateRange(since: string, until: string): Promise<void> {
-    await this.cache?.invalidate('campaignReports', rangeId({ since, until }));
+    await this.cache.invalidate('campaignReports', rangeId({ since, until }));
   }
 
   private async readInsights(ctx: RequestContext, range: DayRange): Promise<AdCampaignInsight[]> {
     const rows = await this.fetchInsights(ctx, range);
-    await this.cache?.setMany('campaignReports', [[rangeId(range), rows]]);
+    await this.cache.setMany('campaignReports', [[rangeId(range), rows]]);
     return rows;
   }
 
@@ -222,21 +202,20 @@ export class MetaConnector {
     return this.currency;
   }
 
-  private async readCurrency(ctx: RequestContext): Promise<string> {
-    const cached = (await this.cache?.getMany<string>('campaignReports', [CURRENCY_ID]))?.get(CURRENCY_ID);
-    if (cached) return cached;
-    const account = await this.http.json(
-      ctx,
-      {
-        method: 'GET',
-        endpoint: 'GET /act_{adAccountId}',
-        path: this.accountPath,
-        query: { fields: 'currency' },
-      },
-      adAccountNode,
-    );
-    await this.cache?.setMany('campaignReports', [[CURRENCY_ID, account.currency]]);
-    return account.currency;
+  private readCurrency(ctx: RequestContext): Promise<string> {
+    return this.cache.loadOne('campaignReports', CURRENCY_ID, async () => {
+      const account = await this.http.json(
+        ctx,
+        {
+          method: 'GET',
+          endpoint: 'GET /act_{adAccountId}',
+          path: this.accountPath,
+          query: { fields: 'currency' },
+        },
+        adAccountNode,
+      );
+      return account.currency;
+    });
   }
 
   close(): Promise<void> {

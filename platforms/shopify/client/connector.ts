@@ -1,16 +1,10 @@
-import type { RecordCache, RecordType } from '../../../lib/cache/record-cache.js';
+import { RecordCache } from '../../../lib/cache/record-cache.js';
 import { toDateTime } from '../../../lib/dates.js';
 import { UpstreamError } from '../../../lib/errors.js';
-import { quietLogger, type Logger } from '../../../lib/logger.js';
 import type { RequestContext } from '../../../lib/request-context.js';
-import { CircuitBreaker, type BreakerSettings } from '../../../lib/upstream/breaker.js';
-import {
-  UpstreamClient,
-  type QueryValue,
-  type UpstreamGuard,
-  type UpstreamResponse,
-  type UpstreamThrottle,
-} from '../../../lib/upstream/client.js';
+import { connectorGuard } from '../../../lib/upstream/breaker.js';
+import { UpstreamClient, type QueryValue, type UpstreamResponse } from '../../../lib/upstream/client.js';
+import type { ConnectorSettings } from '../../../lib/upstream/connector-settings.js';
 import { parseUpstream } from '../../../lib/upstream/parse.js';
 import { SHOPIFY_DEFAULT_LIMITS, shopifyThrottle, type ShopifyLimits } from './limits.js';
 import { nextPageInfo, requestedShopifyVersion, SHOPIFY_OAUTH_SCOPES, shopifyProtocol } from './protocol.js';
@@ -33,23 +27,16 @@ import {
   shopResponse,
 } from './schemas.js';
 
-export interface ShopifySettings {
+/**
+ * Shopify's own settings; the cache (shop customers, orders, the shop), throttle and breaker are
+ * every connector's.
+ */
+export interface ShopifySettings extends ConnectorSettings {
   /** `https://<shop>.myshopify.com/admin/api/<version>`. */
   baseUrl: string;
   accessToken: string;
-  timeoutMs: number;
-  maxRetries: number;
   /** Shopify's REST limit for this store's plan. @default SHOPIFY_DEFAULT_LIMITS (bucket of 40, leaking 2/s) */
   limits?: Partial<ShopifyLimits>;
-  /** Read-through cache of shop customers, orders and the shop; absent means every read goes to Shopify. */
-  cache?: RecordCache;
-  /** Replaces the throttle built from `limits` (tests inject their own). */
-  throttle?: UpstreamThrottle;
-  /** Replaces the default circuit breaker (5 consecutive failures, open 10 s). */
-  guard?: UpstreamGuard;
-  /** Tunes the default circuit breaker. @default 5 consecutive failures, open 10 s */
-  breaker?: BreakerSettings;
-  logger?: Logger;
 }
 
 /** Shopify's documented maximums, and how many emails one search query carries. */
@@ -107,7 +94,7 @@ export class ShopifyConnector {
   /** The shop's host; it scopes caches and limits so two shops never share them. */
   readonly accountId: string;
   private readonly http: UpstreamClient;
-  private readonly cache: RecordCache | undefined;
+  private readonly cache: RecordCache;
   /** The token's scopes, read once (they change only when the merchant re-authorises the app). */
   private scopes: Promise<ReadonlySet<string>> | undefined;
   /** Shopify answered customers with their email redacted: the app lacks level 2 customer data. */
@@ -115,31 +102,25 @@ export class ShopifyConnector {
 
   constructor(settings: ShopifySettings) {
     this.accountId = shopAccountId(settings.baseUrl);
-    this.cache = settings.cache;
+    this.cache = settings.cache ?? RecordCache.off('shopify', this.accountId);
     this.http = new UpstreamClient({
       protocol: shopifyProtocol(settings.accessToken, requestedShopifyVersion(settings.baseUrl)),
       baseUrl: settings.baseUrl,
       timeoutMs: settings.timeoutMs,
       maxRetries: settings.maxRetries,
       throttle: settings.throttle ?? shopifyThrottle({ ...SHOPIFY_DEFAULT_LIMITS, ...settings.limits }),
-      guard:
-        settings.guard ??
-        new CircuitBreaker({
-          platform: 'shopify',
-          ...settings.breaker,
-          ...(settings.logger ? { logger: settings.logger } : {}),
-          // The breaker's own cheap read, once it has been open a while; never a user's request.
-          probe: () =>
-            this.http.probe(
-              {
-                method: 'GET',
-                endpoint: 'GET /shop.json',
-                path: '/shop.json',
-                query: { fields: 'currency' },
-              },
-              settings.logger ?? quietLogger,
-            ),
-        }),
+      // The breaker's own cheap read, once it has been open a while; never a user's request.
+      guard: connectorGuard('shopify', settings, (logger) =>
+        this.http.probe(
+          {
+            method: 'GET',
+            endpoint: 'GET /shop.json',
+            path: '/shop.json',
+            query: { fields: 'currency' },
+          },
+          logger,
+        ),
+      ),
     });
   }
 
@@ -154,7 +135,6 @@ export class ShopifyConnector {
     emails: readonly string[],
   ): Promise<Map<string, ShopCustomer | null>> {
     const wanted = [...new Set(emails.map((e) => e.toLowerCase()))];
-    if (!this.cache) return this.fetchCustomersByEmail(ctx, wanted);
     const loaded = await this.cache.load<ShopCustomer>(
       'orders',
       wanted.map(KEY.customerByEmail),
@@ -191,9 +171,9 @@ export class ShopifyConnector {
    * count and one page, so the count is only asked when the searches would take more than two.
    */
   private async scanIsCheaper(ctx: RequestContext, searches: number): Promise<boolean> {
-    const cached = (await this.cache?.getMany<number>('orders', [KEY.customerCount]))?.get(KEY.customerCount);
-    if ((cached === undefined || cached === null) && searches <= 2) return false;
-    const count = cached ?? (await this.countCustomers(ctx));
+    const cached = await this.cache.lookupOne<number>('orders', KEY.customerCount);
+    if (cached.state !== 'found' && searches <= 2) return false;
+    const count = cached.state === 'found' ? cached.value : await this.countCustomers(ctx);
     return Math.max(1, Math.ceil(count / SHOPIFY_LIMITS.page)) < searches;
   }
 
@@ -247,7 +227,7 @@ export class ShopifyConnector {
 
   /** How many customers the shop has (`GET /customers/count.json`), cached with the customers. */
   async countCustomers(ctx: RequestContext): Promise<number> {
-    return this.cachedOne('orders', KEY.customerCount, async () => {
+    return this.cache.loadOne('orders', KEY.customerCount, async () => {
       const body = await this.http.json(
         ctx,
         { method: 'GET', endpoint: 'GET /customers/count.json', path: '/customers/count.json' },
@@ -320,7 +300,7 @@ export class ShopifyConnector {
       const withEmail = customers.filter((c): c is ShopCustomer & { email: string } => c.email !== null);
       // A whole page without one email is Shopify redacting them, not a shop of phone-only buyers.
       if (customers.length > 0 && withEmail.length === 0) throw this.redacted();
-      await this.cache?.setMany<ShopCustomer>(
+      await this.cache.setMany<ShopCustomer>(
         'orders',
         withEmail.map((c) => [KEY.customerByEmail(c.email), c] as const),
       );
@@ -339,12 +319,13 @@ export class ShopifyConnector {
    * orders (for when Shopify says the customer or one of their orders changed).
    */
   async invalidateCustomer(email: string): Promise<void> {
-    if (!this.cache) return;
     const key = KEY.customerByEmail(email.toLowerCase());
-    const cached = (await this.cache.getMany<ShopCustomer>('orders', [key])).get(key);
+    const cached = await this.cache.lookupOne<ShopCustomer>('orders', key);
     await Promise.all([
       this.cache.invalidate('orders', key),
-      ...(cached ? [this.cache.invalidate('orders', KEY.ordersOfCustomer(cached.id))] : []),
+      ...(cached.state === 'found'
+        ? [this.cache.invalidate('orders', KEY.ordersOfCustomer(cached.value.id))]
+        : []),
     ]);
   }
 
@@ -374,12 +355,13 @@ export class ShopifyConnector {
     if (!Number.isInteger(page.limit) || page.limit < 1 || page.limit > SHOPIFY_LIMITS.page)
       throw new RangeError(`limit must be from 1 to ${SHOPIFY_LIMITS.page}`);
     const key = KEY.ordersOfCustomer(customerId);
-    const cached = (await this.cache?.getMany<CachedOrders>('orders', [key]))?.get(key);
+    const lookup = await this.cache.lookupOne<CachedOrders>('orders', key);
+    const cached = lookup.state === 'found' ? lookup.value : undefined;
     // Fewer orders than were asked for means the customer has no more.
     if (cached && (cached.orders.length >= page.limit || cached.orders.length < cached.limit))
       return cached.orders.slice(0, page.limit);
     const orders = await this.fetchCustomerOrders(ctx, customerId, page.limit);
-    await this.cache?.setMany<CachedOrders>('orders', [[key, { limit: page.limit, orders }]]);
+    await this.cache.setMany<CachedOrders>('orders', [[key, { limit: page.limit, orders }]]);
     return orders;
   }
 
@@ -413,7 +395,6 @@ export class ShopifyConnector {
     orderIds: readonly string[],
   ): Promise<Map<string, string | null>> {
     const ids = [...new Set(orderIds)];
-    if (!this.cache) return this.fetchOrderCreatedAt(ctx, ids);
     // When an order was placed never changes, so these entries need no invalidation.
     const loaded = await this.cache.load<string>('orders', ids.map(KEY.orderCreatedAt), async (missing) => {
       const found = await this.fetchOrderCreatedAt(
@@ -470,7 +451,7 @@ export class ShopifyConnector {
    * (250 per call) to the end. Cached per range as a campaign report.
    */
   async listOrders(ctx: RequestContext, range: OrderRange): Promise<ShopOrder[]> {
-    return this.cachedOne('campaignReports', KEY.ordersInRange(range), async () => {
+    return this.cache.loadOne('campaignReports', KEY.ordersInRange(range), async () => {
       const endpoint = 'GET /orders.json';
       const fields = ORDER_FIELDS.join(',');
       const out: ShopOrder[] = [];
@@ -495,7 +476,7 @@ export class ShopifyConnector {
 
   /** The shop's settings the graph needs: the currency its orders are in (cached as a campaign report). */
   async getShop(ctx: RequestContext): Promise<{ currency: string }> {
-    return this.cachedOne('campaignReports', KEY.shop, async () => {
+    return this.cache.loadOne('campaignReports', KEY.shop, async () => {
       const body = await this.http.json(
         ctx,
         { method: 'GET', endpoint: 'GET /shop.json', path: '/shop.json', query: { fields: 'currency' } },
@@ -532,15 +513,6 @@ export class ShopifyConnector {
       }
       if (pageInfo !== undefined) seen.add(pageInfo);
     } while (pageInfo !== undefined);
-  }
-
-  /** One cached value, read through: errors are thrown, never stored. */
-  private async cachedOne<T>(type: RecordType, key: string, fetch: () => Promise<T>): Promise<T> {
-    const cached = (await this.cache?.getMany<T>(type, [key]))?.get(key);
-    if (cached !== undefined && cached !== null) return cached;
-    const value = await fetch();
-    await this.cache?.setMany<T>(type, [[key, value]]);
-    return value;
   }
 
   close(): Promise<void> {

@@ -1,24 +1,14 @@
-import { createHmac } from 'node:crypto';
 import { request } from 'undici';
 import type { Logger } from '../../../lib/logger.js';
+import { twilioWebhookHeaders } from './sign.js';
 
 /**
- * The sandbox's webhooks to the app, as Twilio sends them: form-encoded POSTs signed with
- * `X-Twilio-Signature`, base64 HMAC-SHA1 keyed by the auth token over the URL called followed by
- * every parameter's name and value, sorted by name. Written here from Twilio's description, apart
- * from the gateway's verifier, so a mistake in one does not hide the same mistake in the other.
+ * The status callbacks the sandbox posts for the messages created with a `StatusCallback`, as
+ * Twilio sends them: form-encoded, signed with the auth token for the URL (sign.ts).
  */
-export function twilioSignature(authToken: string, url: string, params: Record<string, string>): string {
-  const signed = Object.keys(params)
-    .sort()
-    .reduce((text, name) => `${text}${name}${params[name] ?? ''}`, url);
-  return createHmac('sha1', authToken).update(signed, 'utf8').digest('base64');
-}
 
 /** One webhook the sandbox sent: what, where, and what the app answered. */
 export interface SentCallback {
-  /** `status` for a status callback, `incoming` for an inbound message. */
-  kind: 'status' | 'incoming';
   url: string;
   params: Record<string, string>;
   /** The app's HTTP status; null when it could not be reached. */
@@ -43,7 +33,6 @@ export class CallbackLog {
  * messaging status callback by default, and neither does the sandbox: the outcome is logged.
  */
 export async function postCallback(
-  kind: SentCallback['kind'],
   url: string,
   params: Record<string, string>,
   authToken: string,
@@ -55,21 +44,16 @@ export async function postCallback(
   try {
     const response = await request(url, {
       method: 'POST',
-      headers: {
-        'content-type': 'application/x-www-form-urlencoded',
-        'x-twilio-signature': twilioSignature(authToken, url, params),
-        'user-agent': 'TwilioProxy/1.1',
-      },
+      headers: twilioWebhookHeaders(authToken, url, params),
       body,
       signal: AbortSignal.timeout(5_000),
     });
     await response.body.dump();
     status = response.statusCode;
   } catch (error) {
-    logger?.debug({ kind, err: { message: (error as Error).message } }, 'twilio sandbox callback failed');
+    logger?.debug({ err: { message: (error as Error).message } }, 'twilio sandbox callback failed');
   }
   const entry: SentCallback = {
-    kind,
     url,
     params,
     status,

@@ -1,7 +1,6 @@
 import type { Logger } from '../../../lib/logger.js';
 import { ConcurrencyCap } from '../../../sandboxes/kit/limits.js';
 import type { Admission, PlatformSandbox, Route, SandboxRequest } from '../../../sandboxes/kit/types.js';
-import { derived } from '../../../sandboxes/world/derived.js';
 import type { World } from '../../../sandboxes/world/world.js';
 import { CallbackLog, postCallback, type SentCallback } from './callbacks.js';
 import {
@@ -12,18 +11,10 @@ import {
   twilioError,
   unauthenticated,
 } from './errors.js';
-import { e164, historyFor, keywordEffect, OPT_IN_REPLY, OPT_OUT_REPLY, worldPhones } from './history.js';
-import { inboundRoute } from './inbound.js';
+import { e164 } from './history.js';
 import { SenderQueues } from './queue.js';
-import {
-  API_VERSION,
-  rfc2822,
-  segmentsOf,
-  sidFor,
-  statusAt,
-  toMessageJson,
-  type SandboxMessage,
-} from './resources.js';
+import { API_VERSION, rfc2822, segmentsOf, toMessageJson, type SandboxMessage } from './resources.js';
+import { addMessage, isCustomerPhone, lastKeyword, messagesOf, newSid } from './state.js';
 
 /**
  * Twilio Programmable Messaging (REST API 2010-04-01) as the `messaging` connector uses it: create
@@ -32,7 +23,8 @@ import {
  * breaker's probe); HTTP Basic with the account SID and auth token or an API key; Twilio's error
  * body and codes; its limits (concurrent requests: 429 20429; each sender's queue: 21611 or a
  * 30001 failure); signed status callbacks as a message moves queued → sent → delivered (or
- * undelivered/failed); opt-out keywords (STOP... START) honoured (21610) and answered as Twilio does.
+ * undelivered/failed); opt-out keywords (STOP... START) honoured (21610). The texts customers send
+ * come from the demo traffic (traffic.ts), into the messages this sandbox serves (state.ts).
  */
 
 export interface TwilioSandboxOptions {
@@ -54,34 +46,17 @@ export interface TwilioSandboxOptions {
   queueLimit?: number;
   /** How long after sending a carrier reports the outcome. @default 250 */
   deliveryDelayMs?: number;
-  /** Where inbound messages are posted; also set by `setWebhookTarget`. */
-  inboundUrl?: string;
   logger?: Logger;
 }
 
-/** A request the sandbox received on Twilio's API, for tests: never the password. */
-export interface ReceivedRequest {
-  method: string;
-  endpoint: string;
-  path: string;
-  query: Record<string, string>;
-  contentType: string | null;
-  /** The Basic user name: the account SID or an API key SID. */
-  user: string | null;
-  form: Record<string, string>;
-}
-
 export interface TwilioSandbox extends PlatformSandbox {
-  /** The last requests on the API, oldest first (at most 1,000). */
-  readonly requests: readonly ReceivedRequest[];
-  /** The callbacks sent (status and inbound), oldest first. */
+  /** The status callbacks sent, oldest first. */
   readonly callbacks: readonly SentCallback[];
   /** Every status callback still to be sent has been (tests wait on it). */
   settled(): Promise<void>;
 }
 
 const MAX_BODY_CHARS = 1600;
-const MAX_RECORDED = 1000;
 const DEFAULT_PAGE_SIZE = 50;
 const MAX_PAGE_SIZE = 1000;
 
@@ -120,43 +95,7 @@ export function createTwilioSandbox(options: TwilioSandboxOptions): TwilioSandbo
   const queues = new SenderQueues(options.mps ?? 1, options.queueLimit ?? 36_000);
   const deliveryDelayMs = options.deliveryDelayMs ?? 250;
   const callbackLog = new CallbackLog();
-  const requests: ReceivedRequest[] = [];
   const pending = new Set<Promise<void>>();
-  /** Messages created on the API or received since start, oldest first. */
-  const live: SandboxMessage[] = [];
-  let inboundUrl = options.inboundUrl;
-  let created = 0;
-
-  const seeded = derived(world, () => {
-    const phones = worldPhones(world);
-    return { phones: new Set(phones), messages: phones.flatMap((phone) => historyFor(world, phone, from)) };
-  });
-  const allMessages = () => [...seeded().messages, ...live];
-
-  /** Whether `phone` is opted out of texts from `sender`: its latest keyword to it was an opt-out. */
-  function optedOut(phone: string, sender: string): boolean {
-    const now = Date.now();
-    const keywords = allMessages()
-      .filter((m) => m.direction === 'inbound' && m.from === phone && m.to === sender && m.createdAt <= now)
-      .map((m) => ({ at: m.createdAt, effect: keywordEffect(m.body) }))
-      .filter((k) => k.effect !== null)
-      .sort((a, b) => b.at - a.at);
-    return keywords[0]?.effect === 'out';
-  }
-
-  function record(request: SandboxRequest): void {
-    const credentials = basicCredentials(request.headers.authorization);
-    requests.push({
-      method: request.method,
-      endpoint: request.endpoint,
-      path: request.path,
-      query: Object.fromEntries(request.query),
-      contentType: request.headers['content-type'] ?? null,
-      user: credentials?.[0] ?? null,
-      form: request.method === 'POST' ? formOf(request) : {},
-    });
-    if (requests.length > MAX_RECORDED) requests.splice(0, requests.length - MAX_RECORDED);
-  }
 
   /** Sends `message`'s status callbacks in order, each when its status is reached. */
   function scheduleCallbacks(message: SandboxMessage, url: string): void {
@@ -177,7 +116,6 @@ export function createTwilioSandbox(options: TwilioSandboxOptions): TwilioSandbo
         await sleep(step.at - Date.now());
         const failed = step.status === 'failed' || step.status === 'undelivered';
         await postCallback(
-          'status',
           url,
           {
             ...base,
@@ -196,7 +134,11 @@ export function createTwilioSandbox(options: TwilioSandboxOptions): TwilioSandbo
   }
 
   function createMessage(request: SandboxRequest) {
-    const form = formOf(request);
+    // Twilio reads form fields only: a JSON body has no `To`, and is refused as such.
+    const formEncoded = (request.headers['content-type'] ?? '').startsWith(
+      'application/x-www-form-urlencoded',
+    );
+    const form = formEncoded ? formOf(request) : {};
     const to = form['To'];
     const body = form['Body'];
     const service = form['MessagingServiceSid'];
@@ -219,16 +161,17 @@ export function createTwilioSandbox(options: TwilioSandboxOptions): TwilioSandbo
       );
     if (callback !== undefined && !isHttpUrl(callback))
       return invalidMessage(21609, "Invalid 'StatusCallback'. The URL is not valid.");
-    if (optedOut(recipient, from)) return invalidMessage(21610, 'Attempt to send to unsubscribed recipient');
+    if (lastKeyword(world, from, recipient, Date.now()) === 'out')
+      return invalidMessage(21610, 'Attempt to send to unsubscribed recipient');
 
     const now = Date.now();
     const segments = segmentsOf(body);
     const sentAt = queues.enqueue(service ?? from, segments);
     if (sentAt === null && !service)
       return invalidMessage(21611, "This 'From' number has exceeded the maximum number of queued messages");
-    const known = seeded().phones.has(recipient);
+    const known = isCustomerPhone(world, from, recipient);
     const message: SandboxMessage = {
-      sid: sidFor('SM', `${accountSid}:live:${created++}:${now}`),
+      sid: newSid(world, accountSid, now),
       direction: 'outbound-api',
       from,
       to: recipient,
@@ -243,7 +186,7 @@ export function createTwilioSandbox(options: TwilioSandboxOptions): TwilioSandbo
       final: sentAt === null ? 'failed' : known ? 'delivered' : 'undelivered',
       errorCode: sentAt === null ? 30001 : known ? null : 30006,
     };
-    live.push(message);
+    addMessage(world, message);
     if (callback !== undefined) scheduleCallbacks(message, callback);
     return { status: 201, json: toMessageJson(message, accountSid, now) };
   }
@@ -258,7 +201,7 @@ export function createTwilioSandbox(options: TwilioSandboxOptions): TwilioSandbo
     const page = Number(request.query.get('Page') ?? '0');
     const token = request.query.get('PageToken');
     const now = Date.now();
-    const found = allMessages()
+    const found = messagesOf(world, from)
       .filter((m) => (to === null || m.to === to) && (sender === null || m.from === sender))
       .sort((a, b) => b.createdAt - a.createdAt || b.sid.localeCompare(a.sid));
     // The token names the last message of the page before (`PASM…`), as Twilio's does.
@@ -303,7 +246,6 @@ export function createTwilioSandbox(options: TwilioSandboxOptions): TwilioSandbo
       method: 'GET',
       path: `/${API_VERSION}/Accounts/{AccountSid}.json`,
       handle(request) {
-        record(request);
         if (!forAccount(request)) return notFound(request.path);
         return {
           status: 200,
@@ -321,8 +263,8 @@ export function createTwilioSandbox(options: TwilioSandboxOptions): TwilioSandbo
     {
       method: 'POST',
       path: `/${API_VERSION}/Accounts/{AccountSid}/Messages.json`,
+      write: true,
       handle(request) {
-        record(request);
         return forAccount(request) ? createMessage(request) : notFound(request.path);
       },
     },
@@ -330,7 +272,6 @@ export function createTwilioSandbox(options: TwilioSandboxOptions): TwilioSandbo
       method: 'GET',
       path: `/${API_VERSION}/Accounts/{AccountSid}/Messages.json`,
       handle(request) {
-        record(request);
         return forAccount(request) ? listMessages(request) : notFound(request.path);
       },
     },
@@ -338,9 +279,8 @@ export function createTwilioSandbox(options: TwilioSandboxOptions): TwilioSandbo
       method: 'GET',
       path: `/${API_VERSION}/Accounts/{AccountSid}/Messages/{Sid}.json`,
       handle(request) {
-        record(request);
         const message = forAccount(request)
-          ? allMessages().find((m) => m.sid === request.params['Sid'])
+          ? messagesOf(world, from).find((m) => m.sid === request.params['Sid'])
           : undefined;
         return message
           ? { status: 200, json: toMessageJson(message, accountSid, Date.now()) }
@@ -349,82 +289,19 @@ export function createTwilioSandbox(options: TwilioSandboxOptions): TwilioSandbo
     },
   ];
 
-  /** A customer texts the sender: Twilio stores it, answers a keyword itself, and tells the app. */
-  function receive(phone: string, body: string): { message: SandboxMessage; reply: SandboxMessage | null } {
-    const now = Date.now();
-    const message: SandboxMessage = {
-      sid: sidFor('SM', `${accountSid}:inbound:${created++}:${now}`),
-      direction: 'inbound',
-      from: phone,
-      to: from,
-      body,
-      segments: segmentsOf(body),
-      messagingServiceSid: null,
-      createdAt: now,
-      sentAt: now,
-      doneAt: now,
-      final: 'received',
-      errorCode: null,
-    };
-    live.push(message);
-    const effect = keywordEffect(body);
-    if (effect === null) return { message, reply: null };
-    const text = effect === 'out' ? OPT_OUT_REPLY : OPT_IN_REPLY;
-    const reply: SandboxMessage = {
-      ...message,
-      sid: sidFor('SM', `${accountSid}:reply:${created++}:${now}`),
-      direction: 'outbound-reply',
-      from,
-      to: phone,
-      body: text,
-      segments: segmentsOf(text),
-      createdAt: now + 1,
-      sentAt: now + 1,
-      doneAt: now + 1 + deliveryDelayMs,
-      final: 'delivered',
-    };
-    live.push(reply);
-    return { message, reply };
-  }
-
   return {
     platform: 'twilio',
     routes,
     adminRoutes: [
-      inboundRoute({
-        world,
-        receive,
-        target: () => inboundUrl,
-        params: (message) => ({
-          AccountSid: accountSid,
-          ApiVersion: API_VERSION,
-          MessageSid: message.sid,
-          SmsMessageSid: message.sid,
-          SmsSid: message.sid,
-          SmsStatus: statusAt(message, Date.now()),
-          From: message.from,
-          To: message.to,
-          Body: message.body,
-          NumMedia: '0',
-          NumSegments: String(message.segments),
-        }),
-        post: (url, params) =>
-          postCallback('incoming', url, params, options.authToken, callbackLog, options.logger),
-      }),
-      { method: 'GET', path: '/__sandbox/requests', handle: () => ({ status: 200, json: { requests } }) },
       {
         method: 'GET',
         path: '/__sandbox/callbacks',
         handle: () => ({ status: 200, json: { callbacks: callbackLog.sent } }),
       },
     ],
-    requests,
     callbacks: callbackLog.sent,
     async settled() {
       while (pending.size > 0) await Promise.all([...pending]);
-    },
-    setWebhookTarget(gatewayOrigin) {
-      inboundUrl = `${gatewayOrigin.replace(/\/+$/, '')}/webhooks/twilio`;
     },
     authenticate(request) {
       const credentials = basicCredentials(request.headers.authorization);

@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
-import type { CustomerRef, StoredEvent } from '../../lib/events/event.js';
-import type { ClaimedEvent, EventLog } from '../../lib/events/log/types.js';
-import type { Logger } from '../../lib/logger.js';
-import { Counter, Histogram } from '../../lib/metrics.js';
+import type { CustomerRef, StoredEvent } from '../lib/events/event.js';
+import type { ClaimedEvent, EventLog } from '../lib/events/log/types.js';
+import type { Logger } from '../lib/logger.js';
+import { Counter, Histogram } from '../lib/metrics.js';
 import { needsCustomer, route, RoutingError, type CustomerContext, type RoutingRule } from './routing.js';
 
 export const processingMetrics = {

@@ -1,6 +1,6 @@
 import type { IncomingMessage } from 'node:http';
-import { plainAddress, trustedProxies } from '../../lib/server/trusted-proxies.js';
-import { headerValue } from '../../lib/webhooks/headers.js';
+import { plainAddress, trustedProxies } from '../lib/server/trusted-proxies.js';
+import { headerValue } from '../lib/webhooks/headers.js';
 
 /**
  * The URI a platform called, for signatures that cover it (HubSpot v3). Never the request's own

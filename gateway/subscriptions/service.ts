@@ -15,11 +15,11 @@ import { ErrorCode } from '../../lib/errors.js';
 import type { EventType } from '../../lib/events/event.js';
 import type { Logger } from '../../lib/logger.js';
 import { Counter } from '../../lib/metrics.js';
+import { SubscriberTooSlow, type EventHub } from '../../events/hub.js';
 import { inlineFragments, insertNulls, TooLarge } from '../auth/authorize.js';
 import { forbiddenError, type GateOutcome } from '../auth/operation-gate.js';
 import { scopeKey, type ClientIdentity } from '../identity.js';
 import type { AdmittedOperation } from '../pipeline/types.js';
-import { SubscriberTooSlow, type EventHub } from './hub.js';
 import { buildPayload, customerVariables, planPayload, type CustomerResult } from './payload.js';
 
 export const subscriptionMetrics = {

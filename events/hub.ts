@@ -1,7 +1,7 @@
-import type { DeliveredEvent, EventType } from '../../lib/events/event.js';
-import type { EventLog } from '../../lib/events/log/types.js';
-import type { Logger } from '../../lib/logger.js';
-import { Counter } from '../../lib/metrics.js';
+import type { DeliveredEvent, EventType } from '../lib/events/event.js';
+import type { EventLog } from '../lib/events/log/types.js';
+import type { Logger } from '../lib/logger.js';
+import { Counter } from '../lib/metrics.js';
 
 export const hubMetrics = {
   dispatched: new Counter('events_dispatched_total', 'Delivered events handed to local subscribers.'),

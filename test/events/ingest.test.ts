@@ -1,16 +1,13 @@
 import { request as httpRequest, createServer } from 'node:http';
 import { Writable } from 'node:stream';
 import { afterEach, describe, expect, it } from 'vitest';
-import {
-  createWebhookIngest,
-  ingestMetrics,
-  WEBHOOK_UNVERIFIED_MESSAGE,
-} from '../../gateway/events/ingest.js';
+import { createWebhookIngest, ingestMetrics, WEBHOOK_UNVERIFIED_MESSAGE } from '../../events/ingest.js';
 import { openSqliteEventLog } from '../../lib/events/log/sqlite.js';
 import type { EventLog } from '../../lib/events/log/types.js';
 import { createLogger, type Logger } from '../../lib/logger.js';
 import { listen, type Listening } from '../../lib/server/listen.js';
-import { signHubSpotV1, signStandardWebhook } from '../../lib/webhooks/sign.js';
+import { signStandardWebhook } from '../../lib/webhooks/sign.js';
+import { signHubSpotV1 } from '../../platforms/hubspot/sandbox/sign.js';
 import { DEMO_WEBHOOK_SECRETS } from '../../sandboxes/webhooks/index.js';
 import { silentLogger } from '../helpers/context.js';
 import {

@@ -1,17 +1,17 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { ErrorCode } from '../../lib/errors.js';
-import type { EventSource } from '../../lib/events/event.js';
-import type { EventLog } from '../../lib/events/log/types.js';
-import { registerSecret, type Logger } from '../../lib/logger.js';
-import { Counter, Histogram } from '../../lib/metrics.js';
-import { BodyTooLargeError, readBody } from '../../lib/server/graphql-http.js';
-import type { Normaliser } from '../../lib/webhooks/normalise-result.js';
-import type { VerifyResult } from '../../lib/webhooks/verify-result.js';
-import type { WebhookRequest, WebhookSource } from '../../platforms/kit/descriptor.js';
-import { WEBHOOK_SOURCES, type WebhookSecrets } from '../../platforms/registry.js';
-import { publicUriResolver } from '../webhooks/public-uri.js';
+import { ErrorCode } from '../lib/errors.js';
+import type { EventSource } from '../lib/events/event.js';
+import type { EventLog } from '../lib/events/log/types.js';
+import { registerSecret, type Logger } from '../lib/logger.js';
+import { Counter, Histogram } from '../lib/metrics.js';
+import { BodyTooLargeError, readBody } from '../lib/server/graphql-http.js';
+import type { Normaliser } from '../lib/webhooks/normalise-result.js';
+import type { VerifyResult } from '../lib/webhooks/verify-result.js';
+import type { WebhookRequest, WebhookSource } from '../platforms/kit/descriptor.js';
+import { WEBHOOK_SOURCES, type WebhookSecrets } from '../platforms/registry.js';
+import { publicUriResolver } from './public-uri.js';
 
-export type { WebhookSecrets } from '../../platforms/registry.js';
+export type { WebhookSecrets } from '../platforms/registry.js';
 
 export const ingestMetrics = {
   received: new Counter('webhooks_received_total', 'Webhook requests, by source and outcome.', [

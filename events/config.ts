@@ -1,9 +1,9 @@
 import { join } from 'node:path';
-import { catalog } from '../../platforms/catalog.js';
-import { ConfigError, loadEnv } from '../../lib/config/env.js';
-import type { EventLogSettings } from '../../lib/events/log/open.js';
-import type { WebhookSource } from '../../platforms/kit/descriptor.js';
-import { WEBHOOK_SOURCES } from '../../platforms/registry.js';
+import { catalog } from '../platforms/catalog.js';
+import { ConfigError, loadEnv } from '../lib/config/env.js';
+import type { EventLogSettings } from '../lib/events/log/open.js';
+import type { WebhookSource } from '../platforms/kit/descriptor.js';
+import { WEBHOOK_SOURCES } from '../platforms/registry.js';
 import type { WebhookSecrets } from './ingest.js';
 import { assertNoDemoWebhookSecrets } from './production-guard.js';
 import { loadRoutingRules, type RoutingRule } from './routing.js';

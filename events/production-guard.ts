@@ -1,7 +1,7 @@
-import { ConfigError } from '../../lib/config/env.js';
-import type { EventSource } from '../../lib/events/event.js';
-import type { WebhookSource } from '../../platforms/kit/descriptor.js';
-import { WEBHOOK_SOURCES } from '../../platforms/registry.js';
+import { ConfigError } from '../lib/config/env.js';
+import type { EventSource } from '../lib/events/event.js';
+import type { WebhookSource } from '../platforms/kit/descriptor.js';
+import { WEBHOOK_SOURCES } from '../platforms/registry.js';
 import type { WebhookSecrets } from './ingest.js';
 
 const sources = WEBHOOK_SOURCES as readonly WebhookSource[];
@@ -30,7 +30,7 @@ export function assertNoDemoWebhookSecrets(webhooks: WebhookSecrets, nodeEnv: st
   throw new ConfigError(
     demoSources.map(
       (source) =>
-        `${source.secretVariable}: holds the public demo webhook secret (lib/webhooks/demo-secrets.ts; \`npm start\` uses it when the variable is unset), which NODE_ENV=production refuses; set ${source.ownSecret}`,
+        `${source.secretVariable}: holds the public demo webhook secret (platforms/${source.name}/demo.ts; \`npm start\` uses it when the variable is unset), which NODE_ENV=production refuses; set ${source.ownSecret}`,
     ),
   );
 }

@@ -1,10 +1,10 @@
 import { readFileSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
-import { ConfigError } from '../../lib/config/env.js';
-import { EVENT_TYPES, type StoredEvent } from '../../lib/events/event.js';
-import { isDecimal, parseDecimal } from '../../lib/money.js';
-import { EVENT_SOURCE_NAMES } from '../../platforms/registry.js';
+import { ConfigError } from '../lib/config/env.js';
+import { EVENT_TYPES, type StoredEvent } from '../lib/events/event.js';
+import { isDecimal, parseDecimal } from '../lib/money.js';
+import { EVENT_SOURCE_NAMES } from '../platforms/registry.js';
 
 /**
  * Routing rules: which named channels an event goes to, by its type, source and the customer it is
