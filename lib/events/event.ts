@@ -16,6 +16,9 @@ export const EVENT_TYPES = [
   'EMAIL_UNSUBSCRIBED',
   'EMAIL_CLEANED',
   'EMAIL_CAMPAIGN_SENT',
+  // Raised by the webhook deliveries themselves (source `deliveries`), for monitoring to alert on.
+  'WEBHOOK_ATTEMPTS_EXHAUSTED',
+  'WEBHOOK_ENDPOINT_DISABLED',
 ] as const;
 export type EventType = (typeof EVENT_TYPES)[number];
 

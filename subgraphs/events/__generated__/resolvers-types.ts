@@ -90,6 +90,8 @@ export type EventPageInfo = {
 
 /** Where a marketing event came from. */
 export type EventSource =
+  /** The gateway's webhook deliveries to subscribers, reporting on themselves. */
+  | 'DELIVERIES'
   /** The CRM's webhooks (HubSpot). */
   | 'HUBSPOT'
   /** The email platform's webhooks (Mailchimp). */
@@ -122,7 +124,11 @@ export type EventType =
   /** An order was placed in the shop. */
   | 'ORDER_PLACED'
   /** A page of the company's site was viewed. */
-  | 'PAGE_VIEWED';
+  | 'PAGE_VIEWED'
+  /** Every attempt to deliver a webhook to a subscriber's endpoint failed; `properties` names the endpoint, message and event. */
+  | 'WEBHOOK_ATTEMPTS_EXHAUSTED'
+  /** A subscriber's webhook endpoint was disabled: it answered 410 Gone, or failed every attempt for days. */
+  | 'WEBHOOK_ENDPOINT_DISABLED';
 
 /**
  * Something that happened to a customer or a campaign, reported by a platform webhook or the site:
