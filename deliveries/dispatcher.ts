@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { setMaxListeners } from 'node:events';
 import { Agent } from 'undici';
 import type { Logger } from '../lib/logger.js';
 import { AttemptAbortedError, sendAttempt, type AttemptResult } from './attempt.js';
@@ -72,6 +73,8 @@ export class Dispatcher implements DeliveryScheduler {
 
   constructor(private readonly options: DispatcherOptions) {
     const { config, guard } = options;
+    // Every attempt in flight listens on it (16 per endpoint): no leak, just many at once.
+    setMaxListeners(0, this.stopping.signal);
     this.claimer = new SerialRunner(
       () =>
         this.claimAndStart().then(
