@@ -4,7 +4,7 @@ import { MetaConnector, type MetaSettings } from '../../platforms/meta/client/co
 import { sha256Hex } from '../../platforms/meta/client/hashing.js';
 import type { AudienceMember } from '../../platforms/meta/client/audiences.js';
 import { appBudget, META_DEFAULT_LIMITS } from '../../platforms/meta/client/limits.js';
-import { META_SANDBOX_ASSETS } from '../../platforms/meta/sandbox/assets.js';
+import { META_DEMO } from '../../platforms/meta/demo.js';
 import type { AudienceSnapshot } from '../../platforms/meta/sandbox/audiences.js';
 import { createMetaSandbox, type MetaSandboxOptions } from '../../platforms/meta/sandbox/index.js';
 import type { PixelSnapshot } from '../../platforms/meta/sandbox/pixels.js';
@@ -19,7 +19,7 @@ import { failureOf } from '../helpers/failures.js';
 import { TEST_ANCHOR_DATE } from '../helpers/sandbox.js';
 
 const { accessToken, adAccountId } = DEMO_CREDENTIALS.meta;
-const { pixelId, lapsedBuyersAudienceId } = META_SANDBOX_ASSETS;
+const { pixelId, lapsedBuyersAudienceId } = META_DEMO.assets;
 const EVENTS = 'POST /{version}/{pixelId}/events';
 const ADD_USERS = 'POST /{version}/{audienceId}/users';
 const REMOVE_USERS = 'DELETE /{version}/{audienceId}/users';

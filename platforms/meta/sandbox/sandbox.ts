@@ -7,7 +7,7 @@ import type {
   SandboxResponse,
 } from '../../../sandboxes/kit/types.js';
 import { AD_ACCOUNT_CURRENCY, type World } from '../../../sandboxes/world/world.js';
-import { META_SANDBOX_ASSETS } from './assets.js';
+import { META_DEMO } from '../demo.js';
 import { Audiences } from './audiences.js';
 import { ACCOUNT_FIELDS, accountNode, CAMPAIGN_FIELDS, campaignNode } from './campaigns.js';
 import {
@@ -99,9 +99,9 @@ export function createMetaSandbox(options: MetaSandboxOptions): PlatformSandbox 
   const now = options.now ?? Date.now;
   const writes = {
     now,
-    pixels: new Pixels(options.pixelIds ?? [META_SANDBOX_ASSETS.pixelId]),
+    pixels: new Pixels(options.pixelIds ?? [META_DEMO.assets.pixelId]),
     audiences: new Audiences(
-      options.audiences ?? [{ id: META_SANDBOX_ASSETS.lapsedBuyersAudienceId, name: 'Lapsed buyers' }],
+      options.audiences ?? [{ id: META_DEMO.assets.lapsedBuyersAudienceId, name: 'Lapsed buyers' }],
     ),
   };
   const today = world.options.anchorDate;
