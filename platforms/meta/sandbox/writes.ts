@@ -1,14 +1,10 @@
 import type { Route, SandboxRequest, SandboxResponse } from '../../../sandboxes/kit/types.js';
-import {
-  CUSTOMER_FILE_SOURCES,
-  usersRequestOf,
-  type AudienceOperation,
-  type Audiences,
-} from './audiences.js';
+import { CUSTOMER_FILE_SOURCES, type Audiences } from './audiences.js';
 import { eventsRequestOf } from './conversions.js';
 import { invalidParameter, invalidRequest, traceId, unknownObject } from './errors.js';
 import { graphParams } from './params.js';
 import type { Pixels } from './pixels.js';
+import { usersRequestOf, type AudienceOperation } from './users-payload.js';
 import { checkVersion } from './version.js';
 
 /**
