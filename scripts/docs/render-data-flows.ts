@@ -178,7 +178,7 @@ function platformSection(doc: PlatformDoc, context: Context): string {
       ],
     ),
     '',
-    `Platform endpoints the connector calls (read-only: the POSTs are batch reads and searches): ${connector.endpoints.map(code).join(', ')}.`,
+    `Platform endpoints the connector calls: ${connector.endpoints.map(code).join(', ')}.`,
     '',
     '### System of record',
     '',
