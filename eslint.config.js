@@ -7,8 +7,9 @@ import tseslint from 'typescript-eslint';
 /**
  * Imports flow one way: lib <- platforms (each platform's client, webhooks, sandbox, descriptor) <-
  * subgraphs (by role, each using one platform's client); the event pipeline (events/) builds on lib
- * and reads platforms through their registry; the gateway builds on both and serves GraphQL; cli
- * (the entry point) and tests may import anything. A rule per layer says what it may not import.
+ * and reads platforms through their registry; the gateway builds on both and serves GraphQL;
+ * deliveries (webhooks to subscribers) build on lib alone; cli (the entry point) and tests may
+ * import anything. A rule per layer says what it may not import.
  */
 
 /**
@@ -80,8 +81,14 @@ export default tseslint.config(
   },
   layer(
     ['lib/**'],
-    ['platforms', 'sandboxes', 'subgraphs', 'gateway', 'cli'],
+    ['platforms', 'sandboxes', 'subgraphs', 'gateway', 'deliveries', 'cli'],
     'lib/ holds shared helpers and imports nothing above it.',
+  ),
+  layer(
+    ['deliveries/**'],
+    ['platforms', 'sandboxes', 'subgraphs', 'gateway', EVENTS, 'cli'],
+    'deliveries/ builds on lib/ alone: the event pipeline and the management API call into it, never the other way.',
+    NOT_LIB_EVENTS,
   ),
   // Each platform folder: its client, webhooks and sandbox speak for it alone. Per platform, so the
   // rule can name the other platforms (a later config replaces, not merges, a rule).

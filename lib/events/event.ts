@@ -20,6 +20,9 @@ export const EVENT_TYPES = [
   'SMS_DELIVERED',
   'SMS_FAILED',
   'SMS_RECEIVED',
+  // Raised by the webhook deliveries themselves (source `deliveries`), for monitoring to alert on.
+  'WEBHOOK_ATTEMPTS_EXHAUSTED',
+  'WEBHOOK_ENDPOINT_DISABLED',
 ] as const;
 export type EventType = (typeof EVENT_TYPES)[number];
 

@@ -53,6 +53,21 @@ export function standardWebhookKey(secret: string): Buffer {
   return key;
 }
 
+/**
+ * The base64 HMAC-SHA256 a `v1,` entry carries: of `${id}.${timestamp}.` and then the raw body,
+ * keyed with the secret's bytes (`standardWebhookKey`). What the verifier compares against and
+ * what outgoing deliveries sign with (deliveries/signing.ts), so the two cannot drift apart; tests
+ * check both against the official `standardwebhooks` library.
+ */
+export function standardWebhookDigest(
+  key: Buffer,
+  id: string,
+  timestamp: string | number,
+  body: string | Uint8Array,
+): string {
+  return createHmac('sha256', key).update(`${id}.${timestamp}.`, 'utf8').update(body).digest('base64');
+}
+
 export function verifyStandardWebhook(
   input: StandardWebhookVerifyInput,
   options: StandardWebhookVerifyOptions,
@@ -81,10 +96,7 @@ export function verifyStandardWebhook(
   if (candidates.length === 0) return rejected('unsupported-version');
 
   for (const key of keys) {
-    const expected = createHmac('sha256', key)
-      .update(`${id}.${timestamp}.`, 'utf8')
-      .update(input.rawBody)
-      .digest('base64');
+    const expected = standardWebhookDigest(key, id, timestamp, input.rawBody);
     if (candidates.some((candidate) => sameSignature(candidate, expected))) return verified;
   }
   return rejected('bad-signature');

@@ -112,11 +112,6 @@ export interface PlatformDocs {
   api: string;
   limits: readonly LimitRow[];
   webhook?: WebhookFlow;
-  /**
-   * Endpoints the client can write with (`POST /Accounts/{AccountSid}/Messages.json`), and what
-   * they do; absent when every call reads (a POST that is a batch read or a search).
-   */
-  writes?: { endpoints: readonly string[]; what: string };
 }
 
 /** Demo credentials, by name (`accessToken`, `listId`): published, accepted by the sandbox alone. */

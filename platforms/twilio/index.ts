@@ -112,10 +112,6 @@ export const twilio = definePlatform({
         variables: [],
       },
     ],
-    writes: {
-      endpoints: ['POST /Accounts/{AccountSid}/Messages.json'],
-      what: "sends a text (the client's `sendMessage`, for write paths; the `messaging` subgraph never calls it)",
-    },
     webhook: {
       source: 'twilio',
       signature:

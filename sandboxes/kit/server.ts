@@ -57,13 +57,13 @@ function compile(route: Route): CompiledRoute {
   return { route, endpoint: `${route.method} ${route.path}`, pattern: new RegExp(`^${source}$`), names };
 }
 
-function readBody(req: IncomingMessage): Promise<Buffer | undefined> {
+function readBody(req: IncomingMessage, maxBytes: number): Promise<Buffer | undefined> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;
     req.on('data', (chunk: Buffer) => {
       size += chunk.length;
-      if (size > MAX_BODY_BYTES) {
+      if (size > maxBytes) {
         resolve(undefined);
         req.resume();
         return;
@@ -192,7 +192,7 @@ export function createSandboxServer(sandbox: PlatformSandbox, options: SandboxSe
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const url = new URL(req.url ?? '/', 'http://sandbox');
     const method = req.method ?? 'GET';
-    const rawBody = await readBody(req);
+    const rawBody = await readBody(req, sandbox.maxBodyBytes ?? MAX_BODY_BYTES);
     const base = {
       method,
       path: url.pathname,

@@ -62,4 +62,9 @@ export interface PlatformSandbox {
   rateLimitedResponse(retryAfterSeconds: number, policy?: 'window' | 'daily'): SandboxResponse;
   /** The platform's own `/__sandbox/*` endpoints (Shopify's app settings), added to the kit's. */
   readonly adminRoutes?: readonly Route[];
+  /**
+   * The largest request body the platform takes, when it takes more than the kit's 1 MiB (Meta's
+   * custom audience uploads: 10,000 rows of several hashes each). @default 1 MiB
+   */
+  readonly maxBodyBytes?: number;
 }

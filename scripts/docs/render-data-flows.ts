@@ -178,9 +178,7 @@ function platformSection(doc: PlatformDoc, context: Context): string {
       ],
     ),
     '',
-    doc.writes
-      ? `Platform endpoints the connector calls: ${connector.endpoints.map(code).join(', ')}. ${doc.writes.endpoints.map(code).join(', ')} ${doc.writes.what}; every other call reads.`
-      : `Platform endpoints the connector calls (read-only: the POSTs are batch reads and searches): ${connector.endpoints.map(code).join(', ')}.`,
+    `Platform endpoints the connector calls: ${connector.endpoints.map(code).join(', ')}.`,
     '',
     '### System of record',
     '',

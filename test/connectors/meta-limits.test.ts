@@ -13,6 +13,7 @@ import type { EndpointStats } from '../../sandboxes/kit/stats.js';
 import { createMetaSandbox } from '../../platforms/meta/sandbox/index.js';
 import { generateWorld, type World } from '../../sandboxes/world/world.js';
 import { silentLogger, testRequest } from '../helpers/context.js';
+import { failureOf } from '../helpers/failures.js';
 import { startSandbox, TEST_ANCHOR_DATE, type RunningSandbox } from '../helpers/sandbox.js';
 
 const INSIGHTS = 'GET /{version}/act_{adAccountId}/insights';
@@ -38,16 +39,6 @@ const rowsIn = (world: World, range: DayRange) =>
   world.adCampaigns.filter((c) =>
     c.daily.some((d) => d.date >= range.since && d.date <= range.until && d.impressions > 0),
   ).length;
-
-const failureOf = async (promise: Promise<unknown>): Promise<UpstreamError> => {
-  const outcome = await promise.then(
-    () => undefined,
-    (error: unknown) => error,
-  );
-  if (!(outcome instanceof UpstreamError))
-    throw new Error(`expected an UpstreamError, got ${String(outcome)}`);
-  return outcome;
-};
 
 /** A Meta sandbox whose hourly insights budget is `callsPerHour`, with direct access to its counters. */
 async function budgetSandbox(callsPerHour: number) {

@@ -72,6 +72,21 @@ describe('import boundaries', () => {
     });
   });
 
+  it('should let deliveries build on lib only, and keep lib from importing deliveries', async () => {
+    const allowed =
+      "import { registry } from '../lib/metrics.js';\nimport type { EventLog } from '../lib/events/log/types.js';\nexport type L = EventLog;\nexport const r = registry;\n";
+    expect(await violations('deliveries/probe.ts', allowed)).toEqual([]);
+    const above =
+      "import { x } from '../gateway/server.js';\nimport { y } from '../events/runtime.js';\nexport const z = [x, y];\n";
+    expect(await violations('deliveries/probe.ts', above)).toEqual([
+      expect.stringContaining('deliveries/ builds on lib/ alone'),
+      expect.stringContaining('deliveries/ builds on lib/ alone'),
+    ]);
+    const upward =
+      "import { startDeliveries } from '../../deliveries/index.js';\nexport const s = startDeliveries;\n";
+    expect(await violations('lib/events/probe.ts', upward)).toHaveLength(1);
+  });
+
   it('should let a subgraph import its platform client and lib, and not a sandbox', async () => {
     const allowed =
       "import { HubSpotConnector } from '../../platforms/hubspot/client/connector.js';\nimport { money } from '../../lib/money.js';\nexport const x = [HubSpotConnector, money];\n";

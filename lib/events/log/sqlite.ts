@@ -1,11 +1,11 @@
 import { randomUUID } from 'node:crypto';
-import Database from 'better-sqlite3';
 import type { Logger } from '../../logger.js';
 import type { DeliveredEvent, EventType, IncomingEvent, StoredEvent } from '../event.js';
 import { parseSqliteCursor, sqliteCursor } from './cursor.js';
-import { dataFileGuard, prepareDataDir } from './data-dir.js';
-import { errorCode, EventLogOpenError, EventLogUnavailableError } from './errors.js';
+import { dataFileGuard } from './data-dir.js';
+import { EventLogOpenError, EventLogUnavailableError } from './errors.js';
 import { GroupCommit } from './group-commit.js';
+import { openSqliteFile } from './sqlite-file.js';
 import { decodeChannels, decodeEvent, deliveredEvent, encodeChannels, encodeEvent } from './stored-event.js';
 import type { ClaimedEvent, DeadLetter, DeliveryOutcome, EventLog, EventLogStats } from './types.js';
 
@@ -99,31 +99,22 @@ type CompleteInput = { id: string; outcome: DeliveryOutcome };
  */
 export function openSqliteEventLog(options: SqliteEventLogOptions): EventLog {
   const inMemory = options.file === ':memory:';
-  if (!inMemory) prepareDataDir(options.file);
-  let db: Database.Database | undefined;
   const fullSync = options.synchronous !== 'normal';
-  try {
-    db = new Database(options.file, { timeout: options.busyTimeoutMs ?? 5_000 });
-    db.pragma('journal_mode = WAL');
-    db.pragma(`synchronous = ${fullSync ? 'FULL' : 'NORMAL'}`);
-    const version = db.pragma('user_version', { simple: true });
-    if (version !== 0 && version !== SCHEMA_VERSION) {
-      throw new EventLogOpenError(
-        'data-dir',
-        `${options.file} holds event log schema version ${String(version)}; this build reads version ${SCHEMA_VERSION}.`,
-      );
-    }
-  } catch (error) {
-    if (db?.open) db.close();
-    if (error instanceof EventLogOpenError) throw error;
-    // A file that is there but is not an event log (SQLITE_NOTADB), or cannot be opened: say which.
-    const why = error instanceof Error ? error.message : String(error);
-    throw new EventLogOpenError(
-      'data-dir',
-      `${options.file} cannot be used as the event log: ${why} (${errorCode(error) ?? 'error'})`,
-      { cause: error },
-    );
-  }
+  const db = openSqliteFile({
+    file: options.file,
+    synchronous: fullSync ? 'full' : 'normal',
+    busyTimeoutMs: options.busyTimeoutMs ?? 5_000,
+    role: 'the event log',
+    check(opened) {
+      const version = opened.pragma('user_version', { simple: true });
+      if (version !== 0 && version !== SCHEMA_VERSION) {
+        throw new EventLogOpenError(
+          'data-dir',
+          `${options.file} holds event log schema version ${String(version)}; this build reads version ${SCHEMA_VERSION}.`,
+        );
+      }
+    },
+  });
   db.exec(SCHEMA);
   db.pragma(`user_version = ${SCHEMA_VERSION}`);
   // The embedded log belongs to one process: claims found at open were held by a process that

@@ -5,7 +5,9 @@ import { connectorGuard } from '../../../lib/upstream/breaker.js';
 import { deadlineError, UpstreamClient, type UpstreamThrottle } from '../../../lib/upstream/client.js';
 import type { ConnectorSettings } from '../../../lib/upstream/connector-settings.js';
 import { SharedReads } from '../../../lib/upstream/deadline.js';
-import { INSIGHTS_ENDPOINT, META_DEFAULT_LIMITS, MetaInsightsThrottle, type MetaLimits } from './limits.js';
+import { MetaAudiences } from './audiences.js';
+import { MetaConversions } from './conversions.js';
+import { INSIGHTS_ENDPOINT, META_DEFAULT_LIMITS, MetaThrottle, type MetaLimits } from './limits.js';
 import { metaProtocol, requestedGraphVersion } from './protocol.js';
 import {
   CAMPAIGN_FIELDS,
@@ -29,13 +31,18 @@ export interface MetaSettings extends ConnectorSettings {
   adAccountId: string;
   /** Rows per page of a listing, 1..500. @default 500 (Meta's maximum: fewest calls per listing) */
   pageSize?: number;
-  /** The ad account's insights budget. @default META_DEFAULT_LIMITS (600 insights calls per hour) */
+  /**
+   * The budgets calls queue behind. @default META_DEFAULT_LIMITS (600 insights calls per hour,
+   * 5,000 custom audience calls per hour, 1,000 Conversions API calls per hour)
+   */
   limits?: Partial<MetaLimits>;
   /**
-   * Replaces the throttle built from `limits` (tests inject their own). A MetaInsightsThrottle given
-   * here also hears Meta's throttling error codes. @default a MetaInsightsThrottle over `limits`
+   * Replaces the throttle built from `limits` (tests inject their own; a MetaBudgetThrottle hears
+   * Meta's throttling errors on the calls it spends). @default a MetaThrottle over `limits`
    */
   throttle?: UpstreamThrottle;
+  /** The clock Conversions API events are checked against (Meta's 7 days). @default Date.now */
+  now?: () => number;
 }
 
 /** Meta's documented page maximum for Ads Insights and campaign listings. */
@@ -54,12 +61,18 @@ export interface DayRange {
 export const rangeId = (range: DayRange) => `${range.since}..${range.until}`;
 
 /**
- * The ads connector: Meta Marketing API, read-only (Ads Insights at campaign level, the account's
- * campaigns). Answers in the graph's conventions (AdCampaignInsight); Meta's names and shapes stay
- * in this folder.
+ * The ads connector: Meta Marketing API. Reads Ads Insights at campaign level and the account's
+ * campaigns, answering in the graph's conventions (AdCampaignInsight); writes Conversions API
+ * events (`conversions`) and customer-file custom audiences (`audiences`). Reads and writes share
+ * one HTTP client, so one throttle (each call behind the budget it spends) and one circuit
+ * breaker; Meta's names and shapes stay in this folder.
  */
 export class MetaConnector {
   readonly accountId: string;
+  /** Conversions API events (`POST /{pixel-id}/events`). */
+  readonly conversions: MetaConversions;
+  /** Customer-file custom audiences and their users (`/{audience-id}/users`). */
+  readonly audiences: MetaAudiences;
   private readonly http: UpstreamClient;
   private readonly accountPath: string;
   private readonly pageSize: number;
@@ -81,12 +94,9 @@ export class MetaConnector {
       );
     const throttle =
       settings.throttle ??
-      new MetaInsightsThrottle({ ...META_DEFAULT_LIMITS, ...settings.limits }, settings.adAccountId);
-    // Meta signals throttling in the error body (code 80000), which only the protocol reads.
-    const hooks =
-      throttle instanceof MetaInsightsThrottle ? { onThrottled: throttle.throttled.bind(throttle) } : {};
+      new MetaThrottle({ ...META_DEFAULT_LIMITS, ...settings.limits }, settings.adAccountId);
     this.http = new UpstreamClient({
-      protocol: metaProtocol(settings.accessToken, hooks, requestedGraphVersion(settings.baseUrl)),
+      protocol: metaProtocol(settings.accessToken, requestedGraphVersion(settings.baseUrl)),
       baseUrl: settings.baseUrl,
       timeoutMs: settings.timeoutMs,
       maxRetries: settings.maxRetries,
@@ -104,6 +114,8 @@ export class MetaConnector {
         ),
       ),
     });
+    this.conversions = new MetaConversions(this.http, settings.now);
+    this.audiences = new MetaAudiences(this.http, this.accountPath);
   }
 
   /**

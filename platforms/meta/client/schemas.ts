@@ -67,6 +67,44 @@ export const adAccountNode = z.object({
   currency,
 });
 
+/** A Graph id: Meta writes ids as strings, some endpoints as numbers. */
+const graphId = z
+  .union([z.string().regex(/^\d+$/, 'expected a numeric id'), z.number().int().positive()])
+  .transform(String);
+const countOf = z.number().int().min(0);
+
+/** `POST /{pixel-id}/events`: how many events Meta took, and its warnings about them. */
+export const conversionsResponse = z.object({
+  events_received: countOf,
+  messages: z.array(z.string()).default([]),
+  fbtrace_id: z.string().optional(),
+});
+
+/**
+ * `POST|DELETE /{audience-id}/users`: rows Meta received in this part of the session, how many it
+ * could not use, and a sample of those (entry → why).
+ */
+export const audienceUsersResponse = z.object({
+  audience_id: graphId,
+  session_id: graphId,
+  num_received: countOf,
+  num_invalid_entries: countOf,
+  invalid_entry_samples: z
+    .union([z.record(z.string(), z.unknown()), z.array(z.unknown())])
+    .default({})
+    .transform((samples) =>
+      Array.isArray(samples)
+        ? samples.map((entry) => ({ entry: JSON.stringify(entry), reason: '' }))
+        : Object.entries(samples).map(([entry, reason]) => ({
+            entry,
+            reason: typeof reason === 'string' ? reason : JSON.stringify(reason),
+          })),
+    ),
+});
+
+/** `POST /act_{ad-account-id}/customaudiences`: the new audience's id. */
+export const customAudienceCreated = z.object({ id: graphId });
+
 /** The Graph API error body: `{"error":{"message","type","code","error_subcode","fbtrace_id"}}`. */
 export const graphErrorBody = z.object({
   error: z
@@ -76,6 +114,8 @@ export const graphErrorBody = z.object({
       code: z.number().int().optional(),
       error_subcode: z.number().int().optional(),
       is_transient: z.boolean().optional(),
+      error_user_title: z.string().optional(),
+      error_user_msg: z.string().optional(),
     })
     .loose(),
 });
@@ -98,6 +138,15 @@ export const businessUseCaseUsage = z.record(
       .loose(),
   ),
 );
+
+/** `X-App-Usage`: the app's platform usage, in percent of its budget. */
+export const appUsage = z
+  .object({
+    call_count: z.number().optional(),
+    total_cputime: z.number().optional(),
+    total_time: z.number().optional(),
+  })
+  .loose();
 
 /** `X-FB-Ads-Insights-Throttle`: the app's and the ad account's insights usage, in percent. */
 export const adsInsightsThrottle = z

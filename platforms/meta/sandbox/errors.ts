@@ -11,10 +11,13 @@ export interface GraphErrorFields {
   code: number;
   error_subcode?: number;
   is_transient?: boolean;
+  /** The Conversions and Custom Audience endpoints say what is wrong in these two. */
+  error_user_title?: string;
+  error_user_msg?: string;
 }
 
 /** `fbtrace_id` is Meta's per-request support id: random, about 23 URL-safe characters. */
-function traceId(): string {
+export function traceId(): string {
   return randomBytes(18).toString('base64url').slice(0, 23);
 }
 
@@ -35,9 +38,9 @@ export function invalidToken(): SandboxResponse {
   });
 }
 
-export function unknownObject(id: string): SandboxResponse {
+export function unknownObject(id: string, method = 'GET'): SandboxResponse {
   return graphError(400, {
-    message: `Unsupported get request. Object with ID '${id}' does not exist, cannot be loaded due to missing permissions, or does not support this operation. Please read the Graph API documentation at https://developers.facebook.com/docs/graph-api`,
+    message: `Unsupported ${method.toLowerCase()} request. Object with ID '${id}' does not exist, cannot be loaded due to missing permissions, or does not support this operation. Please read the Graph API documentation at https://developers.facebook.com/docs/graph-api`,
     type: 'GraphMethodException',
     code: 100,
     error_subcode: 33,
@@ -52,5 +55,45 @@ export function insightsThrottled(): SandboxResponse {
     type: 'OAuthException',
     code: 80000,
     error_subcode: 2446079,
+  });
+}
+
+/**
+ * Code 17 / subcode 2446079, "User request limit reached": the ad account spent a business-use-case
+ * budget other than Ads Insights (the custom audience one here), as Meta's rate-limiting page lists it.
+ */
+export function userRequestLimitReached(): SandboxResponse {
+  return graphError(400, {
+    message: '(#17) User request limit reached',
+    type: 'OAuthException',
+    code: 17,
+    error_subcode: 2446079,
+    is_transient: true,
+  });
+}
+
+/** Code 4, "Application request limit reached": the app spent its platform budget (`X-App-Usage`). */
+export function applicationRequestLimitReached(): SandboxResponse {
+  return graphError(400, {
+    message: '(#4) Application request limit reached',
+    type: 'OAuthException',
+    code: 4,
+    is_transient: true,
+  });
+}
+
+/**
+ * Code 100 with Meta's user-facing title and message: how the Conversions API and the custom
+ * audience users edge refuse a request they cannot take, the whole request at once.
+ */
+export function invalidRequest(title: string, detail: string, subcode?: number): SandboxResponse {
+  return graphError(400, {
+    message: 'Invalid parameter',
+    type: 'OAuthException',
+    code: 100,
+    ...(subcode !== undefined ? { error_subcode: subcode } : {}),
+    is_transient: false,
+    error_user_title: title,
+    error_user_msg: detail,
   });
 }

@@ -90,6 +90,8 @@ export type EventPageInfo = {
 
 /** Where a marketing event came from. */
 export type EventSource =
+  /** The gateway's webhook deliveries to subscribers, reporting on themselves. */
+  | 'DELIVERIES'
   /** The CRM's webhooks (HubSpot). */
   | 'HUBSPOT'
   /** The email platform's webhooks (Mailchimp). */
@@ -132,7 +134,11 @@ export type EventType =
   /** A customer texted the company's number; `properties.optOut` is true for STOP and the other opt-out keywords, false for START, YES or UNSTOP. */
   | 'SMS_RECEIVED'
   /** A text message to a customer left the sender's queue for the carrier. */
-  | 'SMS_SENT';
+  | 'SMS_SENT'
+  /** Every attempt to deliver a webhook to a subscriber's endpoint failed; `properties` names the endpoint, message and event. */
+  | 'WEBHOOK_ATTEMPTS_EXHAUSTED'
+  /** A subscriber's webhook endpoint was disabled: it answered 410 Gone, or failed every attempt for days. */
+  | 'WEBHOOK_ENDPOINT_DISABLED';
 
 /**
  * Something that happened to a customer or a campaign, reported by a platform webhook or the site:

@@ -1,0 +1,406 @@
+import { randomUUID } from 'node:crypto';
+import { setMaxListeners } from 'node:events';
+import { Agent } from 'undici';
+import type { Logger } from '../lib/logger.js';
+import { AttemptAbortedError, sendAttempt, type AttemptResult } from './attempt.js';
+import type { Clock } from './clock.js';
+import type { DeliveriesConfig } from './config.js';
+import type { DisabledReason, Endpoint } from './endpoint.js';
+import { deliveryMetrics } from './metrics.js';
+import { noticeEvent } from './notices.js';
+import { TokenBucket } from './rate-limit.js';
+import { verdictFor, type Verdict } from './retry-policy.js';
+import type { SecretSealer } from './secrets.js';
+import { SerialRunner } from './serial-runner.js';
+import { signatureHeaders } from './signing.js';
+import type { SsrfGuard } from './ssrf/guard.js';
+import type { DeliveryStore, OutboxMessage } from './store/types.js';
+
+/** What the management side tells the dispatcher, so it never has to poll the store for changes. */
+export interface DeliveryScheduler {
+  /** An endpoint was created, changed, enabled, disabled, deleted, or its secret rotated. */
+  endpointChanged(endpointId: string): Promise<void>;
+  /** Messages of these endpoints became due now (enqueued, replayed, recovered). */
+  due(endpointIds: Iterable<string>): void;
+}
+
+export interface DispatcherOptions {
+  store: DeliveryStore;
+  config: DeliveriesConfig;
+  guard: SsrfGuard;
+  sealer: SecretSealer;
+  clock: Clock;
+  logger: Logger;
+  /** Called after a notice was stored, so the relay emits it. */
+  onNotice?: () => void;
+}
+
+export const USER_AGENT = 'marketing-graph-webhooks/1';
+const UNRECORDED_RETRY_MS = 30_000;
+
+/** One endpoint's queue: its own concurrency, rate limit and due time, apart from every other's. */
+interface Lane {
+  endpoint: Endpoint;
+  inFlight: number;
+  /** When its first unclaimed pending message is due; Infinity when none is known. */
+  nextDueMs: number;
+  bucket: TokenBucket | undefined;
+  /** Opened secrets, until the first of them expires. */
+  secrets: { values: string[]; untilMs: number } | undefined;
+}
+
+/**
+ * Sends the outbox's messages to their endpoints. Each endpoint has a lane: messages are claimed
+ * per endpoint, at most `perEndpointConcurrency` in flight and within its rate limit, so a slow or
+ * dead endpoint fills only its own lane and never delays another (no head-of-line blocking; no
+ * order between messages is promised, as with Svix). A timer on the deliveries' clock wakes the
+ * dispatcher when the next lane is due; finished attempts and new messages wake it too.
+ *
+ * At least once: a message is claimed before its attempt and settled after it, and marked
+ * succeeded only on a 2xx; a process that dies mid-attempt leaves the claim, which the store
+ * releases at the next start (embedded) or when the lease runs out (distributed).
+ */
+export class Dispatcher implements DeliveryScheduler {
+  readonly owner = `dispatcher-${randomUUID()}`;
+  private readonly lanes = new Map<string, Lane>();
+  private readonly attempts = new Set<Promise<void>>();
+  private readonly agent: Agent;
+  private readonly stopping = new AbortController();
+  private readonly claimer: SerialRunner;
+  private backoffUntilMs = 0;
+  private timer: { atMs: number; cancel: () => void } | undefined;
+  private idleWaiters: (() => void)[] = [];
+
+  constructor(private readonly options: DispatcherOptions) {
+    const { config, guard } = options;
+    // Every attempt in flight listens on it (16 per endpoint): no leak, just many at once.
+    setMaxListeners(0, this.stopping.signal);
+    this.claimer = new SerialRunner(
+      () =>
+        this.claimAndStart().then(
+          () => {
+            this.backoffUntilMs = 0;
+          },
+          (error: unknown) => {
+            // The store failed (disk full, locked): no claiming for a second rather than spinning.
+            this.options.logger.error(
+              { err: error },
+              'claiming webhook messages failed; trying again in 1 s',
+            );
+            this.backoffUntilMs = this.options.clock.now() + 1_000;
+          },
+        ),
+      () => {
+        this.arm();
+        this.wakeIdleWaiters();
+      },
+    );
+    this.agent = new Agent({
+      // Every connection resolves through the SSRF guard: the address connected to is one it checked.
+      connect: { lookup: guard.lookup, timeout: config.attemptTimeoutMs },
+      connections: config.perEndpointConcurrency,
+      headersTimeout: config.attemptTimeoutMs,
+      bodyTimeout: config.attemptTimeoutMs,
+    });
+  }
+
+  /** Loads the enabled endpoints and their due times, then starts sending. */
+  async start(): Promise<void> {
+    const [endpoints, due] = await Promise.all([
+      this.options.store.endpoints(),
+      this.options.store.dueTimes(),
+    ]);
+    for (const endpoint of endpoints)
+      if (endpoint.enabled) this.lanes.set(endpoint.id, this.newLane(endpoint, due.get(endpoint.id)));
+    this.pump();
+  }
+
+  async endpointChanged(endpointId: string): Promise<void> {
+    const endpoint = await this.options.store.endpoint(endpointId);
+    if (!endpoint?.enabled) {
+      // Attempts in flight finish; nothing new is claimed for it.
+      this.lanes.delete(endpointId);
+      return;
+    }
+    const lane = this.lanes.get(endpointId);
+    if (lane) {
+      if (lane.endpoint.rateLimitPerSecond !== endpoint.rateLimitPerSecond)
+        lane.bucket = this.bucketFor(endpoint);
+      lane.endpoint = endpoint;
+      lane.secrets = undefined;
+    } else {
+      const due = await this.options.store.dueTimes();
+      this.lanes.set(endpointId, this.newLane(endpoint, due.get(endpointId)));
+    }
+    this.pump();
+  }
+
+  due(endpointIds: Iterable<string>): void {
+    const now = this.options.clock.now();
+    for (const id of endpointIds) {
+      const lane = this.lanes.get(id);
+      if (lane) lane.nextDueMs = Math.min(lane.nextDueMs, now);
+    }
+    this.pump();
+  }
+
+  /**
+   * Resolves once nothing is in flight and nothing can start now: every lane is waiting for its
+   * next due time, its rate limit, or has nothing. For tests, and for a graceful drain.
+   */
+  settled(): Promise<void> {
+    if (this.isIdle()) return Promise.resolve();
+    return new Promise((resolve) => this.idleWaiters.push(resolve));
+  }
+
+  /** Attempts in flight now. */
+  get inFlight(): number {
+    return this.attempts.size;
+  }
+
+  /** Stops claiming, aborts attempts in flight (their messages are released, due again) and closes connections. */
+  async stop(): Promise<void> {
+    if (this.stopping.signal.aborted) return;
+    this.stopping.abort();
+    this.claimer.stop();
+    this.timer?.cancel();
+    this.timer = undefined;
+    await Promise.allSettled([...this.attempts]);
+    await this.agent.close();
+    for (const resolve of this.idleWaiters.splice(0)) resolve();
+  }
+
+  private newLane(endpoint: Endpoint, dueMs: number | undefined): Lane {
+    return {
+      endpoint,
+      inFlight: 0,
+      nextDueMs: dueMs ?? Number.POSITIVE_INFINITY,
+      bucket: this.bucketFor(endpoint),
+      secrets: undefined,
+    };
+  }
+
+  private bucketFor(endpoint: Endpoint): TokenBucket | undefined {
+    return endpoint.rateLimitPerSecond === null
+      ? undefined
+      : new TokenBucket(endpoint.rateLimitPerSecond, this.options.clock.now());
+  }
+
+  /** How many of `lane`'s messages may start now. */
+  private room(lane: Lane, nowMs: number): number {
+    if (lane.nextDueMs > nowMs) return 0;
+    const free = this.options.config.perEndpointConcurrency - lane.inFlight;
+    return Math.max(0, Math.min(free, lane.bucket ? lane.bucket.available(nowMs) : free));
+  }
+
+  private isIdle(): boolean {
+    if (this.claimer.busy || this.attempts.size > 0) return false;
+    const now = this.options.clock.now();
+    return [...this.lanes.values()].every((lane) => this.room(lane, now) === 0);
+  }
+
+  /** Claims and starts whatever may start now (one claiming pass at a time). */
+  private pump(): void {
+    if (!this.stopping.signal.aborted) this.claimer.run();
+  }
+
+  private async claimAndStart(): Promise<void> {
+    const { store, config, clock } = this.options;
+    for (const lane of this.lanes.values()) {
+      if (this.stopping.signal.aborted) return;
+      const now = clock.now();
+      const room = this.room(lane, now);
+      if (room === 0) continue;
+      const claimed = await store.claim(lane.endpoint.id, this.owner, now, room, now + config.claimLeaseMs);
+      lane.nextDueMs = claimed.nextDueMs ?? Number.POSITIVE_INFINITY;
+      lane.bucket?.take(claimed.messages.length, now);
+      for (const message of claimed.messages) this.startAttempt(lane, message);
+    }
+  }
+
+  /** Sets the timer for the earliest lane that waits for time rather than for an attempt to finish. */
+  private arm(): void {
+    if (this.stopping.signal.aborted) return;
+    const now = this.options.clock.now();
+    let at = Number.POSITIVE_INFINITY;
+    for (const lane of this.lanes.values()) {
+      if (lane.nextDueMs === Number.POSITIVE_INFINITY) continue;
+      if (lane.inFlight >= this.options.config.perEndpointConcurrency) continue; // a finishing attempt wakes it
+      const tokenAt = lane.bucket ? lane.bucket.nextTokenAtMs(now) : now;
+      at = Math.min(at, Math.max(lane.nextDueMs, tokenAt, this.backoffUntilMs));
+    }
+    if (this.timer?.atMs === at) return;
+    this.timer?.cancel();
+    this.timer = undefined;
+    if (at === Number.POSITIVE_INFINITY) return;
+    const cancel = this.options.clock.setTimer(
+      () => {
+        this.timer = undefined;
+        this.pump();
+      },
+      Math.max(0, at - now),
+    );
+    this.timer = { atMs: at, cancel };
+  }
+
+  private wakeIdleWaiters(): void {
+    if (this.idleWaiters.length === 0 || !this.isIdle()) return;
+    for (const resolve of this.idleWaiters.splice(0)) resolve();
+  }
+
+  private startAttempt(lane: Lane, message: OutboxMessage): void {
+    lane.inFlight++;
+    const attempt = this.attempt(lane, message)
+      .catch((error: unknown) => this.unrecorded(message, error))
+      .finally(() => {
+        lane.inFlight--;
+        this.attempts.delete(attempt);
+        this.pump();
+      });
+    this.attempts.add(attempt);
+  }
+
+  /**
+   * An attempt that could not be made or recorded (the store failed, a secret would not open): the
+   * message goes back, due again in 30 s, rather than staying claimed until the next start.
+   */
+  private async unrecorded(message: OutboxMessage, error: unknown): Promise<void> {
+    const { logger, store, clock } = this.options;
+    logger.error(
+      { err: error, endpointId: message.endpointId, messageId: message.id },
+      'a webhook attempt could not be made or recorded; it is tried again in 30 s',
+    );
+    const dueMs = clock.now() + UNRECORDED_RETRY_MS;
+    try {
+      await store.release([message.id], dueMs);
+      const lane = this.lanes.get(message.endpointId);
+      if (lane) lane.nextDueMs = Math.min(lane.nextDueMs, dueMs);
+    } catch (releaseError) {
+      logger.error(
+        { err: releaseError, messageId: message.id },
+        'the message stays claimed until the next start',
+      );
+    }
+  }
+
+  private async secretsOf(lane: Lane, nowMs: number): Promise<string[]> {
+    if (lane.secrets && nowMs < lane.secrets.untilMs) return lane.secrets.values;
+    const stored = await this.options.store.activeSecrets(lane.endpoint.id, nowMs);
+    const values = stored.map((secret) => this.options.sealer.open(secret.sealed));
+    const untilMs = Math.min(
+      ...stored.map((secret) => secret.expiresAtMs ?? Number.POSITIVE_INFINITY),
+      Number.POSITIVE_INFINITY,
+    );
+    lane.secrets = { values, untilMs };
+    return values;
+  }
+
+  private async attempt(lane: Lane, message: OutboxMessage): Promise<void> {
+    const { store, config, clock, guard, logger } = this.options;
+    const endpoint = lane.endpoint;
+    const startedMs = clock.now();
+    let result: AttemptResult;
+    let secrets: string[] = [];
+    try {
+      secrets = await this.secretsOf(lane, startedMs);
+      result = await sendAttempt({
+        url: endpoint.url,
+        body: message.body,
+        headers: {
+          'content-type': 'application/json',
+          'user-agent': USER_AGENT,
+          ...signatureHeaders(message.id, startedMs, message.body, secrets),
+        },
+        agent: this.agent,
+        guard,
+        timeoutMs: config.attemptTimeoutMs,
+        secrets,
+        stop: this.stopping.signal,
+      });
+    } catch (error) {
+      if (error instanceof AttemptAbortedError) {
+        await store.release([message.id], clock.now());
+        return;
+      }
+      throw error;
+    }
+    const attemptNumber = message.attempts + 1;
+    const verdict = verdictFor(result, attemptNumber, config, clock.now());
+    const { failingSinceMs } = await store.settle({
+      messageId: message.id,
+      endpointId: endpoint.id,
+      attempt: {
+        messageId: message.id,
+        endpointId: endpoint.id,
+        attemptedAtMs: startedMs,
+        statusCode: result.statusCode,
+        latencyMs: result.latencyMs,
+        responseBody: result.responseBody,
+        errorClass: result.errorClass,
+        errorMessage: result.errorMessage,
+      },
+      verdict,
+      ...(verdict.status === 'exhausted'
+        ? {
+            notice: noticeEvent({
+              kind: 'attempts-exhausted',
+              atMs: clock.now(),
+              endpointId: endpoint.id,
+              messageId: message.id,
+              eventId: message.eventId,
+              eventType: message.eventType,
+              attempts: attemptNumber,
+              lastStatusCode: result.statusCode,
+              lastErrorClass: result.errorClass,
+            }),
+          }
+        : {}),
+    });
+    this.record(result, verdict);
+    if (verdict.status === 'exhausted') {
+      logger.warn(
+        { endpointId: endpoint.id, messageId: message.id, attempts: attemptNumber },
+        'a webhook message exhausted its attempts',
+      );
+      this.options.onNotice?.();
+    } else if (verdict.status === 'pending') {
+      const current = this.lanes.get(endpoint.id);
+      if (current) current.nextDueMs = Math.min(current.nextDueMs, verdict.nextAttemptMs);
+    }
+    if (verdict.status === 'failed') await this.disable(endpoint.id, 'gone');
+    else if (
+      verdict.status !== 'succeeded' &&
+      failingSinceMs !== null &&
+      clock.now() - failingSinceMs >= config.disableAfterFailingMs
+    )
+      await this.disable(endpoint.id, 'failing');
+  }
+
+  private record(result: AttemptResult, verdict: Verdict): void {
+    deliveryMetrics.attempts.inc({ outcome: result.errorClass ?? 'success' });
+    deliveryMetrics.duration.observe(result.latencyMs / 1000, {
+      result: result.errorClass === null ? 'success' : 'failure',
+    });
+    if (verdict.status !== 'pending') deliveryMetrics.settled.inc({ status: verdict.status });
+  }
+
+  private async disable(endpointId: string, reason: Exclude<DisabledReason, 'manual'>): Promise<void> {
+    const atMs = this.options.clock.now();
+    const { changed } = await this.options.store.disableEndpoint(
+      endpointId,
+      reason,
+      atMs,
+      noticeEvent({ kind: 'endpoint-disabled', atMs, endpointId, reason }),
+    );
+    if (!changed) return;
+    this.lanes.delete(endpointId);
+    deliveryMetrics.disabled.inc({ reason });
+    this.options.logger.warn(
+      { endpointId, reason },
+      reason === 'gone'
+        ? 'a webhook endpoint answered 410 Gone and was disabled'
+        : 'a webhook endpoint failed every attempt for too long and was disabled',
+    );
+    this.options.onNotice?.();
+  }
+}

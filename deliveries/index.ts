@@ -1,0 +1,158 @@
+import type { DeliveredEvent } from '../lib/events/event.js';
+import type { EventLog } from '../lib/events/log/types.js';
+import type { Logger } from '../lib/logger.js';
+import type { Gauge } from '../lib/metrics.js';
+import { systemClock, type Clock } from './clock.js';
+import { deliveriesConfigSchema, type DeliveriesConfig, type DeliveriesConfigInput } from './config.js';
+import { Dispatcher } from './dispatcher.js';
+import { EventLogFollower } from './follower.js';
+import { outboxGauges } from './metrics.js';
+import { NoticeRelay } from './notice-relay.js';
+import type { NoticeSink } from './notices.js';
+import type { PayloadBuilder } from './payload.js';
+import { secretSealer } from './secrets.js';
+import { DeliveryService } from './service.js';
+import { SsrfGuard, type Resolver } from './ssrf/guard.js';
+import type { DeliveryStore } from './store/types.js';
+
+export interface StartDeliveriesOptions {
+  /** Opened by the caller (`openDeliveryStore`), who closes it after `stop()`. */
+  store: DeliveryStore;
+  /** Validated here; `{}` is the documented default. */
+  config?: DeliveriesConfigInput;
+  /**
+   * Where the canonical events about deliveries go (`WEBHOOK_ATTEMPTS_EXHAUSTED`,
+   * `WEBHOOK_ENDPOINT_DISABLED`): the event log's `append`, then a wake of the processor.
+   */
+  emit: NoticeSink;
+  /**
+   * The event log to follow (crash-safe hand-over, see EventLogFollower). Without it, events
+   * arrive only through `enqueueForEvent`.
+   */
+  follow?: Pick<EventLog, 'read' | 'latestCursor' | 'watch'>;
+  /** @default basicPayload */
+  payload?: PayloadBuilder;
+  /** @default systemClock */
+  clock?: Clock;
+  /** DNS for the SSRF guard. @default the system resolver */
+  resolve?: Resolver;
+  logger: Logger;
+}
+
+/** The running deliveries: what the event pipeline, the management API and `/metrics` use. */
+export interface Deliveries {
+  readonly config: DeliveriesConfig;
+  /** Endpoints, secrets, replay and recovery, messages and attempts: for the management API. */
+  readonly service: DeliveryService;
+  readonly dispatcher: Dispatcher;
+  /** Present when `follow` was given. */
+  readonly follower: EventLogFollower | undefined;
+  /**
+   * The event pipeline's entry point: a processed event to every endpoint that wants it.
+   * Idempotent, so calling it for an event the follower also reads adds nothing.
+   */
+  enqueueForEvent(event: DeliveredEvent): Promise<number>;
+  /** The outbox's queue depth and attempts in flight, for `/metrics`. */
+  gauges(): Promise<Gauge[]>;
+  /** Stops following, sending and emitting; safe to call twice. Does not close the store. */
+  stop(): Promise<void>;
+}
+
+const HOUR_MS = 3_600_000;
+
+/**
+ * Starts webhook deliveries to subscribers' endpoints over an opened store: the dispatcher (after
+ * releasing the claims a previous process left, embedded), the relay of notices, the follower of
+ * the event log when given, and hourly pruning of settled messages past retention.
+ */
+export async function startDeliveries(options: StartDeliveriesOptions): Promise<Deliveries> {
+  const config = deliveriesConfigSchema.parse(options.config ?? {});
+  const clock = options.clock ?? systemClock;
+  const { store, logger } = options;
+  const sealer = secretSealer(config.secretSealingKey);
+  if (!sealer.sealed)
+    logger.warn('webhook endpoint secrets are stored unencrypted: set a sealing key to encrypt them at rest');
+  const guard = new SsrfGuard({
+    allowHttp: config.allowHttp,
+    allow: config.allow,
+    ...(options.resolve ? { resolve: options.resolve } : {}),
+  });
+  const relay = new NoticeRelay({
+    store,
+    sink: options.emit,
+    logger: logger.child({ component: 'notices' }),
+  });
+  const dispatcher = new Dispatcher({
+    store,
+    config,
+    guard,
+    sealer,
+    clock,
+    logger: logger.child({ component: 'webhook-dispatcher' }),
+    onNotice: () => relay.poke(),
+  });
+  const service = new DeliveryService({
+    store,
+    config,
+    guard,
+    sealer,
+    clock,
+    scheduler: dispatcher,
+    ...(options.payload ? { payload: options.payload } : {}),
+    logger: logger.child({ component: 'webhook-endpoints' }),
+  });
+
+  // The embedded store belongs to this process: what a previous one had in flight when it died
+  // was never confirmed by a 2xx, so it is due again now.
+  if (store.kind === 'sqlite') {
+    const released = await store.releaseAllClaims(clock.now());
+    if (released > 0) logger.info({ released }, 'webhook messages in flight at the last stop are due again');
+  }
+  await dispatcher.start();
+  relay.poke();
+
+  const follower = options.follow
+    ? new EventLogFollower({
+        log: options.follow,
+        cursor: () => store.followerCursor(),
+        enqueue: (events, cursor) => service.enqueueForEvents(events, cursor),
+        logger: logger.child({ component: 'webhook-follower' }),
+      })
+    : undefined;
+  await follower?.start();
+
+  const prune = () =>
+    store
+      .prune(clock.now() - config.retentionMs)
+      .then((pruned) => {
+        if (pruned > 0) logger.info({ pruned }, 'webhook messages pruned past retention');
+      })
+      .catch((error: unknown) =>
+        logger.warn({ err: error }, 'pruning webhook messages failed; retrying next hour'),
+      );
+  const pruneTimer = setInterval(() => void prune(), HOUR_MS);
+  pruneTimer.unref();
+
+  let stopped: Promise<void> | undefined;
+  return {
+    config,
+    service,
+    dispatcher,
+    follower,
+    enqueueForEvent: (event) => service.enqueueForEvent(event),
+    gauges: async () => outboxGauges(await store.stats()),
+    stop() {
+      stopped ??= (async () => {
+        clearInterval(pruneTimer);
+        follower?.stop();
+        relay.stop();
+        await dispatcher.stop();
+      })();
+      return stopped;
+    },
+  };
+}
+
+export { openDeliveryStore, type DeliveryStoreSettings } from './store/open.js';
+export type { DeliveryStore } from './store/types.js';
+export { DeliveryInputError } from './errors.js';
