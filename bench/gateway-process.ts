@@ -5,7 +5,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Stack } from '../cli/stack.js';
 import { generateStandardWebhookSecret } from '../lib/webhooks/sign.js';
-import { DEMO_WEBHOOK_SECRETS } from '../sandboxes/webhooks/index.js';
+import { PLATFORM_SUBGRAPHS, subgraphUrlVariable } from '../lib/graphql/subgraph-names.js';
+import { WEBHOOK_SOURCES } from '../platforms/registry.js';
 import { freePorts } from '../test/helpers/ports.js';
 
 /**
@@ -75,15 +76,12 @@ export async function startGatewayProcess(
       PORT: String(port),
       NODE_ENV: 'test',
       LOG_LEVEL: 'warn',
-      CRM_SUBGRAPH_URL: `${stack.origins.crm}/graphql`,
-      EMAIL_SUBGRAPH_URL: `${stack.origins.email}/graphql`,
-      COMMERCE_SUBGRAPH_URL: `${stack.origins.commerce}/graphql`,
-      ADS_SUBGRAPH_URL: `${stack.origins.ads}/graphql`,
+      // Every role subgraph and webhook source from the registries: a new one needs no edit here.
+      ...Object.fromEntries(
+        PLATFORM_SUBGRAPHS.map((name) => [subgraphUrlVariable(name), `${stack.origins[name]}/graphql`]),
+      ),
       GATEWAY_TOKEN_PRIVATE_JWK: JSON.stringify(stack.gatewayTokenKey),
-      HUBSPOT_WEBHOOK_SECRETS: DEMO_WEBHOOK_SECRETS.hubspot,
-      SHOPIFY_WEBHOOK_SECRETS: DEMO_WEBHOOK_SECRETS.shopify,
-      MAILCHIMP_WEBHOOK_SECRETS: DEMO_WEBHOOK_SECRETS.mailchimp,
-      SITE_WEBHOOK_SECRETS: DEMO_WEBHOOK_SECRETS.site,
+      ...Object.fromEntries(WEBHOOK_SOURCES.map((source) => [source.secretVariable, source.demoSecret])),
       ...env,
     },
     stdio: ['ignore', 'pipe', 'pipe'],
