@@ -39,6 +39,11 @@ export interface EventProcessorOptions {
   customerContext(ref: CustomerRef): Promise<CustomerContext | null>;
   /** Tells the subgraphs which records changed; best effort (TTLs bound staleness if it fails). */
   invalidate(targets: Invalidations): Promise<void>;
+  /**
+   * Records the actions the rules ask for this event (events/actions/), before the event counts as
+   * processed: a failure retries the event, and recording again is idempotent. @default none
+   */
+  actions?: { accept(event: StoredEvent, customer: CustomerContext | null): Promise<unknown> };
   logger: Logger;
   /** Events processed at once (each may wait on a graph read). @default 64 */
   concurrency?: number;
@@ -182,6 +187,7 @@ export class EventProcessor {
         customer = await this.options.customerContext(event.customer);
       }
       const channels = route(rules, event, customer);
+      await this.options.actions?.accept(event, customer);
       const ref = event.customer
         ? {
             ...((event.customer.id ?? customer?.id)

@@ -6,6 +6,7 @@ import { EventHub } from './hub.js';
 import { createWebhookIngest, type WebhookSecrets } from './ingest.js';
 import { EventProcessor, type Invalidations } from './processor.js';
 import type { RoutingRule } from './routing.js';
+import { ActionRunner, type ActionRunnerOptions } from './actions/runner.js';
 
 /** The event pipeline's configuration, with its log already opened by the caller (who closes it). */
 export interface EventsConfig {
@@ -17,12 +18,19 @@ export interface EventsConfig {
   routingRules: readonly RoutingRule[];
   retention: { maxAgeMs: number; maxEvents: number };
   processor?: { concurrency?: number; maxAttempts?: number; retryBaseMs?: number; visibilityMs?: number };
+  /**
+   * The routing rules' actions: the outbox and an executor per connected platform (the caller opens
+   * and closes both) and the runner's tuning. @default none: rules' actions are not run
+   */
+  actions?: Omit<ActionRunnerOptions, 'rules' | 'logger'>;
 }
 
 export interface EventPipeline {
   /** `/webhooks/*`. */
   ingest(req: IncomingMessage, res: ServerResponse, url: URL): Promise<void>;
   processor: EventProcessor;
+  /** Runs the rules' actions; absent when no outbox was configured. */
+  actions?: ActionRunner;
   /** Delivered events, for whoever streams them (the gateway's subscriptions). */
   hub: EventHub;
   /** Stops processing and ends every reader of the hub; safe to call twice. */
@@ -49,11 +57,20 @@ export async function startEventPipeline(options: {
 
   const hub = new EventHub(log, logger.child({ component: 'event-hub' }));
   await hub.start();
+  const actions = config.actions
+    ? new ActionRunner({
+        ...config.actions,
+        rules: config.routingRules,
+        logger: logger.child({ component: 'actions' }),
+      })
+    : undefined;
+  await actions?.start();
   const processor = new EventProcessor({
     log,
     rules: config.routingRules,
     customerContext: customerContextReader(config.routingRules, options.readGraph),
     invalidate: options.invalidate,
+    ...(actions ? { actions } : {}),
     logger: logger.child({ component: 'event-processor' }),
     ...config.processor,
   });
@@ -85,12 +102,14 @@ export async function startEventPipeline(options: {
   return {
     ingest,
     processor,
+    ...(actions ? { actions } : {}),
     hub,
     stop() {
       stopped ??= (async () => {
         clearInterval(pruneTimer);
         hub.stop();
         await processor.stop();
+        await actions?.stop();
       })();
       return stopped;
     },
