@@ -111,7 +111,7 @@ export function openSqliteActionOutbox(options: SqliteActionOutboxOptions): Acti
   );
   const selectDue = db.prepare<[string, string, number, number], Row>(
     `SELECT * FROM action_outbox WHERE status = 'pending' AND platform = ? AND type = ? AND due_at <= ?
-     ORDER BY due_at, created_at, key LIMIT ?`,
+     ORDER BY due_at, rowid LIMIT ?`,
   );
   const markSending = db.prepare<[number, string]>(
     `UPDATE action_outbox SET status = 'sending', attempts = attempts + 1, updated_at = ? WHERE key = ?`,
@@ -162,9 +162,9 @@ export function openSqliteActionOutbox(options: SqliteActionOutboxOptions): Acti
     return { requeued, unknown };
   });
   const byKey = db.prepare<[string], Row>(`SELECT * FROM action_outbox WHERE key = ?`);
-  const listAll = db.prepare<[number], Row>(`SELECT * FROM action_outbox ORDER BY created_at, key LIMIT ?`);
+  const listAll = db.prepare<[number], Row>(`SELECT * FROM action_outbox ORDER BY rowid LIMIT ?`);
   const listByStatus = db.prepare<[string, number], Row>(
-    `SELECT * FROM action_outbox WHERE status = ? ORDER BY created_at, key LIMIT ?`,
+    `SELECT * FROM action_outbox WHERE status = ? ORDER BY rowid LIMIT ?`,
   );
   const pruneSettled = db.prepare<[number]>(
     `DELETE FROM action_outbox WHERE status IN ('done', 'failed') AND updated_at < ?`,
@@ -174,14 +174,12 @@ export function openSqliteActionOutbox(options: SqliteActionOutboxOptions): Acti
     enqueue: (actions) => Promise.resolve(actions.length === 0 ? 0 : enqueueAll(actions, now())),
     due: (at) =>
       Promise.resolve(
-        dueGroups
-          .all(at)
-          .map((g): DueGroup => ({
-            platform: g.platform,
-            type: g.type,
-            count: g.count,
-            oldestDueAt: g.oldest,
-          })),
+        dueGroups.all(at).map((g): DueGroup => ({
+          platform: g.platform,
+          type: g.type,
+          count: g.count,
+          oldestDueAt: g.oldest,
+        })),
       ),
     nextDueAt: () => Promise.resolve(nextDue.get()?.next ?? null),
     claim: (platform, type, limit, at) => Promise.resolve(claimAll(platform, type, limit, at)),

@@ -81,17 +81,16 @@ function classify(error: unknown, kind: RegisteredActionKind): CallFailure {
     const reason = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
     return { kind: 'failed', code: 'ACTION_ERROR', reason: reason.slice(0, 500) };
   }
-  const { status, upstreamCode, code, retryAfterSeconds } = error.details;
+  const { upstreamCode, code, retryAfterSeconds } = error.details;
   const errorCode = upstreamCode ? `${code}:${upstreamCode}` : code;
   const reason = error.message.slice(0, 500);
-  // A refusal before acting (400, 401, 403, 404, 422...) will be refused again: fix the rule or data.
-  if (status !== undefined && status >= 400 && status < 500 && status !== 429 && status !== 408)
-    return { kind: 'failed', code: errorCode, reason };
   // A send that may have left is never sent again (see the platform's actions.ts).
   if (!kind.idempotent && writeFailure(error) === 'ambiguous')
     return { kind: 'failed', code: 'ACTION_OUTCOME_UNKNOWN', reason };
-  if (!error.retryable && upstreamCode !== 'CIRCUIT_OPEN' && upstreamCode !== 'CLIENT_THROTTLE')
-    return { kind: 'failed', code: errorCode, reason };
+  // Throttled (a 429, or Meta's 400 with a throttling code), a 5xx, a timeout, the breaker open.
+  const passing = error.retryable || upstreamCode === 'CIRCUIT_OPEN' || upstreamCode === 'CLIENT_THROTTLE';
+  // Anything else (400, 401, 403, 404, 422...) will be refused again: fix the rule or the data.
+  if (!passing) return { kind: 'failed', code: errorCode, reason };
   return { kind: 'retry', code: errorCode, reason, afterMs: (retryAfterSeconds ?? 0) * 1000 };
 }
 
