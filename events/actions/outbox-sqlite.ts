@@ -102,8 +102,11 @@ export function openSqliteActionOutbox(options: SqliteActionOutboxOptions): Acti
       }).changes;
     return added;
   });
-  const dueGroups = db.prepare<[number], { platform: string; type: string; count: number; oldest: number }>(
-    `SELECT platform, type, COUNT(*) AS count, MIN(due_at) AS oldest FROM action_outbox
+  const dueGroups = db.prepare<
+    [number],
+    { platform: string; type: string; count: number; oldest: number; newest: number }
+  >(
+    `SELECT platform, type, COUNT(*) AS count, MIN(due_at) AS oldest, MAX(due_at) AS newest FROM action_outbox
      WHERE status = 'pending' AND due_at <= ? GROUP BY platform, type`,
   );
   const nextDue = db.prepare<[], { next: number | null }>(
@@ -179,6 +182,7 @@ export function openSqliteActionOutbox(options: SqliteActionOutboxOptions): Acti
           type: g.type,
           count: g.count,
           oldestDueAt: g.oldest,
+          newestDueAt: g.newest,
         })),
       ),
     nextDueAt: () => Promise.resolve(nextDue.get()?.next ?? null),

@@ -40,6 +40,8 @@ export interface DueGroup {
   type: string;
   count: number;
   oldestDueAt: number;
+  /** When the newest became due: a batch still growing has a recent one. */
+  newestDueAt: number;
 }
 
 /** What an attempt ended in, for one claimed action. */

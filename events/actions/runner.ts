@@ -39,10 +39,13 @@ export interface ActionRunnerOptions {
   /** @default 300000 (5 minutes) */
   maxRetryDelayMs?: number;
   /**
-   * How long due actions of a kind that batches (Meta's 1,000 events a request) wait for a full
-   * batch before a partial one is sent: fewer calls against the platform's budget. @default 1000
+   * A partial batch of a kind that batches (Meta's 1,000 events a request) is sent once no action
+   * of its kind has arrived for this long: while events keep coming, the batch waits to fill,
+   * which spends fewer calls of the platform's budget. @default 1000
    */
   lingerMs?: number;
+  /** The longest a partial batch waits for more, however fast actions arrive. @default 10000 */
+  maxLingerMs?: number;
   /** Calls in flight per platform (each also waits on the client's own throttle). @default 4 */
   concurrency?: number;
   /** Time budget of one call, retries inside the client included. @default 60000 */
@@ -201,6 +204,7 @@ export class ActionRunner {
   private async run(): Promise<void> {
     const { outbox, logger } = this.options;
     const linger = this.options.lingerMs ?? 1_000;
+    const maxLinger = this.options.maxLingerMs ?? 10_000;
     const concurrency = this.options.concurrency ?? 4;
     let failing = false;
     while (this.running) {
@@ -213,9 +217,10 @@ export class ActionRunner {
           if (!kind || !executor) continue;
           let remaining = group.count;
           while (remaining > 0 && (this.inFlight.get(group.platform) ?? 0) < concurrency) {
-            // A partial batch waits a little for more, unless it has waited long enough.
-            if (remaining < kind.batchSize && now - group.oldestDueAt < linger) {
-              wakeAt = Math.min(wakeAt, group.oldestDueAt + linger);
+            // A partial batch waits while it is still growing, up to the longest wait.
+            const growing = now - group.newestDueAt < linger && now - group.oldestDueAt < maxLinger;
+            if (remaining < kind.batchSize && growing) {
+              wakeAt = Math.min(wakeAt, group.newestDueAt + linger, group.oldestDueAt + maxLinger);
               break;
             }
             const claimed = await outbox.claim(group.platform, group.type, kind.batchSize, now);
