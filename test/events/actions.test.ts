@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import Database from 'better-sqlite3';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { actionKey } from '../../events/actions/runner.js';
@@ -422,5 +423,17 @@ describe('actions against the platform sandboxes over HTTP', () => {
     const [action] = await actions.settled();
     expect(action).toMatchObject({ status: 'failed', code: 'ACTION_OUTCOME_UNKNOWN', attempts: 1 });
     expect(await twilio.requests(TWILIO_SEND)).toHaveLength(0);
+  });
+});
+
+describe("the README's actions", () => {
+  it("should show the demo's high-value rule as the demo file has it", () => {
+    const readme = readFileSync('README.md', 'utf8');
+    const section = readme.slice(readme.indexOf('**Actions.**'));
+    const block = /```yaml\n([\s\S]*?)```/.exec(section)?.[1];
+    const shown = files.rules(`rules:\n${block ?? ''}`);
+    const demo = files.rules(readFileSync('events/demo-routing.yaml', 'utf8'));
+    expect(shown).toHaveLength(1);
+    expect(demo.find((rule) => rule.name === shown[0]!.name)).toEqual(shown[0]);
   });
 });
