@@ -86,7 +86,7 @@ export async function startActions(options: {
     settled: async () => {
       const open = (all: ActionRecord[]) => all.some((a) => a.status === 'pending' || a.status === 'sending');
       const all = await eventually(
-        () => outbox.list(),
+        () => outbox.list({ limit: 100_000 }),
         (all) => !open(all),
       );
       if (open(all)) throw new Error('actions still pending after the wait');

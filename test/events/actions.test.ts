@@ -225,6 +225,19 @@ describe('actions against the platform sandboxes over HTTP', () => {
     ]);
   });
 
+  it('should send 1,001 purchases in two requests: 1,000, the most Meta takes, then 1', async () => {
+    const actions = await start({ lingerMs: 2_000 });
+    for (let i = 0; i < 1_001; i++)
+      await actions.runner.accept(
+        order(`ev-9${String(i).padStart(4, '0')}`, '250.00', `b${i}@example.com`),
+        null,
+      );
+    const settled = await actions.settled();
+    expect(settled.filter((a) => a.status === 'done')).toHaveLength(1_001);
+    const sent = await meta.requests(META_EVENTS);
+    expect(sent.map((r) => (r.body as { data: unknown[] }).data.length)).toEqual([1_000, 1]);
+  });
+
   it('should record an event processed twice once, and count it once at Meta when a crash makes it send again', async () => {
     const file = files.file('meta-crash.db');
     const rules = files.rules(RULES);
