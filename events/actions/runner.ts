@@ -11,10 +11,11 @@ import { matchingRules, type CustomerContext, type RoutingRule } from '../routin
 import type { ActionOutbox, ActionRecord, NewAction, Settlement } from './outbox.js';
 
 export const actionMetrics = {
-  accepted: new Counter('actions_accepted_total', 'Actions recorded in the outbox, by platform and type.', [
-    'platform',
-    'type',
-  ]),
+  accepted: new Counter(
+    'actions_accepted_total',
+    'Actions the rules asked for, by platform and type (the outbox records each once, however often its event is processed).',
+    ['platform', 'type'],
+  ),
   calls: new Counter('action_calls_total', 'Calls made to run actions, by platform and type.', [
     'platform',
     'type',

@@ -9,7 +9,8 @@ import {
 } from '../kit/actions.js';
 import type { RequestContext } from '../../lib/request-context.js';
 import { TwilioConnector } from './client/connector.js';
-import { toE164 } from './client/records.js';
+import { toE164, type SmsConsentRecord } from './client/records.js';
+import { UpstreamError } from '../../lib/errors.js';
 import type { TwilioConnection } from './index.js';
 
 /**
@@ -61,7 +62,19 @@ export const twilioActions: PlatformActions<TwilioConnection> = {
       const filled = fillTemplate(parsed.params.template, item.event);
       if (!filled.ok)
         return rejectAction('TEMPLATE_VALUE_MISSING', `the event has no value for {{${filled.missing}}}`);
-      const consent = await twilio.consent(ctx, phone);
+      let consent: SmsConsentRecord;
+      try {
+        consent = await twilio.consent(ctx, phone);
+      } catch (error) {
+        // Nothing was sent yet: a failed read of the history is worth another try, unlike a send.
+        if (!(error instanceof UpstreamError)) throw error;
+        return {
+          status: 'rejected',
+          code: 'SMS_CONSENT_UNREADABLE',
+          reason: error.message.slice(0, 500),
+          retryable: error.retryable,
+        };
+      }
       if (consent.status === 'OPTED_OUT')
         return rejectAction(
           'SMS_OPTED_OUT',

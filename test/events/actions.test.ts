@@ -406,6 +406,30 @@ describe('actions against the platform sandboxes over HTTP', () => {
     expect(form).toEqual({ To: optedIn, Body: 'Thanks Ada, reply STOP to opt out.', From: '+15005550006' });
   });
 
+  it('should retry a send whose consent could not be read (nothing was sent), and text once it can', async () => {
+    const phone = toE164(twilio.world.customers.at(-5)!.person.phone)!;
+    textFrom(twilio.world, phone, 'START', Date.now() - 60_000);
+    await twilio.setFaults({
+      errorRate: 1,
+      errorStatus: 500,
+      remaining: 1,
+      endpoints: ['GET /2010-04-01/Accounts/{AccountSid}/Messages.json'],
+    });
+    const actions = await start();
+    await actions.runner.accept(
+      storedEvent({
+        id: 'ev-750',
+        type: 'SMS_RECEIVED',
+        source: 'twilio',
+        personal: { phone, firstName: 'Ada' },
+      }),
+      null,
+    );
+    const [action] = await actions.settled();
+    expect(action).toMatchObject({ status: 'done', attempts: 2 });
+    expect(await twilio.requests(TWILIO_SEND)).toHaveLength(1);
+  });
+
   it('should never send an SMS twice: a send found under way after a crash is failed, not repeated', async () => {
     const phone = toE164(twilio.world.customers.at(-4)!.person.phone)!;
     textFrom(twilio.world, phone, 'START', Date.now() - 60_000);
