@@ -4,7 +4,7 @@ import { z } from 'zod';
 import { ConfigError } from '../lib/config/env.js';
 import { EVENT_TYPES, type StoredEvent } from '../lib/events/event.js';
 import { isDecimal, parseDecimal } from '../lib/money.js';
-import { EVENT_SOURCE_NAMES } from '../platforms/registry.js';
+import { actionKind, EVENT_SOURCE_NAMES } from '../platforms/registry.js';
 import { ruleActionSchema } from './actions/rule-actions.js';
 
 /**
@@ -107,9 +107,18 @@ export function loadRoutingRules(path: string): RoutingRule[] {
   return parsed.data.rules;
 }
 
-/** Whether any rule that could match this event needs the customer's context. */
+/**
+ * Whether any rule that could match this event needs the customer's context: a condition on the
+ * customer, or an action that writes to their CRM record when the event names only an email.
+ */
 export function needsCustomer(rules: readonly RoutingRule[], event: StoredEvent): boolean {
-  return rules.some((rule) => rule.when.customer && basicMatch(rule, event));
+  return rules.some(
+    (rule) =>
+      basicMatch(rule, event) &&
+      (rule.when.customer !== undefined ||
+        (!event.customer?.id &&
+          (rule.actions ?? []).some((action) => actionKind(action.platform, action.type)?.needsCustomerId))),
+  );
 }
 
 function basicMatch(rule: RoutingRule, event: StoredEvent): boolean {

@@ -51,6 +51,7 @@ export const hubspotActions: PlatformActions<HubSpotConnection> = {
       params: updateParams,
       batchSize: HUBSPOT_BATCH_WRITE,
       idempotent: true,
+      needsCustomerId: true,
     },
     {
       type: 'create-note',
@@ -58,6 +59,7 @@ export const hubspotActions: PlatformActions<HubSpotConnection> = {
       params: noteParams,
       batchSize: 1,
       idempotent: false,
+      needsCustomerId: true,
     },
   ],
   connect(connection, settings) {

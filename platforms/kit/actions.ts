@@ -60,6 +60,11 @@ export interface ActionKind {
    * (an SMS, a note), which are never sent again once a call may have left.
    */
   idempotent: boolean;
+  /**
+   * It needs the customer's CRM id (a contact to write to): the processor reads the customer
+   * through the graph when the event names only an email. @default false
+   */
+  needsCustomerId?: boolean;
 }
 
 /** What an executor's client is built with besides the platform's connection. */

@@ -7,6 +7,7 @@ import { startTestStack } from '../helpers/stack.js';
 import { postWebhook, shopifyOrder } from '../helpers/webhooks.js';
 
 const META_EVENTS = 'POST /{version}/{pixelId}/events';
+const HUBSPOT_UPDATE = 'POST /crm/v3/objects/contacts/batch/update';
 
 /** The demo's routing rules (events/demo-routing.yaml) on the whole stack: webhook in, action out. */
 describe('the demo rules: a high-value order becomes a Purchase on the pixel', () => {
@@ -46,6 +47,32 @@ describe('the demo rules: a high-value order becomes a Purchase on the pixel', (
         action_source: 'system_generated',
         custom_data: { value: 249.9, currency: 'USD', order_id: String(big.orderId) },
       }),
+    ]);
+  });
+
+  it('should set the lead status of a customer who unsubscribes, on the contact the graph names', async () => {
+    const customer = stack.world.customers.find(
+      (c) => c.crm.lifecycleStage === 'customer' && c.audience?.status === 'subscribed',
+    )!;
+    const posted = await fetch(`${stack.origins.mailchimp}/__sandbox/webhooks`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ type: 'unsubscribe', email: customer.person.email }),
+    });
+    expect(posted.status).toBe(200);
+    const updates = await eventually(
+      async () => {
+        const response = await fetch(
+          `${stack.origins.hubspot}/__sandbox/requests?endpoint=${encodeURIComponent(HUBSPOT_UPDATE)}`,
+        );
+        return (
+          (await response.json()) as { requests: (RecordedRequest & { body: { inputs: unknown[] } })[] }
+        ).requests;
+      },
+      (requests) => requests.length > 0,
+    );
+    expect(updates.map((r) => [r.status, r.body.inputs])).toEqual([
+      [200, [{ id: customer.crm.id, properties: { hs_lead_status: 'BAD_TIMING' }, objectWriteTraceId: '0' }]],
     ]);
   });
 });

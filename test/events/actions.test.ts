@@ -4,6 +4,7 @@ import Database from 'better-sqlite3';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { actionKey } from '../../events/actions/runner.js';
 import { openSqliteActionOutbox } from '../../events/actions/outbox-sqlite.js';
+import { needsCustomer } from '../../events/routing.js';
 import { ConfigError } from '../../lib/config/env.js';
 import { sha256Hex } from '../../platforms/meta/client/hashing.js';
 import { META_DEMO } from '../../platforms/meta/demo.js';
@@ -80,6 +81,23 @@ describe('routing rules with actions', () => {
     expect(problems[3]).toMatch(
       /rules\[1\] \(name "nothing to do"\): a rule needs a channel, actions, or both/,
     );
+  });
+});
+
+describe('customer reads for actions', () => {
+  it("should read the customer when a CRM action's event names only an email, and not for a pixel action", () => {
+    const rules = files.rules(RULES);
+    const unsubscribe = (customer: { id?: string; email?: string }) =>
+      storedEvent({ id: 'ev-1', type: 'EMAIL_UNSUBSCRIBED', source: 'mailchimp', customer });
+    expect(needsCustomer(rules, unsubscribe({ email: 'a@example.com' }))).toBe(true);
+    expect(needsCustomer(rules, unsubscribe({ id: '42', email: 'a@example.com' }))).toBe(false);
+    const bigOrder = storedEvent({
+      id: 'ev-2',
+      type: 'ORDER_PLACED',
+      customer: { email: 'a@example.com' },
+      properties: { totalPrice: '900.00' },
+    });
+    expect(needsCustomer(rules, bigOrder)).toBe(false);
   });
 });
 
