@@ -6,6 +6,7 @@ import { actionKey } from '../../events/actions/runner.js';
 import { openSqliteActionOutbox } from '../../events/actions/outbox-sqlite.js';
 import { needsCustomer } from '../../events/routing.js';
 import { ConfigError } from '../../lib/config/env.js';
+import { createLogger } from '../../lib/logger.js';
 import { sha256Hex } from '../../platforms/meta/client/hashing.js';
 import { META_DEMO } from '../../platforms/meta/demo.js';
 import type { PixelSnapshot } from '../../platforms/meta/sandbox/pixels.js';
@@ -319,12 +320,32 @@ describe('actions against the platform sandboxes over HTTP', () => {
 
   it('should record a permanent 4xx as a failed action with its code, without retrying it', async () => {
     await meta.setFaults({ errorRate: 1, errorStatus: 400, remaining: 1, endpoints: [META_EVENTS] });
-    const actions = await start();
+    const lines: string[] = [];
+    const logger = createLogger({
+      name: 'actions',
+      level: 'info',
+      destination: { write: (l) => lines.push(l) },
+    });
+    const actions = await start({ logger });
     await actions.runner.accept(order('ev-401', '500.00', 'refused@example.com'), null);
     const [action] = await actions.settled();
     expect(action).toMatchObject({ status: 'failed', attempts: 1 });
     expect(action!.code).toMatch(/^UPSTREAM_/);
     expect(await meta.requests(META_EVENTS)).toHaveLength(1);
+    const failures = lines
+      .map((l) => JSON.parse(l) as Record<string, unknown>)
+      .filter((l) => l['code'] === 'ACTION_FAILED');
+    expect(failures).toEqual([
+      expect.objectContaining({
+        actionCode: action!.code,
+        rule: 'big orders',
+        platform: 'meta',
+        type: 'conversion',
+        eventId: 'ev-401',
+        action: actionKey('big orders', 0, 'ev-401'),
+      }),
+    ]);
+    expect(lines.join('\n')).not.toContain('refused@example.com');
   });
 
   it("should tag a new customer's member and upsert them into the audience, as Mailchimp's API asks", async () => {
