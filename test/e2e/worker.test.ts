@@ -1,0 +1,130 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Stack } from '../../cli/stack.js';
+import { CACHING_SUBGRAPHS } from '../../cli/command-env.js';
+import { subgraphUrlVariable } from '../../lib/graphql/subgraph-names.js';
+import { startCliProcess, type CliProcess } from '../helpers/cli-process.js';
+import { as } from '../helpers/clients.js';
+import { eventually } from '../helpers/gateway-process.js';
+import { REDIS_URL, redisSuite } from '../helpers/redis.js';
+import { startTestStack } from '../helpers/stack.js';
+import { subscribeWs, type Subscriber } from '../helpers/subscriptions.js';
+import { postWebhook, shopifyOrder } from '../helpers/webhooks.js';
+
+type OrderEvent = { events: { properties: { orderId: string } } };
+const ORDERS = 'subscription { events(types: [ORDER_PLACED]) { properties } }';
+const METRICS_TOKEN = 'worker-test-metrics-token';
+
+/** `events_processed_total` of a worker, from its own /metrics (0 before its first event). */
+async function processedBy(worker: CliProcess): Promise<number> {
+  const response = await fetch(`${worker.origin}/metrics`, {
+    headers: { authorization: `Bearer ${METRICS_TOKEN}` },
+  });
+  const text = await response.text();
+  return text
+    .split('\n')
+    .filter((line) => line.startsWith('events_processed_total{'))
+    .reduce((sum, line) => sum + Number(line.split(' ').at(-1)), 0);
+}
+
+/**
+ * The distributed shape: a gateway that only takes webhooks into the Redis log and streams what is
+ * delivered (BACKGROUND_JOBS=worker), and two `worker` processes sharing the processing. One is
+ * SIGKILLed in the middle of a burst: the events it had claimed go to the other once their claim
+ * expires, and the subscriber gets every order exactly once.
+ */
+describe.runIf(REDIS_URL)(redisSuite('worker processes sharing the Redis event log'), () => {
+  let stack: Stack;
+  const workers: CliProcess[] = [];
+  let subscriber: Subscriber<OrderEvent> | undefined;
+  const prefix = `test-worker-${process.pid}-${Date.now()}`;
+
+  const startWorker = () =>
+    startCliProcess(['worker'], 'WORKER_PORT', '/health', {
+      EVENT_LOG: 'redis',
+      REDIS_URL: REDIS_URL ?? '',
+      EVENT_LOG_PREFIX: prefix,
+      GATEWAY_URL: stack.origins.gateway,
+      GATEWAY_TOKEN_PRIVATE_JWK: JSON.stringify(stack.gatewayTokenKey),
+      ...Object.fromEntries(
+        CACHING_SUBGRAPHS.map((name) => [subgraphUrlVariable(name), `${stack.origins[name]}/graphql`]),
+      ),
+      // Few at a time and a short claim: the killed worker holds claims, and they come back quickly.
+      EVENT_PROCESSOR_CONCURRENCY: '2',
+      EVENT_PROCESSOR_VISIBILITY_MS: '2000',
+      METRICS_TOKEN,
+    });
+
+  beforeAll(async () => {
+    stack = await startTestStack({
+      // Each routing read costs platform calls: processing is slow enough to be cut off mid-burst.
+      sandboxLatencyMs: 15,
+      events: { log: { kind: 'redis', url: REDIS_URL ?? '', prefix }, backgroundJobs: 'worker' },
+    });
+  }, 60_000);
+  afterAll(async () => {
+    await subscriber?.close();
+    for (const worker of workers) {
+      if (worker.child.exitCode === null && worker.child.signalCode === null) worker.child.kill('SIGTERM');
+      await worker.exited;
+    }
+    await stack?.close();
+  });
+
+  it('should leave processing to the workers, and lose no event when one is killed mid-burst', async () => {
+    subscriber = subscribeWs<OrderEvent>(stack.origins.gateway, as('admin'), ORDERS);
+    await subscriber.ready;
+    const emails = stack.world.customers.map((c) => c.person.email);
+    const orders = Array.from({ length: 60 }, (_, i) =>
+      shopifyOrder({ email: emails[i % emails.length]!, totalPrice: `${100 + i}.00` }),
+    );
+
+    // No worker yet: the gateway stores the webhook and leaves it pending.
+    expect((await postWebhook(stack.origins.gateway, orders[0]!)).status).toBe(200);
+    await new Promise((resolve) => setTimeout(resolve, 600));
+    expect(await stack.eventLog.stats()).toMatchObject({ pending: 1, delivered: 0 });
+
+    workers.push(...(await Promise.all([startWorker(), startWorker()])));
+    const [doomed, survivor] = workers as [CliProcess, CliProcess];
+
+    // The burst, ten at a time; the first worker to have processed something is killed half-way.
+    let killed: CliProcess | undefined;
+    for (let i = 1; i < orders.length; i += 10) {
+      const statuses = await Promise.all(
+        orders
+          .slice(i, i + 10)
+          .map((order) => postWebhook(stack.origins.gateway, order).then((r) => r.status)),
+      );
+      expect(statuses.every((status) => status === 200)).toBe(true);
+      if (i >= 21 && !killed) {
+        const busy = await eventually(
+          async () => [await processedBy(doomed), await processedBy(survivor)] as const,
+          ([a, b]) => a + b > 0,
+        );
+        killed = busy[0] > 0 ? doomed : survivor;
+        killed.child.kill('SIGKILL');
+        await killed.exited;
+      }
+    }
+    expect(killed?.child.signalCode).toBe('SIGKILL');
+    const alive = killed === doomed ? survivor : doomed;
+
+    await subscriber.received.atLeast(orders.length, 45_000);
+    // A little longer, so a second copy of any event would have arrived.
+    await new Promise((resolve) => setTimeout(resolve, 1_000));
+    const got = subscriber.received.results.map((r) => String(r.data!.events.properties.orderId)).sort();
+    expect(got).toEqual(orders.map((o) => String(o.orderId)).sort());
+    expect(await stack.eventLog.stats()).toMatchObject({
+      pending: 0,
+      delivered: orders.length,
+      deadLetters: 0,
+    });
+    // The one left alive finished the work, and still reports healthy.
+    expect(await processedBy(alive)).toBeGreaterThan(0);
+    const health = await fetch(`${alive.origin}/health`);
+    expect(health.status).toBe(200);
+    expect(await health.json()).toEqual({
+      status: 'ok',
+      jobs: { 'event-processor': { status: 'ok' }, 'event-retention': { status: 'ok' } },
+    });
+  }, 120_000);
+});
