@@ -3,6 +3,7 @@ import { GatewayTokenSigner, parsePrivateJwk } from '../../lib/auth/gateway-toke
 import { EVENT_PROCESSOR_SCOPES, SYSTEM_CALLERS } from '../../lib/auth/system-callers.js';
 import { ConfigError, loadEnv } from '../../lib/config/env.js';
 import { subgraphUrlVariable } from '../../lib/graphql/subgraph-names.js';
+import { eventLogGauges } from '../../lib/events/log/gauges.js';
 import { startJobs } from '../../lib/jobs/runner.js';
 import { buildJobServer } from '../../lib/jobs/server.js';
 import type { Logger } from '../../lib/logger.js';
@@ -81,7 +82,7 @@ export async function workerCommand(logger: Logger): Promise<undefined> {
   });
   const running = await startJobs(jobs, logger);
   const listening = await listen(
-    buildJobServer({ jobs: running, metricsToken, logger }),
+    buildJobServer({ jobs: running, metricsToken, gauges: () => eventLogGauges(log), logger }),
     env.WORKER_PORT,
     env.HOST,
     http,

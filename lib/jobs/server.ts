@@ -1,6 +1,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { ErrorCode } from '../errors.js';
 import type { Logger } from '../logger.js';
+import type { Gauge } from '../metrics.js';
 import { sendGraphQLError } from '../server/graphql-http.js';
 import { createTokenMetricsEndpoint, holdsToken } from '../server/metrics-endpoint.js';
 import type { RunningJobs } from './runner.js';
@@ -15,9 +16,11 @@ export function buildJobServer(options: {
   jobs: RunningJobs;
   /** METRICS_TOKEN; unset, `/metrics` refuses everyone and `/health` shows no details. */
   metricsToken: string | undefined;
+  /** Figures read at scrape time besides the registry's (the event log's depth). @default none */
+  gauges?: () => Promise<readonly Gauge[]>;
   logger: Logger;
 }): Server {
-  const metrics = createTokenMetricsEndpoint(options.metricsToken);
+  const metrics = createTokenMetricsEndpoint(options.metricsToken, options.gauges);
 
   async function health(req: IncomingMessage, res: ServerResponse): Promise<void> {
     req.resume();

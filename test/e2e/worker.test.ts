@@ -4,6 +4,7 @@ import { CACHING_SUBGRAPHS } from '../../cli/command-env.js';
 import { subgraphUrlVariable } from '../../lib/graphql/subgraph-names.js';
 import { startCliProcess, type CliProcess } from '../helpers/cli-process.js';
 import { as } from '../helpers/clients.js';
+import { exportedMetricNames, readmeMetricsOf, readmeProcessFigures } from '../helpers/readme-monitoring.js';
 import { eventually } from '../helpers/gateway-process.js';
 import { REDIS_URL, redisSuite } from '../helpers/redis.js';
 import { startTestStack } from '../helpers/stack.js';
@@ -118,8 +119,17 @@ describe.runIf(REDIS_URL)(redisSuite('worker processes sharing the Redis event l
       delivered: orders.length,
       deadLetters: 0,
     });
-    // The one left alive finished the work, and still reports healthy.
+    // The one left alive finished the work, exports what the README's Monitoring table lists for a
+    // worker, and still reports healthy.
     expect(await processedBy(alive)).toBeGreaterThan(0);
+    const scrape = await (
+      await fetch(`${alive.origin}/metrics`, { headers: { authorization: `Bearer ${METRICS_TOKEN}` } })
+    ).text();
+    const exported = exportedMetricNames(scrape);
+    expect(
+      [...readmeMetricsOf('worker'), ...readmeProcessFigures()].filter((name) => !exported.has(name)),
+    ).toEqual([]);
+    expect(scrape).toMatch(/^event_log_delivered 60$/m);
     const health = await fetch(`${alive.origin}/health`);
     expect(health.status).toBe(200);
     expect(await health.json()).toEqual({
