@@ -33,7 +33,8 @@ export async function startJobs(jobs: readonly WorkerJob[], logger: Logger): Pro
     await stopAll();
     throw error;
   }
-  logger.info({ jobs: jobs.map((job) => job.name) }, 'background jobs started');
+  // Debug: the embedded demo keeps its start-up quiet; a worker says which jobs it runs when it listens.
+  logger.debug({ jobs: jobs.map((job) => job.name) }, 'background jobs started');
   let stopped: Promise<void> | undefined;
   return {
     async health() {
