@@ -1,6 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Stack } from '../../cli/stack.js';
 import { CACHING_SUBGRAPHS } from '../../cli/command-env.js';
+import { GatewayTokenSigner } from '../../lib/auth/gateway-token.js';
+import { GATEWAY_AUDIENCE, SYSTEM_CALLERS } from '../../lib/auth/system-callers.js';
 import { subgraphUrlVariable } from '../../lib/graphql/subgraph-names.js';
 import { startCliProcess, type CliProcess } from '../helpers/cli-process.js';
 import { as } from '../helpers/clients.js';
@@ -137,4 +139,30 @@ describe.runIf(REDIS_URL)(redisSuite('worker processes sharing the Redis event l
       jobs: { 'event-processor': { status: 'ok' }, 'event-retention': { status: 'ok' } },
     });
   }, 120_000);
+
+  it("should read as the event processor with the gateway's scopes, whatever the token claims, once", async () => {
+    const signer = new GatewayTokenSigner(stack.gatewayTokenKey);
+    const claimsEverything = {
+      clientId: SYSTEM_CALLERS.eventProcessor,
+      scopes: ['ads:read', 'campaigns:read'],
+    };
+    const post = (token: string, query: string) =>
+      fetch(`${stack.origins.gateway}/graphql`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+        body: JSON.stringify({ query }),
+      });
+    const email = stack.world.customers[0]!.person.email;
+    const token = await signer.tokenFor(GATEWAY_AUDIENCE, claimsEverything);
+    const customer = await post(token, `{ customer(email: "${email}") { email } }`);
+    expect(await customer.json()).toEqual({ data: { customer: { email } } });
+    // The same token again: refused, whatever it asks.
+    expect((await post(token, '{ __typename }')).status).toBe(401);
+    const campaigns = await post(
+      await signer.tokenFor(GATEWAY_AUDIENCE, claimsEverything),
+      '{ campaignPerformance(since: "2026-11-01", until: "2026-11-02") { key } }',
+    );
+    const body = (await campaigns.json()) as { errors?: { extensions?: { code?: string } }[] };
+    expect(body.errors?.map((e) => e.extensions?.code)).toContain('FORBIDDEN');
+  });
 });
