@@ -11,6 +11,8 @@ export interface EventJobsOptions {
   routingRules: readonly RoutingRule[];
   retention: { maxAgeMs: number; maxEvents: number };
   processor?: { concurrency?: number; maxAttempts?: number; retryBaseMs?: number; visibilityMs?: number };
+  /** The name the processor claims under (`worker-<host>-<pid>` in a worker). @default a random one */
+  processorId?: string;
   /** Reads the graph as the event processor: in place in the gateway, over HTTP from a worker. */
   readGraph: GraphRead;
   /** Tells the subgraphs which records changed (`subgraphInvalidation`). */
@@ -36,6 +38,7 @@ export function eventJobs(options: EventJobsOptions): { processor: EventProcesso
     invalidate: options.invalidate,
     logger: logger.child({ component: 'event-processor' }),
     ...options.processor,
+    ...(options.processorId ? { id: options.processorId } : {}),
   });
   return {
     processor,

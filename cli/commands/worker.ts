@@ -1,3 +1,4 @@
+import { hostname } from 'node:os';
 import { Agent } from 'undici';
 import { GatewayTokenSigner, parsePrivateJwk } from '../../lib/auth/gateway-token.js';
 import { EVENT_PROCESSOR_SCOPES, SYSTEM_CALLERS } from '../../lib/auth/system-callers.js';
@@ -69,6 +70,8 @@ export async function workerCommand(logger: Logger): Promise<undefined> {
       concurrency: env.EVENT_PROCESSOR_CONCURRENCY,
       visibilityMs: env.EVENT_PROCESSOR_VISIBILITY_MS,
     },
+    // Claims named after the process: Redis's XINFO CONSUMERS then says which worker holds what.
+    processorId: `worker-${hostname()}-${process.pid}`,
     readGraph: remoteGraphRead({ gatewayUrl: env.GATEWAY_URL, signer, agent }),
     invalidate: subgraphInvalidation({
       subgraphUrls: Object.fromEntries(

@@ -1,3 +1,5 @@
+import { hostname } from 'node:os';
+import { createClient } from '@keyv/redis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Stack } from '../../cli/stack.js';
 import { CACHING_SUBGRAPHS } from '../../cli/command-env.js';
@@ -39,6 +41,7 @@ describe.runIf(REDIS_URL)(redisSuite('worker processes sharing the Redis event l
   let stack: Stack;
   const workers: CliProcess[] = [];
   let subscriber: Subscriber<OrderEvent> | undefined;
+  let redis: ReturnType<typeof createClient>;
   const prefix = `test-worker-${process.pid}-${Date.now()}`;
 
   const startWorker = () =>
@@ -57,7 +60,28 @@ describe.runIf(REDIS_URL)(redisSuite('worker processes sharing the Redis event l
       METRICS_TOKEN,
     });
 
+  /** Claims (pending entries) each consumer of the log's `processors` group holds, from XINFO CONSUMERS. */
+  async function claimsByConsumer(): Promise<Map<string, number>> {
+    const reply = (await redis.sendCommand([
+      'XINFO',
+      'CONSUMERS',
+      `{${prefix}}:inbox`,
+      'processors',
+    ])) as unknown[][];
+    const claims = new Map<string, number>();
+    for (const fields of reply) {
+      const entry = new Map<string, unknown>();
+      for (let k = 0; k < fields.length; k += 2) entry.set(String(fields[k]), fields[k + 1]);
+      claims.set(String(entry.get('name')), Number(entry.get('pending')));
+    }
+    return claims;
+  }
+  /** The name a worker claims under (cli/commands/worker.ts). */
+  const consumerOf = (worker: CliProcess) => `worker-${hostname()}-${worker.child.pid}`;
+
   beforeAll(async () => {
+    redis = createClient({ url: REDIS_URL ?? '' });
+    await redis.connect();
     stack = await startTestStack({
       // Each routing read costs platform calls: processing is slow enough to be cut off mid-burst.
       sandboxLatencyMs: 15,
@@ -71,6 +95,7 @@ describe.runIf(REDIS_URL)(redisSuite('worker processes sharing the Redis event l
       await worker.exited;
     }
     await stack?.close();
+    await redis?.quit();
   });
 
   it('should leave processing to the workers, and lose no event when one is killed mid-burst', async () => {
@@ -91,6 +116,7 @@ describe.runIf(REDIS_URL)(redisSuite('worker processes sharing the Redis event l
 
     // The burst, ten at a time; the first worker to have processed something is killed half-way.
     let killed: CliProcess | undefined;
+    let heldAtDeath = 0;
     for (let i = 1; i < orders.length; i += 10) {
       const statuses = await Promise.all(
         orders
@@ -99,16 +125,26 @@ describe.runIf(REDIS_URL)(redisSuite('worker processes sharing the Redis event l
       );
       expect(statuses.every((status) => status === 200)).toBe(true);
       if (i >= 21 && !killed) {
-        const busy = await eventually(
-          async () => [await processedBy(doomed), await processedBy(survivor)] as const,
-          ([a, b]) => a + b > 0,
+        // Killed while it holds claims: a worker that processed some and has more in hand.
+        const holding = await eventually(
+          async () => {
+            const claims = await claimsByConsumer();
+            for (const worker of workers)
+              if ((claims.get(consumerOf(worker)) ?? 0) >= 3 && (await processedBy(worker)) > 0)
+                return worker;
+            return undefined;
+          },
+          (worker) => worker !== undefined,
         );
-        killed = busy[0] > 0 ? doomed : survivor;
+        if (!holding) throw new Error('no worker held claims in the middle of the burst');
+        killed = holding;
         killed.child.kill('SIGKILL');
         await killed.exited;
+        heldAtDeath = (await claimsByConsumer()).get(consumerOf(killed)) ?? 0;
       }
     }
     expect(killed?.child.signalCode).toBe('SIGKILL');
+    expect(heldAtDeath).toBeGreaterThan(0);
     const alive = killed === doomed ? survivor : doomed;
 
     await subscriber.received.atLeast(orders.length, 45_000);
@@ -121,6 +157,8 @@ describe.runIf(REDIS_URL)(redisSuite('worker processes sharing the Redis event l
       delivered: orders.length,
       deadLetters: 0,
     });
+    // What the dead worker held was taken over by the other one.
+    expect((await claimsByConsumer()).get(consumerOf(killed!)) ?? 0).toBe(0);
     // The one left alive finished the work, exports what the README's Monitoring table lists for a
     // worker, and still reports healthy.
     expect(await processedBy(alive)).toBeGreaterThan(0);
