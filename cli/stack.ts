@@ -106,6 +106,8 @@ export interface StackEventOptions {
    * file. @default true (with the embedded log; the Redis log has no action outbox yet)
    */
   actions?: boolean;
+  /** Where processing runs: here, or in `worker` processes sharing a Redis log. @default 'gateway' */
+  backgroundJobs?: EventsConfig['backgroundJobs'];
 }
 
 /** The demo emitter's secrets as the gateway verifies them. Demo credentials: see DEMO_WEBHOOK_SECRETS. */
@@ -298,6 +300,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
           retention: options.events.retention ?? { maxAgeMs: 30 * 86_400_000, maxEvents: 1_000_000 },
           ...(options.events.processor ? { processor: options.events.processor } : {}),
           ...(actions ? { actions: actions.config } : {}),
+          ...(options.events.backgroundJobs ? { backgroundJobs: options.events.backgroundJobs } : {}),
         },
       },
       options.logger('gateway'),
