@@ -135,6 +135,36 @@ export class Dispatcher implements DeliveryScheduler {
     this.pump();
   }
 
+  /**
+   * Re-reads every endpoint and due time: for a store shared with other workers, whose change
+   * notices are best effort (pub/sub drops what is published while a worker reconnects). Also
+   * forgets opened secrets, so a rotation elsewhere is picked up.
+   */
+  async resync(): Promise<void> {
+    if (this.stopping.signal.aborted) return;
+    const [endpoints, due] = await Promise.all([
+      this.options.store.endpoints(),
+      this.options.store.dueTimes(),
+    ]);
+    const enabled = new Set<string>();
+    for (const endpoint of endpoints) {
+      if (!endpoint.enabled) continue;
+      enabled.add(endpoint.id);
+      const lane = this.lanes.get(endpoint.id);
+      if (!lane) {
+        this.lanes.set(endpoint.id, this.newLane(endpoint, due.get(endpoint.id)));
+        continue;
+      }
+      if (lane.endpoint.rateLimitPerSecond !== endpoint.rateLimitPerSecond)
+        lane.bucket = this.bucketFor(endpoint);
+      lane.endpoint = endpoint;
+      lane.secrets = undefined;
+      lane.nextDueMs = Math.min(lane.nextDueMs, due.get(endpoint.id) ?? Number.POSITIVE_INFINITY);
+    }
+    for (const id of this.lanes.keys()) if (!enabled.has(id)) this.lanes.delete(id);
+    this.pump();
+  }
+
   due(endpointIds: Iterable<string>): void {
     const now = this.options.clock.now();
     for (const id of endpointIds) {

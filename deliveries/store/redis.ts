@@ -229,7 +229,6 @@ export async function openRedisDeliveryStore(options: RedisDeliveryStoreOptions)
 
   // ── changes for the other workers ──────────────────────────────────────────
   const listeners = new Set<(change: StoreChange) => void>();
-  let subscriber: RedisClient | undefined;
   function publish(change: StoreChange): void {
     // Best effort: a lost notice is made up for by the dispatchers' periodic re-read.
     send(['PUBLISH', channel, JSON.stringify({ origin, change })]).catch(() => undefined);
@@ -244,15 +243,19 @@ export async function openRedisDeliveryStore(options: RedisDeliveryStoreOptions)
     if (parsed.origin === origin) return; // this instance's callers already know
     for (const listener of listeners) listener(parsed.change);
   }
-  function subscribe(): void {
-    if (subscriber) return;
-    const connection = client.duplicate();
-    connection.on('error', () => undefined);
-    subscriber = connection;
-    void connection
-      .connect()
-      .then(() => connection.subscribe(channel, heard))
-      .catch(() => undefined);
+  // Subscribed before the store is handed out, so no change published after `open` is missed by
+  // a listener added later (apart from a reconnection's gap, which the periodic re-read covers).
+  const subscriber = client.duplicate();
+  subscriber.on('error', () => undefined);
+  try {
+    await subscriber.connect();
+    await subscriber.subscribe(channel, heard);
+  } catch (error) {
+    if (client.isOpen) client.destroy();
+    if (subscriber.isOpen) subscriber.destroy();
+    throw new Error(`Redis delivery store: cannot subscribe to changes: ${errorMessage(error)}`, {
+      cause: error,
+    });
   }
 
   async function endpointById(id: string): Promise<Endpoint | undefined> {
@@ -267,7 +270,6 @@ export async function openRedisDeliveryStore(options: RedisDeliveryStoreOptions)
 
     watch(listener) {
       listeners.add(listener);
-      subscribe();
       return () => listeners.delete(listener);
     },
 
@@ -493,9 +495,7 @@ export async function openRedisDeliveryStore(options: RedisDeliveryStoreOptions)
     },
     async close() {
       listeners.clear();
-      const connection = subscriber;
-      subscriber = undefined;
-      if (connection?.isOpen) connection.destroy();
+      if (subscriber.isOpen) subscriber.destroy();
       if (client.isOpen) await client.close();
     },
   };
