@@ -280,10 +280,21 @@ export class Dispatcher implements DeliveryScheduler {
 
   private startAttempt(lane: Lane, message: OutboxMessage): void {
     lane.inFlight++;
-    const attempt = this.attempt(lane, message)
+    let freed = false;
+    // The lane's slot bounds requests to the endpoint: it is free once the response is in, while
+    // the settle is still being written (the message stays claimed until then, so no one else
+    // takes it). Under load a settle waits a turn of the event loop for its group commit, and
+    // holding the slot meanwhile would cut each endpoint's throughput for nothing.
+    const free = () => {
+      if (freed) return;
+      freed = true;
+      lane.inFlight--;
+      this.pump();
+    };
+    const attempt = this.attempt(lane, message, free)
       .catch((error: unknown) => this.unrecorded(message, error))
       .finally(() => {
-        lane.inFlight--;
+        free();
         this.attempts.delete(attempt);
         this.pump();
       });
@@ -325,7 +336,7 @@ export class Dispatcher implements DeliveryScheduler {
     return values;
   }
 
-  private async attempt(lane: Lane, message: OutboxMessage): Promise<void> {
+  private async attempt(lane: Lane, message: OutboxMessage, free: () => void): Promise<void> {
     const { store, config, clock, guard, logger } = this.options;
     const endpoint = lane.endpoint;
     const startedMs = clock.now();
@@ -356,6 +367,8 @@ export class Dispatcher implements DeliveryScheduler {
     }
     const attemptNumber = message.attempts + 1;
     const verdict = verdictFor(result, attemptNumber, config, clock.now());
+    // After a 410 the lane stays full until the endpoint is disabled: nothing more is sent to it.
+    if (verdict.status !== 'failed') free();
     const { failingSinceMs } = await store.settle({
       messageId: message.id,
       endpointId: endpoint.id,
