@@ -1,6 +1,6 @@
 import { fork, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { join } from 'node:path';
 import { startDeliveries } from '../deliveries/index.js';
@@ -229,7 +229,11 @@ try {
   console.log(
     `bench:deliveries: ${EVENTS} events appended at ${RATE}/s to the SQLite event log (synchronous FULL), processed at once; ` +
       `each fanned out to 3 healthy endpoints, + 1 answering 500 half the time (first two attempts of every other message) ` +
-      `and 1 that never answers, in the runs "with failing"; attempt timeout ${ATTEMPT_TIMEOUT_MS} ms, retries after ` +
+      `and 1 that never answers, in the runs "with failing"; load average ${loadavg()
+        .map((l) => l.toFixed(1))
+        .join(
+          ', ',
+        )} on ${availableParallelism()} CPUs; attempt timeout ${ATTEMPT_TIMEOUT_MS} ms, retries after ` +
       `${RETRY_SCHEDULE_MS.join(', ')} ms; 16 attempts in flight per endpoint; receivers in a process of their own\n`,
   );
   const sqlite = async (file: string) => openDeliveryStore({ kind: 'sqlite', file });
@@ -266,6 +270,7 @@ try {
         'dead attempts',
         'took s',
         'CPU µs/delivery',
+        'per core/s',
       ],
       results.map((r) => [
         r.name,
@@ -280,6 +285,7 @@ try {
         r.deadRequests,
         r.seconds.toFixed(1),
         r.cpuMicrosPerDelivery.toFixed(0),
+        (1e6 / r.cpuMicrosPerDelivery).toFixed(0),
       ]),
     ),
   );
@@ -307,6 +313,21 @@ try {
     );
   }
   if (redis) console.log(`Redis store: ${redis.deliveriesPerSecond.toFixed(0)} deliveries/s (no target)`);
+  // On a machine busy with other work the wall-clock figures measure the share of CPU this process
+  // got; the CPU per delivery says what one core of its own would sustain.
+  console.log(
+    `CPU per 2xx delivery (this process: event log, follower, store, dispatcher, HTTP): ${results
+      .map(
+        (r) =>
+          `${r.name} ${r.cpuMicrosPerDelivery.toFixed(0)} µs (${(1e6 / r.cpuMicrosPerDelivery).toFixed(0)}/s per core)`,
+      )
+      .join('; ')}`,
+  );
+  console.log(
+    `load average at the end: ${loadavg()
+      .map((l) => l.toFixed(1))
+      .join(', ')} on ${availableParallelism()} CPUs`,
+  );
   process.exitCode = allMet ? 0 : 1;
 } finally {
   receivers.send({ kind: 'exit' });
