@@ -68,6 +68,7 @@ export class Dispatcher implements DeliveryScheduler {
   private readonly stopping = new AbortController();
   private readonly claimer: SerialRunner;
   private backoffUntilMs = 0;
+  private pumpScheduled = false;
   private timer: { atMs: number; cancel: () => void } | undefined;
   private idleWaiters: (() => void)[] = [];
 
@@ -224,7 +225,7 @@ export class Dispatcher implements DeliveryScheduler {
   }
 
   private isIdle(): boolean {
-    if (this.claimer.busy || this.attempts.size > 0) return false;
+    if (this.claimer.busy || this.pumpScheduled || this.attempts.size > 0) return false;
     const now = this.options.clock.now();
     return [...this.lanes.values()].every((lane) => this.room(lane, now) === 0);
   }
@@ -232,6 +233,20 @@ export class Dispatcher implements DeliveryScheduler {
   /** Claims and starts whatever may start now (one claiming pass at a time). */
   private pump(): void {
     if (!this.stopping.signal.aborted) this.claimer.run();
+  }
+
+  /**
+   * A pump at the end of this turn of the event loop: attempts finishing in the same turn (a burst
+   * of responses) then share one claiming pass, one store transaction, instead of one each.
+   */
+  private pumpSoon(): void {
+    if (this.pumpScheduled) return;
+    this.pumpScheduled = true;
+    setImmediate(() => {
+      this.pumpScheduled = false;
+      this.pump();
+      this.wakeIdleWaiters();
+    });
   }
 
   private async claimAndStart(): Promise<void> {
@@ -289,14 +304,14 @@ export class Dispatcher implements DeliveryScheduler {
       if (freed) return;
       freed = true;
       lane.inFlight--;
-      this.pump();
+      this.pumpSoon();
     };
     const attempt = this.attempt(lane, message, free)
       .catch((error: unknown) => this.unrecorded(message, error))
       .finally(() => {
         free();
         this.attempts.delete(attempt);
-        this.pump();
+        this.pumpSoon();
       });
     this.attempts.add(attempt);
   }
