@@ -45,6 +45,14 @@ export const coreCatalog = {
       "`@apollo/gateway`'s anonymous usage metrics to Apollo (`usage-reporting.api.apollographql.com`) and the cloud-metadata probes that go with them (AWS, GCP, Azure, Alibaba). Off in every process started here unless set to `false` (or `0`, `off`, `no`): the opt-in; any other value keeps it off.",
     default: 'true',
   }),
+  OTEL_EXPORTER_OTLP_ENDPOINT: env.url({
+    description:
+      'OpenTelemetry collector to export traces to over OTLP/HTTP (`http://collector:4318`; traces go to `/v1/traces`). Unset: no traces are made or sent. Every process reads it (gateway, subgraphs, sandboxes, `npm start`); the exporter also honours the standard `OTEL_EXPORTER_OTLP_HEADERS` and `OTEL_EXPORTER_OTLP_TIMEOUT`.',
+  }),
+  OTEL_SERVICE_NAME: env.string({
+    description:
+      'The `service.name` of this process in traces. Default: `marketing-graph-<command>` (`marketing-graph-gateway`, `marketing-graph-subgraph-crm`, ...).',
+  }),
 
   // ── gateway ────────────────────────────────────────────────────────────────
   PORT: env.port({

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { Agent, request, errors as undiciErrors, type Dispatcher } from 'undici';
 import type { z } from 'zod';
+import { withClientSpan } from '../telemetry/tracing.js';
 import { UpstreamError, type Platform, type UpstreamErrorDetails } from '../errors.js';
 import type { Logger } from '../logger.js';
 import { createRequestContext, type RequestContext } from '../request-context.js';
@@ -210,7 +211,16 @@ export class UpstreamClient {
    * Performs the call. Resolves with 2xx answers and the statuses in `call.accept`; any other
    * outcome throws an UpstreamError once retries are spent or the deadline would be passed.
    */
-  async send(ctx: RequestContext, call: UpstreamCall): Promise<UpstreamResponse> {
+  send(ctx: RequestContext, call: UpstreamCall): Promise<UpstreamResponse> {
+    const attributes = { 'upstream.platform': this.platform, 'upstream.endpoint': call.endpoint };
+    return withClientSpan(`upstream ${this.platform} ${call.endpoint}`, attributes, async (span) => {
+      const response = await this.sendWithRetries(ctx, call);
+      span.setAttribute('http.response.status_code', response.status);
+      return response;
+    });
+  }
+
+  private async sendWithRetries(ctx: RequestContext, call: UpstreamCall): Promise<UpstreamResponse> {
     const idempotent = call.idempotent ?? call.method === 'GET';
     for (let attempt = 0; ; attempt++) {
       try {
