@@ -10,6 +10,7 @@ import { createTwilioSandbox } from './sandbox/index.js';
 import { TWILIO_TRAFFIC } from './sandbox/traffic.js';
 import { normaliseTwilio } from './webhooks/normalise.js';
 import { verifyTwilio } from './webhooks/verify.js';
+import { TWILIO_API_VERSIONS } from './versions.js';
 
 /**
  * The Twilio account's limits that differ by customer: concurrent requests (set per account), and
@@ -94,6 +95,7 @@ export const twilio = definePlatform({
       ...(plan?.concurrency !== undefined ? { maxConcurrent: plan.concurrency } : {}),
     }),
   },
+  apiVersions: TWILIO_API_VERSIONS,
   docs: {
     role: 'SMS',
     subgraph: 'messaging',
