@@ -110,7 +110,7 @@ export function integrationFrom(windows: ConnectionWindows, nowMs: number): Inte
       ? Math.max(MIN_STALE_AFTER_S, Math.round((STALE_GAPS * 60) / windows.successesPerMinute))
       : null;
   const budgetLeft = windows.budget ? windows.budget.free / windows.budget.of : null;
-  const version = versionOf(windows.platform, nowMs);
+  const version = windows.kind === 'platform' ? versionOf(windows.platform, nowMs) : null;
   const recent = windows.windows['5m'];
   return {
     name: windows.name,
