@@ -98,6 +98,8 @@ export interface StackEventOptions {
   /** @default 30 days, 1,000,000 events */
   retention?: EventsConfig['retention'];
   processor?: EventsConfig['processor'];
+  /** Where processing runs: here, or in `worker` processes sharing a Redis log. @default 'gateway' */
+  backgroundJobs?: EventsConfig['backgroundJobs'];
 }
 
 /** The demo emitter's secrets as the gateway verifies them. Demo credentials: see DEMO_WEBHOOK_SECRETS. */
@@ -258,6 +260,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
           ...(options.events.trustedProxies ? { trustedProxies: options.events.trustedProxies } : {}),
           retention: options.events.retention ?? { maxAgeMs: 30 * 86_400_000, maxEvents: 1_000_000 },
           ...(options.events.processor ? { processor: options.events.processor } : {}),
+          ...(options.events.backgroundJobs ? { backgroundJobs: options.events.backgroundJobs } : {}),
         },
       },
       options.logger('gateway'),

@@ -50,6 +50,11 @@ export interface EventProcessorOptions {
   retryBaseMs?: number;
   /** How long a claimed event stays with this processor before another may take it. @default 30000 */
   visibilityMs?: number;
+  /**
+   * The name this processor claims events under (a Redis consumer), so an operator can tell which
+   * process holds which claims. @default `processor-` and 8 random hex digits
+   */
+  id?: string;
 }
 
 /** Which subgraph caches what an event changed: a new order is the shop's, a property change the CRM's. */
@@ -96,12 +101,14 @@ export function invalidationsFor(events: readonly StoredEvent[]): Invalidations 
  * or a failure past the last attempt, dead-letters the event with the reason.
  */
 export class EventProcessor {
-  private readonly id = `processor-${randomUUID().slice(0, 8)}`;
+  private readonly id: string;
   private running = false;
   private wakeUp: (() => void) | undefined;
   private loop: Promise<void> | undefined;
 
-  constructor(private readonly options: EventProcessorOptions) {}
+  constructor(private readonly options: EventProcessorOptions) {
+    this.id = options.id ?? `processor-${randomUUID().slice(0, 8)}`;
+  }
 
   start(): void {
     this.running = true;

@@ -1,10 +1,13 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { EventLog } from '../lib/events/log/types.js';
 import type { Logger } from '../lib/logger.js';
-import { customerContextReader, type GraphRead } from './customer-context.js';
+import { startJobs } from '../lib/jobs/runner.js';
+import type { GraphRead } from './customer-context.js';
+import { assertLogSharedByWorkers } from './config.js';
 import { EventHub } from './hub.js';
 import { createWebhookIngest, type WebhookSecrets } from './ingest.js';
-import { EventProcessor, type Invalidations } from './processor.js';
+import { eventJobs } from './jobs.js';
+import type { EventProcessor, Invalidations } from './processor.js';
 import type { RoutingRule } from './routing.js';
 
 /** The event pipeline's configuration, with its log already opened by the caller (who closes it). */
@@ -17,6 +20,12 @@ export interface EventsConfig {
   routingRules: readonly RoutingRule[];
   retention: { maxAgeMs: number; maxEvents: number };
   processor?: { concurrency?: number; maxAttempts?: number; retryBaseMs?: number; visibilityMs?: number };
+  /**
+   * Where the background jobs (processing, retention; events/jobs.ts) run: `gateway`, in this
+   * process; `worker`, in `worker` processes sharing the log, so this one only ingests webhooks
+   * and streams delivered events. @default 'gateway'
+   */
+  backgroundJobs?: 'gateway' | 'worker';
 }
 
 export interface EventPipeline {
@@ -46,18 +55,21 @@ export async function startEventPipeline(options: {
 }): Promise<EventPipeline> {
   const { config, logger } = options;
   const log = config.log;
+  if (config.backgroundJobs === 'worker') assertLogSharedByWorkers(log.kind, 'BACKGROUND_JOBS=worker');
 
   const hub = new EventHub(log, logger.child({ component: 'event-hub' }));
   await hub.start();
-  const processor = new EventProcessor({
+  const { processor, jobs } = eventJobs({
     log,
-    rules: config.routingRules,
-    customerContext: customerContextReader(config.routingRules, options.readGraph),
+    routingRules: config.routingRules,
+    retention: config.retention,
+    ...(config.processor ? { processor: config.processor } : {}),
+    readGraph: options.readGraph,
     invalidate: options.invalidate,
-    logger: logger.child({ component: 'event-processor' }),
-    ...config.processor,
+    logger,
   });
-  processor.start();
+  // BACKGROUND_JOBS=worker: `worker` processes claim the work from the shared log instead.
+  const running = config.backgroundJobs === 'worker' ? undefined : await startJobs(jobs, logger);
   const ingest = createWebhookIngest({
     log,
     secrets: config.webhooks,
@@ -67,20 +79,6 @@ export async function startEventPipeline(options: {
     logger: logger.child({ component: 'webhooks' }),
   });
 
-  // Retention: delivered events older than the window, or beyond the count, are pruned hourly.
-  const prune = () =>
-    log
-      .prune(config.retention)
-      .then((pruned) => {
-        if (pruned > 0) logger.info({ pruned }, 'event log pruned past retention');
-      })
-      .catch((error: unknown) =>
-        logger.warn({ err: error }, 'pruning the event log failed; retrying next hour'),
-      );
-  void prune();
-  const pruneTimer = setInterval(() => void prune(), 3_600_000);
-  pruneTimer.unref();
-
   let stopped: Promise<void> | undefined;
   return {
     ingest,
@@ -88,9 +86,8 @@ export async function startEventPipeline(options: {
     hub,
     stop() {
       stopped ??= (async () => {
-        clearInterval(pruneTimer);
         hub.stop();
-        await processor.stop();
+        await running?.stop();
       })();
       return stopped;
     },
