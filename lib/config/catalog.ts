@@ -53,6 +53,19 @@ export const coreCatalog = {
     description:
       'The `service.name` of this process in traces. Default: `marketing-graph-<command>` (`marketing-graph-gateway`, `marketing-graph-subgraph-crm`, ...).',
   }),
+  ALERT_RULES_FILE: env.path({
+    description:
+      'Alert rules over the health model (YAML: channels and rules; see the README, "Alerts"). The gateway evaluates them every `ALERT_EVALUATE_INTERVAL_MS`. The default is the demo\'s rules, which notify the log only.',
+    default: 'monitoring/demo-alerts.yaml',
+  }),
+  ALERT_EVALUATE_INTERVAL_MS: env.int(1_000, 3_600_000, {
+    description: 'How often the alert rules are evaluated.',
+    default: '15000',
+  }),
+  ALERT_STATUS_URL: env.url({
+    description:
+      "The status page's address in alert notices (`https://graph.example.com/status`). Unset: the gateway's own address.",
+  }),
 
   // ── gateway ────────────────────────────────────────────────────────────────
   PORT: env.port({
