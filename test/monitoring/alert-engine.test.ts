@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { ConfigError } from '../../lib/config/env.js';
 import { AlertEngine } from '../../monitoring/alerts/engine.js';
-import { parseAlertsFile } from '../../monitoring/alerts/rules.js';
+import { loadAlertsFile, parseAlertsFile } from '../../monitoring/alerts/rules.js';
 import type { ConnectionHealth } from '../../monitoring/health.js';
 
 /**
@@ -158,5 +158,19 @@ rules:
       'rule "platform errors" > for: expected a duration such as 90s, 5m, 2h or 30d',
     );
     expect(problems).toContain('rule "platform errors" > channels > 1: no channel "pager" in channels');
+  });
+
+  it('should load the demo rules, a platform rule with hysteresis and every channel the log', () => {
+    const demo = loadAlertsFile('monitoring/demo-alerts.yaml');
+    expect(Object.values(demo.channels)).toEqual([{ type: 'log' }]);
+    const rule = demo.rules.find((rule) => rule.name === 'platform failing')!;
+    expect(rule).toMatchObject({ for: 30_000, clearFor: 30_000, clearAt: 0.8, severity: 'critical' });
+    // Fires after 30 s of failures and resolves 30 s after they stop, as the README says.
+    const engine = new AlertEngine([rule]);
+    const seconds = (s: number) => T0 + s * 1000;
+    expect(engine.evaluate([platform(0.5)], seconds(0))).toEqual([]);
+    expect(engine.evaluate([platform(0.5)], seconds(30)).map((n) => n.state)).toEqual(['firing']);
+    expect(engine.evaluate([platform(0.0)], seconds(45))).toEqual([]);
+    expect(engine.evaluate([platform(0.0)], seconds(75)).map((n) => n.state)).toEqual(['resolved']);
   });
 });
