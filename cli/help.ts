@@ -10,7 +10,7 @@ import { SUBGRAPH_ENV } from '../subgraphs/env.js';
 import type { CommandName } from './command-names.js';
 import { CLIENTS_USAGE } from './commands/clients.js';
 import { PLATFORM_NAMES } from '../platforms/registry.js';
-import { sandboxEnv, START_ENV_ALL, WORKER_ENV } from './command-env.js';
+import { sandboxEnv, START_ENV_ALL, WORKER_ENV, ALERTS_ENV } from './command-env.js';
 
 /**
  * `<command> --help`: what a command does and every configuration variable it reads, from the same
@@ -49,7 +49,15 @@ export function commandHelp(command: CommandName, args: readonly string[] = []):
         usage: 'gateway',
         summary:
           'The gateway alone, in front of subgraphs running elsewhere (their URLs below). It needs the private key it signs caller tokens with: `keys gateway-token` prints a pair.',
-        variables: unique(['LOG_LEVEL'], GATEWAY_ENV, AUTH_ENV, CACHE_ENV, EVENTS_ENV, HTTP_LIMITS_ENV),
+        variables: unique(
+          ['LOG_LEVEL'],
+          GATEWAY_ENV,
+          AUTH_ENV,
+          CACHE_ENV,
+          EVENTS_ENV,
+          HTTP_LIMITS_ENV,
+          ALERTS_ENV,
+        ),
       };
     case 'worker':
       return {

@@ -37,6 +37,8 @@ import { openConfiguredEventLog } from './event-log.js';
 import { openSqliteActionOutbox } from '../events/actions/outbox-sqlite.js';
 import type { EventLog } from '../lib/events/log/types.js';
 import { eventsSubgraphFor } from './events-subgraph.js';
+import type { AlertsFile } from '../monitoring/alerts/rules.js';
+import { startAlertMonitor, type AlertMonitor } from '../monitoring/monitor.js';
 import {
   createWebhookEmitter,
   DEMO_WEBHOOK_SECRETS,
@@ -82,8 +84,22 @@ export interface StackOptions {
   };
   /** The event pipeline of the gateway. */
   events: StackEventOptions;
+  /** Alert rules over the health model. @default none evaluated */
+  alerts?: StackAlertOptions;
   /** One logger per part, so a test can capture every line the stack writes. */
   logger: (part: string) => Logger;
+}
+
+export interface StackAlertOptions {
+  rules: AlertsFile;
+  /** @default 15000 */
+  intervalMs?: number;
+  /** @default the gateway's `/status` */
+  statusUrl?: string;
+  /** Where the channels' secrets are read. @default process.env */
+  env?: NodeJS.ProcessEnv;
+  /** Delays between a failed notice's attempts. */
+  retryMs?: readonly number[];
 }
 
 export interface StackEventOptions {
@@ -128,6 +144,8 @@ export interface Stack {
   eventLog: EventLog;
   /** The sandboxes' live webhooks (started when `webhooksPerMinute` > 0). */
   webhooks: WebhookEmitter;
+  /** The alert monitor, when rules were given. */
+  alerts: AlertMonitor | undefined;
   close(): Promise<void>;
 }
 
@@ -314,6 +332,17 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     webhooks.setTarget(reachableOrigin(listening));
     // Stopped before the gateway closes, so no delivery is cut off half-way.
     opened.push({ origin: '', port: 0, close: () => webhooks.stop() });
+    const alerts = options.alerts
+      ? startAlertMonitor({
+          rules: options.alerts.rules,
+          statusUrl: options.alerts.statusUrl ?? `${listening.origin}/status`,
+          env: options.alerts.env ?? process.env,
+          ...(options.alerts.intervalMs ? { intervalMs: options.alerts.intervalMs } : {}),
+          ...(options.alerts.retryMs ? { retryMs: options.alerts.retryMs } : {}),
+          logger: options.logger('alerts'),
+        })
+      : undefined;
+    if (alerts) opened.push({ origin: '', port: 0, close: () => Promise.resolve(alerts.stop()) });
     // It signs with the public demo secrets, which a production gateway refuses: no fake traffic there.
     if (options.events.webhooksPerMinute > 0 && options.mode !== 'production') webhooks.start();
     else if (options.events.webhooksPerMinute > 0)
@@ -329,6 +358,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
       gateway,
       eventLog,
       webhooks,
+      alerts,
       close,
     };
   } catch (error) {

@@ -19,6 +19,8 @@ export const SCOPES = {
   'events:read': 'Subscriptions to marketing events and the event history.',
   'events:admin': 'Dead-lettered events: list and replay them.',
   'metrics:read': "The gateway's counters at `/metrics` (Prometheus text), for monitoring.",
+  'monitoring:read':
+    "Integration health: each connection's status, freshness, success rate, latency, budget and API version (`integrations`, `/status`).",
 } as const;
 
 export type Scope = keyof typeof SCOPES;

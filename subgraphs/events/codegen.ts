@@ -9,5 +9,7 @@ export const eventsCodegen: SubgraphCodegen = {
     Customer: '../mappers.js#CustomerReference',
     EventConnection: '../mappers.js#EventConnectionModel',
     EventEdge: '../mappers.js#EventEdgeModel',
+    Integration: '../mappers.js#IntegrationModel',
+    HealthWindowFigures: '../mappers.js#HealthWindowModel',
   },
 };

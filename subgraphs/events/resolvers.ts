@@ -3,10 +3,20 @@ import { badUserInput, ErrorCode } from '../../lib/errors.js';
 import type { DeliveredEvent } from '../../lib/events/event.js';
 import { checkPageSize } from '../../lib/graphql/page-sizes.js';
 import { DateTimeScalar, JsonScalar } from '../../lib/graphql/scalars.js';
+import { integrations } from '../../monitoring/health-model.js';
 import type { EventConnectionModel } from './mappers.js';
 import type { EventSource, Resolvers } from './__generated__/resolvers-types.js';
 
 type Source = EventSource;
+
+const KINDS = {
+  platform: 'PLATFORM',
+  'webhook-source': 'WEBHOOK_SOURCE',
+  endpoint: 'ENDPOINT',
+  action: 'ACTION',
+  sync: 'SYNC',
+} as const;
+const WINDOWS = { FIVE_MINUTES: '5m', ONE_HOUR: '1h', ONE_DAY: '24h' } as const;
 const sourceOf = (source: DeliveredEvent['source']): Source => source.toUpperCase() as Source;
 
 /** A cursor the log cannot read is the client's mistake, said as such. */
@@ -36,6 +46,9 @@ export const resolvers: Resolvers = {
       checkPageSize('Query.deadLetters(first:)', args.first);
       return context.log.deadLetters(args.first);
     },
+    integrations: () => integrations(),
+    integration: (_parent, args) =>
+      integrations().find((integration) => integration.name === args.name) ?? null,
   },
   Mutation: {
     async replayDeadLetters(_parent, args, context) {
@@ -63,5 +76,19 @@ export const resolvers: Resolvers = {
   },
   DeadLetter: {
     source: (letter) => sourceOf(letter.source),
+  },
+  Integration: {
+    kind: (integration) => KINDS[integration.kind],
+    freshness: (integration) => integration.freshnessSeconds,
+    staleAfter: (integration) => integration.staleAfterSeconds,
+    latency: (integration) => integration.latencyMs,
+    window: (integration, args) => integration.windows[WINDOWS[args.span]],
+    budget: (integration) => integration.budgetLeft,
+    breakerOpen: (integration) => (integration.breaker === null ? null : integration.breaker === 'open'),
+  },
+  HealthWindowFigures: {
+    errorsByClass: (figures) =>
+      Object.entries(figures.errorsByClass).map(([errorClass, count]) => ({ errorClass, count })),
+    latency: (figures) => figures.latencyMs,
   },
 };

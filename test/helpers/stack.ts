@@ -3,6 +3,7 @@ import {
   FREE_PORTS,
   startStack,
   type Stack,
+  type StackAlertOptions,
   type StackEventOptions,
 } from '../../cli/stack.js';
 import type { RequestDeadline } from '../../gateway/config.js';
@@ -43,6 +44,8 @@ export interface TestStackOptions {
   mode?: 'development' | 'production' | 'test';
   /** The event pipeline. @default an in-memory SQLite log, no demo webhooks */
   events?: Partial<StackEventOptions>;
+  /** Alert rules over the health model. @default none */
+  alerts?: StackAlertOptions;
 }
 
 /** The whole graph in process on free ports: sandboxes, subgraphs and gateway, talking HTTP. */
@@ -90,6 +93,7 @@ export function startTestStack(options: TestStackOptions = {}): Promise<Stack> {
       },
     },
     responseCache: options.responseCache ?? true,
+    ...(options.alerts ? { alerts: options.alerts } : {}),
     events: {
       log: { kind: 'sqlite', file: ':memory:' },
       webhooksPerMinute: 0,
