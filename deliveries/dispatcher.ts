@@ -137,11 +137,49 @@ export class Dispatcher implements DeliveryScheduler {
 
   due(endpointIds: Iterable<string>): void {
     const now = this.options.clock.now();
+    let unknown = false;
     for (const id of endpointIds) {
       const lane = this.lanes.get(id);
       if (lane) lane.nextDueMs = Math.min(lane.nextDueMs, now);
+      else unknown = true;
+    }
+    // An endpoint created by another process's management API: its lane is made now, not a poll later.
+    if (unknown) this.refreshSoon();
+    this.pump();
+  }
+
+  /**
+   * Reloads every endpoint and due time from the store: how changes made by another process (the
+   * management API's DeliveryService, which cannot call `endpointChanged` here) reach this
+   * dispatcher, when the store's change version moves. Secrets are read again at the next attempt.
+   */
+  async refresh(): Promise<void> {
+    const { store } = this.options;
+    const [endpoints, due] = await Promise.all([store.endpoints(), store.dueTimes()]);
+    if (this.stopping.signal.aborted) return;
+    const enabled = new Map(endpoints.filter((endpoint) => endpoint.enabled).map((e) => [e.id, e]));
+    // Attempts in flight for a lane dropped here finish; nothing new is claimed for it.
+    for (const id of [...this.lanes.keys()]) if (!enabled.has(id)) this.lanes.delete(id);
+    for (const endpoint of enabled.values()) {
+      const dueMs = due.get(endpoint.id);
+      const lane = this.lanes.get(endpoint.id);
+      if (!lane) {
+        this.lanes.set(endpoint.id, this.newLane(endpoint, dueMs));
+        continue;
+      }
+      if (lane.endpoint.rateLimitPerSecond !== endpoint.rateLimitPerSecond)
+        lane.bucket = this.bucketFor(endpoint);
+      lane.endpoint = endpoint;
+      lane.secrets = undefined;
+      if (dueMs !== undefined) lane.nextDueMs = Math.min(lane.nextDueMs, dueMs);
     }
     this.pump();
+  }
+
+  private refreshSoon(): void {
+    this.refresh().catch((error: unknown) =>
+      this.options.logger.error({ err: error }, 'reloading webhook endpoints failed; the next change retries'),
+    );
   }
 
   /**

@@ -133,6 +133,28 @@ export async function startDeliveries(options: StartDeliveriesOptions): Promise<
   const pruneTimer = setInterval(() => void prune(), HOUR_MS);
   pruneTimer.unref();
 
+  // Changes made by another process's DeliveryService (the management API) reach this dispatcher
+  // through the store's change version: one cheap read per tick, a reload only when it moved.
+  let seenVersion = await store.changeVersion();
+  let checking = false;
+  const checkChanges = async () => {
+    if (checking) return;
+    checking = true;
+    try {
+      const version = await store.changeVersion();
+      if (version !== seenVersion) {
+        seenVersion = version;
+        await dispatcher.refresh();
+      }
+    } catch (error) {
+      logger.warn({ err: error }, 'reading webhook endpoint changes failed; retrying');
+    } finally {
+      checking = false;
+    }
+  };
+  const changeTimer = setInterval(() => void checkChanges(), config.changePollMs);
+  changeTimer.unref();
+
   let stopped: Promise<void> | undefined;
   return {
     config,
@@ -144,6 +166,7 @@ export async function startDeliveries(options: StartDeliveriesOptions): Promise<
     stop() {
       stopped ??= (async () => {
         clearInterval(pruneTimer);
+        clearInterval(changeTimer);
         follower?.stop();
         relay.stop();
         await dispatcher.stop();
@@ -153,6 +176,40 @@ export async function startDeliveries(options: StartDeliveriesOptions): Promise<
   };
 }
 
+/**
+ * A DeliveryService for managing endpoints only (the management API in a process that does not
+ * send): no dispatcher here; every change it makes bumps the store's change version, which the
+ * dispatchers (`startDeliveries`, wherever they run) poll and reload on.
+ */
+export function deliveryManagement(options: {
+  store: DeliveryStore;
+  config?: DeliveriesConfigInput;
+  payload?: PayloadBuilder;
+  clock?: Clock;
+  resolve?: Resolver;
+  logger: Logger;
+}): DeliveryService {
+  const config = deliveriesConfigSchema.parse(options.config ?? {});
+  return new DeliveryService({
+    store: options.store,
+    config,
+    guard: new SsrfGuard({
+      allowHttp: config.allowHttp,
+      allow: config.allow,
+      ...(options.resolve ? { resolve: options.resolve } : {}),
+    }),
+    sealer: secretSealer(config.secretSealingKey),
+    clock: options.clock ?? systemClock,
+    scheduler: { endpointChanged: async () => undefined, due: () => undefined },
+    ...(options.payload ? { payload: options.payload } : {}),
+    logger: options.logger.child({ component: 'webhook-endpoints' }),
+  });
+}
+
+export { DeliveryService } from './service.js';
+export type { Endpoint } from './endpoint.js';
+export type { DeliveriesConfigInput } from './config.js';
+export type { PayloadBuilder } from './payload.js';
 export { openDeliveryStore, type DeliveryStoreSettings } from './store/open.js';
 export type { DeliveryStore } from './store/types.js';
 export { DeliveryInputError } from './errors.js';
