@@ -1,5 +1,6 @@
 import type { JWK } from 'jose';
 import { publicJwksOf } from '../lib/auth/gateway-token.js';
+import type { DeliveryService } from '../deliveries/index.js';
 import type { EventLog } from '../lib/events/log/types.js';
 import type { Logger } from '../lib/logger.js';
 import { buildEventsSubgraph } from '../subgraphs/events/index.js';
@@ -13,9 +14,11 @@ export function eventsSubgraphFor(
   log: EventLog,
   gatewayTokenKey: JWK,
   logger: Logger,
+  /** Webhook endpoints' management; without it the endpoint fields answer that webhooks out are off. */
+  deliveries?: DeliveryService,
 ): Promise<SubgraphServer> {
   return buildEventsSubgraph(
-    { log, auth: { jwks: publicJwksOf(gatewayTokenKey) } },
+    { log, auth: { jwks: publicJwksOf(gatewayTokenKey) }, ...(deliveries ? { deliveries } : {}) },
     logger.child({ subgraph: 'events' }),
   );
 }

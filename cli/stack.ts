@@ -32,6 +32,9 @@ import type { WebhookSecrets } from '../platforms/registry.js';
 import { loadRoutingRules, type RoutingRule } from '../events/routing.js';
 import type { EventLogSettings } from '../lib/events/log/open.js';
 import { openConfiguredEventLog } from './event-log.js';
+import { openDeliveriesFor } from './deliveries-store.js';
+import type { DeliveriesConfigInput } from '../deliveries/config.js';
+import { LOOPBACK_ALLOW_LIST } from '../events/deliveries-config.js';
 import type { EventLog } from '../lib/events/log/types.js';
 import { eventsSubgraphFor } from './events-subgraph.js';
 import {
@@ -98,6 +101,8 @@ export interface StackEventOptions {
   /** @default 30 days, 1,000,000 events */
   retention?: EventsConfig['retention'];
   processor?: EventsConfig['processor'];
+  /** Webhooks out. @default http:// and loopback endpoints allowed outside production, Svix's schedule */
+  webhookDeliveries?: DeliveriesConfigInput;
 }
 
 /** The demo emitter's secrets as the gateway verifies them. Demo credentials: see DEMO_WEBHOOK_SECRETS. */
@@ -213,10 +218,20 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     };
     const eventLog = await openConfiguredEventLog(options.events.log, options.logger('event-log'));
     stoppers.push(() => eventLog.close());
+    const deliveries = openDeliveriesFor(
+      options.events.log,
+      options.events.webhookDeliveries ?? {
+        allowHttp: options.mode !== 'production',
+        allow: options.mode === 'production' ? [] : [...LOOPBACK_ALLOW_LIST],
+      },
+      options.logger('deliveries'),
+    );
+    if (deliveries) stoppers.push(() => deliveries.close());
     const eventsSubgraph = await eventsSubgraphFor(
       eventLog,
       gatewayKeys.privateJwk,
       options.logger('subgraph:events'),
+      deliveries?.management,
     );
     stoppers.push(() => eventsSubgraph.stop());
     // Each role subgraph against its platform's sandbox, with the plan that sandbox was given.
@@ -258,6 +273,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
           ...(options.events.trustedProxies ? { trustedProxies: options.events.trustedProxies } : {}),
           retention: options.events.retention ?? { maxAgeMs: 30 * 86_400_000, maxEvents: 1_000_000 },
           ...(options.events.processor ? { processor: options.events.processor } : {}),
+          ...(deliveries ? { deliveries: { store: deliveries.store, config: deliveries.config } } : {}),
         },
       },
       options.logger('gateway'),

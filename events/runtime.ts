@@ -1,4 +1,8 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { startDeliveries, type Deliveries } from '../deliveries/index.js';
+import type { DeliveriesConfigInput } from '../deliveries/config.js';
+import type { PayloadBuilder } from '../deliveries/payload.js';
+import type { DeliveryStore } from '../deliveries/store/types.js';
 import type { EventLog } from '../lib/events/log/types.js';
 import type { Logger } from '../lib/logger.js';
 import { customerContextReader, type GraphRead } from './customer-context.js';
@@ -17,6 +21,11 @@ export interface EventsConfig {
   routingRules: readonly RoutingRule[];
   retention: { maxAgeMs: number; maxEvents: number };
   processor?: { concurrency?: number; maxAttempts?: number; retryBaseMs?: number; visibilityMs?: number };
+  /**
+   * Webhooks out to subscribers' endpoints, following this log: the store opened by the caller
+   * (the embedded one in the log's own file), who closes it after `stop`. Absent: none are sent.
+   */
+  deliveries?: { store: DeliveryStore; config: DeliveriesConfigInput };
 }
 
 export interface EventPipeline {
@@ -25,6 +34,8 @@ export interface EventPipeline {
   processor: EventProcessor;
   /** Delivered events, for whoever streams them (the gateway's subscriptions). */
   hub: EventHub;
+  /** Webhooks out, when configured: their service, dispatcher and gauges for `/metrics`. */
+  deliveries: Deliveries | undefined;
   /** Stops processing and ends every reader of the hub; safe to call twice. */
   stop(): Promise<void>;
 }
@@ -42,6 +53,8 @@ export async function startEventPipeline(options: {
   readGraph: GraphRead;
   /** Tells the subgraphs which records changed (`subgraphInvalidation`). */
   invalidate(changes: Invalidations): Promise<void>;
+  /** Builds each webhook message's body (the enrichment). @default basicPayload */
+  payload?: PayloadBuilder;
   logger: Logger;
 }): Promise<EventPipeline> {
   const { config, logger } = options;
@@ -58,6 +71,21 @@ export async function startEventPipeline(options: {
     ...config.processor,
   });
   processor.start();
+  // Deliveries follow the log (after the processor, which delivers events into it); their notices
+  // (attempts exhausted, endpoint disabled) are events like any other, appended and processed.
+  const deliveries = config.deliveries
+    ? await startDeliveries({
+        store: config.deliveries.store,
+        config: config.deliveries.config,
+        follow: log,
+        emit: async (events) => {
+          await log.append(events);
+          processor.wake();
+        },
+        ...(options.payload ? { payload: options.payload } : {}),
+        logger: logger.child({ component: 'deliveries' }),
+      })
+    : undefined;
   const ingest = createWebhookIngest({
     log,
     secrets: config.webhooks,
@@ -86,10 +114,12 @@ export async function startEventPipeline(options: {
     ingest,
     processor,
     hub,
+    deliveries,
     stop() {
       stopped ??= (async () => {
         clearInterval(pruneTimer);
         hub.stop();
+        await deliveries?.stop();
         await processor.stop();
       })();
       return stopped;

@@ -252,6 +252,7 @@ export async function buildGateway(config: GatewayConfig, logger: Logger): Promi
     admit: (source) => pipeline.admitEndpoint(source, METRICS_SCOPE, 'metrics'),
     log: config.events.log,
     subscribers: () => events.hub.subscriberCount,
+    gauges: async () => (events.deliveries ? events.deliveries.gauges() : []),
   });
 
   /**

@@ -9,5 +9,13 @@ export const eventsCodegen: SubgraphCodegen = {
     Customer: '../mappers.js#CustomerReference',
     EventConnection: '../mappers.js#EventConnectionModel',
     EventEdge: '../mappers.js#EventEdgeModel',
+    WebhookEndpoint: '../mappers.js#WebhookEndpointModel',
+    WebhookMessage: '../mappers.js#WebhookMessageModel',
+    WebhookAttempt: '../mappers.js#WebhookAttemptModel',
+    WebhookMessagePage: '../mappers.js#WebhookMessagePageModel',
+    WebhookAttemptPage: '../mappers.js#WebhookAttemptPageModel',
+    CreatedWebhookEndpoint: '../mappers.js#CreatedWebhookEndpointModel',
+    RotatedWebhookSecret: '../mappers.js#RotatedWebhookSecretModel',
+    RecoveredWebhookMessages: '../mappers.js#RecoveredWebhookMessagesModel',
   },
 };

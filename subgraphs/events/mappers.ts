@@ -1,5 +1,7 @@
 import type { DeliveredEvent } from '../../lib/events/event.js';
 import type { DeadLetter } from '../../lib/events/log/types.js';
+import type { Endpoint } from '../../deliveries/endpoint.js';
+import type { AttemptRecord, OutboxMessage } from '../../deliveries/store/types.js';
 
 /** A customer as the events subgraph knows them: by the email key the other subgraphs resolve. */
 export interface CustomerReference {
@@ -18,3 +20,28 @@ export interface EventConnectionModel {
 
 export type MarketingEventModel = DeliveredEvent;
 export type DeadLetterModel = DeadLetter;
+
+export type WebhookEndpointModel = Endpoint;
+export type WebhookMessageModel = OutboxMessage;
+export type WebhookAttemptModel = AttemptRecord;
+
+export interface WebhookPageModel<T> {
+  nodes: T[];
+  pageInfo: { hasNextPage: boolean; endCursor: string | null };
+}
+export type WebhookMessagePageModel = WebhookPageModel<OutboxMessage>;
+export type WebhookAttemptPageModel = WebhookPageModel<AttemptRecord>;
+
+export interface CreatedWebhookEndpointModel {
+  endpoint: Endpoint;
+  secret: string;
+}
+export interface RotatedWebhookSecretModel {
+  endpoint: Endpoint;
+  secret: string;
+  previousSecretsExpireAt: string;
+}
+export interface RecoveredWebhookMessagesModel {
+  endpoint: Endpoint;
+  recovered: number;
+}

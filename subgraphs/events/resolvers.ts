@@ -5,6 +5,13 @@ import { checkPageSize } from '../../lib/graphql/page-sizes.js';
 import { DateTimeScalar, JsonScalar } from '../../lib/graphql/scalars.js';
 import type { EventConnectionModel } from './mappers.js';
 import type { EventSource, Resolvers } from './__generated__/resolvers-types.js';
+import {
+  WebhookAttempt,
+  WebhookEndpoint,
+  WebhookMessage,
+  webhookMutationResolvers,
+  webhookQueryResolvers,
+} from './webhook-resolvers.js';
 
 type Source = EventSource;
 const sourceOf = (source: DeliveredEvent['source']): Source => source.toUpperCase() as Source;
@@ -36,11 +43,13 @@ export const resolvers: Resolvers = {
       checkPageSize('Query.deadLetters(first:)', args.first);
       return context.log.deadLetters(args.first);
     },
+    ...webhookQueryResolvers,
   },
   Mutation: {
     async replayDeadLetters(_parent, args, context) {
       return { replayed: await context.log.replay(args.ids ?? undefined) };
     },
+    ...webhookMutationResolvers,
   },
   Subscription: {
     events: {
@@ -64,4 +73,7 @@ export const resolvers: Resolvers = {
   DeadLetter: {
     source: (letter) => sourceOf(letter.source),
   },
+  WebhookEndpoint,
+  WebhookMessage,
+  WebhookAttempt,
 };

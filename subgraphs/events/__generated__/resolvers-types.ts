@@ -6,6 +6,14 @@ import type {
   CustomerReference,
   EventConnectionModel,
   EventEdgeModel,
+  WebhookEndpointModel,
+  WebhookMessageModel,
+  WebhookAttemptModel,
+  WebhookMessagePageModel,
+  WebhookAttemptPageModel,
+  CreatedWebhookEndpointModel,
+  RotatedWebhookSecretModel,
+  RecoveredWebhookMessagesModel,
 } from '../mappers.js';
 import type { EventsContext } from '../context.js';
 export type Maybe<T> = T | null;
@@ -31,6 +39,34 @@ export type CacheControlScope =
   | 'PRIVATE'
   /** Cacheable for every client. */
   | 'PUBLIC';
+
+/** A webhook endpoint to register. */
+export type CreateWebhookEndpointInput = {
+  /** Only events the routing rules sent to one of these channels; any when absent. With `eventTypes`, both must match. */
+  channels?: InputMaybe<Array<Scalars['String']['input']>>;
+  /** What the endpoint is for, up to 500 characters. */
+  description?: InputMaybe<Scalars['String']['input']>;
+  /** Only these event types; every type when absent. */
+  eventTypes?: InputMaybe<Array<EventType>>;
+  /** Attempts per second at most, 1 to 10000; no limit beyond 16 at once when absent. */
+  rateLimitPerSecond?: InputMaybe<Scalars['Int']['input']>;
+  /**
+   * A GraphQL selection on the event, resolved with the owner's permissions when the message is
+   * made, its result sent as `data.enriched`: `customer { email lifecycleStage lifetimeValue { amount } }`.
+   * Checked against the graph and the caller's scopes when saved.
+   */
+  selection?: InputMaybe<Scalars['String']['input']>;
+  /** Where the webhooks are POSTed: https (http in development), no credentials. */
+  url: Scalars['String']['input'];
+};
+
+/** A new endpoint and its signing secret, shown this once. */
+export type CreatedWebhookEndpoint = {
+  __typename?: 'CreatedWebhookEndpoint';
+  endpoint: WebhookEndpoint;
+  /** `whsec_` and the base64 key: verify each webhook with it (any Standard Webhooks library). Not readable again. */
+  secret: Scalars['String']['output'];
+};
 
 /**
  * A person the company markets to. The CRM is the system of record for who they are; the email,
@@ -59,6 +95,12 @@ export type DeadLetter = {
   source: EventSource;
   /** What the event reports. */
   type: EventType;
+};
+
+export type DeletedWebhookEndpoint = {
+  __typename?: 'DeletedWebhookEndpoint';
+  /** The id of the endpoint deleted. */
+  id: Scalars['ID']['output'];
 };
 
 /** A page of marketing events. */
@@ -174,12 +216,71 @@ export type MarketingEvent = {
 
 export type Mutation = {
   __typename?: 'Mutation';
+  /**
+   * Registers a webhook endpoint, owned by the caller, and returns its signing secret: the only time
+   * it is shown. The URL must be https (http in development) and must not reach a private,
+   * loopback, link-local or metadata address (BAD_USER_INPUT with reason `url-blocked`).
+   */
+  createWebhookEndpoint: CreatedWebhookEndpoint;
+  /** Deletes the endpoint with its secrets, messages and attempts. */
+  deleteWebhookEndpoint: DeletedWebhookEndpoint;
+  /** Stops deliveries to the endpoint: pending messages fail (`endpoint-disabled`) and can be recovered once it is enabled. */
+  disableWebhookEndpoint: WebhookEndpoint;
+  /** Starts deliveries again; what failed meanwhile waits for `recoverWebhookEndpoint`. */
+  enableWebhookEndpoint: WebhookEndpoint;
+  /** After an outage: sends again every failed or exhausted message of the endpoint created since `since`; what succeeded is not sent again. */
+  recoverWebhookEndpoint: RecoveredWebhookMessages;
   /** Puts dead-lettered events back for processing: the ones named, or all of them when `ids` is absent. */
   replayDeadLetters: ReplayResult;
+  /** Sends one message again, whatever its status, with a fresh schedule and the same `webhook-id`. */
+  replayWebhookMessage: WebhookMessage;
+  /**
+   * A new signing secret, shown once. The previous ones keep signing for `overlapSeconds` (24 hours
+   * when absent; 0 retires them at once, for a leaked secret), so meanwhile every message carries
+   * both signatures and the receiver can switch without a gap.
+   */
+  rotateWebhookEndpointSecret: RotatedWebhookSecret;
+  /** Changes the fields given; the others stay as they are. `null` clears a filter, the rate limit or the selection. */
+  updateWebhookEndpoint: WebhookEndpoint;
+};
+
+export type MutationCreateWebhookEndpointArgs = {
+  input: CreateWebhookEndpointInput;
+};
+
+export type MutationDeleteWebhookEndpointArgs = {
+  id: Scalars['ID']['input'];
+};
+
+export type MutationDisableWebhookEndpointArgs = {
+  id: Scalars['ID']['input'];
+};
+
+export type MutationEnableWebhookEndpointArgs = {
+  id: Scalars['ID']['input'];
+};
+
+export type MutationRecoverWebhookEndpointArgs = {
+  id: Scalars['ID']['input'];
+  since: Scalars['DateTime']['input'];
 };
 
 export type MutationReplayDeadLettersArgs = {
   ids?: InputMaybe<Array<Scalars['ID']['input']>>;
+};
+
+export type MutationReplayWebhookMessageArgs = {
+  id: Scalars['ID']['input'];
+};
+
+export type MutationRotateWebhookEndpointSecretArgs = {
+  id: Scalars['ID']['input'];
+  overlapSeconds?: InputMaybe<Scalars['Int']['input']>;
+};
+
+export type MutationUpdateWebhookEndpointArgs = {
+  id: Scalars['ID']['input'];
+  input: UpdateWebhookEndpointInput;
 };
 
 export type Query = {
@@ -191,6 +292,15 @@ export type Query = {
    * the company's site, received by the gateway (real time), stored in the event log.
    */
   events: EventConnection;
+  /** One webhook endpoint by id (the caller's own, unless it holds `webhooks:admin`). */
+  webhookEndpoint: WebhookEndpoint;
+  /**
+   * Webhook endpoints subscribers registered, oldest first: every endpoint for a client with
+   * `webhooks:admin`, only the caller's own with `webhooks:read`.
+   */
+  webhookEndpoints: Array<WebhookEndpoint>;
+  /** One webhook message by id (its `webhook-id` header), with its attempts. */
+  webhookMessage: WebhookMessage;
 };
 
 export type QueryDeadLettersArgs = {
@@ -203,11 +313,34 @@ export type QueryEventsArgs = {
   types?: InputMaybe<Array<EventType>>;
 };
 
+export type QueryWebhookEndpointArgs = {
+  id: Scalars['ID']['input'];
+};
+
+export type QueryWebhookMessageArgs = {
+  id: Scalars['ID']['input'];
+};
+
+export type RecoveredWebhookMessages = {
+  __typename?: 'RecoveredWebhookMessages';
+  endpoint: WebhookEndpoint;
+  /** How many messages were put back to be sent. */
+  recovered: Scalars['Int']['output'];
+};
+
 /** The outcome of a replay. */
 export type ReplayResult = {
   __typename?: 'ReplayResult';
   /** How many dead letters went back for processing. */
   replayed: Scalars['Int']['output'];
+};
+
+/** A new signing secret, shown this once, and until when the previous ones still sign. */
+export type RotatedWebhookSecret = {
+  __typename?: 'RotatedWebhookSecret';
+  endpoint: WebhookEndpoint;
+  previousSecretsExpireAt: Scalars['DateTime']['output'];
+  secret: Scalars['String']['output'];
 };
 
 export type Subscription = {
@@ -225,6 +358,168 @@ export type SubscriptionEventsArgs = {
   channel?: InputMaybe<Scalars['String']['input']>;
   customerId?: InputMaybe<Scalars['ID']['input']>;
   types?: InputMaybe<Array<EventType>>;
+};
+
+/** Changes to a webhook endpoint: absent fields stay as they are, `null` clears. */
+export type UpdateWebhookEndpointInput = {
+  channels?: InputMaybe<Array<Scalars['String']['input']>>;
+  description?: InputMaybe<Scalars['String']['input']>;
+  eventTypes?: InputMaybe<Array<EventType>>;
+  rateLimitPerSecond?: InputMaybe<Scalars['Int']['input']>;
+  selection?: InputMaybe<Scalars['String']['input']>;
+  url?: InputMaybe<Scalars['String']['input']>;
+};
+
+/** One HTTP attempt to deliver a message. */
+export type WebhookAttempt = {
+  __typename?: 'WebhookAttempt';
+  attemptedAt: Scalars['DateTime']['output'];
+  /** Why it failed; null for a 2xx. */
+  error?: Maybe<WebhookAttemptError>;
+  errorMessage?: Maybe<Scalars['String']['output']>;
+  id: Scalars['ID']['output'];
+  latencyMs: Scalars['Float']['output'];
+  messageId: Scalars['ID']['output'];
+  /** The first 1 KB of the response body, with secrets and credentials replaced by `[redacted]`. */
+  responseBody?: Maybe<Scalars['String']['output']>;
+  /** The response's status; null when none came. */
+  statusCode?: Maybe<Scalars['Int']['output']>;
+};
+
+/** Why a webhook attempt failed. */
+export type WebhookAttemptError =
+  /** The SSRF guard refused the address the host resolved to; nothing was sent. */
+  | 'BLOCKED'
+  /** No connection: refused, reset, DNS or TLS. */
+  | 'CONNECTION'
+  /** The endpoint answered with a status other than 2xx (3xx included: redirects are not followed). */
+  | 'STATUS'
+  /** No answer within the attempt timeout. */
+  | 'TIMEOUT';
+
+/** A page of webhook attempts, newest first. */
+export type WebhookAttemptPage = {
+  __typename?: 'WebhookAttemptPage';
+  nodes: Array<WebhookAttempt>;
+  pageInfo: WebhookPageInfo;
+};
+
+/**
+ * A subscriber's webhook endpoint: where signed events go (Standard Webhooks), which ones, and how
+ * the deliveries went.
+ */
+export type WebhookEndpoint = {
+  __typename?: 'WebhookEndpoint';
+  /** Every attempt to it, newest first. */
+  attempts: WebhookAttemptPage;
+  /** Only events routed to one of these channels; any when null. */
+  channels?: Maybe<Array<Scalars['String']['output']>>;
+  createdAt: Scalars['DateTime']['output'];
+  description: Scalars['String']['output'];
+  disabledAt?: Maybe<Scalars['DateTime']['output']>;
+  /** Why it is off; null while enabled. */
+  disabledReason?: Maybe<WebhookEndpointDisabledReason>;
+  enabled: Scalars['Boolean']['output'];
+  /** Only these event types; every type when null. */
+  eventTypes?: Maybe<Array<EventType>>;
+  /** Since when every attempt has failed; null after any success. */
+  failingSince?: Maybe<Scalars['DateTime']['output']>;
+  /** `ep_` and 26 characters. */
+  id: Scalars['ID']['output'];
+  /** Its messages, newest first. */
+  messages: WebhookMessagePage;
+  /** The client that registered it: its permissions read the selection. */
+  ownerClientId: Scalars['String']['output'];
+  /** Attempts per second at most; null for no limit. */
+  rateLimitPerSecond?: Maybe<Scalars['Int']['output']>;
+  /** The GraphQL selection each payload is enriched with (`data.enriched`); null for none. */
+  selection?: Maybe<Scalars['String']['output']>;
+  updatedAt: Scalars['DateTime']['output'];
+  url: Scalars['String']['output'];
+};
+
+/**
+ * A subscriber's webhook endpoint: where signed events go (Standard Webhooks), which ones, and how
+ * the deliveries went.
+ */
+export type WebhookEndpointAttemptsArgs = {
+  after?: InputMaybe<Scalars['String']['input']>;
+  first?: Scalars['Int']['input'];
+};
+
+/**
+ * A subscriber's webhook endpoint: where signed events go (Standard Webhooks), which ones, and how
+ * the deliveries went.
+ */
+export type WebhookEndpointMessagesArgs = {
+  after?: InputMaybe<Scalars['String']['input']>;
+  first?: Scalars['Int']['input'];
+  status?: InputMaybe<WebhookMessageStatus>;
+};
+
+/** Why a webhook endpoint is off. */
+export type WebhookEndpointDisabledReason =
+  /** Every attempt failed for 5 days. */
+  | 'FAILING'
+  /** It answered `410 Gone`. */
+  | 'GONE'
+  /** Its owner disabled it. */
+  | 'MANUAL';
+
+/** One event for one endpoint: the same `id` (the `webhook-id` header) on every attempt and replay. */
+export type WebhookMessage = {
+  __typename?: 'WebhookMessage';
+  /** Attempts since it was made, replayed or recovered. */
+  attemptCount: Scalars['Int']['output'];
+  /** Its attempts, newest first. */
+  attempts: WebhookAttemptPage;
+  createdAt: Scalars['DateTime']['output'];
+  endpointId: Scalars['ID']['output'];
+  /** The event it carries. */
+  eventId: Scalars['ID']['output'];
+  eventType: EventType;
+  id: Scalars['ID']['output'];
+  lastError?: Maybe<Scalars['String']['output']>;
+  /** The status code of the last attempt, when it got one. */
+  lastStatusCode?: Maybe<Scalars['Int']['output']>;
+  /** When it is next attempted (pending only). */
+  nextAttemptAt?: Maybe<Scalars['DateTime']['output']>;
+  /** The exact body every attempt sends and signs. */
+  payload: Scalars['JSON']['output'];
+  status: WebhookMessageStatus;
+  updatedAt: Scalars['DateTime']['output'];
+};
+
+/** One event for one endpoint: the same `id` (the `webhook-id` header) on every attempt and replay. */
+export type WebhookMessageAttemptsArgs = {
+  after?: InputMaybe<Scalars['String']['input']>;
+  first?: Scalars['Int']['input'];
+};
+
+/** A page of webhook messages, newest first. */
+export type WebhookMessagePage = {
+  __typename?: 'WebhookMessagePage';
+  nodes: Array<WebhookMessage>;
+  pageInfo: WebhookPageInfo;
+};
+
+/** Where a webhook message stands. */
+export type WebhookMessageStatus =
+  /** Every attempt of the retry schedule failed. */
+  | 'EXHAUSTED'
+  /** Stopped before its schedule ran out: the endpoint answered `410 Gone` or is disabled. */
+  | 'FAILED'
+  /** Waiting for its next attempt, or being attempted. */
+  | 'PENDING'
+  /** An attempt got a 2xx. */
+  | 'SUCCEEDED';
+
+/** Where a page of webhook messages or attempts ends and whether older ones follow. */
+export type WebhookPageInfo = {
+  __typename?: 'WebhookPageInfo';
+  /** Pass it as `after` for the next (older) page. */
+  endCursor?: Maybe<Scalars['String']['output']>;
+  hasNextPage: Scalars['Boolean']['output'];
 };
 
 export type WithIndex<TObject> = TObject & Record<string, any>;
@@ -317,11 +612,14 @@ export type DirectiveResolverFn<
 /** Mapping between all available schema types and the resolvers types */
 export type ResolversTypes = ResolversObject<{
   CacheControlScope: CacheControlScope;
-  Customer: ResolverTypeWrapper<CustomerReference>;
+  CreateWebhookEndpointInput: CreateWebhookEndpointInput;
   String: ResolverTypeWrapper<Scalars['String']['output']>;
+  CreatedWebhookEndpoint: ResolverTypeWrapper<CreatedWebhookEndpointModel>;
+  Customer: ResolverTypeWrapper<CustomerReference>;
   DateTime: ResolverTypeWrapper<Scalars['DateTime']['output']>;
   DeadLetter: ResolverTypeWrapper<DeadLetterModel>;
   ID: ResolverTypeWrapper<Scalars['ID']['output']>;
+  DeletedWebhookEndpoint: ResolverTypeWrapper<DeletedWebhookEndpoint>;
   EventConnection: ResolverTypeWrapper<EventConnectionModel>;
   EventEdge: ResolverTypeWrapper<EventEdgeModel>;
   EventPageInfo: ResolverTypeWrapper<EventPageInfo>;
@@ -331,19 +629,35 @@ export type ResolversTypes = ResolversObject<{
   MarketingEvent: ResolverTypeWrapper<MarketingEventModel>;
   Mutation: ResolverTypeWrapper<Record<PropertyKey, never>>;
   Query: ResolverTypeWrapper<Record<PropertyKey, never>>;
+  RecoveredWebhookMessages: ResolverTypeWrapper<RecoveredWebhookMessagesModel>;
   ReplayResult: ResolverTypeWrapper<ReplayResult>;
+  RotatedWebhookSecret: ResolverTypeWrapper<RotatedWebhookSecretModel>;
   Subscription: ResolverTypeWrapper<Record<PropertyKey, never>>;
+  UpdateWebhookEndpointInput: UpdateWebhookEndpointInput;
+  WebhookAttempt: ResolverTypeWrapper<WebhookAttemptModel>;
+  Float: ResolverTypeWrapper<Scalars['Float']['output']>;
+  WebhookAttemptError: WebhookAttemptError;
+  WebhookAttemptPage: ResolverTypeWrapper<WebhookAttemptPageModel>;
+  WebhookEndpoint: ResolverTypeWrapper<WebhookEndpointModel>;
+  WebhookEndpointDisabledReason: WebhookEndpointDisabledReason;
+  WebhookMessage: ResolverTypeWrapper<WebhookMessageModel>;
+  WebhookMessagePage: ResolverTypeWrapper<WebhookMessagePageModel>;
+  WebhookMessageStatus: WebhookMessageStatus;
+  WebhookPageInfo: ResolverTypeWrapper<WebhookPageInfo>;
   Boolean: ResolverTypeWrapper<Scalars['Boolean']['output']>;
   Int: ResolverTypeWrapper<Scalars['Int']['output']>;
 }>;
 
 /** Mapping between all available schema types and the resolvers parents */
 export type ResolversParentTypes = ResolversObject<{
-  Customer: CustomerReference;
+  CreateWebhookEndpointInput: CreateWebhookEndpointInput;
   String: Scalars['String']['output'];
+  CreatedWebhookEndpoint: CreatedWebhookEndpointModel;
+  Customer: CustomerReference;
   DateTime: Scalars['DateTime']['output'];
   DeadLetter: DeadLetterModel;
   ID: Scalars['ID']['output'];
+  DeletedWebhookEndpoint: DeletedWebhookEndpoint;
   EventConnection: EventConnectionModel;
   EventEdge: EventEdgeModel;
   EventPageInfo: EventPageInfo;
@@ -351,8 +665,18 @@ export type ResolversParentTypes = ResolversObject<{
   MarketingEvent: MarketingEventModel;
   Mutation: Record<PropertyKey, never>;
   Query: Record<PropertyKey, never>;
+  RecoveredWebhookMessages: RecoveredWebhookMessagesModel;
   ReplayResult: ReplayResult;
+  RotatedWebhookSecret: RotatedWebhookSecretModel;
   Subscription: Record<PropertyKey, never>;
+  UpdateWebhookEndpointInput: UpdateWebhookEndpointInput;
+  WebhookAttempt: WebhookAttemptModel;
+  Float: Scalars['Float']['output'];
+  WebhookAttemptPage: WebhookAttemptPageModel;
+  WebhookEndpoint: WebhookEndpointModel;
+  WebhookMessage: WebhookMessageModel;
+  WebhookMessagePage: WebhookMessagePageModel;
+  WebhookPageInfo: WebhookPageInfo;
   Boolean: Scalars['Boolean']['output'];
   Int: Scalars['Int']['output'];
 }>;
@@ -369,6 +693,15 @@ export type CacheControlDirectiveResolver<
   ContextType = EventsContext,
   Args = CacheControlDirectiveArgs,
 > = DirectiveResolverFn<Result, Parent, ContextType, Args>;
+
+export type CreatedWebhookEndpointResolvers<
+  ContextType = EventsContext,
+  ParentType extends ResolversParentTypes['CreatedWebhookEndpoint'] =
+    ResolversParentTypes['CreatedWebhookEndpoint'],
+> = ResolversObject<{
+  endpoint?: Resolver<ResolversTypes['WebhookEndpoint'], ParentType, ContextType>;
+  secret?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+}>;
 
 export type CustomerResolvers<
   ContextType = EventsContext,
@@ -392,6 +725,14 @@ export type DeadLetterResolvers<
   reason?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   source?: Resolver<ResolversTypes['EventSource'], ParentType, ContextType>;
   type?: Resolver<ResolversTypes['EventType'], ParentType, ContextType>;
+}>;
+
+export type DeletedWebhookEndpointResolvers<
+  ContextType = EventsContext,
+  ParentType extends ResolversParentTypes['DeletedWebhookEndpoint'] =
+    ResolversParentTypes['DeletedWebhookEndpoint'],
+> = ResolversObject<{
+  id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
 }>;
 
 export type EventConnectionResolvers<
@@ -444,11 +785,59 @@ export type MutationResolvers<
   ContextType = EventsContext,
   ParentType extends ResolversParentTypes['Mutation'] = ResolversParentTypes['Mutation'],
 > = ResolversObject<{
+  createWebhookEndpoint?: Resolver<
+    ResolversTypes['CreatedWebhookEndpoint'],
+    ParentType,
+    ContextType,
+    RequireFields<MutationCreateWebhookEndpointArgs, 'input'>
+  >;
+  deleteWebhookEndpoint?: Resolver<
+    ResolversTypes['DeletedWebhookEndpoint'],
+    ParentType,
+    ContextType,
+    RequireFields<MutationDeleteWebhookEndpointArgs, 'id'>
+  >;
+  disableWebhookEndpoint?: Resolver<
+    ResolversTypes['WebhookEndpoint'],
+    ParentType,
+    ContextType,
+    RequireFields<MutationDisableWebhookEndpointArgs, 'id'>
+  >;
+  enableWebhookEndpoint?: Resolver<
+    ResolversTypes['WebhookEndpoint'],
+    ParentType,
+    ContextType,
+    RequireFields<MutationEnableWebhookEndpointArgs, 'id'>
+  >;
+  recoverWebhookEndpoint?: Resolver<
+    ResolversTypes['RecoveredWebhookMessages'],
+    ParentType,
+    ContextType,
+    RequireFields<MutationRecoverWebhookEndpointArgs, 'id' | 'since'>
+  >;
   replayDeadLetters?: Resolver<
     ResolversTypes['ReplayResult'],
     ParentType,
     ContextType,
     Partial<MutationReplayDeadLettersArgs>
+  >;
+  replayWebhookMessage?: Resolver<
+    ResolversTypes['WebhookMessage'],
+    ParentType,
+    ContextType,
+    RequireFields<MutationReplayWebhookMessageArgs, 'id'>
+  >;
+  rotateWebhookEndpointSecret?: Resolver<
+    ResolversTypes['RotatedWebhookSecret'],
+    ParentType,
+    ContextType,
+    RequireFields<MutationRotateWebhookEndpointSecretArgs, 'id'>
+  >;
+  updateWebhookEndpoint?: Resolver<
+    ResolversTypes['WebhookEndpoint'],
+    ParentType,
+    ContextType,
+    RequireFields<MutationUpdateWebhookEndpointArgs, 'id' | 'input'>
   >;
 }>;
 
@@ -468,6 +857,28 @@ export type QueryResolvers<
     ContextType,
     RequireFields<QueryEventsArgs, 'first'>
   >;
+  webhookEndpoint?: Resolver<
+    ResolversTypes['WebhookEndpoint'],
+    ParentType,
+    ContextType,
+    RequireFields<QueryWebhookEndpointArgs, 'id'>
+  >;
+  webhookEndpoints?: Resolver<Array<ResolversTypes['WebhookEndpoint']>, ParentType, ContextType>;
+  webhookMessage?: Resolver<
+    ResolversTypes['WebhookMessage'],
+    ParentType,
+    ContextType,
+    RequireFields<QueryWebhookMessageArgs, 'id'>
+  >;
+}>;
+
+export type RecoveredWebhookMessagesResolvers<
+  ContextType = EventsContext,
+  ParentType extends ResolversParentTypes['RecoveredWebhookMessages'] =
+    ResolversParentTypes['RecoveredWebhookMessages'],
+> = ResolversObject<{
+  endpoint?: Resolver<ResolversTypes['WebhookEndpoint'], ParentType, ContextType>;
+  recovered?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
 }>;
 
 export type ReplayResultResolvers<
@@ -475,6 +886,16 @@ export type ReplayResultResolvers<
   ParentType extends ResolversParentTypes['ReplayResult'] = ResolversParentTypes['ReplayResult'],
 > = ResolversObject<{
   replayed?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+}>;
+
+export type RotatedWebhookSecretResolvers<
+  ContextType = EventsContext,
+  ParentType extends ResolversParentTypes['RotatedWebhookSecret'] =
+    ResolversParentTypes['RotatedWebhookSecret'],
+> = ResolversObject<{
+  endpoint?: Resolver<ResolversTypes['WebhookEndpoint'], ParentType, ContextType>;
+  previousSecretsExpireAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  secret?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
 }>;
 
 export type SubscriptionResolvers<
@@ -490,10 +911,106 @@ export type SubscriptionResolvers<
   >;
 }>;
 
+export type WebhookAttemptResolvers<
+  ContextType = EventsContext,
+  ParentType extends ResolversParentTypes['WebhookAttempt'] = ResolversParentTypes['WebhookAttempt'],
+> = ResolversObject<{
+  attemptedAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  error?: Resolver<Maybe<ResolversTypes['WebhookAttemptError']>, ParentType, ContextType>;
+  errorMessage?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  latencyMs?: Resolver<ResolversTypes['Float'], ParentType, ContextType>;
+  messageId?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  responseBody?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  statusCode?: Resolver<Maybe<ResolversTypes['Int']>, ParentType, ContextType>;
+}>;
+
+export type WebhookAttemptPageResolvers<
+  ContextType = EventsContext,
+  ParentType extends ResolversParentTypes['WebhookAttemptPage'] = ResolversParentTypes['WebhookAttemptPage'],
+> = ResolversObject<{
+  nodes?: Resolver<Array<ResolversTypes['WebhookAttempt']>, ParentType, ContextType>;
+  pageInfo?: Resolver<ResolversTypes['WebhookPageInfo'], ParentType, ContextType>;
+}>;
+
+export type WebhookEndpointResolvers<
+  ContextType = EventsContext,
+  ParentType extends ResolversParentTypes['WebhookEndpoint'] = ResolversParentTypes['WebhookEndpoint'],
+> = ResolversObject<{
+  attempts?: Resolver<
+    ResolversTypes['WebhookAttemptPage'],
+    ParentType,
+    ContextType,
+    RequireFields<WebhookEndpointAttemptsArgs, 'first'>
+  >;
+  channels?: Resolver<Maybe<Array<ResolversTypes['String']>>, ParentType, ContextType>;
+  createdAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  description?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  disabledAt?: Resolver<Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;
+  disabledReason?: Resolver<Maybe<ResolversTypes['WebhookEndpointDisabledReason']>, ParentType, ContextType>;
+  enabled?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
+  eventTypes?: Resolver<Maybe<Array<ResolversTypes['EventType']>>, ParentType, ContextType>;
+  failingSince?: Resolver<Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;
+  id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  messages?: Resolver<
+    ResolversTypes['WebhookMessagePage'],
+    ParentType,
+    ContextType,
+    RequireFields<WebhookEndpointMessagesArgs, 'first'>
+  >;
+  ownerClientId?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  rateLimitPerSecond?: Resolver<Maybe<ResolversTypes['Int']>, ParentType, ContextType>;
+  selection?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  updatedAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  url?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+}>;
+
+export type WebhookMessageResolvers<
+  ContextType = EventsContext,
+  ParentType extends ResolversParentTypes['WebhookMessage'] = ResolversParentTypes['WebhookMessage'],
+> = ResolversObject<{
+  attemptCount?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  attempts?: Resolver<
+    ResolversTypes['WebhookAttemptPage'],
+    ParentType,
+    ContextType,
+    RequireFields<WebhookMessageAttemptsArgs, 'first'>
+  >;
+  createdAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  endpointId?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  eventId?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  eventType?: Resolver<ResolversTypes['EventType'], ParentType, ContextType>;
+  id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  lastError?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  lastStatusCode?: Resolver<Maybe<ResolversTypes['Int']>, ParentType, ContextType>;
+  nextAttemptAt?: Resolver<Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;
+  payload?: Resolver<ResolversTypes['JSON'], ParentType, ContextType>;
+  status?: Resolver<ResolversTypes['WebhookMessageStatus'], ParentType, ContextType>;
+  updatedAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+}>;
+
+export type WebhookMessagePageResolvers<
+  ContextType = EventsContext,
+  ParentType extends ResolversParentTypes['WebhookMessagePage'] = ResolversParentTypes['WebhookMessagePage'],
+> = ResolversObject<{
+  nodes?: Resolver<Array<ResolversTypes['WebhookMessage']>, ParentType, ContextType>;
+  pageInfo?: Resolver<ResolversTypes['WebhookPageInfo'], ParentType, ContextType>;
+}>;
+
+export type WebhookPageInfoResolvers<
+  ContextType = EventsContext,
+  ParentType extends ResolversParentTypes['WebhookPageInfo'] = ResolversParentTypes['WebhookPageInfo'],
+> = ResolversObject<{
+  endCursor?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  hasNextPage?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
+}>;
+
 export type Resolvers<ContextType = EventsContext> = ResolversObject<{
+  CreatedWebhookEndpoint?: CreatedWebhookEndpointResolvers<ContextType>;
   Customer?: CustomerResolvers<ContextType>;
   DateTime?: GraphQLScalarType;
   DeadLetter?: DeadLetterResolvers<ContextType>;
+  DeletedWebhookEndpoint?: DeletedWebhookEndpointResolvers<ContextType>;
   EventConnection?: EventConnectionResolvers<ContextType>;
   EventEdge?: EventEdgeResolvers<ContextType>;
   EventPageInfo?: EventPageInfoResolvers<ContextType>;
@@ -501,8 +1018,16 @@ export type Resolvers<ContextType = EventsContext> = ResolversObject<{
   MarketingEvent?: MarketingEventResolvers<ContextType>;
   Mutation?: MutationResolvers<ContextType>;
   Query?: QueryResolvers<ContextType>;
+  RecoveredWebhookMessages?: RecoveredWebhookMessagesResolvers<ContextType>;
   ReplayResult?: ReplayResultResolvers<ContextType>;
+  RotatedWebhookSecret?: RotatedWebhookSecretResolvers<ContextType>;
   Subscription?: SubscriptionResolvers<ContextType>;
+  WebhookAttempt?: WebhookAttemptResolvers<ContextType>;
+  WebhookAttemptPage?: WebhookAttemptPageResolvers<ContextType>;
+  WebhookEndpoint?: WebhookEndpointResolvers<ContextType>;
+  WebhookMessage?: WebhookMessageResolvers<ContextType>;
+  WebhookMessagePage?: WebhookMessagePageResolvers<ContextType>;
+  WebhookPageInfo?: WebhookPageInfoResolvers<ContextType>;
 }>;
 
 export type DirectiveResolvers<ContextType = EventsContext> = ResolversObject<{
