@@ -63,6 +63,7 @@ export type CreateWebhookEndpointInput = {
 /** A new endpoint and its signing secret, shown this once. */
 export type CreatedWebhookEndpoint = {
   __typename?: 'CreatedWebhookEndpoint';
+  /** The endpoint registered. */
   endpoint: WebhookEndpoint;
   /** `whsec_` and the base64 key: verify each webhook with it (any Standard Webhooks library). Not readable again. */
   secret: Scalars['String']['output'];
@@ -97,6 +98,7 @@ export type DeadLetter = {
   type: EventType;
 };
 
+/** The endpoint a deletion removed. */
 export type DeletedWebhookEndpoint = {
   __typename?: 'DeletedWebhookEndpoint';
   /** The id of the endpoint deleted. */
@@ -321,8 +323,10 @@ export type QueryWebhookMessageArgs = {
   id: Scalars['ID']['input'];
 };
 
+/** What a recovery put back. */
 export type RecoveredWebhookMessages = {
   __typename?: 'RecoveredWebhookMessages';
+  /** The endpoint recovered. */
   endpoint: WebhookEndpoint;
   /** How many messages were put back to be sent. */
   recovered: Scalars['Int']['output'];
@@ -338,8 +342,11 @@ export type ReplayResult = {
 /** A new signing secret, shown this once, and until when the previous ones still sign. */
 export type RotatedWebhookSecret = {
   __typename?: 'RotatedWebhookSecret';
+  /** The endpoint whose secret was rotated. */
   endpoint: WebhookEndpoint;
+  /** Until when the previous secrets still sign next to the new one. */
   previousSecretsExpireAt: Scalars['DateTime']['output'];
+  /** The new secret, `whsec_...`: not readable again. */
   secret: Scalars['String']['output'];
 };
 
@@ -362,23 +369,34 @@ export type SubscriptionEventsArgs = {
 
 /** Changes to a webhook endpoint: absent fields stay as they are, `null` clears. */
 export type UpdateWebhookEndpointInput = {
+  /** Only events routed to one of these channels; null for any. */
   channels?: InputMaybe<Array<Scalars['String']['input']>>;
+  /** A new description. */
   description?: InputMaybe<Scalars['String']['input']>;
+  /** Only these event types; null for every type. */
   eventTypes?: InputMaybe<Array<EventType>>;
+  /** Attempts per second at most; null for no limit. */
   rateLimitPerSecond?: InputMaybe<Scalars['Int']['input']>;
+  /** A new selection, checked against the graph and the caller's scopes; null for none. */
   selection?: InputMaybe<Scalars['String']['input']>;
+  /** A new URL, checked like a new endpoint's. */
   url?: InputMaybe<Scalars['String']['input']>;
 };
 
 /** One HTTP attempt to deliver a message. */
 export type WebhookAttempt = {
   __typename?: 'WebhookAttempt';
+  /** When it started. */
   attemptedAt: Scalars['DateTime']['output'];
   /** Why it failed; null for a 2xx. */
   error?: Maybe<WebhookAttemptError>;
+  /** What went wrong, in words; null for a 2xx. */
   errorMessage?: Maybe<Scalars['String']['output']>;
+  /** The attempt's number in the attempt log. */
   id: Scalars['ID']['output'];
+  /** Milliseconds from the start to the response's first 1 KB, or to the failure. */
   latencyMs: Scalars['Float']['output'];
+  /** The message attempted. */
   messageId: Scalars['ID']['output'];
   /** The first 1 KB of the response body, with secrets and credentials replaced by `[redacted]`. */
   responseBody?: Maybe<Scalars['String']['output']>;
@@ -400,7 +418,9 @@ export type WebhookAttemptError =
 /** A page of webhook attempts, newest first. */
 export type WebhookAttemptPage = {
   __typename?: 'WebhookAttemptPage';
+  /** The attempts on this page. */
   nodes: Array<WebhookAttempt>;
+  /** Whether older attempts follow, and the cursor to continue from. */
   pageInfo: WebhookPageInfo;
 };
 
@@ -414,11 +434,15 @@ export type WebhookEndpoint = {
   attempts: WebhookAttemptPage;
   /** Only events routed to one of these channels; any when null. */
   channels?: Maybe<Array<Scalars['String']['output']>>;
+  /** When it was registered. */
   createdAt: Scalars['DateTime']['output'];
+  /** What the endpoint is for. */
   description: Scalars['String']['output'];
+  /** When it was disabled; null while enabled. */
   disabledAt?: Maybe<Scalars['DateTime']['output']>;
   /** Why it is off; null while enabled. */
   disabledReason?: Maybe<WebhookEndpointDisabledReason>;
+  /** False once disabled (by hand, after `410 Gone`, or after failing for 5 days): nothing is sent meanwhile. */
   enabled: Scalars['Boolean']['output'];
   /** Only these event types; every type when null. */
   eventTypes?: Maybe<Array<EventType>>;
@@ -434,7 +458,9 @@ export type WebhookEndpoint = {
   rateLimitPerSecond?: Maybe<Scalars['Int']['output']>;
   /** The GraphQL selection each payload is enriched with (`data.enriched`); null for none. */
   selection?: Maybe<Scalars['String']['output']>;
+  /** When its settings last changed. */
   updatedAt: Scalars['DateTime']['output'];
+  /** Where the webhooks are POSTed. */
   url: Scalars['String']['output'];
 };
 
@@ -473,12 +499,17 @@ export type WebhookMessage = {
   attemptCount: Scalars['Int']['output'];
   /** Its attempts, newest first. */
   attempts: WebhookAttemptPage;
+  /** When it was made (the event was processed). */
   createdAt: Scalars['DateTime']['output'];
+  /** The endpoint it goes to. */
   endpointId: Scalars['ID']['output'];
   /** The event it carries. */
   eventId: Scalars['ID']['output'];
+  /** The type of the event it carries. */
   eventType: EventType;
+  /** `msg_` and 26 characters: the `webhook-id` header, the same for this event and endpoint whatever happens. */
   id: Scalars['ID']['output'];
+  /** Why it stopped without exhausting its schedule (`gone`, `endpoint-disabled`); null otherwise. */
   lastError?: Maybe<Scalars['String']['output']>;
   /** The status code of the last attempt, when it got one. */
   lastStatusCode?: Maybe<Scalars['Int']['output']>;
@@ -486,7 +517,9 @@ export type WebhookMessage = {
   nextAttemptAt?: Maybe<Scalars['DateTime']['output']>;
   /** The exact body every attempt sends and signs. */
   payload: Scalars['JSON']['output'];
+  /** Where it stands. */
   status: WebhookMessageStatus;
+  /** When its status last changed. */
   updatedAt: Scalars['DateTime']['output'];
 };
 
@@ -499,7 +532,9 @@ export type WebhookMessageAttemptsArgs = {
 /** A page of webhook messages, newest first. */
 export type WebhookMessagePage = {
   __typename?: 'WebhookMessagePage';
+  /** The messages on this page. */
   nodes: Array<WebhookMessage>;
+  /** Whether older messages follow, and the cursor to continue from. */
   pageInfo: WebhookPageInfo;
 };
 
@@ -519,6 +554,7 @@ export type WebhookPageInfo = {
   __typename?: 'WebhookPageInfo';
   /** Pass it as `after` for the next (older) page. */
   endCursor?: Maybe<Scalars['String']['output']>;
+  /** True when older entries follow this page. */
   hasNextPage: Scalars['Boolean']['output'];
 };
 
