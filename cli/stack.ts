@@ -231,7 +231,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
       eventLog,
       gatewayKeys.privateJwk,
       options.logger('subgraph:events'),
-      deliveries?.management,
+      deliveries ? { service: deliveries.management, supergraphFile: options.supergraphFile } : undefined,
     );
     stoppers.push(() => eventsSubgraph.stop());
     // Each role subgraph against its platform's sandbox, with the plan that sandbox was given.

@@ -231,6 +231,7 @@ export async function buildGateway(config: GatewayConfig, logger: Logger): Promi
     signer: access.signer,
     agent,
     requestBudgetMs: config.subgraphTimeoutMs,
+    registeredIdentity: (clientId) => access.registeredIdentity(clientId),
     logger: logger.child({ component: 'events' }),
   });
 

@@ -27,7 +27,7 @@ export async function gatewayCommand(logger: Logger): Promise<undefined> {
     eventLog,
     config.gatewayTokenKey,
     logger,
-    deliveries?.management,
+    deliveries ? { service: deliveries.management, supergraphFile: config.supergraphFile } : undefined,
   );
   const gateway = await buildGateway(
     {

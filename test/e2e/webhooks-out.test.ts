@@ -1,8 +1,7 @@
 import { Webhook } from 'standardwebhooks';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Stack } from '../../cli/stack.js';
-import { DEMO_API_KEYS } from '../../gateway/auth/demo-keys.js';
-import { as } from '../helpers/clients.js';
+import { writeTestRegistry } from '../helpers/registry.js';
 import { graphql, startTestStack } from '../helpers/stack.js';
 import { startReceiver, type ReceivedWebhook, type WebhookReceiver } from '../helpers/webhook-receiver.js';
 import { postWebhook, shopifyOrder } from '../helpers/webhooks.js';
@@ -38,11 +37,22 @@ const verify = (secret: string, request: ReceivedWebhook | undefined) =>
     data: Record<string, unknown>;
   };
 
+const registry = writeTestRegistry([
+  {
+    id: 'ops',
+    scopes: ['webhooks:admin', 'crm:read', 'pii:read', 'commerce:read', 'events:read', 'metrics:read'],
+  },
+  { id: 'automation', scopes: ['webhooks:admin', 'crm:read', 'commerce:read'] },
+  { id: 'reader', scopes: ['webhooks:read'] },
+  { id: 'dashboard', scopes: ['campaigns:read'] },
+]);
+const as = (client: string) => ({ authorization: `Bearer ${registry.keys[client]?.[0] ?? ''}` });
+
 describe('webhooks out through the gateway (real stack, real receiver)', () => {
   let stack: Stack;
   let receiver: WebhookReceiver;
   beforeAll(async () => {
-    stack = await startTestStack();
+    stack = await startTestStack({ clientsFile: registry.clientsFile });
     receiver = await startReceiver();
   });
   afterAll(async () => {
@@ -50,7 +60,7 @@ describe('webhooks out through the gateway (real stack, real receiver)', () => {
     await stack.close();
   });
 
-  const admin = as('admin');
+  const admin = as('ops');
   const createEndpoint = (input: Record<string, unknown>, headers = admin) =>
     graphql<Created>(stack.gatewayUrl, CREATE, { input }, headers);
 
@@ -63,7 +73,7 @@ describe('webhooks out through the gateway (real stack, real receiver)', () => {
     expect(created.body.errors).toBeUndefined();
     const { secret, endpoint } = created.body.data!.createWebhookEndpoint;
     expect(secret).toMatch(/^whsec_[A-Za-z0-9+/]{43}=$/);
-    expect(endpoint).toMatchObject({ url: receiver.url, enabled: true, ownerClientId: 'admin' });
+    expect(endpoint).toMatchObject({ url: receiver.url, enabled: true, ownerClientId: 'ops' });
 
     const customer = stack.world.customers.find((c) => c.shop)!;
     const order = shopifyOrder({ email: customer.person.email, totalPrice: '310.00' });
@@ -128,16 +138,100 @@ describe('webhooks out through the gateway (real stack, real receiver)', () => {
     expect(bad.body.errors?.[0]?.message).toContain('rateLimitPerSecond');
   });
 
-  it('should let only webhooks scopes manage or read endpoints', async () => {
-    const refused = await createEndpoint({ url: receiver.url }, as('personalization-service'));
+  it('should let only webhooks scopes manage or read endpoints, and a reader only its own', async () => {
+    const refused = await createEndpoint({ url: receiver.url }, as('dashboard'));
     expect(refused.body.errors?.[0]?.extensions?.['code']).toBe('FORBIDDEN');
-    const listed = await graphql(
+    const notAdmin = await createEndpoint({ url: receiver.url }, as('reader'));
+    expect(notAdmin.body.errors?.[0]?.extensions?.['code']).toBe('FORBIDDEN');
+    const listed = await graphql(stack.gatewayUrl, '{ webhookEndpoints { id } }', {}, as('dashboard'));
+    expect(listed.body.errors?.[0]?.extensions?.['code']).toBe('FORBIDDEN');
+
+    const opsEndpoints = await graphql<{ webhookEndpoints: { id: string }[] }>(
       stack.gatewayUrl,
       '{ webhookEndpoints { id } }',
       {},
-      as('marketing-automation'),
+      admin,
     );
-    expect(listed.body.errors?.[0]?.extensions?.['code']).toBe('FORBIDDEN');
+    expect(opsEndpoints.body.data!.webhookEndpoints.length).toBeGreaterThan(0);
+    const readerEndpoints = await graphql<{ webhookEndpoints: { id: string }[] }>(
+      stack.gatewayUrl,
+      '{ webhookEndpoints { id } }',
+      {},
+      as('reader'),
+    );
+    expect(readerEndpoints.body.data).toEqual({ webhookEndpoints: [] });
+    const someoneElses = await graphql(
+      stack.gatewayUrl,
+      'query($id: ID!) { webhookEndpoint(id: $id) { id } }',
+      { id: opsEndpoints.body.data!.webhookEndpoints[0]!.id },
+      as('reader'),
+    );
+    expect(someoneElses.body.errors?.[0]?.extensions?.['code']).toBe('FORBIDDEN');
+  });
+
+  it("should enrich the payload with the endpoint's selection, read with its owner's permissions", async () => {
+    const selection = 'customer { email lifecycleStage lifetimeValue { amount } }';
+    const created = await createEndpoint({ url: receiver.url, eventTypes: ['ORDER_PLACED'], selection });
+    expect(created.body.errors).toBeUndefined();
+    const { secret, endpoint } = created.body.data!.createWebhookEndpoint;
+    const customer = stack.world.customers.filter((c) => c.shop)[3]!;
+    const graph = await graphql<{ customer: Record<string, unknown> }>(
+      stack.gatewayUrl,
+      `query($email: String!) { ${selection.replace('customer', 'customer(email: $email)')} }`,
+      { email: customer.person.email },
+      admin,
+    );
+    const before = receiver.received.length;
+    await postWebhook(
+      stack.origins.gateway,
+      shopifyOrder({ email: customer.person.email, totalPrice: '77.00' }),
+    );
+    // Every endpoint wanting orders gets one; this endpoint's is the one its secret verifies.
+    const signedWith = (request: ReceivedWebhook) => {
+      try {
+        verify(secret, request);
+        return true;
+      } catch {
+        return false;
+      }
+    };
+    await expect.poll(() => receiver.received.slice(before).some(signedWith)).toBe(true);
+    const payload = verify(secret, receiver.received.slice(before).find(signedWith));
+    expect(graph.body.data!.customer).toMatchObject({ email: customer.person.email.toLowerCase() });
+    expect(payload.data['enriched']).toEqual({ customer: graph.body.data!.customer });
+    expect(payload.data['enrichmentErrors']).toBeUndefined();
+    await graphql(
+      stack.gatewayUrl,
+      'mutation($id: ID!) { deleteWebhookEndpoint(id: $id) { id } }',
+      { id: endpoint.id },
+      admin,
+    );
+  });
+
+  it('should refuse a selection the graph does not have, or one the owner may not read', async () => {
+    const unknown = await createEndpoint({ url: receiver.url, selection: 'customer { shoeSize }' });
+    expect(unknown.body.errors?.[0]?.extensions).toMatchObject({
+      code: 'BAD_USER_INPUT',
+      reason: 'selection-invalid',
+    });
+    expect(unknown.body.errors?.[0]?.message).toContain('shoeSize');
+    const notSelection = await createEndpoint({ url: receiver.url, selection: 'customer(id: "1") { id' });
+    expect(notSelection.body.errors?.[0]?.extensions).toMatchObject({ reason: 'selection-invalid' });
+    // `automation` manages webhooks but holds no pii:read: an email in its payloads would leak past it.
+    const forbidden = await createEndpoint(
+      { url: receiver.url, selection: 'customer { email lifecycleStage }' },
+      as('automation'),
+    );
+    expect(forbidden.body.errors?.[0]?.extensions).toMatchObject({
+      code: 'BAD_USER_INPUT',
+      reason: 'selection-forbidden',
+    });
+    expect(forbidden.body.errors?.[0]?.message).toContain('Customer.email (needs crm:read and pii:read)');
+    const allowed = await createEndpoint(
+      { url: receiver.url, selection: 'customer { lifecycleStage }', eventTypes: ['FORM_SUBMITTED'] },
+      as('automation'),
+    );
+    expect(allowed.body.errors).toBeUndefined();
   });
 
   it('should rotate a secret with an overlap, signing with both until it ends', async () => {
@@ -182,7 +276,7 @@ describe('webhooks out through the gateway (real stack, real receiver)', () => {
 
   it('should show the outbox on /metrics', async () => {
     const response = await fetch(`${stack.origins.gateway}/metrics`, {
-      headers: { authorization: `Bearer ${DEMO_API_KEYS.admin}` },
+      headers: as('ops'),
     });
     const text = await response.text();
     expect(text).toMatch(/^webhook_outbox_pending \d+$/m);
