@@ -228,6 +228,16 @@ export const coreCatalog = {
       "Delays before each delivery attempt, comma-separated, each a number with `ms`, `s`, `m`, `h` or `d` (`0,5s,5m,30m,2h,5h,10h,10h`, Svix's, when unset); a message is exhausted after the last.",
   }),
 
+  // ── the `endpoints` command (a client of the gateway) ─────────────────────────
+  GATEWAY_URL: env.url({
+    description: 'GraphQL URL of the gateway the `endpoints` command calls.',
+    default: 'http://127.0.0.1:4000/graphql',
+  }),
+  MARKETING_GRAPH_API_KEY: env.secret({
+    description:
+      'API key (`mgk_...`) the `endpoints` command calls the gateway with: a client with `webhooks:admin` to manage endpoints, `webhooks:read` to list its own.',
+  }),
+
   // ── caching (gateway and subgraphs) ───────────────────────────────────────────
   REDIS_URL: env.url({
     description:
