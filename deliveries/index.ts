@@ -70,8 +70,12 @@ export async function startDeliveries(options: StartDeliveriesOptions): Promise<
   const clock = options.clock ?? systemClock;
   const { store, logger } = options;
   const sealer = secretSealer(config.secretSealingKey);
+  // A warning where it matters; in development (http:// allowed: the demo, a laptop) only at debug,
+  // so `npm start` stays quiet about its throwaway secrets.
   if (!sealer.sealed)
-    logger.warn('webhook endpoint secrets are stored unencrypted: set a sealing key to encrypt them at rest');
+    logger[config.allowHttp ? 'debug' : 'warn'](
+      'webhook endpoint secrets are stored unencrypted: set a sealing key to encrypt them at rest',
+    );
   const guard = new SsrfGuard({
     allowHttp: config.allowHttp,
     allow: config.allow,

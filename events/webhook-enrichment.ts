@@ -170,7 +170,16 @@ async function enrich(
   } catch (error) {
     return { enriched: null, errors: [{ message: (error as Error).message }] };
   }
-  const result = await readAs(owner, query, ref.id ? { id: ref.id } : { email: ref.email });
+  let result: GraphResult | undefined;
+  try {
+    result = await readAs(owner, query, ref.id ? { id: ref.id } : { email: ref.email });
+  } catch (error) {
+    // A read that failed outright costs this payload its enrichment, never the delivery itself.
+    return {
+      enriched: null,
+      errors: [{ message: `Reading the selection failed: ${(error as Error).message}` }],
+    };
+  }
   if (!result)
     return {
       enriched: null,
