@@ -274,6 +274,103 @@ describe('webhooks out through the gateway (real stack, real receiver)', () => {
     );
   });
 
+  it('should update an endpoint, page its messages, and recover what failed while it was disabled', async () => {
+    const created = await createEndpoint({
+      url: receiver.url,
+      eventTypes: ['ORDER_PLACED'],
+      channels: ['vip'],
+    });
+    const { secret, endpoint } = created.body.data!.createWebhookEndpoint;
+    const updated = await graphql<{
+      updateWebhookEndpoint: { description: string; channels: string[] | null };
+    }>(
+      stack.gatewayUrl,
+      'mutation($id: ID!, $input: UpdateWebhookEndpointInput!) { updateWebhookEndpoint(id: $id, input: $input) { description channels } }',
+      { id: endpoint.id, input: { description: 'every order', channels: null } },
+      admin,
+    );
+    expect(updated.body.data).toEqual({
+      updateWebhookEndpoint: { description: 'every order', channels: null },
+    });
+
+    const mutate = (field: string) =>
+      graphql(
+        stack.gatewayUrl,
+        `mutation($id: ID!) { ${field}(id: $id) { id } }`,
+        { id: endpoint.id },
+        admin,
+      );
+    expect((await mutate('disableWebhookEndpoint')).body.errors).toBeUndefined();
+    const since = new Date().toISOString();
+    const customer = stack.world.customers.filter((c) => c.shop)[5]!;
+    for (const total of ['1.00', '2.00'])
+      await postWebhook(
+        stack.origins.gateway,
+        shopifyOrder({ email: customer.person.email, totalPrice: total }),
+      );
+    const messagesQuery = `query($id: ID!, $after: String) { webhookEndpoint(id: $id) { messages(first: 1, after: $after) { nodes { id status lastError } pageInfo { hasNextPage endCursor } } } }`;
+    type Page = {
+      webhookEndpoint: {
+        messages: {
+          nodes: { id: string; status: string; lastError: string | null }[];
+          pageInfo: { hasNextPage: boolean; endCursor: string };
+        };
+      };
+    };
+    await expect
+      .poll(async () => {
+        const first = await graphql<Page>(stack.gatewayUrl, messagesQuery, { id: endpoint.id }, admin);
+        return first.body.data?.webhookEndpoint.messages.pageInfo.hasNextPage;
+      })
+      .toBe(true);
+    const first = await graphql<Page>(stack.gatewayUrl, messagesQuery, { id: endpoint.id }, admin);
+    const page1 = first.body.data!.webhookEndpoint.messages;
+    const second = await graphql<Page>(
+      stack.gatewayUrl,
+      messagesQuery,
+      { id: endpoint.id, after: page1.pageInfo.endCursor },
+      admin,
+    );
+    const page2 = second.body.data!.webhookEndpoint.messages;
+    expect(page2.nodes).toHaveLength(1);
+    expect(page2.nodes[0]!.id).not.toBe(page1.nodes[0]!.id);
+    expect([page1.nodes[0]!.status, page2.nodes[0]!.status]).toEqual(['FAILED', 'FAILED']);
+    expect(page1.nodes[0]!.lastError).toBe('endpoint-disabled');
+
+    const refused = await graphql(
+      stack.gatewayUrl,
+      'mutation($id: ID!, $since: DateTime!) { recoverWebhookEndpoint(id: $id, since: $since) { recovered } }',
+      { id: endpoint.id, since },
+      admin,
+    );
+    expect(refused.body.errors?.[0]?.extensions).toMatchObject({
+      code: 'BAD_USER_INPUT',
+      reason: 'endpoint-disabled',
+    });
+    expect((await mutate('enableWebhookEndpoint')).body.errors).toBeUndefined();
+    const before = receiver.received.length;
+    const recovered = await graphql<{ recoverWebhookEndpoint: { recovered: number } }>(
+      stack.gatewayUrl,
+      'mutation($id: ID!, $since: DateTime!) { recoverWebhookEndpoint(id: $id, since: $since) { recovered } }',
+      { id: endpoint.id, since },
+      admin,
+    );
+    expect(recovered.body.data).toEqual({ recoverWebhookEndpoint: { recovered: 2 } });
+    // Other endpoints want orders too: this one's deliveries are those its secret verifies.
+    const mine = () =>
+      receiver.received.slice(before).filter((request) => {
+        try {
+          return Boolean(verify(secret, request));
+        } catch {
+          return false;
+        }
+      });
+    await expect.poll(() => mine().length).toBe(2);
+    const ids = mine().map((request) => String(request.headers['webhook-id']));
+    expect(ids.sort()).toEqual([page1.nodes[0]!.id, page2.nodes[0]!.id].sort());
+    expect((await mutate('deleteWebhookEndpoint')).body.errors).toBeUndefined();
+  });
+
   it('should show the outbox on /metrics', async () => {
     const response = await fetch(`${stack.origins.gateway}/metrics`, {
       headers: as('ops'),
