@@ -1,5 +1,15 @@
 /** Every command `main` runs, in the order the usage lists them. */
-export const COMMANDS = ['start', 'gateway', 'subgraph', 'sandbox', 'compose', 'clients', 'keys', 'endpoints'] as const;
+export const COMMANDS = [
+  'start',
+  'gateway',
+  'worker',
+  'subgraph',
+  'sandbox',
+  'compose',
+  'clients',
+  'keys',
+  'endpoints',
+] as const;
 export type CommandName = (typeof COMMANDS)[number];
 
 export function isCommandName(value: string | undefined): value is CommandName {

@@ -68,6 +68,7 @@ export class Dispatcher implements DeliveryScheduler {
   private readonly stopping = new AbortController();
   private readonly claimer: SerialRunner;
   private backoffUntilMs = 0;
+  private pumpScheduled = false;
   private timer: { atMs: number; cancel: () => void } | undefined;
   private idleWaiters: (() => void)[] = [];
 
@@ -135,6 +136,36 @@ export class Dispatcher implements DeliveryScheduler {
     this.pump();
   }
 
+  /**
+   * Re-reads every endpoint and due time: for a store shared with other workers, whose change
+   * notices are best effort (pub/sub drops what is published while a worker reconnects). Also
+   * forgets opened secrets, so a rotation elsewhere is picked up.
+   */
+  async resync(): Promise<void> {
+    if (this.stopping.signal.aborted) return;
+    const [endpoints, due] = await Promise.all([
+      this.options.store.endpoints(),
+      this.options.store.dueTimes(),
+    ]);
+    const enabled = new Set<string>();
+    for (const endpoint of endpoints) {
+      if (!endpoint.enabled) continue;
+      enabled.add(endpoint.id);
+      const lane = this.lanes.get(endpoint.id);
+      if (!lane) {
+        this.lanes.set(endpoint.id, this.newLane(endpoint, due.get(endpoint.id)));
+        continue;
+      }
+      if (lane.endpoint.rateLimitPerSecond !== endpoint.rateLimitPerSecond)
+        lane.bucket = this.bucketFor(endpoint);
+      lane.endpoint = endpoint;
+      lane.secrets = undefined;
+      lane.nextDueMs = Math.min(lane.nextDueMs, due.get(endpoint.id) ?? Number.POSITIVE_INFINITY);
+    }
+    for (const id of this.lanes.keys()) if (!enabled.has(id)) this.lanes.delete(id);
+    this.pump();
+  }
+
   due(endpointIds: Iterable<string>): void {
     const now = this.options.clock.now();
     let unknown = false;
@@ -148,37 +179,12 @@ export class Dispatcher implements DeliveryScheduler {
     this.pump();
   }
 
-  /**
-   * Reloads every endpoint and due time from the store: how changes made by another process (the
-   * management API's DeliveryService, which cannot call `endpointChanged` here) reach this
-   * dispatcher, when the store's change version moves. Secrets are read again at the next attempt.
-   */
-  async refresh(): Promise<void> {
-    const { store } = this.options;
-    const [endpoints, due] = await Promise.all([store.endpoints(), store.dueTimes()]);
-    if (this.stopping.signal.aborted) return;
-    const enabled = new Map(endpoints.filter((endpoint) => endpoint.enabled).map((e) => [e.id, e]));
-    // Attempts in flight for a lane dropped here finish; nothing new is claimed for it.
-    for (const id of [...this.lanes.keys()]) if (!enabled.has(id)) this.lanes.delete(id);
-    for (const endpoint of enabled.values()) {
-      const dueMs = due.get(endpoint.id);
-      const lane = this.lanes.get(endpoint.id);
-      if (!lane) {
-        this.lanes.set(endpoint.id, this.newLane(endpoint, dueMs));
-        continue;
-      }
-      if (lane.endpoint.rateLimitPerSecond !== endpoint.rateLimitPerSecond)
-        lane.bucket = this.bucketFor(endpoint);
-      lane.endpoint = endpoint;
-      lane.secrets = undefined;
-      if (dueMs !== undefined) lane.nextDueMs = Math.min(lane.nextDueMs, dueMs);
-    }
-    this.pump();
-  }
-
   private refreshSoon(): void {
-    this.refresh().catch((error: unknown) =>
-      this.options.logger.error({ err: error }, 'reloading webhook endpoints failed; the next change retries'),
+    this.resync().catch((error: unknown) =>
+      this.options.logger.error(
+        { err: error },
+        'reloading webhook endpoints failed; the next change retries',
+      ),
     );
   }
 
@@ -232,7 +238,7 @@ export class Dispatcher implements DeliveryScheduler {
   }
 
   private isIdle(): boolean {
-    if (this.claimer.busy || this.attempts.size > 0) return false;
+    if (this.claimer.busy || this.pumpScheduled || this.attempts.size > 0) return false;
     const now = this.options.clock.now();
     return [...this.lanes.values()].every((lane) => this.room(lane, now) === 0);
   }
@@ -240,6 +246,20 @@ export class Dispatcher implements DeliveryScheduler {
   /** Claims and starts whatever may start now (one claiming pass at a time). */
   private pump(): void {
     if (!this.stopping.signal.aborted) this.claimer.run();
+  }
+
+  /**
+   * A pump at the end of this turn of the event loop: attempts finishing in the same turn (a burst
+   * of responses) then share one claiming pass, one store transaction, instead of one each.
+   */
+  private pumpSoon(): void {
+    if (this.pumpScheduled) return;
+    this.pumpScheduled = true;
+    setImmediate(() => {
+      this.pumpScheduled = false;
+      this.pump();
+      this.wakeIdleWaiters();
+    });
   }
 
   private async claimAndStart(): Promise<void> {
@@ -288,12 +308,23 @@ export class Dispatcher implements DeliveryScheduler {
 
   private startAttempt(lane: Lane, message: OutboxMessage): void {
     lane.inFlight++;
-    const attempt = this.attempt(lane, message)
+    let freed = false;
+    // The lane's slot bounds requests to the endpoint: it is free once the response is in, while
+    // the settle is still being written (the message stays claimed until then, so no one else
+    // takes it). Under load a settle waits a turn of the event loop for its group commit, and
+    // holding the slot meanwhile would cut each endpoint's throughput for nothing.
+    const free = () => {
+      if (freed) return;
+      freed = true;
+      lane.inFlight--;
+      this.pumpSoon();
+    };
+    const attempt = this.attempt(lane, message, free)
       .catch((error: unknown) => this.unrecorded(message, error))
       .finally(() => {
-        lane.inFlight--;
+        free();
         this.attempts.delete(attempt);
-        this.pump();
+        this.pumpSoon();
       });
     this.attempts.add(attempt);
   }
@@ -333,7 +364,7 @@ export class Dispatcher implements DeliveryScheduler {
     return values;
   }
 
-  private async attempt(lane: Lane, message: OutboxMessage): Promise<void> {
+  private async attempt(lane: Lane, message: OutboxMessage, free: () => void): Promise<void> {
     const { store, config, clock, guard, logger } = this.options;
     const endpoint = lane.endpoint;
     const startedMs = clock.now();
@@ -364,6 +395,8 @@ export class Dispatcher implements DeliveryScheduler {
     }
     const attemptNumber = message.attempts + 1;
     const verdict = verdictFor(result, attemptNumber, config, clock.now());
+    // After a 410 the lane stays full until the endpoint is disabled: nothing more is sent to it.
+    if (verdict.status !== 'failed') free();
     const { failingSinceMs } = await store.settle({
       messageId: message.id,
       endpointId: endpoint.id,

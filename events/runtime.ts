@@ -5,11 +5,15 @@ import type { PayloadBuilder } from '../deliveries/payload.js';
 import type { DeliveryStore } from '../deliveries/store/types.js';
 import type { EventLog } from '../lib/events/log/types.js';
 import type { Logger } from '../lib/logger.js';
-import { customerContextReader, type GraphRead } from './customer-context.js';
+import { startJobs } from '../lib/jobs/runner.js';
+import type { GraphRead } from './customer-context.js';
+import { assertLogSharedByWorkers } from './config.js';
 import { EventHub } from './hub.js';
 import { createWebhookIngest, type WebhookSecrets } from './ingest.js';
-import { EventProcessor, type Invalidations } from './processor.js';
+import { eventJobs } from './jobs.js';
+import type { EventProcessor, Invalidations } from './processor.js';
 import type { RoutingRule } from './routing.js';
+import type { ActionRunner, ActionRunnerOptions } from './actions/runner.js';
 
 /** The event pipeline's configuration, with its log already opened by the caller (who closes it). */
 export interface EventsConfig {
@@ -23,15 +27,29 @@ export interface EventsConfig {
   processor?: { concurrency?: number; maxAttempts?: number; retryBaseMs?: number; visibilityMs?: number };
   /**
    * Webhooks out to subscribers' endpoints, following this log: the store opened by the caller
-   * (the embedded one in the log's own file), who closes it after `stop`. Absent: none are sent.
+   * (the embedded one in the log's own file), who closes it after `stop`. They run where the
+   * background jobs run in this process (not with `backgroundJobs: 'worker'` yet). Absent: none are sent.
    */
   deliveries?: { store: DeliveryStore; config: DeliveriesConfigInput };
+  /**
+   * The routing rules' actions: the outbox and an executor per connected platform (the caller opens
+   * and closes both) and the runner's tuning. @default none: rules' actions are not run
+   */
+  actions?: Omit<ActionRunnerOptions, 'rules' | 'logger'>;
+  /**
+   * Where the background jobs (processing, retention; events/jobs.ts) run: `gateway`, in this
+   * process; `worker`, in `worker` processes sharing the log, so this one only ingests webhooks
+   * and streams delivered events. @default 'gateway'
+   */
+  backgroundJobs?: 'gateway' | 'worker';
 }
 
 export interface EventPipeline {
   /** `/webhooks/*`. */
   ingest(req: IncomingMessage, res: ServerResponse, url: URL): Promise<void>;
   processor: EventProcessor;
+  /** Runs the rules' actions; absent when no outbox was configured. */
+  actions?: ActionRunner;
   /** Delivered events, for whoever streams them (the gateway's subscriptions). */
   hub: EventHub;
   /** Webhooks out, when configured: their service, dispatcher and gauges for `/metrics`. */
@@ -59,33 +77,38 @@ export async function startEventPipeline(options: {
 }): Promise<EventPipeline> {
   const { config, logger } = options;
   const log = config.log;
+  if (config.backgroundJobs === 'worker') assertLogSharedByWorkers(log.kind, 'BACKGROUND_JOBS=worker');
 
   const hub = new EventHub(log, logger.child({ component: 'event-hub' }));
   await hub.start();
-  const processor = new EventProcessor({
+  const { processor, actions, jobs } = eventJobs({
     log,
-    rules: config.routingRules,
-    customerContext: customerContextReader(config.routingRules, options.readGraph),
+    routingRules: config.routingRules,
+    retention: config.retention,
+    ...(config.processor ? { processor: config.processor } : {}),
+    readGraph: options.readGraph,
     invalidate: options.invalidate,
-    logger: logger.child({ component: 'event-processor' }),
-    ...config.processor,
+    ...(config.actions ? { actions: config.actions } : {}),
+    logger,
   });
-  processor.start();
+  // BACKGROUND_JOBS=worker: `worker` processes claim the work from the shared log instead.
+  const running = config.backgroundJobs === 'worker' ? undefined : await startJobs(jobs, logger);
   // Deliveries follow the log (after the processor, which delivers events into it); their notices
   // (attempts exhausted, endpoint disabled) are events like any other, appended and processed.
-  const deliveries = config.deliveries
-    ? await startDeliveries({
-        store: config.deliveries.store,
-        config: config.deliveries.config,
-        follow: log,
-        emit: async (events) => {
-          await log.append(events);
-          processor.wake();
-        },
-        ...(options.payload ? { payload: options.payload } : {}),
-        logger: logger.child({ component: 'deliveries' }),
-      })
-    : undefined;
+  const deliveries =
+    config.deliveries && running
+      ? await startDeliveries({
+          store: config.deliveries.store,
+          config: config.deliveries.config,
+          follow: log,
+          emit: async (events) => {
+            await log.append(events);
+            processor.wake();
+          },
+          ...(options.payload ? { payload: options.payload } : {}),
+          logger: logger.child({ component: 'deliveries' }),
+        })
+      : undefined;
   const ingest = createWebhookIngest({
     log,
     secrets: config.webhooks,
@@ -95,32 +118,18 @@ export async function startEventPipeline(options: {
     logger: logger.child({ component: 'webhooks' }),
   });
 
-  // Retention: delivered events older than the window, or beyond the count, are pruned hourly.
-  const prune = () =>
-    log
-      .prune(config.retention)
-      .then((pruned) => {
-        if (pruned > 0) logger.info({ pruned }, 'event log pruned past retention');
-      })
-      .catch((error: unknown) =>
-        logger.warn({ err: error }, 'pruning the event log failed; retrying next hour'),
-      );
-  void prune();
-  const pruneTimer = setInterval(() => void prune(), 3_600_000);
-  pruneTimer.unref();
-
   let stopped: Promise<void> | undefined;
   return {
     ingest,
     processor,
+    ...(actions ? { actions } : {}),
     hub,
     deliveries,
     stop() {
       stopped ??= (async () => {
-        clearInterval(pruneTimer);
         hub.stop();
         await deliveries?.stop();
-        await processor.stop();
+        await running?.stop();
       })();
       return stopped;
     },

@@ -26,7 +26,7 @@ interface Output {
 }
 
 export interface EndpointsCommandOptions {
-  /** The gateway's GraphQL URL (GATEWAY_URL). */
+  /** The gateway's GraphQL URL (GATEWAY_URL and `/graphql`). */
   gatewayUrl: string;
   /** The API key sent as a bearer token (MARKETING_GRAPH_API_KEY). */
   apiKey: string | undefined;

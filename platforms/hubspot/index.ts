@@ -1,4 +1,5 @@
 import { loadEnv } from '../../lib/config/env.js';
+import { hubspotActions } from './actions.js';
 import { definePlatform, defineWebhookSource } from '../kit/descriptor.js';
 import { defaultOf, seconds } from '../kit/docs.js';
 import { HUBSPOT_DEFAULT_LIMITS } from './client/limits.js';
@@ -89,6 +90,7 @@ export const hubspot = definePlatform({
       ...(plan?.per10s !== undefined ? { ratePer10s: plan.per10s } : {}),
     }),
   },
+  actions: hubspotActions,
   docs: {
     role: 'CRM',
     subgraph: 'crm',

@@ -1,4 +1,5 @@
 import type { EnvVar } from '../../lib/config/env.js';
+import type { PlatformActions } from './actions.js';
 import type { EventType } from '../../lib/events/event.js';
 import type { WebhookHeaders } from '../../lib/webhooks/headers.js';
 import type { Normaliser } from '../../lib/webhooks/normalise-result.js';
@@ -154,6 +155,11 @@ export interface PlatformDescriptor<
   credential: Credential;
   webhooks?: WebhookSource<N>;
   sandbox: SandboxPart<P, C, D>;
+  /**
+   * The writes routing rules can ask of it (`platforms/<name>/actions.ts`), run by the event
+   * pipeline's action outbox through a client built from a connection `C`. Absent: none.
+   */
+  actions?: PlatformActions<C>;
   docs: PlatformDocs;
 }
 

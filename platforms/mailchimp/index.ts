@@ -1,4 +1,5 @@
 import { loadEnv } from '../../lib/config/env.js';
+import { mailchimpActions } from './actions.js';
 import { definePlatform, defineWebhookSource } from '../kit/descriptor.js';
 import { defaultOf, seconds } from '../kit/docs.js';
 import { MAILCHIMP_DEFAULT_LIMITS } from './client/limits.js';
@@ -65,6 +66,7 @@ export const mailchimp = definePlatform({
       listId: MAILCHIMP_DEMO.credentials.listId,
     }),
   },
+  actions: mailchimpActions,
   docs: {
     role: 'email',
     subgraph: 'email',

@@ -1,3 +1,4 @@
+import { metaActions } from './actions.js';
 import { definePlatform } from '../kit/descriptor.js';
 import { defaultOf } from '../kit/docs.js';
 import { META_DEFAULT_LIMITS } from './client/limits.js';
@@ -47,6 +48,7 @@ export const meta = definePlatform({
       adAccountId: META_DEMO.credentials.adAccountId,
     }),
   },
+  actions: metaActions,
   docs: {
     role: 'ads',
     subgraph: 'ads',

@@ -119,7 +119,7 @@ describe('endpoints command (against the real stack over HTTP)', () => {
 
   it('should exit 1 with one line and no stack when the gateway refuses or cannot be reached', async () => {
     const refused = await cli(['create', '--url', 'http://10.0.0.1/hook'], {
-      GATEWAY_URL: stack.gatewayUrl,
+      GATEWAY_URL: stack.origins.gateway,
       MARKETING_GRAPH_API_KEY: DEMO_API_KEYS.admin,
     });
     expect(refused).toEqual({
@@ -128,7 +128,7 @@ describe('endpoints command (against the real stack over HTTP)', () => {
       stderr: expect.stringMatching(/^Refused, BAD_USER_INPUT \(url-blocked\): [^\n]+\n$/),
     });
     const unreachable = await cli(['list'], {
-      GATEWAY_URL: 'http://127.0.0.1:9/graphql',
+      GATEWAY_URL: 'http://127.0.0.1:9',
       MARKETING_GRAPH_API_KEY: DEMO_API_KEYS.admin,
     });
     expect(unreachable.code).toBe(1);
