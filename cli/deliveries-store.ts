@@ -15,17 +15,31 @@ export interface OpenedDeliveries {
 
 /**
  * The delivery store next to the event log: the embedded one in the log's own SQLite file, so the
- * outbox and its cursor sit with the events they follow. With the Redis log there is no file to
- * share; until the distributed delivery store lands, webhooks out are off there (said at start-up).
+ * outbox and its cursor sit with the events they follow; with the Redis log, the distributed store
+ * on the same Redis under the log's prefix (`<prefix>:deliveries`), shared by every instance.
  */
-export function openDeliveriesFor(
+export async function openDeliveriesFor(
   log: EventLogSettings,
   config: DeliveriesConfigInput,
   logger: Logger,
-): OpenedDeliveries | undefined {
-  if (log.kind !== 'sqlite') {
-    logger.info('webhooks out are not sent with EVENT_LOG=redis yet: they need the embedded event log');
-    return undefined;
+): Promise<OpenedDeliveries> {
+  if (log.kind === 'redis') {
+    const settings = { kind: 'redis', url: log.url, prefix: `${log.prefix}:deliveries` } as const;
+    const store = await openDeliveryStore(settings);
+    // Its own connection, as the management API would have in another process.
+    const managementStore = await openDeliveryStore(settings).catch(async (error: unknown) => {
+      await store.close();
+      throw error;
+    });
+    return {
+      store,
+      config,
+      management: deliveryManagement({ store: managementStore, config, logger }),
+      async close() {
+        await managementStore.close();
+        await store.close();
+      },
+    };
   }
   const store = openDeliveryStore({ kind: 'sqlite', file: log.file });
   // The management API works on a connection of its own, as it would in another process; an

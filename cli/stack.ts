@@ -257,7 +257,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     };
     const eventLog = await openConfiguredEventLog(options.events.log, options.logger('event-log'));
     stoppers.push(() => eventLog.close());
-    const deliveries = openDeliveriesFor(
+    const deliveries = await openDeliveriesFor(
       options.events.log,
       options.events.webhookDeliveries ?? {
         allowHttp: options.mode !== 'production',

@@ -18,7 +18,7 @@ export async function gatewayCommand(logger: Logger): Promise<undefined> {
   // The log first: if it cannot be opened, start-up stops before anything else holds the process open.
   const eventLog = await openConfiguredEventLog(logSettings, logger.child({ component: 'event-log' }));
   const cacheStore = openCacheStore(cacheSettingsFromEnv(), logger);
-  const deliveries = openDeliveriesFor(
+  const deliveries = await openDeliveriesFor(
     logSettings,
     webhookDeliveries,
     logger.child({ component: 'deliveries' }),
