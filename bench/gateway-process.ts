@@ -35,8 +35,12 @@ export const BENCH_WEBHOOK_SECRETS = {
   twilio: randomBytes(24).toString('base64url'),
 } as const;
 
-/** BENCH_WEBHOOK_SECRETS as the gateway process reads them. */
+/** Seals webhook endpoint secrets at rest: a production gateway refuses to start without one. Fresh each run. */
+export const BENCH_WEBHOOK_SEALING_KEY = randomBytes(32).toString('base64');
+
+/** BENCH_WEBHOOK_SECRETS (and the sealing key of webhooks out) as the gateway process reads them. */
 export const BENCH_WEBHOOK_ENV: Record<string, string> = {
+  WEBHOOK_SECRET_SEALING_KEY: BENCH_WEBHOOK_SEALING_KEY,
   HUBSPOT_WEBHOOK_SECRETS: BENCH_WEBHOOK_SECRETS.hubspot,
   SHOPIFY_WEBHOOK_SECRETS: BENCH_WEBHOOK_SECRETS.shopify,
   MAILCHIMP_WEBHOOK_SECRETS: BENCH_WEBHOOK_SECRETS.mailchimp,

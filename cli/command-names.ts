@@ -8,6 +8,7 @@ export const COMMANDS = [
   'compose',
   'clients',
   'keys',
+  'endpoints',
 ] as const;
 export type CommandName = (typeof COMMANDS)[number];
 

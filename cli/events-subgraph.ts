@@ -1,5 +1,8 @@
+import { readFileSync } from 'node:fs';
 import type { JWK } from 'jose';
+import { selectionChecker } from '../events/webhook-enrichment.js';
 import { publicJwksOf } from '../lib/auth/gateway-token.js';
+import type { DeliveryService } from '../deliveries/index.js';
 import type { EventLog } from '../lib/events/log/types.js';
 import type { Logger } from '../lib/logger.js';
 import { buildEventsSubgraph } from '../subgraphs/events/index.js';
@@ -13,9 +16,23 @@ export function eventsSubgraphFor(
   log: EventLog,
   gatewayTokenKey: JWK,
   logger: Logger,
+  /**
+   * Webhook endpoints' management, and the supergraph their selections are checked against;
+   * without it the endpoint fields answer that webhooks out are off.
+   */
+  webhooks?: { service: DeliveryService; supergraphFile: string },
 ): Promise<SubgraphServer> {
   return buildEventsSubgraph(
-    { log, auth: { jwks: publicJwksOf(gatewayTokenKey) } },
+    {
+      log,
+      auth: { jwks: publicJwksOf(gatewayTokenKey) },
+      ...(webhooks
+        ? {
+            deliveries: webhooks.service,
+            checkSelection: selectionChecker(readFileSync(webhooks.supergraphFile, 'utf8')),
+          }
+        : {}),
+    },
     logger.child({ subgraph: 'events' }),
   );
 }

@@ -9,6 +9,7 @@ import { PLATFORM_SUBGRAPHS, isPlatformSubgraphName } from '../lib/graphql/subgr
 import { SUBGRAPH_ENV } from '../subgraphs/env.js';
 import type { CommandName } from './command-names.js';
 import { CLIENTS_USAGE } from './commands/clients.js';
+import { ENDPOINTS_USAGE } from './commands/endpoints.js';
 import { PLATFORM_NAMES } from '../platforms/registry.js';
 import { sandboxEnv, START_ENV_ALL, WORKER_ENV, ALERTS_ENV } from './command-env.js';
 
@@ -110,6 +111,14 @@ export function commandHelp(command: CommandName, args: readonly string[] = []):
         summary: 'API clients and keys in the client registry.',
         variables: ['CLIENTS_FILE'],
         details: CLIENTS_USAGE.split('\n').slice(1).join('\n').trim(),
+      };
+    case 'endpoints':
+      return {
+        usage: 'endpoints <command> [options]',
+        summary:
+          "Webhook endpoints through the gateway's GraphQL API: list, create, rotate a secret, disable, enable, delete, replay a message, recover after an outage.",
+        variables: ['GATEWAY_URL', 'MARKETING_GRAPH_API_KEY'],
+        details: ENDPOINTS_USAGE.split('\n').slice(1).join('\n').trim(),
       };
     case 'keys':
       return {

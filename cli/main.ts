@@ -20,6 +20,7 @@ Commands:
   sandbox <platform>    one platform sandbox alone (${PLATFORM_NAMES.join(', ')})
   compose [--check]     compose schema/*.graphql into schema/supergraph.graphql (--check: fail if it is stale)
   clients <command>     API clients and keys in CLIENTS_FILE (list, create, add-key, expire-key, revoke-key)
+  endpoints <command>   webhook endpoints through the gateway (list, create, rotate, disable, enable, delete, replay, recover)
   keys gateway-token    a new key pair for the gateway's caller tokens (GATEWAY_TOKEN_PRIVATE_JWK, GATEWAY_TOKEN_JWKS)
 
   <command> --help      what the command does and the configuration variables it reads
@@ -84,6 +85,13 @@ async function main(argv: readonly string[]): Promise<number | undefined> {
       );
     case 'keys':
       return (await import('./commands/keys.js')).keysCommand(rest);
+    case 'endpoints': {
+      const env = loadEnv(catalog, ['GATEWAY_URL', 'MARKETING_GRAPH_API_KEY'], process.env);
+      return (await import('./commands/endpoints.js')).endpointsCommand(rest, {
+        gatewayUrl: `${env.GATEWAY_URL}/graphql`,
+        apiKey: env.MARKETING_GRAPH_API_KEY,
+      });
+    }
     case undefined:
     case 'help':
     case '--help':
@@ -111,6 +119,8 @@ main(process.argv.slice(2)).then(
 function failure(error: unknown): [string, number] {
   if (error instanceof ConfigError) return [`${error.message}\n`, CONFIG_EXIT_CODE];
   if (error instanceof UsageError) return [`${error.message}\n\n${USAGE}\n`, CONFIG_EXIT_CODE];
+  // The gateway's answer (a refusal with its code, or no answer): said as it is, without a stack.
+  if (error instanceof Error && error.name === 'GatewayRefusal') return [`${error.message}\n`, 1];
   if (error instanceof Error && 'code' in error && error.code === 'EADDRINUSE')
     return [
       `Cannot start: ${error.message}. Another process holds that port; set its *_PORT variable to another port.\n`,

@@ -34,6 +34,9 @@ import type { WebhookSecrets } from '../platforms/registry.js';
 import { loadRoutingRules, type RoutingRule } from '../events/routing.js';
 import type { EventLogSettings } from '../lib/events/log/open.js';
 import { openConfiguredEventLog } from './event-log.js';
+import { openDeliveriesFor } from './deliveries-store.js';
+import type { DeliveriesConfigInput } from '../deliveries/config.js';
+import { LOOPBACK_ALLOW_LIST } from '../events/deliveries-config.js';
 import { openSqliteActionOutbox } from '../events/actions/outbox-sqlite.js';
 import type { EventLog } from '../lib/events/log/types.js';
 import { eventsSubgraphFor } from './events-subgraph.js';
@@ -117,6 +120,8 @@ export interface StackEventOptions {
   /** @default 30 days, 1,000,000 events */
   retention?: EventsConfig['retention'];
   processor?: EventsConfig['processor'];
+  /** Webhooks out. @default http:// and loopback endpoints allowed outside production, Svix's schedule */
+  webhookDeliveries?: DeliveriesConfigInput;
   /**
    * Run the routing rules' actions against the sandboxes, from an outbox in the event log's SQLite
    * file. @default true (with the embedded log; the Redis log has no action outbox yet)
@@ -270,12 +275,22 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     };
     const eventLog = await openConfiguredEventLog(options.events.log, options.logger('event-log'));
     stoppers.push(() => eventLog.close());
+    const deliveries = await openDeliveriesFor(
+      options.events.log,
+      options.events.webhookDeliveries ?? {
+        allowHttp: options.mode !== 'production',
+        allow: options.mode === 'production' ? [] : [...LOOPBACK_ALLOW_LIST],
+      },
+      options.logger('deliveries'),
+    );
+    if (deliveries) stoppers.push(() => deliveries.close());
     const actions = openStackActions(options, origins);
     if (actions) stoppers.push(actions.close);
     const eventsSubgraph = await eventsSubgraphFor(
       eventLog,
       gatewayKeys.privateJwk,
       options.logger('subgraph:events'),
+      deliveries ? { service: deliveries.management, supergraphFile: options.supergraphFile } : undefined,
     );
     stoppers.push(() => eventsSubgraph.stop());
     // Each role subgraph against its platform's sandbox, with the plan that sandbox was given.
@@ -317,6 +332,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
           ...(options.events.trustedProxies ? { trustedProxies: options.events.trustedProxies } : {}),
           retention: options.events.retention ?? { maxAgeMs: 30 * 86_400_000, maxEvents: 1_000_000 },
           ...(options.events.processor ? { processor: options.events.processor } : {}),
+          ...(deliveries ? { deliveries: { store: deliveries.store, config: deliveries.config } } : {}),
           ...(actions ? { actions: actions.config } : {}),
           ...(options.events.backgroundJobs ? { backgroundJobs: options.events.backgroundJobs } : {}),
         },

@@ -98,6 +98,11 @@ export const deliveriesConfigSchema = z
       .min(SECOND)
       .max(HOUR)
       .default(2 * MINUTE),
+    /**
+     * How often the store's change version is read, so endpoint changes, rotations, replays and
+     * recoveries made by another process (the management API) reach this dispatcher.
+     */
+    changePollMs: z.number().int().min(50).max(MINUTE).default(SECOND),
     /** Settled messages and their attempts are kept this long, then pruned. */
     retentionMs: z
       .number()

@@ -169,11 +169,24 @@ export class Dispatcher implements DeliveryScheduler {
 
   due(endpointIds: Iterable<string>): void {
     const now = this.options.clock.now();
+    let unknown = false;
     for (const id of endpointIds) {
       const lane = this.lanes.get(id);
       if (lane) lane.nextDueMs = Math.min(lane.nextDueMs, now);
+      else unknown = true;
     }
+    // An endpoint created by another process's management API: its lane is made now, not a poll later.
+    if (unknown) this.refreshSoon();
     this.pump();
+  }
+
+  private refreshSoon(): void {
+    this.resync().catch((error: unknown) =>
+      this.options.logger.error(
+        { err: error },
+        'reloading webhook endpoints failed; the next change retries',
+      ),
+    );
   }
 
   /**

@@ -30,6 +30,12 @@ export interface Endpoint {
   failingSinceMs: number | null;
   createdAtMs: number;
   updatedAtMs: number;
+  /**
+   * A GraphQL selection on the event (`customer { email lifetimeValue { amount } }`) resolved with
+   * the owner's permissions when a message is enqueued (the enrichment); null for none. Checked
+   * against the graph by the management API before it is saved.
+   */
+  selection: string | null;
 }
 
 /** Channel names as the routing rules write them. */
@@ -43,6 +49,7 @@ const endpointFields = {
   eventTypes: z.array(z.enum(EVENT_TYPES)).min(1).max(EVENT_TYPES.length).nullable(),
   channels: z.array(channelSchema).min(1).max(50).nullable(),
   rateLimitPerSecond: z.number().int().min(1).max(10_000).nullable(),
+  selection: z.string().trim().min(1).max(4_000).nullable(),
 };
 
 /** What creating an endpoint takes; the URL is checked again by the SSRF guard. */
@@ -53,6 +60,7 @@ export const endpointInputSchema = z
     eventTypes: endpointFields.eventTypes.default(null),
     channels: endpointFields.channels.default(null),
     rateLimitPerSecond: endpointFields.rateLimitPerSecond.default(null),
+    selection: endpointFields.selection.default(null),
     ownerClientId: z.string().min(1).max(200),
   })
   .strict();

@@ -76,8 +76,12 @@ export async function startDeliveries(options: StartDeliveriesOptions): Promise<
   const clock = options.clock ?? systemClock;
   const { store, logger } = options;
   const sealer = secretSealer(config.secretSealingKey);
+  // A warning where it matters; in development (http:// allowed: the demo, a laptop) only at debug,
+  // so `npm start` stays quiet about its throwaway secrets.
   if (!sealer.sealed)
-    logger.warn('webhook endpoint secrets are stored unencrypted: set a sealing key to encrypt them at rest');
+    logger[config.allowHttp ? 'debug' : 'warn'](
+      'webhook endpoint secrets are stored unencrypted: set a sealing key to encrypt them at rest',
+    );
   const guard = new SsrfGuard({
     allowHttp: config.allowHttp,
     allow: config.allow,
@@ -164,6 +168,28 @@ export async function startDeliveries(options: StartDeliveriesOptions): Promise<
   const pruneTimer = setInterval(() => void prune(), HOUR_MS);
   pruneTimer.unref();
 
+  // Changes made by another process's DeliveryService (the management API) reach this dispatcher
+  // through the store's change version: one cheap read per tick, a reload only when it moved.
+  let seenVersion = await store.changeVersion();
+  let checking = false;
+  const checkChanges = async () => {
+    if (checking) return;
+    checking = true;
+    try {
+      const version = await store.changeVersion();
+      if (version !== seenVersion) {
+        seenVersion = version;
+        await dispatcher.resync();
+      }
+    } catch (error) {
+      logger.warn({ err: error }, 'reading webhook endpoint changes failed; retrying');
+    } finally {
+      checking = false;
+    }
+  };
+  const changeTimer = setInterval(() => void checkChanges(), config.changePollMs);
+  changeTimer.unref();
+
   let stopped: Promise<void> | undefined;
   return {
     config,
@@ -175,6 +201,7 @@ export async function startDeliveries(options: StartDeliveriesOptions): Promise<
     stop() {
       stopped ??= (async () => {
         clearInterval(pruneTimer);
+        clearInterval(changeTimer);
         clearInterval(resyncTimer);
         unwatch?.();
         follower?.stop();
@@ -186,6 +213,40 @@ export async function startDeliveries(options: StartDeliveriesOptions): Promise<
   };
 }
 
+/**
+ * A DeliveryService for managing endpoints only (the management API in a process that does not
+ * send): no dispatcher here; every change it makes bumps the store's change version, which the
+ * dispatchers (`startDeliveries`, wherever they run) poll and reload on.
+ */
+export function deliveryManagement(options: {
+  store: DeliveryStore;
+  config?: DeliveriesConfigInput;
+  payload?: PayloadBuilder;
+  clock?: Clock;
+  resolve?: Resolver;
+  logger: Logger;
+}): DeliveryService {
+  const config = deliveriesConfigSchema.parse(options.config ?? {});
+  return new DeliveryService({
+    store: options.store,
+    config,
+    guard: new SsrfGuard({
+      allowHttp: config.allowHttp,
+      allow: config.allow,
+      ...(options.resolve ? { resolve: options.resolve } : {}),
+    }),
+    sealer: secretSealer(config.secretSealingKey),
+    clock: options.clock ?? systemClock,
+    scheduler: { endpointChanged: async () => undefined, due: () => undefined },
+    ...(options.payload ? { payload: options.payload } : {}),
+    logger: options.logger.child({ component: 'webhook-endpoints' }),
+  });
+}
+
+export { DeliveryService } from './service.js';
+export type { Endpoint } from './endpoint.js';
+export type { DeliveriesConfigInput } from './config.js';
+export type { PayloadBuilder } from './payload.js';
 export { openDeliveryStore, type DeliveryStoreSettings } from './store/open.js';
 export type { DeliveryStore } from './store/types.js';
 export { DeliveryInputError } from './errors.js';

@@ -56,8 +56,11 @@ export interface RotatedSecret {
  */
 export class DeliveryService {
   private readonly payload: PayloadBuilder;
-  /** Every endpoint, for matching events; dropped on every change made through this service. */
-  private cached: Promise<Endpoint[]> | undefined;
+  /**
+   * Every endpoint, for matching events, as of the store's change version: a change made through
+   * any service, in this process or another, makes the next match read them again.
+   */
+  private cached: { version: number; endpoints: Promise<Endpoint[]> } | undefined;
 
   constructor(private readonly options: DeliveryServiceOptions) {
     this.payload = options.payload ?? basicPayload;
@@ -222,6 +225,7 @@ export class DeliveryService {
     await this.enabledOrThrow(existing.endpointId);
     const message = await this.options.store.replayMessage(messageId, this.options.clock.now());
     if (!message) throw new DeliveryInputError('message-not-found', `No webhook message ${messageId}.`);
+    await this.options.store.noteChange();
     this.options.scheduler.due([message.endpointId]);
     return message;
   }
@@ -236,7 +240,10 @@ export class DeliveryService {
       throw new DeliveryInputError('invalid-input', 'Recover needs the time to recover from.');
     await this.enabledOrThrow(endpointId);
     const count = await this.options.store.recoverEndpoint(endpointId, sinceMs, this.options.clock.now());
-    if (count > 0) this.options.scheduler.due([endpointId]);
+    if (count > 0) {
+      await this.options.store.noteChange();
+      this.options.scheduler.due([endpointId]);
+    }
     return count;
   }
 
@@ -271,16 +278,23 @@ export class DeliveryService {
 
   // ── internals ──────────────────────────────────────────────────────────────
 
-  private matchable(): Promise<Endpoint[]> {
-    this.cached ??= this.options.store.endpoints().catch((error: unknown) => {
-      this.cached = undefined;
-      throw error;
-    });
-    return this.cached;
+  private async matchable(): Promise<Endpoint[]> {
+    // One read of a counter per batch of events: an endpoint created by the management API of
+    // another process is matched from the first event processed after it, not a poll later.
+    const version = await this.options.store.changeVersion();
+    if (this.cached?.version !== version) {
+      const endpoints = this.options.store.endpoints();
+      const cached = { version, endpoints };
+      this.cached = cached;
+      endpoints.catch(() => {
+        if (this.cached === cached) this.cached = undefined;
+      });
+    }
+    return this.cached.endpoints;
   }
 
   private async changed(endpointId: string): Promise<void> {
-    this.cached = undefined;
+    await this.options.store.noteChange();
     await this.options.scheduler.endpointChanged(endpointId);
   }
 

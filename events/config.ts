@@ -4,6 +4,8 @@ import { ConfigError, loadEnv } from '../lib/config/env.js';
 import type { EventLogSettings } from '../lib/events/log/open.js';
 import type { WebhookSource } from '../platforms/kit/descriptor.js';
 import { WEBHOOK_SOURCES } from '../platforms/registry.js';
+import type { DeliveriesConfigInput } from '../deliveries/config.js';
+import { DELIVERIES_ENV, deliveriesConfigFromEnv } from './deliveries-config.js';
 import type { WebhookSecrets } from './ingest.js';
 import { assertNoDemoWebhookSecrets } from './production-guard.js';
 import { loadRoutingRules, type RoutingRule } from './routing.js';
@@ -26,12 +28,19 @@ const EVENTS_CORE_ENV = [
   'BACKGROUND_JOBS',
 ] as const;
 
+/** Webhooks out to subscribers' endpoints, delivered where the event pipeline runs. */
+const EVENTS_DELIVERIES_ENV = DELIVERIES_ENV.filter((name) => name !== 'NODE_ENV');
+
 /** Each webhook source's secrets and switches, from its descriptor. */
 export const WEBHOOK_SOURCES_ENV: readonly string[] = WEBHOOK_SOURCES.flatMap((source) =>
   Object.keys(source.config),
 );
 
-export const EVENTS_ENV: readonly string[] = [...EVENTS_CORE_ENV, ...WEBHOOK_SOURCES_ENV];
+export const EVENTS_ENV: readonly string[] = [
+  ...EVENTS_CORE_ENV,
+  ...EVENTS_DELIVERIES_ENV,
+  ...WEBHOOK_SOURCES_ENV,
+];
 
 /**
  * Everything the event pipeline needs that is not opened yet (the log is opened from `log`); the
@@ -46,6 +55,8 @@ export interface EventsSettings {
   retention: { maxAgeMs: number; maxEvents: number };
   processor: { concurrency: number; visibilityMs: number };
   backgroundJobs: 'gateway' | 'worker';
+  /** Webhooks out (WEBHOOK_*), for `startDeliveries` next to the processor. */
+  webhookDeliveries: DeliveriesConfigInput;
 }
 
 const DAY_MS = 86_400_000;
@@ -115,5 +126,6 @@ export function eventsSettingsFromEnv(
       visibilityMs: env.EVENT_PROCESSOR_VISIBILITY_MS,
     },
     backgroundJobs: env.BACKGROUND_JOBS,
+    webhookDeliveries: deliveriesConfigFromEnv(source),
   };
 }

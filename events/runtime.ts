@@ -1,4 +1,8 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { startDeliveries, type Deliveries } from '../deliveries/index.js';
+import type { DeliveriesConfigInput } from '../deliveries/config.js';
+import type { PayloadBuilder } from '../deliveries/payload.js';
+import type { DeliveryStore } from '../deliveries/store/types.js';
 import type { EventLog } from '../lib/events/log/types.js';
 import type { Logger } from '../lib/logger.js';
 import { startJobs } from '../lib/jobs/runner.js';
@@ -22,6 +26,12 @@ export interface EventsConfig {
   retention: { maxAgeMs: number; maxEvents: number };
   processor?: { concurrency?: number; maxAttempts?: number; retryBaseMs?: number; visibilityMs?: number };
   /**
+   * Webhooks out to subscribers' endpoints, following this log: the store opened by the caller
+   * (the embedded one in the log's own file), who closes it after `stop`. They run where the
+   * background jobs run in this process (not with `backgroundJobs: 'worker'` yet). Absent: none are sent.
+   */
+  deliveries?: { store: DeliveryStore; config: DeliveriesConfigInput };
+  /**
    * The routing rules' actions: the outbox and an executor per connected platform (the caller opens
    * and closes both) and the runner's tuning. @default none: rules' actions are not run
    */
@@ -42,6 +52,8 @@ export interface EventPipeline {
   actions?: ActionRunner;
   /** Delivered events, for whoever streams them (the gateway's subscriptions). */
   hub: EventHub;
+  /** Webhooks out, when configured: their service, dispatcher and gauges for `/metrics`. */
+  deliveries: Deliveries | undefined;
   /** Stops processing and ends every reader of the hub; safe to call twice. */
   stop(): Promise<void>;
 }
@@ -59,6 +71,8 @@ export async function startEventPipeline(options: {
   readGraph: GraphRead;
   /** Tells the subgraphs which records changed (`subgraphInvalidation`). */
   invalidate(changes: Invalidations): Promise<void>;
+  /** Builds each webhook message's body (the enrichment). @default basicPayload */
+  payload?: PayloadBuilder;
   logger: Logger;
 }): Promise<EventPipeline> {
   const { config, logger } = options;
@@ -79,6 +93,22 @@ export async function startEventPipeline(options: {
   });
   // BACKGROUND_JOBS=worker: `worker` processes claim the work from the shared log instead.
   const running = config.backgroundJobs === 'worker' ? undefined : await startJobs(jobs, logger);
+  // Deliveries follow the log (after the processor, which delivers events into it); their notices
+  // (attempts exhausted, endpoint disabled) are events like any other, appended and processed.
+  const deliveries =
+    config.deliveries && running
+      ? await startDeliveries({
+          store: config.deliveries.store,
+          config: config.deliveries.config,
+          follow: log,
+          emit: async (events) => {
+            await log.append(events);
+            processor.wake();
+          },
+          ...(options.payload ? { payload: options.payload } : {}),
+          logger: logger.child({ component: 'deliveries' }),
+        })
+      : undefined;
   const ingest = createWebhookIngest({
     log,
     secrets: config.webhooks,
@@ -94,9 +124,11 @@ export async function startEventPipeline(options: {
     processor,
     ...(actions ? { actions } : {}),
     hub,
+    deliveries,
     stop() {
       stopped ??= (async () => {
         hub.stop();
+        await deliveries?.stop();
         await running?.stop();
       })();
       return stopped;

@@ -38,6 +38,12 @@ export interface AccessControl {
   anomalies: AnomalyDetector;
   operations: OperationGate;
   signer: GatewayTokenSigner;
+  /**
+   * A registered client's identity as its API key would establish it, by client id (the owner of a
+   * webhook endpoint, whose permissions read its enrichment); undefined when no such client is
+   * registered now. Scope changes in the registry apply at the next read.
+   */
+  registeredIdentity(clientId: string): ClientIdentity | undefined;
   /** Stops watching the client registry file; the gateway's `stop` calls it. */
   close(): void;
 }
@@ -84,6 +90,12 @@ export function createAccessControl(options: {
       enabled: config.fieldPermissions ?? true,
     }),
     signer: new GatewayTokenSigner(config.gatewayTokenKey),
+    registeredIdentity(clientId) {
+      const client = registry.current.client(clientId);
+      return client
+        ? { id: client.id, scopes: [...new Set(client.scopes)].sort(), via: 'api-key' }
+        : undefined;
+    },
     close: stopWatching,
   };
 }

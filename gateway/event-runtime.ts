@@ -3,6 +3,7 @@ import type { ApolloServer } from '@apollo/server';
 import type { GraphQLSchema } from 'graphql';
 import type { Agent } from 'undici';
 import { subgraphInvalidation } from '../events/invalidation.js';
+import { enrichedPayload } from '../events/webhook-enrichment.js';
 import { startEventPipeline, type EventPipeline, type EventsConfig } from '../events/runtime.js';
 import type { GatewayTokenSigner } from '../lib/auth/gateway-token.js';
 import type { PlatformSubgraphName } from '../lib/graphql/subgraph-names.js';
@@ -35,6 +36,8 @@ export async function startEventRuntime(options: {
   signer: GatewayTokenSigner;
   agent: Agent;
   requestBudgetMs: number;
+  /** A registered client by id: the owner of a webhook endpoint, whose permissions read its enrichment. */
+  registeredIdentity(clientId: string): ClientIdentity | undefined;
   logger: Logger;
 }): Promise<EventRuntime> {
   const { apollo, logger } = options;
@@ -78,6 +81,11 @@ export async function startEventRuntime(options: {
       signer: options.signer,
       caller: { clientId: EVENT_PROCESSOR.id, scopes: EVENT_PROCESSOR.scopes },
       agent: options.agent,
+    }),
+    // Webhook payloads with the endpoint's selection, read as its owner: never more than it may see.
+    payload: enrichedPayload(async (clientId, query, variables) => {
+      const owner = options.registeredIdentity(clientId);
+      return owner ? run(owner, query, variables) : undefined;
     }),
     logger,
   });

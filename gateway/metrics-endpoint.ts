@@ -21,6 +21,8 @@ export function createMetricsEndpoint(options: {
   admit(source: CredentialSource): Promise<{ ok: true } | { ok: false; refusal: Refusal }>;
   log: EventLog;
   subscribers: () => number;
+  /** More scrape-time gauges (the webhook outbox's depth and attempts in flight). */
+  gauges?: () => Promise<Gauge[]>;
 }): (req: IncomingMessage, res: ServerResponse) => Promise<void> {
   return async (req, res) => {
     const admitted = await options.admit(req);
@@ -35,6 +37,7 @@ export function createMetricsEndpoint(options: {
         help: 'Subscriptions open on this instance.',
         value: options.subscribers(),
       },
+      ...((await options.gauges?.()) ?? []),
     ];
     await sendMetrics(res, gauges);
   };

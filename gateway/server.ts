@@ -238,6 +238,7 @@ export async function buildGateway(config: GatewayConfig, logger: Logger): Promi
     signer: access.signer,
     agent,
     requestBudgetMs: config.subgraphTimeoutMs,
+    registeredIdentity: (clientId) => access.registeredIdentity(clientId),
     logger: logger.child({ component: 'events' }),
   });
 
@@ -259,6 +260,7 @@ export async function buildGateway(config: GatewayConfig, logger: Logger): Promi
     admit: (source) => pipeline.admitEndpoint(source, METRICS_SCOPE, 'metrics'),
     log: config.events.log,
     subscribers: () => events.hub.subscriberCount,
+    gauges: async () => (events.deliveries ? events.deliveries.gauges() : []),
   });
 
   /**

@@ -2,6 +2,7 @@ import { createRequire } from 'node:module';
 import { dirname, join, resolve } from 'node:path';
 import type { JWK } from 'jose';
 import { freePorts } from '../../test/helpers/ports.js';
+import { BENCH_WEBHOOK_SEALING_KEY } from '../gateway-process.js';
 import { spawnPinned, type Child } from './processes.js';
 
 /** Everything a contender needs to start: where the subgraphs are, the files it serves. */
@@ -84,6 +85,7 @@ function ours(responseCache: boolean): Contender['start'] {
         GATEWAY_TOKEN_PRIVATE_JWK: JSON.stringify(context.gatewayTokenKey),
         RESPONSE_CACHE: String(responseCache),
         DATA_DIR: join(context.workDir, `${run}-data`),
+        WEBHOOK_SECRET_SEALING_KEY: BENCH_WEBHOOK_SEALING_KEY,
         // The platform subgraph URLs are not in this supergraph; nothing calls them.
       },
       context.clientHeaders,

@@ -13,21 +13,37 @@ import { loadEnv } from '../../lib/config/env.js';
 import { catalog } from '../../platforms/catalog.js';
 import { loadAlertsFile } from '../../monitoring/alerts/rules.js';
 import { startAlertMonitor } from '../../monitoring/monitor.js';
+import { openDeliveriesFor } from '../deliveries-store.js';
 
 /** `gateway`: the gateway alone, in front of subgraphs running elsewhere. */
 export async function gatewayCommand(logger: Logger): Promise<undefined> {
   const config = gatewayConfigFromEnv();
   const http = httpLimitsFromEnv();
-  const { log: logSettings, ...pipeline } = eventsSettingsFromEnv();
+  const { log: logSettings, webhookDeliveries, ...pipeline } = eventsSettingsFromEnv();
   // The log first: if it cannot be opened, start-up stops before anything else holds the process open.
   const eventLog = await openConfiguredEventLog(logSettings, logger.child({ component: 'event-log' }));
   const cacheStore = openCacheStore(cacheSettingsFromEnv(), logger);
-  const eventsSubgraph = await eventsSubgraphFor(eventLog, config.gatewayTokenKey, logger);
+  const deliveries = await openDeliveriesFor(
+    logSettings,
+    webhookDeliveries,
+    logger.child({ component: 'deliveries' }),
+  );
+  const eventsSubgraph = await eventsSubgraphFor(
+    eventLog,
+    config.gatewayTokenKey,
+    logger,
+    deliveries ? { service: deliveries.management, supergraphFile: config.supergraphFile } : undefined,
+  );
   const gateway = await buildGateway(
     {
       ...config,
       cacheStore,
-      events: { ...pipeline, log: eventLog, subgraph: eventsSubgraph },
+      events: {
+        ...pipeline,
+        log: eventLog,
+        subgraph: eventsSubgraph,
+        ...(deliveries ? { deliveries: { store: deliveries.store, config: deliveries.config } } : {}),
+      },
     },
     logger,
   );
@@ -47,6 +63,7 @@ export async function gatewayCommand(logger: Logger): Promise<undefined> {
     await listening.close();
     await gateway.stop();
     await eventsSubgraph.stop();
+    await deliveries?.close();
     await eventLog.close();
     await cacheStore.close();
   });

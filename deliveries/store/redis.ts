@@ -104,6 +104,7 @@ function endpointFields(endpoint: { [K in keyof Endpoint]?: Endpoint[K] | undefi
   put('failingSinceMs', endpoint.failingSinceMs);
   put('createdAtMs', endpoint.createdAtMs);
   put('updatedAtMs', endpoint.updatedAtMs);
+  put('selection', endpoint.selection);
   return out;
 }
 
@@ -122,6 +123,8 @@ function toEndpoint(f: Record<string, string>): Endpoint {
     failingSinceMs: numberOrNull(f['failingSinceMs']),
     createdAtMs: Number(f['createdAtMs']),
     updatedAtMs: Number(f['updatedAtMs']),
+    // Absent in endpoints written before selections existed.
+    selection: nullable(f['selection']),
   };
 }
 
@@ -352,6 +355,13 @@ export async function openRedisDeliveryStore(options: RedisDeliveryStoreOptions)
       }
       if (added > 0) publish({ kind: 'due', endpointIds: [...new Set(messages.map((m) => m.endpointId))] });
       return added;
+    },
+    async changeVersion() {
+      const value = await send(['GET', `${P}change_version`]);
+      return typeof value === 'string' ? Number(value) : 0;
+    },
+    async noteChange() {
+      await send(['INCR', `${P}change_version`]);
     },
     async followerCursor() {
       const value = await send(['GET', `${P}cursor`]);

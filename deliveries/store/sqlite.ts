@@ -33,7 +33,7 @@ export interface SqliteDeliveryStoreOptions {
 }
 
 /** Bumped when the tables change, so an old file is refused with a clear message, not misread. */
-const SCHEMA_VERSION = '1';
+const SCHEMA_VERSION = '2';
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS webhook_state (
@@ -53,7 +53,8 @@ CREATE TABLE IF NOT EXISTS webhook_endpoints (
   disabled_at_ms   INTEGER,
   failing_since_ms INTEGER,
   created_ms       INTEGER NOT NULL,
-  updated_ms       INTEGER NOT NULL
+  updated_ms       INTEGER NOT NULL,
+  selection        TEXT
 );
 CREATE INDEX IF NOT EXISTS webhook_endpoints_owner ON webhook_endpoints (owner_client_id);
 CREATE TABLE IF NOT EXISTS webhook_secrets (
@@ -117,6 +118,7 @@ interface EndpointRow {
   failing_since_ms: number | null;
   created_ms: number;
   updated_ms: number;
+  selection: string | null;
 }
 interface SecretRow {
   id: string;
@@ -172,6 +174,7 @@ function toEndpoint(row: EndpointRow): Endpoint {
     failingSinceMs: row.failing_since_ms,
     createdAtMs: row.created_ms,
     updatedAtMs: row.updated_ms,
+    selection: row.selection,
   };
 }
 const toSecret = (row: SecretRow): StoredSecret => ({
@@ -220,7 +223,15 @@ function openDatabase(options: SqliteDeliveryStoreOptions): Database.Database {
       const version = db
         .prepare<[], { value: string }>(`SELECT value FROM webhook_state WHERE key = 'schema_version'`)
         .get()?.value;
-      if (version !== undefined && version !== SCHEMA_VERSION)
+      // Version 1 had no `selection` (an endpoint's enrichment); adding the column is all it takes.
+      if (version === '1') {
+        const columns = db
+          .prepare<[], { name: string }>(`PRAGMA table_info(webhook_endpoints)`)
+          .all()
+          .map((column) => column.name);
+        if (!columns.includes('selection')) db.exec(`ALTER TABLE webhook_endpoints ADD COLUMN selection TEXT`);
+        db.prepare(`UPDATE webhook_state SET value = ? WHERE key = 'schema_version'`).run(SCHEMA_VERSION);
+      } else if (version !== undefined && version !== SCHEMA_VERSION)
         throw new EventLogOpenError(
           'data-dir',
           `${options.file} holds webhook delivery tables of version ${version}; this build reads version ${SCHEMA_VERSION}.`,
@@ -243,9 +254,9 @@ export function openSqliteDeliveryStore(options: SqliteDeliveryStoreOptions): De
   const sql = {
     insertEndpoint: db.prepare(
       `INSERT INTO webhook_endpoints (id, url, description, event_types, channels, rate_limit, owner_client_id,
-         enabled, disabled_reason, disabled_at_ms, failing_since_ms, created_ms, updated_ms)
+         enabled, disabled_reason, disabled_at_ms, failing_since_ms, created_ms, updated_ms, selection)
        VALUES (@id, @url, @description, @event_types, @channels, @rate_limit, @owner_client_id,
-         @enabled, @disabled_reason, @disabled_at_ms, @failing_since_ms, @created_ms, @updated_ms)`,
+         @enabled, @disabled_reason, @disabled_at_ms, @failing_since_ms, @created_ms, @updated_ms, @selection)`,
     ),
     endpoint: db.prepare<[string], EndpointRow>(`SELECT * FROM webhook_endpoints WHERE id = ?`),
     endpoints: db.prepare<[], EndpointRow>(`SELECT * FROM webhook_endpoints ORDER BY created_ms, id`),
@@ -254,7 +265,8 @@ export function openSqliteDeliveryStore(options: SqliteDeliveryStoreOptions): De
     ),
     updateEndpoint: db.prepare(
       `UPDATE webhook_endpoints SET url = @url, description = @description, event_types = @event_types,
-         channels = @channels, rate_limit = @rate_limit, updated_ms = @updated_ms WHERE id = @id`,
+         channels = @channels, rate_limit = @rate_limit, selection = @selection, updated_ms = @updated_ms
+       WHERE id = @id`,
     ),
     enable: db.prepare<[number, string]>(
       `UPDATE webhook_endpoints SET enabled = 1, disabled_reason = NULL, disabled_at_ms = NULL,
@@ -300,6 +312,10 @@ export function openSqliteDeliveryStore(options: SqliteDeliveryStoreOptions): De
       `INSERT INTO webhook_state (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value`,
     ),
     getState: db.prepare<[string], { value: string }>(`SELECT value FROM webhook_state WHERE key = ?`),
+    noteChange: db.prepare(
+      `INSERT INTO webhook_state (key, value) VALUES ('change_version', '1')
+       ON CONFLICT (key) DO UPDATE SET value = CAST(value AS INTEGER) + 1`,
+    ),
     due: db.prepare<[string, number, number], MessageRow>(
       `SELECT * FROM webhook_messages
        WHERE endpoint_id = ? AND status = 'pending' AND claim_owner IS NULL AND next_attempt_ms <= ?
@@ -417,6 +433,7 @@ export function openSqliteDeliveryStore(options: SqliteDeliveryStoreOptions): De
     failing_since_ms: endpoint.failingSinceMs,
     created_ms: endpoint.createdAtMs,
     updated_ms: endpoint.updatedAtMs,
+    selection: endpoint.selection,
   });
 
   const createTx = db.transaction((endpoint: Endpoint, secret: StoredSecret) => {
@@ -588,6 +605,12 @@ export function openSqliteDeliveryStore(options: SqliteDeliveryStoreOptions): De
     async enqueue(messages, cursor) {
       if (messages.length === 0 && cursor === undefined) return 0;
       return enqueueTx.immediate(messages, cursor);
+    },
+    async changeVersion() {
+      return Number(sql.getState.get('change_version')?.value ?? 0);
+    },
+    async noteChange() {
+      sql.noteChange.run();
     },
     async followerCursor() {
       return sql.getState.get('follower_cursor')?.value;

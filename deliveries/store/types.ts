@@ -69,6 +69,14 @@ export interface DeliveryStore {
    * same write when given. Returns how many were added.
    */
   enqueue(messages: readonly NewMessage[], cursor?: string): Promise<number>;
+  /**
+   * A number that grows with every `noteChange`: how a process learns, by one cheap read, that
+   * another (the management API's) changed endpoints, secrets or due messages, so its caches and
+   * lanes are stale. 0 before the first change.
+   */
+  changeVersion(): Promise<number>;
+  /** Bumps `changeVersion`: called after every change the dispatchers of other processes must hear of. */
+  noteChange(): Promise<void>;
   /** The follower's place in the event log, as `enqueue` last stored it. */
   followerCursor(): Promise<string | undefined>;
   /**

@@ -18,6 +18,10 @@ export const SCOPES = {
   'schema:read': 'Introspection: the schema in the explorer and in tools.',
   'events:read': 'Subscriptions to marketing events and the event history.',
   'events:admin': 'Dead-lettered events: list and replay them.',
+  'webhooks:read':
+    'Webhook endpoints the client registered: their settings, messages and every delivery attempt.',
+  'webhooks:admin':
+    "Webhook endpoints: register, change, disable, delete them, rotate their secrets, replay and recover messages; every client's.",
   'metrics:read': "The gateway's counters at `/metrics` (Prometheus text), for monitoring.",
   'monitoring:read':
     "Integration health: each connection's status, freshness, success rate, latency, budget and API version (`integrations`, `/status`).",

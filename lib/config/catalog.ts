@@ -241,8 +241,41 @@ export const coreCatalog = {
   }),
   GATEWAY_URL: env.url({
     description:
-      "Origin of a gateway a `worker` reads the graph through (routing rules' customer context), as the event processor, with a caller token signed with `GATEWAY_TOKEN_PRIVATE_JWK`.",
+      "Origin of a gateway a `worker` reads the graph through (routing rules' customer context), as the event processor, with a caller token signed with `GATEWAY_TOKEN_PRIVATE_JWK`; and the gateway the `endpoints` command calls (at `/graphql`).",
     default: 'http://127.0.0.1:4000',
+  }),
+
+  // ── webhooks out: deliveries to subscribers' endpoints (where the event pipeline runs) ──
+  WEBHOOK_SECRET_SEALING_KEY: {
+    ...env.secret({
+      description:
+        'Key (base64 of 32 random bytes: `openssl rand -base64 32`) that seals webhook endpoint secrets at rest (AES-256-GCM) in the delivery store. Required with `NODE_ENV=production`; unset elsewhere, secrets are stored unsealed and start-up warns.',
+    }),
+    // The shape only; deliveries/config.ts checks the same, for callers that skip the environment.
+    schema: z
+      .string()
+      .trim()
+      .regex(/^[A-Za-z0-9+/]{43}=$/),
+    expected: 'the base64 of 32 random bytes (`openssl rand -base64 32`)',
+  },
+  WEBHOOK_ALLOW_HOSTS: env.string({
+    description:
+      'Comma-separated hosts, IP addresses or CIDR ranges webhook endpoints may reach although the SSRF guard refuses them otherwise (loopback, private ranges). Unset: loopback (`127.0.0.1/8`, `::1`, `localhost`) outside production, nothing in production.',
+  }),
+  WEBHOOK_ATTEMPT_TIMEOUT_MS: env.int(50, 300_000, {
+    description:
+      "One delivery attempt's whole time (connect, send, the response's headers and first 1 KB); no answer in time is a failure, retried.",
+    default: '15000',
+  }),
+  WEBHOOK_RETRY_SCHEDULE: env.string({
+    description:
+      "Delays before each delivery attempt, comma-separated, each a number with `ms`, `s`, `m`, `h` or `d` (`0,5s,5m,30m,2h,5h,10h,10h`, Svix's, when unset); a message is exhausted after the last.",
+  }),
+
+  // ── the `endpoints` command (a client of the gateway at GATEWAY_URL) ──────────
+  MARKETING_GRAPH_API_KEY: env.secret({
+    description:
+      'API key (`mgk_...`) the `endpoints` command calls the gateway with: a client with `webhooks:admin` to manage endpoints, `webhooks:read` to list its own.',
   }),
 
   // ── caching (gateway and subgraphs) ───────────────────────────────────────────

@@ -12,6 +12,9 @@ export const PAGE_SIZES: Readonly<Record<string, number>> = {
   'Query.deadLetters(first:)': 500,
   'Customer.orders(first:)': 100,
   'Customer.smsMessages(first:)': 50,
+  'WebhookEndpoint.messages(first:)': 100,
+  'WebhookEndpoint.attempts(first:)': 100,
+  'WebhookMessage.attempts(first:)': 100,
 };
 
 /** The sentence a page size outside its range gets, at either layer. */

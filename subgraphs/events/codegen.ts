@@ -11,5 +11,13 @@ export const eventsCodegen: SubgraphCodegen = {
     EventEdge: '../mappers.js#EventEdgeModel',
     Integration: '../mappers.js#IntegrationModel',
     HealthWindowFigures: '../mappers.js#HealthWindowModel',
+    WebhookEndpoint: '../mappers.js#WebhookEndpointModel',
+    WebhookMessage: '../mappers.js#WebhookMessageModel',
+    WebhookAttempt: '../mappers.js#WebhookAttemptModel',
+    WebhookMessagePage: '../mappers.js#WebhookMessagePageModel',
+    WebhookAttemptPage: '../mappers.js#WebhookAttemptPageModel',
+    CreatedWebhookEndpoint: '../mappers.js#CreatedWebhookEndpointModel',
+    RotatedWebhookSecret: '../mappers.js#RotatedWebhookSecretModel',
+    RecoveredWebhookMessages: '../mappers.js#RecoveredWebhookMessagesModel',
   },
 };

@@ -1,13 +1,19 @@
+import type { DeliveryService } from '../../deliveries/service.js';
 import type { EventLog } from '../../lib/events/log/types.js';
 import type { Logger } from '../../lib/logger.js';
 import type { SubgraphAuth } from '../kit/gateway-auth.js';
 import { buildSubgraphServer, type SubgraphServer } from '../kit/server.js';
 import type { EventsContext } from './context.js';
 import { resolvers } from './resolvers.js';
+import type { SelectionCheck } from './webhook-selection.js';
 
 export interface EventsSubgraphConfig {
   log: EventLog;
   auth: SubgraphAuth;
+  /** Webhook endpoints' management (`webhookEndpoints`, `createWebhookEndpoint`...). Absent: webhooks out are off. */
+  deliveries?: DeliveryService;
+  /** Checks endpoint selections against the federated graph. Absent: endpoints cannot have one. */
+  checkSelection?: SelectionCheck;
 }
 
 /**
@@ -22,6 +28,11 @@ export function buildEventsSubgraph(config: EventsSubgraphConfig, logger: Logger
     logger,
     auth: config.auth,
     requestBudgetMs: 10_000,
-    context: (request) => ({ request, log: config.log }),
+    context: (request) => ({
+      request,
+      log: config.log,
+      deliveries: config.deliveries,
+      checkSelection: config.checkSelection,
+    }),
   });
 }

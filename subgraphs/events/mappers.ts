@@ -2,6 +2,8 @@ import type { DeliveredEvent } from '../../lib/events/event.js';
 import type { DeadLetter } from '../../lib/events/log/types.js';
 import type { WindowFigures } from '../../lib/health/recorder.js';
 import type { Integration } from '../../monitoring/health-model.js';
+import type { Endpoint } from '../../deliveries/endpoint.js';
+import type { AttemptRecord, OutboxMessage } from '../../deliveries/store/types.js';
 
 /** A customer as the events subgraph knows them: by the email key the other subgraphs resolve. */
 export interface CustomerReference {
@@ -23,3 +25,27 @@ export type DeadLetterModel = DeadLetter;
 
 export type IntegrationModel = Integration;
 export type HealthWindowModel = WindowFigures;
+export type WebhookEndpointModel = Endpoint;
+export type WebhookMessageModel = OutboxMessage;
+export type WebhookAttemptModel = AttemptRecord;
+
+export interface WebhookPageModel<T> {
+  nodes: T[];
+  pageInfo: { hasNextPage: boolean; endCursor: string | null };
+}
+export type WebhookMessagePageModel = WebhookPageModel<OutboxMessage>;
+export type WebhookAttemptPageModel = WebhookPageModel<AttemptRecord>;
+
+export interface CreatedWebhookEndpointModel {
+  endpoint: Endpoint;
+  secret: string;
+}
+export interface RotatedWebhookSecretModel {
+  endpoint: Endpoint;
+  secret: string;
+  previousSecretsExpireAt: string;
+}
+export interface RecoveredWebhookMessagesModel {
+  endpoint: Endpoint;
+  recovered: number;
+}

@@ -6,6 +6,13 @@ import { DateTimeScalar, JsonScalar } from '../../lib/graphql/scalars.js';
 import { integrations } from '../../monitoring/health-model.js';
 import type { EventConnectionModel } from './mappers.js';
 import type { EventSource, Resolvers } from './__generated__/resolvers-types.js';
+import {
+  WebhookAttempt,
+  WebhookEndpoint,
+  WebhookMessage,
+  webhookMutationResolvers,
+  webhookQueryResolvers,
+} from './webhook-resolvers.js';
 
 type Source = EventSource;
 
@@ -49,11 +56,13 @@ export const resolvers: Resolvers = {
     integrations: () => integrations(),
     integration: (_parent, args) =>
       integrations().find((integration) => integration.name === args.name) ?? null,
+    ...webhookQueryResolvers,
   },
   Mutation: {
     async replayDeadLetters(_parent, args, context) {
       return { replayed: await context.log.replay(args.ids ?? undefined) };
     },
+    ...webhookMutationResolvers,
   },
   Subscription: {
     events: {
@@ -91,4 +100,7 @@ export const resolvers: Resolvers = {
       Object.entries(figures.errorsByClass).map(([errorClass, count]) => ({ errorClass, count })),
     latency: (figures) => figures.latencyMs,
   },
+  WebhookEndpoint,
+  WebhookMessage,
+  WebhookAttempt,
 };

@@ -175,7 +175,13 @@ describe('the production guard for webhook secrets', () => {
     expect(eventsSettingsFromEnv({}, DEMO_WEBHOOK_VERIFICATION).webhooks.site).toEqual([
       DEMO_WEBHOOK_SECRETS.site,
     ]);
-    expect(eventsSettingsFromEnv({ NODE_ENV: 'production', SHOPIFY_WEBHOOK_SECRETS: OWN }).webhooks).toEqual({
+    expect(
+      eventsSettingsFromEnv({
+        NODE_ENV: 'production',
+        SHOPIFY_WEBHOOK_SECRETS: OWN,
+        WEBHOOK_SECRET_SEALING_KEY: Buffer.alloc(32, 3).toString('base64'),
+      }).webhooks,
+    ).toEqual({
       shopify: [OWN],
     });
   });

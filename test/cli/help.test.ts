@@ -40,6 +40,7 @@ const CASES: [string[], CommandName, string[]][] = [
   [['compose', '--help'], 'compose', []],
   [['clients', '--help'], 'clients', []],
   [['keys', '--help'], 'keys', []],
+  [['endpoints', '--help'], 'endpoints', []],
   [['help', 'gateway'], 'gateway', []],
 ];
 

@@ -26,6 +26,7 @@ export function endpointRecord(overrides: Partial<Endpoint> = {}): Endpoint {
     failingSinceMs: null,
     createdAtMs: T0,
     updatedAtMs: T0,
+    selection: null,
     ...overrides,
   };
 }
@@ -104,6 +105,27 @@ export function deliveryStoreContract(storage: () => Promise<DeliveryStorage>): 
       expect((await store.endpoints()).map((e) => e.id)).toEqual([a.id, b.id]);
       expect((await store.endpoints({ ownerClientId: 'client-b' })).map((e) => e.id)).toEqual([b.id]);
       expect(await store.updateEndpoint('ep_missing', { description: 'x' }, T0)).toBeUndefined();
+    }));
+
+  it("should keep an endpoint's selection and change it like any other field", () =>
+    withStore(async (store) => {
+      const a = endpointRecord({ selection: 'customer { lifecycleStage }' });
+      await store.createEndpoint(a, secretFor(a.id));
+      expect((await store.endpoint(a.id))?.selection).toBe('customer { lifecycleStage }');
+      await store.updateEndpoint(a.id, { selection: null }, T0 + 1);
+      expect((await store.endpoint(a.id))?.selection).toBeNull();
+    }));
+
+  it('should count changes so other processes can tell their caches are stale, across a reopen', () =>
+    withStore(async (store, reopen) => {
+      expect(await store.changeVersion()).toBe(0);
+      await store.noteChange();
+      await store.noteChange();
+      expect(await store.changeVersion()).toBe(2);
+      const again = await reopen();
+      expect(await again.changeVersion()).toBe(2);
+      await again.noteChange();
+      expect(await store.changeVersion()).toBe(3);
     }));
 
   it('should enqueue each message once, store the cursor with it, and keep both across a reopen', () =>

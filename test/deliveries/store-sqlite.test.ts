@@ -78,8 +78,37 @@ describe('SQLite delivery store', () => {
       db.prepare(`UPDATE webhook_state SET value = '9' WHERE key = 'schema_version'`).run();
       db.close();
       expect(() => openDeliveryStore({ kind: 'sqlite', file })).toThrow(
-        /version 9; this build reads version 1/,
+        /version 9; this build reads version 2/,
       );
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('should open a version 1 file, adding the selection column and keeping its endpoints', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'mg-deliveries-'));
+    const file = join(dir, 'events.db');
+    try {
+      const store = openDeliveryStore({ kind: 'sqlite', file });
+      const endpoint = endpointRecord();
+      await store.createEndpoint(endpoint, {
+        id: 'sec_1',
+        endpointId: endpoint.id,
+        sealed: 'plain:x',
+        createdAtMs: 0,
+        expiresAtMs: null,
+      });
+      await store.close();
+      // What version 1 wrote: no selection column.
+      const db = new Database(file);
+      db.exec(`ALTER TABLE webhook_endpoints DROP COLUMN selection`);
+      db.prepare(`UPDATE webhook_state SET value = '1' WHERE key = 'schema_version'`).run();
+      db.close();
+      const reopened = openDeliveryStore({ kind: 'sqlite', file });
+      expect(await reopened.endpoint(endpoint.id)).toEqual(endpoint);
+      await reopened.updateEndpoint(endpoint.id, { selection: 'customer { id }' }, 1);
+      expect((await reopened.endpoint(endpoint.id))?.selection).toBe('customer { id }');
+      await reopened.close();
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

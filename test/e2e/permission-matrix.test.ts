@@ -1,4 +1,6 @@
 import { readFileSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import {
   buildClientSchema,
   getIntrospectionQuery,
@@ -41,7 +43,8 @@ function readRequirements(sdl: string): { types: Map<string, string[]>; fields: 
     for (const d of directives ?? []) {
       if (d.name.value !== 'requiresScopes') continue;
       const outer = d.arguments?.[0]?.value as { values: { values: { value: string }[] }[] };
-      // Every requirement in this graph has a single alternative.
+      // The first alternative: every requirement has one, but webhooks' `webhooks:read` or
+      // `webhooks:admin`, where the first (reading) is what a client holding only it may read.
       for (const v of outer.values[0]?.values ?? []) out.push(v.value);
     }
     return out;
@@ -80,6 +83,7 @@ describe('permission matrix (generated from the supergraph)', () => {
   const rows: Row[] = [];
   let stack: Stack;
   let keys: Record<string, string[]> = {};
+  let closeReceiver: (() => Promise<void>) | undefined;
   const scopeSetId = (scopes: readonly string[]) => [...scopes].sort().join(' ') || '(none)';
 
   beforeAll(async () => {
@@ -189,6 +193,17 @@ describe('permission matrix (generated from the supergraph)', () => {
         ],
       },
     });
+    // A webhook endpoint owned by the client that holds only `webhooks:read` (a reader sees only
+    // its own), answering 204, so its messages and attempts exist to be read.
+    const receiver = createServer((_req, res) => res.writeHead(204).end());
+    await new Promise<void>((resolve) => receiver.listen(0, '127.0.0.1', resolve));
+    closeReceiver = () => new Promise((resolve) => receiver.close(() => resolve()));
+    const readerIndex = [...scopeSets.keys()].indexOf(scopeSetId(['webhooks:read']));
+    const webhooks = stack.gateway.events.deliveries!.service;
+    const { endpoint } = await webhooks.createEndpoint({
+      url: `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/hooks`,
+      ownerClientId: `matrix-${readerIndex}`,
+    });
     // One delivered event about the customer, with personal data, and one dead letter.
     const now = new Date().toISOString();
     const event = (type: 'FORM_SUBMITTED' | 'PAGE_VIEWED') => ({
@@ -205,10 +220,17 @@ describe('permission matrix (generated from the supergraph)', () => {
     stack.gateway.events.processor.wake();
     for (let i = 0; i < 200 && (await stack.eventLog.stats()).pending > 0; i++)
       await new Promise((r) => setTimeout(r, 25));
+    for (
+      let i = 0;
+      i < 200 && (await webhooks.attempts({ endpointId: endpoint.id, limit: 1 })).length === 0;
+      i++
+    )
+      await new Promise((r) => setTimeout(r, 25));
   });
 
   afterAll(async () => {
     await stack?.close();
+    await closeReceiver?.();
   });
 
   const valueAt = (data: unknown, path: readonly string[]): unknown => {
@@ -234,6 +256,8 @@ describe('permission matrix (generated from the supergraph)', () => {
       'CampaignPerformance.roas',
       'AdStats.spend',
       'Money.amount',
+      'WebhookMessage.payload',
+      'WebhookAttempt.responseBody',
     ]) {
       expect(reachable).toContain(coordinate);
     }

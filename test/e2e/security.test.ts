@@ -10,7 +10,7 @@ import { CUSTOMERS, DASHBOARD, PROFILE } from '../helpers/operations.js';
 import { writeTestRegistry } from '../helpers/registry.js';
 import { TEST_ANCHOR_DATE } from '../helpers/sandbox.js';
 import { graphql, startTestStack, type GraphQLResponse } from '../helpers/stack.js';
-import { BENCH_WEBHOOK_SECRETS } from '../../bench/gateway-process.js';
+import { BENCH_WEBHOOK_SEALING_KEY, BENCH_WEBHOOK_SECRETS } from '../../bench/gateway-process.js';
 
 /**
  * Every attack or mistake gets a 4xx or a GraphQL error with a code: never data it should not see,
@@ -314,6 +314,7 @@ describe('demo keys in production', () => {
         MAILCHIMP_WEBHOOK_SECRETS: BENCH_WEBHOOK_SECRETS.mailchimp,
         SITE_WEBHOOK_SECRETS: BENCH_WEBHOOK_SECRETS.site,
         TWILIO_WEBHOOK_SECRETS: BENCH_WEBHOOK_SECRETS.twilio,
+        WEBHOOK_SECRET_SEALING_KEY: BENCH_WEBHOOK_SEALING_KEY,
       },
       stdio: ['ignore', 'ignore', 'pipe'],
     });

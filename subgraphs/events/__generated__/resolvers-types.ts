@@ -8,6 +8,14 @@ import type {
   EventEdgeModel,
   IntegrationModel,
   HealthWindowModel,
+  WebhookEndpointModel,
+  WebhookMessageModel,
+  WebhookAttemptModel,
+  WebhookMessagePageModel,
+  WebhookAttemptPageModel,
+  CreatedWebhookEndpointModel,
+  RotatedWebhookSecretModel,
+  RecoveredWebhookMessagesModel,
 } from '../mappers.js';
 import type { EventsContext } from '../context.js';
 export type Maybe<T> = T | null;
@@ -47,6 +55,35 @@ export type CacheControlScope =
   /** Cacheable for every client. */
   | 'PUBLIC';
 
+/** A webhook endpoint to register. */
+export type CreateWebhookEndpointInput = {
+  /** Only events the routing rules sent to one of these channels; any when absent. With `eventTypes`, both must match. */
+  channels?: InputMaybe<Array<Scalars['String']['input']>>;
+  /** What the endpoint is for, up to 500 characters. */
+  description?: InputMaybe<Scalars['String']['input']>;
+  /** Only these event types; every type when absent. */
+  eventTypes?: InputMaybe<Array<EventType>>;
+  /** Attempts per second at most, 1 to 10000; no limit beyond 16 at once when absent. */
+  rateLimitPerSecond?: InputMaybe<Scalars['Int']['input']>;
+  /**
+   * A GraphQL selection on the event, resolved with the owner's permissions when the message is
+   * made, its result sent as `data.enriched`: `customer { email lifecycleStage lifetimeValue { amount } }`.
+   * Checked against the graph and the caller's scopes when saved.
+   */
+  selection?: InputMaybe<Scalars['String']['input']>;
+  /** Where the webhooks are POSTed: https (http in development), no credentials. */
+  url: Scalars['String']['input'];
+};
+
+/** A new endpoint and its signing secret, shown this once. */
+export type CreatedWebhookEndpoint = {
+  __typename?: 'CreatedWebhookEndpoint';
+  /** The endpoint registered. */
+  endpoint: WebhookEndpoint;
+  /** `whsec_` and the base64 key: verify each webhook with it (any Standard Webhooks library). Not readable again. */
+  secret: Scalars['String']['output'];
+};
+
 /**
  * A person the company markets to. The CRM is the system of record for who they are; the email,
  * commerce and ads subgraphs add what each platform knows about them.
@@ -74,6 +111,13 @@ export type DeadLetter = {
   source: EventSource;
   /** What the event reports. */
   type: EventType;
+};
+
+/** The endpoint a deletion removed. */
+export type DeletedWebhookEndpoint = {
+  __typename?: 'DeletedWebhookEndpoint';
+  /** The id of the endpoint deleted. */
+  id: Scalars['ID']['output'];
 };
 
 /** Failed calls of one class. */
@@ -321,12 +365,71 @@ export type MarketingEvent = {
 
 export type Mutation = {
   __typename?: 'Mutation';
+  /**
+   * Registers a webhook endpoint, owned by the caller, and returns its signing secret: the only time
+   * it is shown. The URL must be https (http in development) and must not reach a private,
+   * loopback, link-local or metadata address (BAD_USER_INPUT with reason `url-blocked`).
+   */
+  createWebhookEndpoint: CreatedWebhookEndpoint;
+  /** Deletes the endpoint with its secrets, messages and attempts. */
+  deleteWebhookEndpoint: DeletedWebhookEndpoint;
+  /** Stops deliveries to the endpoint: pending messages fail (`endpoint-disabled`) and can be recovered once it is enabled. */
+  disableWebhookEndpoint: WebhookEndpoint;
+  /** Starts deliveries again; what failed meanwhile waits for `recoverWebhookEndpoint`. */
+  enableWebhookEndpoint: WebhookEndpoint;
+  /** After an outage: sends again every failed or exhausted message of the endpoint created since `since`; what succeeded is not sent again. */
+  recoverWebhookEndpoint: RecoveredWebhookMessages;
   /** Puts dead-lettered events back for processing: the ones named, or all of them when `ids` is absent. */
   replayDeadLetters: ReplayResult;
+  /** Sends one message again, whatever its status, with a fresh schedule and the same `webhook-id`. */
+  replayWebhookMessage: WebhookMessage;
+  /**
+   * A new signing secret, shown once. The previous ones keep signing for `overlapSeconds` (24 hours
+   * when absent; 0 retires them at once, for a leaked secret), so meanwhile every message carries
+   * both signatures and the receiver can switch without a gap.
+   */
+  rotateWebhookEndpointSecret: RotatedWebhookSecret;
+  /** Changes the fields given; the others stay as they are. `null` clears a filter, the rate limit or the selection. */
+  updateWebhookEndpoint: WebhookEndpoint;
+};
+
+export type MutationCreateWebhookEndpointArgs = {
+  input: CreateWebhookEndpointInput;
+};
+
+export type MutationDeleteWebhookEndpointArgs = {
+  id: Scalars['ID']['input'];
+};
+
+export type MutationDisableWebhookEndpointArgs = {
+  id: Scalars['ID']['input'];
+};
+
+export type MutationEnableWebhookEndpointArgs = {
+  id: Scalars['ID']['input'];
+};
+
+export type MutationRecoverWebhookEndpointArgs = {
+  id: Scalars['ID']['input'];
+  since: Scalars['DateTime']['input'];
 };
 
 export type MutationReplayDeadLettersArgs = {
   ids?: InputMaybe<Array<Scalars['ID']['input']>>;
+};
+
+export type MutationReplayWebhookMessageArgs = {
+  id: Scalars['ID']['input'];
+};
+
+export type MutationRotateWebhookEndpointSecretArgs = {
+  id: Scalars['ID']['input'];
+  overlapSeconds?: InputMaybe<Scalars['Int']['input']>;
+};
+
+export type MutationUpdateWebhookEndpointArgs = {
+  id: Scalars['ID']['input'];
+  input: UpdateWebhookEndpointInput;
 };
 
 export type Query = {
@@ -347,6 +450,15 @@ export type Query = {
    * all. For monitoring.
    */
   integrations: Array<Integration>;
+  /** One webhook endpoint by id (the caller's own, unless it holds `webhooks:admin`). */
+  webhookEndpoint: WebhookEndpoint;
+  /**
+   * Webhook endpoints subscribers registered, oldest first: every endpoint for a client with
+   * `webhooks:admin`, only the caller's own with `webhooks:read`.
+   */
+  webhookEndpoints: Array<WebhookEndpoint>;
+  /** One webhook message by id (its `webhook-id` header), with its attempts. */
+  webhookMessage: WebhookMessage;
 };
 
 export type QueryDeadLettersArgs = {
@@ -363,11 +475,39 @@ export type QueryIntegrationArgs = {
   name: Scalars['String']['input'];
 };
 
+export type QueryWebhookEndpointArgs = {
+  id: Scalars['ID']['input'];
+};
+
+export type QueryWebhookMessageArgs = {
+  id: Scalars['ID']['input'];
+};
+
+/** What a recovery put back. */
+export type RecoveredWebhookMessages = {
+  __typename?: 'RecoveredWebhookMessages';
+  /** The endpoint recovered. */
+  endpoint: WebhookEndpoint;
+  /** How many messages were put back to be sent. */
+  recovered: Scalars['Int']['output'];
+};
+
 /** The outcome of a replay. */
 export type ReplayResult = {
   __typename?: 'ReplayResult';
   /** How many dead letters went back for processing. */
   replayed: Scalars['Int']['output'];
+};
+
+/** A new signing secret, shown this once, and until when the previous ones still sign. */
+export type RotatedWebhookSecret = {
+  __typename?: 'RotatedWebhookSecret';
+  /** The endpoint whose secret was rotated. */
+  endpoint: WebhookEndpoint;
+  /** Until when the previous secrets still sign next to the new one. */
+  previousSecretsExpireAt: Scalars['DateTime']['output'];
+  /** The new secret, `whsec_...`: not readable again. */
+  secret: Scalars['String']['output'];
 };
 
 export type Subscription = {
@@ -385,6 +525,197 @@ export type SubscriptionEventsArgs = {
   channel?: InputMaybe<Scalars['String']['input']>;
   customerId?: InputMaybe<Scalars['ID']['input']>;
   types?: InputMaybe<Array<EventType>>;
+};
+
+/** Changes to a webhook endpoint: absent fields stay as they are, `null` clears. */
+export type UpdateWebhookEndpointInput = {
+  /** Only events routed to one of these channels; null for any. */
+  channels?: InputMaybe<Array<Scalars['String']['input']>>;
+  /** A new description. */
+  description?: InputMaybe<Scalars['String']['input']>;
+  /** Only these event types; null for every type. */
+  eventTypes?: InputMaybe<Array<EventType>>;
+  /** Attempts per second at most; null for no limit. */
+  rateLimitPerSecond?: InputMaybe<Scalars['Int']['input']>;
+  /** A new selection, checked against the graph and the caller's scopes; null for none. */
+  selection?: InputMaybe<Scalars['String']['input']>;
+  /** A new URL, checked like a new endpoint's. */
+  url?: InputMaybe<Scalars['String']['input']>;
+};
+
+/** One HTTP attempt to deliver a message. */
+export type WebhookAttempt = {
+  __typename?: 'WebhookAttempt';
+  /** When it started. */
+  attemptedAt: Scalars['DateTime']['output'];
+  /** Why it failed; null for a 2xx. */
+  error?: Maybe<WebhookAttemptError>;
+  /** What went wrong, in words; null for a 2xx. */
+  errorMessage?: Maybe<Scalars['String']['output']>;
+  /** The attempt's number in the attempt log. */
+  id: Scalars['ID']['output'];
+  /** Milliseconds from the start to the response's first 1 KB, or to the failure. */
+  latencyMs: Scalars['Float']['output'];
+  /** The message attempted. */
+  messageId: Scalars['ID']['output'];
+  /** The first 1 KB of the response body, with secrets and credentials replaced by `[redacted]`. */
+  responseBody?: Maybe<Scalars['String']['output']>;
+  /** The response's status; null when none came. */
+  statusCode?: Maybe<Scalars['Int']['output']>;
+};
+
+/** Why a webhook attempt failed. */
+export type WebhookAttemptError =
+  /** The SSRF guard refused the address the host resolved to; nothing was sent. */
+  | 'BLOCKED'
+  /** No connection: refused, reset, DNS or TLS. */
+  | 'CONNECTION'
+  /** The endpoint answered with a status other than 2xx (3xx included: redirects are not followed). */
+  | 'STATUS'
+  /** No answer within the attempt timeout. */
+  | 'TIMEOUT';
+
+/** A page of webhook attempts, newest first. */
+export type WebhookAttemptPage = {
+  __typename?: 'WebhookAttemptPage';
+  /** The attempts on this page. */
+  nodes: Array<WebhookAttempt>;
+  /** Whether older attempts follow, and the cursor to continue from. */
+  pageInfo: WebhookPageInfo;
+};
+
+/**
+ * A subscriber's webhook endpoint: where signed events go (Standard Webhooks), which ones, and how
+ * the deliveries went.
+ */
+export type WebhookEndpoint = {
+  __typename?: 'WebhookEndpoint';
+  /** Every attempt to it, newest first. */
+  attempts: WebhookAttemptPage;
+  /** Only events routed to one of these channels; any when null. */
+  channels?: Maybe<Array<Scalars['String']['output']>>;
+  /** When it was registered. */
+  createdAt: Scalars['DateTime']['output'];
+  /** What the endpoint is for. */
+  description: Scalars['String']['output'];
+  /** When it was disabled; null while enabled. */
+  disabledAt?: Maybe<Scalars['DateTime']['output']>;
+  /** Why it is off; null while enabled. */
+  disabledReason?: Maybe<WebhookEndpointDisabledReason>;
+  /** False once disabled (by hand, after `410 Gone`, or after failing for 5 days): nothing is sent meanwhile. */
+  enabled: Scalars['Boolean']['output'];
+  /** Only these event types; every type when null. */
+  eventTypes?: Maybe<Array<EventType>>;
+  /** Since when every attempt has failed; null after any success. */
+  failingSince?: Maybe<Scalars['DateTime']['output']>;
+  /** `ep_` and 26 characters. */
+  id: Scalars['ID']['output'];
+  /** Its messages, newest first. */
+  messages: WebhookMessagePage;
+  /** The client that registered it: its permissions read the selection. */
+  ownerClientId: Scalars['String']['output'];
+  /** Attempts per second at most; null for no limit. */
+  rateLimitPerSecond?: Maybe<Scalars['Int']['output']>;
+  /** The GraphQL selection each payload is enriched with (`data.enriched`); null for none. */
+  selection?: Maybe<Scalars['String']['output']>;
+  /** When its settings last changed. */
+  updatedAt: Scalars['DateTime']['output'];
+  /** Where the webhooks are POSTed. */
+  url: Scalars['String']['output'];
+};
+
+/**
+ * A subscriber's webhook endpoint: where signed events go (Standard Webhooks), which ones, and how
+ * the deliveries went.
+ */
+export type WebhookEndpointAttemptsArgs = {
+  after?: InputMaybe<Scalars['String']['input']>;
+  first?: Scalars['Int']['input'];
+};
+
+/**
+ * A subscriber's webhook endpoint: where signed events go (Standard Webhooks), which ones, and how
+ * the deliveries went.
+ */
+export type WebhookEndpointMessagesArgs = {
+  after?: InputMaybe<Scalars['String']['input']>;
+  first?: Scalars['Int']['input'];
+  status?: InputMaybe<WebhookMessageStatus>;
+};
+
+/** Why a webhook endpoint is off. */
+export type WebhookEndpointDisabledReason =
+  /** Every attempt failed for 5 days. */
+  | 'FAILING'
+  /** It answered `410 Gone`. */
+  | 'GONE'
+  /** Its owner disabled it. */
+  | 'MANUAL';
+
+/** One event for one endpoint: the same `id` (the `webhook-id` header) on every attempt and replay. */
+export type WebhookMessage = {
+  __typename?: 'WebhookMessage';
+  /** Attempts since it was made, replayed or recovered. */
+  attemptCount: Scalars['Int']['output'];
+  /** Its attempts, newest first. */
+  attempts: WebhookAttemptPage;
+  /** When it was made (the event was processed). */
+  createdAt: Scalars['DateTime']['output'];
+  /** The endpoint it goes to. */
+  endpointId: Scalars['ID']['output'];
+  /** The event it carries. */
+  eventId: Scalars['ID']['output'];
+  /** The type of the event it carries. */
+  eventType: EventType;
+  /** `msg_` and 26 characters: the `webhook-id` header, the same for this event and endpoint whatever happens. */
+  id: Scalars['ID']['output'];
+  /** Why it stopped without exhausting its schedule (`gone`, `endpoint-disabled`); null otherwise. */
+  lastError?: Maybe<Scalars['String']['output']>;
+  /** The status code of the last attempt, when it got one. */
+  lastStatusCode?: Maybe<Scalars['Int']['output']>;
+  /** When it is next attempted (pending only). */
+  nextAttemptAt?: Maybe<Scalars['DateTime']['output']>;
+  /** The exact body every attempt sends and signs. */
+  payload: Scalars['JSON']['output'];
+  /** Where it stands. */
+  status: WebhookMessageStatus;
+  /** When its status last changed. */
+  updatedAt: Scalars['DateTime']['output'];
+};
+
+/** One event for one endpoint: the same `id` (the `webhook-id` header) on every attempt and replay. */
+export type WebhookMessageAttemptsArgs = {
+  after?: InputMaybe<Scalars['String']['input']>;
+  first?: Scalars['Int']['input'];
+};
+
+/** A page of webhook messages, newest first. */
+export type WebhookMessagePage = {
+  __typename?: 'WebhookMessagePage';
+  /** The messages on this page. */
+  nodes: Array<WebhookMessage>;
+  /** Whether older messages follow, and the cursor to continue from. */
+  pageInfo: WebhookPageInfo;
+};
+
+/** Where a webhook message stands. */
+export type WebhookMessageStatus =
+  /** Every attempt of the retry schedule failed. */
+  | 'EXHAUSTED'
+  /** Stopped before its schedule ran out: the endpoint answered `410 Gone` or is disabled. */
+  | 'FAILED'
+  /** Waiting for its next attempt, or being attempted. */
+  | 'PENDING'
+  /** An attempt got a 2xx. */
+  | 'SUCCEEDED';
+
+/** Where a page of webhook messages or attempts ends and whether older ones follow. */
+export type WebhookPageInfo = {
+  __typename?: 'WebhookPageInfo';
+  /** Pass it as `after` for the next (older) page. */
+  endCursor?: Maybe<Scalars['String']['output']>;
+  /** True when older entries follow this page. */
+  hasNextPage: Scalars['Boolean']['output'];
 };
 
 export type WithIndex<TObject> = TObject & Record<string, any>;
@@ -479,10 +810,13 @@ export type ResolversTypes = ResolversObject<{
   ApiVersionStatus: ResolverTypeWrapper<ApiVersionStatus>;
   String: ResolverTypeWrapper<Scalars['String']['output']>;
   CacheControlScope: CacheControlScope;
+  CreateWebhookEndpointInput: CreateWebhookEndpointInput;
+  CreatedWebhookEndpoint: ResolverTypeWrapper<CreatedWebhookEndpointModel>;
   Customer: ResolverTypeWrapper<CustomerReference>;
   DateTime: ResolverTypeWrapper<Scalars['DateTime']['output']>;
   DeadLetter: ResolverTypeWrapper<DeadLetterModel>;
   ID: ResolverTypeWrapper<Scalars['ID']['output']>;
+  DeletedWebhookEndpoint: ResolverTypeWrapper<DeletedWebhookEndpoint>;
   ErrorClassCount: ResolverTypeWrapper<ErrorClassCount>;
   EventConnection: ResolverTypeWrapper<EventConnectionModel>;
   EventEdge: ResolverTypeWrapper<EventEdgeModel>;
@@ -502,8 +836,20 @@ export type ResolversTypes = ResolversObject<{
   MarketingEvent: ResolverTypeWrapper<MarketingEventModel>;
   Mutation: ResolverTypeWrapper<Record<PropertyKey, never>>;
   Query: ResolverTypeWrapper<Record<PropertyKey, never>>;
+  RecoveredWebhookMessages: ResolverTypeWrapper<RecoveredWebhookMessagesModel>;
   ReplayResult: ResolverTypeWrapper<ReplayResult>;
+  RotatedWebhookSecret: ResolverTypeWrapper<RotatedWebhookSecretModel>;
   Subscription: ResolverTypeWrapper<Record<PropertyKey, never>>;
+  UpdateWebhookEndpointInput: UpdateWebhookEndpointInput;
+  WebhookAttempt: ResolverTypeWrapper<WebhookAttemptModel>;
+  WebhookAttemptError: WebhookAttemptError;
+  WebhookAttemptPage: ResolverTypeWrapper<WebhookAttemptPageModel>;
+  WebhookEndpoint: ResolverTypeWrapper<WebhookEndpointModel>;
+  WebhookEndpointDisabledReason: WebhookEndpointDisabledReason;
+  WebhookMessage: ResolverTypeWrapper<WebhookMessageModel>;
+  WebhookMessagePage: ResolverTypeWrapper<WebhookMessagePageModel>;
+  WebhookMessageStatus: WebhookMessageStatus;
+  WebhookPageInfo: ResolverTypeWrapper<WebhookPageInfo>;
   Boolean: ResolverTypeWrapper<Scalars['Boolean']['output']>;
   Int: ResolverTypeWrapper<Scalars['Int']['output']>;
 }>;
@@ -512,10 +858,13 @@ export type ResolversTypes = ResolversObject<{
 export type ResolversParentTypes = ResolversObject<{
   ApiVersionStatus: ApiVersionStatus;
   String: Scalars['String']['output'];
+  CreateWebhookEndpointInput: CreateWebhookEndpointInput;
+  CreatedWebhookEndpoint: CreatedWebhookEndpointModel;
   Customer: CustomerReference;
   DateTime: Scalars['DateTime']['output'];
   DeadLetter: DeadLetterModel;
   ID: Scalars['ID']['output'];
+  DeletedWebhookEndpoint: DeletedWebhookEndpoint;
   ErrorClassCount: ErrorClassCount;
   EventConnection: EventConnectionModel;
   EventEdge: EventEdgeModel;
@@ -530,8 +879,17 @@ export type ResolversParentTypes = ResolversObject<{
   MarketingEvent: MarketingEventModel;
   Mutation: Record<PropertyKey, never>;
   Query: Record<PropertyKey, never>;
+  RecoveredWebhookMessages: RecoveredWebhookMessagesModel;
   ReplayResult: ReplayResult;
+  RotatedWebhookSecret: RotatedWebhookSecretModel;
   Subscription: Record<PropertyKey, never>;
+  UpdateWebhookEndpointInput: UpdateWebhookEndpointInput;
+  WebhookAttempt: WebhookAttemptModel;
+  WebhookAttemptPage: WebhookAttemptPageModel;
+  WebhookEndpoint: WebhookEndpointModel;
+  WebhookMessage: WebhookMessageModel;
+  WebhookMessagePage: WebhookMessagePageModel;
+  WebhookPageInfo: WebhookPageInfo;
   Boolean: Scalars['Boolean']['output'];
   Int: Scalars['Int']['output'];
 }>;
@@ -559,6 +917,15 @@ export type ApiVersionStatusResolvers<
   warnings?: Resolver<Array<ResolversTypes['String']>, ParentType, ContextType>;
 }>;
 
+export type CreatedWebhookEndpointResolvers<
+  ContextType = EventsContext,
+  ParentType extends ResolversParentTypes['CreatedWebhookEndpoint'] =
+    ResolversParentTypes['CreatedWebhookEndpoint'],
+> = ResolversObject<{
+  endpoint?: Resolver<ResolversTypes['WebhookEndpoint'], ParentType, ContextType>;
+  secret?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+}>;
+
 export type CustomerResolvers<
   ContextType = EventsContext,
   ParentType extends ResolversParentTypes['Customer'] = ResolversParentTypes['Customer'],
@@ -581,6 +948,14 @@ export type DeadLetterResolvers<
   reason?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   source?: Resolver<ResolversTypes['EventSource'], ParentType, ContextType>;
   type?: Resolver<ResolversTypes['EventType'], ParentType, ContextType>;
+}>;
+
+export type DeletedWebhookEndpointResolvers<
+  ContextType = EventsContext,
+  ParentType extends ResolversParentTypes['DeletedWebhookEndpoint'] =
+    ResolversParentTypes['DeletedWebhookEndpoint'],
+> = ResolversObject<{
+  id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
 }>;
 
 export type ErrorClassCountResolvers<
@@ -706,11 +1081,59 @@ export type MutationResolvers<
   ContextType = EventsContext,
   ParentType extends ResolversParentTypes['Mutation'] = ResolversParentTypes['Mutation'],
 > = ResolversObject<{
+  createWebhookEndpoint?: Resolver<
+    ResolversTypes['CreatedWebhookEndpoint'],
+    ParentType,
+    ContextType,
+    RequireFields<MutationCreateWebhookEndpointArgs, 'input'>
+  >;
+  deleteWebhookEndpoint?: Resolver<
+    ResolversTypes['DeletedWebhookEndpoint'],
+    ParentType,
+    ContextType,
+    RequireFields<MutationDeleteWebhookEndpointArgs, 'id'>
+  >;
+  disableWebhookEndpoint?: Resolver<
+    ResolversTypes['WebhookEndpoint'],
+    ParentType,
+    ContextType,
+    RequireFields<MutationDisableWebhookEndpointArgs, 'id'>
+  >;
+  enableWebhookEndpoint?: Resolver<
+    ResolversTypes['WebhookEndpoint'],
+    ParentType,
+    ContextType,
+    RequireFields<MutationEnableWebhookEndpointArgs, 'id'>
+  >;
+  recoverWebhookEndpoint?: Resolver<
+    ResolversTypes['RecoveredWebhookMessages'],
+    ParentType,
+    ContextType,
+    RequireFields<MutationRecoverWebhookEndpointArgs, 'id' | 'since'>
+  >;
   replayDeadLetters?: Resolver<
     ResolversTypes['ReplayResult'],
     ParentType,
     ContextType,
     Partial<MutationReplayDeadLettersArgs>
+  >;
+  replayWebhookMessage?: Resolver<
+    ResolversTypes['WebhookMessage'],
+    ParentType,
+    ContextType,
+    RequireFields<MutationReplayWebhookMessageArgs, 'id'>
+  >;
+  rotateWebhookEndpointSecret?: Resolver<
+    ResolversTypes['RotatedWebhookSecret'],
+    ParentType,
+    ContextType,
+    RequireFields<MutationRotateWebhookEndpointSecretArgs, 'id'>
+  >;
+  updateWebhookEndpoint?: Resolver<
+    ResolversTypes['WebhookEndpoint'],
+    ParentType,
+    ContextType,
+    RequireFields<MutationUpdateWebhookEndpointArgs, 'id' | 'input'>
   >;
 }>;
 
@@ -737,6 +1160,28 @@ export type QueryResolvers<
     RequireFields<QueryIntegrationArgs, 'name'>
   >;
   integrations?: Resolver<Array<ResolversTypes['Integration']>, ParentType, ContextType>;
+  webhookEndpoint?: Resolver<
+    ResolversTypes['WebhookEndpoint'],
+    ParentType,
+    ContextType,
+    RequireFields<QueryWebhookEndpointArgs, 'id'>
+  >;
+  webhookEndpoints?: Resolver<Array<ResolversTypes['WebhookEndpoint']>, ParentType, ContextType>;
+  webhookMessage?: Resolver<
+    ResolversTypes['WebhookMessage'],
+    ParentType,
+    ContextType,
+    RequireFields<QueryWebhookMessageArgs, 'id'>
+  >;
+}>;
+
+export type RecoveredWebhookMessagesResolvers<
+  ContextType = EventsContext,
+  ParentType extends ResolversParentTypes['RecoveredWebhookMessages'] =
+    ResolversParentTypes['RecoveredWebhookMessages'],
+> = ResolversObject<{
+  endpoint?: Resolver<ResolversTypes['WebhookEndpoint'], ParentType, ContextType>;
+  recovered?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
 }>;
 
 export type ReplayResultResolvers<
@@ -744,6 +1189,16 @@ export type ReplayResultResolvers<
   ParentType extends ResolversParentTypes['ReplayResult'] = ResolversParentTypes['ReplayResult'],
 > = ResolversObject<{
   replayed?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+}>;
+
+export type RotatedWebhookSecretResolvers<
+  ContextType = EventsContext,
+  ParentType extends ResolversParentTypes['RotatedWebhookSecret'] =
+    ResolversParentTypes['RotatedWebhookSecret'],
+> = ResolversObject<{
+  endpoint?: Resolver<ResolversTypes['WebhookEndpoint'], ParentType, ContextType>;
+  previousSecretsExpireAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  secret?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
 }>;
 
 export type SubscriptionResolvers<
@@ -759,11 +1214,107 @@ export type SubscriptionResolvers<
   >;
 }>;
 
+export type WebhookAttemptResolvers<
+  ContextType = EventsContext,
+  ParentType extends ResolversParentTypes['WebhookAttempt'] = ResolversParentTypes['WebhookAttempt'],
+> = ResolversObject<{
+  attemptedAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  error?: Resolver<Maybe<ResolversTypes['WebhookAttemptError']>, ParentType, ContextType>;
+  errorMessage?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  latencyMs?: Resolver<ResolversTypes['Float'], ParentType, ContextType>;
+  messageId?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  responseBody?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  statusCode?: Resolver<Maybe<ResolversTypes['Int']>, ParentType, ContextType>;
+}>;
+
+export type WebhookAttemptPageResolvers<
+  ContextType = EventsContext,
+  ParentType extends ResolversParentTypes['WebhookAttemptPage'] = ResolversParentTypes['WebhookAttemptPage'],
+> = ResolversObject<{
+  nodes?: Resolver<Array<ResolversTypes['WebhookAttempt']>, ParentType, ContextType>;
+  pageInfo?: Resolver<ResolversTypes['WebhookPageInfo'], ParentType, ContextType>;
+}>;
+
+export type WebhookEndpointResolvers<
+  ContextType = EventsContext,
+  ParentType extends ResolversParentTypes['WebhookEndpoint'] = ResolversParentTypes['WebhookEndpoint'],
+> = ResolversObject<{
+  attempts?: Resolver<
+    ResolversTypes['WebhookAttemptPage'],
+    ParentType,
+    ContextType,
+    RequireFields<WebhookEndpointAttemptsArgs, 'first'>
+  >;
+  channels?: Resolver<Maybe<Array<ResolversTypes['String']>>, ParentType, ContextType>;
+  createdAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  description?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  disabledAt?: Resolver<Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;
+  disabledReason?: Resolver<Maybe<ResolversTypes['WebhookEndpointDisabledReason']>, ParentType, ContextType>;
+  enabled?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
+  eventTypes?: Resolver<Maybe<Array<ResolversTypes['EventType']>>, ParentType, ContextType>;
+  failingSince?: Resolver<Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;
+  id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  messages?: Resolver<
+    ResolversTypes['WebhookMessagePage'],
+    ParentType,
+    ContextType,
+    RequireFields<WebhookEndpointMessagesArgs, 'first'>
+  >;
+  ownerClientId?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  rateLimitPerSecond?: Resolver<Maybe<ResolversTypes['Int']>, ParentType, ContextType>;
+  selection?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  updatedAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  url?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+}>;
+
+export type WebhookMessageResolvers<
+  ContextType = EventsContext,
+  ParentType extends ResolversParentTypes['WebhookMessage'] = ResolversParentTypes['WebhookMessage'],
+> = ResolversObject<{
+  attemptCount?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  attempts?: Resolver<
+    ResolversTypes['WebhookAttemptPage'],
+    ParentType,
+    ContextType,
+    RequireFields<WebhookMessageAttemptsArgs, 'first'>
+  >;
+  createdAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  endpointId?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  eventId?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  eventType?: Resolver<ResolversTypes['EventType'], ParentType, ContextType>;
+  id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  lastError?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  lastStatusCode?: Resolver<Maybe<ResolversTypes['Int']>, ParentType, ContextType>;
+  nextAttemptAt?: Resolver<Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;
+  payload?: Resolver<ResolversTypes['JSON'], ParentType, ContextType>;
+  status?: Resolver<ResolversTypes['WebhookMessageStatus'], ParentType, ContextType>;
+  updatedAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+}>;
+
+export type WebhookMessagePageResolvers<
+  ContextType = EventsContext,
+  ParentType extends ResolversParentTypes['WebhookMessagePage'] = ResolversParentTypes['WebhookMessagePage'],
+> = ResolversObject<{
+  nodes?: Resolver<Array<ResolversTypes['WebhookMessage']>, ParentType, ContextType>;
+  pageInfo?: Resolver<ResolversTypes['WebhookPageInfo'], ParentType, ContextType>;
+}>;
+
+export type WebhookPageInfoResolvers<
+  ContextType = EventsContext,
+  ParentType extends ResolversParentTypes['WebhookPageInfo'] = ResolversParentTypes['WebhookPageInfo'],
+> = ResolversObject<{
+  endCursor?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  hasNextPage?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
+}>;
+
 export type Resolvers<ContextType = EventsContext> = ResolversObject<{
   ApiVersionStatus?: ApiVersionStatusResolvers<ContextType>;
+  CreatedWebhookEndpoint?: CreatedWebhookEndpointResolvers<ContextType>;
   Customer?: CustomerResolvers<ContextType>;
   DateTime?: GraphQLScalarType;
   DeadLetter?: DeadLetterResolvers<ContextType>;
+  DeletedWebhookEndpoint?: DeletedWebhookEndpointResolvers<ContextType>;
   ErrorClassCount?: ErrorClassCountResolvers<ContextType>;
   EventConnection?: EventConnectionResolvers<ContextType>;
   EventEdge?: EventEdgeResolvers<ContextType>;
@@ -777,8 +1328,16 @@ export type Resolvers<ContextType = EventsContext> = ResolversObject<{
   MarketingEvent?: MarketingEventResolvers<ContextType>;
   Mutation?: MutationResolvers<ContextType>;
   Query?: QueryResolvers<ContextType>;
+  RecoveredWebhookMessages?: RecoveredWebhookMessagesResolvers<ContextType>;
   ReplayResult?: ReplayResultResolvers<ContextType>;
+  RotatedWebhookSecret?: RotatedWebhookSecretResolvers<ContextType>;
   Subscription?: SubscriptionResolvers<ContextType>;
+  WebhookAttempt?: WebhookAttemptResolvers<ContextType>;
+  WebhookAttemptPage?: WebhookAttemptPageResolvers<ContextType>;
+  WebhookEndpoint?: WebhookEndpointResolvers<ContextType>;
+  WebhookMessage?: WebhookMessageResolvers<ContextType>;
+  WebhookMessagePage?: WebhookMessagePageResolvers<ContextType>;
+  WebhookPageInfo?: WebhookPageInfoResolvers<ContextType>;
 }>;
 
 export type DirectiveResolvers<ContextType = EventsContext> = ResolversObject<{
