@@ -71,3 +71,14 @@ export function sandboxEnv(platform: PlatformName) {
     ...METRICS_ENV,
   ] as const;
 }
+
+/** What `sync` reads, besides each sandbox's port (the demo destinations). */
+export const SYNC_ENV = ['NODE_ENV', 'SYNCS_FILE', 'SYNC_GATEWAY_URL', 'SYNC_API_KEY', 'DATA_DIR'] as const;
+
+/** `sync`'s sub-commands, for its usage error and its `--help`. */
+export const SYNC_USAGE = `Usage: marketing-graph sync <command>
+
+Commands:
+  list                            the syncs in SYNCS_FILE: destination, mode, schedule, last run
+  run NAME [--dry-run] [--full]   run one sync now; --dry-run counts and samples without writing,
+                                  --full resends every row, not only what changed`;

@@ -10,7 +10,7 @@ import { SUBGRAPH_ENV } from '../subgraphs/env.js';
 import type { CommandName } from './command-names.js';
 import { CLIENTS_USAGE } from './commands/clients.js';
 import { PLATFORM_NAMES } from '../platforms/registry.js';
-import { sandboxEnv, START_ENV_ALL } from './command-env.js';
+import { SANDBOX_PORT_VARIABLES, sandboxEnv, START_ENV_ALL, SYNC_ENV, SYNC_USAGE } from './command-env.js';
 
 /**
  * `<command> --help`: what a command does and every configuration variable it reads, from the same
@@ -95,6 +95,14 @@ export function commandHelp(command: CommandName, args: readonly string[] = []):
         summary: 'API clients and keys in the client registry.',
         variables: ['CLIENTS_FILE'],
         details: CLIENTS_USAGE.split('\n').slice(1).join('\n').trim(),
+      };
+    case 'sync':
+      return {
+        usage: 'sync <command>',
+        summary:
+          'Batch syncs declared in SYNCS_FILE: each reads a GraphQL query through the gateway and writes only what changed to a platform (the demo sandboxes). `sync list` lists them; `sync run NAME` runs one now (`--dry-run`: counts and samples, nothing written; `--full`: resend every row).',
+        variables: [...SYNC_ENV, ...SANDBOX_PORT_VARIABLES] as CatalogName[],
+        details: SYNC_USAGE.split('\n').slice(1).join('\n').trim(),
       };
     case 'keys':
       return {

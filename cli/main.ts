@@ -19,6 +19,7 @@ Commands:
   compose [--check]     compose schema/*.graphql into schema/supergraph.graphql (--check: fail if it is stale)
   clients <command>     API clients and keys in CLIENTS_FILE (list, create, add-key, expire-key, revoke-key)
   keys gateway-token    a new key pair for the gateway's caller tokens (GATEWAY_TOKEN_PRIVATE_JWK, GATEWAY_TOKEN_JWKS)
+  sync <command>        batch syncs in SYNCS_FILE (list, run NAME [--dry-run] [--full])
 
   <command> --help      what the command does and the configuration variables it reads
   --version             the version of marketing-graph
@@ -72,6 +73,8 @@ async function main(argv: readonly string[]): Promise<number | undefined> {
       );
     case 'keys':
       return (await import('./commands/keys.js')).keysCommand(rest);
+    case 'sync':
+      return (await import('./commands/sync.js')).syncCommand(rest, logLevel());
     case undefined:
     case 'help':
     case '--help':

@@ -49,14 +49,20 @@ const condition = z
     lte: z.number().optional(),
     lt: z.number().optional(),
     eq: z.union([z.string(), z.number(), z.boolean()]).optional(),
-    in: z.array(z.union([z.string(), z.number()])).min(1).optional(),
+    in: z
+      .array(z.union([z.string(), z.number()]))
+      .min(1)
+      .optional(),
     /** A date-time at least this many days before the run. */
     olderThanDays: z.number().int().min(0).optional(),
     /** A date-time less than this many days before the run. */
     newerThanDays: z.number().int().min(1).optional(),
   })
   .strict()
-  .refine((c) => Object.keys(c).length > 1, 'needs a test besides `field` (gte, gt, lte, lt, eq, in, olderThanDays, newerThanDays)');
+  .refine(
+    (c) => Object.keys(c).length > 1,
+    'needs a test besides `field` (gte, gt, lte, lt, eq, in, olderThanDays, newerThanDays)',
+  );
 export type Condition = z.output<typeof condition>;
 
 const schedule = z
@@ -90,7 +96,9 @@ const syncInput = z
       })
       .strict(),
     /** Destination field → source path (or `{from, as}`). */
-    mapping: z.record(z.string().min(1).max(100), mappingEntry).refine((m) => Object.keys(m).length > 0, 'maps no field'),
+    mapping: z
+      .record(z.string().min(1).max(100), mappingEntry)
+      .refine((m) => Object.keys(m).length > 0, 'maps no field'),
     /** The mapped field that identifies a record (its primary key). */
     key: z.string().min(1),
     /** Checks on mapped fields; a row failing one is quarantined, never sent. */
@@ -123,7 +131,9 @@ export class SyncDefinitionError extends Error {
     readonly file: string,
     readonly problems: readonly string[],
   ) {
-    super(`${file}: ${problems.length === 1 ? 'a sync definition is' : 'sync definitions are'} invalid:\n  ${problems.join('\n  ')}`);
+    super(
+      `${file}: ${problems.length === 1 ? 'a sync definition is' : 'sync definitions are'} invalid:\n  ${problems.join('\n  ')}`,
+    );
   }
 }
 
@@ -136,18 +146,23 @@ function checkSync(raw: unknown, index: number): SyncDefinition | string[] {
       ? `sync "${(raw as { name: string }).name}"`
       : `sync #${index + 1}`;
   const parsed = syncInput.safeParse(raw);
-  if (!parsed.success) return parsed.error.issues.map((issue) => `${label}: ${where(issue.path)}: ${issue.message}`);
+  if (!parsed.success)
+    return parsed.error.issues.map((issue) => `${label}: ${where(issue.path)}: ${issue.message}`);
   const sync = parsed.data;
   const problems: string[] = [];
   const target = SYNC_TARGETS.get(sync.destination.type);
   if (!target)
-    return [`${label}: destination.type: unknown destination "${sync.destination.type}"; expected one of ${[...SYNC_TARGETS.keys()].join(', ')}`];
+    return [
+      `${label}: destination.type: unknown destination "${sync.destination.type}"; expected one of ${[...SYNC_TARGETS.keys()].join(', ')}`,
+    ];
   const options = target.destination.parseOptions(sync.destination.options);
   if (!options.success)
     for (const issue of options.error.issues)
       problems.push(`${label}: destination.options.${where(issue.path)}: ${issue.message}`);
   if (!target.destination.modes.includes(sync.mode))
-    problems.push(`${label}: mode: ${target.destination.title} takes ${target.destination.modes.join(', ')}, not ${sync.mode}`);
+    problems.push(
+      `${label}: mode: ${target.destination.title} takes ${target.destination.modes.join(', ')}, not ${sync.mode}`,
+    );
   if (!(sync.key in sync.mapping)) problems.push(`${label}: key: "${sync.key}" is not a mapped field`);
   for (const field of Object.keys(sync.rules))
     if (!(field in sync.mapping)) problems.push(`${label}: rules.${field}: not a mapped field`);
@@ -173,14 +188,20 @@ export function loadSyncFile(file: string): SyncDefinition[] {
   try {
     raw = file.endsWith('.json') ? JSON.parse(text) : parseYaml(text);
   } catch (error) {
-    throw new SyncDefinitionError(file, [`is not valid ${file.endsWith('.json') ? 'JSON' : 'YAML'}: ${error instanceof Error ? error.message.split('\n')[0] : ''}`]);
+    throw new SyncDefinitionError(file, [
+      `is not valid ${file.endsWith('.json') ? 'JSON' : 'YAML'}: ${error instanceof Error ? error.message.split('\n')[0] : ''}`,
+    ]);
   }
   return parseSyncDefinitions(raw, file);
 }
 
 export function parseSyncDefinitions(raw: unknown, file = 'syncs'): SyncDefinition[] {
   const top = fileSchema.safeParse(raw);
-  if (!top.success) throw new SyncDefinitionError(file, top.error.issues.map((i) => `${where(i.path)}: ${i.message}`));
+  if (!top.success)
+    throw new SyncDefinitionError(
+      file,
+      top.error.issues.map((i) => `${where(i.path)}: ${i.message}`),
+    );
   const problems: string[] = [];
   const syncs: SyncDefinition[] = [];
   const names = new Set<string>();

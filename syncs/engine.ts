@@ -5,7 +5,14 @@ import type { SyncTarget } from '../platforms/registry.js';
 import type { SyncDefinition } from './definition.js';
 import { fingerprint, kept, mapRow } from './mapping.js';
 import { readSource, type SourceSettings } from './source.js';
-import { ZERO_COUNTS, type Change, type RunCounts, type RunRecord, type RunStatus, type SyncStateStore } from './state.js';
+import {
+  ZERO_COUNTS,
+  type Change,
+  type RunCounts,
+  type RunRecord,
+  type RunStatus,
+  type SyncStateStore,
+} from './state.js';
 
 /**
  * Runs one sync: reads the source a page at a time, checks and maps each row, stages in SQLite
@@ -85,7 +92,8 @@ export interface RunSummary {
   error?: string;
 }
 
-const errorText = (error: unknown) => (error instanceof Error ? error.message : 'unknown error').slice(0, 500);
+const errorText = (error: unknown) =>
+  (error instanceof Error ? error.message : 'unknown error').slice(0, 500);
 
 export class SyncEngine {
   private readonly now: () => number;
@@ -106,7 +114,11 @@ export class SyncEngine {
     const writer = sync.destination.target.destination.writer(
       this.options.connect(sync.destination.target),
       sync.destination.options,
-      { timeoutMs: this.options.timeoutMs ?? 30_000, maxRetries: this.options.maxRetries ?? 3, logger: this.options.logger },
+      {
+        timeoutMs: this.options.timeoutMs ?? 30_000,
+        maxRetries: this.options.maxRetries ?? 3,
+        logger: this.options.logger,
+      },
     );
     try {
       return await this.runWith(sync, writer, runOptions);
@@ -121,7 +133,8 @@ export class SyncEngine {
     const startedAt = this.now();
     const dryRun = options.dryRun ?? false;
     const unfinished = dryRun ? undefined : store.unfinishedRun(sync.name);
-    const run: RunRecord = unfinished ?? store.createRun(sync.name, options.trigger ?? 'manual', options.full ?? false, startedAt);
+    const run: RunRecord =
+      unfinished ?? store.createRun(sync.name, options.trigger ?? 'manual', options.full ?? false, startedAt);
     if (unfinished) store.updateRun(run.id, { resumes: run.resumes + 1 });
     const log = this.options.logger.child({ sync: sync.name, run: run.id });
     let counts: RunCounts = run.staged ? { ...run } : { ...ZERO_COUNTS };
@@ -144,15 +157,36 @@ export class SyncEngine {
           .runRows(run.id, 'QUARANTINED', size)
           .map(({ key, code, reason }) => ({ key, code, reason }));
         store.discardRun(run.id);
-        return { id: 0, sync: sync.name, status: 'DRY_RUN', counts, lowerBound, durationMs: this.now() - startedAt, resumed: false, samples, quarantinedSamples };
+        return {
+          id: 0,
+          sync: sync.name,
+          status: 'DRY_RUN',
+          counts,
+          lowerBound,
+          durationMs: this.now() - startedAt,
+          resumed: false,
+          samples,
+          quarantinedSamples,
+        };
       }
       counts = await this.write(sync, writer, run, counts, options);
       const status: RunStatus = counts.rejected > 0 ? 'PARTIALLY_FAILED' : 'SUCCEEDED';
       store.finishRun(run.id, status, counts, this.now());
       log.info({ status, ...counts }, 'sync run finished');
       this.emit({ type: 'SYNC_SUCCEEDED', sync: sync.name, run: run.id, status, counts });
-      if (counts.rejected > 0) this.emit({ type: 'SYNC_ROWS_REJECTED', sync: sync.name, run: run.id, status, counts });
-      return { id: run.id, sync: sync.name, status, counts, lowerBound, durationMs: this.now() - startedAt, resumed: unfinished !== undefined, samples: [], quarantinedSamples: [] };
+      if (counts.rejected > 0)
+        this.emit({ type: 'SYNC_ROWS_REJECTED', sync: sync.name, run: run.id, status, counts });
+      return {
+        id: run.id,
+        sync: sync.name,
+        status,
+        counts,
+        lowerBound,
+        durationMs: this.now() - startedAt,
+        resumed: unfinished !== undefined,
+        samples: [],
+        quarantinedSamples: [],
+      };
     } catch (error) {
       if (dryRun) {
         store.discardRun(run.id);
@@ -163,8 +197,20 @@ export class SyncEngine {
       const message = cancelled ? 'cancelled' : errorText(error);
       store.finishRun(run.id, status, counts, this.now(), message);
       log.warn({ status, error: message }, 'sync run did not finish');
-      if (!cancelled) this.emit({ type: 'SYNC_FAILED', sync: sync.name, run: run.id, status, counts, error: message });
-      return { id: run.id, sync: sync.name, status, counts, lowerBound: 0, durationMs: this.now() - startedAt, resumed: unfinished !== undefined, samples: [], quarantinedSamples: [], error: message };
+      if (!cancelled)
+        this.emit({ type: 'SYNC_FAILED', sync: sync.name, run: run.id, status, counts, error: message });
+      return {
+        id: run.id,
+        sync: sync.name,
+        status,
+        counts,
+        lowerBound: 0,
+        durationMs: this.now() - startedAt,
+        resumed: unfinished !== undefined,
+        samples: [],
+        quarantinedSamples: [],
+        error: message,
+      };
     }
   }
 
@@ -172,7 +218,10 @@ export class SyncEngine {
     try {
       this.options.onEvent?.(event);
     } catch (error) {
-      this.options.logger.warn({ error: errorText(error), event: event.type }, 'a sync event listener failed');
+      this.options.logger.warn(
+        { error: errorText(error), event: event.type },
+        'a sync event listener failed',
+      );
     }
   }
 
@@ -198,22 +247,42 @@ export class SyncEngine {
             counts.quarantined += 1;
             // A known key with bad data is quarantined, not departed: a mirror keeps it.
             if (mapped.key !== undefined) store.see(run.id, mapped.key);
-            store.addRunRow({ run: run.id, key: mapped.key ?? '', status: 'QUARANTINED', code: mapped.code, reason: mapped.reason, record: mapped.record });
+            store.addRunRow({
+              run: run.id,
+              key: mapped.key ?? '',
+              status: 'QUARANTINED',
+              code: mapped.code,
+              reason: mapped.reason,
+              record: mapped.record,
+            });
             continue;
           }
           if (!store.see(run.id, mapped.key)) {
             counts.quarantined += 1;
-            store.addRunRow({ run: run.id, key: mapped.key, status: 'QUARANTINED', code: 'DUPLICATE_KEY', reason: `another row has the key ${sync.key} = ${mapped.key}; the first was kept`, record: mapped.record });
+            store.addRunRow({
+              run: run.id,
+              key: mapped.key,
+              status: 'QUARANTINED',
+              code: 'DUPLICATE_KEY',
+              reason: `another row has the key ${sync.key} = ${mapped.key}; the first was kept`,
+              record: mapped.record,
+            });
             continue;
           }
           const print = fingerprint(mapped.record);
           const previous = store.fingerprintOf(sync.name, mapped.key);
           if (previous === undefined) stageRow('insert', mapped.key, mapped.record, print);
-          else if ((previous !== print || run.full) && sync.mode !== 'insert') stageRow('update', mapped.key, mapped.record, print);
+          else if ((previous !== print || run.full) && sync.mode !== 'insert')
+            stageRow('update', mapped.key, mapped.record, print);
           else counts.unchanged += 1;
         }
       });
-      options.onProgress?.({ phase: 'reading', sourceRows: counts.sourceRows, done: 0, toWrite: counts.inserts + counts.updates });
+      options.onProgress?.({
+        phase: 'reading',
+        sourceRows: counts.sourceRows,
+        done: 0,
+        toWrite: counts.inserts + counts.updates,
+      });
     }
     if (sync.mode === 'mirror')
       store.transaction(() => {
@@ -223,7 +292,13 @@ export class SyncEngine {
   }
 
   /** Writes the staged rows after the checkpoint, a batch at a time, checkpointing after each. */
-  private async write(sync: SyncDefinition, writer: SyncWriter, run: RunRecord, start: RunCounts, options: RunOptions): Promise<RunCounts> {
+  private async write(
+    sync: SyncDefinition,
+    writer: SyncWriter,
+    run: RunRecord,
+    start: RunCounts,
+    options: RunOptions,
+  ): Promise<RunCounts> {
     const { store } = this.options;
     const counts = { ...start };
     const writes = counts.inserts + counts.updates;
@@ -244,9 +319,18 @@ export class SyncEngine {
         operation,
         mode: sync.mode,
         rows: rows.map(({ key, record }) => ({ key, record })),
-        part: { index, count: Math.ceil(opRows / size), totalRows: opRows, session: `${sync.name}:${run.id}` },
+        part: {
+          index,
+          count: Math.ceil(opRows / size),
+          totalRows: opRows,
+          session: `${sync.name}:${run.id}`,
+        },
       };
-      const ctx = createRequestContext(this.options.logger, `sync-${sync.name}-${run.id}-${operation}-${index}`, 120_000);
+      const ctx = createRequestContext(
+        this.options.logger,
+        `sync-${sync.name}-${run.id}-${operation}-${index}`,
+        120_000,
+      );
       const results = await writer.write(ctx, batch);
       counts.calls += 1;
       const at = this.now();
@@ -274,7 +358,12 @@ export class SyncEngine {
         checkpoint = batchEnd;
         store.updateRun(run.id, { checkpoint, counts });
       });
-      options.onProgress?.({ phase: 'writing', sourceRows: counts.sourceRows, done: checkpoint, toWrite: total });
+      options.onProgress?.({
+        phase: 'writing',
+        sourceRows: counts.sourceRows,
+        done: checkpoint,
+        toWrite: total,
+      });
     }
     return counts;
   }

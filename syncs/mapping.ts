@@ -31,13 +31,19 @@ function convert(value: unknown, as: MappingEntry['as']): string | number | bool
     }
     case 'date':
       // An ISO date-time to its UTC day, the form date fields take.
-      return typeof plain === 'string' && /^\d{4}-\d{2}-\d{2}/.test(plain) ? plain.slice(0, 10) : String(plain);
+      return typeof plain === 'string' && /^\d{4}-\d{2}-\d{2}/.test(plain)
+        ? plain.slice(0, 10)
+        : String(plain);
     default:
       return plain;
   }
 }
 
-function breaks(field: string, value: unknown, rule: FieldRule): { code: string; reason: string } | undefined {
+function breaks(
+  field: string,
+  value: unknown,
+  rule: FieldRule,
+): { code: string; reason: string } | undefined {
   const empty = value === null || value === '';
   if (empty) return rule.required ? { code: 'MISSING_VALUE', reason: `${field} is empty` } : undefined;
   if (rule.email && (typeof value !== 'string' || !EMAIL.test(value) || value.length > 254))
@@ -45,18 +51,22 @@ function breaks(field: string, value: unknown, rule: FieldRule): { code: string;
   if (rule.min !== undefined || rule.max !== undefined) {
     const n = Number(value);
     if (!Number.isFinite(n)) return { code: 'NOT_A_NUMBER', reason: `${field} is not a number` };
-    if (rule.min !== undefined && n < rule.min) return { code: 'OUT_OF_RANGE', reason: `${field} is below ${rule.min}` };
-    if (rule.max !== undefined && n > rule.max) return { code: 'OUT_OF_RANGE', reason: `${field} is above ${rule.max}` };
+    if (rule.min !== undefined && n < rule.min)
+      return { code: 'OUT_OF_RANGE', reason: `${field} is below ${rule.min}` };
+    if (rule.max !== undefined && n > rule.max)
+      return { code: 'OUT_OF_RANGE', reason: `${field} is above ${rule.max}` };
   }
   return undefined;
 }
 
 export function mapRow(sync: SyncDefinition, row: SourceRow): Mapped {
   const record: Record<string, string | number | boolean | null> = {};
-  for (const [field, entry] of Object.entries(sync.mapping)) record[field] = convert(valueAt(row, entry.from), entry.as);
+  for (const [field, entry] of Object.entries(sync.mapping))
+    record[field] = convert(valueAt(row, entry.from), entry.as);
   const rawKey = record[sync.key];
   const key = rawKey === null || rawKey === '' ? undefined : String(rawKey).trim().toLowerCase();
-  if (key === undefined) return { ok: false, key, code: 'MISSING_KEY', reason: `the key ${sync.key} is empty`, record };
+  if (key === undefined)
+    return { ok: false, key, code: 'MISSING_KEY', reason: `the key ${sync.key} is empty`, record };
   for (const [field, rule] of Object.entries(sync.rules)) {
     const broken = breaks(field, record[field], rule);
     if (broken) return { ok: false, key, ...broken, record };

@@ -22,7 +22,9 @@ function isTimeZone(zone: string): boolean {
 }
 
 /** The schedule, or why it is not one. */
-export function parseSchedule(input: { every: string } | { cron: string; timeZone: string }): Schedule | string {
+export function parseSchedule(
+  input: { every: string } | { cron: string; timeZone: string },
+): Schedule | string {
   if ('every' in input) {
     const match = /^(\d+)\s*([smhd])$/.exec(input.every.trim());
     if (!match) return 'must be a number and a unit, such as 15m, 1h or 1d';
@@ -36,13 +38,21 @@ export function parseSchedule(input: { every: string } | { cron: string; timeZon
   } catch (error) {
     return `is not a cron expression: ${error instanceof Error ? error.message : 'invalid'}`;
   }
-  return { kind: 'cron', expression: input.cron, timeZone: input.timeZone, text: `cron ${input.cron} (${input.timeZone})` };
+  return {
+    kind: 'cron',
+    expression: input.cron,
+    timeZone: input.timeZone,
+    text: `cron ${input.cron} (${input.timeZone})`,
+  };
 }
 
 /** When a sync last started at `lastStart` (undefined: never) is next due, seen at `now`. */
 export function nextRunAt(schedule: Schedule, lastStart: number | undefined, now: number): number {
   if (schedule.kind === 'interval') return lastStart === undefined ? now : lastStart + schedule.everyMs;
   const from = lastStart ?? now - 1;
-  const next = CronExpressionParser.parse(schedule.expression, { tz: schedule.timeZone, currentDate: new Date(from) }).next();
+  const next = CronExpressionParser.parse(schedule.expression, {
+    tz: schedule.timeZone,
+    currentDate: new Date(from),
+  }).next();
   return next.getTime();
 }

@@ -24,7 +24,9 @@ export class SourceError extends Error {
 const page = z.object({
   data: z.record(z.string(), z.unknown()).nullish(),
   errors: z
-    .array(z.object({ message: z.string(), extensions: z.record(z.string(), z.unknown()).optional() }).loose())
+    .array(
+      z.object({ message: z.string(), extensions: z.record(z.string(), z.unknown()).optional() }).loose(),
+    )
     .optional(),
 });
 
@@ -59,11 +61,16 @@ export async function* readSource(
         method: 'POST',
         headers: { 'content-type': 'application/json', authorization: `Bearer ${settings.apiKey}` },
         body: JSON.stringify({ query: query.query, variables: { first: query.pageSize, after } }),
-        signal: AbortSignal.any([AbortSignal.timeout(settings.timeoutMs ?? 60_000), ...(signal ? [signal] : [])]),
+        signal: AbortSignal.any([
+          AbortSignal.timeout(settings.timeoutMs ?? 60_000),
+          ...(signal ? [signal] : []),
+        ]),
       });
     } catch (error) {
       if (signal?.aborted) throw error;
-      throw new SourceError(`the gateway did not answer the source query (${error instanceof Error ? error.name : 'error'})`);
+      throw new SourceError(
+        `the gateway did not answer the source query (${error instanceof Error ? error.name : 'error'})`,
+      );
     }
     let body: unknown;
     try {
@@ -72,14 +79,18 @@ export async function* readSource(
       throw new SourceError(`the gateway answered ${response.status} without a GraphQL body`);
     }
     const parsed = page.safeParse(body);
-    if (!parsed.success) throw new SourceError(`the gateway answered ${response.status} with something that is not a GraphQL response`);
+    if (!parsed.success)
+      throw new SourceError(
+        `the gateway answered ${response.status} with something that is not a GraphQL response`,
+      );
     const first = parsed.data.errors?.[0];
     if (first) {
       const code = typeof first.extensions?.['code'] === 'string' ? ` (${first.extensions['code']})` : '';
       throw new SourceError(`the source query failed: ${first.message}${code}`);
     }
     const found = connection.safeParse(at(parsed.data.data, query.connection));
-    if (!found.success) throw new SourceError(`the answer has no connection at data.${query.connection} (edges and pageInfo)`);
+    if (!found.success)
+      throw new SourceError(`the answer has no connection at data.${query.connection} (edges and pageInfo)`);
     yield found.data.edges.flatMap((edge) => (edge.node ? [edge.node] : []));
     if (!found.data.pageInfo.hasNextPage || found.data.pageInfo.endCursor === null) return;
     after = found.data.pageInfo.endCursor;

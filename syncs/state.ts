@@ -146,7 +146,9 @@ export class SyncStateStore {
   // ── records last acknowledged ────────────────────────────────────────────────────────────
   fingerprintOf(sync: string, key: string): string | undefined {
     const row = this.db
-      .prepare<[string, string], { fingerprint: string }>('SELECT fingerprint FROM sync_records WHERE sync = ? AND key = ?')
+      .prepare<[string, string], { fingerprint: string }>(
+        'SELECT fingerprint FROM sync_records WHERE sync = ? AND key = ?',
+      )
       .get(sync, key);
     return row?.fingerprint;
   }
@@ -169,7 +171,11 @@ export class SyncStateStore {
   }
 
   countRecords(sync: string): number {
-    return this.db.prepare<[string], { n: number }>('SELECT count(*) AS n FROM sync_records WHERE sync = ?').get(sync)?.n ?? 0;
+    return (
+      this.db
+        .prepare<[string], { n: number }>('SELECT count(*) AS n FROM sync_records WHERE sync = ?')
+        .get(sync)?.n ?? 0
+    );
   }
 
   /** Records acknowledged earlier whose key the run did not see, a page at a time (mirror removals). */
@@ -189,7 +195,9 @@ export class SyncStateStore {
   // ── runs ─────────────────────────────────────────────────────────────────────────────────
   createRun(sync: string, trigger: string, full: boolean, at: number): RunRecord {
     const info = this.db
-      .prepare("INSERT INTO sync_runs (sync, status, trigger, full, started_at, counts) VALUES (?, 'RUNNING', ?, ?, ?, ?)")
+      .prepare(
+        "INSERT INTO sync_runs (sync, status, trigger, full, started_at, counts) VALUES (?, 'RUNNING', ?, ?, ?, ?)",
+      )
       .run(sync, trigger, full ? 1 : 0, at, JSON.stringify(ZERO_COUNTS));
     return this.run(Number(info.lastInsertRowid)) as RunRecord;
   }
@@ -202,15 +210,23 @@ export class SyncStateStore {
   /** The run a killed process left running, to resume. */
   unfinishedRun(sync: string): RunRecord | undefined {
     const row = this.db
-      .prepare<[string], RunRowDb>("SELECT * FROM sync_runs WHERE sync = ? AND status = 'RUNNING' ORDER BY id DESC LIMIT 1")
+      .prepare<[string], RunRowDb>(
+        "SELECT * FROM sync_runs WHERE sync = ? AND status = 'RUNNING' ORDER BY id DESC LIMIT 1",
+      )
       .get(sync);
     return row ? toRun(row) : undefined;
   }
 
   runs(options: { sync?: string; limit: number }): RunRecord[] {
     const rows = options.sync
-      ? this.db.prepare<[string, number], RunRowDb>('SELECT * FROM sync_runs WHERE sync = ? ORDER BY id DESC LIMIT ?').all(options.sync, options.limit)
-      : this.db.prepare<[number], RunRowDb>('SELECT * FROM sync_runs ORDER BY id DESC LIMIT ?').all(options.limit);
+      ? this.db
+          .prepare<[string, number], RunRowDb>(
+            'SELECT * FROM sync_runs WHERE sync = ? ORDER BY id DESC LIMIT ?',
+          )
+          .all(options.sync, options.limit)
+      : this.db
+          .prepare<[number], RunRowDb>('SELECT * FROM sync_runs ORDER BY id DESC LIMIT ?')
+          .all(options.limit);
     return rows.map(toRun);
   }
 
@@ -218,11 +234,18 @@ export class SyncStateStore {
     return this.runs({ sync, limit: 1 })[0];
   }
 
-  updateRun(id: number, changes: { counts?: RunCounts; staged?: boolean; checkpoint?: number; resumes?: number }): void {
-    if (changes.counts) this.db.prepare('UPDATE sync_runs SET counts = ? WHERE id = ?').run(JSON.stringify(changes.counts), id);
-    if (changes.staged !== undefined) this.db.prepare('UPDATE sync_runs SET staged = ? WHERE id = ?').run(changes.staged ? 1 : 0, id);
-    if (changes.checkpoint !== undefined) this.db.prepare('UPDATE sync_runs SET checkpoint = ? WHERE id = ?').run(changes.checkpoint, id);
-    if (changes.resumes !== undefined) this.db.prepare('UPDATE sync_runs SET resumes = ? WHERE id = ?').run(changes.resumes, id);
+  updateRun(
+    id: number,
+    changes: { counts?: RunCounts; staged?: boolean; checkpoint?: number; resumes?: number },
+  ): void {
+    if (changes.counts)
+      this.db.prepare('UPDATE sync_runs SET counts = ? WHERE id = ?').run(JSON.stringify(changes.counts), id);
+    if (changes.staged !== undefined)
+      this.db.prepare('UPDATE sync_runs SET staged = ? WHERE id = ?').run(changes.staged ? 1 : 0, id);
+    if (changes.checkpoint !== undefined)
+      this.db.prepare('UPDATE sync_runs SET checkpoint = ? WHERE id = ?').run(changes.checkpoint, id);
+    if (changes.resumes !== undefined)
+      this.db.prepare('UPDATE sync_runs SET resumes = ? WHERE id = ?').run(changes.resumes, id);
   }
 
   finishRun(id: number, status: RunStatus, counts: RunCounts, at: number, error?: string): void {
@@ -251,19 +274,27 @@ export class SyncStateStore {
   // ── a run's staging ──────────────────────────────────────────────────────────────────────
   /** Records the key as seen by the run; false when it already was (a duplicate). */
   see(run: number, key: string): boolean {
-    return this.db.prepare('INSERT OR IGNORE INTO sync_run_keys (run, key) VALUES (?, ?)').run(run, key).changes === 1;
+    return (
+      this.db.prepare('INSERT OR IGNORE INTO sync_run_keys (run, key) VALUES (?, ?)').run(run, key)
+        .changes === 1
+    );
   }
 
   stage(run: number, seq: number, row: Omit<PendingRow, 'seq'>): void {
     this.db
-      .prepare('INSERT INTO sync_pending (run, seq, change, key, record, fingerprint) VALUES (?, ?, ?, ?, ?, ?)')
+      .prepare(
+        'INSERT INTO sync_pending (run, seq, change, key, record, fingerprint) VALUES (?, ?, ?, ?, ?, ?)',
+      )
       .run(run, seq, row.change, row.key, JSON.stringify(row.record), row.fingerprint);
   }
 
   /** Pending rows after `afterSeq`, at most `limit`, in order. */
   pending(run: number, afterSeq: number, limit: number): PendingRow[] {
     return this.db
-      .prepare<[number, number, number], { seq: number; change: Change; key: string; record: string; fingerprint: string }>(
+      .prepare<
+        [number, number, number],
+        { seq: number; change: Change; key: string; record: string; fingerprint: string }
+      >(
         'SELECT seq, change, key, record, fingerprint FROM sync_pending WHERE run = ? AND seq > ? ORDER BY seq LIMIT ?',
       )
       .all(run, afterSeq, limit)
@@ -272,7 +303,10 @@ export class SyncStateStore {
 
   samples(run: number, change: Change, limit: number): PendingRow[] {
     return this.db
-      .prepare<[number, string, number], { seq: number; change: Change; key: string; record: string; fingerprint: string }>(
+      .prepare<
+        [number, string, number],
+        { seq: number; change: Change; key: string; record: string; fingerprint: string }
+      >(
         'SELECT seq, change, key, record, fingerprint FROM sync_pending WHERE run = ? AND change = ? ORDER BY seq LIMIT ?',
       )
       .all(run, change, limit)
@@ -282,13 +316,28 @@ export class SyncStateStore {
   addRunRow(row: RunRow): void {
     this.db
       .prepare('INSERT INTO sync_run_rows (run, key, status, code, reason, record) VALUES (?, ?, ?, ?, ?, ?)')
-      .run(row.run, row.key, row.status, row.code, row.reason, row.record ? JSON.stringify(row.record) : null);
+      .run(
+        row.run,
+        row.key,
+        row.status,
+        row.code,
+        row.reason,
+        row.record ? JSON.stringify(row.record) : null,
+      );
   }
 
   runRows(run: number, status: RowStatus | undefined, limit: number): RunRow[] {
     const rows = status
-      ? this.db.prepare<[number, string, number], Record<string, string | number | null>>('SELECT * FROM sync_run_rows WHERE run = ? AND status = ? ORDER BY rowid LIMIT ?').all(run, status, limit)
-      : this.db.prepare<[number, number], Record<string, string | number | null>>('SELECT * FROM sync_run_rows WHERE run = ? ORDER BY rowid LIMIT ?').all(run, limit);
+      ? this.db
+          .prepare<[number, string, number], Record<string, string | number | null>>(
+            'SELECT * FROM sync_run_rows WHERE run = ? AND status = ? ORDER BY rowid LIMIT ?',
+          )
+          .all(run, status, limit)
+      : this.db
+          .prepare<[number, number], Record<string, string | number | null>>(
+            'SELECT * FROM sync_run_rows WHERE run = ? ORDER BY rowid LIMIT ?',
+          )
+          .all(run, limit);
     return rows.map((row) => ({
       run: Number(row['run']),
       key: String(row['key']),

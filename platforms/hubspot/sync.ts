@@ -42,11 +42,15 @@ export const hubspotSync = defineSyncDestination<HubSpotConnection, HubSpotSyncO
     return {
       batchSize: { write: HUBSPOT_BATCH_WRITE, remove: HUBSPOT_BATCH_WRITE },
       async write(ctx, batch): Promise<RowResult[]> {
-        if (batch.operation === 'remove') throw new RangeError('HubSpot contacts are never removed by a sync');
+        if (batch.operation === 'remove')
+          throw new RangeError('HubSpot contacts are never removed by a sync');
         if (batch.mode === 'update')
           return connector.writes.batchUpdateContacts(
             ctx,
-            batch.rows.map((row) => ({ id: String(row.record['id']), properties: propertiesOf(row.record, 'id') })),
+            batch.rows.map((row) => ({
+              id: String(row.record['id']),
+              properties: propertiesOf(row.record, 'id'),
+            })),
           );
         return connector.writes.batchUpsertContactsByEmail(
           ctx,

@@ -16,7 +16,9 @@ import type { MailchimpConnection } from './index.js';
 export const mailchimpSyncOptions = z
   .object({
     /** Status given to new members (and to existing ones, since the batch updates them). @default SUBSCRIBED */
-    status: z.enum(['SUBSCRIBED', 'PENDING', 'UNSUBSCRIBED', 'CLEANED', 'TRANSACTIONAL']).default('SUBSCRIBED'),
+    status: z
+      .enum(['SUBSCRIBED', 'PENDING', 'UNSUBSCRIBED', 'CLEANED', 'TRANSACTIONAL'])
+      .default('SUBSCRIBED'),
     /** Tags added to every member written. @default none */
     tags: z.array(z.string().trim().min(1).max(100)).max(50).default([]),
   })
@@ -49,14 +51,12 @@ export const mailchimpSync = defineSyncDestination<MailchimpConnection, Mailchim
           return Promise.all(
             batch.rows.map((row) => connector.writes.archiveMember(ctx, String(row.record['email']))),
           );
-        const members = batch.rows.map(
-          (row): BatchMember => ({
-            email: String(row.record['email']),
-            status: options.status,
-            mergeFields: mergeFieldsOf(row.record),
-            ...(options.tags.length > 0 ? { tags: options.tags } : {}),
-          }),
-        );
+        const members = batch.rows.map((row): BatchMember => ({
+          email: String(row.record['email']),
+          status: options.status,
+          mergeFields: mergeFieldsOf(row.record),
+          ...(options.tags.length > 0 ? { tags: options.tags } : {}),
+        }));
         const result = await connector.writes.batchSubscribe(ctx, members, {
           updateExisting: batch.mode !== 'insert',
         });

@@ -50,7 +50,8 @@ function memberOf(key: string, record: SyncRecord): AudienceMember {
 
 /** Meta's session id: a positive integer below 2^47, the same for every part of one run's upload. */
 const sessionIdOf = (session: string) =>
-  Number(BigInt(`0x${createHash('sha256').update(session).digest('hex').slice(0, 12)}`) % (2n ** 47n - 1n)) + 1;
+  Number(BigInt(`0x${createHash('sha256').update(session).digest('hex').slice(0, 12)}`) % (2n ** 47n - 1n)) +
+  1;
 
 export const metaSync = defineSyncDestination<MetaConnection, MetaSyncOptions>({
   type: 'meta-custom-audience',
