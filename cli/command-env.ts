@@ -42,7 +42,12 @@ export const SANDBOX_PORT_VARIABLES: readonly string[] = PLATFORMS.map(
 );
 
 /** `start`'s variables: its own, and every sandbox's port. */
-export const START_ENV_ALL: readonly string[] = [...START_ENV, ...SANDBOX_PORT_VARIABLES];
+export const START_ENV_ALL: readonly string[] = [
+  ...START_ENV,
+  ...SANDBOX_PORT_VARIABLES,
+  'SYNCS_FILE',
+  'SYNC_API_KEY',
+];
 
 /** The port of each platform's sandbox, from its port variable. */
 export function sandboxPorts(source: NodeJS.ProcessEnv = process.env): Record<PlatformName, number> {

@@ -1,5 +1,14 @@
 /** Every command `main` runs, in the order the usage lists them. */
-export const COMMANDS = ['start', 'gateway', 'subgraph', 'sandbox', 'compose', 'clients', 'keys', 'sync'] as const;
+export const COMMANDS = [
+  'start',
+  'gateway',
+  'subgraph',
+  'sandbox',
+  'compose',
+  'clients',
+  'keys',
+  'sync',
+] as const;
 export type CommandName = (typeof COMMANDS)[number];
 
 export function isCommandName(value: string | undefined): value is CommandName {

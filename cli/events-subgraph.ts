@@ -4,6 +4,7 @@ import type { EventLog } from '../lib/events/log/types.js';
 import type { Logger } from '../lib/logger.js';
 import { buildEventsSubgraph } from '../subgraphs/events/index.js';
 import type { SubgraphServer } from '../subgraphs/kit/server.js';
+import type { SyncService } from '../syncs/service.js';
 
 /**
  * The `events` subgraph a gateway serves next to its event log, accepting that gateway's caller
@@ -13,9 +14,10 @@ export function eventsSubgraphFor(
   log: EventLog,
   gatewayTokenKey: JWK,
   logger: Logger,
+  syncs?: SyncService,
 ): Promise<SubgraphServer> {
   return buildEventsSubgraph(
-    { log, auth: { jwks: publicJwksOf(gatewayTokenKey) } },
+    { log, auth: { jwks: publicJwksOf(gatewayTokenKey) }, ...(syncs ? { syncs } : {}) },
     logger.child({ subgraph: 'events' }),
   );
 }

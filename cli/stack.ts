@@ -34,6 +34,8 @@ import type { EventLogSettings } from '../lib/events/log/open.js';
 import { openConfiguredEventLog } from './event-log.js';
 import type { EventLog } from '../lib/events/log/types.js';
 import { eventsSubgraphFor } from './events-subgraph.js';
+import { stackSyncs, type StackSyncOptions } from './stack-syncs.js';
+import type { SyncService } from '../syncs/service.js';
 import {
   createWebhookEmitter,
   DEMO_WEBHOOK_SECRETS,
@@ -81,6 +83,8 @@ export interface StackOptions {
   events: StackEventOptions;
   /** One logger per part, so a test can capture every line the stack writes. */
   logger: (part: string) => Logger;
+  /** Batch syncs run in this process (served by the events subgraph). @default none */
+  syncs?: StackSyncOptions;
 }
 
 export interface StackEventOptions {
@@ -118,6 +122,8 @@ export interface Stack {
   eventLog: EventLog;
   /** The sandboxes' live webhooks (started when `webhooksPerMinute` > 0). */
   webhooks: WebhookEmitter;
+  /** The batch syncs, when the stack runs them. */
+  syncs: SyncService | undefined;
   close(): Promise<void>;
 }
 
@@ -213,10 +219,13 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     };
     const eventLog = await openConfiguredEventLog(options.events.log, options.logger('event-log'));
     stoppers.push(() => eventLog.close());
+    const syncs = options.syncs ? stackSyncs(options.syncs, origins, options.logger('syncs')) : undefined;
+    if (syncs) stoppers.push(() => syncs.stop());
     const eventsSubgraph = await eventsSubgraphFor(
       eventLog,
       gatewayKeys.privateJwk,
       options.logger('subgraph:events'),
+      syncs?.service,
     );
     stoppers.push(() => eventsSubgraph.stop());
     // Each role subgraph against its platform's sandbox, with the plan that sandbox was given.
@@ -269,6 +278,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     opened.push({ origin: '', port: 0, close: () => gateway.drain() });
     origins.gateway = listening.origin;
     webhooks.setTarget(reachableOrigin(listening));
+    syncs?.start(`${reachableOrigin(listening)}/graphql`);
     // Stopped before the gateway closes, so no delivery is cut off half-way.
     opened.push({ origin: '', port: 0, close: () => webhooks.stop() });
     // It signs with the public demo secrets, which a production gateway refuses: no fake traffic there.
@@ -286,6 +296,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
       gateway,
       eventLog,
       webhooks,
+      syncs: syncs?.service,
       close,
     };
   } catch (error) {

@@ -66,6 +66,8 @@ export interface RunOptions {
   trigger?: string;
   signal?: AbortSignal;
   onProgress?: (progress: RunProgress) => void;
+  /** Told the run's record once it exists (before the source is read). @default nothing */
+  onStart?: (run: RunRecord) => void;
   /** Rows per change kind in a dry run's samples. @default 3 */
   sampleSize?: number;
 }
@@ -136,6 +138,7 @@ export class SyncEngine {
     const run: RunRecord =
       unfinished ?? store.createRun(sync.name, options.trigger ?? 'manual', options.full ?? false, startedAt);
     if (unfinished) store.updateRun(run.id, { resumes: run.resumes + 1 });
+    if (!dryRun) options.onStart?.(store.run(run.id) ?? run);
     const log = this.options.logger.child({ sync: sync.name, run: run.id });
     let counts: RunCounts = run.staged ? { ...run } : { ...ZERO_COUNTS };
     try {
@@ -144,7 +147,7 @@ export class SyncEngine {
         counts = await this.stage(sync, run, options);
         store.updateRun(run.id, { staged: true, counts });
       }
-      if (unfinished) log.info({ checkpoint: run.checkpoint }, 'resuming the run a stopped process left');
+      if (unfinished) log.debug({ checkpoint: run.checkpoint }, 'resuming the run a stopped process left');
       const lowerBound =
         Math.ceil((counts.inserts + counts.updates) / writer.batchSize.write) +
         Math.ceil(counts.removals / writer.batchSize.remove);
@@ -172,7 +175,7 @@ export class SyncEngine {
       counts = await this.write(sync, writer, run, counts, options);
       const status: RunStatus = counts.rejected > 0 ? 'PARTIALLY_FAILED' : 'SUCCEEDED';
       store.finishRun(run.id, status, counts, this.now());
-      log.info({ status, ...counts }, 'sync run finished');
+      log.debug({ status, ...counts }, 'sync run finished');
       this.emit({ type: 'SYNC_SUCCEEDED', sync: sync.name, run: run.id, status, counts });
       if (counts.rejected > 0)
         this.emit({ type: 'SYNC_ROWS_REJECTED', sync: sync.name, run: run.id, status, counts });

@@ -42,7 +42,7 @@ export class SyncScheduler {
       const run = this.service
         .run(name, { trigger: 'schedule', signal: this.abort.signal })
         .then((summary) =>
-          this.options.logger.info(
+          this.options.logger.debug(
             { sync: name, run: summary.id, status: summary.status },
             'scheduled sync ran',
           ),

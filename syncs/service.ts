@@ -15,7 +15,8 @@ export interface SyncServiceOptions {
   definitions: readonly SyncDefinition[];
   /** The state file; `syncsStateFile(DATA_DIR)` beside the event log. */
   stateFile: string;
-  gatewayUrl: string;
+  /** The gateway's GraphQL URL, or how to learn it once the gateway listens. */
+  gatewayUrl: string | (() => string);
   apiKey: string;
   /** What each destination's writer is given to reach its platform. */
   connect(target: SyncTarget): unknown;
@@ -57,7 +58,13 @@ export class SyncService {
     this.byName = new Map(options.definitions.map((d) => [d.name, d]));
     this.engine = new SyncEngine({
       store: this.store,
-      source: { gatewayUrl: options.gatewayUrl, apiKey: options.apiKey },
+      source: {
+        // Read at each page: an embedded gateway's port is known only once it listens.
+        get gatewayUrl() {
+          return typeof options.gatewayUrl === 'string' ? options.gatewayUrl : options.gatewayUrl();
+        },
+        apiKey: options.apiKey,
+      },
       connect: options.connect,
       logger: options.logger,
       ...(options.onEvent ? { onEvent: options.onEvent } : {}),

@@ -9,5 +9,9 @@ export const eventsCodegen: SubgraphCodegen = {
     Customer: '../mappers.js#CustomerReference',
     EventConnection: '../mappers.js#EventConnectionModel',
     EventEdge: '../mappers.js#EventEdgeModel',
+    Sync: '../../../syncs/service.js#SyncListing',
+    SyncRun: '../../../syncs/state.js#RunRecord',
+    SyncRunCounts: '../../../syncs/state.js#RunCounts',
+    SyncRunRow: '../../../syncs/state.js#RunRow',
   },
 };

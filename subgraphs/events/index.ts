@@ -1,5 +1,6 @@
 import type { EventLog } from '../../lib/events/log/types.js';
 import type { Logger } from '../../lib/logger.js';
+import type { SyncService } from '../../syncs/service.js';
 import type { SubgraphAuth } from '../kit/gateway-auth.js';
 import { buildSubgraphServer, type SubgraphServer } from '../kit/server.js';
 import type { EventsContext } from './context.js';
@@ -7,6 +8,8 @@ import { resolvers } from './resolvers.js';
 
 export interface EventsSubgraphConfig {
   log: EventLog;
+  /** The batch syncs this process runs, for `syncs`, `syncRuns`, `runSync`. @default none */
+  syncs?: SyncService;
   auth: SubgraphAuth;
 }
 
@@ -22,6 +25,6 @@ export function buildEventsSubgraph(config: EventsSubgraphConfig, logger: Logger
     logger,
     auth: config.auth,
     requestBudgetMs: 10_000,
-    context: (request) => ({ request, log: config.log }),
+    context: (request) => ({ request, log: config.log, ...(config.syncs ? { syncs: config.syncs } : {}) }),
   });
 }

@@ -5,6 +5,7 @@ import {
   type Stack,
   type StackEventOptions,
 } from '../../cli/stack.js';
+import type { StackSyncOptions } from '../../cli/stack-syncs.js';
 import type { RequestDeadline } from '../../gateway/config.js';
 import type { SubscriptionCaps } from '../../gateway/pipeline/subscription-slots.js';
 import { BENCH_WEBHOOK_SECRETS } from '../../bench/gateway-process.js';
@@ -43,6 +44,8 @@ export interface TestStackOptions {
   mode?: 'development' | 'production' | 'test';
   /** The event pipeline. @default an in-memory SQLite log, no demo webhooks */
   events?: Partial<StackEventOptions>;
+  /** Batch syncs run in the stack. @default none */
+  syncs?: StackSyncOptions;
 }
 
 /** The whole graph in process on free ports: sandboxes, subgraphs and gateway, talking HTTP. */
@@ -109,6 +112,7 @@ export function startTestStack(options: TestStackOptions = {}): Promise<Stack> {
         : {}),
       ...options.events,
     },
+    ...(options.syncs ? { syncs: options.syncs } : {}),
     logger: (part) => {
       let logger = loggers.get(part);
       if (!logger) {

@@ -7,6 +7,8 @@ import type {
   EventConnectionModel,
   EventEdgeModel,
 } from '../mappers.js';
+import type { SyncListing } from '../../../syncs/service.js';
+import type { RunRecord, RunCounts, RunRow } from '../../../syncs/state.js';
 import type { EventsContext } from '../context.js';
 export type Maybe<T> = T | null;
 export type InputMaybe<T> = Maybe<T>;
@@ -176,10 +178,17 @@ export type Mutation = {
   __typename?: 'Mutation';
   /** Puts dead-lettered events back for processing: the ones named, or all of them when `ids` is absent. */
   replayDeadLetters: ReplayResult;
+  /** Starts a run of the sync now and answers it as it starts (RUNNING); follow it with `syncRuns`. */
+  runSync: SyncRun;
 };
 
 export type MutationReplayDeadLettersArgs = {
   ids?: InputMaybe<Array<Scalars['ID']['input']>>;
+};
+
+export type MutationRunSyncArgs = {
+  full?: Scalars['Boolean']['input'];
+  name: Scalars['String']['input'];
 };
 
 export type Query = {
@@ -191,6 +200,12 @@ export type Query = {
    * the company's site, received by the gateway (real time), stored in the event log.
    */
   events: EventConnection;
+  /** The rows of a run that were quarantined (failed a rule) or that the destination refused (FAILED, retried next run). */
+  syncRunRows: Array<SyncRunRow>;
+  /** Sync runs, newest first: all syncs', or one sync's. */
+  syncRuns: Array<SyncRun>;
+  /** The batch syncs (SYNCS_FILE), each with its last run and when it is next due. */
+  syncs: Array<Sync>;
 };
 
 export type QueryDeadLettersArgs = {
@@ -201,6 +216,17 @@ export type QueryEventsArgs = {
   after?: InputMaybe<Scalars['String']['input']>;
   first?: Scalars['Int']['input'];
   types?: InputMaybe<Array<EventType>>;
+};
+
+export type QuerySyncRunRowsArgs = {
+  first?: Scalars['Int']['input'];
+  runId: Scalars['ID']['input'];
+  status?: InputMaybe<SyncRowStatus>;
+};
+
+export type QuerySyncRunsArgs = {
+  first?: Scalars['Int']['input'];
+  sync?: InputMaybe<Scalars['String']['input']>;
 };
 
 /** The outcome of a replay. */
@@ -226,6 +252,100 @@ export type SubscriptionEventsArgs = {
   customerId?: InputMaybe<Scalars['ID']['input']>;
   types?: InputMaybe<Array<EventType>>;
 };
+
+/**
+ * A batch sync: a GraphQL query over this graph, run with a client's permissions, written to a
+ * platform's bulk write path with only what changed since the destination last acknowledged it.
+ */
+export type Sync = {
+  __typename?: 'Sync';
+  description: Scalars['String']['output'];
+  /** The destination's kind: mailchimp-audience, meta-custom-audience, hubspot-contacts. */
+  destination: Scalars['String']['output'];
+  lastRun?: Maybe<SyncRun>;
+  mode: SyncMode;
+  /** The sync's name in SYNCS_FILE. */
+  name: Scalars['String']['output'];
+  /** When the schedule next makes it due; null without a schedule. */
+  nextRunAt?: Maybe<Scalars['DateTime']['output']>;
+  /** Records the destination has acknowledged and the sync keeps fingerprints of. */
+  records: Scalars['Int']['output'];
+  /** When it runs on its own (`every 1h`, `cron 0 6 * * * (Europe/Paris)`); null when only on demand. */
+  schedule?: Maybe<Scalars['String']['output']>;
+};
+
+/** How a sync writes. */
+export type SyncMode =
+  /** Only records never sent. */
+  | 'INSERT'
+  /** New and changed records, and removes those that left the source. */
+  | 'MIRROR'
+  /** Records sent before whose values changed. */
+  | 'UPDATE'
+  /** New and changed records. */
+  | 'UPSERT';
+
+/** Why a row of a run was not written. */
+export type SyncRowStatus =
+  /** Refused by the destination; sent again on the next run. */
+  | 'FAILED'
+  /** Failed one of the sync's rules; never sent. */
+  | 'QUARANTINED';
+
+/** One run of a sync. */
+export type SyncRun = {
+  __typename?: 'SyncRun';
+  counts: SyncRunCounts;
+  /** Why it failed. */
+  error?: Maybe<Scalars['String']['output']>;
+  finishedAt?: Maybe<Scalars['DateTime']['output']>;
+  /** Whether every row was resent (`--full`). */
+  full: Scalars['Boolean']['output'];
+  id: Scalars['ID']['output'];
+  /** Times a stopped process's run was resumed. */
+  resumes: Scalars['Int']['output'];
+  startedAt: Scalars['DateTime']['output'];
+  status: SyncRunStatus;
+  sync: Scalars['String']['output'];
+  /** What started it: schedule, cli, graph. */
+  trigger: Scalars['String']['output'];
+};
+
+/** What a run read, planned and wrote. */
+export type SyncRunCounts = {
+  __typename?: 'SyncRunCounts';
+  /** Write calls made to the destination. */
+  calls: Scalars['Int']['output'];
+  inserts: Scalars['Int']['output'];
+  quarantined: Scalars['Int']['output'];
+  rejected: Scalars['Int']['output'];
+  removals: Scalars['Int']['output'];
+  sourceRows: Scalars['Int']['output'];
+  unchanged: Scalars['Int']['output'];
+  updates: Scalars['Int']['output'];
+  written: Scalars['Int']['output'];
+};
+
+/** A row of a run that was not written, with the reason. */
+export type SyncRunRow = {
+  __typename?: 'SyncRunRow';
+  /** The rule's code (INVALID_EMAIL, DUPLICATE_KEY, OUT_OF_RANGE) or the platform's. */
+  code: Scalars['String']['output'];
+  /** The row's key (an email address: personal data). */
+  key?: Maybe<Scalars['String']['output']>;
+  reason: Scalars['String']['output'];
+  status: SyncRowStatus;
+};
+
+/** Where a run is. */
+export type SyncRunStatus =
+  | 'CANCELLED'
+  | 'FAILED'
+  /** Finished, with rows the destination refused (see `syncRunRows(status: FAILED)`). */
+  | 'PARTIALLY_FAILED'
+  | 'QUEUED'
+  | 'RUNNING'
+  | 'SUCCEEDED';
 
 export type WithIndex<TObject> = TObject & Record<string, any>;
 export type ResolversObject<TObject> = WithIndex<TObject>;
@@ -333,6 +453,13 @@ export type ResolversTypes = ResolversObject<{
   Query: ResolverTypeWrapper<Record<PropertyKey, never>>;
   ReplayResult: ResolverTypeWrapper<ReplayResult>;
   Subscription: ResolverTypeWrapper<Record<PropertyKey, never>>;
+  Sync: ResolverTypeWrapper<SyncListing>;
+  SyncMode: SyncMode;
+  SyncRowStatus: SyncRowStatus;
+  SyncRun: ResolverTypeWrapper<RunRecord>;
+  SyncRunCounts: ResolverTypeWrapper<RunCounts>;
+  SyncRunRow: ResolverTypeWrapper<RunRow>;
+  SyncRunStatus: SyncRunStatus;
   Boolean: ResolverTypeWrapper<Scalars['Boolean']['output']>;
   Int: ResolverTypeWrapper<Scalars['Int']['output']>;
 }>;
@@ -353,6 +480,10 @@ export type ResolversParentTypes = ResolversObject<{
   Query: Record<PropertyKey, never>;
   ReplayResult: ReplayResult;
   Subscription: Record<PropertyKey, never>;
+  Sync: SyncListing;
+  SyncRun: RunRecord;
+  SyncRunCounts: RunCounts;
+  SyncRunRow: RunRow;
   Boolean: Scalars['Boolean']['output'];
   Int: Scalars['Int']['output'];
 }>;
@@ -450,6 +581,12 @@ export type MutationResolvers<
     ContextType,
     Partial<MutationReplayDeadLettersArgs>
   >;
+  runSync?: Resolver<
+    ResolversTypes['SyncRun'],
+    ParentType,
+    ContextType,
+    RequireFields<MutationRunSyncArgs, 'full' | 'name'>
+  >;
 }>;
 
 export type QueryResolvers<
@@ -468,6 +605,19 @@ export type QueryResolvers<
     ContextType,
     RequireFields<QueryEventsArgs, 'first'>
   >;
+  syncRunRows?: Resolver<
+    Array<ResolversTypes['SyncRunRow']>,
+    ParentType,
+    ContextType,
+    RequireFields<QuerySyncRunRowsArgs, 'first' | 'runId'>
+  >;
+  syncRuns?: Resolver<
+    Array<ResolversTypes['SyncRun']>,
+    ParentType,
+    ContextType,
+    RequireFields<QuerySyncRunsArgs, 'first'>
+  >;
+  syncs?: Resolver<Array<ResolversTypes['Sync']>, ParentType, ContextType>;
 }>;
 
 export type ReplayResultResolvers<
@@ -490,6 +640,61 @@ export type SubscriptionResolvers<
   >;
 }>;
 
+export type SyncResolvers<
+  ContextType = EventsContext,
+  ParentType extends ResolversParentTypes['Sync'] = ResolversParentTypes['Sync'],
+> = ResolversObject<{
+  description?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  destination?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  lastRun?: Resolver<Maybe<ResolversTypes['SyncRun']>, ParentType, ContextType>;
+  mode?: Resolver<ResolversTypes['SyncMode'], ParentType, ContextType>;
+  name?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  nextRunAt?: Resolver<Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;
+  records?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  schedule?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+}>;
+
+export type SyncRunResolvers<
+  ContextType = EventsContext,
+  ParentType extends ResolversParentTypes['SyncRun'] = ResolversParentTypes['SyncRun'],
+> = ResolversObject<{
+  counts?: Resolver<ResolversTypes['SyncRunCounts'], ParentType, ContextType>;
+  error?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  finishedAt?: Resolver<Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;
+  full?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
+  id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  resumes?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  startedAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  status?: Resolver<ResolversTypes['SyncRunStatus'], ParentType, ContextType>;
+  sync?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  trigger?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+}>;
+
+export type SyncRunCountsResolvers<
+  ContextType = EventsContext,
+  ParentType extends ResolversParentTypes['SyncRunCounts'] = ResolversParentTypes['SyncRunCounts'],
+> = ResolversObject<{
+  calls?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  inserts?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  quarantined?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  rejected?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  removals?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  sourceRows?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  unchanged?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  updates?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  written?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+}>;
+
+export type SyncRunRowResolvers<
+  ContextType = EventsContext,
+  ParentType extends ResolversParentTypes['SyncRunRow'] = ResolversParentTypes['SyncRunRow'],
+> = ResolversObject<{
+  code?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  key?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  reason?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  status?: Resolver<ResolversTypes['SyncRowStatus'], ParentType, ContextType>;
+}>;
+
 export type Resolvers<ContextType = EventsContext> = ResolversObject<{
   Customer?: CustomerResolvers<ContextType>;
   DateTime?: GraphQLScalarType;
@@ -503,6 +708,10 @@ export type Resolvers<ContextType = EventsContext> = ResolversObject<{
   Query?: QueryResolvers<ContextType>;
   ReplayResult?: ReplayResultResolvers<ContextType>;
   Subscription?: SubscriptionResolvers<ContextType>;
+  Sync?: SyncResolvers<ContextType>;
+  SyncRun?: SyncRunResolvers<ContextType>;
+  SyncRunCounts?: SyncRunCountsResolvers<ContextType>;
+  SyncRunRow?: SyncRunRowResolvers<ContextType>;
 }>;
 
 export type DirectiveResolvers<ContextType = EventsContext> = ResolversObject<{
