@@ -50,9 +50,16 @@ export const resolvers: Resolvers = {
     syncRuns(_parent, args, context) {
       checkPageSize('Query.syncRuns(first:)', args.first);
       const syncs = syncsOf(context.syncs);
-      if (args.sync != null && !syncs.definitions.some((d) => d.name === args.sync))
+      if (
+        args.sync !== null &&
+        args.sync !== undefined &&
+        !syncs.definitions.some((d) => d.name === args.sync)
+      )
         throw badUserInput(`no sync is named "${args.sync}"`, 'sync');
-      return syncs.runs({ ...(args.sync != null ? { sync: args.sync } : {}), limit: args.first });
+      return syncs.runs({
+        ...(args.sync !== null && args.sync !== undefined ? { sync: args.sync } : {}),
+        limit: args.first,
+      });
     },
     syncRunRows(_parent, args, context) {
       checkPageSize('Query.syncRunRows(first:)', args.first);

@@ -38,6 +38,7 @@ const CASES: [string[], CommandName, string[]][] = [
   [['compose', '--help'], 'compose', []],
   [['clients', '--help'], 'clients', []],
   [['keys', '--help'], 'keys', []],
+  [['sync', '--help'], 'sync', []],
   [['help', 'gateway'], 'gateway', []],
 ];
 

@@ -259,10 +259,13 @@ export type SubscriptionEventsArgs = {
  */
 export type Sync = {
   __typename?: 'Sync';
+  /** What the sync is for, from its definition. */
   description: Scalars['String']['output'];
   /** The destination's kind: mailchimp-audience, meta-custom-audience, hubspot-contacts. */
   destination: Scalars['String']['output'];
+  /** Its most recent run; null before the first. */
   lastRun?: Maybe<SyncRun>;
+  /** How it writes: only new records, changed ones, both, or a mirror that also removes. */
   mode: SyncMode;
   /** The sync's name in SYNCS_FILE. */
   name: Scalars['String']['output'];
@@ -295,17 +298,23 @@ export type SyncRowStatus =
 /** One run of a sync. */
 export type SyncRun = {
   __typename?: 'SyncRun';
+  /** What it read, planned and wrote. */
   counts: SyncRunCounts;
   /** Why it failed. */
   error?: Maybe<Scalars['String']['output']>;
+  /** When it ended; null while it runs. */
   finishedAt?: Maybe<Scalars['DateTime']['output']>;
   /** Whether every row was resent (`--full`). */
   full: Scalars['Boolean']['output'];
+  /** The run's id, for `syncRunRows`. */
   id: Scalars['ID']['output'];
   /** Times a stopped process's run was resumed. */
   resumes: Scalars['Int']['output'];
+  /** When it started. */
   startedAt: Scalars['DateTime']['output'];
+  /** Where the run is. */
   status: SyncRunStatus;
+  /** The sync's name. */
   sync: Scalars['String']['output'];
   /** What started it: schedule, cli, graph. */
   trigger: Scalars['String']['output'];
@@ -316,13 +325,21 @@ export type SyncRunCounts = {
   __typename?: 'SyncRunCounts';
   /** Write calls made to the destination. */
   calls: Scalars['Int']['output'];
+  /** Records never sent before. */
   inserts: Scalars['Int']['output'];
+  /** Rows that failed a rule and were not sent. */
   quarantined: Scalars['Int']['output'];
+  /** Rows the destination refused (retried next run). */
   rejected: Scalars['Int']['output'];
+  /** Records removed because they left the source (mirror). */
   removals: Scalars['Int']['output'];
+  /** Rows the source query answered. */
   sourceRows: Scalars['Int']['output'];
+  /** Records the destination already holds as they are: not sent. */
   unchanged: Scalars['Int']['output'];
+  /** Records sent before whose values changed. */
   updates: Scalars['Int']['output'];
+  /** Rows the destination accepted. */
   written: Scalars['Int']['output'];
 };
 
@@ -333,18 +350,25 @@ export type SyncRunRow = {
   code: Scalars['String']['output'];
   /** The row's key (an email address: personal data). */
   key?: Maybe<Scalars['String']['output']>;
+  /** Why, in the rule's or the platform's words. */
   reason: Scalars['String']['output'];
+  /** Quarantined or refused. */
   status: SyncRowStatus;
 };
 
 /** Where a run is. */
 export type SyncRunStatus =
+  /** Stopped on request (the process shutting down). */
   | 'CANCELLED'
+  /** Stopped by an error (see `error`); the batches written before it are kept. */
   | 'FAILED'
   /** Finished, with rows the destination refused (see `syncRunRows(status: FAILED)`). */
   | 'PARTIALLY_FAILED'
+  /** Waiting for its turn. */
   | 'QUEUED'
+  /** Reading the source or writing to the destination. */
   | 'RUNNING'
+  /** Every row written. */
   | 'SUCCEEDED';
 
 export type WithIndex<TObject> = TObject & Record<string, any>;
