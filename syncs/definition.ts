@@ -137,7 +137,9 @@ export class SyncDefinitionError extends Error {
   }
 }
 
-const where = (issuePath: readonly PropertyKey[]) => issuePath.map(String).join('.') || '(top)';
+/** `label: a.b.c: message`, or `label: message` for the object itself. */
+const problem = (label: string, issuePath: readonly PropertyKey[], message: string) =>
+  `${label}: ${issuePath.length > 0 ? `${issuePath.map(String).join('.')}: ` : ''}${message}`;
 
 /** Checks one sync; answers its definition or the problems, each naming the field. */
 function checkSync(raw: unknown, index: number): SyncDefinition | string[] {
@@ -146,8 +148,7 @@ function checkSync(raw: unknown, index: number): SyncDefinition | string[] {
       ? `sync "${(raw as { name: string }).name}"`
       : `sync #${index + 1}`;
   const parsed = syncInput.safeParse(raw);
-  if (!parsed.success)
-    return parsed.error.issues.map((issue) => `${label}: ${where(issue.path)}: ${issue.message}`);
+  if (!parsed.success) return parsed.error.issues.map((issue) => problem(label, issue.path, issue.message));
   const sync = parsed.data;
   const problems: string[] = [];
   const target = SYNC_TARGETS.get(sync.destination.type);
@@ -158,7 +159,7 @@ function checkSync(raw: unknown, index: number): SyncDefinition | string[] {
   const options = target.destination.parseOptions(sync.destination.options);
   if (!options.success)
     for (const issue of options.error.issues)
-      problems.push(`${label}: destination.options.${where(issue.path)}: ${issue.message}`);
+      problems.push(problem(label, ['destination', 'options', ...issue.path], issue.message));
   if (!target.destination.modes.includes(sync.mode))
     problems.push(
       `${label}: mode: ${target.destination.title} takes ${target.destination.modes.join(', ')}, not ${sync.mode}`,
@@ -200,7 +201,7 @@ export function parseSyncDefinitions(raw: unknown, file = 'syncs'): SyncDefiniti
   if (!top.success)
     throw new SyncDefinitionError(
       file,
-      top.error.issues.map((i) => `${where(i.path)}: ${i.message}`),
+      top.error.issues.map((i) => problem('the file', i.path, i.message)),
     );
   const problems: string[] = [];
   const syncs: SyncDefinition[] = [];
