@@ -34,7 +34,7 @@ export class SyncScheduler {
   /** Starts the syncs that are due now; answers their names. */
   tick(now = Date.now()): string[] {
     const started: string[] = [];
-    for (const listing of this.service.list()) {
+    for (const listing of this.service.list(now)) {
       const name = listing.definition.name;
       if (listing.nextRunAt === undefined || listing.nextRunAt > now || this.service.isRunning(name))
         continue;
@@ -57,6 +57,11 @@ export class SyncScheduler {
       this.running.add(run);
     }
     return started;
+  }
+
+  /** Resolves once the runs started so far have ended. */
+  async idle(): Promise<void> {
+    await Promise.allSettled([...this.running]);
   }
 
   /** Stops looking for due syncs, cancels the runs under way and waits for them (the batches they wrote are recorded; the next run sends the rest). */

@@ -84,15 +84,14 @@ export class SyncService {
     return found;
   }
 
-  list(): SyncListing[] {
+  /** Each sync with its last run and when it is next due, as seen at `now`. */
+  list(now = this.now()): SyncListing[] {
     return this.options.definitions.map((definition) => {
       const lastRun = this.store.lastRun(definition.name);
       return {
         definition,
         lastRun,
-        nextRunAt: definition.schedule
-          ? nextRunAt(definition.schedule, lastRun?.startedAt, this.now())
-          : undefined,
+        nextRunAt: definition.schedule ? nextRunAt(definition.schedule, lastRun?.startedAt, now) : undefined,
         records: this.store.countRecords(definition.name),
       };
     });
