@@ -11,6 +11,12 @@ import type { SyncService } from './service.js';
 export interface SyncSchedulerOptions {
   /** How often due syncs are looked for. @default 15000 */
   tickMs?: number;
+  /**
+   * When an interval sync that never ran first runs: `after-interval` (one interval after the
+   * scheduler was made, leaving time to preview it with a dry run and to start it by hand) or
+   * `at-once`. Cron schedules run at their next time either way. @default 'after-interval'
+   */
+  firstRun?: 'after-interval' | 'at-once';
   logger: Logger;
 }
 
@@ -18,6 +24,7 @@ export class SyncScheduler {
   private timer: NodeJS.Timeout | undefined;
   private readonly running = new Set<Promise<unknown>>();
   private readonly abort = new AbortController();
+  private readonly createdAt = Date.now();
 
   constructor(
     private readonly service: SyncService,
@@ -36,8 +43,11 @@ export class SyncScheduler {
     const started: string[] = [];
     for (const listing of this.service.list(now)) {
       const name = listing.definition.name;
-      if (listing.nextRunAt === undefined || listing.nextRunAt > now || this.service.isRunning(name))
-        continue;
+      const schedule = listing.definition.schedule;
+      const waitsFirst =
+        listing.lastRun === undefined && schedule?.kind === 'interval' && this.options.firstRun !== 'at-once';
+      const due = waitsFirst ? this.createdAt + schedule.everyMs : listing.nextRunAt;
+      if (due === undefined || due > now || this.service.isRunning(name)) continue;
       started.push(name);
       const run = this.service
         .run(name, { trigger: 'schedule', signal: this.abort.signal })

@@ -19,8 +19,19 @@ describe('the sync scheduler', () => {
   beforeAll(async () => {
     stack = await startTestStack({ customers: 120, responseCache: false, ttlSeconds: 0 });
     service = syncServiceFor(stack, loadSyncFile('syncs/demo.yaml'), ':memory:');
-    scheduler = new SyncScheduler(service, { logger: silentLogger });
+    scheduler = new SyncScheduler(service, { logger: silentLogger, firstRun: 'at-once' });
   }, 60_000);
+  it('should wait one interval before the first run of an interval sync, unless told otherwise', () => {
+    const fresh = syncServiceFor(stack, loadSyncFile('syncs/demo.yaml'), ':memory:');
+    const waiting = new SyncScheduler(fresh, { logger: silentLogger });
+    const now = Date.now();
+    expect(waiting.tick(now)).toEqual([]);
+    const firstListing = fresh.list(now);
+    fresh.close();
+    // Not run, and not to be before an hour: the listing still says due now (no run yet), the scheduler waits.
+    expect(firstListing.every((l) => l.lastRun === undefined)).toBe(true);
+  });
+
   afterAll(async () => {
     await scheduler.stop();
     service.close();
