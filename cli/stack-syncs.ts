@@ -1,4 +1,6 @@
+import type { EventLog } from '../lib/events/log/types.js';
 import type { Logger } from '../lib/logger.js';
+import { syncEvent } from '../syncs/events.js';
 import type { PlatformName } from '../platforms/registry.js';
 import { loadSyncFile } from '../syncs/definition.js';
 import { SyncScheduler } from '../syncs/scheduler.js';
@@ -28,6 +30,7 @@ export interface StackSyncs {
 export function stackSyncs(
   options: StackSyncOptions,
   origins: Readonly<Record<PlatformName, string>>,
+  eventLog: EventLog,
   logger: Logger,
 ): StackSyncs {
   let gatewayUrl: string | undefined;
@@ -41,6 +44,17 @@ export function stackSyncs(
     apiKey: options.apiKey,
     connect: (target) => target.platform.sandbox.connection(origins[target.platform.name]),
     logger,
+    // Into the event log, like any other event: subscriptions, outbound webhooks, alerts.
+    onEvent: (event) => {
+      eventLog
+        .append([syncEvent(event, Date.now())])
+        .catch((error: unknown) =>
+          logger.warn(
+            { error: error instanceof Error ? error.message : 'error', event: event.type },
+            'a sync event was not logged',
+          ),
+        );
+    },
   });
   const scheduler = new SyncScheduler(service, {
     logger,

@@ -219,7 +219,9 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     };
     const eventLog = await openConfiguredEventLog(options.events.log, options.logger('event-log'));
     stoppers.push(() => eventLog.close());
-    const syncs = options.syncs ? stackSyncs(options.syncs, origins, options.logger('syncs')) : undefined;
+    const syncs = options.syncs
+      ? stackSyncs(options.syncs, origins, eventLog, options.logger('syncs'))
+      : undefined;
     if (syncs) stoppers.push(() => syncs.stop());
     const eventsSubgraph = await eventsSubgraphFor(
       eventLog,

@@ -114,6 +114,46 @@ describe('syncs in the graph', () => {
     }
   });
 
+  it('should log the end of each run as an event, counts only, for subscribers and alerts', async () => {
+    const started = await graphql<{ runSync: Run }>(
+      stack.gatewayUrl,
+      'mutation { runSync(name: "commerce-totals") { id } }',
+      {},
+      admin,
+    );
+    const run = await finished(started.body.data?.runSync.id ?? '');
+    type Event = { type: string; source: string; properties: Record<string, unknown> };
+    for (;;) {
+      const events = await graphql<{ events: { edges: { node: Event }[] } }>(
+        stack.gatewayUrl,
+        '{ events(first: 50, types: [SYNC_SUCCEEDED, SYNC_FAILED, SYNC_ROWS_REJECTED]) { edges { node { type source properties } } } }',
+        {},
+        admin,
+      );
+      expect(events.body.errors).toBeUndefined();
+      const ours = (events.body.data?.events.edges ?? [])
+        .map((e) => e.node)
+        .filter((e) => e.properties['run'] === Number(run.id));
+      if (ours.length === 0) {
+        await new Promise((resolve) => setTimeout(resolve, 100));
+        continue;
+      }
+      expect(ours).toEqual([
+        {
+          type: 'SYNC_SUCCEEDED',
+          source: 'SYNCS',
+          properties: expect.objectContaining({
+            sync: 'commerce-totals',
+            status: run.status,
+            written: run.counts.written,
+            calls: run.counts.calls,
+          }),
+        },
+      ]);
+      return;
+    }
+  });
+
   it('should refuse the syncs to a client without syncs:read, and runSync to one without syncs:admin', async () => {
     const read = await graphql(stack.gatewayUrl, '{ syncs { name } }', {}, personalization);
     expect(read.body.data?.['syncs'] ?? null).toBeNull();

@@ -102,6 +102,8 @@ export type EventSource =
   | 'SHOPIFY'
   /** The company's own site and forms (Standard Webhooks). */
   | 'SITE'
+  /** The batch syncs, reporting their runs. */
+  | 'SYNCS'
   /** The SMS platform's webhooks (Twilio). */
   | 'TWILIO';
 
@@ -137,6 +139,12 @@ export type EventType =
   | 'SMS_RECEIVED'
   /** A text message to a customer left the sender's queue for the carrier. */
   | 'SMS_SENT'
+  /** A batch sync run failed; `properties.error` says why. */
+  | 'SYNC_FAILED'
+  /** A batch sync run finished with rows the destination refused (see `syncRunRows(status: FAILED)`). */
+  | 'SYNC_ROWS_REJECTED'
+  /** A batch sync run finished (`properties`: sync, run, status and counts). */
+  | 'SYNC_SUCCEEDED'
   /** Every attempt to deliver a webhook to a subscriber's endpoint failed; `properties` names the endpoint, message and event. */
   | 'WEBHOOK_ATTEMPTS_EXHAUSTED'
   /** A subscriber's webhook endpoint was disabled: it answered 410 Gone, or failed every attempt for days. */
