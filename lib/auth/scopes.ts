@@ -18,7 +18,8 @@ export const SCOPES = {
   'schema:read': 'Introspection: the schema in the explorer and in tools.',
   'events:read': 'Subscriptions to marketing events and the event history.',
   'events:admin': 'Dead-lettered events: list and replay them.',
-  'syncs:read': 'Batch syncs: their definitions, run history and the rows a run quarantined or the destination refused.',
+  'syncs:read':
+    'Batch syncs: their definitions, run history and the rows a run quarantined or the destination refused.',
   'syncs:admin': 'Start a batch sync run.',
   'metrics:read': "The gateway's counters at `/metrics` (Prometheus text), for monitoring.",
 } as const;
