@@ -2,7 +2,11 @@ import { loadEnv } from '../lib/config/env.js';
 import { catalog } from '../platforms/catalog.js';
 import { PLATFORMS, platformNamed, type PlatformName } from '../platforms/registry.js';
 import { HTTP_LIMITS_ENV } from '../lib/server/limits.js';
-import { PLATFORM_SUBGRAPHS, subgraphPortVariable } from '../lib/graphql/subgraph-names.js';
+import {
+  PLATFORM_SUBGRAPHS,
+  subgraphPortVariable,
+  subgraphUrlVariable,
+} from '../lib/graphql/subgraph-names.js';
 import { METRICS_ENV } from '../lib/server/metrics-endpoint.js';
 
 /**
@@ -87,3 +91,31 @@ Commands:
   list                            the syncs in SYNCS_FILE: destination, mode, schedule, last run
   run NAME [--dry-run] [--full]   run one sync now; --dry-run counts and samples without writing,
                                   --full resends every row, not only what changed`;
+
+/** The platform subgraphs that cache records a webhook can make stale (events/processor.ts CachingSubgraph). */
+export const CACHING_SUBGRAPHS = ['crm', 'email', 'commerce'] as const;
+
+/**
+ * What `worker` reads: where it listens, the gateway it reads the graph through and the key it
+ * signs the event processor's tokens with, the caching subgraphs it tells about changes, and the
+ * event log and processing settings the gateway's pipeline reads too (no webhook secrets: a worker
+ * takes no webhooks).
+ */
+export const WORKER_ENV = [
+  'HOST',
+  'WORKER_PORT',
+  'NODE_ENV',
+  'GATEWAY_URL',
+  'GATEWAY_TOKEN_PRIVATE_JWK',
+  ...CACHING_SUBGRAPHS.map(subgraphUrlVariable),
+  'EVENT_LOG',
+  'REDIS_URL',
+  'EVENT_LOG_PREFIX',
+  'EVENTS_RETENTION_DAYS',
+  'EVENTS_RETENTION_MAX',
+  'ROUTING_RULES_FILE',
+  'EVENT_PROCESSOR_CONCURRENCY',
+  'EVENT_PROCESSOR_VISIBILITY_MS',
+  ...HTTP_LIMITS_ENV,
+  ...METRICS_ENV,
+] as const;

@@ -2,6 +2,7 @@
 export const COMMANDS = [
   'start',
   'gateway',
+  'worker',
   'subgraph',
   'sandbox',
   'compose',

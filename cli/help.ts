@@ -10,7 +10,14 @@ import { SUBGRAPH_ENV } from '../subgraphs/env.js';
 import type { CommandName } from './command-names.js';
 import { CLIENTS_USAGE } from './commands/clients.js';
 import { PLATFORM_NAMES } from '../platforms/registry.js';
-import { SANDBOX_PORT_VARIABLES, sandboxEnv, START_ENV_ALL, SYNC_ENV, SYNC_USAGE } from './command-env.js';
+import {
+  SANDBOX_PORT_VARIABLES,
+  sandboxEnv,
+  START_ENV_ALL,
+  SYNC_ENV,
+  SYNC_USAGE,
+  WORKER_ENV,
+} from './command-env.js';
 
 /**
  * `<command> --help`: what a command does and every configuration variable it reads, from the same
@@ -50,6 +57,13 @@ export function commandHelp(command: CommandName, args: readonly string[] = []):
         summary:
           'The gateway alone, in front of subgraphs running elsewhere (their URLs below). It needs the private key it signs caller tokens with: `keys gateway-token` prints a pair.',
         variables: unique(['LOG_LEVEL'], GATEWAY_ENV, AUTH_ENV, CACHE_ENV, EVENTS_ENV, HTTP_LIMITS_ENV),
+      };
+    case 'worker':
+      return {
+        usage: 'worker',
+        summary:
+          'The background jobs alone (event processing, retention), for gateways run with BACKGROUND_JOBS=worker: any number of workers share the Redis event log, and events a worker held when it died go to another. It reads the graph through a gateway (GATEWAY_URL) as the event processor, and serves /health and /metrics (to a scraper holding METRICS_TOKEN) on WORKER_PORT.',
+        variables: unique(['LOG_LEVEL'], WORKER_ENV),
       };
     case 'subgraph': {
       const names = isPlatformSubgraphName(part ?? '')

@@ -14,6 +14,7 @@ const USAGE = `Usage: marketing-graph <command>
 Commands:
   start                 everything in one process: sandboxes, subgraphs and gateway (the embedded demo)
   gateway               the gateway alone, configured by subgraph URLs
+  worker                the background jobs (event processing, retention) alone, sharing a Redis event log
   subgraph <name>       one subgraph alone (${PLATFORM_SUBGRAPHS.join(', ')}), configured by its platform's URL and credentials
   sandbox <platform>    one platform sandbox alone (${PLATFORM_NAMES.join(', ')})
   compose [--check]     compose schema/*.graphql into schema/supergraph.graphql (--check: fail if it is stale)
@@ -52,6 +53,10 @@ async function main(argv: readonly string[]): Promise<number | undefined> {
     case 'gateway':
       return (await import('./commands/gateway.js')).gatewayCommand(
         createLogger({ name: 'gateway', level: logLevel() }),
+      );
+    case 'worker':
+      return (await import('./commands/worker.js')).workerCommand(
+        createLogger({ name: 'worker', level: logLevel() }),
       );
     case 'subgraph': {
       const name = rest[0] ?? '';

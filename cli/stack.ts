@@ -19,8 +19,10 @@ import type { SandboxServer } from '../sandboxes/kit/server.js';
 import { buildSandbox } from '../sandboxes/registry.js';
 import type { WebhookSource } from '../platforms/kit/descriptor.js';
 import {
+  connectActionExecutors,
   PLATFORM_NAMES,
   PLATFORMS,
+  sandboxConnections,
   WEBHOOK_SOURCES,
   type PlatformName,
   type PlatformPlans,
@@ -32,6 +34,7 @@ import type { WebhookSecrets } from '../platforms/registry.js';
 import { loadRoutingRules, type RoutingRule } from '../events/routing.js';
 import type { EventLogSettings } from '../lib/events/log/open.js';
 import { openConfiguredEventLog } from './event-log.js';
+import { openSqliteActionOutbox } from '../events/actions/outbox-sqlite.js';
 import type { EventLog } from '../lib/events/log/types.js';
 import { eventsSubgraphFor } from './events-subgraph.js';
 import { stackSyncs, type StackSyncOptions } from './stack-syncs.js';
@@ -102,6 +105,13 @@ export interface StackEventOptions {
   /** @default 30 days, 1,000,000 events */
   retention?: EventsConfig['retention'];
   processor?: EventsConfig['processor'];
+  /**
+   * Run the routing rules' actions against the sandboxes, from an outbox in the event log's SQLite
+   * file. @default true (with the embedded log; the Redis log has no action outbox yet)
+   */
+  actions?: boolean;
+  /** Where processing runs: here, or in `worker` processes sharing a Redis log. @default 'gateway' */
+  backgroundJobs?: EventsConfig['backgroundJobs'];
 }
 
 /** The demo emitter's secrets as the gateway verifies them. Demo credentials: see DEMO_WEBHOOK_SECRETS. */
@@ -160,6 +170,35 @@ function reachableOrigin(listening: Listening): string {
   if (url.hostname === '0.0.0.0') url.hostname = '127.0.0.1';
   else if (url.hostname === '[::]') url.hostname = '[::1]';
   return url.origin;
+}
+
+/**
+ * The routing rules' actions against the stack's sandboxes: an outbox in the event log's file and
+ * an executor per platform, each with its own client of the platform (its limits and retries).
+ */
+function openStackActions(options: StackOptions, origins: Partial<Record<PlatformName, string>>) {
+  if (options.events.actions === false) return undefined;
+  const logger = options.logger('actions');
+  if (options.events.log.kind !== 'sqlite') {
+    logger.info("routing rules' actions are not run: the action outbox is embedded (SQLite) only so far");
+    return undefined;
+  }
+  const outbox = openSqliteActionOutbox({
+    file: options.events.log.file,
+    synchronous: options.events.log.synchronous ?? 'full',
+  });
+  const executors = connectActionExecutors(sandboxConnections(origins, options.plans), {
+    timeoutMs: options.upstreamTimeoutMs,
+    maxRetries: options.upstreamMaxRetries,
+    logger,
+  });
+  return {
+    config: { outbox, executors },
+    async close() {
+      for (const executor of Object.values(executors)) await executor.close();
+      await outbox.close();
+    },
+  };
 }
 
 /**
@@ -223,6 +262,8 @@ export async function startStack(options: StackOptions): Promise<Stack> {
       ? stackSyncs(options.syncs, origins, eventLog, options.logger('syncs'))
       : undefined;
     if (syncs) stoppers.push(() => syncs.stop());
+    const actions = openStackActions(options, origins);
+    if (actions) stoppers.push(actions.close);
     const eventsSubgraph = await eventsSubgraphFor(
       eventLog,
       gatewayKeys.privateJwk,
@@ -269,6 +310,8 @@ export async function startStack(options: StackOptions): Promise<Stack> {
           ...(options.events.trustedProxies ? { trustedProxies: options.events.trustedProxies } : {}),
           retention: options.events.retention ?? { maxAgeMs: 30 * 86_400_000, maxEvents: 1_000_000 },
           ...(options.events.processor ? { processor: options.events.processor } : {}),
+          ...(actions ? { actions: actions.config } : {}),
+          ...(options.events.backgroundJobs ? { backgroundJobs: options.events.backgroundJobs } : {}),
         },
       },
       options.logger('gateway'),

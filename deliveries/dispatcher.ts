@@ -68,6 +68,7 @@ export class Dispatcher implements DeliveryScheduler {
   private readonly stopping = new AbortController();
   private readonly claimer: SerialRunner;
   private backoffUntilMs = 0;
+  private pumpScheduled = false;
   private timer: { atMs: number; cancel: () => void } | undefined;
   private idleWaiters: (() => void)[] = [];
 
@@ -135,6 +136,36 @@ export class Dispatcher implements DeliveryScheduler {
     this.pump();
   }
 
+  /**
+   * Re-reads every endpoint and due time: for a store shared with other workers, whose change
+   * notices are best effort (pub/sub drops what is published while a worker reconnects). Also
+   * forgets opened secrets, so a rotation elsewhere is picked up.
+   */
+  async resync(): Promise<void> {
+    if (this.stopping.signal.aborted) return;
+    const [endpoints, due] = await Promise.all([
+      this.options.store.endpoints(),
+      this.options.store.dueTimes(),
+    ]);
+    const enabled = new Set<string>();
+    for (const endpoint of endpoints) {
+      if (!endpoint.enabled) continue;
+      enabled.add(endpoint.id);
+      const lane = this.lanes.get(endpoint.id);
+      if (!lane) {
+        this.lanes.set(endpoint.id, this.newLane(endpoint, due.get(endpoint.id)));
+        continue;
+      }
+      if (lane.endpoint.rateLimitPerSecond !== endpoint.rateLimitPerSecond)
+        lane.bucket = this.bucketFor(endpoint);
+      lane.endpoint = endpoint;
+      lane.secrets = undefined;
+      lane.nextDueMs = Math.min(lane.nextDueMs, due.get(endpoint.id) ?? Number.POSITIVE_INFINITY);
+    }
+    for (const id of this.lanes.keys()) if (!enabled.has(id)) this.lanes.delete(id);
+    this.pump();
+  }
+
   due(endpointIds: Iterable<string>): void {
     const now = this.options.clock.now();
     for (const id of endpointIds) {
@@ -194,7 +225,7 @@ export class Dispatcher implements DeliveryScheduler {
   }
 
   private isIdle(): boolean {
-    if (this.claimer.busy || this.attempts.size > 0) return false;
+    if (this.claimer.busy || this.pumpScheduled || this.attempts.size > 0) return false;
     const now = this.options.clock.now();
     return [...this.lanes.values()].every((lane) => this.room(lane, now) === 0);
   }
@@ -202,6 +233,20 @@ export class Dispatcher implements DeliveryScheduler {
   /** Claims and starts whatever may start now (one claiming pass at a time). */
   private pump(): void {
     if (!this.stopping.signal.aborted) this.claimer.run();
+  }
+
+  /**
+   * A pump at the end of this turn of the event loop: attempts finishing in the same turn (a burst
+   * of responses) then share one claiming pass, one store transaction, instead of one each.
+   */
+  private pumpSoon(): void {
+    if (this.pumpScheduled) return;
+    this.pumpScheduled = true;
+    setImmediate(() => {
+      this.pumpScheduled = false;
+      this.pump();
+      this.wakeIdleWaiters();
+    });
   }
 
   private async claimAndStart(): Promise<void> {
@@ -250,12 +295,23 @@ export class Dispatcher implements DeliveryScheduler {
 
   private startAttempt(lane: Lane, message: OutboxMessage): void {
     lane.inFlight++;
-    const attempt = this.attempt(lane, message)
+    let freed = false;
+    // The lane's slot bounds requests to the endpoint: it is free once the response is in, while
+    // the settle is still being written (the message stays claimed until then, so no one else
+    // takes it). Under load a settle waits a turn of the event loop for its group commit, and
+    // holding the slot meanwhile would cut each endpoint's throughput for nothing.
+    const free = () => {
+      if (freed) return;
+      freed = true;
+      lane.inFlight--;
+      this.pumpSoon();
+    };
+    const attempt = this.attempt(lane, message, free)
       .catch((error: unknown) => this.unrecorded(message, error))
       .finally(() => {
-        lane.inFlight--;
+        free();
         this.attempts.delete(attempt);
-        this.pump();
+        this.pumpSoon();
       });
     this.attempts.add(attempt);
   }
@@ -295,7 +351,7 @@ export class Dispatcher implements DeliveryScheduler {
     return values;
   }
 
-  private async attempt(lane: Lane, message: OutboxMessage): Promise<void> {
+  private async attempt(lane: Lane, message: OutboxMessage, free: () => void): Promise<void> {
     const { store, config, clock, guard, logger } = this.options;
     const endpoint = lane.endpoint;
     const startedMs = clock.now();
@@ -326,6 +382,8 @@ export class Dispatcher implements DeliveryScheduler {
     }
     const attemptNumber = message.attempts + 1;
     const verdict = verdictFor(result, attemptNumber, config, clock.now());
+    // After a 410 the lane stays full until the endpoint is disabled: nothing more is sent to it.
+    if (verdict.status !== 'failed') free();
     const { failingSinceMs } = await store.settle({
       messageId: message.id,
       endpointId: endpoint.id,

@@ -37,6 +37,12 @@ export interface StartDeliveriesOptions {
   /** DNS for the SSRF guard. @default the system resolver */
   resolve?: Resolver;
   logger: Logger;
+  /**
+   * With a store shared between workers (Redis): how often the dispatcher re-reads endpoints and
+   * due times, in case a change notice from another worker was lost.
+   * @default 5000
+   */
+  resyncMs?: number;
 }
 
 /** The running deliveries: what the event pipeline, the management API and `/metrics` use. */
@@ -103,13 +109,38 @@ export async function startDeliveries(options: StartDeliveriesOptions): Promise<
   });
 
   // The embedded store belongs to this process: what a previous one had in flight when it died
-  // was never confirmed by a 2xx, so it is due again now.
+  // was never confirmed by a 2xx, so it is due again now. A shared store's claims may belong to
+  // live workers: they come back when their lease runs out.
   if (store.kind === 'sqlite') {
     const released = await store.releaseAllClaims(clock.now());
     if (released > 0) logger.info({ released }, 'webhook messages in flight at the last stop are due again');
   }
   await dispatcher.start();
   relay.poke();
+
+  // Another worker sharing the store changed an endpoint or enqueued messages: this one's service
+  // and dispatcher hear of it (the notices are best effort, so they also re-read now and then).
+  const resync = () =>
+    dispatcher.resync().then(
+      () => service.endpointsChangedElsewhere(),
+      (error: unknown) => logger.warn({ err: error }, 're-reading the shared webhook store failed; retrying'),
+    );
+  const unwatch = store.watch?.((change) => {
+    if (change.kind === 'endpoint') {
+      service.endpointsChangedElsewhere();
+      dispatcher
+        .endpointChanged(change.endpointId)
+        .catch((error: unknown) =>
+          logger.warn(
+            { err: error },
+            'reading an endpoint changed by another worker failed; re-reading soon',
+          ),
+        );
+    } else if (change.endpointIds.length > 0) dispatcher.due(change.endpointIds);
+    else void resync();
+  });
+  const resyncTimer = unwatch ? setInterval(() => void resync(), options.resyncMs ?? 5_000) : undefined;
+  resyncTimer?.unref();
 
   const follower = options.follow
     ? new EventLogFollower({
@@ -144,6 +175,8 @@ export async function startDeliveries(options: StartDeliveriesOptions): Promise<
     stop() {
       stopped ??= (async () => {
         clearInterval(pruneTimer);
+        clearInterval(resyncTimer);
+        unwatch?.();
         follower?.stop();
         relay.stop();
         await dispatcher.stop();

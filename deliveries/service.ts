@@ -261,6 +261,14 @@ export class DeliveryService {
     return this.options.store.attempts(query);
   }
 
+  /**
+   * Endpoints were changed elsewhere (another worker sharing the store): the next event is matched
+   * against them as they are now.
+   */
+  endpointsChangedElsewhere(): void {
+    this.cached = undefined;
+  }
+
   // ── internals ──────────────────────────────────────────────────────────────
 
   private matchable(): Promise<Endpoint[]> {

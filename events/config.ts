@@ -22,6 +22,8 @@ const EVENTS_CORE_ENV = [
   'WEBHOOK_PUBLIC_URL',
   'TRUSTED_PROXIES',
   'EVENT_PROCESSOR_CONCURRENCY',
+  'EVENT_PROCESSOR_VISIBILITY_MS',
+  'BACKGROUND_JOBS',
 ] as const;
 
 /** Each webhook source's secrets and switches, from its descriptor. */
@@ -42,7 +44,8 @@ export interface EventsSettings {
   trustedProxies?: readonly string[];
   routingRules: RoutingRule[];
   retention: { maxAgeMs: number; maxEvents: number };
-  processor: { concurrency: number };
+  processor: { concurrency: number; visibilityMs: number };
+  backgroundJobs: 'gateway' | 'worker';
 }
 
 const DAY_MS = 86_400_000;
@@ -64,6 +67,19 @@ export function eventLogSettings(options: {
 }
 
 /**
+ * Workers share processing through the log's claims, so they need a log every process reaches
+ * and hears from: Redis. The embedded SQLite file has one writer, the gateway process, which
+ * tells only itself about deliveries; a worker beside it would process events its subscribers
+ * never hear of. Refused at start-up, naming the variables to change.
+ */
+export function assertLogSharedByWorkers(kind: 'sqlite' | 'redis', who: string): void {
+  if (kind === 'redis') return;
+  throw new ConfigError([
+    `EVENT_LOG: ${who} needs EVENT_LOG=redis (with REDIS_URL). The embedded SQLite event log is written by one process, the gateway, which runs the background jobs itself: leave BACKGROUND_JOBS=gateway (the default) and run no worker, or move the log to Redis`,
+  ]);
+}
+
+/**
  * Webhook secrets from the environment. `defaults` fills sources left unset (the embedded demo's
  * labelled demo secrets); a deployment sets its own, and an unset source is simply not served.
  * With NODE_ENV=production a demo secret, set or filled in, is a ConfigError naming its variable.
@@ -80,6 +96,7 @@ export function eventsSettingsFromEnv(
     if (configured !== undefined) Object.assign(webhooks, { [webhookSource.name]: configured });
   }
   assertNoDemoWebhookSecrets(webhooks, env.NODE_ENV);
+  if (env.BACKGROUND_JOBS === 'worker') assertLogSharedByWorkers(env.EVENT_LOG, 'BACKGROUND_JOBS=worker');
   return {
     log: eventLogSettings({
       kind: env.EVENT_LOG,
@@ -93,6 +110,10 @@ export function eventsSettingsFromEnv(
     ...(env.TRUSTED_PROXIES ? { trustedProxies: env.TRUSTED_PROXIES } : {}),
     routingRules: loadRoutingRules(env.ROUTING_RULES_FILE),
     retention: { maxAgeMs: env.EVENTS_RETENTION_DAYS * DAY_MS, maxEvents: env.EVENTS_RETENTION_MAX },
-    processor: { concurrency: env.EVENT_PROCESSOR_CONCURRENCY },
+    processor: {
+      concurrency: env.EVENT_PROCESSOR_CONCURRENCY,
+      visibilityMs: env.EVENT_PROCESSOR_VISIBILITY_MS,
+    },
+    backgroundJobs: env.BACKGROUND_JOBS,
   };
 }

@@ -39,6 +39,11 @@ export interface EventProcessorOptions {
   customerContext(ref: CustomerRef): Promise<CustomerContext | null>;
   /** Tells the subgraphs which records changed; best effort (TTLs bound staleness if it fails). */
   invalidate(targets: Invalidations): Promise<void>;
+  /**
+   * Records the actions the rules ask for this event (events/actions/), before the event counts as
+   * processed: a failure retries the event, and recording again is idempotent. @default none
+   */
+  actions?: { accept(event: StoredEvent, customer: CustomerContext | null): Promise<unknown> };
   logger: Logger;
   /** Events processed at once (each may wait on a graph read). @default 64 */
   concurrency?: number;
@@ -50,6 +55,11 @@ export interface EventProcessorOptions {
   retryBaseMs?: number;
   /** How long a claimed event stays with this processor before another may take it. @default 30000 */
   visibilityMs?: number;
+  /**
+   * The name this processor claims events under (a Redis consumer), so an operator can tell which
+   * process holds which claims. @default `processor-` and 8 random hex digits
+   */
+  id?: string;
 }
 
 /** Which subgraph caches what an event changed: a new order is the shop's, a property change the CRM's. */
@@ -96,12 +106,14 @@ export function invalidationsFor(events: readonly StoredEvent[]): Invalidations 
  * or a failure past the last attempt, dead-letters the event with the reason.
  */
 export class EventProcessor {
-  private readonly id = `processor-${randomUUID().slice(0, 8)}`;
+  private readonly id: string;
   private running = false;
   private wakeUp: (() => void) | undefined;
   private loop: Promise<void> | undefined;
 
-  constructor(private readonly options: EventProcessorOptions) {}
+  constructor(private readonly options: EventProcessorOptions) {
+    this.id = options.id ?? `processor-${randomUUID().slice(0, 8)}`;
+  }
 
   start(): void {
     this.running = true;
@@ -182,6 +194,7 @@ export class EventProcessor {
         customer = await this.options.customerContext(event.customer);
       }
       const channels = route(rules, event, customer);
+      await this.options.actions?.accept(event, customer);
       const ref = event.customer
         ? {
             ...((event.customer.id ?? customer?.id)

@@ -4,11 +4,13 @@ import { z } from 'zod';
 import { ConfigError } from '../lib/config/env.js';
 import { EVENT_TYPES, type StoredEvent } from '../lib/events/event.js';
 import { isDecimal, parseDecimal } from '../lib/money.js';
-import { EVENT_SOURCE_NAMES } from '../platforms/registry.js';
+import { actionKind, EVENT_SOURCE_NAMES } from '../platforms/registry.js';
+import { ruleActionSchema } from './actions/rule-actions.js';
 
 /**
  * Routing rules: which named channels an event goes to, by its type, source and the customer it is
- * about. Subscriptions select a channel (`events(channel: "high-value-orders")`).
+ * about, and which actions it triggers on the platforms. Subscriptions select a channel
+ * (`events(channel: "high-value-orders")`); actions run through the action outbox (events/actions/).
  */
 const LIFECYCLE_STAGES = [
   'SUBSCRIBER',
@@ -27,7 +29,10 @@ const ruleSchema = z
     name: z.string().min(1).max(64),
     channel: z
       .string()
-      .regex(/^[a-z0-9][a-z0-9-]{0,62}$/, 'expected a channel name: lower-case letters, digits and dashes'),
+      .regex(/^[a-z0-9][a-z0-9-]{0,62}$/, 'expected a channel name: lower-case letters, digits and dashes')
+      .optional(),
+    /** Writes to the platforms for each matching event (`{ platform, type, ...parameters }`). */
+    actions: z.array(ruleActionSchema).min(1).max(10).optional(),
     when: z
       .object({
         types: z.array(z.enum(EVENT_TYPES)).min(1).optional(),
@@ -46,8 +51,17 @@ const ruleSchema = z
       })
       .strict(),
   })
-  .strict();
-const rulesFileSchema = z.object({ rules: z.array(ruleSchema).max(200) }).strict();
+  .strict()
+  .refine((rule) => rule.channel !== undefined || rule.actions !== undefined, {
+    message: 'a rule needs a channel, actions, or both',
+  });
+const rulesFileSchema = z
+  .object({ rules: z.array(ruleSchema).max(200) })
+  .strict()
+  .refine((file) => new Set(file.rules.map((rule) => rule.name)).size === file.rules.length, {
+    // Actions are keyed by their rule's name: two rules of one name would share their keys.
+    message: 'rule names must be unique',
+  });
 
 export type RoutingRule = z.output<typeof ruleSchema>;
 
@@ -93,9 +107,18 @@ export function loadRoutingRules(path: string): RoutingRule[] {
   return parsed.data.rules;
 }
 
-/** Whether any rule that could match this event needs the customer's context. */
+/**
+ * Whether any rule that could match this event needs the customer's context: a condition on the
+ * customer, or an action that writes to their CRM record when the event names only an email.
+ */
 export function needsCustomer(rules: readonly RoutingRule[], event: StoredEvent): boolean {
-  return rules.some((rule) => rule.when.customer && basicMatch(rule, event));
+  return rules.some(
+    (rule) =>
+      basicMatch(rule, event) &&
+      (rule.when.customer !== undefined ||
+        (!event.customer?.id &&
+          (rule.actions ?? []).some((action) => actionKind(action.platform, action.type)?.needsCustomerId))),
+  );
 }
 
 function basicMatch(rule: RoutingRule, event: StoredEvent): boolean {
@@ -115,6 +138,17 @@ export function route(
   customer: CustomerContext | null,
 ): string[] {
   const channels = new Set<string>();
+  for (const rule of matchingRules(rules, event, customer)) if (rule.channel) channels.add(rule.channel);
+  return [...channels].sort();
+}
+
+/** The rules this event matches, in order. Throws RoutingError when one cannot be evaluated. */
+export function matchingRules(
+  rules: readonly RoutingRule[],
+  event: StoredEvent,
+  customer: CustomerContext | null,
+): RoutingRule[] {
+  const matched: RoutingRule[] = [];
   for (const rule of rules) {
     if (!basicMatch(rule, event)) continue;
     const { when } = rule;
@@ -140,7 +174,7 @@ export function route(
       if (c.lifetimeValueAtLeast !== undefined && !atLeast(customer.lifetimeValue, c.lifetimeValueAtLeast))
         continue;
     }
-    channels.add(rule.channel);
+    matched.push(rule);
   }
-  return [...channels].sort();
+  return matched;
 }

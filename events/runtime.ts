@@ -1,11 +1,15 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { EventLog } from '../lib/events/log/types.js';
 import type { Logger } from '../lib/logger.js';
-import { customerContextReader, type GraphRead } from './customer-context.js';
+import { startJobs } from '../lib/jobs/runner.js';
+import type { GraphRead } from './customer-context.js';
+import { assertLogSharedByWorkers } from './config.js';
 import { EventHub } from './hub.js';
 import { createWebhookIngest, type WebhookSecrets } from './ingest.js';
-import { EventProcessor, type Invalidations } from './processor.js';
+import { eventJobs } from './jobs.js';
+import type { EventProcessor, Invalidations } from './processor.js';
 import type { RoutingRule } from './routing.js';
+import type { ActionRunner, ActionRunnerOptions } from './actions/runner.js';
 
 /** The event pipeline's configuration, with its log already opened by the caller (who closes it). */
 export interface EventsConfig {
@@ -17,12 +21,25 @@ export interface EventsConfig {
   routingRules: readonly RoutingRule[];
   retention: { maxAgeMs: number; maxEvents: number };
   processor?: { concurrency?: number; maxAttempts?: number; retryBaseMs?: number; visibilityMs?: number };
+  /**
+   * The routing rules' actions: the outbox and an executor per connected platform (the caller opens
+   * and closes both) and the runner's tuning. @default none: rules' actions are not run
+   */
+  actions?: Omit<ActionRunnerOptions, 'rules' | 'logger'>;
+  /**
+   * Where the background jobs (processing, retention; events/jobs.ts) run: `gateway`, in this
+   * process; `worker`, in `worker` processes sharing the log, so this one only ingests webhooks
+   * and streams delivered events. @default 'gateway'
+   */
+  backgroundJobs?: 'gateway' | 'worker';
 }
 
 export interface EventPipeline {
   /** `/webhooks/*`. */
   ingest(req: IncomingMessage, res: ServerResponse, url: URL): Promise<void>;
   processor: EventProcessor;
+  /** Runs the rules' actions; absent when no outbox was configured. */
+  actions?: ActionRunner;
   /** Delivered events, for whoever streams them (the gateway's subscriptions). */
   hub: EventHub;
   /** Stops processing and ends every reader of the hub; safe to call twice. */
@@ -46,18 +63,22 @@ export async function startEventPipeline(options: {
 }): Promise<EventPipeline> {
   const { config, logger } = options;
   const log = config.log;
+  if (config.backgroundJobs === 'worker') assertLogSharedByWorkers(log.kind, 'BACKGROUND_JOBS=worker');
 
   const hub = new EventHub(log, logger.child({ component: 'event-hub' }));
   await hub.start();
-  const processor = new EventProcessor({
+  const { processor, actions, jobs } = eventJobs({
     log,
-    rules: config.routingRules,
-    customerContext: customerContextReader(config.routingRules, options.readGraph),
+    routingRules: config.routingRules,
+    retention: config.retention,
+    ...(config.processor ? { processor: config.processor } : {}),
+    readGraph: options.readGraph,
     invalidate: options.invalidate,
-    logger: logger.child({ component: 'event-processor' }),
-    ...config.processor,
+    ...(config.actions ? { actions: config.actions } : {}),
+    logger,
   });
-  processor.start();
+  // BACKGROUND_JOBS=worker: `worker` processes claim the work from the shared log instead.
+  const running = config.backgroundJobs === 'worker' ? undefined : await startJobs(jobs, logger);
   const ingest = createWebhookIngest({
     log,
     secrets: config.webhooks,
@@ -67,30 +88,16 @@ export async function startEventPipeline(options: {
     logger: logger.child({ component: 'webhooks' }),
   });
 
-  // Retention: delivered events older than the window, or beyond the count, are pruned hourly.
-  const prune = () =>
-    log
-      .prune(config.retention)
-      .then((pruned) => {
-        if (pruned > 0) logger.info({ pruned }, 'event log pruned past retention');
-      })
-      .catch((error: unknown) =>
-        logger.warn({ err: error }, 'pruning the event log failed; retrying next hour'),
-      );
-  void prune();
-  const pruneTimer = setInterval(() => void prune(), 3_600_000);
-  pruneTimer.unref();
-
   let stopped: Promise<void> | undefined;
   return {
     ingest,
     processor,
+    ...(actions ? { actions } : {}),
     hub,
     stop() {
       stopped ??= (async () => {
-        clearInterval(pruneTimer);
         hub.stop();
-        await processor.stop();
+        await running?.stop();
       })();
       return stopped;
     },

@@ -1,5 +1,5 @@
 import type { JWK } from 'jose';
-import { GatewayTokenSigner } from '../lib/auth/gateway-token.js';
+import { GatewayTokenSigner, publicJwksOf } from '../lib/auth/gateway-token.js';
 import type { Declarations } from '../lib/auth/requirements.js';
 import type { CacheStore } from '../lib/cache/store.js';
 import type { Logger } from '../lib/logger.js';
@@ -9,6 +9,7 @@ import type { AuthConfig } from './auth/config.js';
 import { OperationGate } from './auth/operation-gate.js';
 import { MemoryRateLimiter, RedisRateLimiter, type RateLimit, type RateLimiter } from './auth/rate-limit.js';
 import { setUpAuthentication } from './auth/setup.js';
+import { withSystemCallers } from './auth/system-tokens.js';
 import type { ClientIdentity } from './identity.js';
 
 export interface AccessConfig {
@@ -22,6 +23,9 @@ export interface AccessConfig {
   /** Allowance of callers with an access token (registered clients have their own). @default 600/min, burst 60 */
   tokenClientRateLimit?: RateLimit;
 }
+
+/** The allowance of the gateway's own background work (a `worker` reading as the event processor). */
+const SYSTEM_RATE_LIMIT: RateLimit = { requestsPerMinute: 600_000, burst: 10_000 };
 
 /** The parts of the request pipeline that know who a caller is and what it may do. */
 export interface AccessControl {
@@ -52,7 +56,10 @@ export function createAccessControl(options: {
   logger: Logger;
 }): AccessControl {
   const { config, logger } = options;
-  const { authenticate, registry } = setUpAuthentication(config.auth, logger);
+  const clients = setUpAuthentication(config.auth, logger);
+  const registry = clients.registry;
+  // `worker` processes read the graph as the event processor, with tokens signed by this key.
+  const authenticate = withSystemCallers(clients.authenticate, publicJwksOf(config.gatewayTokenKey));
   // Keys revoked or added with the CLI apply without a restart.
   const stopWatching = registry.watch();
   const tokenClientLimit = config.tokenClientRateLimit ?? { requestsPerMinute: 600, burst: 60 };
@@ -65,7 +72,9 @@ export function createAccessControl(options: {
     limiter: options.store?.redis
       ? new RedisRateLimiter(options.store.redis, options.store.namespace, logger)
       : new MemoryRateLimiter(),
-    rateLimitFor: (identity) => registered(identity)?.rateLimit ?? tokenClientLimit,
+    // The gateway's own background reads are bounded by the processors' concurrency, not a client quota.
+    rateLimitFor: (identity) =>
+      identity.via === 'system' ? SYSTEM_RATE_LIMIT : (registered(identity)?.rateLimit ?? tokenClientLimit),
     subscriptionCapFor: (identity) => registered(identity)?.maxSubscriptions,
     anomalies: new AnomalyDetector({ logger: logger.child({ component: 'anomaly' }) }),
     operations: new OperationGate({

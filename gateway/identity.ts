@@ -1,4 +1,4 @@
-import { SYSTEM_CALLERS } from '../lib/auth/system-callers.js';
+import { EVENT_PROCESSOR_SCOPES, SYSTEM_CALLERS } from '../lib/auth/system-callers.js';
 
 /**
  * Who is calling. Everything per client (PRIVATE response cache entries, field permissions, rate
@@ -39,7 +39,7 @@ export function scopeKey(identity: ClientIdentity): string {
  */
 export const EVENT_PROCESSOR: ClientIdentity = {
   id: SYSTEM_CALLERS.eventProcessor,
-  scopes: ['commerce:read', 'crm:read', 'pii:read'],
+  scopes: EVENT_PROCESSOR_SCOPES,
   via: 'system',
 };
 

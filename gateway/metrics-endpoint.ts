@@ -1,4 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { eventLogGauges } from '../lib/events/log/gauges.js';
 import type { EventLog } from '../lib/events/log/types.js';
 import type { Gauge } from '../lib/metrics.js';
 import { REQUEST_ID_HEADER, requestIdFrom } from '../lib/request-context.js';
@@ -27,28 +28,8 @@ export function createMetricsEndpoint(options: {
       sendRefusal(res, admitted.refusal, requestIdFrom(req.headers[REQUEST_ID_HEADER]));
       return;
     }
-    const stats = await options.log.stats();
     const gauges: Gauge[] = [
-      {
-        name: 'event_log_pending',
-        help: 'Events received and not yet delivered or dead-lettered.',
-        value: stats.pending,
-      },
-      {
-        name: 'event_log_lag_seconds',
-        help: 'Age of the oldest pending event: how far processing is behind.',
-        value: stats.oldestPendingMs / 1000,
-      },
-      {
-        name: 'event_log_delivered',
-        help: 'Delivered events kept in the log (within retention).',
-        value: stats.delivered,
-      },
-      {
-        name: 'event_log_dead_letters',
-        help: 'Events dead-lettered and not replayed.',
-        value: stats.deadLetters,
-      },
+      ...(await eventLogGauges(options.log)),
       {
         name: 'subscriptions_active',
         help: 'Subscriptions open on this instance.',

@@ -1,4 +1,5 @@
 import { hubspot } from './hubspot/index.js';
+import type { ActionClientSettings, ActionExecutor, ActionKind, PlatformActions } from './kit/actions.js';
 import type { WebhookSource } from './kit/descriptor.js';
 import { mailchimp } from './mailchimp/index.js';
 import { meta } from './meta/index.js';
@@ -67,3 +68,53 @@ export const SYNC_TARGETS: ReadonlyMap<string, SyncTarget> = new Map(
     platform.sync ? [[platform.sync.type, { platform, destination: platform.sync }] as const] : [],
   ),
 );
+/** One kind of action, with the platform that runs it: what a routing rule's `actions` entry names. */
+export interface RegisteredActionKind extends ActionKind {
+  platform: PlatformName;
+}
+
+/** Every platform's actions (`platforms/<name>/actions.ts`), for the routing rules' schema. */
+export const ACTION_KINDS: readonly RegisteredActionKind[] = PLATFORMS.flatMap((platform) =>
+  (platform.actions?.kinds ?? []).map((kind) => ({ ...kind, platform: platform.name })),
+);
+
+/** The kind a rule names, or undefined. */
+export function actionKind(platform: string, type: string): RegisteredActionKind | undefined {
+  return ACTION_KINDS.find((kind) => kind.platform === platform && kind.type === type);
+}
+
+/**
+ * An executor for each platform given a connection (`connections[name]`, the shape its
+ * `sandbox.connection` answers), built from the platform's own client.
+ */
+export function connectActionExecutors(
+  connections: Partial<Record<PlatformName, unknown>>,
+  settings: ActionClientSettings,
+): Partial<Record<PlatformName, ActionExecutor>> {
+  const out: Partial<Record<PlatformName, ActionExecutor>> = {};
+  for (const platform of PLATFORMS) {
+    const connection = connections[platform.name];
+    const actions = platform.actions as PlatformActions | undefined;
+    if (connection === undefined || !actions) continue;
+    out[platform.name] = actions.connect(connection, {
+      ...settings,
+      logger: settings.logger.child({ platform: platform.name }),
+    });
+  }
+  return out;
+}
+
+/** Each platform's connection to its sandbox at `origins[name]`, with the plan it was given. */
+export function sandboxConnections(
+  origins: Partial<Record<PlatformName, string>>,
+  plans: PlatformPlans = {},
+): Partial<Record<PlatformName, unknown>> {
+  const out: Partial<Record<PlatformName, unknown>> = {};
+  for (const platform of PLATFORMS) {
+    const origin = origins[platform.name];
+    if (origin === undefined) continue;
+    const sandbox = platform.sandbox as { connection(origin: string, plan?: unknown): unknown };
+    out[platform.name] = sandbox.connection(origin, plans[platform.name]);
+  }
+  return out;
+}

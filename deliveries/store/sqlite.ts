@@ -308,9 +308,14 @@ export function openSqliteDeliveryStore(options: SqliteDeliveryStoreOptions): De
     markClaimed: db.prepare<[string, number, number]>(
       `UPDATE webhook_messages SET claim_owner = ?, next_attempt_ms = ? WHERE seq = ?`,
     ),
+    // ORDER BY ... LIMIT 1, not min(): with the claim_owner filter SQLite's min() reads every
+    // pending row of the endpoint (a claim per attempt, so quadratic in the backlog), while this
+    // walks the due index in order and stops at the first unclaimed row (claimed rows carry their
+    // lease end, so they sort after the due ones).
     nextDue: db.prepare<[string], { due: number | null }>(
-      `SELECT min(next_attempt_ms) AS due FROM webhook_messages
-       WHERE endpoint_id = ? AND status = 'pending' AND claim_owner IS NULL`,
+      `SELECT next_attempt_ms AS due FROM webhook_messages
+       WHERE endpoint_id = ? AND status = 'pending' AND claim_owner IS NULL
+       ORDER BY next_attempt_ms LIMIT 1`,
     ),
     dueTimes: db.prepare<[], { endpoint_id: string; due: number }>(
       `SELECT endpoint_id, min(next_attempt_ms) AS due FROM webhook_messages
@@ -340,9 +345,12 @@ export function openSqliteDeliveryStore(options: SqliteDeliveryStoreOptions): De
          updated_ms = ?, last_status_code = ?, last_error_class = ?, last_error = ?
        WHERE id = ? AND status = 'pending'`,
     ),
-    streakEnds: db.prepare<[string]>(`UPDATE webhook_endpoints SET failing_since_ms = NULL WHERE id = ?`),
+    // Only when there is a streak: most successes follow successes, and a no-op write still costs.
+    streakEnds: db.prepare<[string]>(
+      `UPDATE webhook_endpoints SET failing_since_ms = NULL WHERE id = ? AND failing_since_ms IS NOT NULL`,
+    ),
     streakGoesOn: db.prepare<[number, string]>(
-      `UPDATE webhook_endpoints SET failing_since_ms = coalesce(failing_since_ms, ?) WHERE id = ?`,
+      `UPDATE webhook_endpoints SET failing_since_ms = ? WHERE id = ? AND failing_since_ms IS NULL`,
     ),
     failingSince: db.prepare<[string], { failing_since_ms: number | null }>(
       `SELECT failing_since_ms FROM webhook_endpoints WHERE id = ?`,
@@ -491,34 +499,37 @@ export function openSqliteDeliveryStore(options: SqliteDeliveryStoreOptions): De
 
   function settleOne(settlement: Settlement): { failingSinceMs: number | null } {
     const { attempt, verdict } = settlement;
-    if (!sql.messageExists.get(settlement.messageId)) return { failingSinceMs: null }; // deleted meanwhile
-    sql.insertAttempt.run(attempt);
     const at = attempt.attemptedAtMs;
     if (verdict.status === 'succeeded') {
       // A 2xx is the truth whatever happened meanwhile (a disable marked it failed): it arrived.
-      sql.succeed.run(at, attempt.statusCode, settlement.messageId);
+      // The common case, so no look-up first: no row changed means it was deleted meanwhile.
+      if (sql.succeed.run(at, attempt.statusCode, settlement.messageId).changes === 0)
+        return { failingSinceMs: null };
+      sql.insertAttempt.run(attempt);
       sql.streakEnds.run(settlement.endpointId);
-    } else {
-      const changed =
-        verdict.status === 'pending'
-          ? sql.retry.run(
-              verdict.nextAttemptMs,
-              at,
-              attempt.statusCode,
-              attempt.errorClass,
-              settlement.messageId,
-            )
-          : sql.stop.run(
-              verdict.status,
-              at,
-              attempt.statusCode,
-              attempt.errorClass,
-              verdict.status === 'failed' ? verdict.reason : null,
-              settlement.messageId,
-            );
-      sql.streakGoesOn.run(at, settlement.endpointId);
-      if (changed.changes > 0 && settlement.notice) sql.insertNotice.run(JSON.stringify(settlement.notice));
+      return { failingSinceMs: null };
     }
+    if (!sql.messageExists.get(settlement.messageId)) return { failingSinceMs: null }; // deleted meanwhile
+    sql.insertAttempt.run(attempt);
+    const changed =
+      verdict.status === 'pending'
+        ? sql.retry.run(
+            verdict.nextAttemptMs,
+            at,
+            attempt.statusCode,
+            attempt.errorClass,
+            settlement.messageId,
+          )
+        : sql.stop.run(
+            verdict.status,
+            at,
+            attempt.statusCode,
+            attempt.errorClass,
+            verdict.status === 'failed' ? verdict.reason : null,
+            settlement.messageId,
+          );
+    sql.streakGoesOn.run(at, settlement.endpointId);
+    if (changed.changes > 0 && settlement.notice) sql.insertNotice.run(JSON.stringify(settlement.notice));
     return { failingSinceMs: sql.failingSince.get(settlement.endpointId)?.failing_since_ms ?? null };
   }
   const settleMany = db.transaction((settlements: Settlement[]) => settlements.map(settleOne));

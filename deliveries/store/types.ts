@@ -21,7 +21,15 @@ import type { Verdict } from '../retry-policy.js';
  * Times are epoch ms on the deliveries' clock, passed in: a store never reads a clock.
  */
 export interface DeliveryStore {
-  readonly kind: 'sqlite';
+  readonly kind: 'sqlite' | 'redis';
+
+  /**
+   * Changes made through other instances of a shared store (other worker processes): a store
+   * shared between processes has it, so each dispatcher hears of endpoints changed and messages
+   * enqueued elsewhere. Best effort (a change may be missed while reconnecting), so a listener
+   * also re-reads now and then. Returns the unsubscribe.
+   */
+  watch?(listener: (change: StoreChange) => void): () => void;
 
   // ── endpoints ──────────────────────────────────────────────────────────────
   createEndpoint(endpoint: Endpoint, secret: StoredSecret): Promise<void>;
@@ -66,7 +74,9 @@ export interface DeliveryStore {
   /**
    * Up to `max` pending messages of one endpoint due at `nowMs`, oldest due first, claimed by
    * `owner` until `leaseUntilMs`; with the endpoint's next due time after the claim (null when
-   * nothing else is pending and unclaimed).
+   * nothing else is pending and unclaimed). A shared store first takes back claims whose lease
+   * ran out, and counts the first lease to run out as a due time, so a surviving dispatcher
+   * wakes to take over a dead one's messages.
    */
   claim(
     endpointId: string,
@@ -75,7 +85,7 @@ export interface DeliveryStore {
     max: number,
     leaseUntilMs: number,
   ): Promise<{ messages: OutboxMessage[]; nextDueMs: number | null }>;
-  /** Each endpoint with pending unclaimed messages, and when its first is due. */
+  /** Each endpoint with pending unclaimed messages, and when its first is due (a shared store: or a lease runs out). */
   dueTimes(): Promise<Map<string, number>>;
   /** Records an attempt and its verdict together; returns the endpoint's failing streak after it. */
   settle(settlement: Settlement): Promise<{ failingSinceMs: number | null }>;
@@ -124,6 +134,9 @@ export interface DeliveryStore {
   prune(beforeMs: number): Promise<number>;
   close(): Promise<void>;
 }
+
+/** What `watch` reports: an endpoint changed (created, updated, enabled, disabled, deleted, secret rotated), or messages became due. */
+export type StoreChange = { kind: 'endpoint'; endpointId: string } | { kind: 'due'; endpointIds: string[] };
 
 export const MESSAGE_STATUSES = ['pending', 'succeeded', 'failed', 'exhausted'] as const;
 /**

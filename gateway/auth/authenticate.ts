@@ -14,7 +14,8 @@ export type AuthFailureReason =
   | 'conflicting'
   | `api-key:${ApiKeyFailure}`
   | `jwt:${AccessTokenFailure}`
-  | 'jwt:not-configured';
+  | 'jwt:not-configured'
+  | 'system-token';
 
 export type Authentication =
   | { ok: true; identity: ClientIdentity }
@@ -60,7 +61,7 @@ const JWT_SHAPE = /^[\w-]+\.[\w-]+\.[\w-]*$/;
 /** Far above any real key or access token; longer input is refused before any parsing. */
 const MAX_CREDENTIAL_LENGTH = 8192;
 
-function refuse(reason: AuthFailureReason): Authentication {
+export function refuse(reason: AuthFailureReason): Authentication {
   authMetrics.failures.inc({ reason });
   const badRequest = reason === 'malformed' || reason === 'conflicting';
   return {
@@ -73,7 +74,7 @@ function refuse(reason: AuthFailureReason): Authentication {
   };
 }
 
-function accept(identity: ClientIdentity): Authentication {
+export function accept(identity: ClientIdentity): Authentication {
   authMetrics.successes.inc({ via: identity.via });
   return { ok: true, identity };
 }

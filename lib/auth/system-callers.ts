@@ -9,6 +9,16 @@ export const SYSTEM_CALLERS = {
   health: 'gateway-health',
 } as const;
 
+/**
+ * What the event processor may read: customer context for routing rules. The gateway grants these
+ * to the processor whether it runs in the gateway or in a `worker` process; a worker names itself
+ * in its token, the gateway decides its scopes.
+ */
+export const EVENT_PROCESSOR_SCOPES: readonly string[] = ['commerce:read', 'crm:read', 'pii:read'];
+
+/** The audience of the caller tokens a `worker` sends a gateway (subgraphs are their own name). */
+export const GATEWAY_AUDIENCE = 'gateway';
+
 const SYSTEM_CALLER_IDS: ReadonlySet<string> = new Set(Object.values(SYSTEM_CALLERS));
 
 export function isSystemCaller(clientId: string): boolean {

@@ -131,7 +131,7 @@ export const coreCatalog = {
   GATEWAY_TOKEN_PRIVATE_JWK: {
     ...env.secret({
       description:
-        'Private Ed25519 JWK (JSON, with `kid`) the gateway signs its short-lived caller tokens to subgraphs with; `keys gateway-token` prints a pair. Required by `gateway`; `npm start` makes a fresh one.',
+        'Private Ed25519 JWK (JSON, with `kid`) the gateway signs its short-lived caller tokens to subgraphs with; `keys gateway-token` prints a pair. Required by `gateway` and by `worker` (which signs the event processor’s reads and cache invalidations with it); `npm start` makes a fresh one.',
       required: true,
     }),
     expected: 'a private Ed25519 JWK (JSON with a kid)',
@@ -197,8 +197,31 @@ export const coreCatalog = {
       'Proxies (IP addresses or CIDR ranges) whose `X-Forwarded-Proto` and `X-Forwarded-Host` give the URL a platform signed when `WEBHOOK_PUBLIC_URL` is unset; the headers of any other peer are ignored.',
   }),
   EVENT_PROCESSOR_CONCURRENCY: env.int(1, 256, {
-    description: 'Events each gateway instance processes (enriches, routes) at once.',
+    description:
+      'Events each process running the background jobs (a gateway with `BACKGROUND_JOBS=gateway`, or a `worker`) processes (enriches, routes) at once.',
     default: '64',
+  }),
+  EVENT_PROCESSOR_VISIBILITY_MS: env.int(1000, 3_600_000, {
+    description:
+      'How long an event claimed by a processor stays with it: if that process dies (a SIGKILL, a lost machine), another takes the event over after this long. Keep it above the slowest processing of one event.',
+    default: '30000',
+  }),
+  BACKGROUND_JOBS: env.oneOf(['gateway', 'worker'], {
+    description:
+      '`gateway`: the gateway runs the background jobs (event processing, retention) itself, one process as `npm start` does; `worker`: the gateway only takes webhooks into the log and streams delivered events, and `worker` processes run the jobs. `worker` needs `EVENT_LOG=redis`.',
+    default: 'gateway',
+  }),
+
+  // ── worker (`worker`) ───────────────────────────────────────────────────────────
+  WORKER_PORT: env.port({
+    description:
+      'Port of a `worker` process: `/health` (each job and its state) and `/metrics` (with `METRICS_TOKEN`).',
+    default: '4010',
+  }),
+  GATEWAY_URL: env.url({
+    description:
+      "Origin of a gateway a `worker` reads the graph through (routing rules' customer context), as the event processor, with a caller token signed with `GATEWAY_TOKEN_PRIVATE_JWK`.",
+    default: 'http://127.0.0.1:4000',
   }),
 
   // ── caching (gateway and subgraphs) ───────────────────────────────────────────

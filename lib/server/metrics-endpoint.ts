@@ -46,6 +46,8 @@ export function holdsToken(req: IncomingMessage, token: string | undefined): boo
  */
 export function createTokenMetricsEndpoint(
   token: string | undefined,
+  /** Figures read at scrape time, besides the registry's (a worker's event log depth). @default none */
+  gauges: () => Promise<readonly Gauge[]> = async () => [],
 ): (req: IncomingMessage, res: ServerResponse) => Promise<void> {
   const expected = token === undefined ? undefined : digest(token);
   return async (req, res) => {
@@ -71,6 +73,6 @@ export function createTokenMetricsEndpoint(
       );
       return;
     }
-    await sendMetrics(res);
+    await sendMetrics(res, await gauges());
   };
 }

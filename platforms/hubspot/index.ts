@@ -1,6 +1,7 @@
 import { loadEnv } from '../../lib/config/env.js';
 import { eraseSyncDestination } from '../kit/sync.js';
 import { hubspotSync } from './sync.js';
+import { hubspotActions } from './actions.js';
 import { definePlatform, defineWebhookSource } from '../kit/descriptor.js';
 import { defaultOf, seconds } from '../kit/docs.js';
 import { HUBSPOT_DEFAULT_LIMITS } from './client/limits.js';
@@ -92,6 +93,7 @@ export const hubspot = definePlatform({
       ...(plan?.per10s !== undefined ? { ratePer10s: plan.per10s } : {}),
     }),
   },
+  actions: hubspotActions,
   docs: {
     role: 'CRM',
     subgraph: 'crm',

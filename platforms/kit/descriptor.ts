@@ -1,4 +1,5 @@
 import type { EnvVar } from '../../lib/config/env.js';
+import type { PlatformActions } from './actions.js';
 import type { EventType } from '../../lib/events/event.js';
 import type { WebhookHeaders } from '../../lib/webhooks/headers.js';
 import type { Normaliser } from '../../lib/webhooks/normalise-result.js';
@@ -157,6 +158,11 @@ export interface PlatformDescriptor<
   /** The platform as a sync destination (`<folder>/sync.ts`); absent: syncs cannot write to it. */
   sync?: AnySyncDestination;
   sandbox: SandboxPart<P, C, D>;
+  /**
+   * The writes routing rules can ask of it (`platforms/<name>/actions.ts`), run by the event
+   * pipeline's action outbox through a client built from a connection `C`. Absent: none.
+   */
+  actions?: PlatformActions<C>;
   docs: PlatformDocs;
 }
 

@@ -1,6 +1,7 @@
 import { loadEnv } from '../../lib/config/env.js';
 import { eraseSyncDestination } from '../kit/sync.js';
 import { mailchimpSync } from './sync.js';
+import { mailchimpActions } from './actions.js';
 import { definePlatform, defineWebhookSource } from '../kit/descriptor.js';
 import { defaultOf, seconds } from '../kit/docs.js';
 import { MAILCHIMP_DEFAULT_LIMITS } from './client/limits.js';
@@ -68,6 +69,7 @@ export const mailchimp = definePlatform({
       listId: MAILCHIMP_DEMO.credentials.listId,
     }),
   },
+  actions: mailchimpActions,
   docs: {
     role: 'email',
     subgraph: 'email',

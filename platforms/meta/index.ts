@@ -1,5 +1,6 @@
 import { eraseSyncDestination } from '../kit/sync.js';
 import { metaSync } from './sync.js';
+import { metaActions } from './actions.js';
 import { definePlatform } from '../kit/descriptor.js';
 import { defaultOf } from '../kit/docs.js';
 import { META_DEFAULT_LIMITS } from './client/limits.js';
@@ -50,6 +51,7 @@ export const meta = definePlatform({
       adAccountId: META_DEMO.credentials.adAccountId,
     }),
   },
+  actions: metaActions,
   docs: {
     role: 'ads',
     subgraph: 'ads',

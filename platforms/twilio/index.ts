@@ -1,4 +1,5 @@
 import { loadEnv } from '../../lib/config/env.js';
+import { twilioActions } from './actions.js';
 import { definePlatform, defineWebhookSource } from '../kit/descriptor.js';
 import { defaultOf, seconds } from '../kit/docs.js';
 import { CONSENT_SCAN_LIMIT } from './client/connector.js';
@@ -94,6 +95,7 @@ export const twilio = definePlatform({
       ...(plan?.concurrency !== undefined ? { maxConcurrent: plan.concurrency } : {}),
     }),
   },
+  actions: twilioActions,
   docs: {
     role: 'SMS',
     subgraph: 'messaging',

@@ -8,6 +8,7 @@ import { GATEWAY_ENV } from '../../gateway/config.js';
 import { EVENTS_ENV } from '../../events/config.js';
 import { CACHE_ENV } from '../../lib/cache/config.js';
 import { CRM_ENV } from '../../subgraphs/crm/index.js';
+import { WORKER_ENV } from '../../cli/command-env.js';
 
 /**
  * `<command> --help` on every command: its usage and the variables it reads, exit code 0, and
@@ -31,6 +32,7 @@ function cli(args: string[]): Promise<{ code: number | null; stdout: string; std
 const CASES: [string[], CommandName, string[]][] = [
   [['start', '--help'], 'start', []],
   [['gateway', '--help'], 'gateway', []],
+  [['worker', '--help'], 'worker', []],
   [['subgraph', '--help'], 'subgraph', []],
   [['subgraph', 'crm', '--help'], 'subgraph', ['crm']],
   [['sandbox', 'hubspot', '--help'], 'sandbox', ['hubspot']],
@@ -71,6 +73,9 @@ describe('--help and --version', () => {
     expect(of('sandbox', ['hubspot'])).toContain('HUBSPOT_SANDBOX_PORT');
     expect(of('sandbox', ['hubspot'])).not.toContain('META_SANDBOX_PORT');
     expect(of('clients')).toEqual(['CLIENTS_FILE']);
+    expect(of('worker')).toEqual(expect.arrayContaining([...WORKER_ENV, 'LOG_LEVEL']));
+    // A worker takes no webhooks: no webhook secret reaches it.
+    expect(of('worker').filter((name) => name.endsWith('_WEBHOOK_SECRETS'))).toEqual([]);
   });
 
   it('should say which variables are required, with what they accept', async () => {

@@ -72,7 +72,7 @@ function settlement(
   };
 }
 
-/** What every delivery store must do (the Redis one will run this too). */
+/** What every delivery store must do: run against SQLite and Redis. */
 export function deliveryStoreContract(storage: () => Promise<DeliveryStorage>): void {
   async function withStore(
     test: (store: DeliveryStore, reopen: () => Promise<DeliveryStore>) => Promise<void>,

@@ -77,6 +77,7 @@ describe('README: Running the parts separately', () => {
         'subgraph ads',
         'sandbox hubspot',
         'compose',
+        'worker',
       ]),
     );
   });

@@ -29,12 +29,21 @@ class CallLimitPolicy extends LeakyBucketPolicy {
 }
 
 /**
+ * Calls of the bucket this client leaves unused. Shopify drains its bucket from when each call
+ * arrives, this client from when it sends: a burst that reaches the store late (a busy event loop,
+ * a slow network) leaves Shopify's bucket fuller than this client's count for a moment, and the next
+ * call would get a 429. One call of headroom absorbs half a second of such lag at the standard 2
+ * calls per second (seen on a loaded 2-core CI machine: test/connectors/shopify-limits.test.ts).
+ */
+const HEADROOM_CALLS = 1;
+
+/**
  * Shopify REST flow control: one FIFO queue per store in front of the bucket. A 429's `Retry-After`
  * holds every queued call (QueuedThrottle.release does that for any 429 with the header).
  */
 export function shopifyThrottle(limits: ShopifyLimits): UpstreamThrottle {
   return new QueuedThrottle({
     platform: 'shopify',
-    policy: new CallLimitPolicy(limits.bucketSize, limits.leakPerSecond),
+    policy: new CallLimitPolicy(Math.max(1, limits.bucketSize - HEADROOM_CALLS), limits.leakPerSecond),
   });
 }

@@ -1,0 +1,344 @@
+import { fork, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { availableParallelism, loadavg, tmpdir } from 'node:os';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
+import { join } from 'node:path';
+import { startDeliveries } from '../deliveries/index.js';
+import { openDeliveryStore } from '../deliveries/store/open.js';
+import type { DeliveryStore } from '../deliveries/store/types.js';
+import type { IncomingEvent } from '../lib/events/event.js';
+import { openSqliteEventLog } from '../lib/events/log/sqlite.js';
+import { createLogger } from '../lib/logger.js';
+import type { ReceiverName, ReceiverReport } from './deliveries-receivers.js';
+import { ms, percentile, table, verdict } from './harness.js';
+
+/**
+ * `npm run bench:deliveries`: webhooks out to subscribers' endpoints (issue 14). Events are
+ * appended to the embedded event log (SQLite, synchronous FULL, as the gateway runs it) at a steady
+ * rate and processed at once (claimed and completed, as the event pipeline does, with type-only
+ * routing); the deliveries follow the log and fan each event out to every endpoint. The endpoints
+ * are real HTTP servers in a process of their own (deliveries-receivers.ts): three healthy, one
+ * answering 500 half the time, one that never answers (every attempt times out).
+ *
+ * Runs: the embedded store with the three healthy endpoints only (the baseline), then with the two
+ * failing ones added, then the Redis store (on the same event log) with all five.
+ *
+ * Figures: lost (messages a healthy or the flaky endpoint never got a 2xx for, counted at the
+ * receivers against the events appended), healthy endpoints' delivery latency from the event's
+ * append to the log to its arrival at the endpoint (p50, p99), and deliveries/s (2xx deliveries
+ * over the time from the first append to the last arrival). Targets: 0 lost; healthy p99 < 250 ms
+ * and, with the failing endpoints, within 10% of the baseline's; >= 2,000 deliveries/s embedded.
+ */
+const EVENTS = Number(process.env['BENCH_DELIVERY_EVENTS'] ?? 20_000);
+/** Events appended per second: with four endpoints answering, 4x this in 2xx deliveries per second. */
+const RATE = Number(process.env['BENCH_DELIVERY_RATE'] ?? 700);
+const REDIS_URL = process.env['REDIS_URL'] ?? 'redis://127.0.0.1:6379';
+const TICK_MS = 10;
+/** The dead endpoint's attempts time out after this: short, so its lane turns over quickly. */
+const ATTEMPT_TIMEOUT_MS = 1_000;
+/** Svix's schedule compressed to seconds, so the flaky endpoint's retries land within the run. */
+const RETRY_SCHEDULE_MS = [0, 200, 500, 1_000, 2_000, 5_000, 10_000, 10_000];
+const DRAIN_LIMIT_MS = 90_000;
+/** Which runs: a comma list of `healthy`, `failing`, `redis` (all by default). */
+const RUNS = new Set((process.env['BENCH_DELIVERY_RUNS'] ?? 'healthy,failing,redis').split(','));
+
+interface Run {
+  name: string;
+  endpoints: number;
+  expected: number;
+  lost: number;
+  duplicates: number;
+  healthyP50: number;
+  healthyP99: number;
+  deliveriesPerSecond: number;
+  flaky500s: number;
+  deadRequests: number;
+  seconds: number;
+  /** CPU (user + system) of this process per 2xx delivery, in µs: steadier than wall-clock figures on a busy machine. */
+  cpuMicrosPerDelivery: number;
+}
+
+const wallMs = () => performance.timeOrigin + performance.now();
+const sleep = (msToWait: number) => new Promise((resolve) => setTimeout(resolve, msToWait));
+
+function ask<T>(child: ChildProcess, kind: string): Promise<T> {
+  return new Promise((resolve) => {
+    const onMessage = (message: { kind: string } & T) => {
+      if (message.kind !== kind) return;
+      child.off('message', onMessage);
+      resolve(message);
+    };
+    child.on('message', onMessage);
+    child.send({ kind });
+  });
+}
+
+function eventNumbered(n: number): IncomingEvent {
+  const at = new Date().toISOString();
+  return {
+    dedupeKey: `bench-delivery-${process.pid}-${Date.now()}-${n}`,
+    type: 'ORDER_PLACED',
+    source: 'shopify',
+    occurredAt: at,
+    receivedAt: at,
+    customer: { id: `customer-${n % 2_000}`, email: `buyer${n % 2_000}@example.com` },
+    properties: { n, orderId: `order-${n}`, totalPrice: `${(n % 400) + 1}.00`, currency: 'USD' },
+    personal: null,
+  };
+}
+
+async function run(
+  name: string,
+  receivers: ChildProcess,
+  urls: Record<ReceiverName, string>,
+  openStore: (file: string) => Promise<DeliveryStore>,
+  withFailing: boolean,
+): Promise<Run> {
+  const dir = mkdtempSync(join(tmpdir(), 'bench-deliveries-'));
+  const file = join(dir, 'events.db');
+  const log = openSqliteEventLog({ file, logger: createLogger({ name: 'bench-log', level: 'warn' }) });
+  const store = await openStore(file);
+  await ask(receivers, 'reset');
+  const deliveries = await startDeliveries({
+    store,
+    config: {
+      allowHttp: true,
+      allow: ['127.0.0.1/32'],
+      attemptTimeoutMs: ATTEMPT_TIMEOUT_MS,
+      retryScheduleMs: RETRY_SCHEDULE_MS,
+    },
+    follow: log,
+    emit: async () => undefined,
+    logger: createLogger({ name: 'bench-deliveries', level: 'error' }),
+  });
+  const names: ReceiverName[] = withFailing
+    ? ['healthy-1', 'healthy-2', 'healthy-3', 'flaky', 'dead']
+    : ['healthy-1', 'healthy-2', 'healthy-3'];
+  for (const receiver of names)
+    await deliveries.service.createEndpoint({
+      url: urls[receiver],
+      ownerClientId: 'bench',
+      description: receiver,
+    });
+  const answering: readonly ReceiverName[] = names.filter((receiver) => receiver !== 'dead');
+
+  const appendedAt = new Float64Array(EVENTS);
+  const loopDelay = monitorEventLoopDelay({ resolution: 10 });
+  loopDelay.enable();
+  const cpuBefore = process.cpuUsage();
+  const started = wallMs();
+  let sent = 0;
+  let lastProgress = started;
+  try {
+    // A steady rate: each tick appends what is due by now, and the "pipeline" completes it at once.
+    while (sent < EVENTS) {
+      const due = Math.min(EVENTS, Math.floor(((wallMs() - started) / 1000) * RATE) + 1);
+      if (due > sent) {
+        const batch: IncomingEvent[] = [];
+        const at = wallMs();
+        for (let n = sent; n < due; n++) {
+          appendedAt[n] = at;
+          batch.push(eventNumbered(n));
+        }
+        sent = due;
+        await log.append(batch);
+        for (;;) {
+          const claimed = await log.claim('bench-pipeline', 500, 30_000);
+          if (claimed.length === 0) break;
+          // Completed together, as the pipeline does: the log group-commits them.
+          await Promise.all(claimed.map((event) => log.complete(event.id, { channels: ['all-orders'] })));
+        }
+      }
+      if (wallMs() - lastProgress > 5_000) {
+        lastProgress = wallMs();
+        const progress = await ask<{ delivered: [string, number][] }>(receivers, 'progress');
+        const outbox = await store.stats();
+        process.stderr.write(
+          `  ${name}: ${sent} appended, outbox ${outbox.pending} pending (${outbox.claimed} claimed), event-loop delay p99 ${(loopDelay.percentile(99) / 1e6).toFixed(0)} ms, delivered ${progress.delivered.map(([n, c]) => `${n} ${c}`).join(', ')}\n`,
+        );
+      }
+      await sleep(TICK_MS);
+    }
+    // Until every answering endpoint has every message (or the limit).
+    const drainStarted = wallMs();
+    for (;;) {
+      const progress = await ask<{ delivered: [string, number][] }>(receivers, 'progress');
+      const done = progress.delivered
+        .filter(([receiver]) => answering.includes(receiver as ReceiverName))
+        .every(([, count]) => count >= EVENTS);
+      if (done || wallMs() - drainStarted > DRAIN_LIMIT_MS) break;
+      await sleep(100);
+    }
+    const cpu = process.cpuUsage(cpuBefore);
+    const { reports } = await ask<{ reports: ReceiverReport[] }>(receivers, 'report');
+    const mine = reports.filter((report) => answering.includes(report.name));
+    const healthy = mine.filter((report) => report.name.startsWith('healthy'));
+    const latencies = healthy.flatMap((report) =>
+      report.arrivals.map(([n, at]) => at - (appendedAt[n] ?? Number.NaN)),
+    );
+    const lastArrival = Math.max(...mine.flatMap((report) => report.arrivals.map(([, at]) => at)));
+    const delivered = mine.reduce((sum, report) => sum + report.delivered, 0);
+    const expected = EVENTS * answering.length;
+    return {
+      name,
+      endpoints: names.length,
+      expected,
+      lost: expected - delivered,
+      duplicates: mine.reduce((sum, report) => sum + report.duplicates, 0),
+      healthyP50: percentile(latencies, 50),
+      healthyP99: percentile(latencies, 99),
+      deliveriesPerSecond: delivered / ((lastArrival - started) / 1000),
+      flaky500s: reports.find((report) => report.name === 'flaky')?.answered500 ?? 0,
+      deadRequests: withFailing ? (reports.find((report) => report.name === 'dead')?.requests ?? 0) : 0,
+      seconds: (wallMs() - started) / 1000,
+      cpuMicrosPerDelivery: (cpu.user + cpu.system) / delivered,
+    };
+  } finally {
+    await deliveries.stop();
+    await store.close();
+    await log.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+async function redisAnswers(): Promise<boolean> {
+  try {
+    const { createClient } = await import('@keyv/redis');
+    const client = createClient({
+      url: REDIS_URL,
+      socket: { connectTimeout: 1_000, reconnectStrategy: false },
+    });
+    await client.connect();
+    await client.close();
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+const receivers = fork(new URL('./deliveries-receivers.ts', import.meta.url).pathname, [], {
+  execArgv: ['--import', 'tsx'],
+  stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+});
+const redisPrefix = `bench-deliveries-${Date.now()}`;
+const results: Run[] = [];
+try {
+  const { urls } = await new Promise<{ urls: Record<ReceiverName, string> }>((resolve) =>
+    receivers.once('message', (message: { urls: Record<ReceiverName, string> }) => resolve(message)),
+  );
+  console.log(
+    `bench:deliveries: ${EVENTS} events appended at ${RATE}/s to the SQLite event log (synchronous FULL), processed at once; ` +
+      `each fanned out to 3 healthy endpoints, + 1 answering 500 half the time (first two attempts of every other message) ` +
+      `and 1 that never answers, in the runs "with failing"; load average ${loadavg()
+        .map((l) => l.toFixed(1))
+        .join(
+          ', ',
+        )} on ${availableParallelism()} CPUs; attempt timeout ${ATTEMPT_TIMEOUT_MS} ms, retries after ` +
+      `${RETRY_SCHEDULE_MS.join(', ')} ms; 16 attempts in flight per endpoint; receivers in a process of their own\n`,
+  );
+  const sqlite = async (file: string) => openDeliveryStore({ kind: 'sqlite', file });
+  if (RUNS.has('healthy'))
+    results.push(await run('embedded (SQLite), healthy only', receivers, urls, sqlite, false));
+  if (RUNS.has('failing'))
+    results.push(await run('embedded (SQLite), with failing', receivers, urls, sqlite, true));
+  if (!RUNS.has('redis')) {
+    // not asked for
+  } else if (await redisAnswers()) {
+    results.push(
+      await run(
+        'Redis store, with failing',
+        receivers,
+        urls,
+        () => openDeliveryStore({ kind: 'redis', url: REDIS_URL, prefix: redisPrefix }),
+        true,
+      ),
+    );
+  } else console.log(`Redis at ${REDIS_URL} does not answer: the Redis run is skipped.\n`);
+
+  console.log(
+    table(
+      [
+        'run',
+        'endpoints',
+        'expected 2xx',
+        'lost',
+        'duplicates',
+        'healthy p50 ms',
+        'healthy p99 ms',
+        'deliveries/s',
+        'flaky 500s',
+        'dead attempts',
+        'took s',
+        'CPU µs/delivery',
+        'per core/s',
+      ],
+      results.map((r) => [
+        r.name,
+        r.endpoints,
+        r.expected,
+        r.lost,
+        r.duplicates,
+        ms(r.healthyP50),
+        ms(r.healthyP99),
+        r.deliveriesPerSecond.toFixed(0),
+        r.flaky500s,
+        r.deadRequests,
+        r.seconds.toFixed(1),
+        r.cpuMicrosPerDelivery.toFixed(0),
+        (1e6 / r.cpuMicrosPerDelivery).toFixed(0),
+      ]),
+    ),
+  );
+  console.log('');
+  const baseline = results.find((r) => r.name.includes('healthy only'));
+  const failing = results.find((r) => r.name.startsWith('embedded') && r.name.includes('with failing'));
+  const redis = results.find((r) => r.name.startsWith('Redis'));
+  let allMet = true;
+  const target = (label: string, ok: boolean) => {
+    allMet &&= ok;
+    console.log(`${label}: ${verdict(ok)}`);
+  };
+  for (const r of results) target(`${r.name}: 0 lost`, r.lost === 0);
+  for (const r of results)
+    target(`${r.name}: healthy p99 < 250 ms from append (${ms(r.healthyP99)})`, r.healthyP99 < 250);
+  if (baseline && failing) {
+    const ratio = failing.healthyP99 / baseline.healthyP99;
+    target(
+      `healthy p99 with failing endpoints within 10% of without (${ms(failing.healthyP99)} vs ${ms(baseline.healthyP99)} ms, ${((ratio - 1) * 100).toFixed(1)}%)`,
+      ratio <= 1.1,
+    );
+    target(
+      `embedded >= 2,000 deliveries/s (${failing.deliveriesPerSecond.toFixed(0)}/s with failing, ${baseline.deliveriesPerSecond.toFixed(0)}/s healthy only)`,
+      failing.deliveriesPerSecond >= 2_000 && baseline.deliveriesPerSecond >= 2_000,
+    );
+  }
+  if (redis) console.log(`Redis store: ${redis.deliveriesPerSecond.toFixed(0)} deliveries/s (no target)`);
+  // On a machine busy with other work the wall-clock figures measure the share of CPU this process
+  // got; the CPU per delivery says what one core of its own would sustain.
+  console.log(
+    `CPU per 2xx delivery (this process: event log, follower, store, dispatcher, HTTP): ${results
+      .map(
+        (r) =>
+          `${r.name} ${r.cpuMicrosPerDelivery.toFixed(0)} µs (${(1e6 / r.cpuMicrosPerDelivery).toFixed(0)}/s per core)`,
+      )
+      .join('; ')}`,
+  );
+  console.log(
+    `load average at the end: ${loadavg()
+      .map((l) => l.toFixed(1))
+      .join(', ')} on ${availableParallelism()} CPUs`,
+  );
+  process.exitCode = allMet ? 0 : 1;
+} finally {
+  receivers.send({ kind: 'exit' });
+  if (await redisAnswers()) {
+    const { createClient } = await import('@keyv/redis');
+    const client = createClient({ url: REDIS_URL });
+    await client.connect();
+    const keys: string[] = [];
+    for await (const batch of client.scanIterator({ MATCH: `{${redisPrefix}}:*`, COUNT: 1_000 }))
+      keys.push(...batch);
+    for (let i = 0; i < keys.length; i += 1_000) await client.del(keys.slice(i, i + 1_000));
+    await client.close();
+  }
+}
