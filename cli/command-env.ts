@@ -9,6 +9,9 @@ import {
 } from '../lib/graphql/subgraph-names.js';
 import { METRICS_ENV } from '../lib/server/metrics-endpoint.js';
 
+/** What the alert monitor reads (`start` and `gateway`); channels' secrets are named by the rules file. */
+export const ALERTS_ENV = ['ALERT_RULES_FILE', 'ALERT_EVALUATE_INTERVAL_MS', 'ALERT_STATUS_URL'] as const;
+
 /**
  * The variables the CLI's own commands read, apart from the commands' code so `--help` lists them
  * without loading a server. (The gateway's, the subgraphs' and the shared loaders' lists live
@@ -38,6 +41,7 @@ export const START_ENV = [
   'SUBSCRIPTIONS_PER_CLIENT',
   'SANDBOX_WEBHOOKS_PER_MINUTE',
   ...HTTP_LIMITS_ENV,
+  ...ALERTS_ENV,
 ] as const;
 
 /** Each sandbox's port variable, from its platform's descriptor. */

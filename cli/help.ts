@@ -17,6 +17,7 @@ import {
   SYNC_ENV,
   SYNC_USAGE,
   WORKER_ENV,
+  ALERTS_ENV,
 } from './command-env.js';
 
 /**
@@ -56,7 +57,15 @@ export function commandHelp(command: CommandName, args: readonly string[] = []):
         usage: 'gateway',
         summary:
           'The gateway alone, in front of subgraphs running elsewhere (their URLs below). It needs the private key it signs caller tokens with: `keys gateway-token` prints a pair.',
-        variables: unique(['LOG_LEVEL'], GATEWAY_ENV, AUTH_ENV, CACHE_ENV, EVENTS_ENV, HTTP_LIMITS_ENV),
+        variables: unique(
+          ['LOG_LEVEL'],
+          GATEWAY_ENV,
+          AUTH_ENV,
+          CACHE_ENV,
+          EVENTS_ENV,
+          HTTP_LIMITS_ENV,
+          ALERTS_ENV,
+        ),
       };
     case 'worker':
       return {

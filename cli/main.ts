@@ -5,6 +5,7 @@ import { PLATFORM_NAMES } from '../platforms/registry.js';
 import { CONFIG_EXIT_CODE, ConfigError, loadEnv } from '../lib/config/env.js';
 import { isPlatformSubgraphName, PLATFORM_SUBGRAPHS } from '../lib/graphql/subgraph-names.js';
 import { createLogger } from '../lib/logger.js';
+import { startTracingFromEnv } from '../lib/telemetry/tracing.js';
 import { isCommandName } from './command-names.js';
 import { UsageError } from './usage.js';
 import { packageVersion } from './version.js';
@@ -28,6 +29,8 @@ Commands:
 Configuration comes from environment variables; see the README's configuration table.`;
 
 const HELP_FLAGS = ['--help', '-h'];
+/** Commands that serve, and so export traces when OTEL_EXPORTER_OTLP_ENDPOINT is set. */
+const SERVER_COMMANDS = new Set(['start', 'gateway', 'subgraph', 'sandbox', 'worker']);
 
 async function main(argv: readonly string[]): Promise<number | undefined> {
   const [command, ...rest] = argv;
@@ -46,6 +49,10 @@ async function main(argv: readonly string[]): Promise<number | undefined> {
     return 0;
   }
   const logLevel = () => loadEnv(catalog, ['LOG_LEVEL'], process.env).LOG_LEVEL;
+  if (command !== undefined && SERVER_COMMANDS.has(command)) {
+    const part = command === 'subgraph' || command === 'sandbox' ? `${command}-${rest[0] ?? ''}` : command;
+    startTracingFromEnv(`marketing-graph-${part}`, createLogger({ name: 'telemetry', level: logLevel() }));
+  }
   // Each command's modules load only when it runs: `--version` and usage errors stay quick.
   switch (command) {
     case 'start':

@@ -1,3 +1,4 @@
+import { stopTracing } from '../lib/telemetry/tracing.js';
 import type { Logger } from '../lib/logger.js';
 
 /** Closes everything once on SIGINT/SIGTERM, then exits; a second signal exits at once. */
@@ -7,13 +8,15 @@ export function onShutdown(logger: Logger, close: () => Promise<void>): void {
     if (closing) process.exit(1);
     closing = true;
     logger.info({ signal }, 'shutting down');
-    close().then(
-      () => process.exit(0),
-      (error: unknown) => {
-        logger.error({ err: error }, 'shutdown failed');
-        process.exit(1);
-      },
-    );
+    close()
+      .then(() => stopTracing())
+      .then(
+        () => process.exit(0),
+        (error: unknown) => {
+          logger.error({ err: error }, 'shutdown failed');
+          process.exit(1);
+        },
+      );
   };
   process.once('SIGINT', handler);
   process.once('SIGTERM', handler);

@@ -39,6 +39,8 @@ import type { EventLog } from '../lib/events/log/types.js';
 import { eventsSubgraphFor } from './events-subgraph.js';
 import { stackSyncs, type StackSyncOptions } from './stack-syncs.js';
 import type { SyncService } from '../syncs/service.js';
+import type { AlertsFile } from '../monitoring/alerts/rules.js';
+import { startAlertMonitor, type AlertMonitor } from '../monitoring/monitor.js';
 import {
   createWebhookEmitter,
   DEMO_WEBHOOK_SECRETS,
@@ -84,10 +86,24 @@ export interface StackOptions {
   };
   /** The event pipeline of the gateway. */
   events: StackEventOptions;
+  /** Alert rules over the health model. @default none evaluated */
+  alerts?: StackAlertOptions;
   /** One logger per part, so a test can capture every line the stack writes. */
   logger: (part: string) => Logger;
   /** Batch syncs run in this process (served by the events subgraph). @default none */
   syncs?: StackSyncOptions;
+}
+
+export interface StackAlertOptions {
+  rules: AlertsFile;
+  /** @default 15000 */
+  intervalMs?: number;
+  /** @default the gateway's `/status` */
+  statusUrl?: string;
+  /** Where the channels' secrets are read. @default process.env */
+  env?: NodeJS.ProcessEnv;
+  /** Delays between a failed notice's attempts. */
+  retryMs?: readonly number[];
 }
 
 export interface StackEventOptions {
@@ -134,6 +150,8 @@ export interface Stack {
   webhooks: WebhookEmitter;
   /** The batch syncs, when the stack runs them. */
   syncs: SyncService | undefined;
+  /** The alert monitor, when rules were given. */
+  alerts: AlertMonitor | undefined;
   close(): Promise<void>;
 }
 
@@ -326,6 +344,17 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     syncs?.start(`${reachableOrigin(listening)}/graphql`);
     // Stopped before the gateway closes, so no delivery is cut off half-way.
     opened.push({ origin: '', port: 0, close: () => webhooks.stop() });
+    const alerts = options.alerts
+      ? startAlertMonitor({
+          rules: options.alerts.rules,
+          statusUrl: options.alerts.statusUrl ?? `${listening.origin}/status`,
+          env: options.alerts.env ?? process.env,
+          ...(options.alerts.intervalMs ? { intervalMs: options.alerts.intervalMs } : {}),
+          ...(options.alerts.retryMs ? { retryMs: options.alerts.retryMs } : {}),
+          logger: options.logger('alerts'),
+        })
+      : undefined;
+    if (alerts) opened.push({ origin: '', port: 0, close: () => Promise.resolve(alerts.stop()) });
     // It signs with the public demo secrets, which a production gateway refuses: no fake traffic there.
     if (options.events.webhooksPerMinute > 0 && options.mode !== 'production') webhooks.start();
     else if (options.events.webhooksPerMinute > 0)
@@ -342,6 +371,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
       eventLog,
       webhooks,
       syncs: syncs?.service,
+      alerts,
       close,
     };
   } catch (error) {

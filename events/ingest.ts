@@ -1,4 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { recordOutcome } from '../lib/health/recorder.js';
 import { ErrorCode } from '../lib/errors.js';
 import type { EventSource } from '../lib/events/event.js';
 import type { EventLog } from '../lib/events/log/types.js';
@@ -145,7 +146,22 @@ export function createWebhookIngest(
     const outcome = (result: string, reason?: string) => {
       ingestMetrics.received.inc({ source: source?.name ?? 'unknown', outcome: result });
       if (reason) ingestMetrics.rejected.inc({ source: source?.name ?? 'unknown', reason });
-      ingestMetrics.ackSeconds.observe((performance.now() - started) / 1000);
+      const latencyMs = performance.now() - started;
+      ingestMetrics.ackSeconds.observe(latencyMs / 1000);
+      // The source's connection in the health model: what came in and whether it was taken.
+      if (source && result !== 'validated')
+        recordOutcome(
+          { name: `webhooks:${source.name}`, kind: 'webhook-source', platform: source.name },
+          result === 'accepted'
+            ? { ok: true, latencyMs }
+            : {
+                ok: false,
+                latencyMs,
+                errorClass: reason ?? result,
+                code: result,
+                message: `webhook ${result}`,
+              },
+        );
     };
     if (!source) {
       req.resume();

@@ -37,6 +37,7 @@ import { assertNoDemoWebhookSecrets } from '../events/production-guard.js';
 import { startEventRuntime, type EventRuntime } from './event-runtime.js';
 import { createMetricsEndpoint, METRICS_SCOPE } from './metrics-endpoint.js';
 import { createExplorer } from './explorer/serve.js';
+import { createStatusPage } from './status/serve.js';
 import { parse, type GraphQLSchema } from 'graphql';
 import type { AddressInfo } from 'node:net';
 
@@ -176,6 +177,8 @@ export async function buildGateway(config: GatewayConfig, logger: Logger): Promi
     logger: logger.child({ component: 'explorer' }),
   });
 
+  const status = createStatusPage();
+
   const http = createServer({ keepAlive: true }, (req, res) => {
     const url = new URL(req.url ?? '/', 'http://gateway');
     const fail = (error: unknown) => {
@@ -213,10 +216,14 @@ export async function buildGateway(config: GatewayConfig, logger: Logger): Promi
       serveHealth(req, res).catch(fail);
       return;
     }
+    if (status.handles(url.pathname)) {
+      status.serve(req, res, url.pathname);
+      return;
+    }
     sendGraphQLError(
       res,
       404,
-      `Nothing at ${url.pathname}. GraphQL is served at /graphql (graphql-ws on the same path, SSE at /graphql/stream), webhooks at /webhooks/<source>, health at /health, metrics at /metrics, the explorer at /explorer.`,
+      `Nothing at ${url.pathname}. GraphQL is served at /graphql (graphql-ws on the same path, SSE at /graphql/stream), webhooks at /webhooks/<source>, health at /health, metrics at /metrics, the explorer at /explorer, integration health at /status.`,
       ErrorCode.BAD_REQUEST,
     );
   });

@@ -2,6 +2,7 @@ import { STATUS_CODES } from 'node:http';
 import { RemoteGraphQLDataSource, type GraphQLDataSourceProcessOptions } from '@apollo/gateway';
 import { GraphQLError } from 'graphql';
 import { errors as undiciErrors, type Agent } from 'undici';
+import { injectTraceContext } from '../lib/telemetry/tracing.js';
 import type { GatewayTokenSigner } from '../lib/auth/gateway-token.js';
 import { ErrorCode, publicErrorCodes } from '../lib/errors.js';
 import { DEADLINE_HEADER, REQUEST_ID_HEADER } from '../lib/request-context.js';
@@ -156,6 +157,8 @@ export class SubgraphDataSource extends RemoteGraphQLDataSource<GatewayContext> 
       // client gets the platform's own error at each field by its deadline.
       http.headers.set(DEADLINE_HEADER, String(Math.max(1, left - Math.min(250, Math.floor(left / 4)))));
     }
+    // The trace continues in the subgraph: Apollo's `gateway.fetch` span is the active one here.
+    injectTraceContext(http.headers);
     const id = String((this.fetches += 1));
     this.pending.set(id, { options, deadline: request?.deadline });
     http.headers.set(FETCH_ID_HEADER, id);

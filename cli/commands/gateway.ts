@@ -8,6 +8,11 @@ import { onShutdown } from '../shutdown.js';
 import { eventsSettingsFromEnv } from '../../events/config.js';
 import { openConfiguredEventLog } from '../event-log.js';
 import { eventsSubgraphFor } from '../events-subgraph.js';
+import { ALERTS_ENV } from '../command-env.js';
+import { loadEnv } from '../../lib/config/env.js';
+import { catalog } from '../../platforms/catalog.js';
+import { loadAlertsFile } from '../../monitoring/alerts/rules.js';
+import { startAlertMonitor } from '../../monitoring/monitor.js';
 
 /** `gateway`: the gateway alone, in front of subgraphs running elsewhere. */
 export async function gatewayCommand(logger: Logger): Promise<undefined> {
@@ -28,7 +33,16 @@ export async function gatewayCommand(logger: Logger): Promise<undefined> {
   );
   const listening = await listen(gateway.server, config.port, config.host, http);
   logger.info({ url: `${listening.origin}/graphql`, subgraphs: config.subgraphUrls }, 'gateway listening');
+  const alertsEnv = loadEnv(catalog, ALERTS_ENV);
+  const alerts = startAlertMonitor({
+    rules: loadAlertsFile(alertsEnv.ALERT_RULES_FILE),
+    statusUrl: alertsEnv.ALERT_STATUS_URL ?? `${listening.origin}/status`,
+    env: process.env,
+    intervalMs: alertsEnv.ALERT_EVALUATE_INTERVAL_MS,
+    logger: logger.child({ component: 'alerts' }),
+  });
   onShutdown(logger, async () => {
+    alerts.stop();
     await gateway.drain();
     await listening.close();
     await gateway.stop();

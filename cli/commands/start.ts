@@ -21,6 +21,7 @@ import { CAUSE_EXAMPLE } from '../../sandboxes/webhooks/traffic.js';
 import { onShutdown } from '../shutdown.js';
 import { DEMO_WEBHOOK_VERIFICATION, startStack } from '../stack.js';
 import { eventsSettingsFromEnv } from '../../events/config.js';
+import { loadAlertsFile } from '../../monitoring/alerts/rules.js';
 
 /** The demo's batch syncs (SYNCS_FILE), on schedule, their state beside the event log. */
 function demoSyncs(): StackSyncOptions {
@@ -83,6 +84,11 @@ export async function startCommand(level: LevelWithSilent): Promise<undefined> {
     },
     events: { ...events, webhooksPerMinute: env.SANDBOX_WEBHOOKS_PER_MINUTE },
     syncs: demoSyncs(),
+    alerts: {
+      rules: loadAlertsFile(env.ALERT_RULES_FILE),
+      intervalMs: env.ALERT_EVALUATE_INTERVAL_MS,
+      ...(env.ALERT_STATUS_URL ? { statusUrl: env.ALERT_STATUS_URL } : {}),
+    },
     logger,
   });
   const firstEmail = stack.world.customers[0]?.person.email ?? 'someone@example.com';

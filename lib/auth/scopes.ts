@@ -22,6 +22,8 @@ export const SCOPES = {
     'Batch syncs: their definitions, run history and the rows a run quarantined or the destination refused.',
   'syncs:admin': 'Start a batch sync run.',
   'metrics:read': "The gateway's counters at `/metrics` (Prometheus text), for monitoring.",
+  'monitoring:read':
+    "Integration health: each connection's status, freshness, success rate, latency, budget and API version (`integrations`, `/status`).",
 } as const;
 
 export type Scope = keyof typeof SCOPES;

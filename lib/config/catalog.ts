@@ -45,6 +45,27 @@ export const coreCatalog = {
       "`@apollo/gateway`'s anonymous usage metrics to Apollo (`usage-reporting.api.apollographql.com`) and the cloud-metadata probes that go with them (AWS, GCP, Azure, Alibaba). Off in every process started here unless set to `false` (or `0`, `off`, `no`): the opt-in; any other value keeps it off.",
     default: 'true',
   }),
+  OTEL_EXPORTER_OTLP_ENDPOINT: env.url({
+    description:
+      'OpenTelemetry collector to export traces to over OTLP/HTTP (`http://collector:4318`; traces go to `/v1/traces`). Unset: no traces are made or sent. Every process reads it (gateway, subgraphs, sandboxes, `npm start`); the exporter also honours the standard `OTEL_EXPORTER_OTLP_HEADERS` and `OTEL_EXPORTER_OTLP_TIMEOUT`.',
+  }),
+  OTEL_SERVICE_NAME: env.string({
+    description:
+      'The `service.name` of this process in traces. Default: `marketing-graph-<command>` (`marketing-graph-gateway`, `marketing-graph-subgraph-crm`, ...).',
+  }),
+  ALERT_RULES_FILE: env.path({
+    description:
+      'Alert rules over the health model (YAML: channels and rules; see the README, "Alerts"). The gateway evaluates them every `ALERT_EVALUATE_INTERVAL_MS`. The default is the demo\'s rules, which notify the log only.',
+    default: 'monitoring/demo-alerts.yaml',
+  }),
+  ALERT_EVALUATE_INTERVAL_MS: env.int(1_000, 3_600_000, {
+    description: 'How often the alert rules are evaluated.',
+    default: '15000',
+  }),
+  ALERT_STATUS_URL: env.url({
+    description:
+      "The status page's address in alert notices (`https://graph.example.com/status`). Unset: the gateway's own address.",
+  }),
 
   // ── gateway ────────────────────────────────────────────────────────────────
   PORT: env.port({

@@ -133,6 +133,11 @@ export class CircuitBreaker implements UpstreamGuard {
     return this.circuit.opened ? 'open' : 'closed';
   }
 
+  /** Open or half-open both refuse user calls. */
+  state(): 'open' | 'closed' {
+    return this.status === 'closed' ? 'closed' : 'open';
+  }
+
   check(): void {
     const status = this.status;
     if (status === 'closed') return;

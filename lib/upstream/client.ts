@@ -1,6 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { Agent, request, errors as undiciErrors, type Dispatcher } from 'undici';
 import type { z } from 'zod';
+import { recordLimits, recordOutcome, type Outcome } from '../health/recorder.js';
+import { withClientSpan } from '../telemetry/tracing.js';
 import { UpstreamError, type Platform, type UpstreamErrorDetails } from '../errors.js';
 import type { Logger } from '../logger.js';
 import { createRequestContext, type RequestContext } from '../request-context.js';
@@ -90,6 +92,8 @@ export interface PlatformProtocol {
 export interface UpstreamThrottle {
   acquire(call: UpstreamCall, deadline: number): Promise<void>;
   release(call: UpstreamCall, outcome: ThrottleOutcome | undefined): void;
+  /** Calls the platform's limit leaves now, when the throttle knows (for the health model). */
+  budget?(now: number): { free: number; of: number } | undefined;
 }
 
 /** What a throttle learns from an answer: its status, headers and parsed body (HubSpot names the limit in it). */
@@ -107,6 +111,8 @@ export interface UpstreamGuard {
   recordFailure(error: UpstreamError): void;
   /** Stops any timer the guard holds; the client calls it when it closes. */
   close?(): void;
+  /** Whether calls are refused now (for the health model). */
+  state?(): 'open' | 'closed';
 }
 
 /**
@@ -210,7 +216,16 @@ export class UpstreamClient {
    * Performs the call. Resolves with 2xx answers and the statuses in `call.accept`; any other
    * outcome throws an UpstreamError once retries are spent or the deadline would be passed.
    */
-  async send(ctx: RequestContext, call: UpstreamCall): Promise<UpstreamResponse> {
+  send(ctx: RequestContext, call: UpstreamCall): Promise<UpstreamResponse> {
+    const attributes = { 'upstream.platform': this.platform, 'upstream.endpoint': call.endpoint };
+    return withClientSpan(`upstream ${this.platform} ${call.endpoint}`, attributes, async (span) => {
+      const response = await this.sendWithRetries(ctx, call);
+      span.setAttribute('http.response.status_code', response.status);
+      return response;
+    });
+  }
+
+  private async sendWithRetries(ctx: RequestContext, call: UpstreamCall): Promise<UpstreamResponse> {
     const idempotent = call.idempotent ?? call.method === 'GET';
     for (let attempt = 0; ; attempt++) {
       try {
@@ -298,9 +313,17 @@ export class UpstreamClient {
       ctx.logger.debug({ ...labels, status: response.status, ms: elapsed, attempt }, 'upstream call');
       if ((response.status >= 200 && response.status < 300) || call.accept?.includes(response.status)) {
         guard?.recordSuccess();
+        this.recordHealth({ ok: true, latencyMs: elapsed });
         return response;
       }
       const error = this.errorFor(call, response);
+      this.recordHealth({
+        ok: false,
+        latencyMs: elapsed,
+        errorClass: response.status === 429 ? 'rate-limited' : response.status >= 500 ? 'server' : 'client',
+        code: error.details.code,
+        message: `${call.endpoint} answered ${response.status}`,
+      });
       // Only a platform that is down opens the breaker: a 429 or a 4xx proves it is up.
       if (response.status >= 500) guard?.recordFailure(error);
       else guard?.recordSuccess();
@@ -319,7 +342,15 @@ export class UpstreamClient {
       if (caught instanceof UpstreamError) throw caught;
       const error = this.transportError(call, caught, timeoutMs, cutByDeadline);
       upstreamMetrics.calls.inc({ ...labels, status: error.details.upstreamCode ?? error.details.code });
-      if (error.details.upstreamCode !== 'REQUEST_DEADLINE') guard?.recordFailure(error);
+      if (error.details.upstreamCode !== 'REQUEST_DEADLINE') {
+        guard?.recordFailure(error);
+        this.recordHealth({
+          ok: false,
+          errorClass: error.details.code === 'UPSTREAM_TIMEOUT' ? 'timeout' : 'network',
+          code: error.details.code,
+          message: `${call.endpoint}: ${error.details.upstreamCode ?? error.details.code}`,
+        });
+      }
       ctx.logger.warn(
         { ...labels, code: error.details.code, upstreamCode: error.details.upstreamCode, attempt },
         'upstream call failed',
@@ -328,6 +359,15 @@ export class UpstreamClient {
     } finally {
       this.options.throttle?.release(call, outcome);
     }
+  }
+
+  /** The call's outcome, budget and breaker state for the health model (lib/health). */
+  private recordHealth(outcome: Outcome): void {
+    const connection = { name: this.platform, kind: 'platform' as const, platform: this.platform };
+    recordOutcome(connection, outcome);
+    const budget = this.options.throttle?.budget?.(Date.now());
+    const breaker = this.options.guard?.state?.();
+    recordLimits(connection, { ...(budget ? { budget } : {}), ...(breaker ? { breaker } : {}) });
   }
 
   private async exchange(call: UpstreamCall, timeoutMs: number): Promise<UpstreamResponse> {

@@ -64,6 +64,10 @@ export class QueuedThrottle implements UpstreamThrottle {
     return this.queue.length + this.background.length;
   }
 
+  budget(now: number): { free: number; of: number } | undefined {
+    return this.policy.available?.(now);
+  }
+
   /** Slots background calls leave to interactive ones; none when the policy cannot say. */
   private reserve(now: number): number {
     const available = this.policy.available?.(now);

@@ -12,6 +12,7 @@ import { createHubSpotSandbox } from './sandbox/index.js';
 import { HUBSPOT_TRAFFIC } from './sandbox/traffic.js';
 import { HUBSPOT_MAX_BATCH, normaliseHubSpot } from './webhooks/normalise.js';
 import { HUBSPOT_TOLERANCE_MS, verifyHubSpot } from './webhooks/verify.js';
+import { HUBSPOT_API_VERSIONS } from './versions.js';
 
 /** The HubSpot app's plan: requests per rolling 10 s (Free/Starter 100, Pro/Enterprise 190). */
 export interface HubSpotPlan {
@@ -94,6 +95,7 @@ export const hubspot = definePlatform({
     }),
   },
   actions: hubspotActions,
+  apiVersions: HUBSPOT_API_VERSIONS,
   docs: {
     role: 'CRM',
     subgraph: 'crm',

@@ -164,6 +164,18 @@ export interface PlatformDescriptor<
    */
   actions?: PlatformActions<C>;
   docs: PlatformDocs;
+  /** How long the platform supports its API versions, for the health model's version warnings. */
+  apiVersions?: ApiVersionPolicy;
+}
+
+/** A platform's published API version support, as of this release of marketing-graph. */
+export interface ApiVersionPolicy {
+  /** The newest stable version the platform had published when this table was written. */
+  latest: string;
+  /** Where the platform states its policy. */
+  policyUrl: string;
+  /** The last day `version` is supported (ISO date); null when the platform names no end. */
+  supportedUntil(version: string): string | null;
 }
 
 /** Keeps a descriptor's literal name and its own plan, connection and demo credential types. */

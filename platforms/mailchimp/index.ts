@@ -12,6 +12,7 @@ import { createMailchimpSandbox } from './sandbox/index.js';
 import { MAILCHIMP_TRAFFIC } from './sandbox/traffic.js';
 import { normaliseMailchimp } from './webhooks/normalise.js';
 import { MAILCHIMP_SECRET_PARAM, verifyMailchimp } from './webhooks/verify.js';
+import { MAILCHIMP_API_VERSIONS } from './versions.js';
 
 /** Mailchimp's limits are the same on every plan (10 connections per API key). */
 export type MailchimpPlan = Record<string, never>;
@@ -70,6 +71,7 @@ export const mailchimp = definePlatform({
     }),
   },
   actions: mailchimpActions,
+  apiVersions: MAILCHIMP_API_VERSIONS,
   docs: {
     role: 'email',
     subgraph: 'email',

@@ -8,6 +8,7 @@ import { META_OAUTH_SCOPES } from './client/protocol.js';
 import { metaConfig } from './config.js';
 import { META_DEMO } from './demo.js';
 import { createMetaSandbox } from './sandbox/index.js';
+import { META_API_VERSIONS } from './versions.js';
 
 /** The ad account's access tier sets its insights budget; the sandbox models the default. */
 export type MetaPlan = Record<string, never>;
@@ -52,6 +53,7 @@ export const meta = definePlatform({
     }),
   },
   actions: metaActions,
+  apiVersions: META_API_VERSIONS,
   docs: {
     role: 'ads',
     subgraph: 'ads',

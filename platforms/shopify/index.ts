@@ -8,6 +8,7 @@ import { createShopifySandbox } from './sandbox/index.js';
 import { SHOPIFY_TRAFFIC } from './sandbox/traffic.js';
 import { normaliseShopify } from './webhooks/normalise.js';
 import { verifyShopify } from './webhooks/verify.js';
+import { SHOPIFY_API_VERSIONS } from './versions.js';
 
 /** The store's plan: its REST leaky bucket (Standard 40 leaking 2/s, Plus 400 leaking 20/s). */
 export interface ShopifyPlan {
@@ -72,6 +73,7 @@ export const shopify = definePlatform({
       ...(plan?.leakPerSecond !== undefined ? { leakPerSecond: plan.leakPerSecond } : {}),
     }),
   },
+  apiVersions: SHOPIFY_API_VERSIONS,
   docs: {
     role: 'commerce',
     subgraph: 'commerce',

@@ -11,6 +11,7 @@ import { createTwilioSandbox } from './sandbox/index.js';
 import { TWILIO_TRAFFIC } from './sandbox/traffic.js';
 import { normaliseTwilio } from './webhooks/normalise.js';
 import { verifyTwilio } from './webhooks/verify.js';
+import { TWILIO_API_VERSIONS } from './versions.js';
 
 /**
  * The Twilio account's limits that differ by customer: concurrent requests (set per account), and
@@ -96,6 +97,7 @@ export const twilio = definePlatform({
     }),
   },
   actions: twilioActions,
+  apiVersions: TWILIO_API_VERSIONS,
   docs: {
     role: 'SMS',
     subgraph: 'messaging',

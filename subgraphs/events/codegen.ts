@@ -13,5 +13,7 @@ export const eventsCodegen: SubgraphCodegen = {
     SyncRun: '../../../syncs/state.js#RunRecord',
     SyncRunCounts: '../../../syncs/state.js#RunCounts',
     SyncRunRow: '../../../syncs/state.js#RunRow',
+    Integration: '../mappers.js#IntegrationModel',
+    HealthWindowFigures: '../mappers.js#HealthWindowModel',
   },
 };

@@ -1,5 +1,7 @@
 import type { DeliveredEvent } from '../../lib/events/event.js';
 import type { DeadLetter } from '../../lib/events/log/types.js';
+import type { WindowFigures } from '../../lib/health/recorder.js';
+import type { Integration } from '../../monitoring/health-model.js';
 
 /** A customer as the events subgraph knows them: by the email key the other subgraphs resolve. */
 export interface CustomerReference {
@@ -18,3 +20,6 @@ export interface EventConnectionModel {
 
 export type MarketingEventModel = DeliveredEvent;
 export type DeadLetterModel = DeadLetter;
+
+export type IntegrationModel = Integration;
+export type HealthWindowModel = WindowFigures;

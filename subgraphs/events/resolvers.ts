@@ -3,6 +3,7 @@ import { badUserInput, ErrorCode } from '../../lib/errors.js';
 import type { DeliveredEvent } from '../../lib/events/event.js';
 import { checkPageSize } from '../../lib/graphql/page-sizes.js';
 import { DateTimeScalar, JsonScalar } from '../../lib/graphql/scalars.js';
+import { integrations } from '../../monitoring/health-model.js';
 import type { EventConnectionModel } from './mappers.js';
 import type { SyncService } from '../../syncs/service.js';
 import type { EventSource, Resolvers, SyncMode } from './__generated__/resolvers-types.js';
@@ -17,6 +18,15 @@ function syncsOf(syncs: SyncService | undefined): SyncService {
 }
 
 type Source = EventSource;
+
+const KINDS = {
+  platform: 'PLATFORM',
+  'webhook-source': 'WEBHOOK_SOURCE',
+  endpoint: 'ENDPOINT',
+  action: 'ACTION',
+  sync: 'SYNC',
+} as const;
+const WINDOWS = { FIVE_MINUTES: '5m', ONE_HOUR: '1h', ONE_DAY: '24h' } as const;
 const sourceOf = (source: DeliveredEvent['source']): Source => source.toUpperCase() as Source;
 
 /** A cursor the log cannot read is the client's mistake, said as such. */
@@ -67,6 +77,9 @@ export const resolvers: Resolvers = {
       if (!Number.isSafeInteger(id) || id < 1) throw badUserInput('`runId` is not a run id', 'runId');
       return syncsOf(context.syncs).runRows(id, args.status ?? undefined, args.first);
     },
+    integrations: () => integrations(),
+    integration: (_parent, args) =>
+      integrations().find((integration) => integration.name === args.name) ?? null,
   },
   Mutation: {
     async replayDeadLetters(_parent, args, context) {
@@ -136,5 +149,19 @@ export const resolvers: Resolvers = {
   },
   DeadLetter: {
     source: (letter) => sourceOf(letter.source),
+  },
+  Integration: {
+    kind: (integration) => KINDS[integration.kind],
+    freshness: (integration) => integration.freshnessSeconds,
+    staleAfter: (integration) => integration.staleAfterSeconds,
+    latency: (integration) => integration.latencyMs,
+    window: (integration, args) => integration.windows[WINDOWS[args.span]],
+    budget: (integration) => integration.budgetLeft,
+    breakerOpen: (integration) => (integration.breaker === null ? null : integration.breaker === 'open'),
+  },
+  HealthWindowFigures: {
+    errorsByClass: (figures) =>
+      Object.entries(figures.errorsByClass).map(([errorClass, count]) => ({ errorClass, count })),
+    latency: (figures) => figures.latencyMs,
   },
 };

@@ -18,6 +18,7 @@ import {
 } from '../../lib/request-context.js';
 import { createGraphQLHandler, sendGraphQLError } from '../../lib/server/graphql-http.js';
 import { createTokenMetricsEndpoint, holdsToken } from '../../lib/server/metrics-endpoint.js';
+import { withServerSpan } from '../../lib/telemetry/tracing.js';
 import type { SubgraphContext } from './context.js';
 import { createGatewayAuthenticator, GATEWAY_ONLY_MESSAGE, type SubgraphAuth } from './gateway-auth.js';
 import { applyFieldPermissions } from './permissions.js';
@@ -241,7 +242,9 @@ export async function buildSubgraphServer<C extends SubgraphContext>(
       else res.destroy();
     };
     if (url.pathname === '/graphql') {
-      serveGraphQL(req, res, url.search).catch(done);
+      withServerSpan(`subgraph ${options.name}`, req.headers, { 'graphql.subgraph': options.name }, () =>
+        serveGraphQL(req, res, url.search),
+      ).catch(done);
     } else if (url.pathname === '/cache/invalidate' && req.method === 'POST') {
       serveInvalidation(req, res).catch(done);
     } else if (url.pathname === '/metrics' && req.method === 'GET') {

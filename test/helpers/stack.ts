@@ -3,6 +3,7 @@ import {
   FREE_PORTS,
   startStack,
   type Stack,
+  type StackAlertOptions,
   type StackEventOptions,
 } from '../../cli/stack.js';
 import type { StackSyncOptions } from '../../cli/stack-syncs.js';
@@ -46,6 +47,8 @@ export interface TestStackOptions {
   events?: Partial<StackEventOptions>;
   /** Batch syncs run in the stack. @default none */
   syncs?: StackSyncOptions;
+  /** Alert rules over the health model. @default none */
+  alerts?: StackAlertOptions;
 }
 
 /** The whole graph in process on free ports: sandboxes, subgraphs and gateway, talking HTTP. */
@@ -93,6 +96,7 @@ export function startTestStack(options: TestStackOptions = {}): Promise<Stack> {
       },
     },
     responseCache: options.responseCache ?? true,
+    ...(options.alerts ? { alerts: options.alerts } : {}),
     events: {
       log: { kind: 'sqlite', file: ':memory:' },
       webhooksPerMinute: 0,

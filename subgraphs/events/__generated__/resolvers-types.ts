@@ -6,6 +6,8 @@ import type {
   CustomerReference,
   EventConnectionModel,
   EventEdgeModel,
+  IntegrationModel,
+  HealthWindowModel,
 } from '../mappers.js';
 import type { SyncListing } from '../../../syncs/service.js';
 import type { RunRecord, RunCounts, RunRow } from '../../../syncs/state.js';
@@ -25,6 +27,19 @@ export type Scalars = {
   /** Any JSON value: an object of event details. */
   JSON: { input: unknown; output: unknown };
   _FieldSet: { input: unknown; output: unknown };
+};
+
+/** The platform API version a connection uses and how long it is supported. */
+export type ApiVersionStatus = {
+  __typename?: 'ApiVersionStatus';
+  /** The version the platform says it served (or the one asked for). */
+  inUse?: Maybe<Scalars['String']['output']>;
+  /** The newest stable version the platform had published when this release was made. */
+  latest?: Maybe<Scalars['String']['output']>;
+  /** The last day the version in use is supported; null when the platform names no end. */
+  supportedUntil?: Maybe<Scalars['String']['output']>;
+  /** What needs doing: a version leaving support within 90 days, a deprecation or sunset the platform announced. */
+  warnings: Array<Scalars['String']['output']>;
 };
 
 /** Who may reuse a cached response: anyone (PUBLIC) or only the client that asked (PRIVATE). */
@@ -61,6 +76,15 @@ export type DeadLetter = {
   source: EventSource;
   /** What the event reports. */
   type: EventType;
+};
+
+/** Failed calls of one class. */
+export type ErrorClassCount = {
+  __typename?: 'ErrorClassCount';
+  /** How many. */
+  count: Scalars['Int']['output'];
+  /** The class. */
+  errorClass: Scalars['String']['output'];
 };
 
 /** A page of marketing events. */
@@ -150,6 +174,129 @@ export type EventType =
   /** A subscriber's webhook endpoint was disabled: it answered 410 Gone, or failed every attempt for days. */
   | 'WEBHOOK_ENDPOINT_DISABLED';
 
+/** One minute of a connection's traffic. */
+export type HealthPoint = {
+  __typename?: 'HealthPoint';
+  /** Calls in that minute. */
+  calls: Scalars['Int']['output'];
+  /** Failures in that minute. */
+  errors: Scalars['Int']['output'];
+  /** The minute's start. */
+  minute: Scalars['DateTime']['output'];
+};
+
+/** A window of time the health figures cover. */
+export type HealthWindow =
+  /** The last 5 minutes. */
+  | 'FIVE_MINUTES'
+  /** The last 24 hours. */
+  | 'ONE_DAY'
+  /** The last hour. */
+  | 'ONE_HOUR';
+
+/** A connection's figures over one window. */
+export type HealthWindowFigures = {
+  __typename?: 'HealthWindowFigures';
+  /** Calls (or webhooks, deliveries, runs). */
+  calls: Scalars['Int']['output'];
+  /** Failed calls. */
+  errors: Scalars['Int']['output'];
+  /** Failed calls by class (`rate-limited`, `server`, `client`, `timeout`, `network`, or a webhook's refusal reason). */
+  errorsByClass: Array<ErrorClassCount>;
+  /** Latency percentiles; null with no timed call. */
+  latency?: Maybe<LatencyPercentiles>;
+  /** Share that succeeded; null with no calls. */
+  successRate?: Maybe<Scalars['Float']['output']>;
+};
+
+/** A connection's health. */
+export type Integration = {
+  __typename?: 'Integration';
+  /** Whether its circuit breaker refuses calls now; null for connections without one. */
+  breakerOpen?: Maybe<Scalars['Boolean']['output']>;
+  /** Share of the platform's rate-limit budget left at the last call, 0 to 1; null when the platform does not say. */
+  budget?: Maybe<Scalars['Float']['output']>;
+  /** Share of calls that failed over the last 5 minutes, 0 to 1; null with no calls. */
+  errorRate?: Maybe<Scalars['Float']['output']>;
+  /** Seconds since its last success; null when it never succeeded. */
+  freshness?: Maybe<Scalars['Float']['output']>;
+  /** The last hour, minute by minute, oldest first. */
+  history: Array<HealthPoint>;
+  /** What it is. */
+  kind: IntegrationKind;
+  /** The last failure. */
+  lastError?: Maybe<IntegrationError>;
+  /** Latency percentiles over the last 5 minutes (the last hour when the last 5 minutes had no call). */
+  latency?: Maybe<LatencyPercentiles>;
+  /** Unique name: the platform (`hubspot`) for its client, `webhooks:<source>` for webhooks in. */
+  name: Scalars['String']['output'];
+  /** The platform behind it. */
+  platform?: Maybe<Scalars['String']['output']>;
+  /** No success for this many seconds counts as stale, from its usual rate over the last hour; null without a usual rate. */
+  staleAfter?: Maybe<Scalars['Float']['output']>;
+  /** Its state now. */
+  status: IntegrationStatus;
+  /** Share of calls that succeeded over the last 5 minutes, 0 to 1; null with no calls. */
+  successRate?: Maybe<Scalars['Float']['output']>;
+  /** The platform API version in use and its support window. */
+  version?: Maybe<ApiVersionStatus>;
+  /** Calls, failures by class and latency over a window. */
+  window: HealthWindowFigures;
+};
+
+/** A connection's health. */
+export type IntegrationWindowArgs = {
+  span?: HealthWindow;
+};
+
+/** A connection's last failure. */
+export type IntegrationError = {
+  __typename?: 'IntegrationError';
+  /** When. */
+  at: Scalars['DateTime']['output'];
+  /** The public error code. */
+  code: Scalars['String']['output'];
+  /** What failed, without personal data. */
+  message: Scalars['String']['output'];
+};
+
+/** What a connection is. */
+export type IntegrationKind =
+  /** Actions on a platform from routing rules. */
+  | 'ACTION'
+  /** A subscriber's webhook endpoint, deliveries going out. */
+  | 'ENDPOINT'
+  /** A platform's API client: on-demand reads and writes. */
+  | 'PLATFORM'
+  /** A batch sync. */
+  | 'SYNC'
+  /** A platform's (or the site's) webhooks coming in. */
+  | 'WEBHOOK_SOURCE';
+
+/** A connection's state, worst first. */
+export type IntegrationStatus =
+  /** Over 5% of calls failed in the last 5 minutes, the rate-limit budget is below 10%, or its API version leaves support within 30 days. */
+  | 'DEGRADED'
+  /** Its breaker is open, or at least half of its calls failed over the last 5 minutes. */
+  | 'DOWN'
+  /** No traffic in the last 24 hours. */
+  | 'IDLE'
+  /** Working. */
+  | 'OK'
+  /** No success for longer than its usual rate explains (a source that usually sends 30 webhooks a minute and has sent none for 10 minutes). */
+  | 'STALE';
+
+/** Latency percentiles in milliseconds (each the upper bound of its histogram bucket). */
+export type LatencyPercentiles = {
+  __typename?: 'LatencyPercentiles';
+  /** Median. */
+  p50: Scalars['Float']['output'];
+  /** 95th percentile. */
+  p95: Scalars['Float']['output'];
+  /** 99th percentile. */
+  p99: Scalars['Float']['output'];
+};
+
 /**
  * Something that happened to a customer or a campaign, reported by a platform webhook or the site:
  * one shape whatever the source.
@@ -208,6 +355,15 @@ export type Query = {
    * the company's site, received by the gateway (real time), stored in the event log.
    */
   events: EventConnection;
+  /** One connection by name (`hubspot`, `webhooks:shopify`); null when this process has not seen it. */
+  integration?: Maybe<Integration>;
+  /**
+   * The health of every connection the hub moves data through (each platform client, each webhook
+   * source), as this gateway process saw it: status, freshness, success rate, latency, rate-limit
+   * budget, breaker and API version. Under `npm start` the process runs every part, so it sees them
+   * all. For monitoring.
+   */
+  integrations: Array<Integration>;
   /** The rows of a run that were quarantined (failed a rule) or that the destination refused (FAILED, retried next run). */
   syncRunRows: Array<SyncRunRow>;
   /** Sync runs, newest first: all syncs', or one sync's. */
@@ -224,6 +380,10 @@ export type QueryEventsArgs = {
   after?: InputMaybe<Scalars['String']['input']>;
   first?: Scalars['Int']['input'];
   types?: InputMaybe<Array<EventType>>;
+};
+
+export type QueryIntegrationArgs = {
+  name: Scalars['String']['input'];
 };
 
 export type QuerySyncRunRowsArgs = {
@@ -468,18 +628,29 @@ export type DirectiveResolverFn<
 
 /** Mapping between all available schema types and the resolvers types */
 export type ResolversTypes = ResolversObject<{
+  ApiVersionStatus: ResolverTypeWrapper<ApiVersionStatus>;
+  String: ResolverTypeWrapper<Scalars['String']['output']>;
   CacheControlScope: CacheControlScope;
   Customer: ResolverTypeWrapper<CustomerReference>;
-  String: ResolverTypeWrapper<Scalars['String']['output']>;
   DateTime: ResolverTypeWrapper<Scalars['DateTime']['output']>;
   DeadLetter: ResolverTypeWrapper<DeadLetterModel>;
   ID: ResolverTypeWrapper<Scalars['ID']['output']>;
+  ErrorClassCount: ResolverTypeWrapper<ErrorClassCount>;
   EventConnection: ResolverTypeWrapper<EventConnectionModel>;
   EventEdge: ResolverTypeWrapper<EventEdgeModel>;
   EventPageInfo: ResolverTypeWrapper<EventPageInfo>;
   EventSource: EventSource;
   EventType: EventType;
+  HealthPoint: ResolverTypeWrapper<HealthPoint>;
+  HealthWindow: HealthWindow;
+  HealthWindowFigures: ResolverTypeWrapper<HealthWindowModel>;
+  Float: ResolverTypeWrapper<Scalars['Float']['output']>;
+  Integration: ResolverTypeWrapper<IntegrationModel>;
+  IntegrationError: ResolverTypeWrapper<IntegrationError>;
+  IntegrationKind: IntegrationKind;
+  IntegrationStatus: IntegrationStatus;
   JSON: ResolverTypeWrapper<Scalars['JSON']['output']>;
+  LatencyPercentiles: ResolverTypeWrapper<LatencyPercentiles>;
   MarketingEvent: ResolverTypeWrapper<MarketingEventModel>;
   Mutation: ResolverTypeWrapper<Record<PropertyKey, never>>;
   Query: ResolverTypeWrapper<Record<PropertyKey, never>>;
@@ -498,15 +669,23 @@ export type ResolversTypes = ResolversObject<{
 
 /** Mapping between all available schema types and the resolvers parents */
 export type ResolversParentTypes = ResolversObject<{
-  Customer: CustomerReference;
+  ApiVersionStatus: ApiVersionStatus;
   String: Scalars['String']['output'];
+  Customer: CustomerReference;
   DateTime: Scalars['DateTime']['output'];
   DeadLetter: DeadLetterModel;
   ID: Scalars['ID']['output'];
+  ErrorClassCount: ErrorClassCount;
   EventConnection: EventConnectionModel;
   EventEdge: EventEdgeModel;
   EventPageInfo: EventPageInfo;
+  HealthPoint: HealthPoint;
+  HealthWindowFigures: HealthWindowModel;
+  Float: Scalars['Float']['output'];
+  Integration: IntegrationModel;
+  IntegrationError: IntegrationError;
   JSON: Scalars['JSON']['output'];
+  LatencyPercentiles: LatencyPercentiles;
   MarketingEvent: MarketingEventModel;
   Mutation: Record<PropertyKey, never>;
   Query: Record<PropertyKey, never>;
@@ -533,6 +712,16 @@ export type CacheControlDirectiveResolver<
   Args = CacheControlDirectiveArgs,
 > = DirectiveResolverFn<Result, Parent, ContextType, Args>;
 
+export type ApiVersionStatusResolvers<
+  ContextType = EventsContext,
+  ParentType extends ResolversParentTypes['ApiVersionStatus'] = ResolversParentTypes['ApiVersionStatus'],
+> = ResolversObject<{
+  inUse?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  latest?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  supportedUntil?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  warnings?: Resolver<Array<ResolversTypes['String']>, ParentType, ContextType>;
+}>;
+
 export type CustomerResolvers<
   ContextType = EventsContext,
   ParentType extends ResolversParentTypes['Customer'] = ResolversParentTypes['Customer'],
@@ -555,6 +744,14 @@ export type DeadLetterResolvers<
   reason?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   source?: Resolver<ResolversTypes['EventSource'], ParentType, ContextType>;
   type?: Resolver<ResolversTypes['EventType'], ParentType, ContextType>;
+}>;
+
+export type ErrorClassCountResolvers<
+  ContextType = EventsContext,
+  ParentType extends ResolversParentTypes['ErrorClassCount'] = ResolversParentTypes['ErrorClassCount'],
+> = ResolversObject<{
+  count?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  errorClass?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
 }>;
 
 export type EventConnectionResolvers<
@@ -581,9 +778,74 @@ export type EventPageInfoResolvers<
   hasNextPage?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
 }>;
 
+export type HealthPointResolvers<
+  ContextType = EventsContext,
+  ParentType extends ResolversParentTypes['HealthPoint'] = ResolversParentTypes['HealthPoint'],
+> = ResolversObject<{
+  calls?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  errors?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  minute?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+}>;
+
+export type HealthWindowFiguresResolvers<
+  ContextType = EventsContext,
+  ParentType extends ResolversParentTypes['HealthWindowFigures'] =
+    ResolversParentTypes['HealthWindowFigures'],
+> = ResolversObject<{
+  calls?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  errors?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  errorsByClass?: Resolver<Array<ResolversTypes['ErrorClassCount']>, ParentType, ContextType>;
+  latency?: Resolver<Maybe<ResolversTypes['LatencyPercentiles']>, ParentType, ContextType>;
+  successRate?: Resolver<Maybe<ResolversTypes['Float']>, ParentType, ContextType>;
+}>;
+
+export type IntegrationResolvers<
+  ContextType = EventsContext,
+  ParentType extends ResolversParentTypes['Integration'] = ResolversParentTypes['Integration'],
+> = ResolversObject<{
+  breakerOpen?: Resolver<Maybe<ResolversTypes['Boolean']>, ParentType, ContextType>;
+  budget?: Resolver<Maybe<ResolversTypes['Float']>, ParentType, ContextType>;
+  errorRate?: Resolver<Maybe<ResolversTypes['Float']>, ParentType, ContextType>;
+  freshness?: Resolver<Maybe<ResolversTypes['Float']>, ParentType, ContextType>;
+  history?: Resolver<Array<ResolversTypes['HealthPoint']>, ParentType, ContextType>;
+  kind?: Resolver<ResolversTypes['IntegrationKind'], ParentType, ContextType>;
+  lastError?: Resolver<Maybe<ResolversTypes['IntegrationError']>, ParentType, ContextType>;
+  latency?: Resolver<Maybe<ResolversTypes['LatencyPercentiles']>, ParentType, ContextType>;
+  name?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  platform?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  staleAfter?: Resolver<Maybe<ResolversTypes['Float']>, ParentType, ContextType>;
+  status?: Resolver<ResolversTypes['IntegrationStatus'], ParentType, ContextType>;
+  successRate?: Resolver<Maybe<ResolversTypes['Float']>, ParentType, ContextType>;
+  version?: Resolver<Maybe<ResolversTypes['ApiVersionStatus']>, ParentType, ContextType>;
+  window?: Resolver<
+    ResolversTypes['HealthWindowFigures'],
+    ParentType,
+    ContextType,
+    RequireFields<IntegrationWindowArgs, 'span'>
+  >;
+}>;
+
+export type IntegrationErrorResolvers<
+  ContextType = EventsContext,
+  ParentType extends ResolversParentTypes['IntegrationError'] = ResolversParentTypes['IntegrationError'],
+> = ResolversObject<{
+  at?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  code?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  message?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+}>;
+
 export interface JsonScalarConfig extends GraphQLScalarTypeConfig<ResolversTypes['JSON'], any> {
   name: 'JSON';
 }
+
+export type LatencyPercentilesResolvers<
+  ContextType = EventsContext,
+  ParentType extends ResolversParentTypes['LatencyPercentiles'] = ResolversParentTypes['LatencyPercentiles'],
+> = ResolversObject<{
+  p50?: Resolver<ResolversTypes['Float'], ParentType, ContextType>;
+  p95?: Resolver<ResolversTypes['Float'], ParentType, ContextType>;
+  p99?: Resolver<ResolversTypes['Float'], ParentType, ContextType>;
+}>;
 
 export type MarketingEventResolvers<
   ContextType = EventsContext,
@@ -637,6 +899,13 @@ export type QueryResolvers<
     ContextType,
     RequireFields<QueryEventsArgs, 'first'>
   >;
+  integration?: Resolver<
+    Maybe<ResolversTypes['Integration']>,
+    ParentType,
+    ContextType,
+    RequireFields<QueryIntegrationArgs, 'name'>
+  >;
+  integrations?: Resolver<Array<ResolversTypes['Integration']>, ParentType, ContextType>;
   syncRunRows?: Resolver<
     Array<ResolversTypes['SyncRunRow']>,
     ParentType,
@@ -728,13 +997,20 @@ export type SyncRunRowResolvers<
 }>;
 
 export type Resolvers<ContextType = EventsContext> = ResolversObject<{
+  ApiVersionStatus?: ApiVersionStatusResolvers<ContextType>;
   Customer?: CustomerResolvers<ContextType>;
   DateTime?: GraphQLScalarType;
   DeadLetter?: DeadLetterResolvers<ContextType>;
+  ErrorClassCount?: ErrorClassCountResolvers<ContextType>;
   EventConnection?: EventConnectionResolvers<ContextType>;
   EventEdge?: EventEdgeResolvers<ContextType>;
   EventPageInfo?: EventPageInfoResolvers<ContextType>;
+  HealthPoint?: HealthPointResolvers<ContextType>;
+  HealthWindowFigures?: HealthWindowFiguresResolvers<ContextType>;
+  Integration?: IntegrationResolvers<ContextType>;
+  IntegrationError?: IntegrationErrorResolvers<ContextType>;
   JSON?: GraphQLScalarType;
+  LatencyPercentiles?: LatencyPercentilesResolvers<ContextType>;
   MarketingEvent?: MarketingEventResolvers<ContextType>;
   Mutation?: MutationResolvers<ContextType>;
   Query?: QueryResolvers<ContextType>;

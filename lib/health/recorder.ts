@@ -1,0 +1,235 @@
+/**
+ * The health model's raw figures: for each connection (a platform client, a webhook source, an
+ * outbound endpoint or action, a sync), what happened minute by minute over the last 24 hours:
+ * calls and failures by error class, a latency histogram, the last success and the last error, and
+ * the rate-limit budget and breaker state last seen. One recorder per process, like prom-client's
+ * registry: the code that moves data records into it (`recordOutcome`), the monitoring reads it
+ * (`connectionWindows`).
+ *
+ * Why not read prom-client's registry instead: its counters are totals since start, with no
+ * "last 5 minutes" or "last success at"; windows would need a second copy of every series kept per
+ * scrape. Minute buckets here cost 1,440 small records per connection at most (a few hundred KB for
+ * the demo's dozen connections), and nothing per call beyond a few additions.
+ */
+
+export type ConnectionKind = 'platform' | 'webhook-source' | 'endpoint' | 'action' | 'sync';
+
+export interface Outcome {
+  ok: boolean;
+  latencyMs?: number;
+  /** `rate-limited`, `server`, `client`, `timeout`, `network`, `refused`, `signature`, ...: a small fixed set per kind. */
+  errorClass?: string;
+  /** The public error code and a message without personal data, for `lastError`. */
+  code?: string;
+  message?: string;
+}
+
+/** Upper bounds of the latency buckets, in ms (the metrics' histogram buckets). */
+const LATENCY_BOUNDS_MS = [1, 5, 10, 25, 50, 100, 250, 500, 1_000, 2_500, 5_000, 10_000, 30_000];
+const MINUTE_MS = 60_000;
+const KEEP_MINUTES = 24 * 60;
+
+interface MinuteBucket {
+  minute: number;
+  calls: number;
+  errors: number;
+  byClass: Map<string, number>;
+  latency: number[];
+}
+
+interface ConnectionRecord {
+  name: string;
+  kind: ConnectionKind;
+  platform: string | undefined;
+  buckets: MinuteBucket[];
+  lastSuccessAt: number | undefined;
+  lastError: { at: number; code: string; message: string } | undefined;
+  budget: { free: number; of: number; at: number } | undefined;
+  breaker: 'open' | 'closed' | undefined;
+}
+
+export interface WindowFigures {
+  calls: number;
+  errors: number;
+  errorsByClass: Record<string, number>;
+  /** Share of calls that succeeded; null with no calls. */
+  successRate: number | null;
+  /** Percentiles from the latency histogram (each the upper bound of its bucket), in ms; null with no timed call. */
+  latencyMs: { p50: number; p95: number; p99: number } | null;
+}
+
+export interface ConnectionWindows {
+  name: string;
+  kind: ConnectionKind;
+  platform: string | undefined;
+  windows: { '5m': WindowFigures; '1h': WindowFigures; '24h': WindowFigures };
+  /** Successes per minute over the last hour (the usual rate staleness is judged by). */
+  successesPerMinute: number;
+  lastSuccessAt: string | null;
+  lastError: { at: string; code: string; message: string } | null;
+  budget: { free: number; of: number; at: string } | null;
+  breaker: 'open' | 'closed' | null;
+  /** One point per minute of the last `history` minutes: calls and errors (sparklines). */
+  history: { minute: string; calls: number; errors: number }[];
+}
+
+const connections = new Map<string, ConnectionRecord>();
+
+function recordFor(name: string, kind: ConnectionKind, platform: string | undefined): ConnectionRecord {
+  let record = connections.get(name);
+  if (!record) {
+    record = {
+      name,
+      kind,
+      platform,
+      buckets: [],
+      lastSuccessAt: undefined,
+      lastError: undefined,
+      budget: undefined,
+      breaker: undefined,
+    };
+    connections.set(name, record);
+  }
+  return record;
+}
+
+function bucketFor(record: ConnectionRecord, nowMs: number): MinuteBucket {
+  const minute = Math.floor(nowMs / MINUTE_MS);
+  const last = record.buckets.at(-1);
+  if (last && last.minute === minute) return last;
+  const bucket: MinuteBucket = { minute, calls: 0, errors: 0, byClass: new Map(), latency: [] };
+  record.buckets.push(bucket);
+  // Drop what left the 24-hour window (buckets are in minute order).
+  const oldest = minute - KEEP_MINUTES;
+  let drop = 0;
+  while (drop < record.buckets.length && record.buckets[drop]!.minute <= oldest) drop++;
+  if (drop > 0) record.buckets.splice(0, drop);
+  return bucket;
+}
+
+/** One call, webhook, delivery or run of a connection. */
+export function recordOutcome(
+  connection: { name: string; kind: ConnectionKind; platform?: string },
+  outcome: Outcome,
+  nowMs = Date.now(),
+): void {
+  const record = recordFor(connection.name, connection.kind, connection.platform);
+  const bucket = bucketFor(record, nowMs);
+  bucket.calls += 1;
+  if (outcome.latencyMs !== undefined) {
+    const index = LATENCY_BOUNDS_MS.findIndex((bound) => outcome.latencyMs! <= bound);
+    const slot = index < 0 ? LATENCY_BOUNDS_MS.length : index;
+    bucket.latency[slot] = (bucket.latency[slot] ?? 0) + 1;
+  }
+  if (outcome.ok) {
+    record.lastSuccessAt = nowMs;
+    return;
+  }
+  bucket.errors += 1;
+  const errorClass = outcome.errorClass ?? 'error';
+  bucket.byClass.set(errorClass, (bucket.byClass.get(errorClass) ?? 0) + 1);
+  record.lastError = { at: nowMs, code: outcome.code ?? errorClass, message: outcome.message ?? '' };
+}
+
+/** The rate-limit budget and breaker state a platform client saw on its last call. */
+export function recordLimits(
+  connection: { name: string; kind: ConnectionKind; platform?: string },
+  limits: { budget?: { free: number; of: number }; breaker?: 'open' | 'closed' },
+  nowMs = Date.now(),
+): void {
+  const record = recordFor(connection.name, connection.kind, connection.platform);
+  if (limits.budget && Number.isFinite(limits.budget.of) && limits.budget.of > 0)
+    record.budget = { ...limits.budget, at: nowMs };
+  if (limits.breaker) record.breaker = limits.breaker;
+}
+
+function percentile(histogram: number[], total: number, p: number): number {
+  const rank = Math.ceil(total * p);
+  let seen = 0;
+  for (let i = 0; i <= LATENCY_BOUNDS_MS.length; i++) {
+    seen += histogram[i] ?? 0;
+    if (seen >= rank) return LATENCY_BOUNDS_MS[i] ?? LATENCY_BOUNDS_MS.at(-1)! * 2;
+  }
+  return LATENCY_BOUNDS_MS.at(-1)! * 2;
+}
+
+function figures(buckets: readonly MinuteBucket[]): WindowFigures {
+  const histogram: number[] = [];
+  const byClass: Record<string, number> = {};
+  let calls = 0;
+  let errors = 0;
+  for (const bucket of buckets) {
+    calls += bucket.calls;
+    errors += bucket.errors;
+    for (const [errorClass, count] of bucket.byClass)
+      byClass[errorClass] = (byClass[errorClass] ?? 0) + count;
+    bucket.latency.forEach((count, i) => (histogram[i] = (histogram[i] ?? 0) + (count ?? 0)));
+  }
+  const timed = histogram.reduce((sum, count) => sum + (count ?? 0), 0);
+  return {
+    calls,
+    errors,
+    errorsByClass: byClass,
+    successRate: calls === 0 ? null : (calls - errors) / calls,
+    latencyMs:
+      timed === 0
+        ? null
+        : {
+            p50: percentile(histogram, timed, 0.5),
+            p95: percentile(histogram, timed, 0.95),
+            p99: percentile(histogram, timed, 0.99),
+          },
+  };
+}
+
+/** Every connection's figures now, over 5 minutes, 1 hour and 24 hours, with `historyMinutes` of sparkline. */
+export function connectionWindows(nowMs = Date.now(), historyMinutes = 60): ConnectionWindows[] {
+  const minute = Math.floor(nowMs / MINUTE_MS);
+  const since = (minutes: number) => (bucket: MinuteBucket) => bucket.minute > minute - minutes;
+  return [...connections.values()].map((record) => {
+    const lastHour = record.buckets.filter(since(60));
+    const successes = lastHour.reduce((sum, b) => sum + b.calls - b.errors, 0);
+    const byMinute = new Map(record.buckets.map((b) => [b.minute, b]));
+    const history = Array.from({ length: historyMinutes }, (_, i) => {
+      const m = minute - historyMinutes + 1 + i;
+      const bucket = byMinute.get(m);
+      return {
+        minute: new Date(m * MINUTE_MS).toISOString(),
+        calls: bucket?.calls ?? 0,
+        errors: bucket?.errors ?? 0,
+      };
+    });
+    return {
+      name: record.name,
+      kind: record.kind,
+      platform: record.platform,
+      windows: {
+        '5m': figures(record.buckets.filter(since(5))),
+        '1h': figures(lastHour),
+        '24h': figures(record.buckets.filter(since(KEEP_MINUTES))),
+      },
+      successesPerMinute: successes / 60,
+      lastSuccessAt: record.lastSuccessAt === undefined ? null : new Date(record.lastSuccessAt).toISOString(),
+      lastError: record.lastError
+        ? { ...record.lastError, at: new Date(record.lastError.at).toISOString() }
+        : null,
+      budget: record.budget ? { ...record.budget, at: new Date(record.budget.at).toISOString() } : null,
+      breaker: record.breaker ?? null,
+      history,
+    };
+  });
+}
+
+/** Declares a connection before any traffic (a configured endpoint, a sync), so it is listed as idle. */
+export function declareConnection(connection: {
+  name: string;
+  kind: ConnectionKind;
+  platform?: string;
+}): void {
+  recordFor(connection.name, connection.kind, connection.platform);
+}
+
+/** Forgets every connection (tests). */
+export function resetConnectionHealth(): void {
+  connections.clear();
+}

@@ -1,0 +1,72 @@
+import type { Logger } from '../lib/logger.js';
+import { buildChannels } from './alerts/channels/index.js';
+import { AlertEngine, type AlertNotice } from './alerts/engine.js';
+import { AlertNotifier } from './alerts/notifier.js';
+import type { AlertsFile } from './alerts/rules.js';
+import { connectionHealthOf, integrations } from './health-model.js';
+
+export interface AlertMonitorOptions {
+  rules: AlertsFile;
+  /** Where the notices' "status page" links point. */
+  statusUrl: string;
+  /** The environment the channels' secrets are read from. */
+  env: NodeJS.ProcessEnv;
+  /** How often the rules are evaluated. @default 15000 */
+  intervalMs?: number;
+  /** Delays between a failed notice's attempts. @default DEFAULT_NOTIFY_RETRY_MS */
+  retryMs?: readonly number[];
+  logger: Logger;
+}
+
+export interface AlertMonitor {
+  /** Evaluates the rules now (the timer does it every `intervalMs`). */
+  evaluate(): AlertNotice[];
+  /** The last 50 notices, newest first, for `/status`. */
+  recent(): readonly AlertNotice[];
+  firing(): ReturnType<AlertEngine['firing']>;
+  stop(): void;
+}
+
+const RECENT = 50;
+
+/**
+ * Evaluates the alert rules over this process's health model on a timer and hands the notices to
+ * the notifier, which sends them in the background. Starting it checks the channels' secrets, so
+ * a missing Slack URL stops start-up rather than the first alert.
+ */
+export function startAlertMonitor(options: AlertMonitorOptions): AlertMonitor {
+  const channels = buildChannels(options.rules.channels, options.env, options.statusUrl);
+  const engine = new AlertEngine(options.rules.rules);
+  const notifier = new AlertNotifier(channels.channels, {
+    logger: options.logger,
+    ...(options.retryMs ? { retryMs: options.retryMs } : {}),
+  });
+  const recent: AlertNotice[] = [];
+  const evaluate = () => {
+    const notices = engine.evaluate(integrations().map(connectionHealthOf), Date.now());
+    if (notices.length > 0) {
+      recent.unshift(...notices.reverse());
+      recent.splice(RECENT);
+      notifier.notify(notices);
+    }
+    return notices;
+  };
+  const timer = setInterval(() => {
+    try {
+      evaluate();
+    } catch (error) {
+      options.logger.error({ err: error }, 'evaluating the alert rules failed');
+    }
+  }, options.intervalMs ?? 15_000);
+  timer.unref();
+  return {
+    evaluate,
+    recent: () => recent,
+    firing: () => engine.firing(),
+    stop() {
+      clearInterval(timer);
+      notifier.stop();
+      channels.close();
+    },
+  };
+}

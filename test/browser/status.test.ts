@@ -1,0 +1,143 @@
+// The functions given to page.evaluate run in the browser: this file alone may name the DOM.
+/// <reference lib="dom" />
+import { mkdirSync } from 'node:fs';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Stack } from '../../cli/stack.js';
+import { DEMO_API_KEYS } from '../../gateway/auth/demo-keys.js';
+import { as } from '../helpers/clients.js';
+import { startTestStack } from '../helpers/stack.js';
+
+/**
+ * Issue 16: `/status` in a real browser (Debian's Chromium through playwright-core) against the
+ * whole stack: paste a key with `monitoring:read`, see a row per connection, make Shopify's sandbox
+ * fail and watch the commerce platform's row turn red, open its details; a key without the scope
+ * sees the refusal. No request leaves the machine, no CSP violation. Screenshots at 1280 px and on
+ * a phone go to test-output/status/.
+ */
+const SCREENSHOTS = 'test-output/status';
+const SETTLE = { timeout: 30_000, interval: 200 };
+
+let browser: Browser;
+let stack: Stack;
+
+beforeAll(async () => {
+  mkdirSync(SCREENSHOTS, { recursive: true });
+  browser = await chromium.launch({
+    executablePath: '/usr/bin/chromium',
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'],
+  });
+  stack = await startTestStack({
+    customers: 30,
+    rateLimits: false,
+    responseCache: false,
+    ttlSeconds: 1,
+    upstreamMaxRetries: 0,
+  });
+});
+afterAll(async () => {
+  await browser?.close();
+  await stack?.close();
+});
+
+const isLocal = (url: URL) => url.hostname === '127.0.0.1' || url.protocol === 'data:';
+
+async function openStatus(viewport: { width: number; height: number }) {
+  const context = await browser.newContext({ viewport });
+  const offMachine: string[] = [];
+  const problems: string[] = [];
+  await context.route('**/*', async (route) => {
+    const target = new URL(route.request().url());
+    if (isLocal(target)) return route.continue();
+    offMachine.push(target.href);
+    return route.abort('blockedbyclient');
+  });
+  const page = await context.newPage();
+  page.on('console', (message) => {
+    if (message.text().includes('Content Security Policy')) problems.push(message.text());
+  });
+  page.on('pageerror', (error) => problems.push(error.message));
+  await page.goto(`${stack.origins.gateway}/status`);
+  return { page, offMachine, problems, close: () => context.close() };
+}
+
+async function paste(page: Page, key: string) {
+  await page.fill('#key', key);
+  await page.click('button[type=submit]');
+}
+
+const ordersOf = (index: number) =>
+  fetch(stack.gatewayUrl, {
+    method: 'POST',
+    headers: as('personalization-service', { 'content-type': 'application/json' }),
+    body: JSON.stringify({
+      query: `{ customer(email: "${stack.world.customers[index]!.person.email}") { ordersCount emailSubscription { status } } }`,
+    }),
+  });
+
+const rowStatus = (page: Page, name: string) =>
+  page.evaluate(
+    (n) => document.querySelector(`tr[data-name="${n}"]`)?.getAttribute('data-status') ?? null,
+    name,
+  );
+
+describe('/status in Chromium', () => {
+  it('should show every connection, turn a failing platform red, and drill into it', async () => {
+    for (let i = 0; i < 4; i++) await ordersOf(i);
+    const { page, offMachine, problems, close } = await openStatus({ width: 1280, height: 800 });
+    try {
+      await paste(page, DEMO_API_KEYS.admin);
+      await expect.poll(() => rowStatus(page, 'shopify'), SETTLE).toBe('OK');
+      expect(await rowStatus(page, 'mailchimp')).toBe('OK');
+      await page.screenshot({ path: `${SCREENSHOTS}/1-healthy.png`, fullPage: true });
+
+      stack.sandboxes.shopify.faults.set({ errorRate: 1, errorStatus: 503 });
+      for (let i = 4; i < 8; i++) await ordersOf(i); // 4 of 8 Shopify calls fail: DOWN
+      await expect.poll(() => rowStatus(page, 'shopify'), SETTLE).toBe('DOWN');
+      const colour = await page.evaluate(
+        () => getComputedStyle(document.querySelector('tr[data-name="shopify"] .badge')!).backgroundColor,
+      );
+      expect(colour).toBe('rgb(207, 34, 46)'); // --down
+      await page.click('tr[data-name="shopify"]');
+      const details = await page.textContent('#details');
+      expect(details).toContain('shopify: DOWN');
+      expect(details).toMatch(/4 calls, 0 failed|8 calls, 4 failed/);
+      expect(details).toContain('UPSTREAM_');
+      await page.screenshot({ path: `${SCREENSHOTS}/2-shopify-down.png`, fullPage: true });
+      expect(offMachine).toEqual([]);
+      expect(problems).toEqual([]);
+    } finally {
+      stack.sandboxes.shopify.faults.set({});
+      await close();
+    }
+  });
+
+  it('should be readable on a phone, one card per connection', async () => {
+    const { page, problems, close } = await openStatus({ width: 390, height: 844 });
+    try {
+      await paste(page, DEMO_API_KEYS.admin);
+      await expect.poll(() => rowStatus(page, 'hubspot'), SETTLE).not.toBeNull();
+      const widths = await page.evaluate(() => ({
+        page: document.documentElement.scrollWidth,
+        row: document.querySelector('tbody tr')!.getBoundingClientRect().width,
+      }));
+      expect(widths.page).toBeLessThanOrEqual(390); // no sideways scrolling
+      expect(widths.row).toBeLessThanOrEqual(390);
+      await page.screenshot({ path: `${SCREENSHOTS}/3-phone.png`, fullPage: true });
+      expect(problems).toEqual([]);
+    } finally {
+      await close();
+    }
+  });
+
+  it('should show the refusal to a key without monitoring:read, and no data', async () => {
+    const { page, close } = await openStatus({ width: 1280, height: 800 });
+    try {
+      await paste(page, DEMO_API_KEYS['reporting-dashboard']);
+      await expect.poll(() => page.textContent('#summary'), SETTLE).toMatch(/^Refused: .*\(FORBIDDEN\)$/);
+      expect(await page.evaluate(() => document.querySelectorAll('tbody tr').length)).toBe(0);
+    } finally {
+      await close();
+    }
+  });
+});

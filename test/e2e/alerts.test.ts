@@ -1,0 +1,137 @@
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { simpleParser } from 'mailparser';
+import { SMTPServer } from 'smtp-server';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Stack } from '../../cli/stack.js';
+import { parseAlertsFile } from '../../monitoring/alerts/rules.js';
+import { as } from '../helpers/clients.js';
+import { eventually } from '../helpers/gateway-process.js';
+import { startTestStack } from '../helpers/stack.js';
+
+/**
+ * Issue 16, done when: a platform's sandbox starts failing, its row turns red in `integrations`,
+ * and a Slack-format and an email alert fire; when the platform recovers, both say it resolved.
+ * Real parts: the whole stack over HTTP, a local Slack-style webhook receiver, a local SMTP server.
+ */
+describe('alerts on a failing platform, end to end', () => {
+  let stack: Stack;
+  let slack: Server;
+  let smtp: SMTPServer;
+  const slackMessages: { text: string }[] = [];
+  const mails: { subject: string }[] = [];
+
+  beforeAll(async () => {
+    slack = createServer((req, res) => {
+      let raw = '';
+      req.on('data', (c: Buffer) => (raw += c.toString()));
+      req.on('end', () => {
+        slackMessages.push(JSON.parse(raw) as { text: string });
+        res.end('ok');
+      });
+    });
+    await new Promise<void>((resolve) => slack.listen(0, '127.0.0.1', resolve));
+    smtp = new SMTPServer({
+      authOptional: true,
+      disabledCommands: ['STARTTLS'],
+      onData(stream, _session, callback) {
+        simpleParser(stream).then(
+          (mail) => {
+            mails.push({ subject: mail.subject ?? '' });
+            callback();
+          },
+          (error: Error) => callback(error),
+        );
+      },
+    });
+    await new Promise<void>((resolve) => smtp.listen(0, '127.0.0.1', resolve));
+    const rules = parseAlertsFile(
+      `
+channels:
+  ops: { type: slack, webhookUrlEnv: OPS_SLACK_URL }
+  oncall: { type: email, from: alerts@example.com, to: [oncall@example.com], smtpUrlEnv: ONCALL_SMTP_URL }
+rules:
+  - name: commerce platform failing
+    when: { kind: error-rate-above, threshold: 0.2 }
+    connections: { kinds: [platform], platforms: [shopify] }
+    severity: critical
+    channels: [ops, oncall]
+    for: 0s
+    clearFor: 1s
+`,
+      'test',
+    );
+    stack = await startTestStack({
+      customers: 40,
+      rateLimits: false,
+      responseCache: false,
+      ttlSeconds: 1,
+      upstreamMaxRetries: 0,
+      alerts: {
+        rules,
+        intervalMs: 200,
+        retryMs: [50, 50],
+        env: {
+          OPS_SLACK_URL: `http://127.0.0.1:${(slack.address() as AddressInfo).port}/services/T/B/X`,
+          ONCALL_SMTP_URL: `smtp://127.0.0.1:${(smtp.server.address() as AddressInfo).port}`,
+        },
+      },
+    });
+  });
+  afterAll(async () => {
+    await stack?.close();
+    slack?.close();
+    await new Promise<void>((resolve) => (smtp ? smtp.close(() => resolve()) : resolve()));
+  });
+
+  const ordersOf = (index: number) =>
+    fetch(stack.gatewayUrl, {
+      method: 'POST',
+      headers: as('personalization-service', { 'content-type': 'application/json' }),
+      body: JSON.stringify({
+        query: `{ customer(email: "${stack.world.customers[index]!.person.email}") { ordersCount } }`,
+      }),
+    }).then((r) => r.json());
+  const shopifyStatus = async () => {
+    const response = await fetch(stack.gatewayUrl, {
+      method: 'POST',
+      headers: as('admin', { 'content-type': 'application/json' }),
+      body: JSON.stringify({ query: '{ integration(name: "shopify") { status errorRate } }' }),
+    });
+    return ((await response.json()) as { data: { integration: { status: string } | null } }).data.integration
+      ?.status;
+  };
+
+  it('should turn the row red and fire to Slack and email, then resolve when calls succeed again', async () => {
+    for (let i = 0; i < 3; i++) await ordersOf(i); // healthy calls first
+    stack.sandboxes.shopify.faults.set({ errorRate: 1, errorStatus: 503 });
+    for (let i = 3; i < 6; i++) await ordersOf(i); // 3 of 6 calls fail: 50%, breaker still closed
+    expect(await shopifyStatus()).toBe('DOWN');
+    await eventually(
+      () => Promise.resolve(slackMessages.length + mails.length),
+      (count) => count >= 2,
+    );
+    // The figure is the one read at the evaluation that fired (every 200 ms here), between 25% and 50%.
+    expect(slackMessages).toHaveLength(1);
+    expect(slackMessages[0]!.text).toMatch(
+      /^FIRING: commerce platform failing \(shopify: (25|33\.3|40|50)% failing \(threshold 20%\)\)$/,
+    );
+    expect(mails.map((m) => m.subject)).toEqual(['[FIRING][critical] commerce platform failing: shopify']);
+
+    stack.sandboxes.shopify.faults.set({});
+    for (let i = 6; i < 26; i++) await ordersOf(i); // 3 failures in 26 calls: 11.5%, under the 16% clearing margin
+    await eventually(
+      () => Promise.resolve(slackMessages.length + mails.length),
+      (count) => count >= 4,
+    );
+    expect(slackMessages.map((m) => m.text.split(' (')[0])).toEqual([
+      'FIRING: commerce platform failing',
+      'RESOLVED: commerce platform failing',
+    ]);
+    expect(mails.map((m) => m.subject)).toEqual([
+      '[FIRING][critical] commerce platform failing: shopify',
+      '[RESOLVED][critical] commerce platform failing: shopify',
+    ]);
+    expect(stack.alerts?.firing()).toEqual([]);
+  });
+});
