@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { setMaxListeners } from 'node:events';
 import { Agent } from 'undici';
+import { recordOutcome } from '../lib/health/recorder.js';
 import type { Logger } from '../lib/logger.js';
 import { AttemptAbortedError, sendAttempt, type AttemptResult } from './attempt.js';
 import type { Clock } from './clock.js';
@@ -414,7 +415,7 @@ export class Dispatcher implements DeliveryScheduler {
           }
         : {}),
     });
-    this.record(result, verdict);
+    this.record(result, verdict, endpoint.id);
     if (verdict.status === 'exhausted') {
       logger.warn(
         { endpointId: endpoint.id, messageId: message.id, attempts: attemptNumber },
@@ -434,8 +435,23 @@ export class Dispatcher implements DeliveryScheduler {
       await this.disable(endpoint.id, 'failing');
   }
 
-  private record(result: AttemptResult, verdict: Verdict): void {
+  private record(result: AttemptResult, verdict: Verdict, endpointId: string): void {
     deliveryMetrics.attempts.inc({ outcome: result.errorClass ?? 'success' });
+    // The endpoint's connection in the health model; per endpoint there, where a metric label
+    // per endpoint would grow without bound.
+    recordOutcome(
+      { name: `endpoint:${endpointId}`, kind: 'endpoint' },
+      result.errorClass === null
+        ? { ok: true, latencyMs: result.latencyMs }
+        : {
+            ok: false,
+            latencyMs: result.latencyMs,
+            errorClass: result.errorClass,
+            code: `WEBHOOK_${result.errorClass.toUpperCase()}`,
+            message:
+              result.statusCode === null ? result.errorClass : `the endpoint answered ${result.statusCode}`,
+          },
+    );
     deliveryMetrics.duration.observe(result.latencyMs / 1000, {
       result: result.errorClass === null ? 'success' : 'failure',
     });

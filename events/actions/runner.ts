@@ -1,4 +1,5 @@
 import { createHash, randomUUID } from 'node:crypto';
+import { recordOutcome } from '../../lib/health/recorder.js';
 import { UpstreamError } from '../../lib/errors.js';
 import type { StoredEvent } from '../../lib/events/event.js';
 import type { Logger } from '../../lib/logger.js';
@@ -314,6 +315,18 @@ export class ActionRunner {
         retryable: false,
       };
       const labels = { platform: kind.platform, type: kind.type };
+      // The action's connection in the health model (`action:<platform>/<type>`).
+      recordOutcome(
+        { name: `action:${kind.platform}/${kind.type}`, kind: 'action', platform: kind.platform },
+        outcome.status === 'done'
+          ? { ok: true }
+          : {
+              ok: false,
+              errorClass: outcome.retryable ? 'retryable' : 'rejected',
+              code: outcome.code,
+              message: `${kind.type} on ${kind.platform} not done`,
+            },
+      );
       if (outcome.status === 'done') {
         settlements.push({
           key: action.key,

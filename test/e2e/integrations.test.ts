@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Stack } from '../../cli/stack.js';
 import { as } from '../helpers/clients.js';
+import { eventually } from '../helpers/gateway-process.js';
 import { startTestStack } from '../helpers/stack.js';
 import { postWebhook, shopifyOrder } from '../helpers/webhooks.js';
 
@@ -105,6 +106,22 @@ describe('integrations (health model) through the gateway', () => {
       errorsByClass: [{ errorClass: 'bad-signature', count: 1 }],
     });
     expect(hooks.lastError?.code).toBe('unverified');
+  });
+
+  it('should list a routing rule’s action as its own connection once it ran', async () => {
+    const email = stack.world.customers[1]!.person.email;
+    // The demo rules send a high-value order to Meta as a Purchase (events/demo-routing.yaml).
+    expect(
+      (await postWebhook(stack.origins.gateway, shopifyOrder({ email, totalPrice: '350.00' }))).status,
+    ).toBe(200);
+    const action = await eventually(
+      async () => {
+        const answer = await post('admin', '{ integrations { name kind platform status successRate } }');
+        return answer.data?.integrations?.find((row) => row.name === 'action:meta/conversion');
+      },
+      (row) => row !== undefined,
+    );
+    expect(action).toMatchObject({ kind: 'ACTION', platform: 'meta', status: 'OK', successRate: 1 });
   });
 
   it('should refuse integrations to a client without monitoring:read', async () => {
