@@ -50,7 +50,12 @@ export const SANDBOX_PORT_VARIABLES: readonly string[] = PLATFORMS.map(
 );
 
 /** `start`'s variables: its own, and every sandbox's port. */
-export const START_ENV_ALL: readonly string[] = [...START_ENV, ...SANDBOX_PORT_VARIABLES];
+export const START_ENV_ALL: readonly string[] = [
+  ...START_ENV,
+  ...SANDBOX_PORT_VARIABLES,
+  'SYNCS_FILE',
+  'SYNC_API_KEY',
+];
 
 /** The port of each platform's sandbox, from its port variable. */
 export function sandboxPorts(source: NodeJS.ProcessEnv = process.env): Record<PlatformName, number> {
@@ -79,6 +84,17 @@ export function sandboxEnv(platform: PlatformName) {
     ...METRICS_ENV,
   ] as const;
 }
+
+/** What `sync` reads, besides each sandbox's port (the demo destinations). */
+export const SYNC_ENV = ['NODE_ENV', 'SYNCS_FILE', 'SYNC_GATEWAY_URL', 'SYNC_API_KEY', 'DATA_DIR'] as const;
+
+/** `sync`'s sub-commands, for its usage error and its `--help`. */
+export const SYNC_USAGE = `Usage: marketing-graph sync <command>
+
+Commands:
+  list                            the syncs in SYNCS_FILE: destination, mode, schedule, last run
+  run NAME [--dry-run] [--full]   run one sync now; --dry-run counts and samples without writing,
+                                  --full resends every row, not only what changed`;
 
 /** The platform subgraphs that cache records a webhook can make stale (events/processor.ts CachingSubgraph). */
 export const CACHING_SUBGRAPHS = ['crm', 'email', 'commerce'] as const;

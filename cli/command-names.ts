@@ -9,6 +9,7 @@ export const COMMANDS = [
   'clients',
   'keys',
   'endpoints',
+  'sync',
 ] as const;
 export type CommandName = (typeof COMMANDS)[number];
 

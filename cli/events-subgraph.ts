@@ -7,6 +7,7 @@ import type { EventLog } from '../lib/events/log/types.js';
 import type { Logger } from '../lib/logger.js';
 import { buildEventsSubgraph } from '../subgraphs/events/index.js';
 import type { SubgraphServer } from '../subgraphs/kit/server.js';
+import type { SyncService } from '../syncs/service.js';
 
 /**
  * The `events` subgraph a gateway serves next to its event log, accepting that gateway's caller
@@ -21,11 +22,13 @@ export function eventsSubgraphFor(
    * without it the endpoint fields answer that webhooks out are off.
    */
   webhooks?: { service: DeliveryService; supergraphFile: string },
+  syncs?: SyncService,
 ): Promise<SubgraphServer> {
   return buildEventsSubgraph(
     {
       log,
       auth: { jwks: publicJwksOf(gatewayTokenKey) },
+      ...(syncs ? { syncs } : {}),
       ...(webhooks
         ? {
             deliveries: webhooks.service,

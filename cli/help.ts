@@ -11,7 +11,15 @@ import type { CommandName } from './command-names.js';
 import { CLIENTS_USAGE } from './commands/clients.js';
 import { ENDPOINTS_USAGE } from './commands/endpoints.js';
 import { PLATFORM_NAMES } from '../platforms/registry.js';
-import { sandboxEnv, START_ENV_ALL, WORKER_ENV, ALERTS_ENV } from './command-env.js';
+import {
+  SANDBOX_PORT_VARIABLES,
+  sandboxEnv,
+  START_ENV_ALL,
+  SYNC_ENV,
+  SYNC_USAGE,
+  WORKER_ENV,
+  ALERTS_ENV,
+} from './command-env.js';
 
 /**
  * `<command> --help`: what a command does and every configuration variable it reads, from the same
@@ -119,6 +127,14 @@ export function commandHelp(command: CommandName, args: readonly string[] = []):
           "Webhook endpoints through the gateway's GraphQL API: list, create, rotate a secret, disable, enable, delete, replay a message, recover after an outage.",
         variables: ['GATEWAY_URL', 'MARKETING_GRAPH_API_KEY'],
         details: ENDPOINTS_USAGE.split('\n').slice(1).join('\n').trim(),
+      };
+    case 'sync':
+      return {
+        usage: 'sync <command>',
+        summary:
+          'Batch syncs declared in SYNCS_FILE: each reads a GraphQL query through the gateway and writes only what changed to a platform (the demo sandboxes). `sync list` lists them; `sync run NAME` runs one now (`--dry-run`: counts and samples, nothing written; `--full`: resend every row).',
+        variables: [...SYNC_ENV, ...SANDBOX_PORT_VARIABLES] as CatalogName[],
+        details: SYNC_USAGE.split('\n').slice(1).join('\n').trim(),
       };
     case 'keys':
       return {

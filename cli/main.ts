@@ -22,6 +22,7 @@ Commands:
   clients <command>     API clients and keys in CLIENTS_FILE (list, create, add-key, expire-key, revoke-key)
   endpoints <command>   webhook endpoints through the gateway (list, create, rotate, disable, enable, delete, replay, recover)
   keys gateway-token    a new key pair for the gateway's caller tokens (GATEWAY_TOKEN_PRIVATE_JWK, GATEWAY_TOKEN_JWKS)
+  sync <command>        batch syncs in SYNCS_FILE (list, run NAME [--dry-run] [--full])
 
   <command> --help      what the command does and the configuration variables it reads
   --version             the version of marketing-graph
@@ -92,6 +93,8 @@ async function main(argv: readonly string[]): Promise<number | undefined> {
         apiKey: env.MARKETING_GRAPH_API_KEY,
       });
     }
+    case 'sync':
+      return (await import('./commands/sync.js')).syncCommand(rest, logLevel());
     case undefined:
     case 'help':
     case '--help':

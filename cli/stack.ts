@@ -40,6 +40,8 @@ import { LOOPBACK_ALLOW_LIST } from '../events/deliveries-config.js';
 import { openSqliteActionOutbox } from '../events/actions/outbox-sqlite.js';
 import type { EventLog } from '../lib/events/log/types.js';
 import { eventsSubgraphFor } from './events-subgraph.js';
+import { stackSyncs, type StackSyncOptions } from './stack-syncs.js';
+import type { SyncService } from '../syncs/service.js';
 import type { AlertsFile } from '../monitoring/alerts/rules.js';
 import { startAlertMonitor, type AlertMonitor } from '../monitoring/monitor.js';
 import {
@@ -91,6 +93,8 @@ export interface StackOptions {
   alerts?: StackAlertOptions;
   /** One logger per part, so a test can capture every line the stack writes. */
   logger: (part: string) => Logger;
+  /** Batch syncs run in this process (served by the events subgraph). @default none */
+  syncs?: StackSyncOptions;
 }
 
 export interface StackAlertOptions {
@@ -149,6 +153,8 @@ export interface Stack {
   eventLog: EventLog;
   /** The sandboxes' live webhooks (started when `webhooksPerMinute` > 0). */
   webhooks: WebhookEmitter;
+  /** The batch syncs, when the stack runs them. */
+  syncs: SyncService | undefined;
   /** The alert monitor, when rules were given. */
   alerts: AlertMonitor | undefined;
   close(): Promise<void>;
@@ -284,6 +290,10 @@ export async function startStack(options: StackOptions): Promise<Stack> {
       options.logger('deliveries'),
     );
     if (deliveries) stoppers.push(() => deliveries.close());
+    const syncs = options.syncs
+      ? stackSyncs(options.syncs, origins, eventLog, options.logger('syncs'))
+      : undefined;
+    if (syncs) stoppers.push(() => syncs.stop());
     const actions = openStackActions(options, origins);
     if (actions) stoppers.push(actions.close);
     const eventsSubgraph = await eventsSubgraphFor(
@@ -291,6 +301,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
       gatewayKeys.privateJwk,
       options.logger('subgraph:events'),
       deliveries ? { service: deliveries.management, supergraphFile: options.supergraphFile } : undefined,
+      syncs?.service,
     );
     stoppers.push(() => eventsSubgraph.stop());
     // Each role subgraph against its platform's sandbox, with the plan that sandbox was given.
@@ -346,6 +357,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     opened.push({ origin: '', port: 0, close: () => gateway.drain() });
     origins.gateway = listening.origin;
     webhooks.setTarget(reachableOrigin(listening));
+    syncs?.start(`${reachableOrigin(listening)}/graphql`);
     // Stopped before the gateway closes, so no delivery is cut off half-way.
     opened.push({ origin: '', port: 0, close: () => webhooks.stop() });
     const alerts = options.alerts
@@ -374,6 +386,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
       gateway,
       eventLog,
       webhooks,
+      syncs: syncs?.service,
       alerts,
       close,
     };

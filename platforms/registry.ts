@@ -56,6 +56,18 @@ export type PlatformPlans = {
   [P in PlatformDescriptors as P['name']]?: Parameters<P['sandbox']['create']>[1];
 };
 
+/** A sync destination and the platform it writes to (whose `sandbox.connection` or config reaches it). */
+export interface SyncTarget {
+  platform: PlatformDescriptors;
+  destination: NonNullable<PlatformDescriptors['sync']>;
+}
+
+/** Every sync destination, by its type in a sync definition (`mailchimp-audience`, …). */
+export const SYNC_TARGETS: ReadonlyMap<string, SyncTarget> = new Map(
+  PLATFORMS.flatMap((platform) =>
+    platform.sync ? [[platform.sync.type, { platform, destination: platform.sync }] as const] : [],
+  ),
+);
 /** One kind of action, with the platform that runs it: what a routing rule's `actions` entry names. */
 export interface RegisteredActionKind extends ActionKind {
   platform: PlatformName;

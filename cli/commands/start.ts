@@ -13,13 +13,26 @@ import {
   subgraphPortVariable,
   type PlatformSubgraphName,
 } from '../../lib/graphql/subgraph-names.js';
-import { sandboxPorts, START_ENV } from '../command-env.js';
+import { sandboxPorts, START_ENV, SYNC_ENV } from '../command-env.js';
+import type { StackSyncOptions } from '../stack-syncs.js';
+import { syncsStateFile } from '../../syncs/service.js';
 import { EVENT_SOURCE_NAMES, PLATFORM_NAMES } from '../../platforms/registry.js';
 import { CAUSE_EXAMPLE } from '../../sandboxes/webhooks/traffic.js';
 import { onShutdown } from '../shutdown.js';
 import { DEMO_WEBHOOK_VERIFICATION, startStack } from '../stack.js';
 import { eventsSettingsFromEnv } from '../../events/config.js';
 import { loadAlertsFile } from '../../monitoring/alerts/rules.js';
+
+/** The demo's batch syncs (SYNCS_FILE), on schedule, their state beside the event log. */
+function demoSyncs(): StackSyncOptions {
+  const env = loadEnv(catalog, SYNC_ENV);
+  return {
+    file: env.SYNCS_FILE,
+    stateFile: syncsStateFile(env.DATA_DIR),
+    apiKey: env.SYNC_API_KEY ?? DEMO_API_KEYS['personalization-service'],
+    schedule: true,
+  };
+}
 
 /** `start`: the embedded demo, everything in one process, and a banner saying where it all is. */
 export async function startCommand(level: LevelWithSilent): Promise<undefined> {
@@ -70,6 +83,7 @@ export async function startCommand(level: LevelWithSilent): Promise<undefined> {
       },
     },
     events: { ...events, webhooksPerMinute: env.SANDBOX_WEBHOOKS_PER_MINUTE },
+    syncs: demoSyncs(),
     alerts: {
       rules: loadAlertsFile(env.ALERT_RULES_FILE),
       intervalMs: env.ALERT_EVALUATE_INTERVAL_MS,

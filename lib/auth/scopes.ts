@@ -22,6 +22,9 @@ export const SCOPES = {
     'Webhook endpoints the client registered: their settings, messages and every delivery attempt.',
   'webhooks:admin':
     "Webhook endpoints: register, change, disable, delete them, rotate their secrets, replay and recover messages; every client's.",
+  'syncs:read':
+    'Batch syncs: their definitions, run history and the rows a run quarantined or the destination refused.',
+  'syncs:admin': 'Start a batch sync run.',
   'metrics:read': "The gateway's counters at `/metrics` (Prometheus text), for monitoring.",
   'monitoring:read':
     "Integration health: each connection's status, freshness, success rate, latency, budget and API version (`integrations`, `/status`).",

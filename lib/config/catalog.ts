@@ -332,6 +332,21 @@ export const coreCatalog = {
     default: '3',
   }),
 
+  // ── batch syncs ──────────────────────────────────────────────────────────────
+  SYNCS_FILE: env.path({
+    description:
+      'Sync definitions (YAML or JSON): source query, mapping, rules, mode, destination and schedule of each batch sync. Defaults to the demo syncs.',
+    default: 'syncs/demo.yaml',
+  }),
+  SYNC_GATEWAY_URL: env.url({
+    description: 'The GraphQL endpoint sync sources are read from, through the gateway and its permissions.',
+    default: 'http://127.0.0.1:4000/graphql',
+  }),
+  SYNC_API_KEY: env.secret({
+    description:
+      'API key the sync sources run with (a client with read scopes for the fields the syncs map). Outside production, defaults to the demo personalization-service key.',
+  }),
+
   // ── sandboxes (the embedded demo) ──────────────────────────────────────────
   SANDBOX_SEED: env.int(0, 2 ** 31 - 1, {
     description: 'Seed of the generated data; the same seed gives the same customers, orders and campaigns.',

@@ -23,6 +23,10 @@ export const EVENT_TYPES = [
   // Raised by the webhook deliveries themselves (source `deliveries`), for monitoring to alert on.
   'WEBHOOK_ATTEMPTS_EXHAUSTED',
   'WEBHOOK_ENDPOINT_DISABLED',
+  // Raised by the batch syncs at the end of a run (source `syncs`), for subscriptions and alerts.
+  'SYNC_SUCCEEDED',
+  'SYNC_FAILED',
+  'SYNC_ROWS_REJECTED',
 ] as const;
 export type EventType = (typeof EVENT_TYPES)[number];
 

@@ -10,6 +10,8 @@ export const PAGE_SIZES: Readonly<Record<string, number>> = {
   'Query.customers(first:)': 500,
   'Query.events(first:)': 500,
   'Query.deadLetters(first:)': 500,
+  'Query.syncRuns(first:)': 500,
+  'Query.syncRunRows(first:)': 500,
   'Customer.orders(first:)': 100,
   'Customer.smsMessages(first:)': 50,
   'WebhookEndpoint.messages(first:)': 100,

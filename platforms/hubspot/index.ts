@@ -1,4 +1,6 @@
 import { loadEnv } from '../../lib/config/env.js';
+import { eraseSyncDestination } from '../kit/sync.js';
+import { hubspotSync } from './sync.js';
 import { hubspotActions } from './actions.js';
 import { definePlatform, defineWebhookSource } from '../kit/descriptor.js';
 import { defaultOf, seconds } from '../kit/docs.js';
@@ -74,6 +76,7 @@ export const hubspot = definePlatform({
       "Read scopes only: the `crm` subgraph reads contacts and list memberships and never calls the connector's writes (those, for actions and syncs, also need `crm.objects.contacts.write`). A private-app token or an OAuth access token works.",
   },
   webhooks,
+  sync: eraseSyncDestination(hubspotSync),
   sandbox: {
     portVariable: 'HUBSPOT_SANDBOX_PORT',
     demoCredentials: HUBSPOT_DEMO.credentials,

@@ -7,6 +7,7 @@ import type { VerifyResult } from '../../lib/webhooks/verify-result.js';
 import type { DemoTraffic } from '../../sandboxes/kit/traffic.js';
 import type { PlatformSandbox } from '../../sandboxes/kit/types.js';
 import type { World } from '../../sandboxes/world/world.js';
+import type { AnySyncDestination } from './sync.js';
 
 /**
  * What the rest of the system knows about one platform, written once in `platforms/<name>/index.ts`
@@ -154,6 +155,8 @@ export interface PlatformDescriptor<
   config: ConfigEntries;
   credential: Credential;
   webhooks?: WebhookSource<N>;
+  /** The platform as a sync destination (`<folder>/sync.ts`); absent: syncs cannot write to it. */
+  sync?: AnySyncDestination;
   sandbox: SandboxPart<P, C, D>;
   /**
    * The writes routing rules can ask of it (`platforms/<name>/actions.ts`), run by the event

@@ -1,4 +1,6 @@
 import { loadEnv } from '../../lib/config/env.js';
+import { eraseSyncDestination } from '../kit/sync.js';
+import { mailchimpSync } from './sync.js';
 import { mailchimpActions } from './actions.js';
 import { definePlatform, defineWebhookSource } from '../kit/descriptor.js';
 import { defaultOf, seconds } from '../kit/docs.js';
@@ -51,6 +53,7 @@ export const mailchimp = definePlatform({
       "Mailchimp has no OAuth scopes: an API key (or OAuth token) acts with its user's role. Create the key as a user with the least role that can read the audience and reports, and give it to the `email` subgraph only.",
   },
   webhooks,
+  sync: eraseSyncDestination(mailchimpSync),
   sandbox: {
     portVariable: 'MAILCHIMP_SANDBOX_PORT',
     demoCredentials: MAILCHIMP_DEMO.credentials,

@@ -1,3 +1,5 @@
+import { eraseSyncDestination } from '../kit/sync.js';
+import { metaSync } from './sync.js';
 import { metaActions } from './actions.js';
 import { definePlatform } from '../kit/descriptor.js';
 import { defaultOf } from '../kit/docs.js';
@@ -33,6 +35,7 @@ export const meta = definePlatform({
     leastPrivilege:
       'A system-user token with `ads_read` on the one ad account (`META_AD_ACCOUNT_ID`), never `ads_management`: the connector only reads insights.',
   },
+  sync: eraseSyncDestination(metaSync),
   sandbox: {
     portVariable: 'META_SANDBOX_PORT',
     demoCredentials: META_DEMO.credentials,

@@ -1,6 +1,7 @@
 import type { DeliveryService } from '../../deliveries/service.js';
 import type { EventLog } from '../../lib/events/log/types.js';
 import type { Logger } from '../../lib/logger.js';
+import type { SyncService } from '../../syncs/service.js';
 import type { SubgraphAuth } from '../kit/gateway-auth.js';
 import { buildSubgraphServer, type SubgraphServer } from '../kit/server.js';
 import type { EventsContext } from './context.js';
@@ -9,6 +10,8 @@ import type { SelectionCheck } from './webhook-selection.js';
 
 export interface EventsSubgraphConfig {
   log: EventLog;
+  /** The batch syncs this process runs, for `syncs`, `syncRuns`, `runSync`. @default none */
+  syncs?: SyncService;
   auth: SubgraphAuth;
   /** Webhook endpoints' management (`webhookEndpoints`, `createWebhookEndpoint`...). Absent: webhooks out are off. */
   deliveries?: DeliveryService;
@@ -33,6 +36,7 @@ export function buildEventsSubgraph(config: EventsSubgraphConfig, logger: Logger
       log: config.log,
       deliveries: config.deliveries,
       checkSelection: config.checkSelection,
+      ...(config.syncs ? { syncs: config.syncs } : {}),
     }),
   });
 }

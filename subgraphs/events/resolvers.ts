@@ -5,7 +5,6 @@ import { checkPageSize } from '../../lib/graphql/page-sizes.js';
 import { DateTimeScalar, JsonScalar } from '../../lib/graphql/scalars.js';
 import { integrations } from '../../monitoring/health-model.js';
 import type { EventConnectionModel } from './mappers.js';
-import type { EventSource, Resolvers } from './__generated__/resolvers-types.js';
 import {
   WebhookAttempt,
   WebhookEndpoint,
@@ -13,6 +12,17 @@ import {
   webhookMutationResolvers,
   webhookQueryResolvers,
 } from './webhook-resolvers.js';
+import type { SyncService } from '../../syncs/service.js';
+import type { EventSource, Resolvers, SyncMode } from './__generated__/resolvers-types.js';
+
+/** The process's syncs, or the error saying this gateway runs none. */
+function syncsOf(syncs: SyncService | undefined): SyncService {
+  if (!syncs)
+    throw new GraphQLError('This gateway runs no batch syncs.', {
+      extensions: { code: ErrorCode.BAD_REQUEST },
+    });
+  return syncs;
+}
 
 type Source = EventSource;
 
@@ -53,6 +63,27 @@ export const resolvers: Resolvers = {
       checkPageSize('Query.deadLetters(first:)', args.first);
       return context.log.deadLetters(args.first);
     },
+    syncs: (_parent, _args, context) => context.syncs?.list() ?? [],
+    syncRuns(_parent, args, context) {
+      checkPageSize('Query.syncRuns(first:)', args.first);
+      const syncs = syncsOf(context.syncs);
+      if (
+        args.sync !== null &&
+        args.sync !== undefined &&
+        !syncs.definitions.some((d) => d.name === args.sync)
+      )
+        throw badUserInput(`no sync is named "${args.sync}"`, 'sync');
+      return syncs.runs({
+        ...(args.sync !== null && args.sync !== undefined ? { sync: args.sync } : {}),
+        limit: args.first,
+      });
+    },
+    syncRunRows(_parent, args, context) {
+      checkPageSize('Query.syncRunRows(first:)', args.first);
+      const id = Number(args.runId);
+      if (!Number.isSafeInteger(id) || id < 1) throw badUserInput('`runId` is not a run id', 'runId');
+      return syncsOf(context.syncs).runRows(id, args.status ?? undefined, args.first);
+    },
     integrations: () => integrations(),
     integration: (_parent, args) =>
       integrations().find((integration) => integration.name === args.name) ?? null,
@@ -63,6 +94,48 @@ export const resolvers: Resolvers = {
       return { replayed: await context.log.replay(args.ids ?? undefined) };
     },
     ...webhookMutationResolvers,
+    async runSync(_parent, args, context) {
+      const syncs = syncsOf(context.syncs);
+      if (!syncs.definitions.some((d) => d.name === args.name))
+        throw badUserInput(`no sync is named "${args.name}"`, 'name');
+      if (syncs.isRunning(args.name))
+        throw new GraphQLError(`sync "${args.name}" is already running`, {
+          extensions: { code: ErrorCode.BAD_REQUEST },
+        });
+      // Answers as the run starts; it goes on after this request (follow it with syncRuns).
+      return new Promise((resolve, reject) => {
+        syncs
+          .run(args.name, { trigger: 'graph', full: args.full, onStart: resolve })
+          .catch((error: unknown) => {
+            context.request.logger.warn(
+              { sync: args.name, error: error instanceof Error ? error.message : 'error' },
+              'sync run failed to start',
+            );
+            reject(
+              new GraphQLError('The sync run could not start.', {
+                extensions: { code: ErrorCode.INTERNAL_SERVER_ERROR },
+              }),
+            );
+          });
+      });
+    },
+  },
+  Sync: {
+    name: (listing) => listing.definition.name,
+    description: (listing) => listing.definition.description,
+    destination: (listing) => listing.definition.destination.type,
+    mode: (listing) => listing.definition.mode.toUpperCase() as SyncMode,
+    schedule: (listing) => listing.definition.schedule?.text ?? null,
+    nextRunAt: (listing) =>
+      listing.nextRunAt === undefined ? null : new Date(listing.nextRunAt).toISOString(),
+    lastRun: (listing) => listing.lastRun ?? null,
+  },
+  SyncRun: {
+    id: (run) => String(run.id),
+    startedAt: (run) => new Date(run.startedAt).toISOString(),
+    finishedAt: (run) => (run.finishedAt === undefined ? null : new Date(run.finishedAt).toISOString()),
+    error: (run) => run.error ?? null,
+    counts: (run) => run,
   },
   Subscription: {
     events: {

@@ -41,6 +41,7 @@ const CASES: [string[], CommandName, string[]][] = [
   [['clients', '--help'], 'clients', []],
   [['keys', '--help'], 'keys', []],
   [['endpoints', '--help'], 'endpoints', []],
+  [['sync', '--help'], 'sync', []],
   [['help', 'gateway'], 'gateway', []],
 ];
 

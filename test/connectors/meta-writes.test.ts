@@ -364,6 +364,55 @@ describe('custom audiences through the Meta connector', () => {
     ]);
   });
 
+  it('should send the parts of a session the caller drives one call at a time, a resent part counted once', async () => {
+    const sandbox = await metaSandbox();
+    const meta = connect(sandbox.baseUrl);
+    const people = Array.from({ length: 6 }, (_, i) => person(i));
+    const session = { sessionId: 4_242, estimatedTotal: 6 };
+    const part = (seq: number) =>
+      meta.audiences.uploadPart(
+        testRequest(),
+        'add',
+        lapsedBuyersAudienceId,
+        people.slice((seq - 1) * 2, seq * 2),
+        {
+          ...session,
+          batchSeq: seq,
+          last: seq === 3,
+        },
+      );
+    const first = await part(1);
+    await part(2);
+    // A caller killed after part 2 was acknowledged may send it again on resuming: no harm.
+    await part(2);
+    const last = await part(3);
+    expect(first).toMatchObject({ calls: 1, sent: 2, received: 2 });
+    expect(first.rows.map((r) => r.key)).toEqual(['customer-0', 'customer-1']);
+    expect(last.rows.map((r) => [r.key, r.status])).toEqual([
+      ['customer-4', 'accepted'],
+      ['customer-5', 'accepted'],
+    ]);
+    const sent = await sandbox.requests(ADD_USERS);
+    expect(sent.map((r) => r.body['session'])).toEqual(
+      [1, 2, 2, 3].map((seq) => ({
+        session_id: 4_242,
+        batch_seq: seq,
+        last_batch_flag: seq === 3,
+        estimated_num_total: 6,
+      })),
+    );
+    const audience = await sandbox.audience(lapsedBuyersAudienceId);
+    expect(audience.sessions.find((s) => s.id === '4242')).toEqual({
+      id: '4242',
+      operation: 'add',
+      batches: [1, 2, 3],
+      finished: true,
+      received: 6,
+      invalid: 0,
+      estimatedTotal: 6,
+    });
+  });
+
   it('should remove people with DELETE, and treat the audience as a set: repeats change nothing', async () => {
     const sandbox = await metaSandbox();
     const meta = connect(sandbox.baseUrl);

@@ -6,6 +6,7 @@ import {
   type StackAlertOptions,
   type StackEventOptions,
 } from '../../cli/stack.js';
+import type { StackSyncOptions } from '../../cli/stack-syncs.js';
 import type { RequestDeadline } from '../../gateway/config.js';
 import type { SubscriptionCaps } from '../../gateway/pipeline/subscription-slots.js';
 import { BENCH_WEBHOOK_SECRETS } from '../../bench/gateway-process.js';
@@ -44,6 +45,8 @@ export interface TestStackOptions {
   mode?: 'development' | 'production' | 'test';
   /** The event pipeline. @default an in-memory SQLite log, no demo webhooks */
   events?: Partial<StackEventOptions>;
+  /** Batch syncs run in the stack. @default none */
+  syncs?: StackSyncOptions;
   /** Alert rules over the health model. @default none */
   alerts?: StackAlertOptions;
 }
@@ -113,6 +116,7 @@ export function startTestStack(options: TestStackOptions = {}): Promise<Stack> {
         : {}),
       ...options.events,
     },
+    ...(options.syncs ? { syncs: options.syncs } : {}),
     logger: (part) => {
       let logger = loggers.get(part);
       if (!logger) {

@@ -124,12 +124,45 @@ export class MetaAudiences {
     return this.upload(ctx, 'remove', audienceId, people, options);
   }
 
+  /**
+   * Sends one part of an upload session the caller drives (a sync writing in batches, checkpointing
+   * after each): `batchSeq` from 1, `last` on the final part, the same `sessionId` for every part
+   * (and again after a restart: Meta does not count a repeated part twice). Rows come back in the
+   * order given; people with no value for any key are rejected (`NOTHING_TO_MATCH`) and not sent,
+   * and a part of nothing but those makes no call.
+   */
+  async uploadPart(
+    ctx: RequestContext,
+    operation: 'add' | 'remove',
+    audienceId: string,
+    people: readonly AudienceMember[],
+    part: { sessionId: number; batchSeq: number; last: boolean; estimatedTotal: number },
+    options: Pick<AudienceUploadOptions, 'keys' | 'phone'> = {},
+  ): Promise<Omit<AudienceUploadResult, 'sessionId' | 'audienceId'>> {
+    if (people.length > MAX_ROWS_PER_REQUEST)
+      throw new RangeError(`a part holds at most ${MAX_ROWS_PER_REQUEST} people, got ${people.length}`);
+    const result = await this.upload(ctx, operation, audienceId, people, {
+      ...options,
+      sessionId: part.sessionId,
+      firstBatchSeq: part.batchSeq,
+      lastPart: part.last,
+      estimatedTotal: part.estimatedTotal,
+    });
+    const { sessionId: _session, audienceId: _audience, ...rest } = result;
+    return rest;
+  }
+
   private async upload(
     ctx: RequestContext,
     operation: 'add' | 'remove',
     audienceId: string,
     people: readonly AudienceMember[],
-    options: AudienceUploadOptions,
+    options: AudienceUploadOptions & {
+      /** uploadPart: this part's `batch_seq`, whether it is the session's last, the session's total. */
+      firstBatchSeq?: number;
+      lastPart?: boolean;
+      estimatedTotal?: number;
+    },
   ): Promise<AudienceUploadResult> {
     if (!AUDIENCE_ID.test(audienceId))
       throw new RangeError(`audienceId must be Meta's numeric id, got ${audienceId}`);
@@ -171,7 +204,8 @@ export class MetaAudiences {
     };
     const parts = batchesOf(rows, size);
     for (const [index, part] of parts.entries()) {
-      const batchSeq = index + 1;
+      const batchSeq = (options.firstBatchSeq ?? 1) + index;
+      const last = index === parts.length - 1 && (options.lastPart ?? true);
       const answer = await this.http.json(
         ctx,
         {
@@ -183,8 +217,8 @@ export class MetaAudiences {
             session: {
               session_id: sessionId,
               batch_seq: batchSeq,
-              last_batch_flag: batchSeq === parts.length,
-              estimated_num_total: rows.length,
+              last_batch_flag: last,
+              estimated_num_total: options.estimatedTotal ?? rows.length,
             },
           },
           // Safe to repeat: membership is a set and a repeated part is not counted twice.

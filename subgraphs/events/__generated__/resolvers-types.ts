@@ -17,6 +17,8 @@ import type {
   RotatedWebhookSecretModel,
   RecoveredWebhookMessagesModel,
 } from '../mappers.js';
+import type { SyncListing } from '../../../syncs/service.js';
+import type { RunRecord, RunCounts, RunRow } from '../../../syncs/state.js';
 import type { EventsContext } from '../context.js';
 export type Maybe<T> = T | null;
 export type InputMaybe<T> = Maybe<T>;
@@ -168,6 +170,8 @@ export type EventSource =
   | 'SHOPIFY'
   /** The company's own site and forms (Standard Webhooks). */
   | 'SITE'
+  /** The batch syncs, reporting their runs. */
+  | 'SYNCS'
   /** The SMS platform's webhooks (Twilio). */
   | 'TWILIO';
 
@@ -203,6 +207,12 @@ export type EventType =
   | 'SMS_RECEIVED'
   /** A text message to a customer left the sender's queue for the carrier. */
   | 'SMS_SENT'
+  /** A batch sync run failed; `properties.error` says why. */
+  | 'SYNC_FAILED'
+  /** A batch sync run finished with rows the destination refused (see `syncRunRows(status: FAILED)`). */
+  | 'SYNC_ROWS_REJECTED'
+  /** A batch sync run finished (`properties`: sync, run, status and counts). */
+  | 'SYNC_SUCCEEDED'
   /** Every attempt to deliver a webhook to a subscriber's endpoint failed; `properties` names the endpoint, message and event. */
   | 'WEBHOOK_ATTEMPTS_EXHAUSTED'
   /** A subscriber's webhook endpoint was disabled: it answered 410 Gone, or failed every attempt for days. */
@@ -389,6 +399,8 @@ export type Mutation = {
    * both signatures and the receiver can switch without a gap.
    */
   rotateWebhookEndpointSecret: RotatedWebhookSecret;
+  /** Starts a run of the sync now and answers it as it starts (RUNNING); follow it with `syncRuns`. */
+  runSync: SyncRun;
   /** Changes the fields given; the others stay as they are. `null` clears a filter, the rate limit or the selection. */
   updateWebhookEndpoint: WebhookEndpoint;
 };
@@ -427,6 +439,11 @@ export type MutationRotateWebhookEndpointSecretArgs = {
   overlapSeconds?: InputMaybe<Scalars['Int']['input']>;
 };
 
+export type MutationRunSyncArgs = {
+  full?: Scalars['Boolean']['input'];
+  name: Scalars['String']['input'];
+};
+
 export type MutationUpdateWebhookEndpointArgs = {
   id: Scalars['ID']['input'];
   input: UpdateWebhookEndpointInput;
@@ -450,6 +467,12 @@ export type Query = {
    * all. For monitoring.
    */
   integrations: Array<Integration>;
+  /** The rows of a run that were quarantined (failed a rule) or that the destination refused (FAILED, retried next run). */
+  syncRunRows: Array<SyncRunRow>;
+  /** Sync runs, newest first: all syncs', or one sync's. */
+  syncRuns: Array<SyncRun>;
+  /** The batch syncs (SYNCS_FILE), each with its last run and when it is next due. */
+  syncs: Array<Sync>;
   /** One webhook endpoint by id (the caller's own, unless it holds `webhooks:admin`). */
   webhookEndpoint: WebhookEndpoint;
   /**
@@ -473,6 +496,17 @@ export type QueryEventsArgs = {
 
 export type QueryIntegrationArgs = {
   name: Scalars['String']['input'];
+};
+
+export type QuerySyncRunRowsArgs = {
+  first?: Scalars['Int']['input'];
+  runId: Scalars['ID']['input'];
+  status?: InputMaybe<SyncRowStatus>;
+};
+
+export type QuerySyncRunsArgs = {
+  first?: Scalars['Int']['input'];
+  sync?: InputMaybe<Scalars['String']['input']>;
 };
 
 export type QueryWebhookEndpointArgs = {
@@ -526,6 +560,124 @@ export type SubscriptionEventsArgs = {
   customerId?: InputMaybe<Scalars['ID']['input']>;
   types?: InputMaybe<Array<EventType>>;
 };
+
+/**
+ * A batch sync: a GraphQL query over this graph, run with a client's permissions, written to a
+ * platform's bulk write path with only what changed since the destination last acknowledged it.
+ */
+export type Sync = {
+  __typename?: 'Sync';
+  /** What the sync is for, from its definition. */
+  description: Scalars['String']['output'];
+  /** The destination's kind: mailchimp-audience, meta-custom-audience, hubspot-contacts. */
+  destination: Scalars['String']['output'];
+  /** Its most recent run; null before the first. */
+  lastRun?: Maybe<SyncRun>;
+  /** How it writes: only new records, changed ones, both, or a mirror that also removes. */
+  mode: SyncMode;
+  /** The sync's name in SYNCS_FILE. */
+  name: Scalars['String']['output'];
+  /** When the schedule next makes it due; null without a schedule. */
+  nextRunAt?: Maybe<Scalars['DateTime']['output']>;
+  /** Records the destination has acknowledged and the sync keeps fingerprints of. */
+  records: Scalars['Int']['output'];
+  /** When it runs on its own (`every 1h`, `cron 0 6 * * * (Europe/Paris)`); null when only on demand. */
+  schedule?: Maybe<Scalars['String']['output']>;
+};
+
+/** How a sync writes. */
+export type SyncMode =
+  /** Only records never sent. */
+  | 'INSERT'
+  /** New and changed records, and removes those that left the source. */
+  | 'MIRROR'
+  /** Records sent before whose values changed. */
+  | 'UPDATE'
+  /** New and changed records. */
+  | 'UPSERT';
+
+/** Why a row of a run was not written. */
+export type SyncRowStatus =
+  /** Refused by the destination; sent again on the next run. */
+  | 'FAILED'
+  /** Failed one of the sync's rules; never sent. */
+  | 'QUARANTINED';
+
+/** One run of a sync. */
+export type SyncRun = {
+  __typename?: 'SyncRun';
+  /** What it read, planned and wrote. */
+  counts: SyncRunCounts;
+  /** Why it failed. */
+  error?: Maybe<Scalars['String']['output']>;
+  /** When it ended; null while it runs. */
+  finishedAt?: Maybe<Scalars['DateTime']['output']>;
+  /** Whether every row was resent (`--full`). */
+  full: Scalars['Boolean']['output'];
+  /** The run's id, for `syncRunRows`. */
+  id: Scalars['ID']['output'];
+  /** Times a stopped process's run was resumed. */
+  resumes: Scalars['Int']['output'];
+  /** When it started. */
+  startedAt: Scalars['DateTime']['output'];
+  /** Where the run is. */
+  status: SyncRunStatus;
+  /** The sync's name. */
+  sync: Scalars['String']['output'];
+  /** What started it: schedule, cli, graph. */
+  trigger: Scalars['String']['output'];
+};
+
+/** What a run read, planned and wrote. */
+export type SyncRunCounts = {
+  __typename?: 'SyncRunCounts';
+  /** Write calls made to the destination. */
+  calls: Scalars['Int']['output'];
+  /** Records never sent before. */
+  inserts: Scalars['Int']['output'];
+  /** Rows that failed a rule and were not sent. */
+  quarantined: Scalars['Int']['output'];
+  /** Rows the destination refused (retried next run). */
+  rejected: Scalars['Int']['output'];
+  /** Records removed because they left the source (mirror). */
+  removals: Scalars['Int']['output'];
+  /** Rows the source query answered. */
+  sourceRows: Scalars['Int']['output'];
+  /** Records the destination already holds as they are: not sent. */
+  unchanged: Scalars['Int']['output'];
+  /** Records sent before whose values changed. */
+  updates: Scalars['Int']['output'];
+  /** Rows the destination accepted. */
+  written: Scalars['Int']['output'];
+};
+
+/** A row of a run that was not written, with the reason. */
+export type SyncRunRow = {
+  __typename?: 'SyncRunRow';
+  /** The rule's code (INVALID_EMAIL, DUPLICATE_KEY, OUT_OF_RANGE) or the platform's. */
+  code: Scalars['String']['output'];
+  /** The row's key (an email address: personal data). */
+  key?: Maybe<Scalars['String']['output']>;
+  /** Why, in the rule's or the platform's words. */
+  reason: Scalars['String']['output'];
+  /** Quarantined or refused. */
+  status: SyncRowStatus;
+};
+
+/** Where a run is. */
+export type SyncRunStatus =
+  /** Stopped on request (the process shutting down). */
+  | 'CANCELLED'
+  /** Stopped by an error (see `error`); the batches written before it are kept. */
+  | 'FAILED'
+  /** Finished, with rows the destination refused (see `syncRunRows(status: FAILED)`). */
+  | 'PARTIALLY_FAILED'
+  /** Waiting for its turn. */
+  | 'QUEUED'
+  /** Reading the source or writing to the destination. */
+  | 'RUNNING'
+  /** Every row written. */
+  | 'SUCCEEDED';
 
 /** Changes to a webhook endpoint: absent fields stay as they are, `null` clears. */
 export type UpdateWebhookEndpointInput = {
@@ -840,6 +992,13 @@ export type ResolversTypes = ResolversObject<{
   ReplayResult: ResolverTypeWrapper<ReplayResult>;
   RotatedWebhookSecret: ResolverTypeWrapper<RotatedWebhookSecretModel>;
   Subscription: ResolverTypeWrapper<Record<PropertyKey, never>>;
+  Sync: ResolverTypeWrapper<SyncListing>;
+  SyncMode: SyncMode;
+  SyncRowStatus: SyncRowStatus;
+  SyncRun: ResolverTypeWrapper<RunRecord>;
+  SyncRunCounts: ResolverTypeWrapper<RunCounts>;
+  SyncRunRow: ResolverTypeWrapper<RunRow>;
+  SyncRunStatus: SyncRunStatus;
   UpdateWebhookEndpointInput: UpdateWebhookEndpointInput;
   WebhookAttempt: ResolverTypeWrapper<WebhookAttemptModel>;
   WebhookAttemptError: WebhookAttemptError;
@@ -883,6 +1042,10 @@ export type ResolversParentTypes = ResolversObject<{
   ReplayResult: ReplayResult;
   RotatedWebhookSecret: RotatedWebhookSecretModel;
   Subscription: Record<PropertyKey, never>;
+  Sync: SyncListing;
+  SyncRun: RunRecord;
+  SyncRunCounts: RunCounts;
+  SyncRunRow: RunRow;
   UpdateWebhookEndpointInput: UpdateWebhookEndpointInput;
   WebhookAttempt: WebhookAttemptModel;
   WebhookAttemptPage: WebhookAttemptPageModel;
@@ -1129,6 +1292,12 @@ export type MutationResolvers<
     ContextType,
     RequireFields<MutationRotateWebhookEndpointSecretArgs, 'id'>
   >;
+  runSync?: Resolver<
+    ResolversTypes['SyncRun'],
+    ParentType,
+    ContextType,
+    RequireFields<MutationRunSyncArgs, 'full' | 'name'>
+  >;
   updateWebhookEndpoint?: Resolver<
     ResolversTypes['WebhookEndpoint'],
     ParentType,
@@ -1160,6 +1329,19 @@ export type QueryResolvers<
     RequireFields<QueryIntegrationArgs, 'name'>
   >;
   integrations?: Resolver<Array<ResolversTypes['Integration']>, ParentType, ContextType>;
+  syncRunRows?: Resolver<
+    Array<ResolversTypes['SyncRunRow']>,
+    ParentType,
+    ContextType,
+    RequireFields<QuerySyncRunRowsArgs, 'first' | 'runId'>
+  >;
+  syncRuns?: Resolver<
+    Array<ResolversTypes['SyncRun']>,
+    ParentType,
+    ContextType,
+    RequireFields<QuerySyncRunsArgs, 'first'>
+  >;
+  syncs?: Resolver<Array<ResolversTypes['Sync']>, ParentType, ContextType>;
   webhookEndpoint?: Resolver<
     ResolversTypes['WebhookEndpoint'],
     ParentType,
@@ -1212,6 +1394,61 @@ export type SubscriptionResolvers<
     ContextType,
     Partial<SubscriptionEventsArgs>
   >;
+}>;
+
+export type SyncResolvers<
+  ContextType = EventsContext,
+  ParentType extends ResolversParentTypes['Sync'] = ResolversParentTypes['Sync'],
+> = ResolversObject<{
+  description?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  destination?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  lastRun?: Resolver<Maybe<ResolversTypes['SyncRun']>, ParentType, ContextType>;
+  mode?: Resolver<ResolversTypes['SyncMode'], ParentType, ContextType>;
+  name?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  nextRunAt?: Resolver<Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;
+  records?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  schedule?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+}>;
+
+export type SyncRunResolvers<
+  ContextType = EventsContext,
+  ParentType extends ResolversParentTypes['SyncRun'] = ResolversParentTypes['SyncRun'],
+> = ResolversObject<{
+  counts?: Resolver<ResolversTypes['SyncRunCounts'], ParentType, ContextType>;
+  error?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  finishedAt?: Resolver<Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;
+  full?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
+  id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  resumes?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  startedAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  status?: Resolver<ResolversTypes['SyncRunStatus'], ParentType, ContextType>;
+  sync?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  trigger?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+}>;
+
+export type SyncRunCountsResolvers<
+  ContextType = EventsContext,
+  ParentType extends ResolversParentTypes['SyncRunCounts'] = ResolversParentTypes['SyncRunCounts'],
+> = ResolversObject<{
+  calls?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  inserts?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  quarantined?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  rejected?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  removals?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  sourceRows?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  unchanged?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  updates?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  written?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+}>;
+
+export type SyncRunRowResolvers<
+  ContextType = EventsContext,
+  ParentType extends ResolversParentTypes['SyncRunRow'] = ResolversParentTypes['SyncRunRow'],
+> = ResolversObject<{
+  code?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  key?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  reason?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  status?: Resolver<ResolversTypes['SyncRowStatus'], ParentType, ContextType>;
 }>;
 
 export type WebhookAttemptResolvers<
@@ -1332,6 +1569,10 @@ export type Resolvers<ContextType = EventsContext> = ResolversObject<{
   ReplayResult?: ReplayResultResolvers<ContextType>;
   RotatedWebhookSecret?: RotatedWebhookSecretResolvers<ContextType>;
   Subscription?: SubscriptionResolvers<ContextType>;
+  Sync?: SyncResolvers<ContextType>;
+  SyncRun?: SyncRunResolvers<ContextType>;
+  SyncRunCounts?: SyncRunCountsResolvers<ContextType>;
+  SyncRunRow?: SyncRunRowResolvers<ContextType>;
   WebhookAttempt?: WebhookAttemptResolvers<ContextType>;
   WebhookAttemptPage?: WebhookAttemptPageResolvers<ContextType>;
   WebhookEndpoint?: WebhookEndpointResolvers<ContextType>;

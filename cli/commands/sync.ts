@@ -1,0 +1,73 @@
+import { loadEnv, ConfigError } from '../../lib/config/env.js';
+import { createLogger, registerSecret, type Logger } from '../../lib/logger.js';
+import { catalog } from '../../platforms/catalog.js';
+import { DEMO_API_KEYS } from '../../gateway/auth/demo-keys.js';
+import { loadSyncFile, SyncDefinitionError } from '../../syncs/definition.js';
+import { formatList, formatProgress, formatSummary } from '../../syncs/report.js';
+import { SyncService, syncsStateFile } from '../../syncs/service.js';
+import { sandboxPorts, SYNC_ENV, SYNC_USAGE } from '../command-env.js';
+import { UsageError } from '../usage.js';
+
+/**
+ * `sync list` and `sync run`: the syncs of SYNCS_FILE, their state in DATA_DIR/syncs.db. The
+ * sources are read through the gateway at SYNC_GATEWAY_URL with SYNC_API_KEY; the destinations are
+ * the platform sandboxes of the embedded demo (`npm start`) at their ports.
+ */
+export async function syncCommand(args: readonly string[], logLevel: string): Promise<number> {
+  const [sub, ...rest] = args;
+  if (sub !== 'list' && sub !== 'run') throw new UsageError(SYNC_USAGE);
+  const env = loadEnv(catalog, SYNC_ENV, process.env);
+  let definitions;
+  try {
+    definitions = loadSyncFile(env.SYNCS_FILE);
+  } catch (error) {
+    if (error instanceof SyncDefinitionError) throw new ConfigError([`SYNCS_FILE: ${error.message}`]);
+    throw error;
+  }
+  if (env.NODE_ENV === 'production')
+    throw new ConfigError([
+      'NODE_ENV: the sync command writes to the platform sandboxes of the embedded demo; production destinations are not wired to it yet',
+    ]);
+  const apiKey = env.SYNC_API_KEY ?? DEMO_API_KEYS['personalization-service'];
+  registerSecret(apiKey);
+  const ports = sandboxPorts(process.env);
+  const logger: Logger = createLogger({ name: 'sync', level: logLevel as 'info' });
+  const service = new SyncService({
+    definitions,
+    stateFile: syncsStateFile(env.DATA_DIR),
+    gatewayUrl: env.SYNC_GATEWAY_URL,
+    apiKey,
+    connect: (target) =>
+      target.platform.sandbox.connection(`http://127.0.0.1:${ports[target.platform.name]}`),
+    logger,
+  });
+  try {
+    if (sub === 'list') {
+      process.stdout.write(formatList(service.list()));
+      return 0;
+    }
+    const name = rest.find((arg) => !arg.startsWith('--'));
+    const unknown = rest.filter((arg) => arg.startsWith('--') && arg !== '--dry-run' && arg !== '--full');
+    if (!name || unknown.length > 0)
+      throw new UsageError(
+        unknown.length > 0 ? `unknown option ${unknown.join(', ')}\n${SYNC_USAGE}` : SYNC_USAGE,
+      );
+    if (!service.definitions.some((d) => d.name === name))
+      throw new UsageError(
+        `no sync is named "${name}"; the syncs are ${service.definitions.map((d) => d.name).join(', ')}`,
+      );
+    const tty = process.stderr.isTTY;
+    const summary = await service.run(name, {
+      trigger: 'cli',
+      dryRun: rest.includes('--dry-run'),
+      full: rest.includes('--full'),
+      onProgress: (progress) =>
+        process.stderr.write(`${tty ? '\r\x1b[2K' : ''}${formatProgress(progress)}${tty ? '' : '\n'}`),
+    });
+    if (tty) process.stderr.write('\n');
+    process.stdout.write(formatSummary(summary));
+    return summary.status === 'FAILED' || summary.status === 'CANCELLED' ? 1 : 0;
+  } finally {
+    service.close();
+  }
+}
