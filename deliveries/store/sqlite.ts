@@ -229,7 +229,8 @@ function openDatabase(options: SqliteDeliveryStoreOptions): Database.Database {
           .prepare<[], { name: string }>(`PRAGMA table_info(webhook_endpoints)`)
           .all()
           .map((column) => column.name);
-        if (!columns.includes('selection')) db.exec(`ALTER TABLE webhook_endpoints ADD COLUMN selection TEXT`);
+        if (!columns.includes('selection'))
+          db.exec(`ALTER TABLE webhook_endpoints ADD COLUMN selection TEXT`);
         db.prepare(`UPDATE webhook_state SET value = ? WHERE key = 'schema_version'`).run(SCHEMA_VERSION);
       } else if (version !== undefined && version !== SCHEMA_VERSION)
         throw new EventLogOpenError(
