@@ -22,6 +22,7 @@ import { as } from '../helpers/clients.js';
 import { writeTestRegistry } from '../helpers/registry.js';
 import { TEST_ANCHOR_DATE } from '../helpers/sandbox.js';
 import { graphql, startTestStack } from '../helpers/stack.js';
+import { DEMO_API_KEYS } from '../../gateway/auth/demo-keys.js';
 
 /**
  * The permission matrix, generated from the supergraph: every field of every type is selected by a
@@ -187,6 +188,12 @@ describe('permission matrix (generated from the supergraph)', () => {
     stack = await startTestStack({
       customers: 120,
       clientsFile: registry.clientsFile,
+      // The demo syncs, so that syncs, their runs and rows exist to be read.
+      syncs: {
+        file: 'syncs/demo.yaml',
+        stateFile: ':memory:',
+        apiKey: DEMO_API_KEYS['personalization-service'],
+      },
       events: {
         routingRules: [
           { name: 'broken', channel: 'broken', when: { types: ['PAGE_VIEWED'], orderTotalAtLeast: '1.00' } },
@@ -195,7 +202,10 @@ describe('permission matrix (generated from the supergraph)', () => {
     });
     // A webhook endpoint owned by the client that holds only `webhooks:read` (a reader sees only
     // its own), answering 204, so its messages and attempts exist to be read.
-    const receiver = createServer((_req, res) => res.writeHead(204).end());
+    // Its first answer is a 500, so the endpoint's connection in the health model (the first
+    // listed) has failures by class; the retry gets the 204.
+    let answered = 0;
+    const receiver = createServer((_req, res) => res.writeHead(answered++ === 0 ? 500 : 204).end());
     await new Promise<void>((resolve) => receiver.listen(0, '127.0.0.1', resolve));
     closeReceiver = () => new Promise((resolve) => receiver.close(() => resolve()));
     const readerIndex = [...scopeSets.keys()].indexOf(scopeSetId(['webhooks:read']));
@@ -204,6 +214,8 @@ describe('permission matrix (generated from the supergraph)', () => {
       url: `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/hooks`,
       ownerClientId: `matrix-${readerIndex}`,
     });
+    // One sync run, so a sync has a last run.
+    await stack.syncs!.run('vip-customers');
     // One delivered event about the customer, with personal data, and one dead letter.
     const now = new Date().toISOString();
     const event = (type: 'FORM_SUBMITTED' | 'PAGE_VIEWED') => ({
