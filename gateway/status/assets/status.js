@@ -46,25 +46,19 @@ function sparkline(history) {
   svg.setAttribute('aria-label', `${total} calls in the last hour`);
   const max = Math.max(1, ...history.map((point) => point.calls));
   const step = width / Math.max(1, history.length);
+  const bar = (i, count, className) => {
+    const barHeight = (count / max) * height;
+    const rect = document.createElementNS(ns, 'rect');
+    rect.setAttribute('x', String(i * step));
+    rect.setAttribute('y', String(height - barHeight));
+    rect.setAttribute('width', String(Math.max(1, step - 0.5)));
+    rect.setAttribute('height', String(barHeight));
+    rect.setAttribute('class', className);
+    svg.append(rect);
+  };
   history.forEach((point, i) => {
-    const callsHeight = (point.calls / max) * height;
-    const bar = document.createElementNS(ns, 'rect');
-    bar.setAttribute('x', String(i * step));
-    bar.setAttribute('y', String(height - callsHeight));
-    bar.setAttribute('width', String(Math.max(1, step - 0.5)));
-    bar.setAttribute('height', String(callsHeight));
-    bar.setAttribute('class', 'calls');
-    svg.append(bar);
-    if (point.errors > 0) {
-      const errorsHeight = (point.errors / max) * height;
-      const red = document.createElementNS(ns, 'rect');
-      red.setAttribute('x', String(i * step));
-      red.setAttribute('y', String(height - errorsHeight));
-      red.setAttribute('width', String(Math.max(1, step - 0.5)));
-      red.setAttribute('height', String(errorsHeight));
-      red.setAttribute('class', 'errors');
-      svg.append(red);
-    }
+    bar(i, point.calls, 'calls');
+    if (point.errors > 0) bar(i, point.errors, 'errors');
   });
   return svg;
 }
