@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { setMaxListeners } from 'node:events';
 import { Agent } from 'undici';
-import { recordOutcome } from '../lib/health/recorder.js';
+import { recordFacts, recordOutcome } from '../lib/health/recorder.js';
 import type { Logger } from '../lib/logger.js';
 import { AttemptAbortedError, sendAttempt, type AttemptResult } from './attempt.js';
 import type { Clock } from './clock.js';
@@ -482,6 +482,7 @@ export class Dispatcher implements DeliveryScheduler {
     if (!changed) return;
     this.lanes.delete(endpointId);
     deliveryMetrics.disabled.inc({ reason });
+    recordFacts({ name: `endpoint:${endpointId}`, kind: 'endpoint' }, { disabled: true });
     this.options.logger.warn(
       { endpointId, reason },
       reason === 'gone'

@@ -38,6 +38,8 @@ export interface Integration {
   breaker: 'open' | 'closed' | null;
   version: IntegrationVersion | null;
   lastError: ConnectionWindows['lastError'];
+  /** A sync's last run, an endpoint disabled: what the alert conditions beyond rates read. */
+  facts: ConnectionWindows['facts'];
   history: ConnectionWindows['history'];
 }
 
@@ -127,6 +129,7 @@ export function integrationFrom(windows: ConnectionWindows, nowMs: number): Inte
     breaker: windows.breaker,
     version,
     lastError: windows.lastError,
+    facts: windows.facts,
     history: windows.history,
   };
 }
@@ -152,5 +155,10 @@ export function connectionHealthOf(integration: Integration): ConnectionHealth {
       ? { version: { inUse: integration.version.inUse, supportedUntil: integration.version.supportedUntil } }
       : {}),
     ...(integration.lastError ? { lastError: integration.lastError } : {}),
+    ...(integration.facts.lastRunFailed !== undefined
+      ? { lastRunFailed: integration.facts.lastRunFailed }
+      : {}),
+    ...(integration.facts.rowsRejected !== undefined ? { rowsRejected: integration.facts.rowsRejected } : {}),
+    ...(integration.facts.disabled !== undefined ? { disabled: integration.facts.disabled } : {}),
   };
 }

@@ -1,5 +1,6 @@
 import type { Logger } from '../lib/logger.js';
 import { createRequestContext } from '../lib/request-context.js';
+import { recordFacts, recordOutcome, type ConnectionFacts } from '../lib/health/recorder.js';
 import type { SyncBatch, SyncRecord, SyncWriter } from '../platforms/kit/sync.js';
 import type { SyncTarget } from '../platforms/registry.js';
 import type { SyncDefinition } from './definition.js';
@@ -177,6 +178,7 @@ export class SyncEngine {
       store.finishRun(run.id, status, counts, this.now());
       log.debug({ status, ...counts }, 'sync run finished');
       this.emit({ type: 'SYNC_SUCCEEDED', sync: sync.name, run: run.id, status, counts });
+      this.recordHealth(sync, true, startedAt, { lastRunFailed: false, rowsRejected: counts.rejected });
       if (counts.rejected > 0)
         this.emit({ type: 'SYNC_ROWS_REJECTED', sync: sync.name, run: run.id, status, counts });
       return {
@@ -200,8 +202,10 @@ export class SyncEngine {
       const message = cancelled ? 'cancelled' : errorText(error);
       store.finishRun(run.id, status, counts, this.now(), message);
       log.warn({ status, error: message }, 'sync run did not finish');
-      if (!cancelled)
+      if (!cancelled) {
         this.emit({ type: 'SYNC_FAILED', sync: sync.name, run: run.id, status, counts, error: message });
+        this.recordHealth(sync, false, startedAt, { lastRunFailed: true });
+      }
       return {
         id: run.id,
         sync: sync.name,
@@ -215,6 +219,18 @@ export class SyncEngine {
         error: message,
       };
     }
+  }
+
+  /** The sync's connection in the health model (`sync:<name>`): its runs, and how the last one ended. */
+  private recordHealth(sync: SyncDefinition, ok: boolean, startedAt: number, facts: ConnectionFacts): void {
+    const connection = { name: `sync:${sync.name}`, kind: 'sync' as const, platform: sync.destination.target.platform.name };
+    recordOutcome(
+      connection,
+      ok
+        ? { ok: true, latencyMs: this.now() - startedAt }
+        : { ok: false, errorClass: 'run-failed', code: 'SYNC_FAILED', message: `sync ${sync.name} failed` },
+    );
+    recordFacts(connection, facts);
   }
 
   private emit(event: SyncEvent): void {

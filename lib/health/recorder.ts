@@ -46,6 +46,17 @@ interface ConnectionRecord {
   lastError: { at: number; code: string; message: string } | undefined;
   budget: { free: number; of: number; at: number } | undefined;
   breaker: 'open' | 'closed' | undefined;
+  facts: ConnectionFacts;
+}
+
+/** What a connection's last event said about it, beyond calls: a sync's last run, an endpoint disabled. */
+export interface ConnectionFacts {
+  /** The last sync run failed. */
+  lastRunFailed?: boolean;
+  /** Rows the destination refused in the last sync run. */
+  rowsRejected?: number;
+  /** The outbound endpoint is disabled (410 Gone, or failing for 5 days). */
+  disabled?: boolean;
 }
 
 export interface WindowFigures {
@@ -69,6 +80,7 @@ export interface ConnectionWindows {
   lastError: { at: string; code: string; message: string } | null;
   budget: { free: number; of: number; at: string } | null;
   breaker: 'open' | 'closed' | null;
+  facts: ConnectionFacts;
   /** One point per minute of the last `history` minutes: calls and errors (sparklines). */
   history: { minute: string; calls: number; errors: number }[];
 }
@@ -87,6 +99,7 @@ function recordFor(name: string, kind: ConnectionKind, platform: string | undefi
       lastError: undefined,
       budget: undefined,
       breaker: undefined,
+      facts: {},
     };
     connections.set(name, record);
   }
@@ -129,6 +142,15 @@ export function recordOutcome(
   const errorClass = outcome.errorClass ?? 'error';
   bucket.byClass.set(errorClass, (bucket.byClass.get(errorClass) ?? 0) + 1);
   record.lastError = { at: nowMs, code: outcome.code ?? errorClass, message: outcome.message ?? '' };
+}
+
+/** Sets what the connection's last event said (a sync run's outcome, an endpoint disabled). */
+export function recordFacts(
+  connection: { name: string; kind: ConnectionKind; platform?: string },
+  facts: ConnectionFacts,
+): void {
+  const record = recordFor(connection.name, connection.kind, connection.platform);
+  record.facts = { ...record.facts, ...facts };
 }
 
 /** The rate-limit budget and breaker state a platform client saw on its last call. */
@@ -215,6 +237,7 @@ export function connectionWindows(nowMs = Date.now(), historyMinutes = 60): Conn
         : null,
       budget: record.budget ? { ...record.budget, at: new Date(record.budget.at).toISOString() } : null,
       breaker: record.breaker ?? null,
+      facts: record.facts,
       history,
     };
   });

@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import {
   connectionWindows,
+  recordFacts,
   recordLimits,
   recordOutcome,
   resetConnectionHealth,
@@ -102,5 +103,21 @@ describe('health model', () => {
     [shopify] = integrations(NOW);
     expect(shopify!.version?.warnings).toEqual([]);
     expect(shopify!.status).toBe('OK');
+  });
+
+  it('should hand the alert rules a sync’s last run and an endpoint’s disabling', () => {
+    const sync = { name: 'sync:vip-customers', kind: 'sync' as const, platform: 'mailchimp' };
+    recordOutcome(sync, { ok: false, errorClass: 'run-failed', code: 'SYNC_FAILED' }, NOW);
+    recordFacts(sync, { lastRunFailed: true, rowsRejected: 3 });
+    const endpoint = { name: 'endpoint:ep_1', kind: 'endpoint' as const };
+    recordOutcome(endpoint, { ok: false, errorClass: 'status' }, NOW);
+    recordFacts(endpoint, { disabled: true });
+    const health = Object.fromEntries(integrations(NOW).map((i) => [i.name, connectionHealthOf(i)]));
+    expect(health['sync:vip-customers']).toMatchObject({
+      kind: 'sync',
+      lastRunFailed: true,
+      rowsRejected: 3,
+    });
+    expect(health['endpoint:ep_1']).toMatchObject({ kind: 'endpoint', disabled: true });
   });
 });

@@ -112,6 +112,17 @@ describe('syncs in the graph', () => {
       expect(row).toMatchObject({ status: 'FAILED', code: 'ERROR_GENERIC' });
       expect(row.reason).toContain(row.key);
     }
+    // The sync is a connection of the health model (issue 16), its run counted as a success.
+    const health = await graphql<{
+      integration: { kind: string; platform: string; window: { calls: number } } | null;
+    }>(
+      stack.gatewayUrl,
+      '{ integration(name: "sync:vip-customers") { kind platform window(span: ONE_HOUR) { calls } } }',
+      {},
+      admin,
+    );
+    expect(health.body.data?.integration).toMatchObject({ kind: 'SYNC', platform: 'mailchimp' });
+    expect(health.body.data?.integration?.window.calls).toBeGreaterThanOrEqual(1);
   });
 
   it('should log the end of each run as an event, counts only, for subscribers and alerts', async () => {
