@@ -223,7 +223,11 @@ export class SyncEngine {
 
   /** The sync's connection in the health model (`sync:<name>`): its runs, and how the last one ended. */
   private recordHealth(sync: SyncDefinition, ok: boolean, startedAt: number, facts: ConnectionFacts): void {
-    const connection = { name: `sync:${sync.name}`, kind: 'sync' as const, platform: sync.destination.target.platform.name };
+    const connection = {
+      name: `sync:${sync.name}`,
+      kind: 'sync' as const,
+      platform: sync.destination.target.platform.name,
+    };
     recordOutcome(
       connection,
       ok
