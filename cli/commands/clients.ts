@@ -1,5 +1,4 @@
 import { existsSync } from 'node:fs';
-import { parseArgs } from 'node:util';
 import { ALL_SCOPES, isScope, type Scope } from '../../lib/auth/scopes.js';
 import { generateApiKey, generateKeyId } from '../../gateway/auth/api-keys.js';
 import {
@@ -10,6 +9,7 @@ import {
   type ClientRegistryFile,
 } from '../../gateway/auth/registry.js';
 import { checkClientRegistry } from '../../gateway/auth/registry-schema.js';
+import { flagsOf, required, text, type Flags } from '../flags.js';
 import { UsageError } from '../usage.js';
 
 export const CLIENTS_USAGE = `Usage: marketing-graph clients <command> [options]   (the registry is CLIENTS_FILE)
@@ -44,35 +44,6 @@ export interface ClientsCommandOptions {
   stderr?: Output;
   /** The current time, for `createdAt`, expiries and key states. @default () => new Date() */
   now?: () => Date;
-}
-
-type Flags = Record<string, string | boolean | undefined>;
-
-function flagsOf(args: readonly string[], allowed: Record<string, 'string' | 'boolean'>): Flags {
-  try {
-    const { values } = parseArgs({
-      args: [...args],
-      options: Object.fromEntries(Object.entries(allowed).map(([name, type]) => [name, { type }])),
-      strict: true,
-      allowPositionals: false,
-    });
-    return values as Flags;
-  } catch (error) {
-    throw new UsageError(error instanceof Error ? error.message : String(error));
-  }
-}
-
-function text(flags: Flags, name: string): string | undefined {
-  const value = flags[name];
-  if (typeof value !== 'string') return undefined;
-  if (value.trim() === '') throw new UsageError(`--${name} must not be empty`);
-  return value.trim();
-}
-
-function required(flags: Flags, name: string): string {
-  const value = text(flags, name);
-  if (value === undefined) throw new UsageError(`--${name} is required`);
-  return value;
 }
 
 function integer(flags: Flags, name: string, min: number, max: number): number | undefined {

@@ -1,5 +1,5 @@
-import { parseArgs } from 'node:util';
 import { z } from 'zod';
+import { flagsOf, required, text, type Flags } from '../flags.js';
 import { UsageError } from '../usage.js';
 
 export const ENDPOINTS_USAGE = `Usage: marketing-graph endpoints <command> [options]   (calls GATEWAY_URL with MARKETING_GRAPH_API_KEY)
@@ -57,34 +57,6 @@ const responseSchema = z.object({
     )
     .optional(),
 });
-
-type Flags = Record<string, string | boolean | undefined>;
-
-function flagsOf(args: readonly string[], allowed: Record<string, 'string' | 'boolean'>): Flags {
-  try {
-    return parseArgs({
-      args: [...args],
-      options: Object.fromEntries(Object.entries(allowed).map(([name, type]) => [name, { type }])),
-      strict: true,
-      allowPositionals: false,
-    }).values as Flags;
-  } catch (error) {
-    throw new UsageError(error instanceof Error ? error.message : String(error));
-  }
-}
-
-function text(flags: Flags, name: string): string | undefined {
-  const value = flags[name];
-  if (typeof value !== 'string') return undefined;
-  if (value.trim() === '') throw new UsageError(`--${name} must not be empty`);
-  return value.trim();
-}
-
-function required(flags: Flags, name: string): string {
-  const value = text(flags, name);
-  if (value === undefined) throw new UsageError(`--${name} is required`);
-  return value;
-}
 
 function integer(flags: Flags, name: string): number | undefined {
   const value = text(flags, name);

@@ -1,10 +1,12 @@
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { simpleParser } from 'mailparser';
-import { SMTPServer } from 'smtp-server';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Stack } from '../../cli/stack.js';
 import { parseAlertsFile } from '../../monitoring/alerts/rules.js';
+import {
+  startSlackReceiver,
+  startSmtpSink,
+  type SlackReceiver,
+  type SmtpSink,
+} from '../helpers/alert-sinks.js';
 import { as } from '../helpers/clients.js';
 import { eventually } from '../helpers/gateway-process.js';
 import { startTestStack } from '../helpers/stack.js';
@@ -16,35 +18,15 @@ import { startTestStack } from '../helpers/stack.js';
  */
 describe('alerts on a failing platform, end to end', () => {
   let stack: Stack;
-  let slack: Server;
-  let smtp: SMTPServer;
-  const slackMessages: { text: string }[] = [];
-  const mails: { subject: string }[] = [];
+  let slack: SlackReceiver;
+  let smtp: SmtpSink;
+  // What the receivers got, as the assertions read them.
+  const slackMessages = () => slack.received as { text: string }[];
+  const mails = () => smtp.mails.map((mail) => ({ subject: mail.subject ?? '' }));
 
   beforeAll(async () => {
-    slack = createServer((req, res) => {
-      let raw = '';
-      req.on('data', (c: Buffer) => (raw += c.toString()));
-      req.on('end', () => {
-        slackMessages.push(JSON.parse(raw) as { text: string });
-        res.end('ok');
-      });
-    });
-    await new Promise<void>((resolve) => slack.listen(0, '127.0.0.1', resolve));
-    smtp = new SMTPServer({
-      authOptional: true,
-      disabledCommands: ['STARTTLS'],
-      onData(stream, _session, callback) {
-        simpleParser(stream).then(
-          (mail) => {
-            mails.push({ subject: mail.subject ?? '' });
-            callback();
-          },
-          (error: Error) => callback(error),
-        );
-      },
-    });
-    await new Promise<void>((resolve) => smtp.listen(0, '127.0.0.1', resolve));
+    slack = await startSlackReceiver();
+    smtp = await startSmtpSink();
     const rules = parseAlertsFile(
       `
 channels:
@@ -72,16 +54,16 @@ rules:
         intervalMs: 200,
         retryMs: [50, 50],
         env: {
-          OPS_SLACK_URL: `http://127.0.0.1:${(slack.address() as AddressInfo).port}/services/T/B/X`,
-          ONCALL_SMTP_URL: `smtp://127.0.0.1:${(smtp.server.address() as AddressInfo).port}`,
+          OPS_SLACK_URL: slack.url,
+          ONCALL_SMTP_URL: smtp.url,
         },
       },
     });
   });
   afterAll(async () => {
     await stack?.close();
-    slack?.close();
-    await new Promise<void>((resolve) => (smtp ? smtp.close(() => resolve()) : resolve()));
+    await slack?.close();
+    await smtp?.close();
   });
 
   const ordersOf = (index: number) =>
@@ -108,27 +90,27 @@ rules:
     for (let i = 3; i < 6; i++) await ordersOf(i); // 3 of 6 calls fail: 50%, breaker still closed
     expect(await shopifyStatus()).toBe('DOWN');
     await eventually(
-      () => Promise.resolve(slackMessages.length + mails.length),
+      () => Promise.resolve(slackMessages().length + mails().length),
       (count) => count >= 2,
     );
     // The figure is the one read at the evaluation that fired (every 200 ms here), between 25% and 50%.
-    expect(slackMessages).toHaveLength(1);
-    expect(slackMessages[0]!.text).toMatch(
+    expect(slackMessages()).toHaveLength(1);
+    expect(slackMessages()[0]!.text).toMatch(
       /^FIRING: commerce platform failing \(shopify: (25|33\.3|40|50)% failing \(threshold 20%\)\)$/,
     );
-    expect(mails.map((m) => m.subject)).toEqual(['[FIRING][critical] commerce platform failing: shopify']);
+    expect(mails().map((m) => m.subject)).toEqual(['[FIRING][critical] commerce platform failing: shopify']);
 
     stack.sandboxes.shopify.faults.set({});
     for (let i = 6; i < 26; i++) await ordersOf(i); // 3 failures in 26 calls: 11.5%, under the 16% clearing margin
     await eventually(
-      () => Promise.resolve(slackMessages.length + mails.length),
+      () => Promise.resolve(slackMessages().length + mails().length),
       (count) => count >= 4,
     );
-    expect(slackMessages.map((m) => m.text.split(' (')[0])).toEqual([
+    expect(slackMessages().map((m) => m.text.split(' (')[0])).toEqual([
       'FIRING: commerce platform failing',
       'RESOLVED: commerce platform failing',
     ]);
-    expect(mails.map((m) => m.subject)).toEqual([
+    expect(mails().map((m) => m.subject)).toEqual([
       '[FIRING][critical] commerce platform failing: shopify',
       '[RESOLVED][critical] commerce platform failing: shopify',
     ]);

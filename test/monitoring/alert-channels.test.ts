@@ -1,7 +1,3 @@
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { simpleParser } from 'mailparser';
-import { SMTPServer } from 'smtp-server';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ConfigError } from '../../lib/config/env.js';
 import { buildChannels } from '../../monitoring/alerts/channels/index.js';
@@ -9,6 +5,7 @@ import type { AlertChannel } from '../../monitoring/alerts/channels/channel.js';
 import type { AlertNotice } from '../../monitoring/alerts/engine.js';
 import { AlertNotifier } from '../../monitoring/alerts/notifier.js';
 import { parseAlertsFile } from '../../monitoring/alerts/rules.js';
+import { startSlackReceiver, startSmtpSink, type SmtpSink } from '../helpers/alert-sinks.js';
 import { silentLogger } from '../helpers/context.js';
 
 /**
@@ -46,63 +43,27 @@ const notice = (state: AlertNotice['state'], channels = ['ops', 'oncall']): Aler
   },
 });
 
-/** A Slack incoming webhook: answers each POST with the next scripted status (then 200 `ok`). */
-function slackReceiver(script: { status: number; headers?: Record<string, string>; body?: string }[]) {
-  const received: unknown[] = [];
-  const server: Server = createServer((req, res) => {
-    let raw = '';
-    req.on('data', (c: Buffer) => (raw += c.toString()));
-    req.on('end', () => {
-      received.push(JSON.parse(raw));
-      const next = script.shift() ?? { status: 200, body: 'ok' };
-      res.writeHead(next.status, { 'content-type': 'text/plain', ...next.headers });
-      res.end(next.body ?? 'ok');
-    });
-  });
-  return { server, received };
-}
-
-async function listenOn(server: Server): Promise<string> {
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return `http://127.0.0.1:${(server.address() as AddressInfo).port}/services/T000/B000/XXXX`;
-}
-
 describe('alert channels', () => {
-  let smtp: SMTPServer;
-  let smtpPort: number;
-  const mails: Awaited<ReturnType<typeof simpleParser>>[] = [];
+  let smtp: SmtpSink;
+  const mails = () => smtp.mails;
 
   beforeAll(async () => {
-    smtp = new SMTPServer({
-      authOptional: true,
-      disabledCommands: ['STARTTLS'],
-      onData(stream, _session, callback) {
-        simpleParser(stream).then(
-          (mail) => {
-            mails.push(mail);
-            callback();
-          },
-          (error: Error) => callback(error),
-        );
-      },
-    });
-    await new Promise<void>((resolve) => smtp.listen(0, '127.0.0.1', resolve));
-    smtpPort = (smtp.server.address() as AddressInfo).port;
+    smtp = await startSmtpSink();
   });
   afterAll(async () => {
-    await new Promise<void>((resolve) => smtp.close(() => resolve()));
+    await smtp.close();
   });
 
   it('should post a Block Kit message to Slack and an email over SMTP for a firing and a resolved alert', async () => {
-    const slack = slackReceiver([]);
+    const slack = await startSlackReceiver();
     const built = buildChannels(
       FILE.channels,
-      { TEST_SLACK_URL: await listenOn(slack.server), TEST_SMTP_URL: `smtp://127.0.0.1:${smtpPort}` },
+      { TEST_SLACK_URL: slack.url, TEST_SMTP_URL: smtp.url },
       STATUS_URL,
     );
     const notifier = new AlertNotifier(built.channels, { logger: silentLogger, retryMs: [10] });
     try {
-      mails.length = 0;
+      smtp.mails.length = 0;
       notifier.notify([notice('firing')]);
       notifier.notify([notice('resolved')]);
       await notifier.idle();
@@ -127,33 +88,33 @@ describe('alert channels', () => {
       });
       expect((slack.received[1] as { text: string }).text).toMatch(/^RESOLVED: platform errors/);
 
-      expect(mails.map((m) => m.subject)).toEqual([
+      expect(mails().map((m) => m.subject)).toEqual([
         '[FIRING][critical] platform errors: hubspot',
         '[RESOLVED][critical] platform errors: hubspot',
       ]);
-      expect(mails[0]!.text).toContain('Last error: UPSTREAM_UNAVAILABLE hubspot answered 503');
-      expect(mails[0]!.text).toContain(`Status page: ${STATUS_URL}`);
-      expect(mails[1]!.text).toContain('Resolved at: 2026-12-04T12:05:00.000Z');
+      expect(mails()[0]!.text).toContain('Last error: UPSTREAM_UNAVAILABLE hubspot answered 503');
+      expect(mails()[0]!.text).toContain(`Status page: ${STATUS_URL}`);
+      expect(mails()[1]!.text).toContain('Resolved at: 2026-12-04T12:05:00.000Z');
     } finally {
       notifier.stop();
       built.close();
-      slack.server.close();
+      await slack.close();
     }
   });
 
   it('should retry Slack after a 429 (its Retry-After) and a 500, and not retry a refused webhook', async () => {
-    const flaky = slackReceiver([
+    const flaky = await startSlackReceiver([
       { status: 429, headers: { 'retry-after': '0' }, body: 'rate_limited' },
       { status: 500, body: 'oops' },
     ]);
-    const revoked = slackReceiver([{ status: 404, body: 'no_service' }]);
+    const revoked = await startSlackReceiver([{ status: 404, body: 'no_service' }]);
     const configs = {
       flaky: FILE.channels['ops']!,
       revoked: { type: 'slack' as const, webhookUrlEnv: 'TEST_REVOKED' },
     };
     const built = buildChannels(
       configs,
-      { TEST_SLACK_URL: await listenOn(flaky.server), TEST_REVOKED: await listenOn(revoked.server) },
+      { TEST_SLACK_URL: flaky.url, TEST_REVOKED: revoked.url },
       STATUS_URL,
     );
     const notifier = new AlertNotifier(built.channels, { logger: silentLogger, retryMs: [10, 10, 10] });
@@ -164,8 +125,8 @@ describe('alert channels', () => {
       expect(revoked.received).toHaveLength(1);
     } finally {
       notifier.stop();
-      flaky.server.close();
-      revoked.server.close();
+      await flaky.close();
+      await revoked.close();
     }
   });
 
