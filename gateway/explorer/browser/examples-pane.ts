@@ -11,12 +11,15 @@ function titleOf(file: string): string {
 }
 
 function ExampleButton(props: { example: ExampleOperation }) {
-  const { queryEditor, variableEditor } = useEditorContext({ nonNull: true });
+  const { queryEditor, variableEditor, setOperationName } = useEditorContext({ nonNull: true });
   const { example } = props;
   // Into the open tab, as GraphiQL's history does; the Headers tab (the key) is left as it is.
   const open = () => {
     queryEditor?.setValue(example.document);
     variableEditor?.setValue(example.variables);
+    // GraphiQL reads the operation name from the editor after a debounce; a run within it would
+    // send the new document under the old tab's operation name ("no operation named Customers").
+    setOperationName(example.name);
   };
   return h(
     'li',
