@@ -304,7 +304,9 @@ export async function openRedisActionOutbox(
       return reply === null || reply === undefined ? null : Number(reply);
     },
     async claim(platform, type, limit, at) {
-      const reply = z.array(z.unknown()).parse(await run(CLAIM, [platform, type, limit, at, at + visibilityMs]));
+      const reply = z
+        .array(z.unknown())
+        .parse(await run(CLAIM, [platform, type, limit, at, at + visibilityMs]));
       return reply.map(recordOf);
     },
     async settle(settlements: readonly Settlement[]) {

@@ -229,7 +229,7 @@ export const coreCatalog = {
   }),
   BACKGROUND_JOBS: env.oneOf(['gateway', 'worker'], {
     description:
-      '`gateway`: the gateway runs the background jobs (event processing, the routing rules\' actions, webhook deliveries, retention) itself, one process as `npm start` does; `worker`: the gateway only takes webhooks into the log, streams delivered events and serves the management API, and `worker` processes run the jobs. `worker` needs `EVENT_LOG=redis`.',
+      "`gateway`: the gateway runs the background jobs (event processing, the routing rules' actions, webhook deliveries, retention) itself, one process as `npm start` does; `worker`: the gateway only takes webhooks into the log, streams delivered events and serves the management API, and `worker` processes run the jobs. `worker` needs `EVENT_LOG=redis`.",
     default: 'gateway',
   }),
 

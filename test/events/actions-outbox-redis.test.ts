@@ -97,7 +97,7 @@ describe.runIf(REDIS_URL)(redisSuite('the action outbox (Redis)'), () => {
     expect((await outbox.list()).map((a) => a.key)).toEqual(['m2']);
   });
 
-  it("should take back a claim once its lease runs out, and only then: again due if idempotent, else ACTION_OUTCOME_UNKNOWN", async () => {
+  it('should take back a claim once its lease runs out, and only then: again due if idempotent, else ACTION_OUTCOME_UNKNOWN', async () => {
     const prefix = fresh();
     const dying = await open(prefix, 500);
     const other = await open(prefix, 500);
@@ -133,7 +133,7 @@ describe.runIf(REDIS_URL)(redisSuite('the action outbox (Redis)'), () => {
       await meta?.close();
     });
 
-    it("should send what a killed runner had claimed once its lease runs out, counted once at Meta", async () => {
+    it('should send what a killed runner had claimed once its lease runs out, counted once at Meta', async () => {
       const prefix = fresh();
       const rules = files.rules(`
 rules:
@@ -150,7 +150,9 @@ rules:
           properties: { orderId: 7_000 + n, name: `#${n}`, totalPrice: '300.00', currency: 'EUR' },
         });
       const pixel = async (): Promise<PixelSnapshot> =>
-        (await fetch(`${meta.origin}/__sandbox/meta/pixels/${pixelId}/events`)).json() as Promise<PixelSnapshot>;
+        (
+          await fetch(`${meta.origin}/__sandbox/meta/pixels/${pixelId}/events`)
+        ).json() as Promise<PixelSnapshot>;
       const before = await pixel();
       // The runner that dies: it accepted 5 orders and claimed them, and never settles (SIGKILL).
       const dying = await open(prefix, 800);
@@ -181,9 +183,13 @@ rules:
           (list) => list.length === 8 && list.every((a) => a.status === 'done'),
         );
         expect(all.map((a) => a.status)).toEqual(Array(8).fill('done'));
-        expect(all.filter((a) => a.attempts === 2).map((a) => a.event.id)).toEqual(
-          ['ev-0', 'ev-1', 'ev-2', 'ev-3', 'ev-4'],
-        );
+        expect(all.filter((a) => a.attempts === 2).map((a) => a.event.id)).toEqual([
+          'ev-0',
+          'ev-1',
+          'ev-2',
+          'ev-3',
+          'ev-4',
+        ]);
         const after = await pixel();
         expect(after.kept - before.kept).toBe(8);
       } finally {
