@@ -320,8 +320,9 @@ describe.runIf(REDIS_URL)(redisSuite('webhooks and actions from worker processes
 
     const delivered = [...subscriber.ok.keys()].length;
     const duplicates = [...subscriber.ok.values()].reduce((sum, n) => sum + n - 1, 0);
-    console.log(
-      JSON.stringify({
+    // The figures of the run, for the report.
+    process.stdout.write(
+      `${JSON.stringify({
         sent: orders.length,
         delivered,
         duplicateDeliveries: duplicates,
@@ -331,7 +332,7 @@ describe.runIf(REDIS_URL)(redisSuite('webhooks and actions from worker processes
         actionsSentAgain: actions.filter((a) => a.attempts > 1).length,
         metaKept: after.kept - before.kept,
         metaDuplicatesDropped: after.duplicates - before.duplicates,
-      }),
+      })}\n`,
     );
     expect(delivered).toBe(orders.length);
 
