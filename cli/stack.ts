@@ -201,7 +201,8 @@ function reachableOrigin(listening: Listening): string {
  * client of the platform (its limits and retries).
  */
 async function openStackActions(options: StackOptions, origins: Partial<Record<PlatformName, string>>) {
-  if (options.events.actions === false) return undefined;
+  // With BACKGROUND_JOBS=worker the `worker` processes run the actions, with their own connections.
+  if (options.events.actions === false || options.events.backgroundJobs === 'worker') return undefined;
   const logger = options.logger('actions');
   const outbox = await openActionOutboxFor(options.events.log);
   const executors = connectActionExecutors(sandboxConnections(origins, options.plans), {

@@ -1,11 +1,14 @@
 import { createServer, request as httpRequest, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Webhook } from 'standardwebhooks';
+import { Agent } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Stack } from '../../cli/stack.js';
 import { CACHING_SUBGRAPHS } from '../../cli/command-env.js';
 import { openDeliveryStore, type DeliveryStore } from '../../deliveries/index.js';
 import { openRedisActionOutbox } from '../../events/actions/outbox-redis.js';
+import { remoteGraphReadAs } from '../../events/remote-graph.js';
+import { GatewayTokenSigner } from '../../lib/auth/gateway-token.js';
 import type { ActionOutbox } from '../../events/actions/outbox.js';
 import { subgraphUrlVariable } from '../../lib/graphql/subgraph-names.js';
 import { META_DEMO } from '../../platforms/meta/demo.js';
@@ -347,4 +350,25 @@ describe.runIf(REDIS_URL)(redisSuite('webhooks and actions from worker processes
       },
     });
   }, 180_000);
+
+  it("should read an enrichment through the gateway with the owner's scopes only, and say when the owner is gone", async () => {
+    const agent = new Agent();
+    const readAs = remoteGraphReadAs({
+      gatewayUrl: stack.origins.gateway,
+      signer: new GatewayTokenSigner(stack.gatewayTokenKey),
+      agent,
+    });
+    try {
+      const email = stack.world.customers[0]!.person.email;
+      const query = 'query($email: String) { customer(email: $email) { email } }';
+      expect(await readAs('admin', query, { email })).toEqual({ data: { customer: { email } } });
+      // The reporting dashboard holds no crm or pii scope: the same read is refused for it.
+      const dashboard = await readAs('reporting-dashboard', query, { email });
+      expect(dashboard?.data?.['customer'] ?? null).toBeNull();
+      expect(dashboard?.errors?.length).toBeGreaterThan(0);
+      expect(await readAs('no-such-client', query, { email })).toBeUndefined();
+    } finally {
+      await agent.close();
+    }
+  });
 });
