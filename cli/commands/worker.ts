@@ -21,6 +21,7 @@ import { loadRoutingRules } from '../../events/routing.js';
 import { CACHING_SUBGRAPHS, WORKER_ENV } from '../command-env.js';
 import { openConfiguredEventLog } from '../event-log.js';
 import { onShutdown } from '../shutdown.js';
+import { workerSyncJobs } from '../worker-syncs.js';
 
 const DAY_MS = 86_400_000;
 
@@ -83,6 +84,7 @@ export async function workerCommand(logger: Logger): Promise<undefined> {
     }),
     logger: logger.child({ component: 'events' }),
   });
+  jobs.push(...workerSyncJobs(log, logger));
   const running = await startJobs(jobs, logger);
   const listening = await listen(
     buildJobServer({ jobs: running, metricsToken, gauges: () => eventLogGauges(log), logger }),
