@@ -18,6 +18,7 @@ import {
   SYNC_ENV,
   SYNC_USAGE,
   WORKER_ENV,
+  WORKER_SYNC_ENV,
   ALERTS_ENV,
 } from './command-env.js';
 
@@ -73,7 +74,7 @@ export function commandHelp(command: CommandName, args: readonly string[] = []):
         usage: 'worker',
         summary:
           'The background jobs alone (event processing, retention), for gateways run with BACKGROUND_JOBS=worker: any number of workers share the Redis event log, and events a worker held when it died go to another. It reads the graph through a gateway (GATEWAY_URL) as the event processor, and serves /health and /metrics (to a scraper holding METRICS_TOKEN) on WORKER_PORT.',
-        variables: unique(['LOG_LEVEL'], WORKER_ENV),
+        variables: unique(['LOG_LEVEL'], WORKER_ENV, WORKER_SYNC_ENV, SANDBOX_PORT_VARIABLES),
       };
     case 'subgraph': {
       const names = isPlatformSubgraphName(part ?? '')

@@ -7,20 +7,7 @@ import { catalog } from '../platforms/catalog.js';
 import { loadSyncFile, SyncDefinitionError } from '../syncs/definition.js';
 import { syncEvent } from '../syncs/events.js';
 import { syncWorkerJob } from '../syncs/jobs.js';
-import { sandboxPorts } from './command-env.js';
-
-/** The variables a worker's syncs read (`WORKER_SYNCS=on`). */
-export const WORKER_SYNC_ENV = [
-  'NODE_ENV',
-  'WORKER_SYNCS',
-  'SYNCS_FILE',
-  'SYNC_GATEWAY_URL',
-  'SYNC_API_KEY',
-  'SYNC_LOCK_MS',
-  'SYNC_MIN_INTERVAL_MS',
-  'REDIS_URL',
-  'EVENT_LOG_PREFIX',
-] as const;
+import { sandboxPorts, WORKER_SYNC_ENV } from './command-env.js';
 
 /**
  * A worker's sync job, or none when WORKER_SYNCS is off: SYNCS_FILE's syncs on BullMQ, their state
