@@ -21,6 +21,11 @@ export function workerSyncJobs(log: EventLog, logger: Logger, source = process.e
     throw new ConfigError([
       'WORKER_SYNCS: the syncs write to the platform sandboxes of the embedded demo; production destinations are not wired to them yet',
     ]);
+  if (!env.REDIS_URL)
+    throw new ConfigError([
+      'REDIS_URL: required with WORKER_SYNCS=on: the workers schedule the syncs and keep their state in that Redis',
+    ]);
+  const redisUrl = env.REDIS_URL;
   let definitions;
   try {
     definitions = loadSyncFile(env.SYNCS_FILE, { minIntervalMs: env.SYNC_MIN_INTERVAL_MS });
@@ -35,7 +40,7 @@ export function workerSyncJobs(log: EventLog, logger: Logger, source = process.e
   return [
     syncWorkerJob({
       definitions,
-      redisUrl: env.REDIS_URL,
+      redisUrl,
       prefix: `${env.EVENT_LOG_PREFIX}:syncs`,
       gatewayUrl: env.SYNC_GATEWAY_URL,
       apiKey,
