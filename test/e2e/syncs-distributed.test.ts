@@ -130,6 +130,13 @@ describe.runIf(REDIS_URL)(redisSuite('syncs shared by two worker processes (Bull
       400,
     );
     expect(completed.length).toBeGreaterThanOrEqual(5);
+    // No more scheduled runs, and the one under way (if any) ends before the workers stop.
+    await queue.removeJobScheduler(syncQueueName('ticker'));
+    await eventually(
+      async () => (await queue.getActiveCount()) + (await queue.getWaitingCount()),
+      (busy) => busy === 0,
+      300,
+    );
     await stopWorkers();
 
     const jobs = await queue.getCompleted(0, 100);
@@ -147,6 +154,12 @@ describe.runIf(REDIS_URL)(redisSuite('syncs shared by two worker processes (Bull
     expect(new Set(runIds).size).toBe(jobs.length);
     expect(runs.map((run) => run.id).sort((a, b) => a - b)).toEqual([...runIds].sort((a, b) => a - b));
     expect(runs.every((run) => run.trigger === 'schedule' && run.status !== 'RUNNING')).toBe(true);
+    // One run at a time across the workers: the queue's global concurrency, and no run started
+    // before the one before it had ended.
+    expect(await queue.getGlobalConcurrency()).toBe(1);
+    const byId = [...runs].sort((a, b) => a.id - b.id);
+    for (let i = 1; i < byId.length; i++)
+      expect(byId[i]?.startedAt).toBeGreaterThanOrEqual(byId[i - 1]?.finishedAt ?? Infinity);
 
     // The sandbox got each run's calls once: the first run wrote every customer; each later one
     // sent only what Mailchimp refused the run before (refused inserts are retried), nothing twice.
@@ -197,7 +210,14 @@ describe.runIf(REDIS_URL)(redisSuite('syncs shared by two worker processes (Bull
         status: expect.stringMatching(/^(SUCCEEDED|PARTIALLY_FAILED)$/),
         resumes: 1,
       });
-      expect(survivor.log()).toMatch(/"resumed":true,"msg":"sync run ended"/);
+      // Its log line may follow the state's update by a moment.
+      const ended = /"resumed":true,"msg":"sync run ended"/;
+      expect(
+        await eventually(
+          () => Promise.resolve(survivor.log()),
+          (log) => ended.test(log),
+        ),
+      ).toMatch(ended);
 
       const all = await recorded(stack.origins.mailchimp, BATCH);
       const sent = members(all);
