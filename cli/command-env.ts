@@ -86,7 +86,14 @@ export function sandboxEnv(platform: PlatformName) {
 }
 
 /** What `sync` reads, besides each sandbox's port (the demo destinations). */
-export const SYNC_ENV = ['NODE_ENV', 'SYNCS_FILE', 'SYNC_GATEWAY_URL', 'SYNC_API_KEY', 'DATA_DIR'] as const;
+export const SYNC_ENV = [
+  'NODE_ENV',
+  'SYNCS_FILE',
+  'SYNC_GATEWAY_URL',
+  'SYNC_API_KEY',
+  'DATA_DIR',
+  'SYNC_MIN_INTERVAL_MS',
+] as const;
 
 /** `sync`'s sub-commands, for its usage error and its `--help`. */
 export const SYNC_USAGE = `Usage: marketing-graph sync <command>
@@ -131,4 +138,17 @@ export const WORKER_ENV = [
   'UPSTREAM_MAX_RETRIES',
   ...HTTP_LIMITS_ENV,
   ...METRICS_ENV,
+] as const;
+
+/** The variables a worker's syncs read (`WORKER_SYNCS=on`). */
+export const WORKER_SYNC_ENV = [
+  'NODE_ENV',
+  'WORKER_SYNCS',
+  'SYNCS_FILE',
+  'SYNC_GATEWAY_URL',
+  'SYNC_API_KEY',
+  'SYNC_LOCK_MS',
+  'SYNC_MIN_INTERVAL_MS',
+  'REDIS_URL',
+  'EVENT_LOG_PREFIX',
 ] as const;

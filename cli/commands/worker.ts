@@ -28,6 +28,7 @@ import { actionConnectionsFromEnv } from '../action-connections.js';
 import { CACHING_SUBGRAPHS, WORKER_ENV } from '../command-env.js';
 import { openConfiguredEventLog } from '../event-log.js';
 import { onShutdown } from '../shutdown.js';
+import { workerSyncJobs } from '../worker-syncs.js';
 
 const DAY_MS = 86_400_000;
 
@@ -131,6 +132,7 @@ export async function workerCommand(logger: Logger): Promise<undefined> {
       },
       logger: logger.child({ component: 'events' }),
     });
+    jobs.push(...workerSyncJobs(log, logger));
     const running = await startJobs(jobs, logger);
     closers.push(() => running.stop());
     const gauges = async () => [

@@ -352,6 +352,21 @@ export const coreCatalog = {
     description: 'The GraphQL endpoint sync sources are read from, through the gateway and its permissions.',
     default: 'http://127.0.0.1:4000/graphql',
   }),
+  WORKER_SYNCS: env.oneOf(['off', 'on'], {
+    description:
+      "`on`: `worker` processes run SYNCS_FILE's schedules as BullMQ job schedulers on REDIS_URL, one run of a sync at a time across the workers, the state (fingerprints, runs, checkpoints) in Redis under EVENT_LOG_PREFIX; a killed worker's run is resumed by another. `off`: syncs run only where `npm start` runs them (SQLite, in-process scheduler).",
+    default: 'off',
+  }),
+  SYNC_LOCK_MS: env.int(1000, 3_600_000, {
+    description:
+      "How long a worker's hold on a sync run lasts without renewal (`WORKER_SYNCS=on`): a killed worker's run is resumed by another after about this long.",
+    default: '30000',
+  }),
+  SYNC_MIN_INTERVAL_MS: env.int(1000, 86_400_000, {
+    description:
+      'Shortest `every:` a sync may declare. A sync more often than once a minute would mostly queue behind itself; tests shorten it.',
+    default: '60000',
+  }),
   SYNC_API_KEY: env.secret({
     description:
       'API key the sync sources run with (a client with read scopes for the fields the syncs map). Outside production, defaults to the demo personalization-service key.',

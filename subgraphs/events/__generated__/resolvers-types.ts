@@ -6,6 +6,8 @@ import type {
   CustomerReference,
   EventConnectionModel,
   EventEdgeModel,
+  SyncRunModel,
+  SyncRunPreviewModel,
   IntegrationModel,
   HealthWindowModel,
   WebhookEndpointModel,
@@ -18,7 +20,8 @@ import type {
   RecoveredWebhookMessagesModel,
 } from '../mappers.js';
 import type { SyncListing } from '../../../syncs/service.js';
-import type { RunRecord, RunCounts, RunRow } from '../../../syncs/state.js';
+import type { RunSample } from '../../../syncs/engine.js';
+import type { RunCounts, RunRow } from '../../../syncs/state.js';
 import type { EventsContext } from '../context.js';
 export type Maybe<T> = T | null;
 export type InputMaybe<T> = Maybe<T>;
@@ -399,7 +402,11 @@ export type Mutation = {
    * both signatures and the receiver can switch without a gap.
    */
   rotateWebhookEndpointSecret: RotatedWebhookSecret;
-  /** Starts a run of the sync now and answers it as it starts (RUNNING); follow it with `syncRuns`. */
+  /**
+   * Starts a run of the sync now and answers it as it starts (RUNNING); follow it with `syncRuns`.
+   * With `dryRun`, reads the source and answers once it has, with what a run would write (DRY_RUN,
+   * `counts` and `preview`): nothing is written and no history kept, as `sync run --dry-run`.
+   */
   runSync: SyncRun;
   /** Changes the fields given; the others stay as they are. `null` clears a filter, the rate limit or the selection. */
   updateWebhookEndpoint: WebhookEndpoint;
@@ -440,6 +447,7 @@ export type MutationRotateWebhookEndpointSecretArgs = {
 };
 
 export type MutationRunSyncArgs = {
+  dryRun?: Scalars['Boolean']['input'];
   full?: Scalars['Boolean']['input'];
   name: Scalars['String']['input'];
 };
@@ -585,6 +593,15 @@ export type Sync = {
   schedule?: Maybe<Scalars['String']['output']>;
 };
 
+/** A kind of change a run writes. */
+export type SyncChange =
+  /** A record never sent. */
+  | 'INSERT'
+  /** A record that left the source (mirror). */
+  | 'REMOVE'
+  /** A record sent before whose values changed. */
+  | 'UPDATE';
+
 /** How a sync writes. */
 export type SyncMode =
   /** Only records never sent. */
@@ -616,6 +633,8 @@ export type SyncRun = {
   full: Scalars['Boolean']['output'];
   /** The run's id, for `syncRunRows`. */
   id: Scalars['ID']['output'];
+  /** A dry run's samples of what it would write; null for a run that writes. */
+  preview?: Maybe<SyncRunPreview>;
   /** Times a stopped process's run was resumed. */
   resumes: Scalars['Int']['output'];
   /** When it started. */
@@ -651,6 +670,17 @@ export type SyncRunCounts = {
   written: Scalars['Int']['output'];
 };
 
+/** What a dry run would write: its `counts` say how many rows of each change, these show a few. */
+export type SyncRunPreview = {
+  __typename?: 'SyncRunPreview';
+  /** The fewest write calls that can carry the changes (a batch per destination maximum). */
+  calls: Scalars['Int']['output'];
+  /** The first few rows that failed a rule (QUARANTINED), with why. */
+  quarantined: Array<SyncRunRow>;
+  /** The first few rows of each change, as they would be sent. */
+  samples: Array<SyncRunSample>;
+};
+
 /** A row of a run that was not written, with the reason. */
 export type SyncRunRow = {
   __typename?: 'SyncRunRow';
@@ -664,10 +694,23 @@ export type SyncRunRow = {
   status: SyncRowStatus;
 };
 
+/** A row a dry run would write. */
+export type SyncRunSample = {
+  __typename?: 'SyncRunSample';
+  /** Insert, update or remove. */
+  change: SyncChange;
+  /** The row's key (an email address: personal data). */
+  key?: Maybe<Scalars['String']['output']>;
+  /** The mapped record as the destination would get it (personal data). */
+  record?: Maybe<Scalars['JSON']['output']>;
+};
+
 /** Where a run is. */
 export type SyncRunStatus =
   /** Stopped on request (the process shutting down). */
   | 'CANCELLED'
+  /** A preview (`runSync(dryRun: true)`): nothing was written and no history kept; see `preview`. */
+  | 'DRY_RUN'
   /** Stopped by an error (see `error`); the batches written before it are kept. */
   | 'FAILED'
   /** Finished, with rows the destination refused (see `syncRunRows(status: FAILED)`). */
@@ -993,11 +1036,14 @@ export type ResolversTypes = ResolversObject<{
   RotatedWebhookSecret: ResolverTypeWrapper<RotatedWebhookSecretModel>;
   Subscription: ResolverTypeWrapper<Record<PropertyKey, never>>;
   Sync: ResolverTypeWrapper<SyncListing>;
+  SyncChange: SyncChange;
   SyncMode: SyncMode;
   SyncRowStatus: SyncRowStatus;
-  SyncRun: ResolverTypeWrapper<RunRecord>;
+  SyncRun: ResolverTypeWrapper<SyncRunModel>;
   SyncRunCounts: ResolverTypeWrapper<RunCounts>;
+  SyncRunPreview: ResolverTypeWrapper<SyncRunPreviewModel>;
   SyncRunRow: ResolverTypeWrapper<RunRow>;
+  SyncRunSample: ResolverTypeWrapper<RunSample>;
   SyncRunStatus: SyncRunStatus;
   UpdateWebhookEndpointInput: UpdateWebhookEndpointInput;
   WebhookAttempt: ResolverTypeWrapper<WebhookAttemptModel>;
@@ -1043,9 +1089,11 @@ export type ResolversParentTypes = ResolversObject<{
   RotatedWebhookSecret: RotatedWebhookSecretModel;
   Subscription: Record<PropertyKey, never>;
   Sync: SyncListing;
-  SyncRun: RunRecord;
+  SyncRun: SyncRunModel;
   SyncRunCounts: RunCounts;
+  SyncRunPreview: SyncRunPreviewModel;
   SyncRunRow: RunRow;
+  SyncRunSample: RunSample;
   UpdateWebhookEndpointInput: UpdateWebhookEndpointInput;
   WebhookAttempt: WebhookAttemptModel;
   WebhookAttemptPage: WebhookAttemptPageModel;
@@ -1296,7 +1344,7 @@ export type MutationResolvers<
     ResolversTypes['SyncRun'],
     ParentType,
     ContextType,
-    RequireFields<MutationRunSyncArgs, 'full' | 'name'>
+    RequireFields<MutationRunSyncArgs, 'dryRun' | 'full' | 'name'>
   >;
   updateWebhookEndpoint?: Resolver<
     ResolversTypes['WebhookEndpoint'],
@@ -1419,6 +1467,7 @@ export type SyncRunResolvers<
   finishedAt?: Resolver<Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;
   full?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
   id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  preview?: Resolver<Maybe<ResolversTypes['SyncRunPreview']>, ParentType, ContextType>;
   resumes?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
   startedAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
   status?: Resolver<ResolversTypes['SyncRunStatus'], ParentType, ContextType>;
@@ -1441,6 +1490,15 @@ export type SyncRunCountsResolvers<
   written?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
 }>;
 
+export type SyncRunPreviewResolvers<
+  ContextType = EventsContext,
+  ParentType extends ResolversParentTypes['SyncRunPreview'] = ResolversParentTypes['SyncRunPreview'],
+> = ResolversObject<{
+  calls?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  quarantined?: Resolver<Array<ResolversTypes['SyncRunRow']>, ParentType, ContextType>;
+  samples?: Resolver<Array<ResolversTypes['SyncRunSample']>, ParentType, ContextType>;
+}>;
+
 export type SyncRunRowResolvers<
   ContextType = EventsContext,
   ParentType extends ResolversParentTypes['SyncRunRow'] = ResolversParentTypes['SyncRunRow'],
@@ -1449,6 +1507,15 @@ export type SyncRunRowResolvers<
   key?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   reason?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   status?: Resolver<ResolversTypes['SyncRowStatus'], ParentType, ContextType>;
+}>;
+
+export type SyncRunSampleResolvers<
+  ContextType = EventsContext,
+  ParentType extends ResolversParentTypes['SyncRunSample'] = ResolversParentTypes['SyncRunSample'],
+> = ResolversObject<{
+  change?: Resolver<ResolversTypes['SyncChange'], ParentType, ContextType>;
+  key?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  record?: Resolver<Maybe<ResolversTypes['JSON']>, ParentType, ContextType>;
 }>;
 
 export type WebhookAttemptResolvers<
@@ -1572,7 +1639,9 @@ export type Resolvers<ContextType = EventsContext> = ResolversObject<{
   Sync?: SyncResolvers<ContextType>;
   SyncRun?: SyncRunResolvers<ContextType>;
   SyncRunCounts?: SyncRunCountsResolvers<ContextType>;
+  SyncRunPreview?: SyncRunPreviewResolvers<ContextType>;
   SyncRunRow?: SyncRunRowResolvers<ContextType>;
+  SyncRunSample?: SyncRunSampleResolvers<ContextType>;
   WebhookAttempt?: WebhookAttemptResolvers<ContextType>;
   WebhookAttemptPage?: WebhookAttemptPageResolvers<ContextType>;
   WebhookEndpoint?: WebhookEndpointResolvers<ContextType>;
