@@ -77,7 +77,7 @@ export function commandHelp(command: CommandName, args: readonly string[] = []):
     case 'worker':
       return {
         usage: 'worker',
-        summary: `The background jobs alone (the routing rules' actions, event processing, webhook deliveries, retention, and the syncs with WORKER_SYNCS=on), for gateways run with BACKGROUND_JOBS=worker: any number of workers share the Redis event log, delivery store and action outbox, and what a worker held when it died goes to another. It reads the graph through a gateway (GATEWAY_URL): as the event processor for routing, as an endpoint's owner for a webhook's enrichment. It runs actions on each platform whose credential variable it is given (${ACTION_CREDENTIALS}, with the rest of that platform's variables as its subgraph reads them), and serves /health and /metrics (to a scraper holding METRICS_TOKEN) on WORKER_PORT.`,
+        summary: `The background jobs alone (the routing rules' actions, event processing, webhook deliveries, retention; the batch syncs with WORKER_SYNCS=on), for gateways run with BACKGROUND_JOBS=worker: any number of workers share the Redis event log, delivery store and action outbox, and what a worker held when it died goes to another. It reads the graph through a gateway (GATEWAY_URL): as the event processor for routing, as an endpoint's owner for a webhook's enrichment. It runs actions on each platform whose credential variable it is given (${ACTION_CREDENTIALS}, with the rest of that platform's variables as its subgraph reads them), and serves /health and /metrics (to a scraper holding METRICS_TOKEN) on WORKER_PORT.`,
         variables: unique(['LOG_LEVEL'], WORKER_ENV, WORKER_SYNC_ENV, SANDBOX_PORT_VARIABLES),
       };
     case 'subgraph': {
