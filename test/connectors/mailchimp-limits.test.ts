@@ -287,6 +287,24 @@ describe('Mailchimp connector: batching, cache, throttle and breaker', () => {
       }
     });
 
+    it("should share one account's 10 connections between two connectors of one process (a subgraph and a sync), so Mailchimp answers no 429", async () => {
+      const reads = connectSlow();
+      const syncWrites = connectSlow();
+      try {
+        const people = sandbox.world.customers.slice(0, 60);
+        await Promise.all(
+          people.map((c, i) => (i % 2 === 0 ? reads : syncWrites).getMember(testRequest(), c.person.email)),
+        );
+        const stats = await slow.stats();
+        expect(stats.endpoints[ENDPOINT.member]?.count).toBe(60);
+        expect(stats.maxConcurrent).toBe(10);
+        expect(stats.endpoints[ENDPOINT.member]?.statuses['429']).toBeUndefined();
+      } finally {
+        await reads.close();
+        await syncWrites.close();
+      }
+    });
+
     it('should fail the calls that cannot start before a short deadline fast with CLIENT_THROTTLE, and send no 429', async () => {
       const mailchimp = connectSlow();
       try {

@@ -6,7 +6,12 @@ import { Coalescer } from '../../../lib/upstream/coalescer.js';
 import { deadlineError, UpstreamClient } from '../../../lib/upstream/client.js';
 import type { ConnectorSettings } from '../../../lib/upstream/connector-settings.js';
 import { parseUpstream } from '../../../lib/upstream/parse.js';
-import { HUBSPOT_DEFAULT_LIMITS, hubspotThrottle, type HubSpotLimits } from './limits.js';
+import {
+  HUBSPOT_DEFAULT_LIMITS,
+  hubspotThrottle,
+  type HubSpotFlowControl,
+  type HubSpotLimits,
+} from './limits.js';
 import { DailyLimitGate, type DailyLimitState } from './daily.js';
 import { hubspotProtocol } from './protocol.js';
 import {
@@ -24,6 +29,7 @@ import {
   searchResponse,
 } from './schemas.js';
 import { HubSpotContactWriter } from './writes.js';
+import { leaseAccountThrottle, type ThrottleLease } from '../../../lib/upstream/account-throttles.js';
 
 /** HubSpot's own settings; the cache (contacts and lists), throttle and breaker are every connector's. */
 export interface HubSpotSettings extends ConnectorSettings {
@@ -79,11 +85,20 @@ export class HubSpotConnector {
   private readonly batches: Record<'id' | 'email', Coalescer<BatchOutcome>>;
   private readonly daily: DailyLimitGate;
 
+  /** This account's throttle, shared with the process's other connectors to it (account-throttles.ts). */
+  private readonly throttleLease: ThrottleLease<HubSpotFlowControl>;
+
   constructor(settings: HubSpotSettings) {
     this.accountId = settings.accountId;
     this.cache = settings.cache ?? RecordCache.off('hubspot', settings.accountId);
 
-    const flow = hubspotThrottle({ ...HUBSPOT_DEFAULT_LIMITS, ...settings.limits });
+    const limits = { ...HUBSPOT_DEFAULT_LIMITS, ...settings.limits };
+    this.throttleLease = leaseAccountThrottle(
+      undefined,
+      { platform: 'hubspot', baseUrl: settings.baseUrl, account: settings.accountId, limits },
+      () => hubspotThrottle(limits),
+    );
+    const flow = this.throttleLease.throttle;
     // The fuller HubSpot's window, the longer a batch read waits for more keys: a little latency
     // buys many more look-ups per call when the budget is what limits us.
     const batch = (by: 'id' | 'email') =>
@@ -384,6 +399,7 @@ export class HubSpotConnector {
   }
 
   close(): Promise<void> {
+    this.throttleLease.release();
     return this.http.close();
   }
 }

@@ -3,7 +3,7 @@ import { RecordCache } from '../../../lib/cache/record-cache.js';
 import { UpstreamError } from '../../../lib/errors.js';
 import type { RequestContext } from '../../../lib/request-context.js';
 import { connectorGuard } from '../../../lib/upstream/breaker.js';
-import { UpstreamClient } from '../../../lib/upstream/client.js';
+import { UpstreamClient, type UpstreamThrottle } from '../../../lib/upstream/client.js';
 import type { ConnectorSettings } from '../../../lib/upstream/connector-settings.js';
 import { parseUpstream } from '../../../lib/upstream/parse.js';
 import { MAILCHIMP_DEFAULT_LIMITS, mailchimpThrottle, type MailchimpLimits } from './limits.js';
@@ -20,6 +20,7 @@ import {
 } from './records.js';
 import { campaignReport, campaignsPage, listInfo, listMember, listMembersPage } from './schemas.js';
 import { MailchimpAudienceWriter } from './writes.js';
+import { leaseAccountThrottle, type ThrottleLease } from '../../../lib/upstream/account-throttles.js';
 
 /**
  * Mailchimp's own settings; the cache (members, the audience size, campaign figures), throttle and
@@ -111,11 +112,19 @@ export class MailchimpConnector {
   private readonly cache: RecordCache;
   private readonly listPath: string;
 
+  /** This account's throttle, shared with the process's other connectors to it (account-throttles.ts). */
+  private readonly throttleLease: ThrottleLease<UpstreamThrottle>;
+
   constructor(settings: MailchimpSettings) {
     this.accountId = mailchimpAccountId(settings.apiKey, settings.listId);
     this.cache = settings.cache ?? RecordCache.off('mailchimp', this.accountId);
     this.listPath = `/lists/${encodeURIComponent(settings.listId)}`;
     const limits = { ...MAILCHIMP_DEFAULT_LIMITS, ...settings.limits };
+    this.throttleLease = leaseAccountThrottle(
+      settings.throttle,
+      { platform: 'mailchimp', baseUrl: settings.baseUrl, account: this.accountId, limits },
+      () => mailchimpThrottle(limits),
+    );
     this.http = new UpstreamClient({
       protocol: mailchimpProtocol(settings.apiKey),
       baseUrl: settings.baseUrl,
@@ -123,7 +132,7 @@ export class MailchimpConnector {
       maxRetries: settings.maxRetries,
       // Never more sockets than calls the throttle lets run at once.
       connections: limits.maxConnections,
-      throttle: settings.throttle ?? mailchimpThrottle(limits),
+      throttle: this.throttleLease.throttle,
       // The breaker's own cheap read, once it has been open a while; never a user's request.
       guard: connectorGuard('mailchimp', settings, (logger) =>
         this.http.probe({ method: 'GET', endpoint: 'GET /ping', path: '/ping' }, logger),
@@ -371,6 +380,7 @@ export class MailchimpConnector {
   }
 
   close(): Promise<void> {
+    this.throttleLease.release();
     return this.http.close();
   }
 }

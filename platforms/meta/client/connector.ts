@@ -18,6 +18,7 @@ import {
   type AdCampaignSummary,
 } from './records.js';
 import { adAccountNode, campaignInsightsPage, campaignsPage } from './schemas.js';
+import { leaseAccountThrottle, type ThrottleLease } from '../../../lib/upstream/account-throttles.js';
 
 /**
  * Meta's own settings; the cache (insights by date range, the account currency), throttle and
@@ -83,6 +84,9 @@ export class MetaConnector {
     deadlineError('meta', INSIGHTS_ENDPOINT, `no answer before the request's deadline`),
   );
 
+  /** This account's throttle, shared with the process's other connectors to it (account-throttles.ts). */
+  private readonly throttleLease: ThrottleLease<MetaThrottle | UpstreamThrottle>;
+
   constructor(settings: MetaSettings) {
     this.accountId = settings.adAccountId;
     this.cache = settings.cache ?? RecordCache.off('meta', settings.adAccountId);
@@ -92,9 +96,13 @@ export class MetaConnector {
       throw new RangeError(
         `pageSize must be an integer from 1 to ${META_LIMITS.pageSize}, got ${this.pageSize}`,
       );
-    const throttle =
-      settings.throttle ??
-      new MetaThrottle({ ...META_DEFAULT_LIMITS, ...settings.limits }, settings.adAccountId);
+    const limits = { ...META_DEFAULT_LIMITS, ...settings.limits };
+    this.throttleLease = leaseAccountThrottle(
+      settings.throttle,
+      { platform: 'meta', baseUrl: settings.baseUrl, account: settings.adAccountId, limits },
+      () => new MetaThrottle(limits, settings.adAccountId),
+    );
+    const throttle = this.throttleLease.throttle;
     this.http = new UpstreamClient({
       protocol: metaProtocol(settings.accessToken, requestedGraphVersion(settings.baseUrl)),
       baseUrl: settings.baseUrl,
@@ -231,6 +239,7 @@ export class MetaConnector {
   }
 
   close(): Promise<void> {
+    this.throttleLease.release();
     return this.http.close();
   }
 }

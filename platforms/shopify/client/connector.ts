@@ -3,7 +3,12 @@ import { toDateTime } from '../../../lib/dates.js';
 import { UpstreamError } from '../../../lib/errors.js';
 import type { RequestContext } from '../../../lib/request-context.js';
 import { connectorGuard } from '../../../lib/upstream/breaker.js';
-import { UpstreamClient, type QueryValue, type UpstreamResponse } from '../../../lib/upstream/client.js';
+import {
+  UpstreamClient,
+  type QueryValue,
+  type UpstreamResponse,
+  type UpstreamThrottle,
+} from '../../../lib/upstream/client.js';
 import type { ConnectorSettings } from '../../../lib/upstream/connector-settings.js';
 import { parseUpstream } from '../../../lib/upstream/parse.js';
 import { SHOPIFY_DEFAULT_LIMITS, shopifyThrottle, type ShopifyLimits } from './limits.js';
@@ -26,6 +31,7 @@ import {
   ordersResponse,
   shopResponse,
 } from './schemas.js';
+import { leaseAccountThrottle, type ThrottleLease } from '../../../lib/upstream/account-throttles.js';
 
 /**
  * Shopify's own settings; the cache (shop customers, orders, the shop), throttle and breaker are
@@ -100,15 +106,24 @@ export class ShopifyConnector {
   /** Shopify answered customers with their email redacted: the app lacks level 2 customer data. */
   private redactedSeen = false;
 
+  /** This account's throttle, shared with the process's other connectors to it (account-throttles.ts). */
+  private readonly throttleLease: ThrottleLease<UpstreamThrottle>;
+
   constructor(settings: ShopifySettings) {
     this.accountId = shopAccountId(settings.baseUrl);
     this.cache = settings.cache ?? RecordCache.off('shopify', this.accountId);
+    const limits = { ...SHOPIFY_DEFAULT_LIMITS, ...settings.limits };
+    this.throttleLease = leaseAccountThrottle(
+      settings.throttle,
+      { platform: 'shopify', baseUrl: settings.baseUrl, account: this.accountId, limits },
+      () => shopifyThrottle(limits),
+    );
     this.http = new UpstreamClient({
       protocol: shopifyProtocol(settings.accessToken, requestedShopifyVersion(settings.baseUrl)),
       baseUrl: settings.baseUrl,
       timeoutMs: settings.timeoutMs,
       maxRetries: settings.maxRetries,
-      throttle: settings.throttle ?? shopifyThrottle({ ...SHOPIFY_DEFAULT_LIMITS, ...settings.limits }),
+      throttle: this.throttleLease.throttle,
       // The breaker's own cheap read, once it has been open a while; never a user's request.
       guard: connectorGuard('shopify', settings, (logger) =>
         this.http.probe(
@@ -516,6 +531,7 @@ export class ShopifyConnector {
   }
 
   close(): Promise<void> {
+    this.throttleLease.release();
     return this.http.close();
   }
 }

@@ -13,6 +13,7 @@ import { TWILIO_DEFAULT_LIMITS, twilioThrottle, type TwilioLimits } from './limi
 import { twilioProtocol, type TwilioCredentials } from './protocol.js';
 import { consentFrom, toSmsMessage, type SmsConsentRecord, type SmsMessageRecord } from './records.js';
 import { twilioMessage, twilioMessagePage } from './schemas.js';
+import { leaseAccountThrottle, type ThrottleLease } from '../../../lib/upstream/account-throttles.js';
 
 export interface TwilioSettings {
   /** `https://api.twilio.com/2010-04-01`: the API version is part of the base URL. */
@@ -85,6 +86,9 @@ export class TwilioConnector {
   /** Where a `next_page_uri` must point: this account's message list, below the API version. */
   private readonly listUriPrefix: string;
 
+  /** This account's throttle, shared with the process's other connectors to it (account-throttles.ts). */
+  private readonly throttleLease: ThrottleLease<UpstreamThrottle>;
+
   constructor(settings: TwilioSettings) {
     this.accountSid = settings.credentials.accountSid;
     this.from = settings.from;
@@ -92,13 +96,18 @@ export class TwilioConnector {
     const basePath = new URL(settings.baseUrl).pathname.replace(/\/+$/, '');
     this.listUriPrefix = `${basePath}${this.accountPath}/Messages.json?`;
     const limits = { ...TWILIO_DEFAULT_LIMITS, ...settings.limits };
+    this.throttleLease = leaseAccountThrottle(
+      settings.throttle,
+      { platform: 'twilio', baseUrl: settings.baseUrl, account: this.accountPath, limits },
+      () => twilioThrottle(limits),
+    );
     this.http = new UpstreamClient({
       protocol: twilioProtocol(settings.credentials),
       baseUrl: settings.baseUrl,
       timeoutMs: settings.timeoutMs,
       maxRetries: settings.maxRetries,
       connections: limits.maxConcurrent,
-      throttle: settings.throttle ?? twilioThrottle(limits),
+      throttle: this.throttleLease.throttle,
       guard:
         settings.guard ??
         new CircuitBreaker({
@@ -227,6 +236,7 @@ export class TwilioConnector {
   }
 
   close(): Promise<void> {
+    this.throttleLease.release();
     return this.http.close();
   }
 }
