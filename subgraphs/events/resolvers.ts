@@ -26,6 +26,12 @@ function syncsOf(syncs: SyncService | undefined): SyncService {
 
 type Source = EventSource;
 
+function servedByTheGateway(): never {
+  throw new GraphQLError('Subscriptions are served by the gateway over graphql-ws or Server-Sent Events.', {
+    extensions: { code: ErrorCode.BAD_REQUEST },
+  });
+}
+
 const KINDS = {
   platform: 'PLATFORM',
   'webhook-source': 'WEBHOOK_SOURCE',
@@ -138,17 +144,9 @@ export const resolvers: Resolvers = {
     counts: (run) => run,
   },
   Subscription: {
-    events: {
-      // The gateway serves subscriptions itself (graphql-ws and SSE); this subgraph only declares them.
-      subscribe: () => {
-        throw new GraphQLError(
-          'Subscriptions are served by the gateway over graphql-ws or Server-Sent Events.',
-          {
-            extensions: { code: ErrorCode.BAD_REQUEST },
-          },
-        );
-      },
-    },
+    // The gateway serves subscriptions itself (graphql-ws and SSE); this subgraph only declares them.
+    events: { subscribe: servedByTheGateway },
+    integrationStatusChanged: { subscribe: servedByTheGateway },
   },
   MarketingEvent: {
     source: (event) => sourceOf(event.source),

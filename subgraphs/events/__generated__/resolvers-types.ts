@@ -22,6 +22,7 @@ import type { RunRecord, RunCounts, RunRow } from '../../../syncs/state.js';
 import type { EventsContext } from '../context.js';
 export type Maybe<T> = T | null;
 export type InputMaybe<T> = Maybe<T>;
+export type Omit<T, K extends keyof T> = Pick<T, Exclude<keyof T, K>>;
 export type RequireFields<T, K extends keyof T> = Omit<T, K> & { [P in K]-?: NonNullable<T[P]> };
 /** All built-in and custom scalars, mapped to their actual values */
 export type Scalars = {
@@ -330,6 +331,21 @@ export type IntegrationStatus =
   /** No success for longer than its usual rate explains (a source that usually sends 30 webhooks a minute and has sent none for 10 minutes). */
   | 'STALE';
 
+/** One connection's status changing. */
+export type IntegrationStatusChange = {
+  __typename?: 'IntegrationStatusChange';
+  /** When the change was seen. */
+  at: Scalars['DateTime']['output'];
+  /** The connection's figures, read when the change is sent; null when it is gone. */
+  integration?: Maybe<Integration>;
+  /** The connection's name, as `integrations` lists it. */
+  name: Scalars['String']['output'];
+  /** Its status before; null for a connection seen for the first time. */
+  previous?: Maybe<IntegrationStatus>;
+  /** Its status now. */
+  status: IntegrationStatus;
+};
+
 /** Latency percentiles in milliseconds (each the upper bound of its histogram bucket). */
 export type LatencyPercentiles = {
   __typename?: 'LatencyPercentiles';
@@ -552,6 +568,13 @@ export type Subscription = {
    * be selected, with the subscriber's own permissions.
    */
   events: MarketingEvent;
+  /**
+   * A connection's status as it changes (`OK` to `DOWN`, `DOWN` to `OK`...), as the gateway process's
+   * health model sees it: the model is evaluated every second while someone subscribes, so a change
+   * arrives within about a second of the call that caused it. Nothing is sent for a connection whose
+   * status stays the same. For live dashboards such as `/status`.
+   */
+  integrationStatusChanged: IntegrationStatusChange;
 };
 
 export type SubscriptionEventsArgs = {
@@ -559,6 +582,10 @@ export type SubscriptionEventsArgs = {
   channel?: InputMaybe<Scalars['String']['input']>;
   customerId?: InputMaybe<Scalars['ID']['input']>;
   types?: InputMaybe<Array<EventType>>;
+};
+
+export type SubscriptionIntegrationStatusChangedArgs = {
+  names?: InputMaybe<Array<Scalars['String']['input']>>;
 };
 
 /**
@@ -983,6 +1010,9 @@ export type ResolversTypes = ResolversObject<{
   IntegrationError: ResolverTypeWrapper<IntegrationError>;
   IntegrationKind: IntegrationKind;
   IntegrationStatus: IntegrationStatus;
+  IntegrationStatusChange: ResolverTypeWrapper<
+    Omit<IntegrationStatusChange, 'integration'> & { integration?: Maybe<ResolversTypes['Integration']> }
+  >;
   JSON: ResolverTypeWrapper<Scalars['JSON']['output']>;
   LatencyPercentiles: ResolverTypeWrapper<LatencyPercentiles>;
   MarketingEvent: ResolverTypeWrapper<MarketingEventModel>;
@@ -1033,6 +1063,9 @@ export type ResolversParentTypes = ResolversObject<{
   Float: Scalars['Float']['output'];
   Integration: IntegrationModel;
   IntegrationError: IntegrationError;
+  IntegrationStatusChange: Omit<IntegrationStatusChange, 'integration'> & {
+    integration?: Maybe<ResolversParentTypes['Integration']>;
+  };
   JSON: Scalars['JSON']['output'];
   LatencyPercentiles: LatencyPercentiles;
   MarketingEvent: MarketingEventModel;
@@ -1207,6 +1240,18 @@ export type IntegrationErrorResolvers<
   at?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
   code?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   message?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+}>;
+
+export type IntegrationStatusChangeResolvers<
+  ContextType = EventsContext,
+  ParentType extends ResolversParentTypes['IntegrationStatusChange'] =
+    ResolversParentTypes['IntegrationStatusChange'],
+> = ResolversObject<{
+  at?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  integration?: Resolver<Maybe<ResolversTypes['Integration']>, ParentType, ContextType>;
+  name?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  previous?: Resolver<Maybe<ResolversTypes['IntegrationStatus']>, ParentType, ContextType>;
+  status?: Resolver<ResolversTypes['IntegrationStatus'], ParentType, ContextType>;
 }>;
 
 export interface JsonScalarConfig extends GraphQLScalarTypeConfig<ResolversTypes['JSON'], any> {
@@ -1394,6 +1439,13 @@ export type SubscriptionResolvers<
     ContextType,
     Partial<SubscriptionEventsArgs>
   >;
+  integrationStatusChanged?: SubscriptionResolver<
+    ResolversTypes['IntegrationStatusChange'],
+    'integrationStatusChanged',
+    ParentType,
+    ContextType,
+    Partial<SubscriptionIntegrationStatusChangedArgs>
+  >;
 }>;
 
 export type SyncResolvers<
@@ -1560,6 +1612,7 @@ export type Resolvers<ContextType = EventsContext> = ResolversObject<{
   HealthWindowFigures?: HealthWindowFiguresResolvers<ContextType>;
   Integration?: IntegrationResolvers<ContextType>;
   IntegrationError?: IntegrationErrorResolvers<ContextType>;
+  IntegrationStatusChange?: IntegrationStatusChangeResolvers<ContextType>;
   JSON?: GraphQLScalarType;
   LatencyPercentiles?: LatencyPercentilesResolvers<ContextType>;
   MarketingEvent?: MarketingEventResolvers<ContextType>;
