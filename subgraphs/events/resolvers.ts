@@ -165,6 +165,8 @@ export const resolvers: Resolvers = {
     window: (integration, args) => integration.windows[WINDOWS[args.span]],
     budget: (integration) => integration.budgetLeft,
     breakerOpen: (integration) => (integration.breaker === null ? null : integration.breaker === 'open'),
+    disabled: (integration) =>
+      integration.kind === 'endpoint' ? (integration.facts.disabled ?? false) : null,
   },
   HealthWindowFigures: {
     errorsByClass: (figures) =>

@@ -248,6 +248,8 @@ export type HealthWindowFigures = {
   errors: Scalars['Int']['output'];
   /** Failed calls by class (`rate-limited`, `server`, `client`, `timeout`, `network`, or a webhook's refusal reason). */
   errorsByClass: Array<ErrorClassCount>;
+  /** Messages that used every attempt (outbound endpoints and actions; 0 for other connections). */
+  exhausted: Scalars['Int']['output'];
   /** Latency percentiles; null with no timed call. */
   latency?: Maybe<LatencyPercentiles>;
   /** Share that succeeded; null with no calls. */
@@ -261,6 +263,10 @@ export type Integration = {
   breakerOpen?: Maybe<Scalars['Boolean']['output']>;
   /** Share of the platform's rate-limit budget left at the last call, 0 to 1; null when the platform does not say. */
   budget?: Maybe<Scalars['Float']['output']>;
+  /** Messages that used every attempt over the last hour (outbound endpoints and actions); null for other connections. */
+  deliveriesExhausted?: Maybe<Scalars['Int']['output']>;
+  /** Whether the outbound endpoint is disabled (410 Gone, failing for 5 days, or by hand); null for other connections. */
+  disabled?: Maybe<Scalars['Boolean']['output']>;
   /** Share of calls that failed over the last 5 minutes, 0 to 1; null with no calls. */
   errorRate?: Maybe<Scalars['Float']['output']>;
   /** Seconds since its last success; null when it never succeeded. */
@@ -1203,6 +1209,7 @@ export type HealthWindowFiguresResolvers<
   calls?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
   errors?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
   errorsByClass?: Resolver<Array<ResolversTypes['ErrorClassCount']>, ParentType, ContextType>;
+  exhausted?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
   latency?: Resolver<Maybe<ResolversTypes['LatencyPercentiles']>, ParentType, ContextType>;
   successRate?: Resolver<Maybe<ResolversTypes['Float']>, ParentType, ContextType>;
 }>;
@@ -1213,6 +1220,8 @@ export type IntegrationResolvers<
 > = ResolversObject<{
   breakerOpen?: Resolver<Maybe<ResolversTypes['Boolean']>, ParentType, ContextType>;
   budget?: Resolver<Maybe<ResolversTypes['Float']>, ParentType, ContextType>;
+  deliveriesExhausted?: Resolver<Maybe<ResolversTypes['Int']>, ParentType, ContextType>;
+  disabled?: Resolver<Maybe<ResolversTypes['Boolean']>, ParentType, ContextType>;
   errorRate?: Resolver<Maybe<ResolversTypes['Float']>, ParentType, ContextType>;
   freshness?: Resolver<Maybe<ResolversTypes['Float']>, ParentType, ContextType>;
   history?: Resolver<Array<ResolversTypes['HealthPoint']>, ParentType, ContextType>;
