@@ -208,6 +208,7 @@ export class DeliveryService {
           eventType: event.type,
           body: JSON.stringify(await this.payload(event, endpoint)),
           createdAtMs: now,
+          ...(event.trace ? { trace: event.trace } : {}),
         });
       }
     }
