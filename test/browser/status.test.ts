@@ -184,6 +184,26 @@ describe('/status in Chromium', () => {
     }
   });
 
+  it('should fall back to polling while the status stream cannot be opened', async () => {
+    const { page, problems, close } = await openStatus({ width: 1280, height: 800 }, '?poll=1');
+    try {
+      // The stream is cut at the network: every attempt to open it fails.
+      await page.route('**/graphql/stream', (route) => route.abort('connectionreset'));
+      const polls: string[] = [];
+      page.on('request', (request) => {
+        if (new URL(request.url()).pathname === '/graphql') polls.push(request.url());
+      });
+      await paste(page, DEMO_API_KEYS.admin);
+      await expect.poll(() => rowStatus(page, 'hubspot'), SETTLE).not.toBeNull();
+      // Polling carries on at its own pace (every second here) while the page is not live.
+      await expect.poll(() => polls.length, SETTLE).toBeGreaterThanOrEqual(3);
+      expect(await page.evaluate(() => document.body.dataset['live'])).toBe('off');
+      expect(problems).toEqual([]);
+    } finally {
+      await close();
+    }
+  });
+
   it('should be readable on a phone, one card per connection', async () => {
     const { page, problems, close } = await openStatus({ width: 390, height: 844 });
     try {
