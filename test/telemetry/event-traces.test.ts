@@ -1,10 +1,12 @@
 import { SpanKind } from '@opentelemetry/api';
 import { InMemorySpanExporter, SimpleSpanProcessor, type ReadableSpan } from '@opentelemetry/sdk-trace-base';
+import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Stack } from '../../cli/stack.js';
 import { LOOPBACK_ALLOW_LIST } from '../../events/deliveries-config.js';
 import { startTracing, stopTracing } from '../../lib/telemetry/tracing.js';
 import { eventually } from '../helpers/gateway-process.js';
+import { REDIS_URL } from '../helpers/redis.js';
 import { writeTestRegistry } from '../helpers/registry.js';
 import { graphql, startTestStack } from '../helpers/stack.js';
 import { startReceiver, type WebhookReceiver } from '../helpers/webhook-receiver.js';
@@ -14,22 +16,41 @@ import { postWebhook, shopifyOrder } from '../helpers/webhooks.js';
  * Issue 16: one trace per webhook, from ingest through processing to each delivery attempt, though
  * each is its own job reading the log at its own time. The webhook's span context is stored with
  * the event (and then with each outbox message), and the processor's and the dispatcher's spans
- * continue it. In-memory exporter, real stack, a real receiver that fails once then answers 200.
+ * continue it. In-memory exporter, real stack, a real receiver that fails once then answers 200;
+ * on the SQLite log and, with REDIS_URL, on the Redis log and its distributed outbox.
  */
 const exporter = new InMemorySpanExporter();
 const registry = writeTestRegistry([{ id: 'ops', scopes: ['webhooks:admin', 'commerce:read', 'crm:read'] }]);
 const ops = { authorization: `Bearer ${registry.keys['ops']?.[0] ?? ''}` };
 
-describe('traces per webhook: ingest → processing → delivery', () => {
+// One provider for the file: registering the global one again between suites loses the context.
+beforeAll(() => {
+  startTracing({ serviceName: 'event-traces-test', processor: new SimpleSpanProcessor(exporter) });
+});
+afterAll(() => stopTracing());
+
+const LOGS = [
+  { name: 'SQLite', log: undefined },
+  ...(REDIS_URL
+    ? [
+        {
+          name: 'Redis',
+          log: { kind: 'redis' as const, url: REDIS_URL, prefix: `test-traces-${randomUUID()}` },
+        },
+      ]
+    : []),
+];
+
+describe.each(LOGS)('traces per webhook: ingest → processing → delivery ($name log)', ({ log }) => {
   let stack: Stack;
   let receiver: WebhookReceiver;
   beforeAll(async () => {
-    startTracing({ serviceName: 'event-traces-test', processor: new SimpleSpanProcessor(exporter) });
     stack = await startTestStack({
       customers: 30,
       rateLimits: false,
       clientsFile: registry.clientsFile,
       events: {
+        ...(log ? { log } : {}),
         webhookDeliveries: { allowHttp: true, allow: [...LOOPBACK_ALLOW_LIST], retryScheduleMs: [0, 50] },
       },
     });
@@ -39,7 +60,6 @@ describe('traces per webhook: ingest → processing → delivery', () => {
   afterAll(async () => {
     await receiver?.close();
     await stack?.close();
-    await stopTracing();
   });
 
   it('should put the webhook span, the processing span and every delivery attempt in one trace', async () => {
