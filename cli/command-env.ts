@@ -86,7 +86,14 @@ export function sandboxEnv(platform: PlatformName) {
 }
 
 /** What `sync` reads, besides each sandbox's port (the demo destinations). */
-export const SYNC_ENV = ['NODE_ENV', 'SYNCS_FILE', 'SYNC_GATEWAY_URL', 'SYNC_API_KEY', 'DATA_DIR'] as const;
+export const SYNC_ENV = [
+  'NODE_ENV',
+  'SYNCS_FILE',
+  'SYNC_GATEWAY_URL',
+  'SYNC_API_KEY',
+  'DATA_DIR',
+  'SYNC_MIN_INTERVAL_MS',
+] as const;
 
 /** `sync`'s sub-commands, for its usage error and its `--help`. */
 export const SYNC_USAGE = `Usage: marketing-graph sync <command>
@@ -120,6 +127,28 @@ export const WORKER_ENV = [
   'ROUTING_RULES_FILE',
   'EVENT_PROCESSOR_CONCURRENCY',
   'EVENT_PROCESSOR_VISIBILITY_MS',
+  'ACTIONS_VISIBILITY_MS',
+  // Webhooks out, as the gateway reads them (events/deliveries-config.ts DELIVERIES_ENV).
+  'WEBHOOK_SECRET_SEALING_KEY',
+  'WEBHOOK_ALLOW_HOSTS',
+  'WEBHOOK_ATTEMPT_TIMEOUT_MS',
+  'WEBHOOK_RETRY_SCHEDULE',
+  'WEBHOOK_CLAIM_LEASE_MS',
+  'UPSTREAM_TIMEOUT_MS',
+  'UPSTREAM_MAX_RETRIES',
   ...HTTP_LIMITS_ENV,
   ...METRICS_ENV,
+] as const;
+
+/** The variables a worker's syncs read (`WORKER_SYNCS=on`). */
+export const WORKER_SYNC_ENV = [
+  'NODE_ENV',
+  'WORKER_SYNCS',
+  'SYNCS_FILE',
+  'SYNC_GATEWAY_URL',
+  'SYNC_API_KEY',
+  'SYNC_LOCK_MS',
+  'SYNC_MIN_INTERVAL_MS',
+  'REDIS_URL',
+  'EVENT_LOG_PREFIX',
 ] as const;

@@ -11,7 +11,7 @@ import type { CommandName } from './command-names.js';
 import { CLIENTS_USAGE } from './commands/clients.js';
 import { ENDPOINTS_USAGE } from './commands/endpoints.js';
 import { REVIEW_USAGE } from './commands/review.js';
-import { PLATFORM_NAMES } from '../platforms/registry.js';
+import { PLATFORM_NAMES, PLATFORMS } from '../platforms/registry.js';
 import {
   SANDBOX_PORT_VARIABLES,
   sandboxEnv,
@@ -19,8 +19,14 @@ import {
   SYNC_ENV,
   SYNC_USAGE,
   WORKER_ENV,
+  WORKER_SYNC_ENV,
   ALERTS_ENV,
 } from './command-env.js';
+
+/** The credential variable of each platform with actions: setting one lets a `worker` run its actions. */
+const ACTION_CREDENTIALS = PLATFORMS.filter((platform) => platform.actions !== undefined)
+  .map((platform) => platform.credential.variable)
+  .join(', ');
 
 /**
  * `<command> --help`: what a command does and every configuration variable it reads, from the same
@@ -72,9 +78,8 @@ export function commandHelp(command: CommandName, args: readonly string[] = []):
     case 'worker':
       return {
         usage: 'worker',
-        summary:
-          'The background jobs alone (event processing, retention), for gateways run with BACKGROUND_JOBS=worker: any number of workers share the Redis event log, and events a worker held when it died go to another. It reads the graph through a gateway (GATEWAY_URL) as the event processor, and serves /health and /metrics (to a scraper holding METRICS_TOKEN) on WORKER_PORT.',
-        variables: unique(['LOG_LEVEL'], WORKER_ENV),
+        summary: `The background jobs alone (the routing rules' actions, event processing, webhook deliveries, retention, and the syncs with WORKER_SYNCS=on), for gateways run with BACKGROUND_JOBS=worker: any number of workers share the Redis event log, delivery store and action outbox, and what a worker held when it died goes to another. It reads the graph through a gateway (GATEWAY_URL): as the event processor for routing, as an endpoint's owner for a webhook's enrichment. It runs actions on each platform whose credential variable it is given (${ACTION_CREDENTIALS}, with the rest of that platform's variables as its subgraph reads them), and serves /health and /metrics (to a scraper holding METRICS_TOKEN) on WORKER_PORT.`,
+        variables: unique(['LOG_LEVEL'], WORKER_ENV, WORKER_SYNC_ENV, SANDBOX_PORT_VARIABLES),
       };
     case 'subgraph': {
       const names = isPlatformSubgraphName(part ?? '')

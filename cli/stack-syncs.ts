@@ -10,6 +10,8 @@ import { SyncService } from '../syncs/service.js';
 export interface StackSyncOptions {
   /** SYNCS_FILE. */
   file: string;
+  /** SYNC_MIN_INTERVAL_MS. @default 60000 */
+  minIntervalMs?: number;
   /** `syncsStateFile(DATA_DIR)`, or `:memory:` for a test. */
   stateFile: string;
   /** The key the sources run with. */
@@ -35,7 +37,10 @@ export function stackSyncs(
 ): StackSyncs {
   let gatewayUrl: string | undefined;
   const service = new SyncService({
-    definitions: loadSyncFile(options.file),
+    definitions: loadSyncFile(
+      options.file,
+      options.minIntervalMs !== undefined ? { minIntervalMs: options.minIntervalMs } : {},
+    ),
     stateFile: options.stateFile,
     gatewayUrl: () => {
       if (!gatewayUrl) throw new Error('the gateway is not listening yet');

@@ -37,7 +37,7 @@ import { openConfiguredEventLog } from './event-log.js';
 import { openDeliveriesFor } from './deliveries-store.js';
 import type { DeliveriesConfigInput } from '../deliveries/config.js';
 import { LOOPBACK_ALLOW_LIST } from '../events/deliveries-config.js';
-import { openSqliteActionOutbox } from '../events/actions/outbox-sqlite.js';
+import { openActionOutboxFor } from './action-outbox.js';
 import type { EventLog } from '../lib/events/log/types.js';
 import { eventsSubgraphFor } from './events-subgraph.js';
 import { stackSyncs, type StackSyncOptions } from './stack-syncs.js';
@@ -127,8 +127,8 @@ export interface StackEventOptions {
   /** Webhooks out. @default http:// and loopback endpoints allowed outside production, Svix's schedule */
   webhookDeliveries?: DeliveriesConfigInput;
   /**
-   * Run the routing rules' actions against the sandboxes, from an outbox in the event log's SQLite
-   * file. @default true (with the embedded log; the Redis log has no action outbox yet)
+   * Run the routing rules' actions against the sandboxes, from an outbox next to the event log
+   * (its SQLite file, or the same Redis). @default true
    */
   actions?: boolean;
   /** Where processing runs: here, or in `worker` processes sharing a Redis log. @default 'gateway' */
@@ -196,20 +196,15 @@ function reachableOrigin(listening: Listening): string {
 }
 
 /**
- * The routing rules' actions against the stack's sandboxes: an outbox in the event log's file and
- * an executor per platform, each with its own client of the platform (its limits and retries).
+ * The routing rules' actions against the stack's sandboxes: an outbox next to the event log (its
+ * SQLite file, or Redis beside the Redis log) and an executor per platform, each with its own
+ * client of the platform (its limits and retries).
  */
-function openStackActions(options: StackOptions, origins: Partial<Record<PlatformName, string>>) {
-  if (options.events.actions === false) return undefined;
+async function openStackActions(options: StackOptions, origins: Partial<Record<PlatformName, string>>) {
+  // With BACKGROUND_JOBS=worker the `worker` processes run the actions, with their own connections.
+  if (options.events.actions === false || options.events.backgroundJobs === 'worker') return undefined;
   const logger = options.logger('actions');
-  if (options.events.log.kind !== 'sqlite') {
-    logger.info("routing rules' actions are not run: the action outbox is embedded (SQLite) only so far");
-    return undefined;
-  }
-  const outbox = openSqliteActionOutbox({
-    file: options.events.log.file,
-    synchronous: options.events.log.synchronous ?? 'full',
-  });
+  const outbox = await openActionOutboxFor(options.events.log);
   const executors = connectActionExecutors(sandboxConnections(origins, options.plans), {
     timeoutMs: options.upstreamTimeoutMs,
     maxRetries: options.upstreamMaxRetries,
@@ -294,7 +289,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
       ? stackSyncs(options.syncs, origins, eventLog, options.logger('syncs'))
       : undefined;
     if (syncs) stoppers.push(() => syncs.stop());
-    const actions = openStackActions(options, origins);
+    const actions = await openStackActions(options, origins);
     if (actions) stoppers.push(actions.close);
     const eventsSubgraph = await eventsSubgraphFor(
       eventLog,

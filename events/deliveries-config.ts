@@ -9,6 +9,7 @@ export const DELIVERIES_ENV = [
   'WEBHOOK_ALLOW_HOSTS',
   'WEBHOOK_ATTEMPT_TIMEOUT_MS',
   'WEBHOOK_RETRY_SCHEDULE',
+  'WEBHOOK_CLAIM_LEASE_MS',
 ] as const;
 
 /** Where the demo's and a developer's local receivers listen: reachable outside production only. */
@@ -45,6 +46,7 @@ export function deliveriesConfigFromEnv(source: NodeJS.ProcessEnv = process.env)
   const config: DeliveriesConfigInput = {
     allowHttp: !production,
     attemptTimeoutMs: env.WEBHOOK_ATTEMPT_TIMEOUT_MS,
+    claimLeaseMs: env.WEBHOOK_CLAIM_LEASE_MS,
     allow: env.WEBHOOK_ALLOW_HOSTS
       ? env.WEBHOOK_ALLOW_HOSTS.split(',')
           .map((entry) => entry.trim())
@@ -70,7 +72,9 @@ export function deliveriesConfigFromEnv(source: NodeJS.ProcessEnv = process.env)
               ? 'WEBHOOK_RETRY_SCHEDULE'
               : issue.path[0] === 'secretSealingKey'
                 ? 'WEBHOOK_SECRET_SEALING_KEY'
-                : 'WEBHOOK_ATTEMPT_TIMEOUT_MS';
+                : issue.path[0] === 'claimLeaseMs'
+                  ? 'WEBHOOK_CLAIM_LEASE_MS'
+                  : 'WEBHOOK_ATTEMPT_TIMEOUT_MS';
         problems.push(`${variable}: ${issue.message}`);
       }
   }

@@ -1,3 +1,7 @@
+import { startDeliveries, type Deliveries } from '../deliveries/index.js';
+import type { DeliveriesConfigInput } from '../deliveries/config.js';
+import type { PayloadBuilder } from '../deliveries/payload.js';
+import type { DeliveryStore } from '../deliveries/store/types.js';
 import type { WorkerJob } from '../lib/jobs/job.js';
 import type { EventLog } from '../lib/events/log/types.js';
 import type { Logger } from '../lib/logger.js';
@@ -23,6 +27,13 @@ export interface EventJobsOptions {
    * opens and closes both). @default none: rules' actions are not run here
    */
   actions?: Omit<ActionRunnerOptions, 'rules' | 'logger'>;
+  /**
+   * Webhooks out to subscribers' endpoints, following the log: the store (the caller opens and
+   * closes it: embedded in the log's file, or Redis beside the Redis log), the settings, and what
+   * builds each message's body (the enrichment, read as the endpoint's owner: in place in the
+   * gateway, over HTTP from a worker). @default none: no webhooks are sent from here
+   */
+  deliveries?: { store: DeliveryStore; config: DeliveriesConfigInput; payload?: PayloadBuilder };
   logger: Logger;
 }
 
@@ -30,14 +41,18 @@ export interface EventJobsOptions {
 const PRUNE_EVERY_MS = 3_600_000;
 
 /**
- * The event pipeline's long-running work as worker jobs: the processor (claims events from the
- * log's inbox, routes and delivers them) and retention pruning. Further jobs (webhook deliveries,
- * platform syncs) join this list, one line each, and run wherever these run. The processor is
- * returned as well: a gateway running the jobs itself wakes it when a webhook is appended.
+ * The event pipeline's long-running work as worker jobs: the rules' actions, the processor (claims
+ * events from the log's inbox, routes and delivers them), webhook deliveries and retention pruning.
+ * Further jobs (platform syncs) join this list, one line each, and run wherever these run: in the
+ * gateway (`BACKGROUND_JOBS=gateway`) or in `worker` processes. The processor is returned as well
+ * (a gateway running the jobs itself wakes it when a webhook is appended), and the deliveries once
+ * their job has started (their gauges for `/metrics`).
  */
 export function eventJobs(options: EventJobsOptions): {
   processor: EventProcessor;
   actions?: ActionRunner;
+  /** The running deliveries: undefined until their job starts, and without `deliveries`. */
+  deliveries(): Deliveries | undefined;
   jobs: WorkerJob[];
 } {
   const { log, logger } = options;
@@ -58,17 +73,72 @@ export function eventJobs(options: EventJobsOptions): {
     ...options.processor,
     ...(options.processorId ? { id: options.processorId } : {}),
   });
+  const deliveries = options.deliveries
+    ? deliveriesJob(options.deliveries, log, () => processor.wake(), logger)
+    : undefined;
   return {
     processor,
     ...(actions ? { actions } : {}),
+    deliveries: () => deliveries?.running(),
     // Actions first: they recover what a crash left under way before the processor adds more,
-    // and stop last, once the processor has stopped accepting them.
+    // and stop last, once the processor has stopped accepting them. Deliveries follow the log
+    // after the processor (which delivers events into it) and stop before it.
     jobs: [
       ...(actions ? [actionsJob(actions)] : []),
       processorJob(processor, log),
+      ...(deliveries ? [deliveries.job] : []),
       retentionJob(log, options.retention, logger),
     ],
   };
+}
+
+/**
+ * Webhooks out as a job: the dispatcher, the relay of notices and the follower of the log. Their
+ * notices (attempts exhausted, endpoint disabled) are events like any other: appended to the log
+ * and processed. Several workers share a Redis store through its claims and leases.
+ */
+function deliveriesJob(
+  options: NonNullable<EventJobsOptions['deliveries']>,
+  log: EventLog,
+  wakeProcessor: () => void,
+  logger: Logger,
+): { job: WorkerJob; running(): Deliveries | undefined } {
+  let deliveries: Deliveries | undefined;
+  const job: WorkerJob = {
+    name: 'webhook-deliveries',
+    async start() {
+      deliveries = await startDeliveries({
+        store: options.store,
+        config: options.config,
+        follow: log,
+        emit: async (events) => {
+          await log.append(events);
+          wakeProcessor();
+        },
+        ...(options.payload ? { payload: options.payload } : {}),
+        logger: logger.child({ component: 'deliveries' }),
+      });
+    },
+    async stop() {
+      const running = deliveries;
+      deliveries = undefined;
+      await running?.stop();
+    },
+    // The outbox is what deliveries depend on: its depth is the figure an operator watches.
+    async health() {
+      if (!deliveries) return { status: 'stopped' };
+      try {
+        const stats = await options.store.stats();
+        return { status: 'ok', detail: { pending: stats.pending, claimed: stats.claimed } };
+      } catch {
+        return {
+          status: 'failing',
+          detail: 'the webhook store does not answer; deliveries resume when it does',
+        };
+      }
+    },
+  };
+  return { job, running: () => deliveries };
 }
 
 function actionsJob(actions: ActionRunner): WorkerJob {

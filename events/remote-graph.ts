@@ -3,11 +3,21 @@ import { z } from 'zod';
 import type { GatewayTokenSigner } from '../lib/auth/gateway-token.js';
 import { EVENT_PROCESSOR_SCOPES, GATEWAY_AUDIENCE, SYSTEM_CALLERS } from '../lib/auth/system-callers.js';
 import type { GraphRead, GraphResult } from './customer-context.js';
+import type { GraphReadAs } from './webhook-enrichment.js';
 
 /** A GraphQL response as a gateway sends it; anything else is a failed read, retried by the processor. */
 const graphResponse = z.object({
   data: z.record(z.string(), z.unknown()).nullish(),
-  errors: z.array(z.object({ message: z.string() }).loose()).optional(),
+  errors: z
+    .array(
+      z
+        .object({
+          message: z.string(),
+          extensions: z.object({ reason: z.string().optional() }).loose().optional(),
+        })
+        .loose(),
+    )
+    .optional(),
 });
 
 export interface RemoteGraphOptions {
@@ -28,12 +38,45 @@ export interface RemoteGraphOptions {
  * processor retries the event.
  */
 export function remoteGraphRead(options: RemoteGraphOptions): GraphRead {
+  const post = gatewayPoster(options);
+  const caller = { clientId: SYSTEM_CALLERS.eventProcessor, scopes: EVENT_PROCESSOR_SCOPES };
+  return async (query, variables) => {
+    const answer = await post(caller, undefined, query, variables);
+    if (answer.ownerUnknown) throw new Error('the gateway refused the event processor');
+    return answer.result;
+  };
+}
+
+/**
+ * A webhook endpoint's selection as a `worker` reads it: over HTTP from a gateway, as the
+ * endpoint's owner. The token names the owner (`obo`) and no scopes: the gateway reads with the
+ * owner's scopes as its client registry has them now, as it does in its own process. Undefined
+ * when the gateway says the owner is no longer registered; any other failure throws.
+ */
+export function remoteGraphReadAs(options: RemoteGraphOptions): GraphReadAs {
+  const post = gatewayPoster(options);
+  const caller = { clientId: SYSTEM_CALLERS.webhookEnrichment, scopes: [] };
+  return async (clientId, query, variables) => {
+    const answer = await post(caller, clientId, query, variables);
+    return answer.ownerUnknown ? undefined : answer.result;
+  };
+}
+
+/** One signed POST to the gateway's `/graphql`, its answer checked. */
+function gatewayPoster(options: RemoteGraphOptions) {
   const url = `${options.gatewayUrl.replace(/\/+$/, '')}/graphql`;
   const timeoutMs = options.timeoutMs ?? 15_000;
-  const caller = { clientId: SYSTEM_CALLERS.eventProcessor, scopes: EVENT_PROCESSOR_SCOPES };
-  return async (query, variables): Promise<GraphResult> => {
+  return async (
+    caller: { clientId: string; scopes: readonly string[] },
+    onBehalfOf: string | undefined,
+    query: string,
+    variables: Record<string, unknown>,
+  ): Promise<{ ownerUnknown: boolean; result: GraphResult }> => {
     const body = JSON.stringify({ query, variables });
-    const token = await options.signer.tokenFor(GATEWAY_AUDIENCE, caller, { body });
+    const token = await options.signer.tokenFor(GATEWAY_AUDIENCE, caller, {
+      body,
+      ...(onBehalfOf !== undefined ? { onBehalfOf } : {}),
+    });
     const response = await request(url, {
       method: 'POST',
       dispatcher: options.agent,
@@ -56,11 +99,17 @@ export function remoteGraphRead(options: RemoteGraphOptions): GraphRead {
     const parsed = graphResponse.safeParse(json);
     if (!parsed.success)
       throw new Error(`the gateway answered ${response.statusCode} with an unreadable GraphQL response`);
-    if (response.statusCode >= 300 && !parsed.data.errors?.length)
-      throw new Error(`the gateway answered ${response.statusCode} to the event processor's read`);
+    const errors = parsed.data.errors;
+    if (response.statusCode === 401 && errors?.some((e) => e.extensions?.reason === 'owner-unknown'))
+      return { ownerUnknown: true, result: {} };
+    if (response.statusCode >= 300 && !errors?.length)
+      throw new Error(`the gateway answered ${response.statusCode} to ${caller.clientId}'s read`);
     return {
-      ...(parsed.data.data !== undefined ? { data: parsed.data.data } : {}),
-      ...(parsed.data.errors ? { errors: parsed.data.errors } : {}),
+      ownerUnknown: false,
+      result: {
+        ...(parsed.data.data !== undefined ? { data: parsed.data.data } : {}),
+        ...(errors ? { errors } : {}),
+      },
     };
   };
 }

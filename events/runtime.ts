@@ -1,5 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { startDeliveries, type Deliveries } from '../deliveries/index.js';
+import type { Deliveries } from '../deliveries/index.js';
 import type { DeliveriesConfigInput } from '../deliveries/config.js';
 import type { PayloadBuilder } from '../deliveries/payload.js';
 import type { DeliveryStore } from '../deliveries/store/types.js';
@@ -28,8 +28,9 @@ export interface EventsConfig {
   processor?: { concurrency?: number; maxAttempts?: number; retryBaseMs?: number; visibilityMs?: number };
   /**
    * Webhooks out to subscribers' endpoints, following this log: the store opened by the caller
-   * (the embedded one in the log's own file), who closes it after `stop`. They run where the
-   * background jobs run in this process (not with `backgroundJobs: 'worker'` yet). Absent: none are sent.
+   * (the embedded one in the log's own file), who closes it after `stop`. They are a background job
+   * (events/jobs.ts): sent from this process, or from `worker` processes with `backgroundJobs:
+   * 'worker'`. Absent: none are sent from here.
    */
   deliveries?: { store: DeliveryStore; config: DeliveriesConfigInput };
   /**
@@ -38,7 +39,7 @@ export interface EventsConfig {
    */
   actions?: Omit<ActionRunnerOptions, 'rules' | 'logger'>;
   /**
-   * Where the background jobs (processing, retention; events/jobs.ts) run: `gateway`, in this
+   * Where the background jobs (actions, processing, deliveries, retention; events/jobs.ts) run: `gateway`, in this
    * process; `worker`, in `worker` processes sharing the log, so this one only ingests webhooks
    * and streams delivered events. @default 'gateway'
    */
@@ -83,7 +84,7 @@ export async function startEventPipeline(options: {
   const hub = new EventHub(log, logger.child({ component: 'event-hub' }));
   await hub.start();
   const notices = followDeliveryNotices(hub, logger.child({ component: 'delivery-health' }));
-  const { processor, actions, jobs } = eventJobs({
+  const { processor, actions, deliveries, jobs } = eventJobs({
     log,
     routingRules: config.routingRules,
     retention: config.retention,
@@ -91,26 +92,18 @@ export async function startEventPipeline(options: {
     readGraph: options.readGraph,
     invalidate: options.invalidate,
     ...(config.actions ? { actions: config.actions } : {}),
+    ...(config.deliveries
+      ? {
+          deliveries: {
+            ...config.deliveries,
+            ...(options.payload ? { payload: options.payload } : {}),
+          },
+        }
+      : {}),
     logger,
   });
   // BACKGROUND_JOBS=worker: `worker` processes claim the work from the shared log instead.
   const running = config.backgroundJobs === 'worker' ? undefined : await startJobs(jobs, logger);
-  // Deliveries follow the log (after the processor, which delivers events into it); their notices
-  // (attempts exhausted, endpoint disabled) are events like any other, appended and processed.
-  const deliveries =
-    config.deliveries && running
-      ? await startDeliveries({
-          store: config.deliveries.store,
-          config: config.deliveries.config,
-          follow: log,
-          emit: async (events) => {
-            await log.append(events);
-            processor.wake();
-          },
-          ...(options.payload ? { payload: options.payload } : {}),
-          logger: logger.child({ component: 'deliveries' }),
-        })
-      : undefined;
   const ingest = createWebhookIngest({
     log,
     secrets: config.webhooks,
@@ -126,12 +119,11 @@ export async function startEventPipeline(options: {
     processor,
     ...(actions ? { actions } : {}),
     hub,
-    deliveries,
+    deliveries: deliveries(),
     stop() {
       stopped ??= (async () => {
         notices.stop();
         hub.stop();
-        await deliveries?.stop();
         await running?.stop();
       })();
       return stopped;

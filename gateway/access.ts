@@ -64,8 +64,17 @@ export function createAccessControl(options: {
   const { config, logger } = options;
   const clients = setUpAuthentication(config.auth, logger);
   const registry = clients.registry;
-  // `worker` processes read the graph as the event processor, with tokens signed by this key.
-  const authenticate = withSystemCallers(clients.authenticate, publicJwksOf(config.gatewayTokenKey));
+  const registeredIdentity = (clientId: string): ClientIdentity | undefined => {
+    const client = registry.current.client(clientId);
+    return client ? { id: client.id, scopes: [...new Set(client.scopes)].sort(), via: 'api-key' } : undefined;
+  };
+  // `worker` processes read the graph as the event processor, and webhooks' enrichment as the
+  // endpoint's owner, with tokens signed by this key.
+  const authenticate = withSystemCallers(
+    clients.authenticate,
+    publicJwksOf(config.gatewayTokenKey),
+    registeredIdentity,
+  );
   // Keys revoked or added with the CLI apply without a restart.
   const stopWatching = registry.watch();
   const tokenClientLimit = config.tokenClientRateLimit ?? { requestsPerMinute: 600, burst: 60 };
@@ -90,12 +99,7 @@ export function createAccessControl(options: {
       enabled: config.fieldPermissions ?? true,
     }),
     signer: new GatewayTokenSigner(config.gatewayTokenKey),
-    registeredIdentity(clientId) {
-      const client = registry.current.client(clientId);
-      return client
-        ? { id: client.id, scopes: [...new Set(client.scopes)].sort(), via: 'api-key' }
-        : undefined;
-    },
+    registeredIdentity,
     close: stopWatching,
   };
 }

@@ -65,49 +65,51 @@ const condition = z
   );
 export type Condition = z.output<typeof condition>;
 
-const schedule = z
-  .union([
-    z.object({ every: z.string() }).strict(),
-    z.object({ cron: z.string(), timeZone: z.string().default('UTC') }).strict(),
-  ])
-  .transform((value, ctx): Schedule => {
-    const parsed = parseSchedule(value);
-    if (typeof parsed === 'string') {
-      ctx.addIssue({ code: 'custom', message: parsed, path: 'every' in value ? ['every'] : ['cron'] });
-      return z.NEVER;
-    }
-    return parsed;
-  });
+const scheduleSchema = (minIntervalMs: number | undefined) =>
+  z
+    .union([
+      z.object({ every: z.string() }).strict(),
+      z.object({ cron: z.string(), timeZone: z.string().default('UTC') }).strict(),
+    ])
+    .transform((value, ctx): Schedule => {
+      const parsed = parseSchedule(value, minIntervalMs);
+      if (typeof parsed === 'string') {
+        ctx.addIssue({ code: 'custom', message: parsed, path: 'every' in value ? ['every'] : ['cron'] });
+        return z.NEVER;
+      }
+      return parsed;
+    });
 
-const syncInput = z
-  .object({
-    name: z.string().regex(NAME, 'must be lower-case letters, digits and dashes, starting with a letter'),
-    description: z.string().max(500).default(''),
-    source: z
-      .object({
-        /** A GraphQL query taking `$first: Int!` and `$after: String`, run through the gateway. */
-        query: z.string().min(1),
-        /** Where the connection is in `data` (`customers`): its `edges[].node` are the rows. */
-        connection: path,
-        /** Rows asked per page. @default 500 */
-        pageSize: z.number().int().min(1).max(500).default(500),
-        /** Rows kept: every condition holds. @default all rows */
-        where: z.array(condition).default([]),
-      })
-      .strict(),
-    /** Destination field → source path (or `{from, as}`). */
-    mapping: z
-      .record(z.string().min(1).max(100), mappingEntry)
-      .refine((m) => Object.keys(m).length > 0, 'maps no field'),
-    /** The mapped field that identifies a record (its primary key). */
-    key: z.string().min(1),
-    /** Checks on mapped fields; a row failing one is quarantined, never sent. */
-    rules: z.record(z.string(), rule).default({}),
-    mode: z.enum(SYNC_MODES).default('upsert'),
-    destination: z.object({ type: z.string(), options: z.unknown().default({}) }).strict(),
-    schedule: schedule.optional(),
-  })
-  .strict();
+const syncInputSchema = (minIntervalMs: number | undefined) =>
+  z
+    .object({
+      name: z.string().regex(NAME, 'must be lower-case letters, digits and dashes, starting with a letter'),
+      description: z.string().max(500).default(''),
+      source: z
+        .object({
+          /** A GraphQL query taking `$first: Int!` and `$after: String`, run through the gateway. */
+          query: z.string().min(1),
+          /** Where the connection is in `data` (`customers`): its `edges[].node` are the rows. */
+          connection: path,
+          /** Rows asked per page. @default 500 */
+          pageSize: z.number().int().min(1).max(500).default(500),
+          /** Rows kept: every condition holds. @default all rows */
+          where: z.array(condition).default([]),
+        })
+        .strict(),
+      /** Destination field → source path (or `{from, as}`). */
+      mapping: z
+        .record(z.string().min(1).max(100), mappingEntry)
+        .refine((m) => Object.keys(m).length > 0, 'maps no field'),
+      /** The mapped field that identifies a record (its primary key). */
+      key: z.string().min(1),
+      /** Checks on mapped fields; a row failing one is quarantined, never sent. */
+      rules: z.record(z.string(), rule).default({}),
+      mode: z.enum(SYNC_MODES).default('upsert'),
+      destination: z.object({ type: z.string(), options: z.unknown().default({}) }).strict(),
+      schedule: scheduleSchema(minIntervalMs).optional(),
+    })
+    .strict();
 
 const fileSchema = z.object({ syncs: z.array(z.unknown()) }).strict();
 
@@ -142,7 +144,11 @@ const problem = (label: string, issuePath: readonly PropertyKey[], message: stri
   `${label}: ${issuePath.length > 0 ? `${issuePath.map(String).join('.')}: ` : ''}${message}`;
 
 /** Checks one sync; answers its definition or the problems, each naming the field. */
-function checkSync(raw: unknown, index: number): SyncDefinition | string[] {
+function checkSync(
+  raw: unknown,
+  index: number,
+  syncInput: ReturnType<typeof syncInputSchema>,
+): SyncDefinition | string[] {
   const label =
     typeof raw === 'object' && raw !== null && typeof (raw as { name?: unknown }).name === 'string'
       ? `sync "${(raw as { name: string }).name}"`
@@ -178,7 +184,12 @@ function checkSync(raw: unknown, index: number): SyncDefinition | string[] {
 }
 
 /** Reads and checks a sync file (`.yaml`, `.yml` or `.json`). Throws SyncDefinitionError. */
-export function loadSyncFile(file: string): SyncDefinition[] {
+export interface SyncFileOptions {
+  /** Shortest interval schedule (SYNC_MIN_INTERVAL_MS). @default 60000 */
+  minIntervalMs?: number;
+}
+
+export function loadSyncFile(file: string, options: SyncFileOptions = {}): SyncDefinition[] {
   let text: string;
   try {
     text = readFileSync(file, 'utf8');
@@ -193,10 +204,15 @@ export function loadSyncFile(file: string): SyncDefinition[] {
       `is not valid ${file.endsWith('.json') ? 'JSON' : 'YAML'}: ${error instanceof Error ? error.message.split('\n')[0] : ''}`,
     ]);
   }
-  return parseSyncDefinitions(raw, file);
+  return parseSyncDefinitions(raw, file, options);
 }
 
-export function parseSyncDefinitions(raw: unknown, file = 'syncs'): SyncDefinition[] {
+export function parseSyncDefinitions(
+  raw: unknown,
+  file = 'syncs',
+  options: SyncFileOptions = {},
+): SyncDefinition[] {
+  const syncInput = syncInputSchema(options.minIntervalMs);
   const top = fileSchema.safeParse(raw);
   if (!top.success)
     throw new SyncDefinitionError(
@@ -207,7 +223,7 @@ export function parseSyncDefinitions(raw: unknown, file = 'syncs'): SyncDefiniti
   const syncs: SyncDefinition[] = [];
   const names = new Set<string>();
   for (const [index, entry] of top.data.syncs.entries()) {
-    const checked = checkSync(entry, index);
+    const checked = checkSync(entry, index, syncInput);
     if (Array.isArray(checked)) {
       problems.push(...checked);
       continue;

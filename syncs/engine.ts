@@ -6,14 +6,8 @@ import type { SyncTarget } from '../platforms/registry.js';
 import type { SyncDefinition } from './definition.js';
 import { fingerprint, kept, mapRow } from './mapping.js';
 import { readSource, type SourceSettings } from './source.js';
-import {
-  ZERO_COUNTS,
-  type Change,
-  type RunCounts,
-  type RunRecord,
-  type RunStatus,
-  type SyncStateStore,
-} from './state.js';
+import { ZERO_COUNTS, type Change, type RunCounts, type RunRecord, type RunStatus } from './state.js';
+import type { BatchOutcome, StagingOp, SyncState } from './state-port.js';
 
 /**
  * Runs one sync: reads the source a page at a time, checks and maps each row, stages in SQLite
@@ -27,7 +21,8 @@ import {
  */
 
 export interface SyncEngineOptions {
-  store: SyncStateStore;
+  /** SQLite in one process (`SyncStateStore`), Redis when workers share the syncs (`RedisSyncState`). */
+  store: SyncState;
   /** Where the source query runs, and with which client's key. */
   source: SourceSettings;
   /** What the writer of a destination is given to reach its platform (URL, credentials). */
@@ -135,18 +130,19 @@ export class SyncEngine {
     const { store } = this.options;
     const startedAt = this.now();
     const dryRun = options.dryRun ?? false;
-    const unfinished = dryRun ? undefined : store.unfinishedRun(sync.name);
+    const unfinished = dryRun ? undefined : await store.unfinishedRun(sync.name);
     const run: RunRecord =
-      unfinished ?? store.createRun(sync.name, options.trigger ?? 'manual', options.full ?? false, startedAt);
-    if (unfinished) store.updateRun(run.id, { resumes: run.resumes + 1 });
-    if (!dryRun) options.onStart?.(store.run(run.id) ?? run);
+      unfinished ??
+      (await store.createRun(sync.name, options.trigger ?? 'manual', options.full ?? false, startedAt));
+    if (unfinished) await store.updateRun(run.id, { resumes: run.resumes + 1 });
+    if (!dryRun) options.onStart?.((await store.run(run.id)) ?? run);
     const log = this.options.logger.child({ sync: sync.name, run: run.id });
     let counts: RunCounts = run.staged ? { ...run } : { ...ZERO_COUNTS };
     try {
       if (!run.staged) {
-        store.clearStaging(run.id);
+        await store.clearStaging(run.id);
         counts = await this.stage(sync, run, options);
-        store.updateRun(run.id, { staged: true, counts });
+        await store.updateRun(run.id, { staged: true, counts });
       }
       if (unfinished) log.debug({ checkpoint: run.checkpoint }, 'resuming the run a stopped process left');
       const lowerBound =
@@ -154,13 +150,14 @@ export class SyncEngine {
         Math.ceil(counts.removals / writer.batchSize.remove);
       if (dryRun) {
         const size = options.sampleSize ?? 3;
-        const samples = (['insert', 'update', 'remove'] as const).flatMap((change) =>
-          store.samples(run.id, change, size).map((row) => ({ change, key: row.key, record: row.record })),
+        const samples: RunSample[] = [];
+        for (const change of ['insert', 'update', 'remove'] as const)
+          for (const row of await store.samples(run.id, change, size))
+            samples.push({ change, key: row.key, record: row.record });
+        const quarantinedSamples = (await store.runRows(run.id, 'QUARANTINED', size)).map(
+          ({ key, code, reason }) => ({ key, code, reason }),
         );
-        const quarantinedSamples = store
-          .runRows(run.id, 'QUARANTINED', size)
-          .map(({ key, code, reason }) => ({ key, code, reason }));
-        store.discardRun(run.id);
+        await store.discardRun(run.id);
         return {
           id: 0,
           sync: sync.name,
@@ -175,7 +172,7 @@ export class SyncEngine {
       }
       counts = await this.write(sync, writer, run, counts, options);
       const status: RunStatus = counts.rejected > 0 ? 'PARTIALLY_FAILED' : 'SUCCEEDED';
-      store.finishRun(run.id, status, counts, this.now());
+      await store.finishRun(run.id, status, counts, this.now());
       log.debug({ status, ...counts }, 'sync run finished');
       this.emit({ type: 'SYNC_SUCCEEDED', sync: sync.name, run: run.id, status, counts });
       this.recordHealth(sync, true, startedAt, { lastRunFailed: false, rowsRejected: counts.rejected });
@@ -194,13 +191,13 @@ export class SyncEngine {
       };
     } catch (error) {
       if (dryRun) {
-        store.discardRun(run.id);
+        await store.discardRun(run.id);
         throw error;
       }
       const cancelled = options.signal?.aborted === true;
       const status: RunStatus = cancelled ? 'CANCELLED' : 'FAILED';
       const message = cancelled ? 'cancelled' : errorText(error);
-      store.finishRun(run.id, status, counts, this.now(), message);
+      await store.finishRun(run.id, status, counts, this.now(), message);
       log.warn({ status, error: message }, 'sync run did not finish');
       if (!cancelled) {
         this.emit({ type: 'SYNC_FAILED', sync: sync.name, run: run.id, status, counts, error: message });
@@ -248,58 +245,65 @@ export class SyncEngine {
     }
   }
 
-  /** Reads the source and stages what changed; answers the run's counts so far. */
+  /**
+   * Reads the source and stages what changed; answers the run's counts so far. Each page is looked
+   * up in one call (keys already seen, fingerprints acknowledged) and staged in one more, so a
+   * store across the network (Redis) costs two round trips a page, not several a row.
+   */
   private async stage(sync: SyncDefinition, run: RunRecord, options: RunOptions): Promise<RunCounts> {
     const { store } = this.options;
     const counts = { ...ZERO_COUNTS };
     const now = this.now();
     let seq = 0;
+    let ops: StagingOp[] = [];
     const stageRow = (change: Change, key: string, record: SyncRecord, print: string) => {
       seq += 1;
-      store.stage(run.id, seq, { change, key, record, fingerprint: print });
+      ops.push({ kind: 'stage', row: { seq, change, key, record, fingerprint: print } });
       counts[change === 'insert' ? 'inserts' : change === 'update' ? 'updates' : 'removals'] += 1;
+    };
+    const quarantine = (key: string, code: string, reason: string, record: SyncRecord | undefined) => {
+      counts.quarantined += 1;
+      ops.push({ kind: 'row', row: { run: run.id, key, status: 'QUARANTINED', code, reason, record } });
     };
     for await (const page of readSource(this.options.source, sync.source, options.signal)) {
       counts.sourceCalls += 1;
-      store.transaction(() => {
-        for (const row of page) {
-          counts.sourceRows += 1;
-          if (!kept(sync, row, now)) continue;
-          const mapped = mapRow(sync, row);
-          if (!mapped.ok) {
-            counts.quarantined += 1;
-            // A known key with bad data is quarantined, not departed: a mirror keeps it.
-            if (mapped.key !== undefined) store.see(run.id, mapped.key);
-            store.addRunRow({
-              run: run.id,
-              key: mapped.key ?? '',
-              status: 'QUARANTINED',
-              code: mapped.code,
-              reason: mapped.reason,
-              record: mapped.record,
-            });
-            continue;
-          }
-          if (!store.see(run.id, mapped.key)) {
-            counts.quarantined += 1;
-            store.addRunRow({
-              run: run.id,
-              key: mapped.key,
-              status: 'QUARANTINED',
-              code: 'DUPLICATE_KEY',
-              reason: `another row has the key ${sync.key} = ${mapped.key}; the first was kept`,
-              record: mapped.record,
-            });
-            continue;
-          }
-          const print = fingerprint(mapped.record);
-          const previous = store.fingerprintOf(sync.name, mapped.key);
-          if (previous === undefined) stageRow('insert', mapped.key, mapped.record, print);
-          else if ((previous !== print || run.full) && sync.mode !== 'insert')
-            stageRow('update', mapped.key, mapped.record, print);
-          else counts.unchanged += 1;
-        }
+      const mapped = page.flatMap((row) => {
+        counts.sourceRows += 1;
+        return kept(sync, row, now) ? [mapRow(sync, row)] : [];
       });
+      const keys = mapped.flatMap((m) => (m.key !== undefined ? [m.key] : []));
+      const known = await store.lookup(sync.name, run.id, keys);
+      const seen = new Set(known.seen);
+      for (const row of mapped) {
+        if (!row.ok) {
+          // A known key with bad data is quarantined, not departed: a mirror keeps it.
+          if (row.key !== undefined && !seen.has(row.key)) {
+            seen.add(row.key);
+            ops.push({ kind: 'see', key: row.key });
+          }
+          quarantine(row.key ?? '', row.code, row.reason, row.record);
+          continue;
+        }
+        if (seen.has(row.key)) {
+          quarantine(
+            row.key,
+            'DUPLICATE_KEY',
+            `another row has the key ${sync.key} = ${row.key}; the first was kept`,
+            row.record,
+          );
+          continue;
+        }
+        seen.add(row.key);
+        ops.push({ kind: 'see', key: row.key });
+        const print = fingerprint(row.record);
+        const previous = known.fingerprints.get(row.key);
+        if (previous === undefined) stageRow('insert', row.key, row.record, print);
+        else if ((previous !== print || run.full) && sync.mode !== 'insert')
+          stageRow('update', row.key, row.record, print);
+        else counts.unchanged += 1;
+      }
+      await store.applyStaging(run.id, ops);
+      ops = [];
       options.onProgress?.({
         phase: 'reading',
         sourceRows: counts.sourceRows,
@@ -307,10 +311,17 @@ export class SyncEngine {
         toWrite: counts.inserts + counts.updates,
       });
     }
-    if (sync.mode === 'mirror')
-      store.transaction(() => {
-        for (const gone of store.departed(sync.name, run.id)) stageRow('remove', gone.key, gone.record, '');
-      });
+    if (sync.mode === 'mirror') {
+      for await (const gone of store.departed(sync.name, run.id)) {
+        stageRow('remove', gone.key, gone.record, '');
+        if (ops.length >= 1_000) {
+          await store.applyStaging(run.id, ops);
+          ops = [];
+        }
+      }
+      await store.applyStaging(run.id, ops);
+      ops = [];
+    }
     return counts;
   }
 
@@ -337,7 +348,7 @@ export class SyncEngine {
       // Boundaries fixed by position, so a resumed run cuts the same batches.
       const index = Math.floor((checkpoint - opStart) / size);
       const batchEnd = Math.min(opStart + (index + 1) * size, opEnd);
-      const rows = store.pending(run.id, checkpoint, batchEnd - checkpoint);
+      const rows = await store.pending(run.id, checkpoint, batchEnd - checkpoint);
       const batch: SyncBatch = {
         operation,
         mode: sync.mode,
@@ -356,31 +367,37 @@ export class SyncEngine {
       );
       const results = await writer.write(ctx, batch);
       counts.calls += 1;
-      const at = this.now();
-      store.transaction(() => {
-        for (const [i, row] of rows.entries()) {
-          const result = results[i];
-          if (result?.status === 'accepted') {
-            counts.written += 1;
-            if (row.change === 'remove') store.deleteRecord(sync.name, row.key);
-            else store.saveRecord(sync.name, row.key, row.fingerprint, row.record, at);
-            continue;
-          }
-          counts.rejected += 1;
-          store.addRunRow({
-            run: run.id,
-            key: row.key,
-            status: 'FAILED',
-            code: result?.code ?? 'NOT_IN_RESPONSE',
-            reason: result?.reason ?? 'the destination answered without this row',
-            record: row.record,
-          });
-          // Retried next run: an update is marked unsent, an insert was never recorded, a removal stays.
-          if (row.change === 'update') store.markUnsent(sync.name, row.key);
+      const outcome: BatchOutcome = {
+        saved: [],
+        removed: [],
+        unsent: [],
+        rows: [],
+        checkpoint: batchEnd,
+        counts,
+      };
+      for (const [i, row] of rows.entries()) {
+        const result = results[i];
+        if (result?.status === 'accepted') {
+          counts.written += 1;
+          if (row.change === 'remove') outcome.removed.push(row.key);
+          else outcome.saved.push({ key: row.key, fingerprint: row.fingerprint, record: row.record });
+          continue;
         }
-        checkpoint = batchEnd;
-        store.updateRun(run.id, { checkpoint, counts });
-      });
+        counts.rejected += 1;
+        outcome.rows.push({
+          run: run.id,
+          key: row.key,
+          status: 'FAILED',
+          code: result?.code ?? 'NOT_IN_RESPONSE',
+          reason: result?.reason ?? 'the destination answered without this row',
+          record: row.record,
+        });
+        // Retried next run: an update is marked unsent, an insert was never recorded, a removal stays.
+        if (row.change === 'update') outcome.unsent.push(row.key);
+      }
+      // The records acknowledged and the checkpoint after them, at once: a kill leaves both or neither.
+      await store.commitBatch(sync.name, run.id, outcome, this.now());
+      checkpoint = batchEnd;
       options.onProgress?.({
         phase: 'writing',
         sourceRows: counts.sourceRows,

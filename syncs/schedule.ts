@@ -9,8 +9,8 @@ export type Schedule =
   | { kind: 'cron'; expression: string; timeZone: string; text: string };
 
 const UNITS: Record<string, number> = { s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000 };
-/** A sync more often than once a minute would only queue behind itself. */
-const MIN_INTERVAL_MS = 60_000;
+/** A sync more often than once a minute would only queue behind itself (SYNC_MIN_INTERVAL_MS). */
+export const MIN_INTERVAL_MS = 60_000;
 
 function isTimeZone(zone: string): boolean {
   try {
@@ -24,12 +24,14 @@ function isTimeZone(zone: string): boolean {
 /** The schedule, or why it is not one. */
 export function parseSchedule(
   input: { every: string } | { cron: string; timeZone: string },
+  minIntervalMs = MIN_INTERVAL_MS,
 ): Schedule | string {
   if ('every' in input) {
     const match = /^(\d+)\s*([smhd])$/.exec(input.every.trim());
     if (!match) return 'must be a number and a unit, such as 15m, 1h or 1d';
     const everyMs = Number(match[1]) * (UNITS[match[2] ?? 'h'] ?? 0);
-    if (everyMs < MIN_INTERVAL_MS) return 'must be at least 1m';
+    if (everyMs < minIntervalMs)
+      return `must be at least ${minIntervalMs % 60_000 === 0 ? `${minIntervalMs / 60_000}m` : `${minIntervalMs / 1000}s`}`;
     return { kind: 'interval', everyMs, text: `every ${input.every.trim()}` };
   }
   if (!isTimeZone(input.timeZone)) return `timeZone: ${input.timeZone} is not an IANA time zone`;

@@ -2,6 +2,7 @@ import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import type { SyncRecord } from '../platforms/kit/sync.js';
+import type { BatchOutcome, StagingOp, SyncState } from './state-port.js';
 
 /**
  * Everything a sync remembers, in one SQLite file beside the event log (`DATA_DIR/syncs.db`):
@@ -127,7 +128,7 @@ function toRun(row: RunRowDb): RunRecord {
   };
 }
 
-export class SyncStateStore {
+export class SyncStateStore implements SyncState {
   private readonly db: Database.Database;
 
   constructor(file: string) {
@@ -346,6 +347,46 @@ export class SyncStateStore {
       reason: String(row['reason']),
       record: typeof row['record'] === 'string' ? (JSON.parse(row['record']) as SyncRecord) : undefined,
     }));
+  }
+
+  // ── the engine's page-level calls (SyncState) ───────────────────────────────────────────
+  lookup(
+    sync: string,
+    run: number,
+    keys: readonly string[],
+  ): { seen: string[]; fingerprints: Map<string, string> } {
+    const seenStatement = this.db.prepare<[number, string], { n: number }>(
+      'SELECT 1 AS n FROM sync_run_keys WHERE run = ? AND key = ?',
+    );
+    const seen: string[] = [];
+    const fingerprints = new Map<string, string>();
+    for (const key of keys) {
+      if (seenStatement.get(run, key)) seen.push(key);
+      const print = this.fingerprintOf(sync, key);
+      if (print !== undefined) fingerprints.set(key, print);
+    }
+    return { seen, fingerprints };
+  }
+
+  applyStaging(run: number, ops: readonly StagingOp[]): void {
+    this.transaction(() => {
+      for (const op of ops) {
+        if (op.kind === 'see') this.see(run, op.key);
+        else if (op.kind === 'stage') this.stage(run, op.row.seq, op.row);
+        else this.addRunRow(op.row);
+      }
+    });
+  }
+
+  commitBatch(sync: string, run: number, outcome: BatchOutcome, at: number): void {
+    this.transaction(() => {
+      for (const saved of outcome.saved)
+        this.saveRecord(sync, saved.key, saved.fingerprint, saved.record, at);
+      for (const key of outcome.removed) this.deleteRecord(sync, key);
+      for (const row of outcome.rows) this.addRunRow(row);
+      for (const key of outcome.unsent) this.markUnsent(sync, key);
+      this.updateRun(run, { checkpoint: outcome.checkpoint, counts: outcome.counts });
+    });
   }
 
   close(): void {

@@ -28,6 +28,7 @@ function demoSyncs(): StackSyncOptions {
   const env = loadEnv(catalog, SYNC_ENV);
   return {
     file: env.SYNCS_FILE,
+    minIntervalMs: env.SYNC_MIN_INTERVAL_MS,
     stateFile: syncsStateFile(env.DATA_DIR),
     apiKey: env.SYNC_API_KEY ?? DEMO_API_KEYS['personalization-service'],
     schedule: true,

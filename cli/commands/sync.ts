@@ -19,7 +19,7 @@ export async function syncCommand(args: readonly string[], logLevel: string): Pr
   const env = loadEnv(catalog, SYNC_ENV, process.env);
   let definitions;
   try {
-    definitions = loadSyncFile(env.SYNCS_FILE);
+    definitions = loadSyncFile(env.SYNCS_FILE, { minIntervalMs: env.SYNC_MIN_INTERVAL_MS });
   } catch (error) {
     if (error instanceof SyncDefinitionError) throw new ConfigError([`SYNCS_FILE: ${error.message}`]);
     throw error;

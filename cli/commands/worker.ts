@@ -1,6 +1,6 @@
 import { hostname } from 'node:os';
 import { Agent } from 'undici';
-import { GatewayTokenSigner, parsePrivateJwk } from '../../lib/auth/gateway-token.js';
+import { GatewayTokenSigner, parsePrivateJwk, publicJwksOf } from '../../lib/auth/gateway-token.js';
 import { EVENT_PROCESSOR_SCOPES, SYSTEM_CALLERS } from '../../lib/auth/system-callers.js';
 import { ConfigError, loadEnv } from '../../lib/config/env.js';
 import { subgraphUrlVariable } from '../../lib/graphql/subgraph-names.js';
@@ -16,20 +16,30 @@ import { assertLogSharedByWorkers, eventLogSettings } from '../../events/config.
 import { subgraphInvalidation } from '../../events/invalidation.js';
 import { eventJobs } from '../../events/jobs.js';
 import type { CachingSubgraph } from '../../events/processor.js';
-import { remoteGraphRead } from '../../events/remote-graph.js';
+import { remoteGraphRead, remoteGraphReadAs } from '../../events/remote-graph.js';
 import { loadRoutingRules } from '../../events/routing.js';
+import { deliveriesConfigFromEnv } from '../../events/deliveries-config.js';
+import { enrichedPayload } from '../../events/webhook-enrichment.js';
+import { openDeliveryStore } from '../../deliveries/index.js';
+import { outboxGauges } from '../../deliveries/metrics.js';
+import { connectActionExecutors } from '../../platforms/registry.js';
+import { openActionOutboxFor } from '../action-outbox.js';
+import { actionConnectionsFromEnv } from '../action-connections.js';
 import { CACHING_SUBGRAPHS, WORKER_ENV } from '../command-env.js';
 import { openConfiguredEventLog } from '../event-log.js';
 import { onShutdown } from '../shutdown.js';
+import { workerSyncJobs } from '../worker-syncs.js';
 
 const DAY_MS = 86_400_000;
 
 /**
- * `worker`: the background jobs (event processing, retention; deliveries and syncs as they join
- * events/jobs.ts) without serving GraphQL. Any number of workers share a Redis event log, each
- * claiming events for a while (EVENT_PROCESSOR_VISIBILITY_MS): a worker that dies leaves its
- * claims to the others. It reads the graph through a gateway (GATEWAY_URL) as the event processor
- * and serves `/health` and `/metrics` on WORKER_PORT.
+ * `worker`: the background jobs (the routing rules' actions, event processing, webhook deliveries,
+ * retention; events/jobs.ts) without serving GraphQL. Any number of workers share the Redis event
+ * log, delivery store and action outbox, each claiming work for a while (EVENT_PROCESSOR_VISIBILITY_MS,
+ * WEBHOOK_CLAIM_LEASE_MS, ACTIONS_VISIBILITY_MS): a worker that dies leaves its claims to the others.
+ * It reads the graph through a gateway (GATEWAY_URL): as the event processor for routing, as an
+ * endpoint's owner for a webhook's enrichment. It runs actions on each platform whose credentials
+ * it is given, and serves `/health` and `/metrics` on WORKER_PORT.
  */
 export async function workerCommand(logger: Logger): Promise<undefined> {
   const env = loadEnv(catalog, WORKER_ENV);
@@ -50,56 +60,108 @@ export async function workerCommand(logger: Logger): Promise<undefined> {
   const http = httpLimitsFromEnv();
   const metricsToken = metricsTokenFromEnv();
   const routingRules = loadRoutingRules(env.ROUTING_RULES_FILE);
-  const log = await openConfiguredEventLog(
-    eventLogSettings({
-      kind: env.EVENT_LOG,
-      dataDir: '',
-      synchronous: 'full',
-      redisUrl: env.REDIS_URL,
-      prefix: env.EVENT_LOG_PREFIX,
-    }),
-    logger.child({ component: 'event-log' }),
-  );
-  const agent = new Agent({ connections: 64, keepAliveTimeout: 30_000, pipelining: 1 });
-  const signer = new GatewayTokenSigner(key);
-  const { jobs } = eventJobs({
-    log,
-    routingRules,
-    retention: { maxAgeMs: env.EVENTS_RETENTION_DAYS * DAY_MS, maxEvents: env.EVENTS_RETENTION_MAX },
-    processor: {
-      concurrency: env.EVENT_PROCESSOR_CONCURRENCY,
-      visibilityMs: env.EVENT_PROCESSOR_VISIBILITY_MS,
-    },
-    // Claims named after the process: Redis's XINFO CONSUMERS then says which worker holds what.
-    processorId: `worker-${hostname()}-${process.pid}`,
-    readGraph: remoteGraphRead({ gatewayUrl: env.GATEWAY_URL, signer, agent }),
-    invalidate: subgraphInvalidation({
-      subgraphUrls: Object.fromEntries(
-        CACHING_SUBGRAPHS.map((name) => [name, env[subgraphUrlVariable(name)]]),
-      ) as Record<CachingSubgraph, string>,
-      signer,
-      caller: { clientId: SYSTEM_CALLERS.eventProcessor, scopes: EVENT_PROCESSOR_SCOPES },
-      agent,
-    }),
-    logger: logger.child({ component: 'events' }),
+  const webhookDeliveries = deliveriesConfigFromEnv();
+  // The platforms' variables are read as their subgraphs read them; the key set they require is
+  // the public half of the key this worker already holds.
+  const connections = actionConnectionsFromEnv(process.env, {
+    GATEWAY_TOKEN_JWKS: JSON.stringify(publicJwksOf(key)),
   });
-  const running = await startJobs(jobs, logger);
-  const listening = await listen(
-    buildJobServer({ jobs: running, metricsToken, gauges: () => eventLogGauges(log), logger }),
-    env.WORKER_PORT,
-    env.HOST,
-    http,
-  );
-  logger.info(
-    { url: listening.origin, gateway: env.GATEWAY_URL, jobs: jobs.map((job) => job.name) },
-    'worker listening',
-  );
-  onShutdown(logger, async () => {
-    await listening.close();
-    // Claims in hand are finished first; whatever is left expires and another worker takes it.
-    await running.stop();
-    await log.close();
-    await agent.close();
+  const logSettings = eventLogSettings({
+    kind: env.EVENT_LOG,
+    dataDir: '',
+    synchronous: 'full',
+    redisUrl: env.REDIS_URL,
+    prefix: env.EVENT_LOG_PREFIX,
   });
+  const log = await openConfiguredEventLog(logSettings, logger.child({ component: 'event-log' }));
+  const closers: (() => Promise<void>)[] = [() => log.close()];
+  const closeAll = async () => {
+    for (const close of closers.reverse()) await close();
+  };
+  try {
+    // The same Redis, under the log's prefix, as the gateways' management API uses.
+    const store = await openDeliveryStore({
+      kind: 'redis',
+      url: env.REDIS_URL ?? '',
+      prefix: `${env.EVENT_LOG_PREFIX}:deliveries`,
+    });
+    closers.push(() => store.close());
+    const outbox = await openActionOutboxFor(logSettings, { visibilityMs: env.ACTIONS_VISIBILITY_MS });
+    closers.push(() => outbox.close());
+    const agent = new Agent({ connections: 64, keepAliveTimeout: 30_000, pipelining: 1 });
+    closers.push(() => agent.close());
+    const executors = connectActionExecutors(connections, {
+      timeoutMs: env.UPSTREAM_TIMEOUT_MS,
+      maxRetries: env.UPSTREAM_MAX_RETRIES,
+      logger: logger.child({ component: 'actions' }),
+    });
+    closers.push(async () => {
+      for (const executor of Object.values(executors)) await executor.close();
+    });
+    const signer = new GatewayTokenSigner(key);
+    const { jobs, deliveries } = eventJobs({
+      log,
+      routingRules,
+      retention: { maxAgeMs: env.EVENTS_RETENTION_DAYS * DAY_MS, maxEvents: env.EVENTS_RETENTION_MAX },
+      processor: {
+        concurrency: env.EVENT_PROCESSOR_CONCURRENCY,
+        visibilityMs: env.EVENT_PROCESSOR_VISIBILITY_MS,
+      },
+      // Claims named after the process: Redis's XINFO CONSUMERS then says which worker holds what.
+      processorId: `worker-${hostname()}-${process.pid}`,
+      readGraph: remoteGraphRead({ gatewayUrl: env.GATEWAY_URL, signer, agent }),
+      invalidate: subgraphInvalidation({
+        subgraphUrls: Object.fromEntries(
+          CACHING_SUBGRAPHS.map((name) => [name, env[subgraphUrlVariable(name)]]),
+        ) as Record<CachingSubgraph, string>,
+        signer,
+        caller: { clientId: SYSTEM_CALLERS.eventProcessor, scopes: EVENT_PROCESSOR_SCOPES },
+        agent,
+      }),
+      actions: {
+        outbox,
+        executors,
+        // A call ends before its claim could be taken back by another worker.
+        callBudgetMs: Math.min(60_000, Math.floor(env.ACTIONS_VISIBILITY_MS * 0.8)),
+      },
+      deliveries: {
+        store,
+        config: webhookDeliveries,
+        // An endpoint's selection read through the gateway with its owner's permissions.
+        payload: enrichedPayload(remoteGraphReadAs({ gatewayUrl: env.GATEWAY_URL, signer, agent })),
+      },
+      logger: logger.child({ component: 'events' }),
+    });
+    jobs.push(...workerSyncJobs(log, logger));
+    const running = await startJobs(jobs, logger);
+    closers.push(() => running.stop());
+    const gauges = async () => [
+      ...(await eventLogGauges(log)),
+      ...(deliveries() ? outboxGauges(await store.stats()) : []),
+    ];
+    const listening = await listen(
+      buildJobServer({ jobs: running, metricsToken, gauges, logger }),
+      env.WORKER_PORT,
+      env.HOST,
+      http,
+    );
+    logger.info(
+      {
+        url: listening.origin,
+        gateway: env.GATEWAY_URL,
+        jobs: jobs.map((job) => job.name),
+        actionPlatforms: Object.keys(executors),
+      },
+      'worker listening',
+    );
+    onShutdown(logger, async () => {
+      await listening.close();
+      // Claims in hand are finished first; whatever is left expires and another worker takes it.
+      await closeAll();
+    });
+  } catch (error) {
+    await closeAll();
+    throw error;
+  }
   return undefined;
 }

@@ -51,6 +51,13 @@ export type Settlement =
   | { key: string; status: 'pending'; code: string; reason: string; dueAt: number };
 
 export interface ActionOutbox {
+  /**
+   * Claims are leases that run out (a visibility timeout), and `recover` takes back only those, so
+   * it is safe while other runners work on the same outbox: the runner calls it every few seconds
+   * as well as at start. Absent (the embedded outbox): every claim belongs to this process, and
+   * `recover` runs once, at start.
+   */
+  readonly sharedClaims?: boolean;
   /** Records actions not recorded yet (by key); answers how many were new. */
   enqueue(actions: readonly NewAction[]): Promise<number>;
   /** Kinds with pending actions due at `now`. */
@@ -65,7 +72,7 @@ export interface ActionOutbox {
   /** Settles claimed actions, all in one transaction. */
   settle(settlements: readonly Settlement[]): Promise<void>;
   /**
-   * After a crash: actions found `sending` are due again when re-sending cannot apply them twice
+   * After a crash (shared: claims whose lease ran out by `now`): actions found `sending` are due again when re-sending cannot apply them twice
    * (`idempotent`), and failed with `ACTION_OUTCOME_UNKNOWN` otherwise (an SMS may have left).
    */
   recover(

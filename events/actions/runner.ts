@@ -52,6 +52,8 @@ export interface ActionRunnerOptions {
   concurrency?: number;
   /** Time budget of one call, retries inside the client included. @default 60000 */
   callBudgetMs?: number;
+  /** With a shared outbox (`sharedClaims`), how often expired claims are taken back. @default 2000 */
+  recoverEveryMs?: number;
   /** Settled actions kept this long for operators, then pruned. @default 7 days */
   retentionMs?: number;
 }
@@ -116,6 +118,7 @@ export class ActionRunner {
   private readonly calls = new Set<Promise<void>>();
   private readonly warnedMissing = new Set<string>();
   private pruneTimer: NodeJS.Timeout | undefined;
+  private recoverTimer: NodeJS.Timeout | undefined;
 
   constructor(private readonly options: ActionRunnerOptions) {
     this.rules = options.rules.filter((rule) => rule.actions !== undefined);
@@ -171,14 +174,17 @@ export class ActionRunner {
   /** Recovers what a crash left under way, then runs the loop. */
   async start(): Promise<void> {
     const { outbox, logger } = this.options;
-    const recovered = await outbox.recover(
-      (platform, type) => actionKind(platform, type)?.idempotent ?? false,
-      Date.now(),
-    );
-    if (recovered.requeued > 0)
-      logger.info({ requeued: recovered.requeued }, 'actions under way at the last stop are due again');
-    for (const action of recovered.unknown)
-      this.logFailure(action, 'ACTION_OUTCOME_UNKNOWN', 'the process stopped during the call');
+    await this.recover();
+    // A shared outbox's claims run out when their worker dies: another worker takes them back
+    // while it runs, not only when it starts.
+    if (outbox.sharedClaims) {
+      this.recoverTimer = setInterval(() => {
+        this.recover().catch((error: unknown) =>
+          logger.warn({ err: error }, 'taking back expired action claims failed; retrying'),
+        );
+      }, this.options.recoverEveryMs ?? 2_000);
+      this.recoverTimer.unref();
+    }
     const prune = () =>
       outbox
         .prune(Date.now() - (this.options.retentionMs ?? 7 * 86_400_000))
@@ -194,10 +200,28 @@ export class ActionRunner {
     this.wakeUp?.();
   }
 
+  /** Claims left under way (by a dead process, or a worker whose lease ran out): due again or failed. */
+  private async recover(): Promise<void> {
+    const recovered = await this.options.outbox.recover(
+      (platform, type) => actionKind(platform, type)?.idempotent ?? false,
+      Date.now(),
+    );
+    if (recovered.requeued > 0) {
+      this.options.logger.info(
+        { requeued: recovered.requeued },
+        'actions left under way by a stopped runner are due again',
+      );
+      this.wake();
+    }
+    for (const action of recovered.unknown)
+      this.logFailure(action, 'ACTION_OUTCOME_UNKNOWN', 'the process stopped during the call');
+  }
+
   /** Stops claiming, and waits for the calls under way to settle. */
   async stop(): Promise<void> {
     this.running = false;
     if (this.pruneTimer) clearInterval(this.pruneTimer);
+    if (this.recoverTimer) clearInterval(this.recoverTimer);
     this.wake();
     await this.loop;
     await Promise.all([...this.calls]);

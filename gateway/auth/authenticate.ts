@@ -15,7 +15,8 @@ export type AuthFailureReason =
   | `api-key:${ApiKeyFailure}`
   | `jwt:${AccessTokenFailure}`
   | 'jwt:not-configured'
-  | 'system-token';
+  | 'system-token'
+  | 'system-token:owner-unknown';
 
 export type Authentication =
   | { ok: true; identity: ClientIdentity }
@@ -27,6 +28,8 @@ export type Authentication =
       message: string;
       /** The `WWW-Authenticate` header value for the 401 (RFC 6750). */
       wwwAuthenticate: string;
+      /** Said in the error's extensions (`reason`), for a caller that acts on it: the gateway's own worker. */
+      extensions?: Record<string, string>;
     };
 
 /**
@@ -55,6 +58,7 @@ const REALM = 'Bearer realm="marketing-graph"';
 const MISSING_MESSAGE =
   'Authentication required: send an API key or an access token as `Authorization: Bearer <credential>`.';
 const INVALID_MESSAGE = 'The credential is not valid: it is unknown, expired or revoked.';
+const OWNER_UNKNOWN_MESSAGE = "The webhook endpoint's owner is not a registered client any more.";
 const BEARER = /^Bearer +(\S+) *$/i;
 /** Three base64url segments; the signature may be empty so that an unsigned token is refused as one. */
 const JWT_SHAPE = /^[\w-]+\.[\w-]+\.[\w-]*$/;
@@ -64,6 +68,17 @@ const MAX_CREDENTIAL_LENGTH = 8192;
 export function refuse(reason: AuthFailureReason): Authentication {
   authMetrics.failures.inc({ reason });
   const badRequest = reason === 'malformed' || reason === 'conflicting';
+  // Only a holder of the gateway's key gets this far: its worker, told the owner is gone so it
+  // delivers the event without the enrichment instead of retrying.
+  if (reason === 'system-token:owner-unknown')
+    return {
+      ok: false,
+      status: 401,
+      reason,
+      message: OWNER_UNKNOWN_MESSAGE,
+      wwwAuthenticate: `${REALM}, error="invalid_token"`,
+      extensions: { reason: 'owner-unknown' },
+    };
   return {
     ok: false,
     status: 401,

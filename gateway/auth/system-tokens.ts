@@ -2,7 +2,7 @@ import type { JSONWebKeySet } from 'jose';
 import { createGatewayTokenVerifier, GATEWAY_ISSUER } from '../../lib/auth/gateway-token.js';
 import { GATEWAY_AUDIENCE, SYSTEM_CALLERS } from '../../lib/auth/system-callers.js';
 import { BoundedMap } from '../../lib/cache/bounded-map.js';
-import { EVENT_PROCESSOR } from '../identity.js';
+import { EVENT_PROCESSOR, type ClientIdentity } from '../identity.js';
 import { accept, refuse, type Authenticator, type CredentialSource } from './authenticate.js';
 
 const BEARER = /^Bearer +([\w-]+\.([\w-]+)\.[\w-]+) *$/i;
@@ -19,14 +19,22 @@ function issuerOf(payloadSegment: string): unknown {
 }
 
 /**
- * Lets the gateway's own background work call it from elsewhere: a `worker` process reads the
- * graph as the event processor with a caller token signed with the gateway's key
- * (GATEWAY_TOKEN_PRIVATE_JWK, which the worker holds to tell subgraphs about invalidations), with
- * the gateway as audience. Such a token identifies the event processor and nothing else: its
- * scopes are the gateway's (EVENT_PROCESSOR), never the token's, and each token is accepted once.
+ * Lets the gateway's own background work call it from elsewhere, with caller tokens signed with
+ * the gateway's key (GATEWAY_TOKEN_PRIVATE_JWK, which a `worker` holds to tell subgraphs about
+ * invalidations) and the gateway as audience, each accepted once:
+ * - the event processor (routing context): its scopes are the gateway's (EVENT_PROCESSOR), never
+ *   the token's;
+ * - a webhook's enrichment, read as the endpoint's owner named in the token (`obo`): the scopes
+ *   are that registered client's as the registry has them now (`owner`), never the token's; an
+ *   owner no longer registered is refused with `owner-unknown` in the error.
  * Every other credential goes to `clients` (API keys, OIDC access tokens) unchanged.
  */
-export function withSystemCallers(clients: Authenticator, jwks: JSONWebKeySet): Authenticator {
+export function withSystemCallers(
+  clients: Authenticator,
+  jwks: JSONWebKeySet,
+  /** A registered client by id, with its current scopes. @default none: enrichment reads are refused */
+  owner: (clientId: string) => ClientIdentity | undefined = () => undefined,
+): Authenticator {
   const verify = createGatewayTokenVerifier({ jwks, audience: GATEWAY_AUDIENCE });
   const seen = new BoundedMap<string, number>(REMEMBERED_TOKEN_IDS);
   return async (source: CredentialSource) => {
@@ -40,12 +48,19 @@ export function withSystemCallers(clients: Authenticator, jwks: JSONWebKeySet): 
       return clients(source);
     try {
       const token = await verify(match[1] as string);
-      if (token.caller.clientId !== SYSTEM_CALLERS.eventProcessor) return refuse('system-token');
+      const { clientId } = token.caller;
+      if (clientId !== SYSTEM_CALLERS.eventProcessor && clientId !== SYSTEM_CALLERS.webhookEnrichment)
+        return refuse('system-token');
       const nowSeconds = Date.now() / 1000;
       const until = seen.get(token.tokenId);
       if (until !== undefined && until >= nowSeconds) return refuse('system-token');
       seen.set(token.tokenId, token.expiresAt);
-      return accept(EVENT_PROCESSOR);
+      if (clientId === SYSTEM_CALLERS.eventProcessor) return accept(EVENT_PROCESSOR);
+      if (token.onBehalfOf === undefined) return refuse('system-token');
+      const registered = owner(token.onBehalfOf);
+      if (!registered) return refuse('system-token:owner-unknown');
+      // The gateway's own work (its rate limit, debug logs), with exactly the owner's permissions.
+      return accept({ id: registered.id, scopes: registered.scopes, via: 'system' });
     } catch {
       return refuse('system-token');
     }

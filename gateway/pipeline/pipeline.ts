@@ -107,9 +107,13 @@ export class OperationPipeline {
     );
     return {
       ok: false,
-      refusal: refusal(401, authentication.message, ErrorCode.UNAUTHENTICATED, {
-        'www-authenticate': authentication.wwwAuthenticate,
-      }),
+      refusal: refusal(
+        401,
+        authentication.message,
+        ErrorCode.UNAUTHENTICATED,
+        { 'www-authenticate': authentication.wwwAuthenticate },
+        authentication.extensions,
+      ),
     };
   }
 

@@ -101,6 +101,11 @@ export interface TokenBinding {
   planned?: readonly string[];
   /** The exact request body the token travels with; the subgraph refuses the token with any other. */
   body?: string;
+  /**
+   * The registered client a system caller reads for (the `obo` claim): a `worker` enriching a
+   * webhook reads as the endpoint's owner, whose scopes the gateway looks up itself.
+   */
+  onBehalfOf?: string;
 }
 
 /**
@@ -131,6 +136,7 @@ export class GatewayTokenSigner {
       scope: [...caller.scopes].sort().join(' '),
       ...(binding.planned && binding.planned.length > 0 ? { planned: [...binding.planned].sort() } : {}),
       ...(binding.body !== undefined ? { bh: bodyHash(binding.body) } : {}),
+      ...(binding.onBehalfOf !== undefined ? { obo: binding.onBehalfOf } : {}),
       iss: GATEWAY_ISSUER,
       aud: audience,
       sub: caller.clientId,
@@ -156,6 +162,8 @@ export interface VerifiedGatewayToken {
   expiresAt: number;
   /** `bh`: the hash of the only body the token may travel with, when the gateway bound one. */
   bodyHash: string | undefined;
+  /** `obo`: the registered client a system caller reads for, when it names one. */
+  onBehalfOf: string | undefined;
 }
 
 const claimsSchema = z.object({
@@ -165,6 +173,7 @@ const claimsSchema = z.object({
   exp: z.number(),
   planned: z.array(z.string().max(200)).max(200).optional(),
   bh: z.string().max(100).optional(),
+  obo: z.string().min(1).max(200).optional(),
 });
 
 /** Why a token that jose accepted is still refused. */
@@ -190,7 +199,7 @@ export function createGatewayTokenVerifier(options: {
     });
     const claims = claimsSchema.safeParse(payload);
     if (!claims.success) throw new GatewayTokenClaimsError('claims do not match the gateway token shape');
-    const { scope = '', jti, iat, exp, planned = [], bh } = claims.data;
+    const { scope = '', jti, iat, exp, planned = [], bh, obo } = claims.data;
     // The replay cache remembers each token until it expires, so its life is what bounds it.
     if (exp - iat > GATEWAY_TOKEN_MAX_LIFE_SECONDS)
       throw new GatewayTokenClaimsError(
@@ -205,6 +214,7 @@ export function createGatewayTokenVerifier(options: {
       tokenId: jti,
       expiresAt: exp,
       bodyHash: bh,
+      onBehalfOf: obo,
     };
   };
 }

@@ -7,6 +7,11 @@
 export const SYSTEM_CALLERS = {
   eventProcessor: 'gateway-event-processor',
   health: 'gateway-health',
+  /**
+   * A `worker` reading a webhook endpoint's selection (its enrichment): its token names the
+   * endpoint's owner (`obo`), and the gateway reads with that registered client's scopes.
+   */
+  webhookEnrichment: 'gateway-webhook-enrichment',
 } as const;
 
 /**

@@ -229,7 +229,7 @@ export const coreCatalog = {
   }),
   BACKGROUND_JOBS: env.oneOf(['gateway', 'worker'], {
     description:
-      '`gateway`: the gateway runs the background jobs (event processing, retention) itself, one process as `npm start` does; `worker`: the gateway only takes webhooks into the log and streams delivered events, and `worker` processes run the jobs. `worker` needs `EVENT_LOG=redis`.',
+      "`gateway`: the gateway runs the background jobs (event processing, the routing rules' actions, webhook deliveries, retention) itself, one process as `npm start` does; `worker`: the gateway only takes webhooks into the log, streams delivered events and serves the management API, and `worker` processes run the jobs. `worker` needs `EVENT_LOG=redis`.",
     default: 'gateway',
   }),
 
@@ -266,6 +266,16 @@ export const coreCatalog = {
     description:
       "One delivery attempt's whole time (connect, send, the response's headers and first 1 KB); no answer in time is a failure, retried.",
     default: '15000',
+  }),
+  WEBHOOK_CLAIM_LEASE_MS: env.int(1000, 3_600_000, {
+    description:
+      'With the Redis delivery store: how long a message a dispatcher claimed stays with it; if that process dies mid-delivery, another worker attempts the message after this long. Keep it above `WEBHOOK_ATTEMPT_TIMEOUT_MS`.',
+    default: '120000',
+  }),
+  ACTIONS_VISIBILITY_MS: env.int(1000, 3_600_000, {
+    description:
+      "With the Redis action outbox: how long an action a `worker` claimed stays with it; if that worker dies during the platform call, another takes the action back after this long (sends it again when the kind is idempotent, else fails it `ACTION_OUTCOME_UNKNOWN`). Keep it above the slowest call (a call's budget is capped below it).",
+    default: '120000',
   }),
   WEBHOOK_RETRY_SCHEDULE: env.string({
     description:
@@ -341,6 +351,21 @@ export const coreCatalog = {
   SYNC_GATEWAY_URL: env.url({
     description: 'The GraphQL endpoint sync sources are read from, through the gateway and its permissions.',
     default: 'http://127.0.0.1:4000/graphql',
+  }),
+  WORKER_SYNCS: env.oneOf(['off', 'on'], {
+    description:
+      "`on`: `worker` processes run SYNCS_FILE's schedules as BullMQ job schedulers on REDIS_URL, one run of a sync at a time across the workers, the state (fingerprints, runs, checkpoints) in Redis under EVENT_LOG_PREFIX; a killed worker's run is resumed by another. `off`: syncs run only where `npm start` runs them (SQLite, in-process scheduler).",
+    default: 'off',
+  }),
+  SYNC_LOCK_MS: env.int(1000, 3_600_000, {
+    description:
+      "How long a worker's hold on a sync run lasts without renewal (`WORKER_SYNCS=on`): a killed worker's run is resumed by another after about this long.",
+    default: '30000',
+  }),
+  SYNC_MIN_INTERVAL_MS: env.int(1000, 86_400_000, {
+    description:
+      'Shortest `every:` a sync may declare. A sync more often than once a minute would mostly queue behind itself; tests shorten it.',
+    default: '60000',
   }),
   SYNC_API_KEY: env.secret({
     description:

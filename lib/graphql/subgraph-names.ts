@@ -1,4 +1,8 @@
-/** The subgraphs that wrap a platform, named by role; each runs on its own (`cli subgraph <name>`). */
+/**
+ * The subgraphs that wrap a platform, named by role; each runs on its own (`cli subgraph <name>`).
+ * A literal rather than derived from `subgraphs/registry.ts`: `lib/` and `gateway/` use the names as
+ * types and do not import subgraphs; test/subgraphs/role-names.test.ts keeps the two lists equal.
+ */
 export const PLATFORM_SUBGRAPHS = ['crm', 'email', 'commerce', 'ads', 'messaging'] as const;
 export type PlatformSubgraphName = (typeof PLATFORM_SUBGRAPHS)[number];
 

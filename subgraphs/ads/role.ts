@@ -12,6 +12,7 @@ export const adsRole: RoleSubgraph = {
     const config = adsConfigFromEnv(source);
     return { subgraph: await buildAdsSubgraph(withExtras(config, extras), logger), port: config.port };
   },
+  actionConnectionFromEnv: (source) => adsConfigFromEnv(source).meta,
   forSandbox: (shared, origin, plans, logger) =>
     buildAdsSubgraph({ ...shared, meta: meta.sandbox.connection(origin, plans.meta) }, logger),
 };

@@ -12,6 +12,7 @@ export const crmRole: RoleSubgraph = {
     const config = crmConfigFromEnv(source);
     return { subgraph: await buildCrmSubgraph(withExtras(config, extras), logger), port: config.port };
   },
+  actionConnectionFromEnv: (source) => crmConfigFromEnv(source).hubspot,
   forSandbox: (shared, origin, plans, logger) =>
     buildCrmSubgraph({ ...shared, hubspot: hubspot.sandbox.connection(origin, plans.hubspot) }, logger),
 };

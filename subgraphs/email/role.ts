@@ -12,6 +12,7 @@ export const emailRole: RoleSubgraph = {
     const config = emailConfigFromEnv(source);
     return { subgraph: await buildEmailSubgraph(withExtras(config, extras), logger), port: config.port };
   },
+  actionConnectionFromEnv: (source) => emailConfigFromEnv(source).mailchimp,
   forSandbox: (shared, origin, plans, logger) =>
     buildEmailSubgraph(
       { ...shared, mailchimp: mailchimp.sandbox.connection(origin, plans.mailchimp) },

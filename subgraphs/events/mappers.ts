@@ -4,6 +4,8 @@ import type { WindowFigures } from '../../lib/health/recorder.js';
 import type { Integration } from '../../monitoring/health-model.js';
 import type { Endpoint } from '../../deliveries/endpoint.js';
 import type { AttemptRecord, OutboxMessage } from '../../deliveries/store/types.js';
+import type { RunSample } from '../../syncs/engine.js';
+import type { RunRecord, RunRow } from '../../syncs/state.js';
 
 /** A customer as the events subgraph knows them: by the email key the other subgraphs resolve. */
 export interface CustomerReference {
@@ -48,4 +50,16 @@ export interface RotatedWebhookSecretModel {
 export interface RecoveredWebhookMessagesModel {
   endpoint: Endpoint;
   recovered: number;
+}
+
+/** A run from the history, or a dry run's preview (status DRY_RUN, id 0, never stored). */
+export type SyncRunModel = Omit<RunRecord, 'status'> & {
+  status: RunRecord['status'] | 'DRY_RUN';
+  preview?: SyncRunPreviewModel;
+};
+
+export interface SyncRunPreviewModel {
+  calls: number;
+  samples: RunSample[];
+  quarantined: RunRow[];
 }

@@ -4,7 +4,8 @@ import type { DeliveredEvent } from '../../lib/events/event.js';
 import { checkPageSize } from '../../lib/graphql/page-sizes.js';
 import { DateTimeScalar, JsonScalar } from '../../lib/graphql/scalars.js';
 import { integrations } from '../../monitoring/health-model.js';
-import type { EventConnectionModel } from './mappers.js';
+import type { Logger } from '../../lib/logger.js';
+import type { EventConnectionModel, SyncRunModel } from './mappers.js';
 import {
   WebhookAttempt,
   WebhookEndpoint,
@@ -13,7 +14,7 @@ import {
   webhookQueryResolvers,
 } from './webhook-resolvers.js';
 import type { SyncService } from '../../syncs/service.js';
-import type { EventSource, Resolvers, SyncMode } from './__generated__/resolvers-types.js';
+import type { EventSource, Resolvers, SyncChange, SyncMode } from './__generated__/resolvers-types.js';
 
 /** The process's syncs, or the error saying this gateway runs none. */
 function syncsOf(syncs: SyncService | undefined): SyncService {
@@ -22,6 +23,64 @@ function syncsOf(syncs: SyncService | undefined): SyncService {
       extensions: { code: ErrorCode.BAD_REQUEST },
     });
   return syncs;
+}
+
+/** Rows of each change (and quarantined) a dry run shows. */
+const PREVIEW_SAMPLES = 5;
+
+/**
+ * `runSync(dryRun: true)`: the run read and planned, nothing written or kept, answered once the
+ * source is read. A source that fails is the caller's to know about, by code, without its details.
+ */
+async function dryRun(
+  syncs: SyncService,
+  name: string,
+  full: boolean,
+  logger: Logger,
+): Promise<SyncRunModel> {
+  const startedAt = Date.now();
+  let summary;
+  try {
+    summary = await syncs.run(name, { trigger: 'graph', dryRun: true, full, sampleSize: PREVIEW_SAMPLES });
+  } catch (error) {
+    const code =
+      error instanceof Error && 'code' in error && typeof error.code === 'string'
+        ? error.code
+        : 'SYNC_DRY_RUN_FAILED';
+    logger.warn(
+      { sync: name, code, error: error instanceof Error ? error.message : 'error' },
+      'sync dry run failed',
+    );
+    throw new GraphQLError(`The dry run of sync "${name}" could not read its source (${code}).`, {
+      extensions: { code: ErrorCode.UPSTREAM_ERROR, reason: code },
+    });
+  }
+  return {
+    ...summary.counts,
+    id: 0,
+    sync: name,
+    status: 'DRY_RUN',
+    trigger: 'graph',
+    full,
+    startedAt,
+    finishedAt: startedAt + summary.durationMs,
+    staged: true,
+    checkpoint: 0,
+    resumes: 0,
+    error: undefined,
+    preview: {
+      calls: summary.lowerBound,
+      samples: summary.samples,
+      quarantined: summary.quarantinedSamples.map((row) => ({
+        run: 0,
+        key: row.key,
+        status: 'QUARANTINED',
+        code: row.code,
+        reason: row.reason,
+        record: undefined,
+      })),
+    },
+  };
 }
 
 type Source = EventSource;
@@ -108,6 +167,7 @@ export const resolvers: Resolvers = {
         throw new GraphQLError(`sync "${args.name}" is already running`, {
           extensions: { code: ErrorCode.BAD_REQUEST },
         });
+      if (args.dryRun) return dryRun(syncs, args.name, args.full, context.request.logger);
       // Answers as the run starts; it goes on after this request (follow it with syncRuns).
       return new Promise((resolve, reject) => {
         syncs
@@ -142,6 +202,10 @@ export const resolvers: Resolvers = {
     finishedAt: (run) => (run.finishedAt === undefined ? null : new Date(run.finishedAt).toISOString()),
     error: (run) => run.error ?? null,
     counts: (run) => run,
+    preview: (run) => run.preview ?? null,
+  },
+  SyncRunSample: {
+    change: (sample) => sample.change.toUpperCase() as SyncChange,
   },
   Subscription: {
     // The gateway serves subscriptions itself (graphql-ws and SSE); this subgraph only declares them.

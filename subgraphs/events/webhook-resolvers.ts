@@ -203,16 +203,8 @@ export const WebhookEndpoint: WebhookEndpointResolvers<EventsContext> = {
     });
     return page(rows, args.first, (message) => message.seq);
   },
-  async attempts(endpoint, args, context) {
-    checkPageSize('WebhookEndpoint.attempts(first:)', args.first);
-    const beforeId = pageCursor(args.after);
-    const rows = await serviceOf(context).attempts({
-      endpointId: endpoint.id,
-      limit: args.first + 1,
-      ...(beforeId !== undefined ? { beforeId } : {}),
-    });
-    return page(rows, args.first, (attempt) => attempt.id);
-  },
+  attempts: (endpoint, args, context) =>
+    attemptsPage('WebhookEndpoint.attempts(first:)', { endpointId: endpoint.id }, args, context),
 };
 
 export const WebhookMessage: WebhookMessageResolvers<EventsContext> = {
@@ -222,17 +214,26 @@ export const WebhookMessage: WebhookMessageResolvers<EventsContext> = {
   createdAt: (message) => iso(message.createdAtMs),
   updatedAt: (message) => iso(message.updatedAtMs),
   payload: (message) => JSON.parse(message.body) as unknown,
-  async attempts(message, args, context) {
-    checkPageSize('WebhookMessage.attempts(first:)', args.first);
-    const beforeId = pageCursor(args.after);
-    const rows = await serviceOf(context).attempts({
-      messageId: message.id,
-      limit: args.first + 1,
-      ...(beforeId !== undefined ? { beforeId } : {}),
-    });
-    return page(rows, args.first, (attempt) => attempt.id);
-  },
+  attempts: (message, args, context) =>
+    attemptsPage('WebhookMessage.attempts(first:)', { messageId: message.id }, args, context),
 };
+
+/** One page of attempts, newest first, of an endpoint or of one message. */
+async function attemptsPage(
+  field: string,
+  of: { endpointId: string } | { messageId: string },
+  args: { first: number; after?: string | null },
+  context: EventsContext,
+) {
+  checkPageSize(field, args.first);
+  const beforeId = pageCursor(args.after);
+  const rows = await serviceOf(context).attempts({
+    ...of,
+    limit: args.first + 1,
+    ...(beforeId !== undefined ? { beforeId } : {}),
+  });
+  return page(rows, args.first, (attempt) => attempt.id);
+}
 
 export const WebhookAttempt: WebhookAttemptResolvers<EventsContext> = {
   id: (attempt) => String(attempt.id),

@@ -48,6 +48,12 @@ export interface RoleSubgraph {
     extras: FromEnvExtras,
     logger: Logger,
   ): Promise<{ subgraph: SubgraphServer; port: number }>;
+  /**
+   * The platform's connection (URL, credentials, limits) as `subgraph <name>` reads it from the
+   * environment, for a `worker` running the routing rules' actions on this platform. Absent: the
+   * platform has no actions. Throws ConfigError like `fromEnv`.
+   */
+  actionConnectionFromEnv?(source: NodeJS.ProcessEnv): unknown;
   /** Wired to the platform's sandbox at `origin` with the demo credentials and the plan in `plans`. */
   forSandbox(
     shared: SharedSubgraphSettings,

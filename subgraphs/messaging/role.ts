@@ -12,6 +12,7 @@ export const messagingRole: RoleSubgraph = {
     const config = messagingConfigFromEnv(source);
     return { subgraph: await buildMessagingSubgraph(withExtras(config, extras), logger), port: config.port };
   },
+  actionConnectionFromEnv: (source) => messagingConfigFromEnv(source).twilio,
   forSandbox: (shared, origin, plans, logger) =>
     buildMessagingSubgraph({ ...shared, twilio: twilio.sandbox.connection(origin, plans.twilio) }, logger),
 };

@@ -58,3 +58,45 @@ describe('a worker reading the graph as the event processor (withSystemCallers)'
       });
   });
 });
+
+describe("a worker reading a webhook's enrichment as the endpoint's owner (withSystemCallers)", () => {
+  let authenticate: Authenticator;
+  let signer: GatewayTokenSigner;
+  const owners: Record<string, string[]> = { 'partner-app': ['crm:read', 'commerce:read'] };
+  const enrichment = { clientId: SYSTEM_CALLERS.webhookEnrichment, scopes: ['admin:everything'] };
+  const bearer = (token: string) => ({ headers: { authorization: `Bearer ${token}` } });
+
+  beforeAll(async () => {
+    const key = (await generateGatewayKeys()).privateJwk;
+    authenticate = withSystemCallers(clients, publicJwksOf(key), (clientId) =>
+      owners[clientId] ? { id: clientId, scopes: owners[clientId], via: 'api-key' } : undefined,
+    );
+    signer = new GatewayTokenSigner(key);
+  });
+
+  it("should read with the owner's registered scopes, never the token's, once", async () => {
+    const token = await signer.tokenFor(GATEWAY_AUDIENCE, enrichment, { onBehalfOf: 'partner-app' });
+    expect(await authenticate(bearer(token))).toEqual({
+      ok: true,
+      identity: { id: 'partner-app', scopes: ['crm:read', 'commerce:read'], via: 'system' },
+    });
+    expect(await authenticate(bearer(token))).toMatchObject({ ok: false, reason: 'system-token' });
+  });
+
+  it('should say the owner is unknown when it is not registered, and refuse a token naming no owner', async () => {
+    const gone = await signer.tokenFor(GATEWAY_AUDIENCE, enrichment, { onBehalfOf: 'deleted-app' });
+    expect(await authenticate(bearer(gone))).toMatchObject({
+      ok: false,
+      status: 401,
+      reason: 'system-token:owner-unknown',
+      extensions: { reason: 'owner-unknown' },
+    });
+    const nobody = await signer.tokenFor(GATEWAY_AUDIENCE, enrichment);
+    expect(await authenticate(bearer(nobody))).toMatchObject({ ok: false, reason: 'system-token' });
+    // A client's own credential naming an owner is not a system token: the registry decides.
+    expect(await authenticate({ headers: { authorization: 'Bearer mgk_abc' } })).toMatchObject({
+      ok: true,
+      identity: { id: 'asked-the-client-registry' },
+    });
+  });
+});

@@ -87,3 +87,46 @@ describe('the README on batch syncs', () => {
     }
   }, 120_000);
 });
+
+/**
+ * The README's "Syncs in worker processes": the variables it names exist with the defaults it
+ * says, and the tests it cites exist and do what it says they do.
+ */
+describe('the README on syncs in worker processes', () => {
+  const from = readme.indexOf('\n### Syncs in worker processes\n');
+  const part = readme.slice(from, readme.indexOf('\n## ', from + 1));
+
+  it('should name the variables with their defaults', async () => {
+    const { catalog } = await import('../../platforms/catalog.js');
+    expect(from).toBeGreaterThan(0);
+    expect(part).toContain('`WORKER_SYNCS=on`');
+    expect(catalog.WORKER_SYNCS.default).toBe('off');
+    expect(part).toContain('(`SYNC_LOCK_MS`, 30 s)');
+    expect(catalog.SYNC_LOCK_MS.default).toBe('30000');
+    expect(part).toContain('`SYNC_MIN_INTERVAL_MS` shortens the one-minute minimum');
+    expect(catalog.SYNC_MIN_INTERVAL_MS.default).toBe('60000');
+    expect(part).toContain('`<EVENT_LOG_PREFIX>:syncs`');
+    expect(readFileSync('cli/worker-syncs.ts', 'utf8')).toContain('`${env.EVENT_LOG_PREFIX}:syncs`');
+  });
+
+  it('should cite tests that exist and do what it says', () => {
+    const distributed = readFileSync('test/e2e/syncs-distributed.test.ts', 'utf8');
+    expect(part).toContain('`test/e2e/syncs-distributed.test.ts` starts two `worker` processes');
+    expect(distributed).toContain('startWorker(prefix, file), startWorker(prefix, file)');
+    expect(part).toContain('with a 2 s interval');
+    expect(distributed).toContain('const EVERY_MS = 2_000;');
+    expect(distributed).toContain("child.kill('SIGKILL')");
+    const parity = readFileSync('test/syncs/redis-state.test.ts', 'utf8');
+    expect(part).toContain('`test/syncs/redis-state.test.ts`');
+    expect(parity).toContain('expect(actual).toEqual(expected)');
+    expect(readFileSync('syncs/state-port.ts', 'utf8')).toContain('export interface SyncState');
+  });
+
+  it('should describe the dry run in the graph as the schema declares it', () => {
+    const schema = readFileSync('schema/events.graphql', 'utf8');
+    expect(section).toContain('`runSync(name, dryRun: true)`');
+    expect(schema).toMatch(/dryRun: Boolean! = false\n\s*\): SyncRun!/);
+    expect(schema).toContain('  DRY_RUN\n');
+    expect(schema).toContain('preview: SyncRunPreview');
+  });
+});

@@ -174,7 +174,12 @@ describe.runIf(REDIS_URL)(redisSuite('worker processes sharing the Redis event l
     expect(health.status).toBe(200);
     expect(await health.json()).toEqual({
       status: 'ok',
-      jobs: { 'event-processor': { status: 'ok' }, 'event-retention': { status: 'ok' } },
+      jobs: {
+        'event-actions': { status: 'ok' },
+        'event-processor': { status: 'ok' },
+        'webhook-deliveries': { status: 'ok' },
+        'event-retention': { status: 'ok' },
+      },
     });
   }, 120_000);
 

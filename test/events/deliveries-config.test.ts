@@ -20,6 +20,7 @@ describe('webhooks out from the environment', () => {
     expect(deliveriesConfigFromEnv({ NODE_ENV: 'development' })).toEqual({
       allowHttp: true,
       attemptTimeoutMs: 15_000,
+      claimLeaseMs: 120_000,
       allow: ['127.0.0.0/8', '::1/128', 'localhost'],
     });
   });
@@ -33,6 +34,7 @@ describe('webhooks out from the environment', () => {
     expect(deliveriesConfigFromEnv({ NODE_ENV: 'production', WEBHOOK_SECRET_SEALING_KEY: KEY })).toEqual({
       allowHttp: false,
       attemptTimeoutMs: 15_000,
+      claimLeaseMs: 120_000,
       allow: [],
       secretSealingKey: KEY,
     });
@@ -43,10 +45,12 @@ describe('webhooks out from the environment', () => {
       WEBHOOK_ALLOW_HOSTS: 'hooks.internal, 10.0.0.0/8',
       WEBHOOK_ATTEMPT_TIMEOUT_MS: '2000',
       WEBHOOK_RETRY_SCHEDULE: '0,500ms,5s,5m,2h,1d',
+      WEBHOOK_CLAIM_LEASE_MS: '5000',
     });
     expect(config).toMatchObject({
       allow: ['hooks.internal', '10.0.0.0/8'],
       attemptTimeoutMs: 2000,
+      claimLeaseMs: 5000,
       retryScheduleMs: [0, 500, 5_000, 300_000, 7_200_000, 86_400_000],
     });
     expect(problems({ WEBHOOK_RETRY_SCHEDULE: '0,5 minutes' })).toEqual([

@@ -81,6 +81,85 @@ describe('syncs in the graph', () => {
     ]);
   });
 
+  it('should preview a sync with runSync(dryRun: true): counts and samples, nothing written, no history', async () => {
+    type Preview = {
+      id: string;
+      status: string;
+      counts: {
+        sourceRows: number;
+        inserts: number;
+        updates: number;
+        removals: number;
+        quarantined: number;
+        calls: number;
+        written: number;
+      };
+      preview: {
+        calls: number;
+        samples: { change: string; key: string; record: Record<string, unknown> }[];
+        quarantined: { key: string; status: string; code: string }[];
+      } | null;
+    };
+    const before = await recorded(stack.origins.mailchimp);
+    const response = await graphql<{ runSync: Preview }>(
+      stack.gatewayUrl,
+      `
+        mutation {
+          runSync(name: "vip-customers", dryRun: true) {
+            id
+            status
+            counts {
+              sourceRows
+              inserts
+              updates
+              removals
+              quarantined
+              calls
+              written
+            }
+            preview {
+              calls
+              samples {
+                change
+                key
+                record
+              }
+              quarantined {
+                key
+                status
+                code
+              }
+            }
+          }
+        }
+      `,
+      {},
+      admin,
+    );
+    expect(response.body.errors).toBeUndefined();
+    const dry = response.body.data?.runSync as Preview;
+    expect(dry).toMatchObject({ id: '0', status: 'DRY_RUN' });
+    expect(dry.counts.inserts).toBeGreaterThan(0);
+    expect(dry.counts).toMatchObject({ updates: 0, removals: 0, calls: 0, written: 0 });
+    expect(dry.preview?.calls).toBe(Math.ceil(dry.counts.inserts / 500));
+    expect(dry.preview?.samples.length).toBe(Math.min(5, dry.counts.inserts));
+    for (const sample of dry.preview?.samples ?? []) {
+      expect(sample.change).toBe('INSERT');
+      expect(sample.record['email']).toBe(sample.key);
+    }
+    expect(dry.preview?.quarantined.length).toBe(Math.min(5, dry.counts.quarantined));
+    for (const row of dry.preview?.quarantined ?? []) expect(row.status).toBe('QUARANTINED');
+    // Nothing reached Mailchimp, and the history has no run.
+    expect(await recorded(stack.origins.mailchimp)).toEqual(before);
+    const runs = await graphql<{ syncRuns: unknown[] }>(
+      stack.gatewayUrl,
+      '{ syncRuns(sync: "vip-customers") { id } }',
+      {},
+      admin,
+    );
+    expect(runs.body.data?.syncRuns).toEqual([]);
+  });
+
   it('should run a sync with runSync and show the rows Mailchimp refused with syncRunRows(status: FAILED)', async () => {
     const started = await graphql<{ runSync: Run }>(
       stack.gatewayUrl,

@@ -6,6 +6,8 @@ import type {
   CustomerReference,
   EventConnectionModel,
   EventEdgeModel,
+  SyncRunModel,
+  SyncRunPreviewModel,
   IntegrationModel,
   HealthWindowModel,
   WebhookEndpointModel,
@@ -18,7 +20,8 @@ import type {
   RecoveredWebhookMessagesModel,
 } from '../mappers.js';
 import type { SyncListing } from '../../../syncs/service.js';
-import type { RunRecord, RunCounts, RunRow } from '../../../syncs/state.js';
+import type { RunSample } from '../../../syncs/engine.js';
+import type { RunCounts, RunRow } from '../../../syncs/state.js';
 import type { EventsContext } from '../context.js';
 export type Maybe<T> = T | null;
 export type InputMaybe<T> = Maybe<T>;
@@ -421,7 +424,11 @@ export type Mutation = {
    * both signatures and the receiver can switch without a gap.
    */
   rotateWebhookEndpointSecret: RotatedWebhookSecret;
-  /** Starts a run of the sync now and answers it as it starts (RUNNING); follow it with `syncRuns`. */
+  /**
+   * Starts a run of the sync now and answers it as it starts (RUNNING); follow it with `syncRuns`.
+   * With `dryRun`, reads the source and answers once it has, with what a run would write (DRY_RUN,
+   * `counts` and `preview`): nothing is written and no history kept, as `sync run --dry-run`.
+   */
   runSync: SyncRun;
   /** Changes the fields given; the others stay as they are. `null` clears a filter, the rate limit or the selection. */
   updateWebhookEndpoint: WebhookEndpoint;
@@ -462,6 +469,7 @@ export type MutationRotateWebhookEndpointSecretArgs = {
 };
 
 export type MutationRunSyncArgs = {
+  dryRun?: Scalars['Boolean']['input'];
   full?: Scalars['Boolean']['input'];
   name: Scalars['String']['input'];
 };
@@ -618,6 +626,15 @@ export type Sync = {
   schedule?: Maybe<Scalars['String']['output']>;
 };
 
+/** A kind of change a run writes. */
+export type SyncChange =
+  /** A record never sent. */
+  | 'INSERT'
+  /** A record that left the source (mirror). */
+  | 'REMOVE'
+  /** A record sent before whose values changed. */
+  | 'UPDATE';
+
 /** How a sync writes. */
 export type SyncMode =
   /** Only records never sent. */
@@ -649,6 +666,8 @@ export type SyncRun = {
   full: Scalars['Boolean']['output'];
   /** The run's id, for `syncRunRows`. */
   id: Scalars['ID']['output'];
+  /** A dry run's samples of what it would write; null for a run that writes. */
+  preview?: Maybe<SyncRunPreview>;
   /** Times a stopped process's run was resumed. */
   resumes: Scalars['Int']['output'];
   /** When it started. */
@@ -684,6 +703,17 @@ export type SyncRunCounts = {
   written: Scalars['Int']['output'];
 };
 
+/** What a dry run would write: its `counts` say how many rows of each change, these show a few. */
+export type SyncRunPreview = {
+  __typename?: 'SyncRunPreview';
+  /** The fewest write calls that can carry the changes (a batch per destination maximum). */
+  calls: Scalars['Int']['output'];
+  /** The first few rows that failed a rule (QUARANTINED), with why. */
+  quarantined: Array<SyncRunRow>;
+  /** The first few rows of each change, as they would be sent. */
+  samples: Array<SyncRunSample>;
+};
+
 /** A row of a run that was not written, with the reason. */
 export type SyncRunRow = {
   __typename?: 'SyncRunRow';
@@ -697,10 +727,23 @@ export type SyncRunRow = {
   status: SyncRowStatus;
 };
 
+/** A row a dry run would write. */
+export type SyncRunSample = {
+  __typename?: 'SyncRunSample';
+  /** Insert, update or remove. */
+  change: SyncChange;
+  /** The row's key (an email address: personal data). */
+  key?: Maybe<Scalars['String']['output']>;
+  /** The mapped record as the destination would get it (personal data). */
+  record?: Maybe<Scalars['JSON']['output']>;
+};
+
 /** Where a run is. */
 export type SyncRunStatus =
   /** Stopped on request (the process shutting down). */
   | 'CANCELLED'
+  /** A preview (`runSync(dryRun: true)`): nothing was written and no history kept; see `preview`. */
+  | 'DRY_RUN'
   /** Stopped by an error (see `error`); the batches written before it are kept. */
   | 'FAILED'
   /** Finished, with rows the destination refused (see `syncRunRows(status: FAILED)`). */
@@ -1029,11 +1072,14 @@ export type ResolversTypes = ResolversObject<{
   RotatedWebhookSecret: ResolverTypeWrapper<RotatedWebhookSecretModel>;
   Subscription: ResolverTypeWrapper<Record<PropertyKey, never>>;
   Sync: ResolverTypeWrapper<SyncListing>;
+  SyncChange: SyncChange;
   SyncMode: SyncMode;
   SyncRowStatus: SyncRowStatus;
-  SyncRun: ResolverTypeWrapper<RunRecord>;
+  SyncRun: ResolverTypeWrapper<SyncRunModel>;
   SyncRunCounts: ResolverTypeWrapper<RunCounts>;
+  SyncRunPreview: ResolverTypeWrapper<SyncRunPreviewModel>;
   SyncRunRow: ResolverTypeWrapper<RunRow>;
+  SyncRunSample: ResolverTypeWrapper<RunSample>;
   SyncRunStatus: SyncRunStatus;
   UpdateWebhookEndpointInput: UpdateWebhookEndpointInput;
   WebhookAttempt: ResolverTypeWrapper<WebhookAttemptModel>;
@@ -1082,9 +1128,11 @@ export type ResolversParentTypes = ResolversObject<{
   RotatedWebhookSecret: RotatedWebhookSecretModel;
   Subscription: Record<PropertyKey, never>;
   Sync: SyncListing;
-  SyncRun: RunRecord;
+  SyncRun: SyncRunModel;
   SyncRunCounts: RunCounts;
+  SyncRunPreview: SyncRunPreviewModel;
   SyncRunRow: RunRow;
+  SyncRunSample: RunSample;
   UpdateWebhookEndpointInput: UpdateWebhookEndpointInput;
   WebhookAttempt: WebhookAttemptModel;
   WebhookAttemptPage: WebhookAttemptPageModel;
@@ -1350,7 +1398,7 @@ export type MutationResolvers<
     ResolversTypes['SyncRun'],
     ParentType,
     ContextType,
-    RequireFields<MutationRunSyncArgs, 'full' | 'name'>
+    RequireFields<MutationRunSyncArgs, 'dryRun' | 'full' | 'name'>
   >;
   updateWebhookEndpoint?: Resolver<
     ResolversTypes['WebhookEndpoint'],
@@ -1480,6 +1528,7 @@ export type SyncRunResolvers<
   finishedAt?: Resolver<Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;
   full?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
   id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  preview?: Resolver<Maybe<ResolversTypes['SyncRunPreview']>, ParentType, ContextType>;
   resumes?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
   startedAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
   status?: Resolver<ResolversTypes['SyncRunStatus'], ParentType, ContextType>;
@@ -1502,6 +1551,15 @@ export type SyncRunCountsResolvers<
   written?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
 }>;
 
+export type SyncRunPreviewResolvers<
+  ContextType = EventsContext,
+  ParentType extends ResolversParentTypes['SyncRunPreview'] = ResolversParentTypes['SyncRunPreview'],
+> = ResolversObject<{
+  calls?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  quarantined?: Resolver<Array<ResolversTypes['SyncRunRow']>, ParentType, ContextType>;
+  samples?: Resolver<Array<ResolversTypes['SyncRunSample']>, ParentType, ContextType>;
+}>;
+
 export type SyncRunRowResolvers<
   ContextType = EventsContext,
   ParentType extends ResolversParentTypes['SyncRunRow'] = ResolversParentTypes['SyncRunRow'],
@@ -1510,6 +1568,15 @@ export type SyncRunRowResolvers<
   key?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   reason?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   status?: Resolver<ResolversTypes['SyncRowStatus'], ParentType, ContextType>;
+}>;
+
+export type SyncRunSampleResolvers<
+  ContextType = EventsContext,
+  ParentType extends ResolversParentTypes['SyncRunSample'] = ResolversParentTypes['SyncRunSample'],
+> = ResolversObject<{
+  change?: Resolver<ResolversTypes['SyncChange'], ParentType, ContextType>;
+  key?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  record?: Resolver<Maybe<ResolversTypes['JSON']>, ParentType, ContextType>;
 }>;
 
 export type WebhookAttemptResolvers<
@@ -1634,7 +1701,9 @@ export type Resolvers<ContextType = EventsContext> = ResolversObject<{
   Sync?: SyncResolvers<ContextType>;
   SyncRun?: SyncRunResolvers<ContextType>;
   SyncRunCounts?: SyncRunCountsResolvers<ContextType>;
+  SyncRunPreview?: SyncRunPreviewResolvers<ContextType>;
   SyncRunRow?: SyncRunRowResolvers<ContextType>;
+  SyncRunSample?: SyncRunSampleResolvers<ContextType>;
   WebhookAttempt?: WebhookAttemptResolvers<ContextType>;
   WebhookAttemptPage?: WebhookAttemptPageResolvers<ContextType>;
   WebhookEndpoint?: WebhookEndpointResolvers<ContextType>;
