@@ -10,6 +10,7 @@ export const COMMANDS = [
   'keys',
   'endpoints',
   'sync',
+  'review',
 ] as const;
 export type CommandName = (typeof COMMANDS)[number];
 

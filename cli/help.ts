@@ -10,6 +10,7 @@ import { SUBGRAPH_ENV } from '../subgraphs/env.js';
 import type { CommandName } from './command-names.js';
 import { CLIENTS_USAGE } from './commands/clients.js';
 import { ENDPOINTS_USAGE } from './commands/endpoints.js';
+import { REVIEW_USAGE } from './commands/review.js';
 import { PLATFORM_NAMES, PLATFORMS } from '../platforms/registry.js';
 import {
   SANDBOX_PORT_VARIABLES,
@@ -140,6 +141,14 @@ export function commandHelp(command: CommandName, args: readonly string[] = []):
           'Batch syncs declared in SYNCS_FILE: each reads a GraphQL query through the gateway and writes only what changed to a platform (the demo sandboxes). `sync list` lists them; `sync run NAME` runs one now (`--dry-run`: counts and samples, nothing written; `--full`: resend every row).',
         variables: [...SYNC_ENV, ...SANDBOX_PORT_VARIABLES] as CatalogName[],
         details: SYNC_USAGE.split('\n').slice(1).join('\n').trim(),
+      };
+    case 'review':
+      return {
+        usage: 'review [--out <dir>] [--quarter <YYYY-Qn>]',
+        summary:
+          "The quarterly integration review from the gateway's health model and the platform descriptors: Markdown and HTML with inline SVG charts, a keep/fix/retire recommendation per connection.",
+        variables: ['GATEWAY_URL', 'MARKETING_GRAPH_API_KEY'],
+        details: REVIEW_USAGE.split('\n').slice(1).join('\n').trim(),
       };
     case 'keys':
       return {

@@ -23,6 +23,7 @@ Commands:
   endpoints <command>   webhook endpoints through the gateway (list, create, rotate, disable, enable, delete, replay, recover)
   keys gateway-token    a new key pair for the gateway's caller tokens (GATEWAY_TOKEN_PRIVATE_JWK, GATEWAY_TOKEN_JWKS)
   sync <command>        batch syncs in SYNCS_FILE (list, run NAME [--dry-run] [--full])
+  review                the quarterly integration review (Markdown and HTML) from the gateway's health model
 
   <command> --help      what the command does and the configuration variables it reads
   --version             the version of marketing-graph
@@ -95,6 +96,13 @@ async function main(argv: readonly string[]): Promise<number | undefined> {
     }
     case 'sync':
       return (await import('./commands/sync.js')).syncCommand(rest, logLevel());
+    case 'review': {
+      const env = loadEnv(catalog, ['GATEWAY_URL', 'MARKETING_GRAPH_API_KEY'], process.env);
+      return (await import('./commands/review.js')).reviewCommand(rest, {
+        gatewayOrigin: env.GATEWAY_URL,
+        apiKey: env.MARKETING_GRAPH_API_KEY,
+      });
+    }
     case undefined:
     case 'help':
     case '--help':

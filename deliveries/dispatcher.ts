@@ -1,3 +1,5 @@
+import type { Span } from '@opentelemetry/api';
+import { markSpanFailed, withStoredSpan } from '../lib/telemetry/tracing.js';
 import { randomUUID } from 'node:crypto';
 import { setMaxListeners } from 'node:events';
 import { Agent } from 'undici';
@@ -365,7 +367,22 @@ export class Dispatcher implements DeliveryScheduler {
     return values;
   }
 
-  private async attempt(lane: Lane, message: OutboxMessage, free: () => void): Promise<void> {
+  /** One attempt, in a span of the trace of the webhook behind the message's event. */
+  private attempt(lane: Lane, message: OutboxMessage, free: () => void): Promise<void> {
+    return withStoredSpan(
+      'webhook.deliver',
+      message.trace,
+      'client',
+      {
+        'webhook.endpoint_id': lane.endpoint.id,
+        'webhook.event_type': message.eventType,
+        'webhook.attempt': message.attempts + 1,
+      },
+      (span) => this.attemptIn(lane, message, free, span),
+    );
+  }
+
+  private async attemptIn(lane: Lane, message: OutboxMessage, free: () => void, span: Span): Promise<void> {
     const { store, config, clock, guard, logger } = this.options;
     const endpoint = lane.endpoint;
     const startedMs = clock.now();
@@ -394,6 +411,8 @@ export class Dispatcher implements DeliveryScheduler {
       }
       throw error;
     }
+    if (result.statusCode !== null) span.setAttribute('http.response.status_code', result.statusCode);
+    if (result.errorClass !== null) markSpanFailed(span, `WEBHOOK_${result.errorClass.toUpperCase()}`);
     const attemptNumber = message.attempts + 1;
     const verdict = verdictFor(result, attemptNumber, config, clock.now());
     // After a 410 the lane stays full until the endpoint is disabled: nothing more is sent to it.

@@ -1,3 +1,4 @@
+import { recordFacts } from '../lib/health/recorder.js';
 import type { DeliveredEvent } from '../lib/events/event.js';
 import type { Logger } from '../lib/logger.js';
 import type { Clock } from './clock.js';
@@ -120,6 +121,8 @@ export class DeliveryService {
   async disableEndpoint(id: string): Promise<Endpoint> {
     const { endpoint } = await this.options.store.disableEndpoint(id, 'manual', this.options.clock.now());
     if (!endpoint) throw notFound(id);
+    // The health model's view of the endpoint (a disabling by hand sends no notice event).
+    recordFacts({ name: `endpoint:${id}`, kind: 'endpoint' }, { disabled: true });
     await this.changed(id);
     return endpoint;
   }
@@ -128,6 +131,7 @@ export class DeliveryService {
   async enableEndpoint(id: string): Promise<Endpoint> {
     const endpoint = await this.options.store.enableEndpoint(id, this.options.clock.now());
     if (!endpoint) throw notFound(id);
+    recordFacts({ name: `endpoint:${id}`, kind: 'endpoint' }, { disabled: false });
     await this.changed(id);
     return endpoint;
   }
@@ -204,6 +208,7 @@ export class DeliveryService {
           eventType: event.type,
           body: JSON.stringify(await this.payload(event, endpoint)),
           createdAtMs: now,
+          ...(event.trace ? { trace: event.trace } : {}),
         });
       }
     }

@@ -1,3 +1,4 @@
+import { storedTraceContext, withServerSpan } from '../lib/telemetry/tracing.js';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { recordOutcome } from '../lib/health/recorder.js';
 import { ErrorCode } from '../lib/errors.js';
@@ -139,9 +140,16 @@ export function createWebhookIngest(
   }
   const maxBodyBytes = options.maxBodyBytes ?? 1_000_000;
 
-  return async (req, res, url) => {
-    const started = performance.now();
+  return (req, res, url) => {
     const name = url.pathname.slice('/webhooks/'.length);
+    // One span per webhook (continuing the sender's traceparent, if it sent one).
+    return withServerSpan(`webhook ${sources.has(name) ? name : 'unknown'}`, req.headers, {}, () =>
+      handle(req, res, url, name),
+    );
+  };
+
+  async function handle(req: IncomingMessage, res: ServerResponse, url: URL, name: string): Promise<void> {
+    const started = performance.now();
     const source = sources.get(name);
     const outcome = (result: string, reason?: string) => {
       ingestMetrics.received.inc({ source: source?.name ?? 'unknown', outcome: result });
@@ -246,9 +254,12 @@ export function createWebhookIngest(
       );
       return;
     }
+    // The webhook's span goes with each event, so processing and deliveries join its trace.
+    const trace = storedTraceContext();
+    const events = trace ? normalised.events.map((event) => ({ ...event, trace })) : normalised.events;
     let appended;
     try {
-      appended = await log.append(normalised.events);
+      appended = await log.append(events);
     } catch (error) {
       outcome('log-unavailable', 'log-unavailable');
       logger.error(
@@ -272,5 +283,5 @@ export function createWebhookIngest(
     if (appended.duplicates > 0) ingestMetrics.duplicates.inc({ source: source.name }, appended.duplicates);
     outcome('accepted');
     reply(res, { accepted: appended.stored.length, duplicates: appended.duplicates });
-  };
+  }
 }

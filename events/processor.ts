@@ -1,3 +1,5 @@
+import type { Span } from '@opentelemetry/api';
+import { markSpanFailed, withStoredSpan } from '../lib/telemetry/tracing.js';
 import { randomUUID } from 'node:crypto';
 import type { CustomerRef, StoredEvent } from '../lib/events/event.js';
 import type { ClaimedEvent, EventLog } from '../lib/events/log/types.js';
@@ -183,7 +185,18 @@ export class EventProcessor {
     }
   }
 
-  private async process(event: ClaimedEvent): Promise<void> {
+  /** One event, in a span of the trace of the webhook that brought it (see `IncomingEvent.trace`). */
+  private process(event: ClaimedEvent): Promise<void> {
+    return withStoredSpan(
+      `event.process ${event.type}`,
+      event.trace,
+      'consumer',
+      { 'event.type': event.type, 'event.source': event.source, 'event.attempt': event.attempts + 1 },
+      (span) => this.processIn(event, span),
+    );
+  }
+
+  private async processIn(event: ClaimedEvent, span: Span): Promise<void> {
     const { log, logger, rules } = this.options;
     try {
       let customer: CustomerContext | null = null;
@@ -215,6 +228,7 @@ export class EventProcessor {
       const final = error instanceof RoutingError || attempts >= (this.options.maxAttempts ?? 5);
       const reason = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
       processingMetrics.failed.inc({ kind: final ? 'dead-lettered' : 'retried' });
+      markSpanFailed(span, final ? 'dead-lettered' : 'retried');
       if (final) processingMetrics.deadLettered.inc({ type: event.type });
       logger.warn(
         { eventId: event.id, type: event.type, attempts, final, reason },

@@ -8,6 +8,7 @@ import type { Logger } from '../lib/logger.js';
 import { startJobs } from '../lib/jobs/runner.js';
 import type { GraphRead } from './customer-context.js';
 import { assertLogSharedByWorkers } from './config.js';
+import { followDeliveryNotices } from './delivery-health.js';
 import { EventHub } from './hub.js';
 import { createWebhookIngest, type WebhookSecrets } from './ingest.js';
 import { eventJobs } from './jobs.js';
@@ -82,6 +83,7 @@ export async function startEventPipeline(options: {
 
   const hub = new EventHub(log, logger.child({ component: 'event-hub' }));
   await hub.start();
+  const notices = followDeliveryNotices(hub, logger.child({ component: 'delivery-health' }));
   const { processor, actions, deliveries, jobs } = eventJobs({
     log,
     routingRules: config.routingRules,
@@ -120,6 +122,7 @@ export async function startEventPipeline(options: {
     deliveries: deliveries(),
     stop() {
       stopped ??= (async () => {
+        notices.stop();
         hub.stop();
         await running?.stop();
       })();

@@ -40,6 +40,8 @@ export interface Integration {
   lastError: ConnectionWindows['lastError'];
   /** A sync's last run, an endpoint disabled: what the alert conditions beyond rates read. */
   facts: ConnectionWindows['facts'];
+  /** Messages that used every attempt over the last hour (endpoints and actions); null for other kinds. */
+  deliveriesExhausted: number | null;
   history: ConnectionWindows['history'];
 }
 
@@ -52,6 +54,9 @@ const MIN_STALE_AFTER_S = 600;
 const STALE_GAPS = 20;
 /** A usual rate needs this many successes in the last hour. */
 const MIN_SUCCESSES_FOR_RATE = 10;
+
+/** The kinds that deliver messages with retries, so can exhaust them. */
+const DELIVERING = new Set<ConnectionWindows['kind']>(['endpoint', 'action']);
 
 const POLICIES = new Map<string, ApiVersionPolicy>(
   PLATFORMS.flatMap((platform) => (platform.apiVersions ? [[platform.name, platform.apiVersions]] : [])),
@@ -86,7 +91,8 @@ function statusOf(
 ): IntegrationStatus {
   const recent = windows.windows['5m'];
   const errorRate = recent.calls === 0 ? 0 : recent.errors / recent.calls;
-  if (windows.breaker === 'open' || (recent.calls >= 3 && errorRate >= 0.5)) return 'DOWN';
+  if (windows.breaker === 'open' || windows.facts.disabled || (recent.calls >= 3 && errorRate >= 0.5))
+    return 'DOWN';
   if (windows.windows['24h'].calls === 0) return 'IDLE';
   if (
     figures.freshnessSeconds !== null &&
@@ -98,7 +104,12 @@ function statusOf(
     version?.supportedUntil !== null &&
     version?.supportedUntil !== undefined &&
     Date.parse(version.supportedUntil) - nowMs < 30 * DAY_MS;
-  if (errorRate > 0.05 || (figures.budgetLeft !== null && figures.budgetLeft < 0.1) || versionEnding)
+  if (
+    errorRate > 0.05 ||
+    (figures.budgetLeft !== null && figures.budgetLeft < 0.1) ||
+    versionEnding ||
+    windows.windows['1h'].exhausted > 0
+  )
     return 'DEGRADED';
   return 'OK';
 }
@@ -130,6 +141,7 @@ export function integrationFrom(windows: ConnectionWindows, nowMs: number): Inte
     version,
     lastError: windows.lastError,
     facts: windows.facts,
+    deliveriesExhausted: DELIVERING.has(windows.kind) ? windows.windows['1h'].exhausted : null,
     history: windows.history,
   };
 }
@@ -160,5 +172,8 @@ export function connectionHealthOf(integration: Integration): ConnectionHealth {
       : {}),
     ...(integration.facts.rowsRejected !== undefined ? { rowsRejected: integration.facts.rowsRejected } : {}),
     ...(integration.facts.disabled !== undefined ? { disabled: integration.facts.disabled } : {}),
+    ...(integration.deliveriesExhausted !== null
+      ? { deliveriesExhausted: integration.deliveriesExhausted }
+      : {}),
   };
 }

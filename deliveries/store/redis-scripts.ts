@@ -11,7 +11,7 @@ import { createHash } from 'node:crypto';
  * - `endpoints` zset id -> createdMs (the list, in creation order); `ep:<id>` hash of its fields
  *   (null stored as '');
  * - `secrets:<endpointId>` list of `id|createdMs|expiresMs|sealed`, oldest first;
- * - `seq` counter; `m:<id>` hash: seq, id, ep, ev, type, body, status, att, next, owner, created,
+ * - `seq` counter; `m:<id>` hash: seq, id, ep, ev, type, body, trace, status, att, next, owner, created,
  *   updated, code, eclass, err;
  * - per endpoint: `msgs:<ep>` zset id -> seq (listing, paging, deleting), `due:<ep>` zset
  *   `<seq, 16 digits>|<id>` -> due ms (pending and unclaimed; equal due times go in seq order),
@@ -158,12 +158,12 @@ return 1
 
 /**
  * ARGV: prefix, '1' to store the cursor or '0', cursor, then per message: id, endpoint id, event
- * id, event type, body, createdMs. Returns how many were added.
+ * id, event type, body, createdMs, trace context (JSON, or ''). Returns how many were added.
  */
 export const ENQUEUE = script(`
 local enabled = {}
 local added = 0
-for i = 4, #ARGV, 6 do
+for i = 4, #ARGV, 7 do
   local id, ep, created = ARGV[i], ARGV[i + 1], ARGV[i + 5]
   local mkey = P .. 'm:' .. id
   if redis.call('EXISTS', mkey) == 0 then
@@ -175,7 +175,7 @@ for i = 4, #ARGV, 6 do
     local seq = redis.call('INCR', P .. 'seq')
     redis.call('HSET', mkey, 'seq', seq, 'id', id, 'ep', ep, 'ev', ARGV[i + 2], 'type', ARGV[i + 3],
       'body', ARGV[i + 4], 'att', 0, 'created', created, 'updated', created, 'owner', '', 'code', '',
-      'eclass', '')
+      'eclass', '', 'trace', ARGV[i + 6])
     redis.call('ZADD', P .. 'msgs:' .. ep, seq, id)
     if on then
       redis.call('HSET', mkey, 'status', 'pending', 'next', created, 'err', '')

@@ -1,3 +1,4 @@
+import type { StoredTraceContext } from '../../lib/telemetry/tracing.js';
 import { randomUUID } from 'node:crypto';
 import { createClient } from '@keyv/redis';
 import { z } from 'zod';
@@ -131,6 +132,8 @@ function toEndpoint(f: Record<string, string>): Endpoint {
 function toMessage(f: Record<string, string>): OutboxMessage {
   const status = f['status'] as MessageStatus;
   return {
+    // Absent in messages written before traces were kept, and when tracing was off.
+    ...(f['trace'] ? { trace: JSON.parse(f['trace']) as StoredTraceContext } : {}),
     seq: Number(f['seq']),
     id: f['id'] ?? '',
     endpointId: f['ep'] ?? '',
@@ -349,7 +352,16 @@ export async function openRedisDeliveryStore(options: RedisDeliveryStoreOptions)
         const batch = messages.slice(start, start + ENQUEUE_BATCH);
         const last = start + ENQUEUE_BATCH >= messages.length;
         const args: (string | number)[] = [last && cursor !== undefined ? '1' : '0', cursor ?? ''];
-        for (const m of batch) args.push(m.id, m.endpointId, m.eventId, m.eventType, m.body, m.createdAtMs);
+        for (const m of batch)
+          args.push(
+            m.id,
+            m.endpointId,
+            m.eventId,
+            m.eventType,
+            m.body,
+            m.createdAtMs,
+            m.trace ? JSON.stringify(m.trace) : '',
+          );
         added += Number(await run(scripts.enqueue, args));
         if (last) break;
       }

@@ -1,3 +1,4 @@
+import type { StoredTraceContext } from '../../lib/telemetry/tracing.js';
 import type Database from 'better-sqlite3';
 import type { EventType, IncomingEvent } from '../../lib/events/event.js';
 import { EventLogOpenError } from '../../lib/events/log/errors.js';
@@ -142,6 +143,7 @@ interface MessageRow {
   last_status_code: number | null;
   last_error_class: AttemptErrorClass | null;
   last_error: string | null;
+  trace: string | null;
 }
 interface AttemptRow {
   id: number;
@@ -185,6 +187,7 @@ const toSecret = (row: SecretRow): StoredSecret => ({
   expiresAtMs: row.expires_ms,
 });
 const toMessage = (row: MessageRow): OutboxMessage => ({
+  ...(row.trace ? { trace: JSON.parse(row.trace) as StoredTraceContext } : {}),
   seq: row.seq,
   id: row.id,
   endpointId: row.endpoint_id,
@@ -240,6 +243,13 @@ function openDatabase(options: SqliteDeliveryStoreOptions): Database.Database {
       db.prepare(`INSERT OR IGNORE INTO webhook_state (key, value) VALUES ('schema_version', ?)`).run(
         SCHEMA_VERSION,
       );
+      // A message's trace context (the webhook's trace its attempts join): a nullable column added
+      // where missing, which builds before it ignore.
+      const messageColumns = db
+        .prepare<[], { name: string }>(`PRAGMA table_info(webhook_messages)`)
+        .all()
+        .map((column) => column.name);
+      if (!messageColumns.includes('trace')) db.exec(`ALTER TABLE webhook_messages ADD COLUMN trace TEXT`);
     },
   });
 }
@@ -304,9 +314,9 @@ export function openSqliteDeliveryStore(options: SqliteDeliveryStoreOptions): De
     ),
     insertMessage: db.prepare(
       `INSERT INTO webhook_messages (id, endpoint_id, event_id, event_type, body, status, next_attempt_ms,
-         created_ms, updated_ms, last_error)
+         created_ms, updated_ms, last_error, trace)
        VALUES (@id, @endpoint_id, @event_id, @event_type, @body, @status, @next_attempt_ms, @created_ms,
-         @created_ms, @last_error)
+         @created_ms, @last_error, @trace)
        ON CONFLICT (id) DO NOTHING`,
     ),
     setState: db.prepare<[string, string]>(
@@ -501,6 +511,7 @@ export function openSqliteDeliveryStore(options: SqliteDeliveryStoreOptions): De
         next_attempt_ms: on ? message.createdAtMs : null,
         created_ms: message.createdAtMs,
         last_error: on ? null : 'endpoint-disabled',
+        trace: message.trace ? JSON.stringify(message.trace) : null,
       }).changes;
     }
     if (cursor !== undefined) sql.setState.run('follower_cursor', cursor);

@@ -1,3 +1,4 @@
+import type { StoredTraceContext } from '../../lib/telemetry/tracing.js';
 import type { IncomingEvent } from '../../lib/events/event.js';
 import type { AttemptErrorClass } from '../attempt.js';
 import type { DisabledReason, Endpoint, EndpointChanges } from '../endpoint.js';
@@ -173,6 +174,8 @@ export interface NewMessage {
   /** The exact bytes every attempt sends and signs. */
   body: string;
   createdAtMs: number;
+  /** The trace of the webhook behind its event, which each attempt's span joins; absent when tracing was off. */
+  trace?: StoredTraceContext;
 }
 
 export interface OutboxMessage extends NewMessage {

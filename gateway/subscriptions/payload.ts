@@ -51,7 +51,7 @@ function included(node: FieldNode, variables: Record<string, unknown>): boolean 
   return include?.['if'] !== false;
 }
 
-function flatten(set: SelectionSetNode, variables: Record<string, unknown>): FieldNode[] {
+export function flatten(set: SelectionSetNode, variables: Record<string, unknown>): FieldNode[] {
   const out: FieldNode[] = [];
   for (const selection of set.selections) {
     if (selection.kind === Kind.FIELD) {
@@ -62,6 +62,66 @@ function flatten(set: SelectionSetNode, variables: Record<string, unknown>): Fie
     }
   }
   return out;
+}
+
+/**
+ * One query that answers each of a subscription's selections of `field` (under their response
+ * keys) with the arguments the server fills per message (`arguments`: each a variable of a name the
+ * subscriber's own variables will not use), and the subscriber's variables those selections use.
+ * Run as the subscriber, it passes the same permissions as any query of theirs.
+ */
+export function childQuery(plan: {
+  name: string;
+  field: string;
+  selections: readonly { key: string; field: FieldNode }[];
+  /** `type` is the variable's type name, `!` at the end for a non-null one. */
+  arguments: readonly { name: string; variable: string; type: string }[];
+  operation: OperationDefinitionNode;
+  variables: Record<string, unknown>;
+}): { text: string; variables: Record<string, unknown> } {
+  const selections: FieldNode[] = plan.selections.map(({ key, field }) => ({
+    kind: Kind.FIELD,
+    alias: { kind: Kind.NAME, value: key },
+    name: { kind: Kind.NAME, value: plan.field },
+    arguments: plan.arguments.map((argument) => ({
+      kind: Kind.ARGUMENT,
+      name: { kind: Kind.NAME, value: argument.name },
+      value: variable(argument.variable),
+    })),
+    ...(field.selectionSet ? { selectionSet: field.selectionSet } : {}),
+  }));
+  const used = new Set<string>();
+  for (const selection of selections) {
+    visit(selection, {
+      Variable(node) {
+        used.add(node.name.value);
+      },
+    });
+  }
+  const definitions: VariableDefinitionNode[] = [
+    ...plan.arguments.map((argument): VariableDefinitionNode => ({
+      kind: Kind.VARIABLE_DEFINITION,
+      variable: variable(argument.variable),
+      type: argument.type.endsWith('!')
+        ? {
+            kind: Kind.NON_NULL_TYPE,
+            type: { kind: Kind.NAMED_TYPE, name: { kind: Kind.NAME, value: argument.type.slice(0, -1) } },
+          }
+        : { kind: Kind.NAMED_TYPE, name: { kind: Kind.NAME, value: argument.type } },
+    })),
+    ...(plan.operation.variableDefinitions ?? []).filter((d) => used.has(d.variable.name.value)),
+  ];
+  const query: OperationDefinitionNode = {
+    kind: Kind.OPERATION_DEFINITION,
+    operation: 'query' as OperationDefinitionNode['operation'],
+    name: { kind: Kind.NAME, value: plan.name },
+    variableDefinitions: definitions,
+    selectionSet: { kind: Kind.SELECTION_SET, selections },
+  };
+  return {
+    text: print({ kind: Kind.DOCUMENT, definitions: [query] }),
+    variables: Object.fromEntries(Object.entries(plan.variables).filter(([name]) => used.has(name))),
+  };
 }
 
 /**
@@ -79,51 +139,20 @@ export function planPayload(
   const customers: CustomerSelection[] = fields
     .filter((f) => f.name.value === 'customer' && f.selectionSet)
     .map((field) => ({ key: field.alias?.value ?? field.name.value, field }));
-  let customerQuery: PayloadPlan['customerQuery'];
-  if (customers.length > 0) {
-    const selections: FieldNode[] = customers.map(({ key, field }) => ({
-      kind: Kind.FIELD,
-      alias: { kind: Kind.NAME, value: key },
-      name: { kind: Kind.NAME, value: 'customer' },
-      arguments: [
-        { kind: Kind.ARGUMENT, name: { kind: Kind.NAME, value: 'id' }, value: variable(ID_VARIABLE) },
-        { kind: Kind.ARGUMENT, name: { kind: Kind.NAME, value: 'email' }, value: variable(EMAIL_VARIABLE) },
-      ],
-      ...(field.selectionSet ? { selectionSet: field.selectionSet } : {}),
-    }));
-    const used = new Set<string>();
-    for (const selection of selections) {
-      visit(selection, {
-        Variable(node) {
-          used.add(node.name.value);
-        },
-      });
-    }
-    const definitions: VariableDefinitionNode[] = [
-      {
-        kind: Kind.VARIABLE_DEFINITION,
-        variable: variable(ID_VARIABLE),
-        type: { kind: Kind.NAMED_TYPE, name: { kind: Kind.NAME, value: 'ID' } },
-      },
-      {
-        kind: Kind.VARIABLE_DEFINITION,
-        variable: variable(EMAIL_VARIABLE),
-        type: { kind: Kind.NAMED_TYPE, name: { kind: Kind.NAME, value: 'String' } },
-      },
-      ...(operation.variableDefinitions ?? []).filter((d) => used.has(d.variable.name.value)),
-    ];
-    const query: OperationDefinitionNode = {
-      kind: Kind.OPERATION_DEFINITION,
-      operation: 'query' as OperationDefinitionNode['operation'],
-      name: { kind: Kind.NAME, value: 'EventCustomer' },
-      variableDefinitions: definitions,
-      selectionSet: { kind: Kind.SELECTION_SET, selections },
-    };
-    customerQuery = {
-      text: print({ kind: Kind.DOCUMENT, definitions: [query] }),
-      variables: Object.fromEntries(Object.entries(variables).filter(([name]) => used.has(name))),
-    };
-  }
+  const customerQuery =
+    customers.length > 0
+      ? childQuery({
+          name: 'EventCustomer',
+          field: 'customer',
+          selections: customers,
+          arguments: [
+            { name: 'id', variable: ID_VARIABLE, type: 'ID' },
+            { name: 'email', variable: EMAIL_VARIABLE, type: 'String' },
+          ],
+          operation,
+          variables,
+        })
+      : undefined;
   return { rootKey: root.alias?.value ?? 'events', fields, customerQuery };
 }
 

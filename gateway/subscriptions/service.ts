@@ -20,6 +20,8 @@ import { inlineFragments, insertNulls, TooLarge } from '../auth/authorize.js';
 import { forbiddenError, type GateOutcome } from '../auth/operation-gate.js';
 import { scopeKey, type ClientIdentity } from '../identity.js';
 import type { AdmittedOperation } from '../pipeline/types.js';
+import { StatusWatch } from '../../monitoring/status-watch.js';
+import { planStatusPayload, statusChanges } from './integration-status.js';
 import { buildPayload, customerVariables, planPayload, type CustomerResult } from './payload.js';
 
 export const subscriptionMetrics = {
@@ -39,23 +41,31 @@ export interface SubscriptionServiceOptions {
    * bound on what one event can cost however many distinct selections are subscribed. @default 16
    */
   maxConcurrentReads?: number;
+  /** Status changes of this process's health model, for `integrationStatusChanged`. @default one evaluated every second */
+  statusWatch?: StatusWatch;
   logger: Logger;
 }
+
+/** The subscription fields the gateway streams itself. */
+const SERVED = ['events', 'integrationStatusChanged'];
 
 const error = (message: string, code: string): GraphQLFormattedError => ({ message, extensions: { code } });
 
 /**
- * Streams marketing events to a subscription the pipeline admitted (credentials, rate limit,
- * limits, field permissions and the subscription caps are all behind it). Each event's customer
+ * Streams marketing events (and, for `integrationStatusChanged`, the health model's status
+ * changes) to a subscription the pipeline admitted (credentials, rate limit, limits, field
+ * permissions and the subscription caps are all behind it). Each event's customer
  * fields are resolved through the gateway as the subscriber, once per event for all subscribers
  * with the same selection and scopes, and never more than `maxConcurrentReads` at once.
  */
 export class SubscriptionService {
   private readonly shared = new BoundedMap<string, Promise<CustomerResult>>(5_000);
   private readonly reads: LimitFunction;
+  private readonly statusWatch: StatusWatch;
 
   constructor(private readonly options: SubscriptionServiceOptions) {
     this.reads = pLimit(options.maxConcurrentReads ?? 16);
+    this.statusWatch = options.statusWatch ?? new StatusWatch();
   }
 
   /** The event stream of an admitted subscription, or the errors that stop it before it starts. */
@@ -87,16 +97,28 @@ export class SubscriptionService {
     const root = operation.selectionSet.selections.find(
       (s): s is FieldNode => s.kind === Kind.FIELD && s.name.value !== '__typename',
     );
-    const field = schema.getSubscriptionType()?.getFields()['events'];
-    if (!root || !field || root.name.value !== 'events') {
+    const field = root ? schema.getSubscriptionType()?.getFields()[root.name.value] : undefined;
+    if (!root || !field || !SERVED.includes(root.name.value)) {
       return {
         errors: [
           error(
-            'Subscribe to `events`, the one subscription this graph serves.',
+            'Subscribe to `events` or `integrationStatusChanged`, the subscriptions this graph serves.',
             ErrorCode.GRAPHQL_VALIDATION_FAILED,
           ),
         ],
       };
+    }
+    if (root.name.value === 'integrationStatusChanged') {
+      const { names } = getArgumentValues(field, root, admitted.variables) as { names?: string[] | null };
+      return statusChanges({
+        watch: this.statusWatch,
+        plan: planStatusPayload(operation, root, admitted.variables),
+        names: names ?? undefined,
+        identity: admitted.identity,
+        outcome: admitted.authorization,
+        run: this.options.run,
+        signal,
+      });
     }
     const args = getArgumentValues(field, root, admitted.variables) as {
       types?: EventType[] | null;

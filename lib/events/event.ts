@@ -67,6 +67,16 @@ export const incomingEventSchema = z.object({
   properties: z.record(z.string(), json),
   /** Personal data the event carried (form fields): kept apart so it can need `pii:read`. */
   personal: z.record(z.string(), z.string()).nullable(),
+  /**
+   * The W3C trace context of the webhook that brought it, when tracing is on: the processor's and
+   * the deliveries' spans join that trace. Never shown in the graph.
+   */
+  trace: z
+    .object({
+      traceparent: z.string().regex(/^[0-9a-f]{2}-[0-9a-f]{32}-[0-9a-f]{16}-[0-9a-f]{2}$/),
+      tracestate: z.string().max(512).optional(),
+    })
+    .optional(),
 });
 export type IncomingEvent = z.output<typeof incomingEventSchema>;
 

@@ -33,6 +33,8 @@ interface MinuteBucket {
   minute: number;
   calls: number;
   errors: number;
+  /** Messages that used every attempt (endpoints and actions), counted when the notice arrives. */
+  exhausted: number;
   byClass: Map<string, number>;
   latency: number[];
 }
@@ -62,6 +64,8 @@ export interface ConnectionFacts {
 export interface WindowFigures {
   calls: number;
   errors: number;
+  /** Messages that used every attempt (endpoints and actions). */
+  exhausted: number;
   errorsByClass: Record<string, number>;
   /** Share of calls that succeeded; null with no calls. */
   successRate: number | null;
@@ -110,7 +114,7 @@ function bucketFor(record: ConnectionRecord, nowMs: number): MinuteBucket {
   const minute = Math.floor(nowMs / MINUTE_MS);
   const last = record.buckets.at(-1);
   if (last && last.minute === minute) return last;
-  const bucket: MinuteBucket = { minute, calls: 0, errors: 0, byClass: new Map(), latency: [] };
+  const bucket: MinuteBucket = { minute, calls: 0, errors: 0, exhausted: 0, byClass: new Map(), latency: [] };
   record.buckets.push(bucket);
   // Drop what left the 24-hour window (buckets are in minute order).
   const oldest = minute - KEEP_MINUTES;
@@ -142,6 +146,32 @@ export function recordOutcome(
   const errorClass = outcome.errorClass ?? 'error';
   bucket.byClass.set(errorClass, (bucket.byClass.get(errorClass) ?? 0) + 1);
   record.lastError = { at: nowMs, code: outcome.code ?? errorClass, message: outcome.message ?? '' };
+}
+
+/**
+ * A message that used every attempt (a delivery notice), in the minute it happened: the count the
+ * health model shows per endpoint and the `deliveries-exhausted` alert reads. A notice dated in the
+ * future counts now; one older than the 24 hours kept is dropped.
+ */
+export function recordExhausted(
+  connection: { name: string; kind: ConnectionKind; platform?: string },
+  atMs: number,
+  nowMs = Date.now(),
+): void {
+  const at = Math.min(atMs, nowMs);
+  const minute = Math.floor(at / MINUTE_MS);
+  if (minute <= Math.floor(nowMs / MINUTE_MS) - KEEP_MINUTES) return;
+  const record = recordFor(connection.name, connection.kind, connection.platform);
+  const existing = record.buckets.find((bucket) => bucket.minute === minute);
+  if (existing) {
+    existing.exhausted += 1;
+    return;
+  }
+  const bucket: MinuteBucket = { minute, calls: 0, errors: 0, exhausted: 1, byClass: new Map(), latency: [] };
+  // Buckets stay in minute order: an earlier minute goes before the later ones.
+  const index = record.buckets.findIndex((b) => b.minute > minute);
+  if (index < 0) record.buckets.push(bucket);
+  else record.buckets.splice(index, 0, bucket);
 }
 
 /** Sets what the connection's last event said (a sync run's outcome, an endpoint disabled). */
@@ -180,9 +210,11 @@ function figures(buckets: readonly MinuteBucket[]): WindowFigures {
   const byClass: Record<string, number> = {};
   let calls = 0;
   let errors = 0;
+  let exhausted = 0;
   for (const bucket of buckets) {
     calls += bucket.calls;
     errors += bucket.errors;
+    exhausted += bucket.exhausted;
     for (const [errorClass, count] of bucket.byClass)
       byClass[errorClass] = (byClass[errorClass] ?? 0) + count;
     bucket.latency.forEach((count, i) => (histogram[i] = (histogram[i] ?? 0) + (count ?? 0)));
@@ -191,6 +223,7 @@ function figures(buckets: readonly MinuteBucket[]): WindowFigures {
   return {
     calls,
     errors,
+    exhausted,
     errorsByClass: byClass,
     successRate: calls === 0 ? null : (calls - errors) / calls,
     latencyMs:

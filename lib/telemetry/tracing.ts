@@ -121,6 +121,11 @@ export function withClientSpan<T>(
   );
 }
 
+/** Marks a span failed with a code (never a message: it may name a customer). */
+export function markSpanFailed(span: Span, code: string): void {
+  span.setStatus({ code: SpanStatusCode.ERROR, message: code });
+}
+
 async function settle<T>(span: Span, work: () => Promise<T>): Promise<T> {
   try {
     return await work();
@@ -134,4 +139,45 @@ async function settle<T>(span: Span, work: () => Promise<T>): Promise<T> {
   } finally {
     span.end();
   }
+}
+
+/**
+ * A span's W3C trace context as stored with a record (an event in the log, a webhook message in
+ * the outbox), so work done later, in another job or process, joins the same trace.
+ */
+export interface StoredTraceContext {
+  traceparent: string;
+  tracestate?: string | undefined;
+}
+
+/** The active span's context to store; undefined when tracing is off or no span is active. */
+export function storedTraceContext(): StoredTraceContext | undefined {
+  const carrier: Record<string, string> = {};
+  propagation.inject(context.active(), carrier);
+  const traceparent = carrier['traceparent'];
+  if (!traceparent) return undefined;
+  return carrier['tracestate'] ? { traceparent, tracestate: carrier['tracestate'] } : { traceparent };
+}
+
+/**
+ * Runs `work` in a span continuing a stored trace context (none stored: a trace of its own), as
+ * a consumer of the record (the event processor) or a client (a delivery attempt).
+ */
+export function withStoredSpan<T>(
+  name: string,
+  stored: StoredTraceContext | undefined,
+  kind: 'consumer' | 'client',
+  attributes: Record<string, string | number>,
+  work: (span: Span) => Promise<T>,
+): Promise<T> {
+  const parent = stored
+    ? propagation.extract(ROOT_CONTEXT, stored as unknown as Record<string, string>)
+    : ROOT_CONTEXT;
+  return context.with(parent, () =>
+    tracer().startActiveSpan(
+      name,
+      { kind: kind === 'consumer' ? SpanKind.CONSUMER : SpanKind.CLIENT, attributes },
+      (span) => settle(span, () => work(span)),
+    ),
+  );
 }

@@ -85,6 +85,12 @@ async function dryRun(
 
 type Source = EventSource;
 
+function servedByTheGateway(): never {
+  throw new GraphQLError('Subscriptions are served by the gateway over graphql-ws or Server-Sent Events.', {
+    extensions: { code: ErrorCode.BAD_REQUEST },
+  });
+}
+
 const KINDS = {
   platform: 'PLATFORM',
   'webhook-source': 'WEBHOOK_SOURCE',
@@ -202,17 +208,9 @@ export const resolvers: Resolvers = {
     change: (sample) => sample.change.toUpperCase() as SyncChange,
   },
   Subscription: {
-    events: {
-      // The gateway serves subscriptions itself (graphql-ws and SSE); this subgraph only declares them.
-      subscribe: () => {
-        throw new GraphQLError(
-          'Subscriptions are served by the gateway over graphql-ws or Server-Sent Events.',
-          {
-            extensions: { code: ErrorCode.BAD_REQUEST },
-          },
-        );
-      },
-    },
+    // The gateway serves subscriptions itself (graphql-ws and SSE); this subgraph only declares them.
+    events: { subscribe: servedByTheGateway },
+    integrationStatusChanged: { subscribe: servedByTheGateway },
   },
   MarketingEvent: {
     source: (event) => sourceOf(event.source),
@@ -231,6 +229,8 @@ export const resolvers: Resolvers = {
     window: (integration, args) => integration.windows[WINDOWS[args.span]],
     budget: (integration) => integration.budgetLeft,
     breakerOpen: (integration) => (integration.breaker === null ? null : integration.breaker === 'open'),
+    disabled: (integration) =>
+      integration.kind === 'endpoint' ? (integration.facts.disabled ?? false) : null,
   },
   HealthWindowFigures: {
     errorsByClass: (figures) =>

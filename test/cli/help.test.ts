@@ -42,6 +42,7 @@ const CASES: [string[], CommandName, string[]][] = [
   [['keys', '--help'], 'keys', []],
   [['endpoints', '--help'], 'endpoints', []],
   [['sync', '--help'], 'sync', []],
+  [['review', '--help'], 'review', []],
   [['help', 'gateway'], 'gateway', []],
 ];
 

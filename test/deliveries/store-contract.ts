@@ -147,6 +147,20 @@ export function deliveryStoreContract(storage: () => Promise<DeliveryStorage>): 
         attempts: 0,
         nextAttemptMs: T0,
       });
+      expect((await again.message(first.id))?.trace).toBeUndefined();
+    }));
+
+  it("should keep a message's trace context, for its attempts' spans", () =>
+    withStore(async (store, reopen) => {
+      const endpoint = endpointRecord();
+      await store.createEndpoint(endpoint, secretFor(endpoint.id));
+      const trace = { traceparent: '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01' };
+      const traced = { ...newMessage(endpoint.id, 'traced'), trace };
+      expect(await store.enqueue([traced])).toBe(1);
+      const again = await reopen();
+      expect((await again.message(traced.id))?.trace).toEqual(trace);
+      const claimed = await again.claim(endpoint.id, 'one', T0, 10, T0 + 120_000);
+      expect(claimed.messages.map((m) => m.trace)).toEqual([trace]);
     }));
 
   it('should hand a due message to one claim at a time, oldest due first, and say when the next is due', () =>

@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import {
   connectionWindows,
+  recordExhausted,
   recordFacts,
   recordLimits,
   recordOutcome,
@@ -8,6 +9,7 @@ import {
 } from '../../lib/health/recorder.js';
 import { recordApiVersion, resetApiVersionRecords } from '../../lib/upstream/api-version.js';
 import { connectionHealthOf, integrations } from '../../monitoring/health-model.js';
+import { recordDeliveryNotice } from '../../events/delivery-health.js';
 import { silentLogger } from '../helpers/context.js';
 
 /**
@@ -45,6 +47,7 @@ describe('health model', () => {
     expect(windows!.windows['5m']).toEqual({
       calls: 20,
       errors: 5,
+      exhausted: 0,
       errorsByClass: { 'rate-limited': 4, timeout: 1 },
       successRate: 0.75,
       latencyMs: { p50: 100, p95: 100, p99: 100 },
@@ -119,5 +122,42 @@ describe('health model', () => {
       rowsRejected: 3,
     });
     expect(health['endpoint:ep_1']).toMatchObject({ kind: 'endpoint', disabled: true });
+  });
+
+  it('should count exhausted messages per endpoint over the hour from the delivery notices, and say a disabled endpoint is DOWN', () => {
+    const endpoint = { name: 'endpoint:ep_2', kind: 'endpoint' as const };
+    for (let i = 0; i < 20; i++) recordOutcome(endpoint, { ok: true }, NOW - MINUTE);
+    recordExhausted(endpoint, NOW - 30 * MINUTE, NOW);
+    recordExhausted(endpoint, NOW - 90 * MINUTE, NOW); // in the 24 hours, not the hour
+    recordExhausted(endpoint, NOW - 25 * 60 * MINUTE, NOW); // too old: dropped
+    let [integration] = integrations(NOW);
+    expect(integration!.deliveriesExhausted).toBe(1);
+    expect(integration!.windows['24h'].exhausted).toBe(2);
+    expect(integration!.status).toBe('DEGRADED');
+    expect(connectionHealthOf(integration!).deliveriesExhausted).toBe(1);
+    // The windows still read in minute order after a notice dated in the past.
+    expect(connectionWindows(NOW)[0]!.windows['5m'].calls).toBe(20);
+
+    // The notices as the hub delivers them (their own time, now).
+    resetConnectionHealth();
+    const notice = (type: 'WEBHOOK_ATTEMPTS_EXHAUSTED' | 'WEBHOOK_ENDPOINT_DISABLED') => ({
+      type,
+      occurredAt: new Date().toISOString(),
+      properties: { endpointId: 'ep_3', reason: 'gone' },
+    });
+    recordDeliveryNotice(notice('WEBHOOK_ATTEMPTS_EXHAUSTED'));
+    recordDeliveryNotice(notice('WEBHOOK_ATTEMPTS_EXHAUSTED'));
+    recordDeliveryNotice({ ...notice('WEBHOOK_ATTEMPTS_EXHAUSTED'), properties: {} }); // names no endpoint
+    [integration] = integrations();
+    expect(integration).toMatchObject({ name: 'endpoint:ep_3', kind: 'endpoint', deliveriesExhausted: 2 });
+    recordDeliveryNotice(notice('WEBHOOK_ENDPOINT_DISABLED'));
+    [integration] = integrations();
+    expect(integration!.status).toBe('DOWN');
+    expect(connectionHealthOf(integration!)).toMatchObject({ disabled: true, deliveriesExhausted: 2 });
+    // Other kinds deliver nothing: no count for the alert rule to read.
+    recordOutcome(hubspot, { ok: true }, NOW);
+    const platform = integrations().find((i) => i.name === 'hubspot')!;
+    expect(platform.deliveriesExhausted).toBeNull();
+    expect(connectionHealthOf(platform).deliveriesExhausted).toBeUndefined();
   });
 });

@@ -1,11 +1,18 @@
-/* global document, window, sessionStorage, fetch */
-// The status page's script: reads `integrations` from /graphql with the pasted key every few
-// seconds and draws one row per connection. Data is written with textContent only, never as HTML.
+/* global document, window, sessionStorage, fetch, AbortController, TextDecoder, URLSearchParams */
+// The status page's script: reads `integrations` from /graphql with the pasted key and draws one
+// row per connection. It follows `integrationStatusChanged` over Server-Sent Events
+// (/graphql/stream), so a row changes colour as soon as the gateway sees the change; while that
+// stream is up the full table is re-read every minute (figures such as "last success" move on
+// their own), and every 5 seconds while it is down, so the page degrades to polling. `?poll=<s>`
+// sets the polling interval (tests set it long to show a change arrives without a poll). Data is
+// written with textContent only, never as HTML.
 
-const REFRESH_MS = 5000;
+const params = new URLSearchParams(window.location.search);
+const POLL_MS = Number(params.get('poll')) > 0 ? Number(params.get('poll')) * 1000 : 5000;
+const LIVE_POLL_MS = Math.max(POLL_MS, 60_000);
+const RECONNECT_MS = 5000;
 const KEY_STORAGE = 'marketing-graph.status.key';
-const QUERY = `{
-  integrations {
+const FIELDS = `
     name kind platform status freshness staleAfter successRate errorRate
     latency { p50 p95 p99 }
     fiveMinutes: window(span: FIVE_MINUTES) { calls errors errorsByClass { errorClass count } }
@@ -14,9 +21,9 @@ const QUERY = `{
     budget breakerOpen
     version { inUse latest supportedUntil warnings }
     lastError { at code message }
-    history { minute calls errors }
-  }
-}`;
+    history { minute calls errors }`;
+const QUERY = `query StatusPage { integrations { ${FIELDS} } }`;
+const SUBSCRIPTION = `subscription StatusPageLive { integrationStatusChanged { name status integration { ${FIELDS} } } }`;
 
 const el = (tag, text, className) => {
   const node = document.createElement(tag);
@@ -167,6 +174,15 @@ function renderDetails() {
   section.hidden = false;
 }
 
+function renderAll() {
+  const summary = document.getElementById('summary');
+  const down = latest.filter((i) => i.status !== 'OK' && i.status !== 'IDLE').length;
+  summary.textContent = `${latest.length} connections, ${down} need attention. Updated ${new Date().toLocaleTimeString()}${live ? ', live' : ''}.`;
+  summary.className = down ? 'attention' : 'ok';
+  renderTable(latest);
+  renderDetails();
+}
+
 let timer;
 async function refresh() {
   const key = sessionStorage.getItem(KEY_STORAGE);
@@ -185,18 +201,108 @@ async function refresh() {
       return;
     }
     latest = answer.data.integrations;
-    const down = latest.filter((i) => i.status !== 'OK' && i.status !== 'IDLE').length;
-    summary.textContent = `${latest.length} connections, ${down} need attention. Updated ${new Date().toLocaleTimeString()}.`;
-    summary.className = down ? 'attention' : 'ok';
-    renderTable(latest);
-    renderDetails();
+    renderAll();
+    follow(key);
   } catch {
     summary.textContent = 'The gateway does not answer; retrying.';
     summary.className = 'refused';
   } finally {
-    window.clearTimeout(timer);
-    timer = window.setTimeout(refresh, REFRESH_MS);
+    schedule();
   }
+}
+
+function schedule() {
+  window.clearTimeout(timer);
+  timer = window.setTimeout(refresh, live ? LIVE_POLL_MS : POLL_MS);
+}
+
+/** One change from the stream: its connection's row replaced (or removed when it is gone). */
+function apply(change) {
+  const others = latest.filter((integration) => integration.name !== change.name);
+  latest = change.integration
+    ? [...others, change.integration].sort((a, b) => a.name.localeCompare(b.name))
+    : others;
+  renderAll();
+}
+
+let live = false;
+let stream; // the AbortController of the open stream, if any
+let streamKey;
+
+function setLive(on) {
+  live = on;
+  document.body.dataset.live = on ? 'on' : 'off';
+}
+
+/**
+ * Follows `integrationStatusChanged` over graphql-sse (distinct connections: one POST answered
+ * with a text/event-stream). fetch rather than EventSource, which cannot send the key in a header.
+ * When the stream ends or fails, polling takes over at its usual pace and the stream is retried.
+ */
+function follow(key) {
+  if (stream && streamKey === key) return;
+  stream?.abort();
+  const controller = new AbortController();
+  stream = controller;
+  streamKey = key;
+  void (async () => {
+    try {
+      const response = await fetch('/graphql/stream', {
+        method: 'POST',
+        headers: {
+          'content-type': 'application/json',
+          accept: 'text/event-stream',
+          authorization: `Bearer ${key}`,
+        },
+        body: JSON.stringify({ query: SUBSCRIPTION }),
+        signal: controller.signal,
+      });
+      if (!response.ok || !response.body) return;
+      setLive(true);
+      schedule();
+      const reader = response.body.getReader();
+      const decoder = new TextDecoder();
+      let buffered = '';
+      for (;;) {
+        const { value, done } = await reader.read();
+        if (done) return;
+        buffered += decoder.decode(value, { stream: true });
+        let end;
+        while ((end = buffered.indexOf('\n\n')) >= 0) {
+          const message = buffered.slice(0, end);
+          buffered = buffered.slice(end + 2);
+          const lines = message.split('\n');
+          const event = lines
+            .find((line) => line.startsWith('event:'))
+            ?.slice(6)
+            .trim();
+          const data = lines
+            .filter((line) => line.startsWith('data:'))
+            .map((line) => line.slice(5).trim())
+            .join('\n');
+          if (event === 'complete') return;
+          if (event !== 'next' || !data) continue;
+          const result = JSON.parse(data);
+          const change = result.data?.integrationStatusChanged;
+          if (change) apply(change);
+        }
+      }
+    } catch {
+      // Dropped (the gateway restarted, the network): polling carries on.
+    } finally {
+      if (stream === controller) {
+        stream = undefined;
+        setLive(false);
+        if (!controller.signal.aborted) {
+          schedule();
+          window.setTimeout(() => {
+            const current = sessionStorage.getItem(KEY_STORAGE);
+            if (current && !stream) follow(current);
+          }, RECONNECT_MS);
+        }
+      }
+    }
+  })();
 }
 
 document.getElementById('key-form').addEventListener('submit', (event) => {
@@ -204,6 +310,10 @@ document.getElementById('key-form').addEventListener('submit', (event) => {
   const input = document.getElementById('key');
   if (input.value.trim()) sessionStorage.setItem(KEY_STORAGE, input.value.trim());
   input.value = '';
+  stream?.abort();
+  stream = undefined;
+  setLive(false);
   void refresh();
 });
+setLive(false);
 void refresh();

@@ -16,6 +16,7 @@ export function encodeEvent(event: IncomingEvent): string {
     customer: event.customer,
     properties: event.properties,
     personal: event.personal,
+    ...(event.trace ? { trace: event.trace } : {}),
   };
   return JSON.stringify(body);
 }

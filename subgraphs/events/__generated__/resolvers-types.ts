@@ -25,6 +25,7 @@ import type { RunCounts, RunRow } from '../../../syncs/state.js';
 import type { EventsContext } from '../context.js';
 export type Maybe<T> = T | null;
 export type InputMaybe<T> = Maybe<T>;
+export type Omit<T, K extends keyof T> = Pick<T, Exclude<keyof T, K>>;
 export type RequireFields<T, K extends keyof T> = Omit<T, K> & { [P in K]-?: NonNullable<T[P]> };
 /** All built-in and custom scalars, mapped to their actual values */
 export type Scalars = {
@@ -250,6 +251,8 @@ export type HealthWindowFigures = {
   errors: Scalars['Int']['output'];
   /** Failed calls by class (`rate-limited`, `server`, `client`, `timeout`, `network`, or a webhook's refusal reason). */
   errorsByClass: Array<ErrorClassCount>;
+  /** Messages that used every attempt (outbound endpoints and actions; 0 for other connections). */
+  exhausted: Scalars['Int']['output'];
   /** Latency percentiles; null with no timed call. */
   latency?: Maybe<LatencyPercentiles>;
   /** Share that succeeded; null with no calls. */
@@ -263,6 +266,10 @@ export type Integration = {
   breakerOpen?: Maybe<Scalars['Boolean']['output']>;
   /** Share of the platform's rate-limit budget left at the last call, 0 to 1; null when the platform does not say. */
   budget?: Maybe<Scalars['Float']['output']>;
+  /** Messages that used every attempt over the last hour (outbound endpoints and actions); null for other connections. */
+  deliveriesExhausted?: Maybe<Scalars['Int']['output']>;
+  /** Whether the outbound endpoint is disabled (410 Gone, failing for 5 days, or by hand); null for other connections. */
+  disabled?: Maybe<Scalars['Boolean']['output']>;
   /** Share of calls that failed over the last 5 minutes, 0 to 1; null with no calls. */
   errorRate?: Maybe<Scalars['Float']['output']>;
   /** Seconds since its last success; null when it never succeeded. */
@@ -332,6 +339,21 @@ export type IntegrationStatus =
   | 'OK'
   /** No success for longer than its usual rate explains (a source that usually sends 30 webhooks a minute and has sent none for 10 minutes). */
   | 'STALE';
+
+/** One connection's status changing. */
+export type IntegrationStatusChange = {
+  __typename?: 'IntegrationStatusChange';
+  /** When the change was seen. */
+  at: Scalars['DateTime']['output'];
+  /** The connection's figures, read when the change is sent; null when it is gone. */
+  integration?: Maybe<Integration>;
+  /** The connection's name, as `integrations` lists it. */
+  name: Scalars['String']['output'];
+  /** Its status before; null for a connection seen for the first time. */
+  previous?: Maybe<IntegrationStatus>;
+  /** Its status now. */
+  status: IntegrationStatus;
+};
 
 /** Latency percentiles in milliseconds (each the upper bound of its histogram bucket). */
 export type LatencyPercentiles = {
@@ -560,6 +582,13 @@ export type Subscription = {
    * be selected, with the subscriber's own permissions.
    */
   events: MarketingEvent;
+  /**
+   * A connection's status as it changes (`OK` to `DOWN`, `DOWN` to `OK`...), as the gateway process's
+   * health model sees it: the model is evaluated every second while someone subscribes, so a change
+   * arrives within about a second of the call that caused it. Nothing is sent for a connection whose
+   * status stays the same. For live dashboards such as `/status`.
+   */
+  integrationStatusChanged: IntegrationStatusChange;
 };
 
 export type SubscriptionEventsArgs = {
@@ -567,6 +596,10 @@ export type SubscriptionEventsArgs = {
   channel?: InputMaybe<Scalars['String']['input']>;
   customerId?: InputMaybe<Scalars['ID']['input']>;
   types?: InputMaybe<Array<EventType>>;
+};
+
+export type SubscriptionIntegrationStatusChangedArgs = {
+  names?: InputMaybe<Array<Scalars['String']['input']>>;
 };
 
 /**
@@ -1026,6 +1059,9 @@ export type ResolversTypes = ResolversObject<{
   IntegrationError: ResolverTypeWrapper<IntegrationError>;
   IntegrationKind: IntegrationKind;
   IntegrationStatus: IntegrationStatus;
+  IntegrationStatusChange: ResolverTypeWrapper<
+    Omit<IntegrationStatusChange, 'integration'> & { integration?: Maybe<ResolversTypes['Integration']> }
+  >;
   JSON: ResolverTypeWrapper<Scalars['JSON']['output']>;
   LatencyPercentiles: ResolverTypeWrapper<LatencyPercentiles>;
   MarketingEvent: ResolverTypeWrapper<MarketingEventModel>;
@@ -1079,6 +1115,9 @@ export type ResolversParentTypes = ResolversObject<{
   Float: Scalars['Float']['output'];
   Integration: IntegrationModel;
   IntegrationError: IntegrationError;
+  IntegrationStatusChange: Omit<IntegrationStatusChange, 'integration'> & {
+    integration?: Maybe<ResolversParentTypes['Integration']>;
+  };
   JSON: Scalars['JSON']['output'];
   LatencyPercentiles: LatencyPercentiles;
   MarketingEvent: MarketingEventModel;
@@ -1218,6 +1257,7 @@ export type HealthWindowFiguresResolvers<
   calls?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
   errors?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
   errorsByClass?: Resolver<Array<ResolversTypes['ErrorClassCount']>, ParentType, ContextType>;
+  exhausted?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
   latency?: Resolver<Maybe<ResolversTypes['LatencyPercentiles']>, ParentType, ContextType>;
   successRate?: Resolver<Maybe<ResolversTypes['Float']>, ParentType, ContextType>;
 }>;
@@ -1228,6 +1268,8 @@ export type IntegrationResolvers<
 > = ResolversObject<{
   breakerOpen?: Resolver<Maybe<ResolversTypes['Boolean']>, ParentType, ContextType>;
   budget?: Resolver<Maybe<ResolversTypes['Float']>, ParentType, ContextType>;
+  deliveriesExhausted?: Resolver<Maybe<ResolversTypes['Int']>, ParentType, ContextType>;
+  disabled?: Resolver<Maybe<ResolversTypes['Boolean']>, ParentType, ContextType>;
   errorRate?: Resolver<Maybe<ResolversTypes['Float']>, ParentType, ContextType>;
   freshness?: Resolver<Maybe<ResolversTypes['Float']>, ParentType, ContextType>;
   history?: Resolver<Array<ResolversTypes['HealthPoint']>, ParentType, ContextType>;
@@ -1255,6 +1297,18 @@ export type IntegrationErrorResolvers<
   at?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
   code?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   message?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+}>;
+
+export type IntegrationStatusChangeResolvers<
+  ContextType = EventsContext,
+  ParentType extends ResolversParentTypes['IntegrationStatusChange'] =
+    ResolversParentTypes['IntegrationStatusChange'],
+> = ResolversObject<{
+  at?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  integration?: Resolver<Maybe<ResolversTypes['Integration']>, ParentType, ContextType>;
+  name?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  previous?: Resolver<Maybe<ResolversTypes['IntegrationStatus']>, ParentType, ContextType>;
+  status?: Resolver<ResolversTypes['IntegrationStatus'], ParentType, ContextType>;
 }>;
 
 export interface JsonScalarConfig extends GraphQLScalarTypeConfig<ResolversTypes['JSON'], any> {
@@ -1442,6 +1496,13 @@ export type SubscriptionResolvers<
     ContextType,
     Partial<SubscriptionEventsArgs>
   >;
+  integrationStatusChanged?: SubscriptionResolver<
+    ResolversTypes['IntegrationStatusChange'],
+    'integrationStatusChanged',
+    ParentType,
+    ContextType,
+    Partial<SubscriptionIntegrationStatusChangedArgs>
+  >;
 }>;
 
 export type SyncResolvers<
@@ -1627,6 +1688,7 @@ export type Resolvers<ContextType = EventsContext> = ResolversObject<{
   HealthWindowFigures?: HealthWindowFiguresResolvers<ContextType>;
   Integration?: IntegrationResolvers<ContextType>;
   IntegrationError?: IntegrationErrorResolvers<ContextType>;
+  IntegrationStatusChange?: IntegrationStatusChangeResolvers<ContextType>;
   JSON?: GraphQLScalarType;
   LatencyPercentiles?: LatencyPercentilesResolvers<ContextType>;
   MarketingEvent?: MarketingEventResolvers<ContextType>;
