@@ -62,6 +62,7 @@ export default tseslint.config(
       'test-output/**',
       'bench/results/**',
       'gateway/explorer/dist/**',
+      '.server/**',
     ],
   },
   js.configs.recommended,

@@ -53,7 +53,10 @@ async function main(argv: readonly string[]): Promise<number | undefined> {
   const logLevel = () => loadEnv(catalog, ['LOG_LEVEL'], process.env).LOG_LEVEL;
   if (command !== undefined && SERVER_COMMANDS.has(command)) {
     const part = command === 'subgraph' || command === 'sandbox' ? `${command}-${rest[0] ?? ''}` : command;
-    startTracingFromEnv(`marketing-graph-${part}`, createLogger({ name: 'telemetry', level: logLevel() }));
+    await startTracingFromEnv(
+      `marketing-graph-${part}`,
+      createLogger({ name: 'telemetry', level: logLevel() }),
+    );
   }
   // Each command's modules load only when it runs: `--version` and usage errors stay quick.
   switch (command) {

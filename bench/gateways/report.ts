@@ -27,6 +27,16 @@ export interface Target {
   detail: string;
 }
 
+/** A ratio of requests/s between two gateways, taken in each round (both ran in it). */
+export interface RoundRatio {
+  name: string;
+  /** ours over the other gateway, one per round, in round order. */
+  perRound: number[];
+  median: number;
+  min: number;
+  max: number;
+}
+
 export interface GatewaysReport {
   date: string;
   node: string;
@@ -38,7 +48,25 @@ export interface GatewaysReport {
   warmupSeconds: number;
   subgraphs: string;
   results: ContenderResult[];
+  /** Distinct requests, ours over each other gateway, per round: how sure the ratio is. */
+  distinctRatios: RoundRatio[];
   targets: Target[];
+}
+
+/** Median, min and max of per-round ratios; an even count takes the mean of the middle two. */
+export function roundRatio(name: string, perRound: number[]): RoundRatio {
+  const sorted = [...perRound].sort((a, b) => a - b);
+  const mid = Math.floor(sorted.length / 2);
+  const median =
+    sorted.length % 2 ? (sorted[mid] ?? NaN) : ((sorted[mid - 1] ?? NaN) + (sorted[mid] ?? NaN)) / 2;
+  return { name, perRound, median, min: sorted[0] ?? NaN, max: sorted[sorted.length - 1] ?? NaN };
+}
+
+const x = (ratio: number) => `${ratio.toFixed(2)}x`;
+
+/** `ours/Hive 2.10x median (1.90x–2.40x) over 3 rounds: 2.10x 1.90x 2.40x`. */
+export function describeRoundRatio(r: RoundRatio): string {
+  return `${r.name} ${x(r.median)} median (${x(r.min)}–${x(r.max)}) over ${r.perRound.length} rounds: ${r.perRound.map(x).join(' ')}`;
 }
 
 const mb = (bytes: number | undefined) =>
@@ -64,6 +92,8 @@ export function textReport(report: GatewaysReport): string {
   return [
     table(HEADERS, rows(report)),
     '',
+    ...report.distinctRatios.map((r) => `distinct requests, ${describeRoundRatio(r)}`),
+    ...(report.distinctRatios.length > 0 ? [''] : []),
     ...report.targets.map((t) => `${t.met ? 'met   ' : 'MISSED'}  ${t.name}: ${t.detail}`),
   ].join('\n');
 }
@@ -83,6 +113,14 @@ export function markdownReport(report: GatewaysReport): string {
     '',
     ...report.results.map((r) => `- **${r.label}**: ${r.describe}.`),
     '',
+    ...(report.distinctRatios.length > 0
+      ? [
+          '## Distinct requests, ratio per round',
+          '',
+          ...report.distinctRatios.map((r) => `- ${describeRoundRatio(r)}`),
+          '',
+        ]
+      : []),
     '## Targets',
     '',
     ...report.targets.map((t) => `- ${t.met ? 'met' : '**missed**'}: ${t.name} (${t.detail})`),

@@ -11,10 +11,12 @@ import { planCpus, peakRss, spawnPinned, type Child } from './processes.js';
 import { DEEP_QUERY_BODY, deepResponseCheck, distinctDeepQueryBodies } from './query.js';
 import {
   markdownReport,
+  roundRatio,
   svgChart,
   textReport,
   type ContenderResult,
   type GatewaysReport,
+  type RoundRatio,
   type Target,
 } from './report.js';
 import { BENCH_SCOPES } from './schemas.js';
@@ -31,7 +33,7 @@ import { benchSupergraph } from './supergraph.js';
 const settings = z
   .object({
     BENCH_DURATION: z.coerce.number().int().min(1).max(600).default(20),
-    BENCH_ROUNDS: z.coerce.number().int().min(1).max(10).default(2),
+    BENCH_ROUNDS: z.coerce.number().int().min(1).max(10).default(3),
     BENCH_WARMUP: z.coerce.number().int().min(1).max(120).default(5),
     BENCH_CONNECTIONS: z.coerce.number().int().min(1).max(1000).default(50),
     BENCH_GATEWAYS: z
@@ -184,7 +186,35 @@ function summarise(contender: Contender, runs: Measured[]): Omit<ContenderResult
   };
 }
 
-function targets(results: ContenderResult[]): Target[] {
+/**
+ * Distinct requests (nothing can be shared), ours over Hive Gateway and over Apollo Gateway, one
+ * ratio per round: the rounds are interleaved, so each ratio compares gateways under the same
+ * machine state, and their spread says how sure the median is (issue 17).
+ */
+function distinctRatios(runs: Map<string, Measured[]>): RoundRatio[] {
+  const rps = (m: Measured) => m.run.responses / m.run.seconds;
+  const ours = runs.get('ours-distinct') ?? [];
+  const out: RoundRatio[] = [];
+  for (const [other, name] of [
+    ['peer-distinct', 'ours/Hive'],
+    ['baseline', 'ours/Apollo'],
+  ] as const) {
+    const theirs = runs.get(other) ?? [];
+    const perRound = ours
+      .map((m, i) => {
+        const t = theirs[i];
+        return t ? rps(m) / rps(t) : undefined;
+      })
+      .filter((r): r is number => r !== undefined && Number.isFinite(r));
+    if (perRound.length > 0) out.push(roundRatio(name, perRound));
+  }
+  return out;
+}
+
+/** Issue 17, target 1: distinct requests at 3x Hive Gateway and 4x Apollo Gateway, on the median. */
+const DISTINCT_TARGETS: Record<string, number> = { 'ours/Hive': 3, 'ours/Apollo': 4 };
+
+function targets(results: ContenderResult[], ratios: RoundRatio[]): Target[] {
   const by = (id: string) => results.find((r) => r.id === id);
   const baseline = by('baseline');
   const peer = by('peer');
@@ -231,6 +261,15 @@ function targets(results: ContenderResult[]): Target[] {
       name: `${mine.label}: peak RSS <= baseline's`,
       met: mine.peakRssBytes <= baseline.peakRssBytes,
       detail: `${(mine.peakRssBytes / 2 ** 20).toFixed(0)} vs ${(baseline.peakRssBytes / 2 ** 20).toFixed(0)} MB`,
+    });
+  }
+  for (const r of ratios) {
+    const wanted = DISTINCT_TARGETS[r.name];
+    if (wanted === undefined) continue;
+    out.push({
+      name: `distinct requests ${r.name} >= ${wanted}x (median of ${r.perRound.length} rounds)`,
+      met: r.median >= wanted,
+      detail: `${r.median.toFixed(2)}x, min ${r.min.toFixed(2)}x, max ${r.max.toFixed(2)}x`,
     });
   }
   return out;
@@ -283,6 +322,7 @@ try {
     ...s,
     ratio: baselineRps ? s.requestsPerSecond / baselineRps : undefined,
   }));
+  const ratios = distinctRatios(runs);
   const report: GatewaysReport = {
     date: new Date().toISOString().slice(0, 10),
     node: process.versions.node,
@@ -295,7 +335,8 @@ try {
     subgraphs:
       'accounts, inventory, products, reviews (@apollo/subgraph schemas in one Node process, executed by graphql-js, answers memoised by request body)',
     results,
-    targets: targets(results),
+    distinctRatios: ratios,
+    targets: targets(results, ratios),
   };
   console.log(`\n${textReport(report)}`);
   mkdirSync(resultsDir, { recursive: true });

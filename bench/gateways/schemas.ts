@@ -3,8 +3,8 @@
  * products (topProducts), inventory (inStock, shippingEstimate via `@requires(fields: "price weight")`),
  * reviews (reviews of users and products; `author` provides `username`).
  *
- * `secured` adds field permissions with `@requiresScopes`, which our gateway enforces before
- * planning: the variant our gateway serves. The baseline and the peer serve the plain variant, as in
+ * `secured` adds permissions with `@requiresScopes` on every type and on the sensitive fields,
+ * which our gateway enforces before planning (a field declared nowhere is readable by nobody): the variant our gateway serves. The baseline and the peer serve the plain variant, as in
  * the reference (Apollo Gateway refuses a supergraph linking requiresScopes `for: SECURITY`). The
  * subgraphs themselves serve the plain variant: they are the same processes for every gateway.
  */
@@ -35,7 +35,7 @@ type Query {
   users: [User]${s('crm:read')}
 }
 
-type User @key(fields: "id") {
+type User @key(fields: "id")${s('crm:read')} {
   id: ID!
   name: String${s('pii:read')}
   username: String @shareable${s('pii:read')}
@@ -48,7 +48,7 @@ type Query {
   topProducts(first: Int = 5): [Product]${s('commerce:read')}
 }
 
-type Product @key(fields: "upc") {
+type Product @key(fields: "upc")${s('commerce:read')} {
   upc: String!
   name: String
   price: Int${s('commerce:read')}
@@ -57,7 +57,7 @@ type Product @key(fields: "upc") {
 `;
     case 'inventory':
       return `${header(secured, ['@key', '@external', '@requires'])}
-type Product @key(fields: "upc") {
+type Product @key(fields: "upc")${s('commerce:read')} {
   upc: String!
   weight: Int @external
   price: Int @external
@@ -67,20 +67,20 @@ type Product @key(fields: "upc") {
 `;
     case 'reviews':
       return `${header(secured, ['@key', '@external', '@provides'])}
-type Review @key(fields: "id") {
+type Review @key(fields: "id")${s('crm:read')} {
   id: ID!
   body: String
   product: Product
   author: User @provides(fields: "username")
 }
 
-type User @key(fields: "id") {
+type User @key(fields: "id")${s('crm:read')} {
   id: ID!
   username: String @external
   reviews: [Review]
 }
 
-type Product @key(fields: "upc") {
+type Product @key(fields: "upc")${s('commerce:read')} {
   upc: String!
   reviews: [Review]
 }

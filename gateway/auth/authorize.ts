@@ -175,6 +175,19 @@ export function authorizeOperation(
     return declarations.requirement(parent.name, name, getNamedType(definition.type).name) ?? NOBODY;
   };
 
+  /** Each (type, field) decided once per operation, however many times the document selects it. */
+  const decided = new Map<string, { requirement: Requirement; allowed: boolean }>();
+  const decide = (parent: GraphQLCompositeType, name: string, definition: GraphQLField<unknown, unknown>) => {
+    const coordinate = `${parent.name}.${name}`;
+    let decision = decided.get(coordinate);
+    if (!decision) {
+      const requirement = requirementOf(parent, name, definition);
+      decision = { requirement, allowed: allows(requirement, scopes) };
+      decided.set(coordinate, decision);
+    }
+    return decision;
+  };
+
   const walk = (set: SelectionSetNode, parent: GraphQLCompositeType, path: readonly string[]): WalkResult => {
     const kept: SelectionNode[] = [];
     let nullSelf = false;
@@ -218,8 +231,8 @@ export function authorizeOperation(
         if (nonNull) nullSelf = true;
         else nullPaths.push(fieldPath);
       };
-      const requirement = requirementOf(parent, name, definition);
-      if (!allows(requirement, scopes)) {
+      const { requirement, allowed } = decide(parent, name, definition);
+      if (!allowed) {
         removals.push({ path: fieldPath, coordinate: `${parent.name}.${name}`, required: requirement });
         drop();
         continue;

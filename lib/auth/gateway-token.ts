@@ -1,4 +1,4 @@
-import { createHash, createPrivateKey, randomBytes, sign, type KeyObject } from 'node:crypto';
+import { createHash, createPrivateKey, randomUUID, sign, type KeyObject } from 'node:crypto';
 import { createLocalJWKSet, exportJWK, generateKeyPair, jwtVerify, type JSONWebKeySet, type JWK } from 'jose';
 import { z } from 'zod';
 
@@ -140,7 +140,9 @@ export class GatewayTokenSigner {
       iss: GATEWAY_ISSUER,
       aud: audience,
       sub: caller.clientId,
-      jti: randomBytes(16).toString('base64url'),
+      // 122 random bits from node's batched entropy: one `randomBytes` call per token was 1.4% of the
+      // gateway's CPU on distinct requests (a dozen subgraph fetches per operation).
+      jti: randomUUID(),
       iat: now,
       exp: now + this.ttlSeconds,
     };

@@ -10,14 +10,6 @@ import {
   type TextMapSetter,
 } from '@opentelemetry/api';
 import type { IncomingHttpHeaders } from 'node:http';
-import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
-import { resourceFromAttributes } from '@opentelemetry/resources';
-import {
-  BatchSpanProcessor,
-  NodeTracerProvider,
-  type SpanExporter,
-  type SpanProcessor,
-} from '@opentelemetry/sdk-trace-node';
 import { coreCatalog } from '../config/catalog.js';
 import { loadEnv } from '../config/env.js';
 import type { Logger } from '../logger.js';
@@ -38,31 +30,30 @@ import type { Logger } from '../logger.js';
 
 const tracer = () => trace.getTracer('marketing-graph');
 
-let provider: NodeTracerProvider | undefined;
+/** Stops the registered provider (set by `tracing-sdk.ts` when tracing starts). */
+let stopProvider: (() => Promise<void>) | undefined;
 
-/** Registers the process's tracer provider, exporting to `exporter` (tests: the in-memory one). */
-export function startTracing(options: { serviceName: string; processor: SpanProcessor }): void {
-  provider = new NodeTracerProvider({
-    resource: resourceFromAttributes({ 'service.name': options.serviceName }),
-    spanProcessors: [options.processor],
-  });
-  // Sets the global tracer provider, W3C trace-context propagator and AsyncLocalStorage context.
-  provider.register();
+/** Called by `tracing-sdk.ts` once its provider is registered. */
+export function onTracingStarted(stop: () => Promise<void>): void {
+  stopProvider = stop;
 }
 
 /**
  * Starts tracing with the OTLP exporter when `OTEL_EXPORTER_OTLP_ENDPOINT` is set; a no-op
  * otherwise. The variables are checked like any configuration (a bad URL stops the process with
- * the variable's name); the exporter then reads them itself.
+ * the variable's name); the exporter then reads them itself. The SDK and exporter (some 300
+ * modules) load only then: a process without tracing starts without them.
  */
-export function startTracingFromEnv(serviceName: string, logger: Logger, source = process.env): void {
+export async function startTracingFromEnv(
+  serviceName: string,
+  logger: Logger,
+  source = process.env,
+): Promise<void> {
   const config = loadEnv(coreCatalog, TRACING_ENV, source);
-  if (!config.OTEL_EXPORTER_OTLP_ENDPOINT || provider) return;
+  if (!config.OTEL_EXPORTER_OTLP_ENDPOINT || stopProvider) return;
   const name = config.OTEL_SERVICE_NAME ?? serviceName;
-  const exporter: SpanExporter = new OTLPTraceExporter({
-    url: `${config.OTEL_EXPORTER_OTLP_ENDPOINT}/v1/traces`,
-  });
-  startTracing({ serviceName: name, processor: new BatchSpanProcessor(exporter) });
+  const { startOtlpTracing } = await import('./tracing-sdk.js');
+  startOtlpTracing(name, `${config.OTEL_EXPORTER_OTLP_ENDPOINT}/v1/traces`);
   logger.info({ serviceName: name }, 'OpenTelemetry traces export over OTLP');
 }
 
@@ -71,10 +62,10 @@ export const TRACING_ENV = ['OTEL_EXPORTER_OTLP_ENDPOINT', 'OTEL_SERVICE_NAME'] 
 
 /** Sends what is buffered and stops; safe to call when tracing never started. */
 export async function stopTracing(): Promise<void> {
-  const running = provider;
-  provider = undefined;
-  if (!running) return;
-  await running.shutdown();
+  const stop = stopProvider;
+  stopProvider = undefined;
+  if (!stop) return;
+  await stop();
   trace.disable();
   propagation.disable();
   context.disable();

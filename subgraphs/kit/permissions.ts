@@ -1,8 +1,10 @@
 import {
+  defaultFieldResolver,
   getNamedType,
   GraphQLError,
   isIntrospectionType,
   isObjectType,
+  type GraphQLFieldResolver,
   type GraphQLObjectType,
   type GraphQLResolveInfo,
   type GraphQLSchema,
@@ -20,6 +22,7 @@ import {
   type Requirement,
 } from '../../lib/auth/requirements.js';
 import { ErrorCode, publicErrorCodes } from '../../lib/errors.js';
+import type { Caller } from '../../lib/auth/gateway-token.js';
 import type { SubgraphName } from '../../lib/graphql/subgraph-names.js';
 import type { SubgraphContext } from './context.js';
 import { subgraphMetrics } from './metrics.js';
@@ -99,6 +102,30 @@ export function fieldPermissions(schema: GraphQLSchema): ReadonlyMap<string, Fie
   return out;
 }
 
+/** What a field's rule decides from the caller alone (nothing about the parent or arguments). */
+type Decision = (caller: Caller | undefined) => boolean;
+
+function decisionOf(permission: FieldPermission): Decision {
+  const { requirement, whenPlanned, coordinate } = permission;
+  return (caller) => {
+    if (!caller) return false;
+    if (allows(requirement, caller.scopes)) return true;
+    return (
+      whenPlanned !== undefined &&
+      caller.planned?.has(coordinate) === true &&
+      allows(whenPlanned, caller.scopes)
+    );
+  };
+}
+
+/** A rule's name: the same requirement is one rule (and one cache entry per request in shield). */
+function ruleName(permission: FieldPermission): string {
+  const { requirement, whenPlanned, coordinate } = permission;
+  return whenPlanned
+    ? `key ${coordinate} ${JSON.stringify(requirement)} planned ${JSON.stringify(whenPlanned)}`
+    : `scopes ${JSON.stringify(requirement)}`;
+}
+
 /**
  * The graphql-shield rule tree: one rule per distinct requirement, cached per request
  * ('contextual'), so a page of 500 customers checks each requirement once, not once per field.
@@ -106,24 +133,14 @@ export function fieldPermissions(schema: GraphQLSchema): ReadonlyMap<string, Fie
 function ruleTree(schema: GraphQLSchema, permissions: ReadonlyMap<string, FieldPermission>): IRules {
   const rules = new Map<string, ShieldRule>();
   const ruleFor = (permission: FieldPermission): ShieldRule => {
-    const { requirement, whenPlanned, coordinate } = permission;
-    if (requirement.length === 0) return deny;
-    const name = whenPlanned
-      ? `key ${coordinate} ${JSON.stringify(requirement)} planned ${JSON.stringify(whenPlanned)}`
-      : `scopes ${JSON.stringify(requirement)}`;
+    if (permission.requirement.length === 0) return deny;
+    const name = ruleName(permission);
     let found = rules.get(name);
     if (!found) {
+      const decide = decisionOf(permission);
       found = rule(name, { cache: 'contextual' })(
-        (_parent: unknown, _args: unknown, context: Partial<SubgraphContext> | undefined) => {
-          const caller = context?.caller;
-          if (!caller) return false;
-          if (allows(requirement, caller.scopes)) return true;
-          return (
-            whenPlanned !== undefined &&
-            caller.planned?.has(coordinate) === true &&
-            allows(whenPlanned, caller.scopes)
-          );
-        },
+        (_parent: unknown, _args: unknown, context: Partial<SubgraphContext> | undefined) =>
+          decide(context?.caller),
       );
       rules.set(name, found);
     }
@@ -291,20 +308,102 @@ function entitiesRule(schema: GraphQLSchema): ShieldRule {
  */
 export function applyFieldPermissions(subgraph: SubgraphName, schema: GraphQLSchema): ProtectedSchema {
   const permissions = fieldPermissions(schema);
+  const fallbackError = fallbackErrorFor(subgraph, permissions, schema);
   const middleware = shield(ruleTree(schema, permissions), {
     fallbackRule: deny,
     allowExternalErrors: false,
-    fallbackError: fallbackErrorFor(subgraph, permissions, schema),
+    fallbackError,
   });
   const protectedSchema = applyMiddleware(schema, middleware);
   const implied = impliedFields(schema, permissions);
-  for (const coordinate of implied) {
-    const [typeName = '', fieldName = ''] = coordinate.split('.');
-    const original = (schema.getType(typeName) as GraphQLObjectType).getFields()[fieldName];
-    const wrapped = (protectedSchema.getType(typeName) as GraphQLObjectType).getFields()[fieldName];
-    // Back to the resolver the field had before shield wrapped it (undefined = the default one).
-    if (original && wrapped && original.resolve) wrapped.resolve = original.resolve;
-    else if (wrapped) delete (wrapped as { resolve?: unknown }).resolve;
+  const query = schema.getQueryType()?.name ?? 'Query';
+  for (const type of Object.values(schema.getTypeMap())) {
+    if (!isObjectType(type) || isIntrospectionType(type)) continue;
+    for (const [fieldName, original] of Object.entries(type.getFields())) {
+      const coordinate = `${type.name}.${fieldName}`;
+      const wrapped = (protectedSchema.getType(type.name) as GraphQLObjectType).getFields()[fieldName];
+      if (!wrapped) continue;
+      if (implied.has(coordinate)) {
+        // Back to the resolver the field had before shield wrapped it (undefined = the default one).
+        if (original.resolve) wrapped.resolve = original.resolve;
+        else delete (wrapped as { resolve?: unknown }).resolve;
+        continue;
+      }
+      const permission = permissions.get(coordinate);
+      // `_entities` decides per representation, and a field nobody may read has nothing to memoise.
+      if (!permission || permission.requirement.length === 0) continue;
+      if (type.name === query && fieldName === '_entities') continue;
+      wrapped.resolve = decidedOncePerOperation(
+        coordinate,
+        decisionOf(permission),
+        original.resolve ?? defaultFieldResolver,
+        wrapped.resolve ?? defaultFieldResolver,
+        fallbackError,
+      );
+    }
   }
   return { schema: protectedSchema, permissions, implied };
+}
+
+/** One request's permission decisions by field coordinate, and how many times a rule was evaluated. */
+export interface PermissionDecisions {
+  decided: Map<string, boolean>;
+  evaluations: number;
+}
+
+/** Keyed by the request's context: the context is the request's, and so are the caller's scopes. */
+const decisions = new WeakMap<object, PermissionDecisions>();
+
+/** What a request decided so far (tests check each field is decided once per operation). */
+export function permissionDecisions(context: object): PermissionDecisions | undefined {
+  return decisions.get(context);
+}
+
+type Resolver = GraphQLFieldResolver<unknown, unknown>;
+
+/**
+ * A field's permission decided once per (type, field, caller's scopes) per operation rather than
+ * at every instance: shield's middleware awaits its rule and the resolver for each of the 500
+ * customers of a page, which costs promises and microtask turns even with its rule cache. An
+ * allowed field runs its own resolver at once (its errors masked as shield masks them); a denied
+ * one still goes through shield, which answers FORBIDDEN.
+ */
+function decidedOncePerOperation(
+  coordinate: string,
+  decide: Decision,
+  resolve: Resolver,
+  shielded: Resolver,
+  fallbackError: ReturnType<typeof fallbackErrorFor>,
+): Resolver {
+  return (parent, args, context, info) => {
+    if (context === null || typeof context !== 'object') return shielded(parent, args, context, info);
+    let memo = decisions.get(context);
+    if (!memo) {
+      memo = { decided: new Map(), evaluations: 0 };
+      decisions.set(context, memo);
+    }
+    let allowed = memo.decided.get(coordinate);
+    if (allowed === undefined) {
+      allowed = decide((context as Partial<SubgraphContext>).caller);
+      memo.evaluations += 1;
+      memo.decided.set(coordinate, allowed);
+    }
+    if (!allowed) return shielded(parent, args, context, info);
+    const masked = (thrown: unknown) =>
+      fallbackError(thrown, parent as object, args as object, context, info);
+    try {
+      const result = resolve(parent, args, context, info);
+      return isPromiseLike(result) ? Promise.resolve(result).then(undefined, masked) : result;
+    } catch (thrown) {
+      return masked(thrown);
+    }
+  };
+}
+
+function isPromiseLike(value: unknown): value is PromiseLike<unknown> {
+  return (
+    value !== null &&
+    (typeof value === 'object' || typeof value === 'function') &&
+    typeof (value as { then?: unknown }).then === 'function'
+  );
 }

@@ -116,6 +116,8 @@ describe('the explorer bundle, built on first request', () => {
       scripts: Record<string, string>;
     };
     expect(scripts['prestart']).toBeUndefined();
-    expect(scripts['start']).toBe('tsx cli/main.ts start');
+    // The launcher prebuilds the server's own code (scripts/run-built.mjs), never the explorer.
+    expect(scripts['start']).toBe('node scripts/run-built.mjs start');
+    expect(readFileSync('scripts/run-built.mjs', 'utf8')).not.toMatch(/build:explorer|explorer\/build/);
   });
 });

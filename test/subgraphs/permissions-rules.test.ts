@@ -3,7 +3,11 @@ import { graphql, parse, type GraphQLSchema } from 'graphql';
 import { describe, expect, it } from 'vitest';
 import type { Caller } from '../../lib/auth/gateway-token.js';
 import { badUserInput } from '../../lib/errors.js';
-import { applyFieldPermissions, fieldPermissions } from '../../subgraphs/kit/permissions.js';
+import {
+  applyFieldPermissions,
+  fieldPermissions,
+  permissionDecisions,
+} from '../../subgraphs/kit/permissions.js';
 import { subgraphMetrics } from '../../subgraphs/kit/metrics.js';
 
 /** A small subgraph with one of each case: scopes on type and field, an OR, @authenticated, keys, nothing. */
@@ -271,26 +275,34 @@ describe('field permissions enforced by graphql-shield', () => {
     expect(original?.message).toContain('hunter2');
   });
 
-  it('should check each distinct requirement once per request, whatever the number of fields', async () => {
+  it('should decide each field once per request, whatever the number of instances', async () => {
     const { result, contextValue } = await run(
       schema,
       '{ accounts(count: 50) { id email either secret { value } } }',
       caller('crm:read', 'pii:read', 'email:read'),
     );
     expect(result.errors).toBeUndefined();
-    const cache = (contextValue['_shield'] as { cache: Record<string, unknown> }).cache;
-    expect(Object.keys(cache).sort()).toEqual(
-      [
-        ...[
-          [['crm:read']],
-          [
-            ['ads:read', 'campaigns:read', 'crm:read'],
-            ['crm:read', 'email:read'],
-          ],
-        ].map((r) => `scopes ${JSON.stringify(r)}`),
-        'key Account.email [["crm:read","pii:read"]] planned [["crm:read"]]',
-      ].sort(),
-    );
+    // `id`, `secret` (@authenticated adds nothing to the type's crm:read) and `Secret.value` need
+    // nothing beyond their type: decided where the object is reached.
+    const decisions = permissionDecisions(contextValue);
+    expect([...(decisions?.decided ?? [])].sort()).toEqual([
+      ['Account.either', true],
+      ['Account.email', true],
+      ['Query.accounts', true],
+    ]);
+    expect(decisions?.evaluations).toBe(3);
+  });
+
+  it('should decide per request: another caller on the same schema is decided afresh', async () => {
+    const allowed = await run(schema, '{ accounts(count: 3) { email } }', caller('crm:read', 'pii:read'));
+    const denied = await run(schema, '{ accounts(count: 3) { email } }', caller('crm:read'));
+    expect(allowed.result.errors).toBeUndefined();
+    expect(denied.result.errors?.map((e) => e.path)).toEqual([
+      ['accounts', 0, 'email'],
+      ['accounts', 1, 'email'],
+      ['accounts', 2, 'email'],
+    ]);
+    expect(permissionDecisions(denied.contextValue)?.decided.get('Account.email')).toBe(false);
   });
 
   it('should count denied fields by subgraph and coordinate', async () => {

@@ -5,7 +5,8 @@ import { InMemorySpanExporter, SimpleSpanProcessor, type ReadableSpan } from '@o
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Stack } from '../../cli/stack.js';
 import { generateGatewayKeys, GatewayTokenSigner } from '../../lib/auth/gateway-token.js';
-import { startTracing, stopTracing } from '../../lib/telemetry/tracing.js';
+import { startTracing } from '../../lib/telemetry/tracing-sdk.js';
+import { stopTracing } from '../../lib/telemetry/tracing.js';
 import { DEMO_CREDENTIALS } from '../../sandboxes/demo-credentials.js';
 import { as } from '../helpers/clients.js';
 import type { CliProcess } from '../helpers/cli-process.js';

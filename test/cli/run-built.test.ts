@@ -1,0 +1,51 @@
+import { spawnSync } from 'node:child_process';
+import { existsSync, readFileSync, utimesSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+
+/**
+ * `npm start` runs the CLI from a prebuilt bundle (scripts/run-built.mjs): it must behave as the
+ * TypeScript does under tsx, and be rebuilt when a source file changes, so an edit is never
+ * ignored by the next start.
+ */
+
+const root = join(import.meta.dirname, '..', '..');
+const stampFile = join(root, '.server', 'build.json');
+
+function run(...args: string[]) {
+  const result = spawnSync(process.execPath, ['scripts/run-built.mjs', ...args], {
+    cwd: root,
+    encoding: 'utf8',
+    env: { PATH: process.env['PATH'] ?? '' },
+    timeout: 60_000,
+  });
+  return { status: result.status, stdout: result.stdout, stderr: result.stderr };
+}
+
+const builtDir = () => (JSON.parse(readFileSync(stampFile, 'utf8')) as { dir: string }).dir;
+
+describe('npm start from the prebuilt CLI', () => {
+  it('should answer as the CLI does, and fail as it does', () => {
+    const { version } = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { version: string };
+    const ok = run('--version');
+    expect(ok.stderr).toBe('');
+    expect(ok.stdout.trim()).toBe(version);
+    expect(existsSync(join(root, '.server', builtDir(), 'main.mjs'))).toBe(true);
+    const bad = run('no-such-command');
+    expect(bad.status).toBe(2);
+    expect(bad.stderr).toContain('unknown command "no-such-command"');
+  }, 90_000);
+
+  it('should reuse the build while its sources are unchanged and rebuild when one changes', () => {
+    run('--version');
+    const first = builtDir();
+    run('--version');
+    expect(builtDir()).toBe(first);
+    // A source file the bundle was built from, edited (its modification time is what is compared).
+    const source = join(root, 'cli', 'version.ts');
+    const now = new Date();
+    utimesSync(source, now, now);
+    expect(run('--version').status).toBe(0);
+    expect(builtDir()).not.toBe(first);
+  }, 90_000);
+});
