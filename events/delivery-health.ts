@@ -29,7 +29,9 @@ export function followDeliveryNotices(hub: EventHub, logger: Logger): { stop(): 
   void (async () => {
     while (!controller.signal.aborted) {
       try {
-        for await (const event of hub.events({ types: [...NOTICES] }, undefined, controller.signal))
+        for await (const event of hub.events({ types: [...NOTICES] }, undefined, controller.signal, {
+          internal: true,
+        }))
           recordDeliveryNotice(event);
         return; // the hub stopped
       } catch (error) {

@@ -95,6 +95,7 @@ class Subscriber {
  */
 export class EventHub {
   private readonly subscribers = new Set<Subscriber>();
+  private readonly internal = new Set<Subscriber>();
   private cursor: string | undefined;
   private pumping: Promise<void> | undefined;
   private again = false;
@@ -149,9 +150,12 @@ export class EventHub {
     filter: EventFilter,
     after: string | undefined,
     signal: AbortSignal,
+    /** The process's own follower (health figures), not a client: left out of `subscriberCount`. */
+    options: { internal?: boolean } = {},
   ): AsyncGenerator<DeliveredEvent> {
     const subscriber = new Subscriber();
     this.subscribers.add(subscriber);
+    if (options.internal) this.internal.add(subscriber);
     const onAbort = () => subscriber.close(null);
     signal.addEventListener('abort', onAbort);
     try {
@@ -181,11 +185,13 @@ export class EventHub {
     } finally {
       signal.removeEventListener('abort', onAbort);
       this.subscribers.delete(subscriber);
+      this.internal.delete(subscriber);
     }
   }
 
+  /** Clients' subscriptions (the `subscribers` gauge), not the process's own followers. */
   get subscriberCount(): number {
-    return this.subscribers.size;
+    return this.subscribers.size - this.internal.size;
   }
 
   stop(): void {
