@@ -362,6 +362,10 @@ export async function startStack(options: StackOptions): Promise<Stack> {
           env: options.alerts.env ?? process.env,
           ...(options.alerts.intervalMs ? { intervalMs: options.alerts.intervalMs } : {}),
           ...(options.alerts.retryMs ? { retryMs: options.alerts.retryMs } : {}),
+          events: async (events) => {
+            await eventLog.append(events);
+            gateway.events.processor.wake();
+          },
           logger: options.logger('alerts'),
         })
       : undefined;

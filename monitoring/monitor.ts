@@ -1,5 +1,6 @@
 import type { Logger } from '../lib/logger.js';
 import { buildChannels } from './alerts/channels/index.js';
+import type { AlertEventSink } from './alerts/channels/events.js';
 import { AlertEngine, type AlertNotice } from './alerts/engine.js';
 import { AlertNotifier } from './alerts/notifier.js';
 import type { AlertsFile } from './alerts/rules.js';
@@ -15,6 +16,8 @@ export interface AlertMonitorOptions {
   intervalMs?: number;
   /** Delays between a failed notice's attempts. @default DEFAULT_NOTIFY_RETRY_MS */
   retryMs?: readonly number[];
+  /** The event log's append, for the alerts file's `events` channels. @default none: such a channel is refused */
+  events?: AlertEventSink;
   logger: Logger;
 }
 
@@ -35,7 +38,7 @@ const RECENT = 50;
  * a missing Slack URL stops start-up rather than the first alert.
  */
 export function startAlertMonitor(options: AlertMonitorOptions): AlertMonitor {
-  const channels = buildChannels(options.rules.channels, options.env, options.statusUrl);
+  const channels = buildChannels(options.rules.channels, options.env, options.statusUrl, options.events);
   const engine = new AlertEngine(options.rules.rules);
   const notifier = new AlertNotifier(channels.channels, {
     logger: options.logger,

@@ -27,6 +27,9 @@ export const EVENT_TYPES = [
   'SYNC_SUCCEEDED',
   'SYNC_FAILED',
   'SYNC_ROWS_REJECTED',
+  // Raised by the alert monitor through an `events` channel (source `monitoring`), for endpoints.
+  'ALERT_FIRED',
+  'ALERT_RESOLVED',
 ] as const;
 export type EventType = (typeof EVENT_TYPES)[number];
 

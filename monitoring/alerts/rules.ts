@@ -91,6 +91,11 @@ export const channelSchema = z.discriminatedUnion('type', [
     .strict(),
   /** The log, and the demo's `/status` page: no configuration. */
   z.object({ type: z.literal('log') }).strict(),
+  /**
+   * The hub's own events (`ALERT_FIRED`, `ALERT_RESOLVED`): to subscribers and to every outbound
+   * webhook endpoint subscribed to those types. No configuration: endpoints choose the types.
+   */
+  z.object({ type: z.literal('events') }).strict(),
 ]);
 export type ChannelConfig = z.output<typeof channelSchema>;
 

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Stack } from '../../cli/stack.js';
+import { LOOPBACK_ALLOW_LIST } from '../../events/deliveries-config.js';
 import { parseAlertsFile } from '../../monitoring/alerts/rules.js';
 import {
   startSlackReceiver,
@@ -10,16 +11,20 @@ import {
 import { as } from '../helpers/clients.js';
 import { eventually } from '../helpers/gateway-process.js';
 import { startTestStack } from '../helpers/stack.js';
+import { startReceiver, type WebhookReceiver } from '../helpers/webhook-receiver.js';
 
 /**
  * Issue 16, done when: a platform's sandbox starts failing, its row turns red in `integrations`,
  * and a Slack-format and an email alert fire; when the platform recovers, both say it resolved.
- * Real parts: the whole stack over HTTP, a local Slack-style webhook receiver, a local SMTP server.
+ * The same notices reach an outbound webhook endpoint through the `events` channel, as signed
+ * deliveries of ALERT_FIRED and ALERT_RESOLVED. Real parts: the whole stack over HTTP, a local
+ * Slack-style webhook receiver, a local SMTP server, a local endpoint.
  */
 describe('alerts on a failing platform, end to end', () => {
   let stack: Stack;
   let slack: SlackReceiver;
   let smtp: SmtpSink;
+  let endpoint: WebhookReceiver;
   // What the receivers got, as the assertions read them.
   const slackMessages = () => slack.received as { text: string }[];
   const mails = () => smtp.mails.map((mail) => ({ subject: mail.subject ?? '' }));
@@ -27,17 +32,19 @@ describe('alerts on a failing platform, end to end', () => {
   beforeAll(async () => {
     slack = await startSlackReceiver();
     smtp = await startSmtpSink();
+    endpoint = await startReceiver();
     const rules = parseAlertsFile(
       `
 channels:
   ops: { type: slack, webhookUrlEnv: OPS_SLACK_URL }
   oncall: { type: email, from: alerts@example.com, to: [oncall@example.com], smtpUrlEnv: ONCALL_SMTP_URL }
+  hooks: { type: events }
 rules:
   - name: commerce platform failing
     when: { kind: error-rate-above, threshold: 0.2 }
     connections: { kinds: [platform], platforms: [shopify] }
     severity: critical
-    channels: [ops, oncall]
+    channels: [ops, oncall, hooks]
     for: 0s
     clearFor: 1s
 `,
@@ -49,6 +56,9 @@ rules:
       responseCache: false,
       ttlSeconds: 1,
       upstreamMaxRetries: 0,
+      events: {
+        webhookDeliveries: { allowHttp: true, allow: [...LOOPBACK_ALLOW_LIST], retryScheduleMs: [0, 50] },
+      },
       alerts: {
         rules,
         intervalMs: 200,
@@ -64,6 +74,7 @@ rules:
     await stack?.close();
     await slack?.close();
     await smtp?.close();
+    await endpoint?.close();
   });
 
   const ordersOf = (index: number) =>
@@ -84,7 +95,17 @@ rules:
       ?.status;
   };
 
-  it('should turn the row red and fire to Slack and email, then resolve when calls succeed again', async () => {
+  it('should turn the row red and fire to Slack, email and an endpoint, then resolve when calls succeed again', async () => {
+    const created = await fetch(stack.gatewayUrl, {
+      method: 'POST',
+      headers: as('admin', { 'content-type': 'application/json' }),
+      body: JSON.stringify({
+        query:
+          'mutation($input: CreateWebhookEndpointInput!) { createWebhookEndpoint(input: $input) { endpoint { id } } }',
+        variables: { input: { url: endpoint.url, eventTypes: ['ALERT_FIRED', 'ALERT_RESOLVED'] } },
+      }),
+    }).then((r) => r.json() as Promise<{ errors?: unknown }>);
+    expect(created.errors).toBeUndefined();
     for (let i = 0; i < 3; i++) await ordersOf(i); // healthy calls first
     stack.sandboxes.shopify.faults.set({ errorRate: 1, errorStatus: 503 });
     for (let i = 3; i < 6; i++) await ordersOf(i); // 3 of 6 calls fail: 50%, breaker still closed
@@ -115,5 +136,25 @@ rules:
       '[RESOLVED][critical] commerce platform failing: shopify',
     ]);
     expect(stack.alerts?.firing()).toEqual([]);
+
+    // The endpoint: the same two notices as signed Standard Webhooks deliveries.
+    await endpoint.waitFor(2);
+    const delivered = endpoint.received.map((hook) => ({
+      signed: /^v1,/.test(String(hook.headers['webhook-signature'])),
+      ...(JSON.parse(hook.body) as {
+        type: string;
+        data: { source: string; properties: { rule: string; connection: string; severity: string } };
+      }),
+    }));
+    expect(
+      delivered.map((hook) => [hook.signed, hook.type, hook.data.source, hook.data.properties.connection]),
+    ).toEqual([
+      [true, 'ALERT_FIRED', 'monitoring', 'shopify'],
+      [true, 'ALERT_RESOLVED', 'monitoring', 'shopify'],
+    ]);
+    expect(delivered[0]!.data.properties).toMatchObject({
+      rule: 'commerce platform failing',
+      severity: 'critical',
+    });
   });
 });

@@ -174,4 +174,20 @@ describe('alert channels', () => {
       ]);
     }
   });
+
+  it('should turn a notice into an ALERT_FIRED event for the events channel, and refuse the channel without an event pipeline', async () => {
+    const appended: unknown[] = [];
+    const configs = { hooks: { type: 'events' as const } };
+    const built = buildChannels(configs, {}, STATUS_URL, (events) => {
+      appended.push(...events);
+      return Promise.resolve();
+    });
+    await built.channels.get('hooks')!.send(notice('firing', ['hooks']));
+    expect(appended).toEqual([
+      expect.objectContaining({ type: 'ALERT_FIRED', source: 'monitoring', customer: null }),
+    ]);
+    expect(() => buildChannels(configs, {}, STATUS_URL)).toThrow(
+      /channel "hooks" \(events\) needs the event pipeline/,
+    );
+  });
 });

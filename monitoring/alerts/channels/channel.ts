@@ -1,9 +1,9 @@
 import type { AlertNotice } from '../engine.js';
 
-/** Where notices go: Slack, email, the log. */
+/** Where notices go: Slack, email, the log, the hub's own events (and so outbound webhooks). */
 export interface AlertChannel {
   name: string;
-  type: 'slack' | 'email' | 'log';
+  type: 'slack' | 'email' | 'log' | 'events';
   /** Resolves once the channel took the notice; throws SendFailure otherwise. */
   send(notice: AlertNotice): Promise<void>;
 }

@@ -3,6 +3,7 @@ import { registerSecret } from '../../../lib/logger.js';
 import type { ChannelConfig } from '../rules.js';
 import type { AlertChannel } from './channel.js';
 import { emailChannel } from './email.js';
+import { eventsChannel, type AlertEventSink } from './events.js';
 import { slackChannel } from './slack.js';
 
 /** The log channel: the notice as a log line (the notifier logs each notice already); always works. */
@@ -19,6 +20,8 @@ export function buildChannels(
   configs: Record<string, ChannelConfig>,
   env: NodeJS.ProcessEnv,
   statusUrl: string,
+  /** The event log's append, for `events` channels; absent where this process has no event pipeline. */
+  events?: AlertEventSink,
 ): { channels: Map<string, AlertChannel>; close(): void } {
   const problems: string[] = [];
   const channels = new Map<string, AlertChannel>();
@@ -47,6 +50,13 @@ export function buildChannels(
       }
       case 'log':
         channels.set(name, logChannel(name));
+        break;
+      case 'events':
+        if (events) channels.set(name, eventsChannel(name, events));
+        else
+          problems.push(
+            `channel "${name}" (events) needs the event pipeline, which this process does not run`,
+          );
         break;
     }
   }

@@ -170,6 +170,8 @@ export type EventSource =
   | 'HUBSPOT'
   /** The email platform's webhooks (Mailchimp). */
   | 'MAILCHIMP'
+  /** The alert monitor, through an alerts file's `events` channel. */
+  | 'MONITORING'
   /** The shop's webhooks (Shopify). */
   | 'SHOPIFY'
   /** The company's own site and forms (Standard Webhooks). */
@@ -181,6 +183,10 @@ export type EventSource =
 
 /** What a marketing event reports. */
 export type EventType =
+  /** An alert rule fired on a connection (`properties`: rule, connection, severity, summary, lastError). */
+  | 'ALERT_FIRED'
+  /** A firing alert's condition cleared (`properties` as for ALERT_FIRED, with when it fired). */
+  | 'ALERT_RESOLVED'
   /** A contact was created in the CRM. */
   | 'CONTACT_CREATED'
   /** A contact was deleted from the CRM. */
