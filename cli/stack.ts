@@ -362,10 +362,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
           env: options.alerts.env ?? process.env,
           ...(options.alerts.intervalMs ? { intervalMs: options.alerts.intervalMs } : {}),
           ...(options.alerts.retryMs ? { retryMs: options.alerts.retryMs } : {}),
-          events: async (events) => {
-            await eventLog.append(events);
-            gateway.events.processor.wake();
-          },
+          events: (events) => gateway.events.emit(events),
           logger: options.logger('alerts'),
         })
       : undefined;

@@ -1,3 +1,4 @@
+import type { IncomingEvent } from '../lib/events/event.js';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Deliveries } from '../deliveries/index.js';
 import type { DeliveriesConfigInput } from '../deliveries/config.js';
@@ -56,6 +57,11 @@ export interface EventPipeline {
   hub: EventHub;
   /** Webhooks out, when configured: their service, dispatcher and gauges for `/metrics`. */
   deliveries: Deliveries | undefined;
+  /**
+   * Events this process raises itself (alerts), into the log and processed as soon as stored, as
+   * an ingested webhook's are.
+   */
+  emit(events: readonly IncomingEvent[]): Promise<void>;
   /** Stops processing and ends every reader of the hub; safe to call twice. */
   stop(): Promise<void>;
 }
@@ -120,6 +126,10 @@ export async function startEventPipeline(options: {
     ...(actions ? { actions } : {}),
     hub,
     deliveries: deliveries(),
+    async emit(events) {
+      await log.append(events);
+      processor.wake();
+    },
     stop() {
       stopped ??= (async () => {
         notices.stop();

@@ -1,4 +1,4 @@
-import { createClient } from '@keyv/redis';
+import { connectSharedRedis, type RedisClient } from '../lib/redis/shared-client.js';
 import { z } from 'zod';
 import type { SyncRecord } from '../platforms/kit/sync.js';
 import type { BatchOutcome, StagingOp, SyncState } from './state-port.js';
@@ -31,8 +31,6 @@ export interface RedisSyncStateOptions {
   /** @default 'mg:syncs' */
   prefix?: string;
 }
-
-type RedisClient = ReturnType<typeof createClient>;
 
 /** Seqs kept per change kind for a dry run's samples. */
 const SAMPLES_KEPT = 50;
@@ -107,19 +105,7 @@ export class RedisSyncState implements SyncState {
 
   /** Connects (refusing to start on a Redis it cannot reach, as the other shared stores do). */
   static async open(options: RedisSyncStateOptions): Promise<RedisSyncState> {
-    let connected = false;
-    const client: RedisClient = createClient({
-      url: options.url,
-      socket: {
-        connectTimeout: 2_000,
-        reconnectStrategy: (retries: number, cause: Error) =>
-          !connected && retries >= 3 ? cause : Math.min(100 * 2 ** retries, 5_000),
-      },
-    });
-    // Errors reach the callers (each command rejects); this only keeps the emitter from throwing.
-    client.on('error', () => undefined);
-    await client.connect();
-    connected = true;
+    const client = await connectSharedRedis({ url: options.url });
     return new RedisSyncState(client, `{${options.prefix ?? 'mg:syncs'}}`);
   }
 

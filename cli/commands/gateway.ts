@@ -55,10 +55,7 @@ export async function gatewayCommand(logger: Logger): Promise<undefined> {
     statusUrl: alertsEnv.ALERT_STATUS_URL ?? `${listening.origin}/status`,
     env: process.env,
     intervalMs: alertsEnv.ALERT_EVALUATE_INTERVAL_MS,
-    events: async (events) => {
-      await eventLog.append(events);
-      gateway.events.processor.wake();
-    },
+    events: (events) => gateway.events.emit(events),
     logger: logger.child({ component: 'alerts' }),
   });
   onShutdown(logger, async () => {

@@ -1,6 +1,6 @@
 import type { StoredTraceContext } from '../../lib/telemetry/tracing.js';
 import { randomUUID } from 'node:crypto';
-import { createClient } from '@keyv/redis';
+import { connectSharedRedis, type RedisClient } from '../../lib/redis/shared-client.js';
 import { z } from 'zod';
 import type { EventType, IncomingEvent } from '../../lib/events/event.js';
 import type { AttemptErrorClass } from '../attempt.js';
@@ -43,8 +43,6 @@ export interface RedisDeliveryStoreOptions {
    */
   prefix?: string;
 }
-
-type RedisClient = ReturnType<typeof createClient>;
 
 /** Messages enqueued in one script: big pages are split so one call never blocks Redis for long. */
 const ENQUEUE_BATCH = 2_000;
@@ -182,26 +180,14 @@ export async function openRedisDeliveryStore(options: RedisDeliveryStoreOptions)
   const P = `{${options.prefix ?? 'mg:deliveries'}}:`;
   const channel = `${P}changes`;
   const origin = randomUUID();
-  let connected = false;
-  const client: RedisClient = createClient({
-    url: options.url,
-    socket: {
-      connectTimeout: 2_000,
-      // A worker must not start on a store it cannot reach; once up, it reconnects for as long as it takes.
-      reconnectStrategy: (retries: number, cause: Error) =>
-        !connected && retries >= 3 ? cause : Math.min(100 * 2 ** retries, 5_000),
-    },
-  });
-  // Errors reach the callers (each command rejects); this only keeps the emitter from throwing.
-  client.on('error', () => undefined);
+  let client: RedisClient;
   try {
-    await client.connect();
+    client = await connectSharedRedis({ url: options.url });
   } catch (error) {
     throw new Error(`Redis delivery store: cannot connect to Redis: ${errorMessage(error)}`, {
       cause: error,
     });
   }
-  connected = true;
 
   const send = (args: string[]) => client.sendCommand(args);
   async function run(script: DeliveryScript, args: (string | number)[]): Promise<unknown> {

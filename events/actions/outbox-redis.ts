@@ -1,4 +1,4 @@
-import { createClient } from '@keyv/redis';
+import { connectSharedRedis, type RedisClient } from '../../lib/redis/shared-client.js';
 import { z } from 'zod';
 import { DeliveryScript } from '../../deliveries/store/redis-scripts.js';
 import type { ActionEvent } from '../../platforms/kit/actions.js';
@@ -246,24 +246,12 @@ export async function openRedisActionOutbox(
   if (!(Number.isInteger(visibilityMs) && visibilityMs > 0))
     throw new Error(`Redis action outbox: visibilityMs must be a positive integer, not ${visibilityMs}`);
   const now = options.now ?? Date.now;
-  let connected = false;
-  const client = createClient({
-    url: options.url,
-    socket: {
-      connectTimeout: 2_000,
-      // A worker must not start on an outbox it cannot reach; once up, it reconnects as long as it takes.
-      reconnectStrategy: (retries: number, cause: Error) =>
-        !connected && retries >= 3 ? cause : Math.min(100 * 2 ** retries, 5_000),
-    },
-  });
-  // Errors reach the callers (each command rejects); this only keeps the emitter from throwing.
-  client.on('error', () => undefined);
+  let client: RedisClient;
   try {
-    await client.connect();
+    client = await connectSharedRedis({ url: options.url });
   } catch (error) {
     throw new Error(`Redis action outbox: cannot connect to Redis: ${errorMessage(error)}`, { cause: error });
   }
-  connected = true;
 
   const send = (args: string[]) => client.sendCommand(args);
   async function run(s: DeliveryScript, args: (string | number)[]): Promise<unknown> {

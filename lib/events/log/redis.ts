@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { createClient } from '@keyv/redis';
+import { connectSharedRedis, type RedisClient } from '../../redis/shared-client.js';
 import { z } from 'zod';
 import type { Logger } from '../../logger.js';
 import type { DeliveredEvent, StoredEvent } from '../event.js';
@@ -50,8 +50,6 @@ const GROUP = 'processors';
 const BATCH = 1_000;
 /** How long the watch connection's XREAD blocks before asking again (also bounds a stuck close). */
 const WATCH_BLOCK_MS = 5_000;
-/** Connection attempts `openRedisEventLog` makes before it gives up. */
-const OPEN_RETRIES = 3;
 
 const streamEntries = z.array(z.tuple([z.string(), z.array(z.string())]));
 const claimReply = z.array(z.tuple([z.string(), z.string(), z.string()]));
@@ -64,8 +62,6 @@ const failReply = z.enum(['ok', 'delivered', 'dead', 'unknown']);
 const deadRecord = z.object({ reason: z.string(), attempts: z.number(), failedAt: z.string() });
 const deadLettersReply = z.array(z.tuple([z.string(), z.string(), z.string()]));
 const statsReply = z.tuple([z.number(), z.string(), z.number(), z.number(), z.number()]);
-
-type RedisClient = ReturnType<typeof createClient>;
 
 function errorMessage(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
@@ -123,27 +119,19 @@ export async function openRedisEventLog(options: RedisEventLogOptions): Promise<
     options.logger.warn({ err: { message: errorMessage(error) } }, message);
   };
 
-  // Opening fails after a few quick tries (a gateway must not start on a log it cannot reach);
-  // once connected, it reconnects for as long as it takes.
-  let connected = false;
-  const client: RedisClient = createClient({
-    url: options.url,
-    // Fail at once while disconnected: an append that cannot be stored must fail (the webhook
-    // answers 503 and the platform retries), not wait in a queue past the platform's timeout.
-    disableOfflineQueue: true,
-    socket: {
-      connectTimeout: 2_000,
-      reconnectStrategy: (retries: number, cause: Error) =>
-        !connected && retries >= OPEN_RETRIES ? cause : Math.min(100 * 2 ** retries, 5_000),
-    },
-  });
-  client.on('error', (error: unknown) => warn(error, 'redis event log connection error'));
+  // Opening fails after a few quick tries (a gateway must not start on a log it cannot reach).
+  let client: RedisClient;
   try {
-    await client.connect();
+    client = await connectSharedRedis({
+      url: options.url,
+      // Fail at once while disconnected: an append that cannot be stored must fail (the webhook
+      // answers 503 and the platform retries), not wait in a queue past the platform's timeout.
+      disableOfflineQueue: true,
+      onError: (error) => warn(error, 'redis event log connection error'),
+    });
   } catch (error) {
     throw new EventLogOpenError('redis', `cannot connect to Redis: ${errorMessage(error)}`, { cause: error });
   }
-  connected = true;
 
   async function run(script: RedisScript, scriptKeys: string[], args: string[]): Promise<unknown> {
     const tail = [String(scriptKeys.length), ...scriptKeys, ...args];
