@@ -1,12 +1,11 @@
 import { MetaConnector } from '../../platforms/meta/client/connector.js';
-import type { BreakerSettings } from '../../lib/upstream/breaker.js';
-import type { SubgraphCache } from '../../lib/cache/config.js';
-import { RecordCache } from '../../lib/cache/record-cache.js';
 import { catalog } from '../../platforms/catalog.js';
 import { loadEnv } from '../../lib/config/env.js';
 import { ADS_ENV } from './env.js';
 import { registerSecret, type Logger } from '../../lib/logger.js';
-import { gatewayAuthFromEnv, type SubgraphAuth } from '../kit/gateway-auth.js';
+import { clientSettings, DEFAULT_REQUEST_BUDGET_MS, recordCacheSetting } from '../kit/client-settings.js';
+import { gatewayAuthFromEnv } from '../kit/gateway-auth.js';
+import type { SharedSubgraphSettings } from '../kit/role.js';
 import { buildSubgraphServer, type SubgraphServer } from '../kit/server.js';
 import type { AdsContext } from './context.js';
 import { createAdsLoaders } from './loaders.js';
@@ -14,7 +13,7 @@ import { resolvers } from './resolvers.js';
 
 export { ADS_ENV } from './env.js';
 
-export interface AdsSubgraphConfig {
+export interface AdsSubgraphConfig extends SharedSubgraphSettings {
   meta: {
     baseUrl: string;
     accessToken: string;
@@ -22,19 +21,6 @@ export interface AdsSubgraphConfig {
     /** Ads Insights calls per rolling hour the ad account allows (its access tier). @default 600 */
     insightsCallsPerHour?: number;
   };
-  upstreamTimeoutMs: number;
-  upstreamMaxRetries: number;
-  /** Tunes the platform's circuit breaker. @default 5 consecutive failures, open 10 s */
-  breaker?: BreakerSettings;
-  /**
-   * Where Meta insights and the account currency are cached and for how long (the caller opens the
-   * store). @default no record cache: every range is read from Meta once per request
-   */
-  cache?: SubgraphCache;
-  /** Time budget of one GraphQL request to this subgraph. @default 20000 */
-  requestBudgetMs?: number;
-  /** The gateway's public keys; required, because a subgraph answers the gateway only. */
-  auth: SubgraphAuth;
 }
 
 export function adsConfigFromEnv(
@@ -61,21 +47,16 @@ export function buildAdsSubgraph(config: AdsSubgraphConfig, logger: Logger): Pro
   const { insightsCallsPerHour, ...metaSettings } = config.meta;
   const meta = new MetaConnector({
     ...metaSettings,
-    timeoutMs: config.upstreamTimeoutMs,
-    maxRetries: config.upstreamMaxRetries,
-    ...(config.breaker ? { breaker: config.breaker } : {}),
-    logger,
+    ...clientSettings(config, logger),
     ...(insightsCallsPerHour !== undefined ? { limits: { insightsPerHour: insightsCallsPerHour } } : {}),
-    ...(config.cache
-      ? { cache: new RecordCache(config.cache.store, 'meta', config.meta.adAccountId, config.cache.ttls) }
-      : {}),
+    ...recordCacheSetting(config, 'meta', config.meta.adAccountId),
   });
   return buildSubgraphServer<AdsContext>({
     name: 'ads',
     resolvers,
     logger,
     auth: config.auth,
-    requestBudgetMs: config.requestBudgetMs ?? 20_000,
+    requestBudgetMs: config.requestBudgetMs ?? DEFAULT_REQUEST_BUDGET_MS,
     context: (request) => ({ request, meta, loaders: createAdsLoaders(meta, request) }),
     close: () => meta.close(),
   });

@@ -1,12 +1,11 @@
 import { ShopifyConnector, shopAccountId } from '../../platforms/shopify/client/connector.js';
-import type { BreakerSettings } from '../../lib/upstream/breaker.js';
-import type { SubgraphCache } from '../../lib/cache/config.js';
-import { RecordCache } from '../../lib/cache/record-cache.js';
 import { catalog } from '../../platforms/catalog.js';
 import { loadEnv } from '../../lib/config/env.js';
 import { COMMERCE_ENV } from './env.js';
 import { registerSecret, type Logger } from '../../lib/logger.js';
-import { gatewayAuthFromEnv, type SubgraphAuth } from '../kit/gateway-auth.js';
+import { clientSettings, DEFAULT_REQUEST_BUDGET_MS, recordCacheSetting } from '../kit/client-settings.js';
+import { gatewayAuthFromEnv } from '../kit/gateway-auth.js';
+import type { SharedSubgraphSettings } from '../kit/role.js';
 import { buildSubgraphServer, type SubgraphServer } from '../kit/server.js';
 import type { CommerceContext } from './context.js';
 import { createCommerceLoaders } from './loaders.js';
@@ -15,7 +14,7 @@ import { shopifyHealth } from './health.js';
 
 export { COMMERCE_ENV } from './env.js';
 
-export interface CommerceSubgraphConfig {
+export interface CommerceSubgraphConfig extends SharedSubgraphSettings {
   shopify: {
     baseUrl: string;
     accessToken: string;
@@ -24,16 +23,6 @@ export interface CommerceSubgraphConfig {
     /** Calls per second the bucket drains (Standard 2, Advanced 4, Plus 20). @default 2 */
     leakPerSecond?: number;
   };
-  upstreamTimeoutMs: number;
-  upstreamMaxRetries: number;
-  /** Tunes the platform's circuit breaker. @default 5 consecutive failures, open 10 s */
-  breaker?: BreakerSettings;
-  /** Where Shopify records are cached and for how long; absent means no record cache. */
-  cache?: SubgraphCache;
-  /** Time budget of one GraphQL request to this subgraph. @default 20000 */
-  requestBudgetMs?: number;
-  /** The gateway's public keys; required, because a subgraph answers the gateway only. */
-  auth: SubgraphAuth;
 }
 
 export function commerceConfigFromEnv(
@@ -63,31 +52,19 @@ export function buildCommerceSubgraph(
   const { bucketSize, leakPerSecond, ...shopifySettings } = config.shopify;
   const shopify = new ShopifyConnector({
     ...shopifySettings,
-    timeoutMs: config.upstreamTimeoutMs,
-    maxRetries: config.upstreamMaxRetries,
-    ...(config.breaker ? { breaker: config.breaker } : {}),
-    logger,
+    ...clientSettings(config, logger),
     limits: {
       ...(bucketSize !== undefined ? { bucketSize } : {}),
       ...(leakPerSecond !== undefined ? { leakPerSecond } : {}),
     },
-    ...(config.cache
-      ? {
-          cache: new RecordCache(
-            config.cache.store,
-            'shopify',
-            shopAccountId(config.shopify.baseUrl),
-            config.cache.ttls,
-          ),
-        }
-      : {}),
+    ...recordCacheSetting(config, 'shopify', shopAccountId(config.shopify.baseUrl)),
   });
   return buildSubgraphServer<CommerceContext>({
     name: 'commerce',
     resolvers,
     logger,
     auth: config.auth,
-    requestBudgetMs: config.requestBudgetMs ?? 20_000,
+    requestBudgetMs: config.requestBudgetMs ?? DEFAULT_REQUEST_BUDGET_MS,
     context: (request) => ({ request, shopify, loaders: createCommerceLoaders(shopify, request) }),
     invalidate: async (targets) => {
       for (const target of targets) if (target.email) await shopify.invalidateCustomer(target.email);

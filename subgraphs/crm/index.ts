@@ -1,13 +1,12 @@
 import { HubSpotConnector } from '../../platforms/hubspot/client/connector.js';
 import { apiVersionRecord } from '../../lib/upstream/api-version.js';
-import type { BreakerSettings } from '../../lib/upstream/breaker.js';
-import type { SubgraphCache } from '../../lib/cache/config.js';
-import { RecordCache } from '../../lib/cache/record-cache.js';
 import { catalog } from '../../platforms/catalog.js';
 import { loadEnv } from '../../lib/config/env.js';
 import { CRM_ENV } from './env.js';
 import { registerSecret, type Logger } from '../../lib/logger.js';
-import { gatewayAuthFromEnv, type SubgraphAuth } from '../kit/gateway-auth.js';
+import { clientSettings, DEFAULT_REQUEST_BUDGET_MS, recordCacheSetting } from '../kit/client-settings.js';
+import { gatewayAuthFromEnv } from '../kit/gateway-auth.js';
+import type { SharedSubgraphSettings } from '../kit/role.js';
 import { buildSubgraphServer, type SubgraphServer } from '../kit/server.js';
 import type { CrmContext } from './context.js';
 import { createCrmLoaders } from './loaders.js';
@@ -15,7 +14,7 @@ import { resolvers } from './resolvers.js';
 
 export { CRM_ENV } from './env.js';
 
-export interface CrmSubgraphConfig {
+export interface CrmSubgraphConfig extends SharedSubgraphSettings {
   hubspot: {
     baseUrl: string;
     accessToken: string;
@@ -25,16 +24,6 @@ export interface CrmSubgraphConfig {
     /** Where the account's daily limit resets at midnight. @default 'UTC' */
     timeZone?: string;
   };
-  upstreamTimeoutMs: number;
-  upstreamMaxRetries: number;
-  /** Tunes the platform's circuit breaker. @default 5 consecutive failures, open 10 s */
-  breaker?: BreakerSettings;
-  /** Where HubSpot records are cached and for how long; absent means no record cache. */
-  cache?: SubgraphCache;
-  /** Time budget of one GraphQL request to this subgraph. @default 20000 */
-  requestBudgetMs?: number;
-  /** The gateway's public keys; required, because a subgraph answers the gateway only. */
-  auth: SubgraphAuth;
 }
 
 export function crmConfigFromEnv(
@@ -62,21 +51,16 @@ export function buildCrmSubgraph(config: CrmSubgraphConfig, logger: Logger): Pro
   const { ratePer10s, ...hubspotSettings } = config.hubspot;
   const hubspot = new HubSpotConnector({
     ...hubspotSettings,
-    timeoutMs: config.upstreamTimeoutMs,
-    maxRetries: config.upstreamMaxRetries,
-    ...(config.breaker ? { breaker: config.breaker } : {}),
-    logger,
+    ...clientSettings(config, logger),
     ...(ratePer10s !== undefined ? { limits: { per10s: ratePer10s } } : {}),
-    ...(config.cache
-      ? { cache: new RecordCache(config.cache.store, 'hubspot', config.hubspot.accountId, config.cache.ttls) }
-      : {}),
+    ...recordCacheSetting(config, 'hubspot', config.hubspot.accountId),
   });
   return buildSubgraphServer<CrmContext>({
     name: 'crm',
     resolvers,
     logger,
     auth: config.auth,
-    requestBudgetMs: config.requestBudgetMs ?? 20_000,
+    requestBudgetMs: config.requestBudgetMs ?? DEFAULT_REQUEST_BUDGET_MS,
     context: (request) => ({ request, hubspot, loaders: createCrmLoaders(hubspot, request) }),
     invalidate: async (targets) => {
       for (const target of targets) {

@@ -3,14 +3,13 @@ import {
   mailchimpAccountId,
   mailchimpBaseUrl,
 } from '../../platforms/mailchimp/client/connector.js';
-import type { SubgraphCache } from '../../lib/cache/config.js';
-import type { BreakerSettings } from '../../lib/upstream/breaker.js';
-import { RecordCache } from '../../lib/cache/record-cache.js';
 import { catalog } from '../../platforms/catalog.js';
 import { ConfigError, loadEnv } from '../../lib/config/env.js';
 import { EMAIL_ENV } from './env.js';
 import { registerSecret, type Logger } from '../../lib/logger.js';
-import { gatewayAuthFromEnv, type SubgraphAuth } from '../kit/gateway-auth.js';
+import { clientSettings, DEFAULT_REQUEST_BUDGET_MS, recordCacheSetting } from '../kit/client-settings.js';
+import { gatewayAuthFromEnv } from '../kit/gateway-auth.js';
+import type { SharedSubgraphSettings } from '../kit/role.js';
 import { buildSubgraphServer, type SubgraphServer } from '../kit/server.js';
 import type { EmailContext } from './context.js';
 import { createEmailLoaders } from './loaders.js';
@@ -18,7 +17,7 @@ import { resolvers } from './resolvers.js';
 
 export { EMAIL_ENV } from './env.js';
 
-export interface EmailSubgraphConfig {
+export interface EmailSubgraphConfig extends SharedSubgraphSettings {
   mailchimp: {
     baseUrl: string;
     apiKey: string;
@@ -26,16 +25,6 @@ export interface EmailSubgraphConfig {
     /** Simultaneous connections to Mailchimp (its cap per API key is 10). @default 10 */
     maxConnections?: number;
   };
-  upstreamTimeoutMs: number;
-  upstreamMaxRetries: number;
-  /** Tunes the platform's circuit breaker. @default 5 consecutive failures, open 10 s */
-  breaker?: BreakerSettings;
-  /** Where Mailchimp records are cached and for how long; absent means no record cache. */
-  cache?: SubgraphCache;
-  /** Time budget of one GraphQL request to this subgraph. @default 20000 */
-  requestBudgetMs?: number;
-  /** The gateway's public keys; required, because a subgraph answers the gateway only. */
-  auth: SubgraphAuth;
 }
 
 /** Reads EMAIL_ENV; the base URL comes from the key's data centre unless MAILCHIMP_BASE_URL is set. */
@@ -74,21 +63,16 @@ export function buildEmailSubgraph(config: EmailSubgraphConfig, logger: Logger):
   const accountId = mailchimpAccountId(mailchimpSettings.apiKey, mailchimpSettings.listId);
   const mailchimp = new MailchimpConnector({
     ...mailchimpSettings,
-    timeoutMs: config.upstreamTimeoutMs,
-    maxRetries: config.upstreamMaxRetries,
-    ...(config.breaker ? { breaker: config.breaker } : {}),
-    logger,
+    ...clientSettings(config, logger),
     ...(maxConnections !== undefined ? { limits: { maxConnections } } : {}),
-    ...(config.cache
-      ? { cache: new RecordCache(config.cache.store, 'mailchimp', accountId, config.cache.ttls) }
-      : {}),
+    ...recordCacheSetting(config, 'mailchimp', accountId),
   });
   return buildSubgraphServer<EmailContext>({
     name: 'email',
     resolvers,
     logger,
     auth: config.auth,
-    requestBudgetMs: config.requestBudgetMs ?? 20_000,
+    requestBudgetMs: config.requestBudgetMs ?? DEFAULT_REQUEST_BUDGET_MS,
     context: (request) => ({ request, mailchimp, loaders: createEmailLoaders(mailchimp, request) }),
     invalidate: async (targets) => {
       for (const target of targets) if (target.email) await mailchimp.invalidateMember(target.email);

@@ -8,11 +8,17 @@ import type { SubgraphServer } from './server.js';
 
 /** What every role subgraph is given apart from its platform's connection. */
 export interface SharedSubgraphSettings {
+  /** How long one call to the platform may take. */
   upstreamTimeoutMs: number;
+  /** Retries of a failed idempotent call to the platform. */
   upstreamMaxRetries: number;
+  /** Tunes the platform's circuit breaker. @default 5 consecutive failures, open 10 s */
   breaker?: BreakerSettings;
+  /** Where the platform's records are cached and for how long; absent means no record cache. */
   cache?: SubgraphCache;
+  /** Time budget of one GraphQL request to this subgraph. @default 20000 */
   requestBudgetMs?: number;
+  /** The gateway's public keys; required, because a subgraph answers the gateway only. */
   auth: SubgraphAuth;
 }
 

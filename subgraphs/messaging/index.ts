@@ -1,11 +1,12 @@
 import { ConfigError, loadEnv } from '../../lib/config/env.js';
 import { registerSecret, type Logger } from '../../lib/logger.js';
 import { apiVersionRecord } from '../../lib/upstream/api-version.js';
-import type { BreakerSettings } from '../../lib/upstream/breaker.js';
 import { catalog } from '../../platforms/catalog.js';
 import { TwilioConnector } from '../../platforms/twilio/client/connector.js';
 import { basicPair, type TwilioCredentials } from '../../platforms/twilio/client/protocol.js';
-import { gatewayAuthFromEnv, type SubgraphAuth } from '../kit/gateway-auth.js';
+import { clientSettings, DEFAULT_REQUEST_BUDGET_MS } from '../kit/client-settings.js';
+import { gatewayAuthFromEnv } from '../kit/gateway-auth.js';
+import type { SharedSubgraphSettings } from '../kit/role.js';
 import { buildSubgraphServer, type SubgraphServer } from '../kit/server.js';
 import type { MessagingContext } from './context.js';
 import { MESSAGING_ENV } from './env.js';
@@ -14,7 +15,7 @@ import { resolvers } from './resolvers.js';
 
 export { MESSAGING_ENV } from './env.js';
 
-export interface MessagingSubgraphConfig {
+export interface MessagingSubgraphConfig extends Omit<SharedSubgraphSettings, 'cache'> {
   twilio: {
     /** `https://api.twilio.com/2010-04-01`. */
     baseUrl: string;
@@ -24,14 +25,6 @@ export interface MessagingSubgraphConfig {
     /** Requests in flight at once. @default 10 */
     maxConcurrent?: number;
   };
-  upstreamTimeoutMs: number;
-  upstreamMaxRetries: number;
-  /** Tunes the platform's circuit breaker. @default 5 consecutive failures, open 10 s */
-  breaker?: BreakerSettings;
-  /** Time budget of one GraphQL request to this subgraph. @default 20000 */
-  requestBudgetMs?: number;
-  /** The gateway's public keys; required, because a subgraph answers the gateway only. */
-  auth: SubgraphAuth;
 }
 
 /**
@@ -84,10 +77,7 @@ export function buildMessagingSubgraph(
   const { maxConcurrent, ...twilioSettings } = config.twilio;
   const twilio = new TwilioConnector({
     ...twilioSettings,
-    timeoutMs: config.upstreamTimeoutMs,
-    maxRetries: config.upstreamMaxRetries,
-    ...(config.breaker ? { breaker: config.breaker } : {}),
-    logger,
+    ...clientSettings(config, logger),
     ...(maxConcurrent !== undefined ? { limits: { maxConcurrent } } : {}),
   });
   return buildSubgraphServer<MessagingContext>({
@@ -95,7 +85,7 @@ export function buildMessagingSubgraph(
     resolvers,
     logger,
     auth: config.auth,
-    requestBudgetMs: config.requestBudgetMs ?? 20_000,
+    requestBudgetMs: config.requestBudgetMs ?? DEFAULT_REQUEST_BUDGET_MS,
     context: (request) => ({ request, twilio, loaders: createMessagingLoaders(twilio, request) }),
     healthDetails: () => Promise.resolve({ twilio: { apiVersion: apiVersionRecord('twilio') ?? null } }),
     close: () => twilio.close(),
