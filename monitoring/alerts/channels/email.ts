@@ -61,7 +61,10 @@ export function emailChannel(
       }
     },
     close: () => {
-      void transport?.then((opened) => opened.close(), () => undefined);
+      void transport?.then(
+        (opened) => opened.close(),
+        () => undefined,
+      );
     },
   };
 }
