@@ -71,13 +71,14 @@ function hiveGatewayBin(): string {
   return join(dirname(require.resolve('@graphql-hive/gateway/package.json')), 'dist', 'bin.js');
 }
 
-/** Our gateway as `npm run gateway` runs it, with every protection on. */
+/** Our gateway as `npm run gateway` runs it (the prebuilt CLI), with every protection on. */
 function ours(responseCache: boolean): Contender['start'] {
   return (context, run, nodeArgs = []) =>
     launch(
       context,
       run,
-      [...nodeArgs, '--import', 'tsx', 'cli/main.ts', 'gateway'],
+      // The prebuilt CLI, as `npm start` and `npm run gateway` run it: Node alone, no TypeScript loader.
+      [...nodeArgs, 'scripts/run-built.mjs', 'gateway'],
       {
         LOG_LEVEL: 'info',
         SUPERGRAPH_FILE: context.securedSupergraphFile,
@@ -93,7 +94,7 @@ function ours(responseCache: boolean): Contender['start'] {
 }
 
 const baseline: Contender['start'] = (context, run, nodeArgs = []) =>
-  launch(context, run, [...nodeArgs, '--import', 'tsx', 'bench/gateways/baseline-main.ts'], {
+  launch(context, run, [...nodeArgs, 'bench/gateways/baseline-main.mjs'], {
     SUPERGRAPH_FILE: context.plainSupergraphFile,
   });
 

@@ -1,6 +1,6 @@
-import { createClient } from '@keyv/redis';
-import KeyvRedis from '@keyv/redis';
+import { createRequire } from 'node:module';
 import { Keyv } from 'keyv';
+import type * as KeyvRedisModule from '@keyv/redis';
 import type { Logger } from '../logger.js';
 import { BoundedMap } from './bounded-map.js';
 import { cacheMetrics } from './metrics.js';
@@ -50,6 +50,16 @@ export interface RedisConnection {
   eval(script: string, options: { keys: string[]; arguments: string[] }): Promise<unknown>;
 }
 
+/**
+ * The Redis client (@keyv/redis and @redis/client, some 1,300 modules and ~20 MB of a process's
+ * memory), loaded only when a store is given a Redis URL: a process with the in-memory store never
+ * loads it. Loaded synchronously (its CommonJS build) because a store is handed on synchronously:
+ * Apollo's response cache and the rate limiter take the store's Keyv as it is, when built.
+ */
+function loadRedisModule(): typeof KeyvRedisModule {
+  return createRequire(import.meta.url)('@keyv/redis') as typeof KeyvRedisModule;
+}
+
 export function createCacheStore(options: CacheStoreOptions): CacheStore {
   const namespace = options.namespace ?? 'mg';
   const timeoutMs = options.timeoutMs ?? 150;
@@ -61,6 +71,7 @@ export function createCacheStore(options: CacheStoreOptions): CacheStore {
   let ready: () => Promise<void> = () => Promise.resolve();
   if (options.redisUrl) {
     kind = 'redis';
+    const { createClient, default: KeyvRedis } = loadRedisModule();
     const client = createClient({
       url: options.redisUrl,
       // Fail commands at once while disconnected instead of queueing them behind a dead server.

@@ -1,4 +1,4 @@
-import nodemailer from 'nodemailer';
+import type { Transporter } from 'nodemailer';
 import type { AlertNotice } from '../engine.js';
 import { SendFailure, type AlertChannel } from './channel.js';
 
@@ -39,14 +39,19 @@ export function emailChannel(
   name: string,
   options: { smtpUrl: string; from: string; to: readonly string[]; statusUrl: string },
 ): AlertChannel & { close(): void } {
-  const transport = nodemailer.createTransport(options.smtpUrl);
+  // nodemailer loads with the first alert mailed, not with every process that might mail one.
+  let transport: Promise<Transporter> | undefined;
+  const open = () =>
+    (transport ??= import('nodemailer').then(({ default: nodemailer }) =>
+      nodemailer.createTransport(options.smtpUrl),
+    ));
   return {
     name,
     type: 'email',
     async send(notice) {
       const mail = alertEmail(notice, options.statusUrl);
       try {
-        await transport.sendMail({ from: options.from, to: [...options.to], ...mail });
+        await (await open()).sendMail({ from: options.from, to: [...options.to], ...mail });
       } catch (error) {
         const code = (error as { responseCode?: number; code?: string }).responseCode;
         throw new SendFailure(
@@ -55,6 +60,11 @@ export function emailChannel(
         );
       }
     },
-    close: () => transport.close(),
+    close: () => {
+      void transport?.then(
+        (opened) => opened.close(),
+        () => undefined,
+      );
+    },
   };
 }
