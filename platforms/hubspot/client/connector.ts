@@ -86,6 +86,8 @@ export class HubSpotConnector {
   readonly writes: HubSpotContactWriter;
   private readonly http: UpstreamClient;
   private readonly cache: RecordCache;
+  /** List definitions being read now, by cache key (`list:<id>`): concurrent misses share one read. */
+  private readonly listsInFlight = new Map<string, Promise<CrmList | null>>();
   /** Batch reads shared across concurrent requests, one per id property. */
   private readonly batches: Record<'id' | 'email', Coalescer<BatchOutcome>>;
   private readonly daily: DailyLimitGate;
@@ -396,10 +398,26 @@ export class HubSpotConnector {
       );
       return new Map(missing.map((k) => [`list:${k}`, found.get(`list:${k}`) ?? null]));
     };
+    // Requests that miss the same lists at once (a fresh process's first profiles) share one read.
+    const shared = async (missing: readonly string[]) => {
+      const fresh = missing.filter((key) => !this.listsInFlight.has(key));
+      if (fresh.length > 0) {
+        const call = fetchLists(fresh.map((k) => k.slice(5)));
+        for (const key of fresh) {
+          const one = call.then((found) => found.get(key) ?? null);
+          this.listsInFlight.set(key, one);
+          // Forgotten once settled: a failure is not remembered (nor is it unhandled here).
+          one.then(
+            () => this.listsInFlight.delete(key),
+            () => this.listsInFlight.delete(key),
+          );
+        }
+      }
+      const answers = await Promise.all(missing.map((key) => this.listsInFlight.get(key) ?? null));
+      return new Map(missing.map((key, i) => [key, answers[i] ?? null]));
+    };
     const keys = ids.map((id) => `list:${id}`);
-    const loaded = await this.cache.load<CrmList>('profile', keys, (missing) =>
-      fetchLists(missing.map((k) => k.slice(5))),
-    );
+    const loaded = await this.cache.load<CrmList>('profile', keys, shared);
     return keys.flatMap((k) => {
       const list = loaded.get(k);
       return list && !(list instanceof Error) ? [list] : [];
