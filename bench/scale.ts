@@ -92,6 +92,10 @@ async function startOwnRedis(): Promise<{ url: string; child: ChildProcess }> {
     ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'],
     { stdio: 'ignore' },
   );
+  let spawnError: Error | undefined;
+  child.on('error', (error) => {
+    spawnError = error;
+  });
   const url = `redis://127.0.0.1:${port}`;
   const deadline = Date.now() + 10_000;
   for (;;) {
@@ -102,6 +106,7 @@ async function startOwnRedis(): Promise<{ url: string; child: ChildProcess }> {
       await probe.quit();
       return { url, child };
     } catch (error) {
+      if (spawnError) throw new Error(`redis-server could not be started: ${spawnError.message}`);
       if (Date.now() > deadline || child.exitCode !== null) {
         child.kill('SIGKILL');
         throw new Error(
@@ -152,7 +157,15 @@ interface PerUnit {
 
 // ── the run ──────────────────────────────────────────────────────────────────
 const method = cpuMethod();
-const own = config.BENCH_SCALE_REDIS === 'own' ? await startOwnRedis() : undefined;
+const own =
+  config.BENCH_SCALE_REDIS === 'own'
+    ? await startOwnRedis().catch((error: unknown) => {
+        console.error(
+          `bench:scale: ${error instanceof Error ? error.message : String(error)} (install Redis, or BENCH_SCALE_REDIS=shared to use REDIS_URL)`,
+        );
+        process.exit(2);
+      })
+    : undefined;
 const redisUrl = own?.url ?? config.REDIS_URL;
 const redis = createClient({ url: redisUrl });
 await redis.connect();
