@@ -71,9 +71,13 @@ export async function startGatewayProcess(
   nodeArgs: readonly string[] = [],
   /** Another user to run it as (a test running as root that needs an unprivileged gateway). */
   user?: { uid: number; gid: number },
+  /** CPUs to pin it to with `taskset -c` (Linux), such as `1` or `1,2`. taskset execs Node: same pid. */
+  cpus?: string,
 ): Promise<GatewayProcess> {
   const [port] = await freePorts(1);
-  const child = spawn(process.execPath, [...nodeArgs, '--import', 'tsx', 'cli/main.ts', 'gateway'], {
+  const nodeCommand = [process.execPath, ...nodeArgs, '--import', 'tsx', 'cli/main.ts', 'gateway'];
+  const [command, ...args] = cpus === undefined ? nodeCommand : ['taskset', '-c', cpus, ...nodeCommand];
+  const child = spawn(command as string, args, {
     env: {
       PATH: process.env['PATH'] ?? '',
       HOST: '127.0.0.1',

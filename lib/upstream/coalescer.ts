@@ -14,10 +14,11 @@ export interface CoalescerOptions<V> {
   /** How long the first key waits for others to join its call, asked at each wait. @default () => 2 */
   delayMs?: () => number;
   /**
-   * Batch calls in flight at once. While they are out (or queued behind the platform's rate limit)
-   * new keys gather into the next call, so the busier the platform, the fuller each call. @default 2
+   * Batch calls in flight at once, asked at each flush. While they are out (or queued behind the
+   * platform's rate limit) new keys gather into the next call, so the busier the platform, the
+   * fuller each call; a caller that finds them all out waits a whole round trip. @default () => 2
    */
-  maxInFlight?: number;
+  maxInFlight?: () => number;
   /** Reads a batch; every key asked must be in the answer. */
   fetch(ctx: RequestContext, keys: readonly string[]): Promise<Map<string, V>>;
   /** What a caller gets when its own deadline passes before the shared call answers. */
@@ -53,7 +54,7 @@ export class Coalescer<V> {
   private flush(): void {
     if (this.timer) clearTimeout(this.timer);
     this.timer = undefined;
-    if (this.queue.length === 0 || this.inFlight >= (this.options.maxInFlight ?? 2)) return;
+    if (this.queue.length === 0 || this.inFlight >= (this.options.maxInFlight?.() ?? 2)) return;
     // One call's worth of callers (a single caller asking more than a call holds goes alone and is
     // split into several calls in `run`); the rest wait for a free slot.
     const seen = new Set<string>();

@@ -233,7 +233,7 @@ export function createSandboxServer(sandbox: PlatformSandbox, options: SandboxSe
 
     const found = match(routes, method, url.pathname);
     const endpoint = found?.compiled.endpoint ?? `${method} (unknown route)`;
-    stats.started();
+    const startedAt = stats.started();
     let status = 500;
     /** Why a 429 was sent, when one was. */
     let limitedBy: 'limit' | 'fault' | 'route' = 'route';
@@ -291,7 +291,7 @@ export function createSandboxServer(sandbox: PlatformSandbox, options: SandboxSe
     } finally {
       release?.();
       if (found?.compiled.route.write) requests.record({ ...base, endpoint }, received, status);
-      stats.finished(endpoint, status);
+      stats.finished(endpoint, status, startedAt);
       sandboxMetrics.requests.inc({ platform, endpoint, status });
       if (status === 429) sandboxMetrics.rateLimited.inc({ platform, endpoint, cause: limitedBy });
       log.debug({ endpoint, status }, 'sandbox request');

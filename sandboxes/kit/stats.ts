@@ -5,6 +5,16 @@ export interface EndpointStats {
 }
 
 const MAX_ARRIVALS = 200_000;
+/** Calls kept for `timeline()`: enough to trace a few operations, small enough to never matter. */
+const MAX_TIMELINE = 1_000;
+
+/** One served call: when it arrived and was answered (`performance.now()` of the sandbox's process). */
+export interface TimedCall {
+  endpoint: string;
+  status: number;
+  startedAt: number;
+  finishedAt: number;
+}
 
 export class SandboxStats {
   private endpoints = new Map<string, EndpointStats>();
@@ -13,16 +23,23 @@ export class SandboxStats {
   private since = new Date().toISOString();
   private maxConcurrent = 0;
   private concurrent = 0;
+  private calls: TimedCall[] = [];
 
-  started(): void {
+  /** Returns the arrival instant, for `finished` to place the call on the timeline. */
+  started(): number {
     if (this.arrivals.length >= MAX_ARRIVALS) this.arrivals = this.arrivals.slice(MAX_ARRIVALS / 2);
     this.arrivals.push(Date.now());
     this.concurrent += 1;
     if (this.concurrent > this.maxConcurrent) this.maxConcurrent = this.concurrent;
+    return performance.now();
   }
 
-  finished(endpoint: string, status: number): void {
+  finished(endpoint: string, status: number, startedAt?: number): void {
     this.concurrent -= 1;
+    if (startedAt !== undefined) {
+      if (this.calls.length >= MAX_TIMELINE) this.calls = this.calls.slice(MAX_TIMELINE / 2);
+      this.calls.push({ endpoint, status, startedAt, finishedAt: performance.now() });
+    }
     let entry = this.endpoints.get(endpoint);
     if (!entry) {
       entry = { count: 0, statuses: {} };
@@ -43,7 +60,16 @@ export class SandboxStats {
     return peak;
   }
 
+  /**
+   * The calls answered since the last reset, in the order they were answered (the latest 500 to
+   * 1,000): which calls one operation made, and which ran one after another (bench:marketing).
+   */
+  timeline(): readonly TimedCall[] {
+    return this.calls;
+  }
+
   reset(): void {
+    this.calls = [];
     this.arrivals = [];
     this.endpoints = new Map();
     this.since = new Date().toISOString();

@@ -76,6 +76,22 @@ describe('HubSpot connector: cache, throttle and breaker', () => {
     await hubspot.close();
   });
 
+  it('should not hold a look-up behind two batch reads in flight while the window is mostly free', async () => {
+    const hubspot = connect();
+    await sandbox.setFaults({ latencyMs: 400 });
+    const customers = sandbox.world.customers.slice(400, 405);
+    // One look-up every 30 ms, each after the previous one's 2 ms gathering window: while the window
+    // is free, each goes out at once instead of waiting for one of two reads to come back.
+    const reads: Promise<unknown>[] = [];
+    for (const customer of customers) {
+      reads.push(hubspot.getContact(testRequest(), { by: 'email', email: customer.person.email }));
+      await new Promise((resolve) => setTimeout(resolve, 30));
+    }
+    await Promise.all(reads);
+    expect((await sandbox.stats()).maxConcurrent).toBeGreaterThan(2);
+    await hubspot.close();
+  });
+
   it('should serve a second read from the cache with zero upstream calls, under either key', async () => {
     const hubspot = connect({ cache: cacheFor() });
     const customer = sandbox.world.customers[5]!;

@@ -118,6 +118,16 @@ describe('HubSpot connector against the HubSpot sandbox', () => {
     );
   });
 
+  it('should read the same list names once for requests that miss them at the same time', async () => {
+    // A connector of its own: nothing of these lists is cached yet.
+    const fresh = connect();
+    const ids = sandbox.world.lists.slice(0, 3).map((l) => l.id);
+    const answers = await Promise.all(Array.from({ length: 10 }, () => fresh.getLists(testRequest(), ids)));
+    for (const lists of answers) expect(lists.map((l) => l.id).sort()).toEqual([...ids].sort());
+    expect((await sandbox.stats()).endpoints['GET /crm/v3/lists']?.count).toBe(1);
+    await fresh.close();
+  });
+
   it('should turn a HubSpot error body into an UpstreamError naming the platform', async () => {
     const wrong = connect({ accessToken: 'not-the-demo-token-at-all' });
     const error = await wrong.listContacts(testRequest(), { limit: 5 }).catch((e: unknown) => e);

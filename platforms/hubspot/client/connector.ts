@@ -65,6 +65,11 @@ export interface ContactSearch {
 }
 
 const CONTACT_OBJECT_TYPE = '0-1';
+/**
+ * Batch reads out at once while less than half of HubSpot's ten-second window is spent. HubSpot
+ * limits requests per window, not connections; ten is the concurrency one gateway's requests reach.
+ */
+const BATCH_READS_IN_FLIGHT_UNHURRIED = 10;
 
 /**
  * The CRM connector: HubSpot CRM v3 contacts and lists, and (through `writes`) the contact writes
@@ -81,6 +86,8 @@ export class HubSpotConnector {
   readonly writes: HubSpotContactWriter;
   private readonly http: UpstreamClient;
   private readonly cache: RecordCache;
+  /** List definitions being read now, by cache key (`list:<id>`): concurrent misses share one read. */
+  private readonly listsInFlight = new Map<string, Promise<CrmList | null>>();
   /** Batch reads shared across concurrent requests, one per id property. */
   private readonly batches: Record<'id' | 'email', Coalescer<BatchOutcome>>;
   private readonly daily: DailyLimitGate;
@@ -99,12 +106,15 @@ export class HubSpotConnector {
       () => hubspotThrottle(limits),
     );
     const flow = this.throttleLease.throttle;
-    // The fuller HubSpot's window, the longer a batch read waits for more keys: a little latency
-    // buys many more look-ups per call when the budget is what limits us.
+    // The fuller HubSpot's window, the longer a batch read waits for more keys and the fewer batch
+    // reads go out at once: a little latency buys many more look-ups per call when the budget is
+    // what limits us. With the window mostly free, calls are not what is scarce: a look-up that
+    // finds two reads out would wait a whole round trip for nothing (cold profiles' p99 tail).
     const batch = (by: 'id' | 'email') =>
       new Coalescer<BatchOutcome>({
         maxBatch: HUBSPOT_LIMITS.batchRead,
         delayMs: () => 2 + Math.round(flow.pressure() * 48),
+        maxInFlight: () => (flow.pressure() < 0.5 ? BATCH_READS_IN_FLIGHT_UNHURRIED : 2),
         fetch: (ctx, keys) => this.fetchBatch(ctx, by, keys),
         expired: () =>
           deadlineError(
@@ -388,10 +398,26 @@ export class HubSpotConnector {
       );
       return new Map(missing.map((k) => [`list:${k}`, found.get(`list:${k}`) ?? null]));
     };
+    // Requests that miss the same lists at once (a fresh process's first profiles) share one read.
+    const shared = async (missing: readonly string[]) => {
+      const fresh = missing.filter((key) => !this.listsInFlight.has(key));
+      if (fresh.length > 0) {
+        const call = fetchLists(fresh.map((k) => k.slice(5)));
+        for (const key of fresh) {
+          const one = call.then((found) => found.get(key) ?? null);
+          this.listsInFlight.set(key, one);
+          // Forgotten once settled: a failure is not remembered (nor is it unhandled here).
+          one.then(
+            () => this.listsInFlight.delete(key),
+            () => this.listsInFlight.delete(key),
+          );
+        }
+      }
+      const answers = await Promise.all(missing.map((key) => this.listsInFlight.get(key) ?? null));
+      return new Map(missing.map((key, i) => [key, answers[i] ?? null]));
+    };
     const keys = ids.map((id) => `list:${id}`);
-    const loaded = await this.cache.load<CrmList>('profile', keys, (missing) =>
-      fetchLists(missing.map((k) => k.slice(5))),
-    );
+    const loaded = await this.cache.load<CrmList>('profile', keys, shared);
     return keys.flatMap((k) => {
       const list = loaded.get(k);
       return list && !(list instanceof Error) ? [list] : [];
