@@ -27,7 +27,8 @@ import { bench, benchStack, ms, percentile, table, verdict } from './harness.js'
  * - open loop (issue 17): webhooks offered at a fixed rate whatever the answers, 2,000/s for 20 s,
  *   latency counted from when each was due (so a stall is not hidden by senders that wait: no
  *   coordinated omission). Targets: ack p99 < 50 ms, delivery p99 < 250 ms, 0 lost. Then rising
- *   rates, 5 s each, until ack p99 passes 100 ms: the highest rate below is what the log sustains.
+ *   rates, 5 s each, from 1,000/s (below the open loop's rate, so a log missing at 2,000/s still
+ *   shows a figure) until ack p99 passes 100 ms: the highest rate below is what the log sustains.
  *
  * BENCH_WEBHOOK_LOADS=closed,open,ramp chooses the loads (all by default).
  */
@@ -35,7 +36,8 @@ const TOTAL = Number(process.env['BENCH_WEBHOOKS'] ?? 20_000);
 const SENDERS = 64;
 const OPEN_RATE = Number(process.env['BENCH_WEBHOOK_RATE'] ?? 2_000);
 const OPEN_SECONDS = Number(process.env['BENCH_WEBHOOK_SECONDS'] ?? 20);
-const RAMP_RATES = [2_500, 3_000, 4_000, 5_000, 6_000, 8_000];
+/** From below the open loop's 2,000/s, so a log that misses at 2,000/s still shows what it sustains. */
+const RAMP_RATES = [1_000, 1_500, 2_500, 3_000, 4_000, 5_000, 6_000, 8_000];
 const RAMP_SECONDS = 5;
 const SUSTAINED_ACK_P99_MS = 100;
 const LOADS = new Set((process.env['BENCH_WEBHOOK_LOADS'] ?? 'closed,open,ramp').split(','));

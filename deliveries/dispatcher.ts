@@ -40,6 +40,14 @@ export interface DispatcherOptions {
 
 export const USER_AGENT = 'marketing-graph-webhooks/1';
 const UNRECORDED_RETRY_MS = 30_000;
+/**
+ * The shortest wait between a claiming pass and a pass woken by a retry coming due. A failing
+ * endpoint's retries come due one by one (each failure schedules its own), and waking a pass for
+ * each cost a store transaction apiece between the healthy endpoints' claims: within this gap they
+ * are claimed together, by the next pass (most often one woken by a finished attempt anyway). A
+ * retry is then late by at most this, against a schedule of seconds to hours.
+ */
+const RETRY_WAKE_GAP_MS = 25;
 
 /** One endpoint's queue: its own concurrency, rate limit and due time, apart from every other's. */
 interface Lane {
@@ -71,6 +79,8 @@ export class Dispatcher implements DeliveryScheduler {
   private readonly stopping = new AbortController();
   private readonly claimer: SerialRunner;
   private backoffUntilMs = 0;
+  /** When the last claiming pass started, on the deliveries' clock. */
+  private lastPassMs = Number.NEGATIVE_INFINITY;
   private pumpScheduled = false;
   private timer: { atMs: number; cancel: () => void } | undefined;
   private idleWaiters: (() => void)[] = [];
@@ -240,10 +250,21 @@ export class Dispatcher implements DeliveryScheduler {
     return Math.max(0, Math.min(free, lane.bucket ? lane.bucket.available(nowMs) : free));
   }
 
+  /**
+   * When a pass is woken for `lane`'s next due message: a message that came due after the last
+   * pass (a retry) waits for the gap after it; one due before waits only for room.
+   */
+  private wakeAt(lane: Lane): number {
+    return lane.nextDueMs > this.lastPassMs
+      ? Math.max(lane.nextDueMs, this.lastPassMs + RETRY_WAKE_GAP_MS)
+      : lane.nextDueMs;
+  }
+
   private isIdle(): boolean {
     if (this.claimer.busy || this.pumpScheduled || this.attempts.size > 0) return false;
     const now = this.options.clock.now();
-    return [...this.lanes.values()].every((lane) => this.room(lane, now) === 0);
+    // A lane due but within the gap waits for its timer, like one due later.
+    return [...this.lanes.values()].every((lane) => this.room(lane, now) === 0 || this.wakeAt(lane) > now);
   }
 
   /** Claims and starts whatever may start now (one claiming pass at a time). */
@@ -265,18 +286,35 @@ export class Dispatcher implements DeliveryScheduler {
     });
   }
 
+  /**
+   * One claim for every lane with room, in one store call: one transaction embedded, however many
+   * lanes are due. Claiming lane by lane cost a transaction each, so every failing endpoint's
+   * retries coming due added writes between the healthy endpoints' claims.
+   */
   private async claimAndStart(): Promise<void> {
     const { store, config, clock } = this.options;
+    if (this.stopping.signal.aborted) return;
+    const now = clock.now();
+    this.lastPassMs = now;
+    const wanted: { lane: Lane; room: number }[] = [];
     for (const lane of this.lanes.values()) {
-      if (this.stopping.signal.aborted) return;
-      const now = clock.now();
       const room = this.room(lane, now);
-      if (room === 0) continue;
-      const claimed = await store.claim(lane.endpoint.id, this.owner, now, room, now + config.claimLeaseMs);
+      if (room > 0) wanted.push({ lane, room });
+    }
+    if (wanted.length === 0) return;
+    const claims = await store.claimMany(
+      wanted.map(({ lane, room }) => ({ endpointId: lane.endpoint.id, max: room })),
+      this.owner,
+      now,
+      now + config.claimLeaseMs,
+    );
+    wanted.forEach(({ lane }, index) => {
+      const claimed = claims[index];
+      if (!claimed) return;
       lane.nextDueMs = claimed.nextDueMs ?? Number.POSITIVE_INFINITY;
       lane.bucket?.take(claimed.messages.length, now);
       for (const message of claimed.messages) this.startAttempt(lane, message);
-    }
+    });
   }
 
   /** Sets the timer for the earliest lane that waits for time rather than for an attempt to finish. */
@@ -288,7 +326,7 @@ export class Dispatcher implements DeliveryScheduler {
       if (lane.nextDueMs === Number.POSITIVE_INFINITY) continue;
       if (lane.inFlight >= this.options.config.perEndpointConcurrency) continue; // a finishing attempt wakes it
       const tokenAt = lane.bucket ? lane.bucket.nextTokenAtMs(now) : now;
-      at = Math.min(at, Math.max(lane.nextDueMs, tokenAt, this.backoffUntilMs));
+      at = Math.min(at, Math.max(this.wakeAt(lane), tokenAt, this.backoffUntilMs));
     }
     if (this.timer?.atMs === at) return;
     this.timer?.cancel();

@@ -27,6 +27,7 @@ import {
 } from './redis-scripts.js';
 import type {
   AttemptRecord,
+  ClaimResult,
   DeliveryStore,
   MessageStatus,
   OutboxMessage,
@@ -257,6 +258,24 @@ export async function openRedisDeliveryStore(options: RedisDeliveryStoreOptions)
   const endpointOrUndefined = (reply: unknown, what: string): Endpoint | undefined =>
     reply === null ? undefined : toEndpoint(record(reply, what));
 
+  async function claim(
+    endpointId: string,
+    owner: string,
+    nowMs: number,
+    max: number,
+    leaseUntilMs: number,
+  ): Promise<ClaimResult> {
+    const [next, list] = parse(
+      z.tuple([z.string(), z.array(flat)]),
+      await run(scripts.claim, [endpointId, owner, nowMs, max, leaseUntilMs]),
+      'claim',
+    );
+    return {
+      messages: list.map((fields) => toMessage(record(fields, 'claim'))),
+      nextDueMs: next === '' ? null : Number(next),
+    };
+  }
+
   return {
     kind: 'redis',
 
@@ -365,16 +384,13 @@ export async function openRedisDeliveryStore(options: RedisDeliveryStoreOptions)
       const value = await send(['GET', `${P}cursor`]);
       return typeof value === 'string' ? value : undefined;
     },
-    async claim(endpointId, owner, nowMs, max, leaseUntilMs) {
-      const [next, list] = parse(
-        z.tuple([z.string(), z.array(flat)]),
-        await run(scripts.claim, [endpointId, owner, nowMs, max, leaseUntilMs]),
-        'claim',
+    claim,
+    async claimMany(requests, owner, nowMs, leaseUntilMs) {
+      // Sent together, so the client writes them in one batch: one round trip for the pass. Each
+      // stays its own script (one endpoint's keys), as a cluster would need.
+      return Promise.all(
+        requests.map((request) => claim(request.endpointId, owner, nowMs, request.max, leaseUntilMs)),
       );
-      return {
-        messages: list.map((fields) => toMessage(record(fields, 'claim'))),
-        nextDueMs: next === '' ? null : Number(next),
-      };
     },
     async dueTimes() {
       const list = parse(flat, await run(scripts.dueTimes, []), 'dueTimes');

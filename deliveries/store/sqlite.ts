@@ -8,6 +8,7 @@ import type { AttemptErrorClass } from '../attempt.js';
 import type { DisabledReason, Endpoint, EndpointChanges } from '../endpoint.js';
 import type {
   AttemptRecord,
+  ClaimRequest,
   DeliveryStore,
   MessageStatus,
   NewMessage,
@@ -525,6 +526,10 @@ export function openSqliteDeliveryStore(options: SqliteDeliveryStoreOptions): De
       return { messages: rows.map(toMessage), nextDueMs: sql.nextDue.get(endpointId)?.due ?? null };
     },
   );
+  const claimManyTx = db.transaction(
+    (requests: readonly ClaimRequest[], owner: string, nowMs: number, leaseUntilMs: number) =>
+      requests.map((request) => claimTx(request.endpointId, owner, nowMs, request.max, leaseUntilMs)),
+  );
 
   function settleOne(settlement: Settlement): { failingSinceMs: number | null } {
     const { attempt, verdict } = settlement;
@@ -538,8 +543,9 @@ export function openSqliteDeliveryStore(options: SqliteDeliveryStoreOptions): De
       sql.streakEnds.run(settlement.endpointId);
       return { failingSinceMs: null };
     }
-    if (!sql.messageExists.get(settlement.messageId)) return { failingSinceMs: null }; // deleted meanwhile
-    sql.insertAttempt.run(attempt);
+    // A failing endpoint settles a failure per attempt, in the same transactions as the healthy
+    // endpoints' successes: the update first (it changes the row in the common case, so no look-up
+    // before it), a look-up only when it changed nothing (stopped or deleted meanwhile).
     const changed =
       verdict.status === 'pending'
         ? sql.retry.run(
@@ -548,7 +554,7 @@ export function openSqliteDeliveryStore(options: SqliteDeliveryStoreOptions): De
             attempt.statusCode,
             attempt.errorClass,
             settlement.messageId,
-          )
+          ).changes > 0
         : sql.stop.run(
             verdict.status,
             at,
@@ -556,10 +562,17 @@ export function openSqliteDeliveryStore(options: SqliteDeliveryStoreOptions): De
             attempt.errorClass,
             verdict.status === 'failed' ? verdict.reason : null,
             settlement.messageId,
-          );
+          ).changes > 0;
+    // Still recorded when a disable stopped the message meanwhile; not when it was deleted.
+    if (!changed && !sql.messageExists.get(settlement.messageId)) return { failingSinceMs: null };
+    sql.insertAttempt.run(attempt);
+    if (changed && settlement.notice) sql.insertNotice.run(JSON.stringify(settlement.notice));
+    // The streak starts with the first failure: one read while it goes on, a write only to start it.
+    const row = sql.failingSince.get(settlement.endpointId);
+    if (!row) return { failingSinceMs: null };
+    if (row.failing_since_ms !== null) return { failingSinceMs: row.failing_since_ms };
     sql.streakGoesOn.run(at, settlement.endpointId);
-    if (changed.changes > 0 && settlement.notice) sql.insertNotice.run(JSON.stringify(settlement.notice));
-    return { failingSinceMs: sql.failingSince.get(settlement.endpointId)?.failing_since_ms ?? null };
+    return { failingSinceMs: at };
   }
   const settleMany = db.transaction((settlements: Settlement[]) => settlements.map(settleOne));
   const settleSingle = db.transaction(settleOne);
@@ -629,6 +642,10 @@ export function openSqliteDeliveryStore(options: SqliteDeliveryStoreOptions): De
     },
     async claim(endpointId, owner, nowMs, max, leaseUntilMs) {
       return claimTx.immediate(endpointId, owner, nowMs, max, leaseUntilMs);
+    },
+    async claimMany(requests, owner, nowMs, leaseUntilMs) {
+      if (requests.length === 0) return [];
+      return claimManyTx.immediate(requests, owner, nowMs, leaseUntilMs);
     },
     async dueTimes() {
       return new Map(sql.dueTimes.all().map((row) => [row.endpoint_id, row.due]));

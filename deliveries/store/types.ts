@@ -93,7 +93,19 @@ export interface DeliveryStore {
     nowMs: number,
     max: number,
     leaseUntilMs: number,
-  ): Promise<{ messages: OutboxMessage[]; nextDueMs: number | null }>;
+  ): Promise<ClaimResult>;
+  /**
+   * `claim` for several endpoints at once, one result per request in order, each as `claim` would
+   * give it: the dispatcher's pass over its lanes. The embedded store does them in one transaction
+   * (a pass that also claims a failing endpoint's retries then costs no extra write), the shared
+   * one in one round trip.
+   */
+  claimMany(
+    requests: readonly ClaimRequest[],
+    owner: string,
+    nowMs: number,
+    leaseUntilMs: number,
+  ): Promise<ClaimResult[]>;
   /** Each endpoint with pending unclaimed messages, and when its first is due (a shared store: or a lease runs out). */
   dueTimes(): Promise<Map<string, number>>;
   /** Records an attempt and its verdict together; returns the endpoint's failing streak after it. */
@@ -155,6 +167,18 @@ export const MESSAGE_STATUSES = ['pending', 'succeeded', 'failed', 'exhausted'] 
  * - `exhausted`: every attempt of the schedule failed.
  */
 export type MessageStatus = (typeof MESSAGE_STATUSES)[number];
+
+export interface ClaimRequest {
+  endpointId: string;
+  /** At most this many messages. */
+  max: number;
+}
+
+export interface ClaimResult {
+  messages: OutboxMessage[];
+  /** The endpoint's next due time after the claim; null when nothing else is pending and unclaimed. */
+  nextDueMs: number | null;
+}
 
 export interface StoredSecret {
   id: string;

@@ -161,6 +161,23 @@ end
 return {requeued, unknown}
 `);
 
+/**
+ * ARGV: prefix, lease end, then keys. Moves the lease of each key still claimed ('sending', in
+ * 'claims') to 'lease end'; a key taken back meanwhile (its lease ran out and a worker recovered
+ * it) is left alone. Returns how many were renewed.
+ */
+const RENEW = script(`
+local renewed = 0
+for i = 3, #ARGV do
+  local key = ARGV[i]
+  if redis.call('ZSCORE', P .. 'claims', key) and redis.call('HGET', P .. 'a:' .. key, 'status') == 'sending' then
+    redis.call('ZADD', P .. 'claims', 'XX', ARGV[2], key)
+    renewed = renewed + 1
+  end
+end
+return renewed
+`);
+
 /** ARGV: prefix, before. Forgets done and failed actions settled before 'before'. */
 const PRUNE = script(`
 local n = 0
@@ -270,6 +287,7 @@ export async function openRedisActionOutbox(
 
   return {
     visibilityMs,
+    claimLeaseMs: visibilityMs,
     sharedClaims: true,
     async enqueue(actions: readonly NewAction[]) {
       if (actions.length === 0) return 0;
@@ -310,6 +328,10 @@ export async function openRedisActionOutbox(
           s.status === 'pending' ? s.dueAt : '',
         );
       await run(SETTLE, args);
+    },
+    async renew(keys, at) {
+      if (keys.length === 0) return 0;
+      return Number(await run(RENEW, [at + visibilityMs, ...keys]));
     },
     async recover(idempotent, at) {
       // The kinds seen in the outbox, told apart by the caller's predicate, so the script decides atomically.

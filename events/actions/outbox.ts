@@ -58,6 +58,17 @@ export interface ActionOutbox {
    * `recover` runs once, at start.
    */
   readonly sharedClaims?: boolean;
+  /**
+   * How long a claim's lease lasts (shared claims): the runner renews the lease of the actions of
+   * a call still under way well before it runs out (`renew`), so a slow call is not taken back and
+   * made twice by another worker. Absent with the embedded outbox, whose claims have no lease.
+   */
+  readonly claimLeaseMs?: number;
+  /**
+   * Extends the lease of claimed actions still `sending` to `now` + the lease (shared claims);
+   * answers how many were renewed (an action taken back meanwhile is not).
+   */
+  renew?(keys: readonly string[], now: number): Promise<number>;
   /** Records actions not recorded yet (by key); answers how many were new. */
   enqueue(actions: readonly NewAction[]): Promise<number>;
   /** Kinds with pending actions due at `now`. */

@@ -277,6 +277,7 @@ export class ActionRunner {
 
   private dispatch(kind: RegisteredActionKind, executor: ActionExecutor, claimed: ActionRecord[]): void {
     this.inFlight.set(kind.platform, (this.inFlight.get(kind.platform) ?? 0) + 1);
+    const stopRenewing = this.renewWhileUnderWay(claimed);
     const call = this.execute(kind, executor, claimed)
       .catch((error: unknown) => {
         // Settling failed (the outbox is unwritable): the actions stay `sending` until the next start.
@@ -286,11 +287,37 @@ export class ActionRunner {
         );
       })
       .finally(() => {
+        stopRenewing();
         this.inFlight.set(kind.platform, (this.inFlight.get(kind.platform) ?? 1) - 1);
         this.calls.delete(call);
         this.wake();
       });
     this.calls.add(call);
+  }
+
+  /**
+   * With a shared outbox, renews the claim's lease every third of it while the call is under way,
+   * so a call slower than the lease (a platform's Retry-After, a slow batch) is not taken back and
+   * made twice by another worker. A worker that dies stops renewing, and its claims run out as
+   * before. Returns the stop.
+   */
+  private renewWhileUnderWay(claimed: readonly ActionRecord[]): () => void {
+    const { outbox, logger } = this.options;
+    const leaseMs = outbox.claimLeaseMs;
+    if (!outbox.renew || leaseMs === undefined) return () => undefined;
+    const keys = claimed.map((action) => action.key);
+    const timer = setInterval(
+      () => {
+        outbox
+          .renew?.(keys, Date.now())
+          .catch((error: unknown) =>
+            logger.warn({ err: error }, 'renewing the lease of actions under way failed; retrying'),
+          );
+      },
+      Math.max(1, Math.floor(leaseMs / 3)),
+    );
+    timer.unref();
+    return () => clearInterval(timer);
   }
 
   private async execute(

@@ -29,6 +29,29 @@ describe('webhook delivery lanes', () => {
     ).toHaveLength(60);
   });
 
+  it("should claim a failing endpoint's retries coming due close together in one pass, late by at most 25 ms", async () => {
+    // No change poll during the test: its re-read would be a pass of its own.
+    const h = await harness({ config: { retryScheduleMs: [0, 100, 60_000], changePollMs: 60_000 } });
+    const failing = await h.receiver(() => ({ status: 500 }));
+    const { endpoint } = await h.deliveries.service.createEndpoint({ url: failing.url, ownerClientId: 'c' });
+    const start = h.clock.now();
+    // First attempts at +0, +5 and +10 ms: their retries come due at +100, +105 and +110.
+    for (let i = 0; i < 3; i++) {
+      await h.deliveries.enqueueForEvent(processedEvent(h.clock));
+      await h.deliveries.dispatcher.settled();
+      if (i < 2) await h.tick(5);
+    }
+    await h.tick(90); // +100: the first retry, due now, wakes a pass
+    await h.tick(10); // +110: the others are due, but wait for the gap after that pass
+    expect(failing.received).toHaveLength(4);
+    await h.tick(15); // +125: one pass takes both
+    expect(failing.received).toHaveLength(6);
+    const attempts = await h.deliveries.service.attempts({ endpointId: endpoint.id, limit: 10 });
+    expect(attempts.map((a) => a.attemptedAtMs - start).sort((a, b) => a - b)).toEqual([
+      0, 5, 10, 100, 125, 125,
+    ]);
+  });
+
   it("should keep to an endpoint's rate limit per second, and a limited endpoint should not slow another", async () => {
     const h = await harness();
     const limited = await h.receiver();

@@ -188,6 +188,41 @@ export function deliveryStoreContract(storage: () => Promise<DeliveryStorage>): 
       ).toEqual(['a', 'b']);
     }));
 
+  it('should claim for several endpoints at once, each result as its own claim would give it', () =>
+    withStore(async (store) => {
+      const busy = endpointRecord();
+      const waiting = endpointRecord();
+      const empty = endpointRecord();
+      for (const endpoint of [busy, waiting, empty])
+        await store.createEndpoint(endpoint, secretFor(endpoint.id));
+      await store.enqueue([
+        newMessage(busy.id, 'a'),
+        newMessage(busy.id, 'b'),
+        newMessage(busy.id, 'c'),
+        newMessage(waiting.id, 'later', T0 + 5_000),
+      ]);
+      const claims = await store.claimMany(
+        [
+          { endpointId: busy.id, max: 2 },
+          { endpointId: waiting.id, max: 5 },
+          { endpointId: empty.id, max: 5 },
+        ],
+        'pass',
+        T0,
+        T0 + 120_000,
+      );
+      expect(claims.map((c) => [c.messages.map((m) => m.eventId), c.nextDueMs])).toEqual([
+        [['a', 'b'], T0],
+        [[], T0 + 5_000],
+        [[], null],
+      ]);
+      expect(await store.stats()).toEqual({ pending: 4, claimed: 2 });
+      // Claimed by the pass: invisible to the next one until settled or released.
+      const next = await store.claimMany([{ endpointId: busy.id, max: 5 }], 'pass', T0, T0 + 120_000);
+      expect(next.map((c) => c.messages.map((m) => m.eventId))).toEqual([['c']]);
+      expect(await store.claimMany([], 'pass', T0, T0 + 120_000)).toEqual([]);
+    }));
+
   it('should record each attempt with its verdict, and track the failing streak until a success', () =>
     withStore(async (store) => {
       const endpoint = endpointRecord();

@@ -118,6 +118,22 @@ describe.runIf(REDIS_URL)(redisSuite('the action outbox (Redis)'), () => {
     expect(await other.recover(idempotent, claimedAt + 700)).toEqual({ requeued: 0, unknown: [] });
   });
 
+  it('should renew the lease of an action still claimed, and not of one taken back', async () => {
+    const prefix = fresh();
+    const worker = await open(prefix, 500);
+    const other = await open(prefix, 500);
+    await worker.enqueue([action('slow'), action('lost')]);
+    const claimedAt = Date.now();
+    expect(await worker.claim('meta', 'conversion', 10, claimedAt)).toHaveLength(2);
+    expect(await other.recover(() => true, claimedAt + 600)).toEqual({ requeued: 2, unknown: [] });
+    expect(await other.claim('meta', 'conversion', 1, claimedAt + 600)).toHaveLength(1); // 'slow' again
+    // 'slow' is claimed again (by the other worker), 'lost' waits: only the claimed one is renewed.
+    expect(await worker.renew?.(['slow', 'lost'], claimedAt + 900)).toBe(1);
+    expect(await other.recover(() => true, claimedAt + 1_300)).toEqual({ requeued: 0, unknown: [] });
+    expect(await other.get('slow')).toMatchObject({ status: 'sending' });
+    expect((await other.recover(() => true, claimedAt + 1_401)).requeued).toBe(1);
+  });
+
   it('should refuse a visibility timeout that is not a positive integer', async () => {
     await expect(openRedisActionOutbox({ url: REDIS_URL ?? '', visibilityMs: 0 })).rejects.toThrow(
       /visibilityMs must be a positive integer/,
@@ -131,6 +147,70 @@ describe.runIf(REDIS_URL)(redisSuite('the action outbox (Redis)'), () => {
     });
     afterAll(async () => {
       await meta?.close();
+    });
+
+    it('should keep the claim of a call slower than the lease, so another runner does not send it again', async () => {
+      const prefix = fresh();
+      const rules = files.rules(`
+rules:
+  - name: big orders
+    when: { types: [ORDER_PLACED], orderTotalAtLeast: '200.00' }
+    actions:
+      - { platform: meta, type: conversion, event: Purchase, pixelId: '${pixelId}' }
+`);
+      const executors = connectActionExecutors(sandboxConnections({ meta: meta.origin }), {
+        timeoutMs: 5_000,
+        maxRetries: 0,
+        logger: silentLogger,
+      });
+      const fast = executors.meta;
+      if (!fast) throw new Error('no Meta executor');
+      // The slow runner's calls take three leases' time (a platform's Retry-After, a slow batch).
+      const slow = {
+        run: async (...args: Parameters<typeof fast.run>) => {
+          await new Promise((resolve) => setTimeout(resolve, 1_200));
+          return fast.run(...args);
+        },
+        close: async () => undefined,
+      };
+      const slowRunner = new ActionRunner({
+        outbox: await open(prefix, 400),
+        executors: { meta: slow },
+        rules,
+        logger: silentLogger,
+        lingerMs: 10,
+      });
+      const outbox = await open(prefix, 400);
+      const other = new ActionRunner({ outbox, executors, rules, logger: silentLogger, recoverEveryMs: 50 });
+      await slowRunner.start();
+      try {
+        expect(
+          await slowRunner.accept(
+            storedEvent({
+              id: `ev-slow-${prefix}`,
+              type: 'ORDER_PLACED',
+              customer: { email: 'slow@example.com', id: 'crm-slow' },
+              properties: { orderId: 9_001, name: '#9001', totalPrice: '300.00', currency: 'EUR' },
+            }),
+            null,
+          ),
+        ).toBe(1);
+        await eventually(
+          () => outbox.list(),
+          (list) => list[0]?.status === 'sending',
+        );
+        await other.start();
+        const [done] = await eventually(
+          () => outbox.list(),
+          (list) => list[0]?.status === 'done',
+        );
+        // Made once: the other runner's recoveries, every 50 ms, never found its lease run out.
+        expect(done).toMatchObject({ status: 'done', attempts: 1 });
+      } finally {
+        await other.stop();
+        await slowRunner.stop();
+        await fast.close();
+      }
     });
 
     it('should send what a killed runner had claimed once its lease runs out, counted once at Meta', async () => {

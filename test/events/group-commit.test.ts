@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { AsyncGroupCommit } from '../../lib/events/log/async-group-commit.js';
 import { GroupCommit } from '../../lib/events/log/group-commit.js';
 
 describe('group commit', () => {
@@ -52,5 +53,41 @@ describe('group commit', () => {
     commit.drain();
     expect(groups).toEqual([[7]]);
     expect(await pending).toBe(7);
+  });
+
+  it('should send what is submitted in one turn as one async write, in groups of at most the limit', async () => {
+    const groups: number[][] = [];
+    const commit = new AsyncGroupCommit<number, number>(
+      async (inputs) => {
+        groups.push(inputs);
+        return inputs.map((n) => n * 10);
+      },
+      async (n) => {
+        groups.push([n]);
+        return n * 10;
+      },
+      2,
+    );
+    expect(await Promise.all([1, 2, 3].map((n) => commit.submit(n)))).toEqual([10, 20, 30]);
+    expect(await commit.submit(4)).toBe(40);
+    expect(groups).toEqual([[1, 2], [3], [4]]);
+  });
+
+  it('should retry a rejected async group one by one, so only the bad input fails its caller', async () => {
+    const commit = new AsyncGroupCommit<number, number>(
+      async () => {
+        throw new Error('script failed');
+      },
+      async (n) => {
+        if (n === 2) throw new Error(`cannot store ${n}`);
+        return n;
+      },
+    );
+    const results = await Promise.allSettled([1, 2, 3].map((n) => commit.submit(n)));
+    expect(results.map((r) => (r.status === 'fulfilled' ? r.value : (r.reason as Error).message))).toEqual([
+      1,
+      'cannot store 2',
+      3,
+    ]);
   });
 });

@@ -43,6 +43,29 @@ describe.runIf(REDIS_URL)(redisSuite('Redis Streams event log'), () => {
   const url = REDIS_URL ?? '';
   eventLogContract(() => redisStorage(url));
 
+  it('should store appends made in the same turn together, each caller told its own, duplicates across them caught', async () => {
+    const storage = await redisStorage(url);
+    const log = await storage.open();
+    try {
+      const first = incomingEvent({ dedupeKey: 'same-turn-a' });
+      const again = incomingEvent({ dedupeKey: 'same-turn-a' });
+      const other = incomingEvent({ dedupeKey: 'same-turn-b' });
+      const results = await Promise.all([log.append([first]), log.append([again, other]), log.append([])]);
+      expect(results.map((r) => [r.stored.map((e) => e.dedupeKey), r.duplicates])).toEqual([
+        [['same-turn-a'], 0],
+        [['same-turn-b'], 1],
+        [[], 0],
+      ]);
+      const claimed = await log.claim('p', 10, 30_000);
+      expect(claimed.map((e) => e.id).sort()).toEqual(
+        results.flatMap((r) => r.stored.map((e) => e.id)).sort(),
+      );
+    } finally {
+      await log.close();
+      await storage.dispose();
+    }
+  });
+
   it('should tell a watcher about events completed by another instance on the same prefix', async () => {
     const storage = await redisStorage(url);
     const [processor, subscriber] = [await storage.open(), await storage.open()];

@@ -2,7 +2,8 @@ import { randomUUID } from 'node:crypto';
 import { connectSharedRedis, type RedisClient } from '../../redis/shared-client.js';
 import { z } from 'zod';
 import type { Logger } from '../../logger.js';
-import type { DeliveredEvent, StoredEvent } from '../event.js';
+import type { DeliveredEvent, IncomingEvent, StoredEvent } from '../event.js';
+import { AsyncGroupCommit } from './async-group-commit.js';
 import { parseRedisCursor, redisCursor } from './cursor.js';
 import {
   APPEND,
@@ -133,13 +134,18 @@ export async function openRedisEventLog(options: RedisEventLogOptions): Promise<
     throw new EventLogOpenError('redis', `cannot connect to Redis: ${errorMessage(error)}`, { cause: error });
   }
 
-  async function run(script: RedisScript, scriptKeys: string[], args: string[]): Promise<unknown> {
+  async function run(
+    script: RedisScript,
+    scriptKeys: string[],
+    args: string[],
+    connection: RedisClient = client,
+  ): Promise<unknown> {
     const tail = [String(scriptKeys.length), ...scriptKeys, ...args];
     try {
-      return await client.sendCommand(['EVALSHA', script.sha, ...tail]);
+      return await connection.sendCommand(['EVALSHA', script.sha, ...tail]);
     } catch (error) {
       if (!errorMessage(error).startsWith('NOSCRIPT')) throw error;
-      return client.sendCommand(['EVAL', script.source, ...tail]);
+      return connection.sendCommand(['EVAL', script.source, ...tail]);
     }
   }
   const scripts = {
@@ -173,6 +179,48 @@ export async function openRedisEventLog(options: RedisEventLogOptions): Promise<
       .recover('reconnected')
       .catch((error: unknown) => warn(error, 'checking the Redis event log after reconnecting failed'));
   });
+
+  // Appends have a connection of their own: what a webhook's ack waits for is its append alone,
+  // not the processor's claims and completions queued before it on the shared connection.
+  const appendConnection = client.duplicate();
+  appendConnection.on('error', (error: unknown) => warn(error, 'redis event log append connection error'));
+  try {
+    await appendConnection.connect();
+  } catch (error) {
+    await client.close();
+    throw new EventLogOpenError('redis', `cannot connect to Redis: ${errorMessage(error)}`, { cause: error });
+  }
+
+  type Appended = { stored: StoredEvent[]; duplicates: number };
+  /** Several webhooks' events in one script run (it deduplicates them in order, so within the group too). */
+  async function appendGroup(groups: (readonly IncomingEvent[])[]): Promise<Appended[]> {
+    const events = groups.flat();
+    const ids = events.map(() => randomUUID());
+    const args = [String(dedupeTtlMs)];
+    events.forEach((event, i) => args.push(ids[i] ?? '', encodeEvent(event)));
+    const reply = await run(
+      scripts.append,
+      [keys.inbox, keys.bodies, keys.entries, keys.pending, ...events.map((e) => dedupeKey(e.dedupeKey))],
+      args,
+      appendConnection,
+    );
+    const flags = parseReply(z.array(z.number()), reply, 'append');
+    let offset = 0;
+    return groups.map((group) => {
+      const stored: StoredEvent[] = [];
+      group.forEach((event, i) => {
+        if (flags[offset + i] === 1) stored.push({ ...event, id: ids[offset + i] ?? '' });
+      });
+      offset += group.length;
+      return { stored, duplicates: group.length - stored.length };
+    });
+  }
+  // The appends of one turn (a burst of webhooks) in one script run: fewer round trips and less
+  // work in Redis per webhook, so acks do not queue behind each other's scripts.
+  const appends = new AsyncGroupCommit<readonly IncomingEvent[], Appended>(
+    appendGroup,
+    async (events) => (await appendGroup([events]))[0] ?? { stored: [], duplicates: events.length },
+  );
 
   async function latestEntryId(connection: RedisClient): Promise<string | undefined> {
     const reply = await connection.sendCommand(['XREVRANGE', keys.delivery, '+', '-', 'COUNT', '1']);
@@ -262,20 +310,7 @@ export async function openRedisEventLog(options: RedisEventLogOptions): Promise<
 
     async append(events) {
       if (events.length === 0) return { stored: [], duplicates: 0 };
-      const ids = events.map(() => randomUUID());
-      const args = [String(dedupeTtlMs)];
-      events.forEach((event, i) => args.push(ids[i] ?? '', encodeEvent(event)));
-      const reply = await run(
-        scripts.append,
-        [keys.inbox, keys.bodies, keys.entries, keys.pending, ...events.map((e) => dedupeKey(e.dedupeKey))],
-        args,
-      );
-      const flags = parseReply(z.array(z.number()), reply, 'append');
-      const stored: StoredEvent[] = [];
-      events.forEach((event, i) => {
-        if (flags[i] === 1) stored.push({ ...event, id: ids[i] ?? '' });
-      });
-      return { stored, duplicates: events.length - stored.length };
+      return appends.submit(events);
     },
 
     async claim(processor, max, visibilityMs) {
@@ -469,6 +504,7 @@ export async function openRedisEventLog(options: RedisEventLogOptions): Promise<
     async close() {
       watchers.clear();
       stopWatching();
+      if (appendConnection.isOpen) await appendConnection.close();
       if (client.isOpen) await client.close();
     },
   };
