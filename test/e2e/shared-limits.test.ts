@@ -3,7 +3,7 @@ import { generateGatewayKeys, GatewayTokenSigner, publicJwksOf } from '../../lib
 import { connectSharedRedis, type RedisClient } from '../../lib/redis/shared-client.js';
 import { DEMO_CREDENTIALS } from '../../sandboxes/demo-credentials.js';
 import type { CliProcess } from '../helpers/cli-process.js';
-import { REDIS_URL, redisSuite } from '../helpers/redis.js';
+import { DEAD_REDIS_URL, REDIS_URL, redisSuite } from '../helpers/redis.js';
 import { startSandbox, type RunningSandbox } from '../helpers/sandbox.js';
 import { startSubgraphProcess } from '../helpers/subgraph-process.js';
 
@@ -88,4 +88,33 @@ describe.runIf(REDIS_URL)(redisSuite("one HubSpot account's limit shared by two 
     // The budget both spent is in Redis.
     expect((await redis.keys('mg:upstream:budget:all:*')).length).toBeGreaterThan(0);
   }, 120_000);
+
+  it('should start and answer when Redis cannot be reached, counting in the process alone', async () => {
+    const keys = await generateGatewayKeys();
+    const lone = await startSubgraphProcess('crm', {
+      HUBSPOT_BASE_URL: sandbox.baseUrl,
+      HUBSPOT_ACCESS_TOKEN: DEMO_CREDENTIALS.hubspot.accessToken,
+      GATEWAY_TOKEN_JWKS: JSON.stringify(publicJwksOf(keys.privateJwk)),
+      REDIS_URL: DEAD_REDIS_URL,
+    });
+    try {
+      const body = JSON.stringify({ query: '{ customers(first: 10) { pageInfo { endCursor } } }' });
+      const token = await new GatewayTokenSigner(keys.privateJwk).tokenFor(
+        'crm',
+        { clientId: 'shared-limits-test', scopes: ['crm:read'] },
+        { body },
+      );
+      const response = await fetch(`${lone.origin}/graphql`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+        body,
+      });
+      const answer = (await response.json()) as { data?: unknown; errors?: unknown[] };
+      expect(answer.errors).toBeUndefined();
+      expect(answer.data).toMatchObject({ customers: { pageInfo: { endCursor: expect.any(String) } } });
+    } finally {
+      lone.child.kill('SIGTERM');
+      await lone.exited;
+    }
+  }, 60_000);
 });
