@@ -140,6 +140,18 @@ export const WORKER_ENV = [
   ...METRICS_ENV,
 ] as const;
 
+/**
+ * What a gateway reads to show the workers' syncs in the graph (`WORKER_SYNCS=on`): their file,
+ * and the Redis and prefix their state and queues are under.
+ */
+export const GATEWAY_SYNC_ENV = [
+  'WORKER_SYNCS',
+  'SYNCS_FILE',
+  'SYNC_MIN_INTERVAL_MS',
+  'REDIS_URL',
+  'EVENT_LOG_PREFIX',
+] as const;
+
 /** The variables a worker's syncs read (`WORKER_SYNCS=on`). */
 export const WORKER_SYNC_ENV = [
   'NODE_ENV',

@@ -7,7 +7,7 @@ import type { EventLog } from '../lib/events/log/types.js';
 import type { Logger } from '../lib/logger.js';
 import { buildEventsSubgraph } from '../subgraphs/events/index.js';
 import type { SubgraphServer } from '../subgraphs/kit/server.js';
-import type { SyncService } from '../syncs/service.js';
+import type { SyncDirectory } from '../syncs/directory.js';
 
 /**
  * The `events` subgraph a gateway serves next to its event log, accepting that gateway's caller
@@ -22,7 +22,7 @@ export function eventsSubgraphFor(
    * without it the endpoint fields answer that webhooks out are off.
    */
   webhooks?: { service: DeliveryService; supergraphFile: string },
-  syncs?: SyncService,
+  syncs?: SyncDirectory,
 ): Promise<SubgraphServer> {
   return buildEventsSubgraph(
     {

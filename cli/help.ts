@@ -21,6 +21,7 @@ import {
   WORKER_ENV,
   WORKER_SYNC_ENV,
   ALERTS_ENV,
+  GATEWAY_SYNC_ENV,
 } from './command-env.js';
 
 /** The credential variable of each platform with actions: setting one lets a `worker` run its actions. */
@@ -73,6 +74,7 @@ export function commandHelp(command: CommandName, args: readonly string[] = []):
           EVENTS_ENV,
           HTTP_LIMITS_ENV,
           ALERTS_ENV,
+          GATEWAY_SYNC_ENV,
         ),
       };
     case 'worker':

@@ -2,6 +2,7 @@ import { cacheSettingsFromEnv, openCacheStore } from '../lib/cache/config.js';
 import type { PlatformSubgraphName } from '../lib/graphql/subgraph-names.js';
 import type { Logger } from '../lib/logger.js';
 import { metricsTokenFromEnv } from '../lib/server/metrics-endpoint.js';
+import { shareBudgetsThrough } from '../lib/upstream/shared-budget-config.js';
 import { adsRole } from './ads/role.js';
 import { commerceRole } from './commerce/role.js';
 import { crmRole } from './crm/role.js';
@@ -33,6 +34,8 @@ export async function buildSubgraphFromEnv(
   source: NodeJS.ProcessEnv = process.env,
 ): Promise<{ subgraph: SubgraphServer; port: number }> {
   const settings = cacheSettingsFromEnv(source);
+  // Several instances of a subgraph (and the workers) spend each platform account's one limit.
+  const unshare = shareBudgetsThrough(settings.redisUrl, logger);
   const cache = { store: openCacheStore(settings, logger), ttls: settings.ttls };
   // Shared by every subgraph: the scraper's token for `/metrics`, beside the gateway's keys.
   const metricsToken = metricsTokenFromEnv(source);
@@ -45,6 +48,7 @@ export async function buildSubgraphFromEnv(
   const stop = async () => {
     await stopSubgraph();
     await cache.store.close();
+    await unshare();
   };
   return { port: built.port, subgraph: { ...built.subgraph, stop } };
 }

@@ -41,6 +41,8 @@ export interface SyncWorkerJobOptions {
 interface SyncJobData {
   sync: string;
   trigger: string;
+  /** Resend every row (a `runSync(full: true)` from the graph). @default false */
+  full?: boolean;
 }
 
 export const syncQueueName = (sync: string) => `sync-${sync}`;
@@ -78,6 +80,7 @@ export function syncWorkerJob(options: SyncWorkerJobOptions): WorkerJob {
     const log = logger.child({ sync: definition.name, job: job.id });
     const summary = await engine.run(definition, {
       trigger: job.data.trigger,
+      full: job.data.full === true,
       signal: abort.signal,
       onStart: (run) =>
         log.info({ run: run.id, resumes: run.resumes, checkpoint: run.checkpoint }, 'sync run started'),

@@ -228,13 +228,16 @@ export class RedisSyncState implements SyncState {
 
   async clearStaging(id: number): Promise<void> {
     // Refused rows of earlier batches stay; quarantined ones are found again by the new staging.
-    const kept = (await this.allRunRows(id)).filter((row) => row.status !== 'QUARANTINED');
+    // Read a page at a time, holding only the refused rows: a half-staged run can have quarantined
+    // a large share of a large source, and none of those need to be in memory.
+    const kept: string[] = [];
+    for (let start = 0; ; start += PAGE) {
+      const page = await this.client.lRange(this.key('rows', id), start, start + PAGE - 1);
+      for (const text of page) if (parseRunRow(text).status !== 'QUARANTINED') kept.push(text);
+      if (page.length < PAGE) break;
+    }
     const multi = this.client.multi().del([...this.stagingKeys(id), this.key('rows', id)]);
-    if (kept.length > 0)
-      multi.rPush(
-        this.key('rows', id),
-        kept.map((row) => JSON.stringify(row)),
-      );
+    if (kept.length > 0) multi.rPush(this.key('rows', id), kept);
     await multi.exec();
   }
 
@@ -322,10 +325,6 @@ export class RedisSyncState implements SyncState {
     return values.flatMap((value, i) =>
       typeof value === 'string' ? [parsePending(Number(seqs[i]), value)] : [],
     );
-  }
-
-  private async allRunRows(run: number): Promise<RunRow[]> {
-    return (await this.client.lRange(this.key('rows', run), 0, -1)).map(parseRunRow);
   }
 
   async runRows(run: number, status: RowStatus | undefined, limit: number): Promise<RunRow[]> {

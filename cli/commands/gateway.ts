@@ -14,6 +14,7 @@ import { catalog } from '../../platforms/catalog.js';
 import { loadAlertsFile } from '../../monitoring/alerts/rules.js';
 import { startAlertMonitor } from '../../monitoring/monitor.js';
 import { openDeliveriesFor } from '../deliveries-store.js';
+import { gatewayWorkerSyncs } from '../worker-syncs.js';
 
 /** `gateway`: the gateway alone, in front of subgraphs running elsewhere. */
 export async function gatewayCommand(logger: Logger): Promise<undefined> {
@@ -28,11 +29,14 @@ export async function gatewayCommand(logger: Logger): Promise<undefined> {
     webhookDeliveries,
     logger.child({ component: 'deliveries' }),
   );
+  // The workers' syncs (WORKER_SYNCS=on), so their runs are in this gateway's graph.
+  const syncs = await gatewayWorkerSyncs();
   const eventsSubgraph = await eventsSubgraphFor(
     eventLog,
     config.gatewayTokenKey,
     logger,
     deliveries ? { service: deliveries.management, supergraphFile: config.supergraphFile } : undefined,
+    syncs,
   );
   const gateway = await buildGateway(
     {
@@ -65,6 +69,7 @@ export async function gatewayCommand(logger: Logger): Promise<undefined> {
     await gateway.stop();
     await eventsSubgraph.stop();
     await deliveries?.close();
+    await syncs?.close();
     await eventLog.close();
     await cacheStore.close();
   });

@@ -29,6 +29,7 @@ import { CACHING_SUBGRAPHS, WORKER_ENV } from '../command-env.js';
 import { openConfiguredEventLog } from '../event-log.js';
 import { onShutdown } from '../shutdown.js';
 import { workerSyncJobs } from '../worker-syncs.js';
+import { shareBudgetsThrough } from '../../lib/upstream/shared-budget-config.js';
 
 const DAY_MS = 86_400_000;
 
@@ -88,6 +89,8 @@ export async function workerCommand(logger: Logger): Promise<undefined> {
     closers.push(() => store.close());
     const outbox = await openActionOutboxFor(logSettings, { visibilityMs: env.ACTIONS_VISIBILITY_MS });
     closers.push(() => outbox.close());
+    // Before any connector is built: actions and syncs spend each account's limit with the subgraphs.
+    closers.push(shareBudgetsThrough(env.REDIS_URL, logger));
     const agent = new Agent({ connections: 64, keepAliveTimeout: 30_000, pipelining: 1 });
     closers.push(() => agent.close());
     const executors = connectActionExecutors(connections, {

@@ -1,4 +1,6 @@
 import { createHash } from 'node:crypto';
+import type { UpstreamThrottle } from './client.js';
+import type { SharedBudget, SharedBudgets } from './shared-budget.js';
 
 /**
  * One throttle per platform account in a process. A platform limits the account, not the
@@ -6,13 +8,32 @@ import { createHash } from 'node:crypto';
  * rules' actions against the same account, each through a connector of its own, they must spend
  * one budget, or together they trip the 429s each alone would avoid. Connectors lease their
  * throttle here instead of building their own; background calls (sync writes) then queue behind
- * interactive ones in the one throttle (QueuedThrottle's reserve). Processes do not share: a
- * worker's calls and a subgraph's are limited apart (the platform's headers and 429s slow both).
+ * interactive ones in the one throttle (QueuedThrottle's reserve). Across processes (several
+ * gateway or subgraph instances, sync workers), the budget is shared through Redis when the
+ * process was told to (`shareAccountBudgets`, when REDIS_URL is configured): the connector's
+ * throttle wraps each limit it can share in a SharedBudgets one (shared-budget.ts).
  *
  * A throttle lives while a connector holds a lease on it: stacks built and closed one after
  * another in one process (tests, benchmarks) never inherit each other's learned limits.
  */
 const throttles = new Map<string, { throttle: object; leases: number }>();
+
+let sharedBudgets: SharedBudgets | undefined;
+
+/**
+ * From now on, throttles built for an account also spend a budget in Redis that every process
+ * configured the same way shares (`undefined`: back to one budget per process). Throttles already
+ * leased keep what they were built with.
+ */
+export function shareAccountBudgets(budgets: SharedBudgets | undefined): void {
+  sharedBudgets = budgets;
+}
+
+/**
+ * What a throttle's builder is given: wraps one of its limits (a window of `max` calls) so that
+ * every process spends it together; returns the throttle as it is when budgets are not shared.
+ */
+export type ShareLimit = (local: UpstreamThrottle, budget: SharedBudget) => UpstreamThrottle;
 
 export interface AccountKey {
   platform: string;
@@ -34,13 +55,17 @@ export interface ThrottleLease<T> {
 export function leaseAccountThrottle<T extends object>(
   given: T | undefined,
   key: AccountKey,
-  build: () => T,
+  build: (share: ShareLimit) => T,
 ): ThrottleLease<T> {
   if (given) return { throttle: given, release: () => undefined };
   const id = createHash('sha256')
     .update(JSON.stringify([key.platform, key.baseUrl, key.account, key.limits]))
     .digest('base64url');
-  const entry = throttles.get(id) ?? { throttle: build(), leases: 0 };
+  const budgets = sharedBudgets;
+  const share: ShareLimit = budgets
+    ? (local, budget) => budgets.wrap(local, key.platform, id, budget)
+    : (local) => local;
+  const entry = throttles.get(id) ?? { throttle: build(share), leases: 0 };
   entry.leases += 1;
   throttles.set(id, entry);
   let released = false;

@@ -1,6 +1,6 @@
 import type { DeliveryService } from '../../deliveries/service.js';
 import type { EventLog } from '../../lib/events/log/types.js';
-import type { SyncService } from '../../syncs/service.js';
+import type { SyncDirectory } from '../../syncs/directory.js';
 import type { SubgraphContext } from '../kit/context.js';
 import type { SelectionCheck } from './webhook-selection.js';
 
@@ -11,5 +11,5 @@ export interface EventsContext extends SubgraphContext {
   /** Checks an endpoint's selection against the graph and the caller's scopes before it is saved. */
   checkSelection: SelectionCheck | undefined;
   /** The batch syncs this process runs; absent where none run (a gateway without SYNCS). */
-  syncs?: SyncService;
+  syncs?: SyncDirectory;
 }

@@ -1,7 +1,7 @@
 import type { DeliveryService } from '../../deliveries/service.js';
 import type { EventLog } from '../../lib/events/log/types.js';
 import type { Logger } from '../../lib/logger.js';
-import type { SyncService } from '../../syncs/service.js';
+import type { SyncDirectory } from '../../syncs/directory.js';
 import type { SubgraphAuth } from '../kit/gateway-auth.js';
 import { buildSubgraphServer, type SubgraphServer } from '../kit/server.js';
 import type { EventsContext } from './context.js';
@@ -11,7 +11,7 @@ import type { SelectionCheck } from './webhook-selection.js';
 export interface EventsSubgraphConfig {
   log: EventLog;
   /** The batch syncs this process runs, for `syncs`, `syncRuns`, `runSync`. @default none */
-  syncs?: SyncService;
+  syncs?: SyncDirectory;
   auth: SubgraphAuth;
   /** Webhook endpoints' management (`webhookEndpoints`, `createWebhookEndpoint`...). Absent: webhooks out are off. */
   deliveries?: DeliveryService;

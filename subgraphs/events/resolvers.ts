@@ -13,11 +13,11 @@ import {
   webhookMutationResolvers,
   webhookQueryResolvers,
 } from './webhook-resolvers.js';
-import type { SyncService } from '../../syncs/service.js';
+import type { SyncDirectory } from '../../syncs/directory.js';
 import type { EventSource, Resolvers, SyncChange, SyncMode } from './__generated__/resolvers-types.js';
 
-/** The process's syncs, or the error saying this gateway runs none. */
-function syncsOf(syncs: SyncService | undefined): SyncService {
+/** The syncs this gateway shows (its own, or the workers'), or the error saying it has none. */
+function syncsOf(syncs: SyncDirectory | undefined): SyncDirectory {
   if (!syncs)
     throw new GraphQLError('This gateway runs no batch syncs.', {
       extensions: { code: ErrorCode.BAD_REQUEST },
@@ -33,12 +33,17 @@ const PREVIEW_SAMPLES = 5;
  * source is read. A source that fails is the caller's to know about, by code, without its details.
  */
 async function dryRun(
-  syncs: SyncService,
+  syncs: SyncDirectory,
   name: string,
   full: boolean,
   logger: Logger,
 ): Promise<SyncRunModel> {
   const startedAt = Date.now();
+  if (!syncs.run)
+    throw new GraphQLError(
+      `The syncs run in the worker processes: preview sync "${name}" with \`sync run ${name} --dry-run\` where they run.`,
+      { extensions: { code: ErrorCode.BAD_REQUEST } },
+    );
   let summary;
   try {
     summary = await syncs.run(name, { trigger: 'graph', dryRun: true, full, sampleSize: PREVIEW_SAMPLES });
@@ -128,8 +133,8 @@ export const resolvers: Resolvers = {
       checkPageSize('Query.deadLetters(first:)', args.first);
       return context.log.deadLetters(args.first);
     },
-    syncs: (_parent, _args, context) => context.syncs?.list() ?? [],
-    syncRuns(_parent, args, context) {
+    syncs: async (_parent, _args, context) => (await context.syncs?.list()) ?? [],
+    async syncRuns(_parent, args, context) {
       checkPageSize('Query.syncRuns(first:)', args.first);
       const syncs = syncsOf(context.syncs);
       if (
@@ -143,7 +148,7 @@ export const resolvers: Resolvers = {
         limit: args.first,
       });
     },
-    syncRunRows(_parent, args, context) {
+    async syncRunRows(_parent, args, context) {
       checkPageSize('Query.syncRunRows(first:)', args.first);
       const id = Number(args.runId);
       if (!Number.isSafeInteger(id) || id < 1) throw badUserInput('`runId` is not a run id', 'runId');
@@ -163,26 +168,40 @@ export const resolvers: Resolvers = {
       const syncs = syncsOf(context.syncs);
       if (!syncs.definitions.some((d) => d.name === args.name))
         throw badUserInput(`no sync is named "${args.name}"`, 'name');
-      if (syncs.isRunning(args.name))
+      if (args.dryRun) return dryRun(syncs, args.name, args.full, context.request.logger);
+      const run = syncs.run?.bind(syncs);
+      if (!run) {
+        if (!syncs.enqueue) throw new Error('a sync directory must run syncs or queue them');
+        // The workers run it (one run of a sync at a time across them: a run under way finishes first).
+        try {
+          return await syncs.enqueue(args.name, { full: args.full, trigger: 'graph' });
+        } catch (error) {
+          context.request.logger.warn(
+            { sync: args.name, error: error instanceof Error ? error.message : 'error' },
+            'sync run could not be queued',
+          );
+          throw new GraphQLError('The sync run could not be queued for the workers.', {
+            extensions: { code: ErrorCode.UPSTREAM_ERROR },
+          });
+        }
+      }
+      if (await syncs.isRunning(args.name))
         throw new GraphQLError(`sync "${args.name}" is already running`, {
           extensions: { code: ErrorCode.BAD_REQUEST },
         });
-      if (args.dryRun) return dryRun(syncs, args.name, args.full, context.request.logger);
       // Answers as the run starts; it goes on after this request (follow it with syncRuns).
       return new Promise((resolve, reject) => {
-        syncs
-          .run(args.name, { trigger: 'graph', full: args.full, onStart: resolve })
-          .catch((error: unknown) => {
-            context.request.logger.warn(
-              { sync: args.name, error: error instanceof Error ? error.message : 'error' },
-              'sync run failed to start',
-            );
-            reject(
-              new GraphQLError('The sync run could not start.', {
-                extensions: { code: ErrorCode.INTERNAL_SERVER_ERROR },
-              }),
-            );
-          });
+        run(args.name, { trigger: 'graph', full: args.full, onStart: resolve }).catch((error: unknown) => {
+          context.request.logger.warn(
+            { sync: args.name, error: error instanceof Error ? error.message : 'error' },
+            'sync run failed to start',
+          );
+          reject(
+            new GraphQLError('The sync run could not start.', {
+              extensions: { code: ErrorCode.INTERNAL_SERVER_ERROR },
+            }),
+          );
+        });
       });
     },
   },

@@ -8,7 +8,8 @@ import { PLATFORMS } from '../../platforms/registry.js';
 import { bullConnection, syncQueueName } from '../../syncs/jobs.js';
 import { RedisSyncState } from '../../syncs/redis-state.js';
 import { startCliProcess, type CliProcess } from '../helpers/cli-process.js';
-import { eventually } from '../helpers/gateway-process.js';
+import { DEMO_API_KEYS } from '../../gateway/auth/demo-keys.js';
+import { eventually, startGatewayProcess, type GatewayProcess } from '../helpers/gateway-process.js';
 import { REDIS_URL, redisSuite } from '../helpers/redis.js';
 import { startTestStack } from '../helpers/stack.js';
 import { clearRecorded, recorded, tempDir } from '../syncs/harness.js';
@@ -232,6 +233,86 @@ describe.runIf(REDIS_URL)(redisSuite('syncs shared by two worker processes (Bull
       expect(all.length).toBe(Math.ceil(CUSTOMERS / 500) + (twice.length > 0 ? 1 : 0));
     } finally {
       await fetch(`${stack.origins.mailchimp}/__sandbox/faults`, { method: 'DELETE' });
+    }
+  }, 180_000);
+
+  it("should show the workers' runs and refused rows in a gateway's graph, and queue runSync for them", async () => {
+    const prefix = `test-syncs-graph-${process.pid}-${Date.now()}`;
+    const file = `${tmp.dir}/graph.yaml`;
+    writeFileSync(file, syncFile('graph', '{ every: 1h }'));
+    await clearRecorded(stack.origins.mailchimp);
+    // A gateway process of its own: its graph has only what it reads from the workers' Redis.
+    let gateway: GatewayProcess | undefined;
+    try {
+      gateway = await startGatewayProcess({
+        clientsFile: 'gateway/auth/demo-clients.json',
+        readyKey: DEMO_API_KEYS.admin,
+        env: {
+          WORKER_SYNCS: 'on',
+          SYNCS_FILE: file,
+          SYNC_MIN_INTERVAL_MS: '1000',
+          REDIS_URL: REDIS_URL ?? '',
+          EVENT_LOG_PREFIX: prefix,
+        },
+      });
+      const origin = gateway.origin;
+      const query = async <T>(text: string): Promise<T> => {
+        const response = await fetch(`${origin}/graphql`, {
+          method: 'POST',
+          headers: { authorization: `Bearer ${DEMO_API_KEYS.admin}`, 'content-type': 'application/json' },
+          body: JSON.stringify({ query: text }),
+        });
+        const body = (await response.json()) as { data?: T; errors?: unknown[] };
+        if (body.errors) throw new Error(JSON.stringify(body.errors));
+        return body.data as T;
+      };
+      type Run = {
+        id: string;
+        status: string;
+        trigger: string;
+        counts: { written: number; rejected: number };
+      };
+      const runs = () =>
+        query<{ syncRuns: Run[] }>(
+          '{ syncRuns(sync: "graph", first: 10) { id status trigger counts { written rejected } } }',
+        ).then((data) => data.syncRuns);
+      const ended = (run: Run | undefined) => run !== undefined && run.status !== 'RUNNING';
+
+      // Nothing yet: the gateway lists the sync from the file, with no run.
+      expect(await query<{ syncs: unknown[] }>('{ syncs { name lastRun { id } } }')).toEqual({
+        syncs: [{ name: 'graph', lastRun: null }],
+      });
+
+      // A worker runs the interval sync's first run at once; the gateway shows it as it ends.
+      workers = [await startWorker(prefix, file)];
+      const [first] = await eventually(runs, (list) => ended(list[0]), 600);
+      expect(first).toMatchObject({
+        trigger: 'schedule',
+        status: expect.stringMatching(/SUCCEEDED|PARTIALLY_FAILED/),
+      });
+      expect((first?.counts.written ?? 0) + (first?.counts.rejected ?? 0)).toBe(CUSTOMERS);
+      const refused = await query<{ syncRunRows: { status: string; code: string }[] }>(
+        `{ syncRunRows(runId: "${first?.id}", status: FAILED, first: 500) { status code } }`,
+      );
+      expect(refused.syncRunRows).toHaveLength(Math.min(500, first?.counts.rejected ?? 0));
+      const listed = await query<{ syncs: { name: string; lastRun: { id: string } | null }[] }>(
+        '{ syncs { name lastRun { id } } }',
+      );
+      expect(listed.syncs).toEqual([{ name: 'graph', lastRun: { id: first?.id } }]);
+
+      // runSync from the gateway: queued for the workers, which run it.
+      const queued = await query<{ runSync: { status: string; trigger: string } }>(
+        'mutation { runSync(name: "graph") { status trigger } }',
+      );
+      expect(queued.runSync).toEqual({ status: 'QUEUED', trigger: 'graph' });
+      const after = await eventually(
+        runs,
+        (list) => list.some((run) => run.trigger === 'graph' && ended(run)),
+        600,
+      );
+      expect(after.find((run) => run.trigger === 'graph')?.status).toMatch(/SUCCEEDED|PARTIALLY_FAILED/);
+    } finally {
+      await gateway?.stop();
     }
   }, 180_000);
 });

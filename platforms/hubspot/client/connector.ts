@@ -103,7 +103,7 @@ export class HubSpotConnector {
     this.throttleLease = leaseAccountThrottle(
       undefined,
       { platform: 'hubspot', baseUrl: settings.baseUrl, account: settings.accountId, limits },
-      () => hubspotThrottle(limits),
+      (share) => hubspotThrottle(limits, share),
     );
     const flow = this.throttleLease.throttle;
     // The fuller HubSpot's window, the longer a batch read waits for more keys and the fewer batch

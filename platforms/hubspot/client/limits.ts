@@ -1,3 +1,4 @@
+import type { ShareLimit } from '../../../lib/upstream/account-throttles.js';
 import type { ResponseHeaders, UpstreamThrottle } from '../../../lib/upstream/client.js';
 import {
   header,
@@ -40,7 +41,14 @@ export interface HubSpotFlowControl {
   pressure(): number;
 }
 
-export function hubspotThrottle(limits: HubSpotLimits): HubSpotFlowControl {
+/**
+ * `share` (account-throttles.ts) makes each window a budget every process spends together when
+ * processes share budgets; by default each process has its own.
+ */
+export function hubspotThrottle(
+  limits: HubSpotLimits,
+  share: ShareLimit = (local) => local,
+): HubSpotFlowControl {
   const window = new TenSecondPolicy(limits.per10s, 10_000, undefined, WINDOW_MARGIN_MS);
   const general = new QueuedThrottle({ platform: 'hubspot', policy: window });
   const search = new QueuedThrottle({
@@ -53,8 +61,10 @@ export function hubspotThrottle(limits: HubSpotLimits): HubSpotFlowControl {
   });
   return {
     throttle: new RoutedThrottle(
+      // Search's few calls a second stay each process's own: split into whole-second windows that
+      // every process shares, 5 a second would leave 1.
       [{ matches: (call) => call.endpoint.endsWith('/search'), throttle: search }],
-      general,
+      share(general, { name: 'general', max: limits.per10s, windowMs: 10_000 }),
     ),
     pressure: () => Math.min(1, (window.used + general.waiting) / window.max),
   };

@@ -116,7 +116,7 @@ export class ShopifyConnector {
     this.throttleLease = leaseAccountThrottle(
       settings.throttle,
       { platform: 'shopify', baseUrl: settings.baseUrl, account: this.accountId, limits },
-      () => shopifyThrottle(limits),
+      (share) => shopifyThrottle(limits, share),
     );
     this.http = new UpstreamClient({
       protocol: shopifyProtocol(settings.accessToken, requestedShopifyVersion(settings.baseUrl)),

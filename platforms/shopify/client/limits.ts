@@ -1,3 +1,4 @@
+import type { ShareLimit } from '../../../lib/upstream/account-throttles.js';
 import type { ResponseHeaders, UpstreamThrottle } from '../../../lib/upstream/client.js';
 import { header, LeakyBucketPolicy, QueuedThrottle } from '../../../lib/upstream/throttle.js';
 
@@ -41,9 +42,20 @@ const HEADROOM_CALLS = 1;
  * Shopify REST flow control: one FIFO queue per store in front of the bucket. A 429's `Retry-After`
  * holds every queued call (QueuedThrottle.release does that for any 429 with the header).
  */
-export function shopifyThrottle(limits: ShopifyLimits): UpstreamThrottle {
-  return new QueuedThrottle({
+export function shopifyThrottle(
+  limits: ShopifyLimits,
+  share: ShareLimit = (local) => local,
+): UpstreamThrottle {
+  const capacity = Math.max(1, limits.bucketSize - HEADROOM_CALLS);
+  const local = new QueuedThrottle({
     platform: 'shopify',
-    policy: new CallLimitPolicy(Math.max(1, limits.bucketSize - HEADROOM_CALLS), limits.leakPerSecond),
+    policy: new CallLimitPolicy(capacity, limits.leakPerSecond),
+  });
+  // Shared by processes as a window: at most `capacity` calls in the time the bucket takes to drain
+  // them can never overflow it, whatever the interval (a longer one is a run of such windows).
+  return share(local, {
+    name: 'bucket',
+    max: capacity,
+    windowMs: Math.ceil((capacity / limits.leakPerSecond) * 1000),
   });
 }

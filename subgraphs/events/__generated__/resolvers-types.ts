@@ -432,8 +432,10 @@ export type Mutation = {
   rotateWebhookEndpointSecret: RotatedWebhookSecret;
   /**
    * Starts a run of the sync now and answers it as it starts (RUNNING); follow it with `syncRuns`.
-   * With `dryRun`, reads the source and answers once it has, with what a run would write (DRY_RUN,
-   * `counts` and `preview`): nothing is written and no history kept, as `sync run --dry-run`.
+   * Where worker processes run the syncs (WORKER_SYNCS=on), queues the run for them and answers it
+   * QUEUED (id 0: it gets its id when a worker starts it). With `dryRun`, reads the source and
+   * answers once it has, with what a run would write (DRY_RUN, `counts` and `preview`): nothing is
+   * written and no history kept, as `sync run --dry-run` (embedded syncs only).
    */
   runSync: SyncRun;
   /** Changes the fields given; the others stay as they are. `null` clears a filter, the rate limit or the selection. */
