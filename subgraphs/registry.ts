@@ -35,7 +35,7 @@ export async function buildSubgraphFromEnv(
 ): Promise<{ subgraph: SubgraphServer; port: number }> {
   const settings = cacheSettingsFromEnv(source);
   // Several instances of a subgraph (and the workers) spend each platform account's one limit.
-  const unshare = shareBudgetsThrough(settings.redisUrl, logger);
+  const unshare = await shareBudgetsThrough(settings.redisUrl, logger);
   const cache = { store: openCacheStore(settings, logger), ttls: settings.ttls };
   // Shared by every subgraph: the scraper's token for `/metrics`, beside the gateway's keys.
   const metricsToken = metricsTokenFromEnv(source);

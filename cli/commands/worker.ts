@@ -90,7 +90,7 @@ export async function workerCommand(logger: Logger): Promise<undefined> {
     const outbox = await openActionOutboxFor(logSettings, { visibilityMs: env.ACTIONS_VISIBILITY_MS });
     closers.push(() => outbox.close());
     // Before any connector is built: actions and syncs spend each account's limit with the subgraphs.
-    closers.push(shareBudgetsThrough(env.REDIS_URL, logger));
+    closers.push(await shareBudgetsThrough(env.REDIS_URL, logger));
     const agent = new Agent({ connections: 64, keepAliveTimeout: 30_000, pipelining: 1 });
     closers.push(() => agent.close());
     const executors = connectActionExecutors(connections, {

@@ -1,4 +1,3 @@
-import { createClient } from '@keyv/redis';
 import type { Logger } from '../logger.js';
 import type { RedisClient } from '../redis/shared-client.js';
 import { shareAccountBudgets } from './account-throttles.js';
@@ -10,14 +9,16 @@ import { SharedBudgets } from './shared-budget.js';
  * (`subgraph`, `worker`) before they build a connector. Without a Redis URL nothing changes: one
  * budget per process. Like the cache beside it, it never stops the process: while Redis cannot be
  * reached (at start or later) each process counts alone, and they share again once it can.
- * Answers how to undo it (close the connection).
+ * Answers how to undo it (close the connection). The Redis client loads only when a URL is given:
+ * a process without Redis never pays for it.
  */
-export function shareBudgetsThrough(
+export async function shareBudgetsThrough(
   redisUrl: string | undefined,
   logger: Logger,
   prefix = 'mg:upstream',
-): () => Promise<void> {
+): Promise<() => Promise<void>> {
   if (!redisUrl) return async () => undefined;
+  const { createClient } = await import('@keyv/redis');
   let reachable = true;
   const client: RedisClient = createClient({
     url: redisUrl,
