@@ -1,6 +1,7 @@
 import type { JWK } from 'jose';
 import type { AuthConfig } from '../gateway/auth/config.js';
 import type { RequestDeadline } from '../gateway/config.js';
+import type { AccessConfig } from '../gateway/access.js';
 import type { SubscriptionCaps } from '../gateway/pipeline/subscription-slots.js';
 import { generateGatewayKeys } from '../lib/auth/gateway-token.js';
 import { openCacheStore, type CacheSettings } from '../lib/cache/config.js';
@@ -86,6 +87,8 @@ export interface StackOptions {
     fieldPermissions?: boolean;
     /** @default 20 per connection, 100 per client */
     subscriptionCaps?: SubscriptionCaps;
+    /** The usage anomaly detector's window and thresholds. @default 1 min, ×5, 30 */
+    anomalies?: AccessConfig['anomalies'];
   };
   /** The event pipeline of the gateway. */
   events: StackEventOptions;
@@ -325,6 +328,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
         ...(options.access?.authorizationMode ? { authorizationMode: options.access.authorizationMode } : {}),
         ...(options.access?.fieldPermissions === false ? { fieldPermissions: false } : {}),
         ...(options.access?.subscriptionCaps ? { subscriptionCaps: options.access.subscriptionCaps } : {}),
+        ...(options.access?.anomalies ? { anomalies: options.access.anomalies } : {}),
         gatewayTokenKey: gatewayKeys.privateJwk,
         subgraphUrls: Object.fromEntries(
           PLATFORM_SUBGRAPHS.map((name) => [name, `${origins[name]}/graphql`]),
@@ -363,6 +367,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
           ...(options.alerts.intervalMs ? { intervalMs: options.alerts.intervalMs } : {}),
           ...(options.alerts.retryMs ? { retryMs: options.alerts.retryMs } : {}),
           events: (events) => gateway.events.emit(events),
+          clients: () => gateway.clientUsage(),
           logger: options.logger('alerts'),
         })
       : undefined;

@@ -56,6 +56,7 @@ export async function gatewayCommand(logger: Logger): Promise<undefined> {
     env: process.env,
     intervalMs: alertsEnv.ALERT_EVALUATE_INTERVAL_MS,
     events: (events) => gateway.events.emit(events),
+    clients: () => gateway.clientUsage(),
     logger: logger.child({ component: 'alerts' }),
   });
   onShutdown(logger, async () => {
