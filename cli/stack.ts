@@ -45,6 +45,8 @@ import { stackSyncs, type StackSyncOptions } from './stack-syncs.js';
 import type { SyncService } from '../syncs/service.js';
 import type { AlertsFile } from '../monitoring/alerts/rules.js';
 import { startAlertMonitor, type AlertMonitor } from '../monitoring/monitor.js';
+import { DEFAULT_HEALTH_SHARE_MS } from '../lib/health/shared.js';
+import { shareHealth } from './shared-health.js';
 import {
   createWebhookEmitter,
   DEMO_WEBHOOK_SECRETS,
@@ -136,6 +138,11 @@ export interface StackEventOptions {
   actions?: boolean;
   /** Where processing runs: here, or in `worker` processes sharing a Redis log. @default 'gateway' */
   backgroundJobs?: EventsConfig['backgroundJobs'];
+  /**
+   * With the Redis log: how often the gateway reads `worker` processes' health figures
+   * (HEALTH_SHARE_INTERVAL_MS). @default 5000
+   */
+  healthShareIntervalMs?: number;
 }
 
 /** The demo emitter's secrets as the gateway verifies them. Demo credentials: see DEMO_WEBHOOK_SECRETS. */
@@ -359,6 +366,14 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     syncs?.start(`${reachableOrigin(listening)}/graphql`);
     // Stopped before the gateway closes, so no delivery is cut off half-way.
     opened.push({ origin: '', port: 0, close: () => webhooks.stop() });
+    // Workers' deliveries, actions and syncs, in `integrations`, `/status` and the alerts.
+    const workersHealth = await shareHealth(
+      'follow',
+      options.events.log,
+      options.events.healthShareIntervalMs ?? DEFAULT_HEALTH_SHARE_MS,
+      options.logger('shared-health'),
+    );
+    if (workersHealth) opened.push({ origin: '', port: 0, close: () => workersHealth.stop() });
     const alerts = options.alerts
       ? startAlertMonitor({
           rules: options.alerts.rules,
