@@ -5,7 +5,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Stack } from '../../cli/stack.js';
 import { CACHING_SUBGRAPHS } from '../../cli/command-env.js';
 import { subgraphUrlVariable } from '../../lib/graphql/subgraph-names.js';
+import { DEMO_API_KEYS } from '../../gateway/auth/demo-keys.js';
 import { healthKey } from '../../lib/health/shared.js';
+import { assessConnection } from '../../monitoring/review/assess.js';
+import { collectReview } from '../../monitoring/review/collect.js';
 import { META_DEMO } from '../../platforms/meta/demo.js';
 import { platformNamed } from '../../platforms/registry.js';
 import { startCliProcess, type CliProcess } from '../helpers/cli-process.js';
@@ -85,7 +88,7 @@ describe.runIf(REDIS_URL)(redisSuite('health figures of worker processes at the 
     return response.body.data!.integrations;
   };
 
-  it('should show the worker’s deliveries and actions in the gateway’s integrations (what `/status` reads), and drop them when it stops', async () => {
+  it('should show the worker’s deliveries and actions in the gateway’s integrations (what `/status` and `review` read), and drop them when it stops', async () => {
     const created = await graphql<{ createWebhookEndpoint: { endpoint: { id: string } } }>(
       stack.gatewayUrl,
       'mutation($url: String!) { createWebhookEndpoint(input: { url: $url, eventTypes: [ORDER_PLACED] }) { endpoint { id } } }',
@@ -139,6 +142,13 @@ describe.runIf(REDIS_URL)(redisSuite('health figures of worker processes at the 
       kind: 'ACTION',
       status: 'OK',
     });
+
+    // The quarterly review reads the same merged model: the worker's connections are in it.
+    const review = await collectReview({ gatewayOrigin: stack.origins.gateway, apiKey: DEMO_API_KEYS.admin });
+    const reviewed = review.integrations.find((integration) => integration.name === endpointName)!;
+    expect(reviewed.day.calls).toBeGreaterThanOrEqual(12);
+    expect(assessConnection(reviewed, undefined, review.endpoints).recommendation).toBe('fix');
+    expect(review.integrations.map((integration) => integration.name)).toContain('action:meta/conversion');
 
     // The worker stops: its snapshot is deleted, and its figures leave the gateway's view.
     expect(await redis.keys(healthKey(prefix, '*'))).toHaveLength(1);
