@@ -114,7 +114,8 @@ export function followSharedHealth(options: {
   logger: Logger;
 }): { refresh(): Promise<void>; stop(): void } {
   const intervalMs = options.intervalMs ?? DEFAULT_HEALTH_SHARE_MS;
-  const pattern = healthKey(options.prefix, '*');
+  // The prefix is matched literally: a `*`, `?` or `[` in it is no wildcard.
+  const pattern = healthKey(options.prefix.replace(/[*?[\]\\]/g, '\\$&'), '*');
   const warned = new Set<string>();
   const refresh = async () => {
     const keys: string[] = [];
