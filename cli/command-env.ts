@@ -10,7 +10,12 @@ import {
 import { METRICS_ENV } from '../lib/server/metrics-endpoint.js';
 
 /** What the alert monitor reads (`start` and `gateway`); channels' secrets are named by the rules file. */
-export const ALERTS_ENV = ['ALERT_RULES_FILE', 'ALERT_EVALUATE_INTERVAL_MS', 'ALERT_STATUS_URL'] as const;
+export const ALERTS_ENV = [
+  'ALERT_RULES_FILE',
+  'ALERT_EVALUATE_INTERVAL_MS',
+  'ALERT_STATUS_URL',
+  'HEALTH_SHARE_INTERVAL_MS',
+] as const;
 
 /**
  * The variables the CLI's own commands read, apart from the commands' code so `--help` lists them
@@ -128,6 +133,7 @@ export const WORKER_ENV = [
   'EVENT_PROCESSOR_CONCURRENCY',
   'EVENT_PROCESSOR_VISIBILITY_MS',
   'ACTIONS_VISIBILITY_MS',
+  'HEALTH_SHARE_INTERVAL_MS',
   // Webhooks out, as the gateway reads them (events/deliveries-config.ts DELIVERIES_ENV).
   'WEBHOOK_SECRET_SEALING_KEY',
   'WEBHOOK_ALLOW_HOSTS',

@@ -1,6 +1,7 @@
 import type { JWK } from 'jose';
 import type { AuthConfig } from '../gateway/auth/config.js';
 import type { RequestDeadline } from '../gateway/config.js';
+import type { AccessConfig } from '../gateway/access.js';
 import type { SubscriptionCaps } from '../gateway/pipeline/subscription-slots.js';
 import { generateGatewayKeys } from '../lib/auth/gateway-token.js';
 import { openCacheStore, type CacheSettings } from '../lib/cache/config.js';
@@ -44,6 +45,8 @@ import { stackSyncs, type StackSyncOptions } from './stack-syncs.js';
 import type { SyncService } from '../syncs/service.js';
 import type { AlertsFile } from '../monitoring/alerts/rules.js';
 import { startAlertMonitor, type AlertMonitor } from '../monitoring/monitor.js';
+import { DEFAULT_HEALTH_SHARE_MS } from '../lib/health/shared.js';
+import { shareHealth } from './shared-health.js';
 import {
   createWebhookEmitter,
   DEMO_WEBHOOK_SECRETS,
@@ -86,6 +89,8 @@ export interface StackOptions {
     fieldPermissions?: boolean;
     /** @default 20 per connection, 100 per client */
     subscriptionCaps?: SubscriptionCaps;
+    /** The usage anomaly detector's window and thresholds. @default 1 min, ×5, 30 */
+    anomalies?: AccessConfig['anomalies'];
   };
   /** The event pipeline of the gateway. */
   events: StackEventOptions;
@@ -133,6 +138,11 @@ export interface StackEventOptions {
   actions?: boolean;
   /** Where processing runs: here, or in `worker` processes sharing a Redis log. @default 'gateway' */
   backgroundJobs?: EventsConfig['backgroundJobs'];
+  /**
+   * With the Redis log: how often the gateway reads `worker` processes' health figures
+   * (HEALTH_SHARE_INTERVAL_MS). @default 5000
+   */
+  healthShareIntervalMs?: number;
 }
 
 /** The demo emitter's secrets as the gateway verifies them. Demo credentials: see DEMO_WEBHOOK_SECRETS. */
@@ -325,6 +335,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
         ...(options.access?.authorizationMode ? { authorizationMode: options.access.authorizationMode } : {}),
         ...(options.access?.fieldPermissions === false ? { fieldPermissions: false } : {}),
         ...(options.access?.subscriptionCaps ? { subscriptionCaps: options.access.subscriptionCaps } : {}),
+        ...(options.access?.anomalies ? { anomalies: options.access.anomalies } : {}),
         gatewayTokenKey: gatewayKeys.privateJwk,
         subgraphUrls: Object.fromEntries(
           PLATFORM_SUBGRAPHS.map((name) => [name, `${origins[name]}/graphql`]),
@@ -355,6 +366,14 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     syncs?.start(`${reachableOrigin(listening)}/graphql`);
     // Stopped before the gateway closes, so no delivery is cut off half-way.
     opened.push({ origin: '', port: 0, close: () => webhooks.stop() });
+    // Workers' deliveries, actions and syncs, in `integrations`, `/status` and the alerts.
+    const workersHealth = await shareHealth(
+      'follow',
+      options.events.log,
+      options.events.healthShareIntervalMs ?? DEFAULT_HEALTH_SHARE_MS,
+      options.logger('shared-health'),
+    );
+    if (workersHealth) opened.push({ origin: '', port: 0, close: () => workersHealth.stop() });
     const alerts = options.alerts
       ? startAlertMonitor({
           rules: options.alerts.rules,
@@ -363,6 +382,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
           ...(options.alerts.intervalMs ? { intervalMs: options.alerts.intervalMs } : {}),
           ...(options.alerts.retryMs ? { retryMs: options.alerts.retryMs } : {}),
           events: (events) => gateway.events.emit(events),
+          clients: () => gateway.clientUsage(),
           logger: options.logger('alerts'),
         })
       : undefined;

@@ -22,6 +22,8 @@ export interface AccessConfig {
   fieldPermissions?: boolean;
   /** Allowance of callers with an access token (registered clients have their own). @default 600/min, burst 60 */
   tokenClientRateLimit?: RateLimit;
+  /** The usage anomaly detector's window and thresholds (tests shorten the window). @default 1 min, ×5, 30 */
+  anomalies?: { windowMs?: number; factor?: number; minimum?: number };
 }
 
 /** The allowance of the gateway's own background work (a `worker` reading as the event processor). */
@@ -91,7 +93,7 @@ export function createAccessControl(options: {
     rateLimitFor: (identity) =>
       identity.via === 'system' ? SYSTEM_RATE_LIMIT : (registered(identity)?.rateLimit ?? tokenClientLimit),
     subscriptionCapFor: (identity) => registered(identity)?.maxSubscriptions,
-    anomalies: new AnomalyDetector({ logger: logger.child({ component: 'anomaly' }) }),
+    anomalies: new AnomalyDetector({ ...config.anomalies, logger: logger.child({ component: 'anomaly' }) }),
     operations: new OperationGate({
       declarations: options.declarations,
       mode: config.authorizationMode ?? 'filter',

@@ -17,6 +17,7 @@ import type { GatewayContext } from './context.js';
 import { formatGatewayError } from './errors.js';
 import { createHealthCheck, publicHealth } from './health.js';
 import { createAccessControl } from './access.js';
+import type { ClientUsage } from './auth/anomaly.js';
 import { authorizationResponsePlugin } from './auth/operation-gate.js';
 import { PlannedKeyFields } from './auth/planned-keys.js';
 import { DocumentChecker } from './pipeline/documents.js';
@@ -48,6 +49,8 @@ export interface Gateway {
   server: Server;
   apollo: ApolloServer<GatewayContext>;
   events: EventRuntime;
+  /** Each client's usage against its own baseline (the anomaly detector), for the alert rules. */
+  clientUsage(): ClientUsage[];
   /**
    * Ends the long-lived connections (WebSockets, SSE streams) so the listener can close: call it
    * before closing the listener. `stop` does it too.
@@ -297,6 +300,7 @@ export async function buildGateway(config: GatewayConfig, logger: Logger): Promi
     server: http,
     apollo,
     events,
+    clientUsage: () => access.anomalies.usage(),
     drain,
     async stop() {
       await drain();

@@ -2,8 +2,17 @@
  * What the alerts read about one connection (a platform client, a webhook source, an outbound
  * endpoint or action, a sync): the health model's figures at one moment. The health model fills it
  * (issue 16, "The health model"); the alerts only read it, so they are tested on snapshots alone.
+ * A `client` is a caller of the gateway (`client:personalization-service`): its usage figures come
+ * from the least-privilege work's anomaly detector (gateway/auth/anomaly.ts), not from the recorder.
  */
-export const CONNECTION_KINDS = ['platform', 'webhook-source', 'endpoint', 'action', 'sync'] as const;
+export const CONNECTION_KINDS = [
+  'platform',
+  'webhook-source',
+  'endpoint',
+  'action',
+  'sync',
+  'client',
+] as const;
 export type ConnectionKind = (typeof CONNECTION_KINDS)[number];
 
 export interface ConnectionHealth {
@@ -32,6 +41,17 @@ export interface ConnectionHealth {
   disabled?: boolean;
   /** Per-client usage spikes counted over the last 15 minutes (the gateway's anomaly counter). */
   clientAnomalies?: number;
+  /** A client's usage per signal (`requests`, `denied_fields`, `auth_failures`): clients only. */
+  clientUsage?: { windowMs: number; signals: Partial<Record<string, ClientSignalFigures>> };
   /** The last error, for the notice. */
   lastError?: { at: string; code: string; message: string };
+}
+
+/** One usage signal of one client: the window under way and the one before, each with its baseline. */
+export interface ClientSignalFigures {
+  current: number;
+  /** Moving average of past windows; null before a window closed. */
+  baseline: number | null;
+  /** The window just before, judged against the baseline of its own time. */
+  previous: { count: number; baseline: number | null } | null;
 }

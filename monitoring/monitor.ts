@@ -1,9 +1,11 @@
+import type { ClientUsage } from '../gateway/auth/anomaly.js';
 import type { Logger } from '../lib/logger.js';
 import { buildChannels } from './alerts/channels/index.js';
 import type { AlertEventSink } from './alerts/channels/events.js';
 import { AlertEngine, type AlertNotice } from './alerts/engine.js';
 import { AlertNotifier } from './alerts/notifier.js';
 import type { AlertsFile } from './alerts/rules.js';
+import { clientHealthOf } from './client-usage.js';
 import { connectionHealthOf, integrations } from './health-model.js';
 
 export interface AlertMonitorOptions {
@@ -18,6 +20,11 @@ export interface AlertMonitorOptions {
   retryMs?: readonly number[];
   /** The event log's append, for the alerts file's `events` channels. @default none: such a channel is refused */
   events?: AlertEventSink;
+  /**
+   * The gateway's clients' usage (its anomaly detector), for the `client` rules.
+   * @default none: client rules never fire
+   */
+  clients?: () => readonly ClientUsage[];
   logger: Logger;
 }
 
@@ -46,7 +53,12 @@ export function startAlertMonitor(options: AlertMonitorOptions): AlertMonitor {
   });
   const recent: AlertNotice[] = [];
   const evaluate = () => {
-    const notices = engine.evaluate(integrations().map(connectionHealthOf), Date.now());
+    const now = Date.now();
+    const snapshot = [
+      ...integrations(now).map(connectionHealthOf),
+      ...(options.clients?.() ?? []).map(clientHealthOf),
+    ];
+    const notices = engine.evaluate(snapshot, now);
     if (notices.length > 0) {
       recent.unshift(...notices.reverse());
       recent.splice(RECENT);

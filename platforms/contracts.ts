@@ -3,6 +3,7 @@ import { hubspotContract } from './hubspot/contract.js';
 import { mailchimpContract } from './mailchimp/contract.js';
 import { metaContract } from './meta/contract.js';
 import { shopifyContract } from './shopify/contract.js';
+import { twilioContract } from './twilio/contract.js';
 
 /**
  * Each platform client's contract (`platforms/<name>/contract.ts`): the calls it makes and the
@@ -14,4 +15,5 @@ export const PLATFORM_CONTRACTS: readonly AnyPlatformContract[] = [
   mailchimpContract,
   shopifyContract,
   metaContract,
+  twilioContract,
 ];

@@ -15,6 +15,7 @@ import { loadAlertsFile } from '../../monitoring/alerts/rules.js';
 import { startAlertMonitor } from '../../monitoring/monitor.js';
 import { openDeliveriesFor } from '../deliveries-store.js';
 import { gatewayWorkerSyncs } from '../worker-syncs.js';
+import { shareHealth } from '../shared-health.js';
 
 /** `gateway`: the gateway alone, in front of subgraphs running elsewhere. */
 export async function gatewayCommand(logger: Logger): Promise<undefined> {
@@ -54,16 +55,25 @@ export async function gatewayCommand(logger: Logger): Promise<undefined> {
   const listening = await listen(gateway.server, config.port, config.host, http);
   logger.info({ url: `${listening.origin}/graphql`, subgraphs: config.subgraphUrls }, 'gateway listening');
   const alertsEnv = loadEnv(catalog, ALERTS_ENV);
+  // Workers' deliveries, actions and syncs, in this gateway's `integrations`, `/status` and alerts.
+  const workersHealth = await shareHealth(
+    'follow',
+    logSettings,
+    alertsEnv.HEALTH_SHARE_INTERVAL_MS,
+    logger.child({ component: 'shared-health' }),
+  );
   const alerts = startAlertMonitor({
     rules: loadAlertsFile(alertsEnv.ALERT_RULES_FILE),
     statusUrl: alertsEnv.ALERT_STATUS_URL ?? `${listening.origin}/status`,
     env: process.env,
     intervalMs: alertsEnv.ALERT_EVALUATE_INTERVAL_MS,
     events: (events) => gateway.events.emit(events),
+    clients: () => gateway.clientUsage(),
     logger: logger.child({ component: 'alerts' }),
   });
   onShutdown(logger, async () => {
     alerts.stop();
+    await workersHealth?.stop();
     await gateway.drain();
     await listening.close();
     await gateway.stop();

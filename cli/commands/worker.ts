@@ -30,6 +30,7 @@ import { openConfiguredEventLog } from '../event-log.js';
 import { onShutdown } from '../shutdown.js';
 import { workerSyncJobs } from '../worker-syncs.js';
 import { shareBudgetsThrough } from '../../lib/upstream/shared-budget-config.js';
+import { shareHealth } from '../shared-health.js';
 
 const DAY_MS = 86_400_000;
 
@@ -102,6 +103,7 @@ export async function workerCommand(logger: Logger): Promise<undefined> {
       for (const executor of Object.values(executors)) await executor.close();
     });
     const signer = new GatewayTokenSigner(key);
+    const processId = `worker-${hostname()}-${process.pid}`;
     const { jobs, deliveries } = eventJobs({
       log,
       routingRules,
@@ -111,7 +113,7 @@ export async function workerCommand(logger: Logger): Promise<undefined> {
         visibilityMs: env.EVENT_PROCESSOR_VISIBILITY_MS,
       },
       // Claims named after the process: Redis's XINFO CONSUMERS then says which worker holds what.
-      processorId: `worker-${hostname()}-${process.pid}`,
+      processorId: processId,
       readGraph: remoteGraphRead({ gatewayUrl: env.GATEWAY_URL, signer, agent }),
       invalidate: subgraphInvalidation({
         subgraphUrls: Object.fromEntries(
@@ -138,6 +140,15 @@ export async function workerCommand(logger: Logger): Promise<undefined> {
     jobs.push(...workerSyncJobs(log, logger));
     const running = await startJobs(jobs, logger);
     closers.push(() => running.stop());
+    // Its deliveries', actions' and syncs' figures, for the gateways' `integrations` and `/status`
+    // (closed before the jobs stop, in reverse order, so the last snapshot is deleted, not left stale).
+    const health = await shareHealth(
+      { publishAs: processId },
+      logSettings,
+      env.HEALTH_SHARE_INTERVAL_MS,
+      logger.child({ component: 'shared-health' }),
+    );
+    if (health) closers.push(() => health.stop());
     const gauges = async () => [
       ...(await eventLogGauges(log)),
       ...(deliveries() ? outboxGauges(await store.stats()) : []),

@@ -1,8 +1,38 @@
 import type { Logger } from '../../lib/logger.js';
 import { Counter } from '../../lib/metrics.js';
+import type { CLIENT_SIGNALS } from '../../monitoring/alerts/rules.js';
 import { clientKey, clientLabel, type ClientIdentity } from '../identity.js';
 
-export type Signal = 'requests' | 'denied_fields' | 'auth_failures';
+/** One list with the alert rules' schema, so a rule cannot name a signal that is never counted. */
+export type Signal = (typeof CLIENT_SIGNALS)[number];
+
+/** One signal of one client now, for the alert rules (monitoring/client-usage.ts). */
+export interface SignalUsage {
+  /** Count in the window under way. */
+  current: number;
+  /** The baseline the window under way is judged against (moving average of past windows); null before one closed. */
+  baseline: number | null;
+  /**
+   * The window that closed last, with the baseline it was judged against, when it ended less than
+   * one window ago: a spike stays visible for one more window after its own closes, so an alert
+   * does not resolve merely because a new window started.
+   */
+  previous: { count: number; baseline: number | null } | null;
+}
+
+/** A client's figures now: what the `client-usage-anomalous` and `client-anomalies-above` rules read. */
+export interface ClientUsage {
+  /** The metrics' label for the client (`personalization-service`, `oidc:abc`). */
+  client: string;
+  via: ClientIdentity['via'];
+  windowMs: number;
+  signals: Partial<Record<Signal, SignalUsage>>;
+  /** Windows that spiked past the detector's own factor and minimum over the last 15 minutes. */
+  anomalies: number;
+}
+
+/** How long a spike counts in `ClientUsage.anomalies`. */
+const ANOMALY_MEMORY_MS = 15 * 60_000;
 
 export const anomalyMetrics = {
   spikes: new Counter(
@@ -28,6 +58,10 @@ interface Series {
   /** Exponential moving average of past windows. */
   baseline: number | undefined;
   reported: boolean;
+  /** The last closed window and the baseline it was judged against. */
+  previous: { count: number; baseline: number | undefined; endedAt: number } | undefined;
+  client: ClientIdentity;
+  signal: Signal;
 }
 
 /**
@@ -37,6 +71,8 @@ interface Series {
  */
 export class AnomalyDetector {
   private readonly series = new Map<string, Series>();
+  /** Spike times by client key, for `usage().anomalies`. */
+  private readonly spikes = new Map<string, number[]>();
   private readonly windowMs: number;
   private readonly factor: number;
   private readonly minimum: number;
@@ -52,25 +88,27 @@ export class AnomalyDetector {
     const key = `${clientKey(client)}\n${signal}`;
     let series = this.series.get(key);
     if (!series) {
-      if (this.series.size > 50_000) this.series.clear();
-      series = { windowStart: now, count: 0, baseline: undefined, reported: false };
+      if (this.series.size > 50_000) {
+        this.series.clear();
+        this.spikes.clear();
+      }
+      series = {
+        windowStart: now,
+        count: 0,
+        baseline: undefined,
+        reported: false,
+        previous: undefined,
+        client,
+        signal,
+      };
       this.series.set(key, series);
     }
-    const elapsed = Math.floor((now - series.windowStart) / this.windowMs);
-    if (elapsed > 0) {
-      // Close the finished window(s) into the baseline; empty windows pull it toward zero.
-      for (let i = 0; i < Math.min(elapsed, 30); i++) {
-        const value = i === 0 ? series.count : 0;
-        series.baseline = series.baseline === undefined ? value : series.baseline * 0.8 + value * 0.2;
-      }
-      series.windowStart += elapsed * this.windowMs;
-      series.count = 0;
-      series.reported = false;
-    }
+    this.roll(series, now);
     series.count += by;
     const threshold = Math.max(this.minimum, this.factor * (series.baseline ?? 0));
     if (!series.reported && series.count > threshold) {
       series.reported = true;
+      this.rememberSpike(clientKey(client), now);
       anomalyMetrics.spikes.inc({ client: clientLabel(client), signal });
       this.options.logger.warn(
         {
@@ -84,5 +122,65 @@ export class AnomalyDetector {
         'unusual usage for this client',
       );
     }
+  }
+
+  /** Closes the finished window(s) into the baseline; empty windows pull it toward zero. */
+  private roll(series: Series, now: number): void {
+    const elapsed = Math.floor((now - series.windowStart) / this.windowMs);
+    if (elapsed <= 0) return;
+    const closedEnd = series.windowStart + this.windowMs;
+    // Only a window that closed just now stays "previous"; after an empty one, the previous is that empty one.
+    series.previous =
+      elapsed === 1
+        ? { count: series.count, baseline: series.baseline, endedAt: closedEnd }
+        : { count: 0, baseline: undefined, endedAt: series.windowStart + elapsed * this.windowMs };
+    for (let i = 0; i < Math.min(elapsed, 30); i++) {
+      const value = i === 0 ? series.count : 0;
+      if (elapsed > 1 && i === elapsed - 1) series.previous.baseline = series.baseline;
+      series.baseline = series.baseline === undefined ? value : series.baseline * 0.8 + value * 0.2;
+    }
+    series.windowStart += elapsed * this.windowMs;
+    series.count = 0;
+    series.reported = false;
+  }
+
+  private rememberSpike(key: string, now: number): void {
+    const times = (this.spikes.get(key) ?? []).filter((at) => now - at < ANOMALY_MEMORY_MS);
+    times.push(now);
+    this.spikes.set(key, times);
+  }
+
+  /**
+   * Every client seen, with each signal's window under way, the window before and their
+   * baselines. Reading rolls the windows forward, so a client that went quiet reads as quiet.
+   */
+  usage(now = Date.now()): ClientUsage[] {
+    const byClient = new Map<string, ClientUsage>();
+    for (const series of this.series.values()) {
+      this.roll(series, now);
+      const key = clientKey(series.client);
+      let usage = byClient.get(key);
+      if (!usage) {
+        const spikes = (this.spikes.get(key) ?? []).filter((at) => now - at < ANOMALY_MEMORY_MS);
+        usage = {
+          client: clientLabel(series.client),
+          via: series.client.via,
+          windowMs: this.windowMs,
+          signals: {},
+          anomalies: spikes.length,
+        };
+        byClient.set(key, usage);
+      }
+      const previous = series.previous;
+      usage.signals[series.signal] = {
+        current: series.count,
+        baseline: series.baseline ?? null,
+        previous:
+          previous && now - previous.endedAt < this.windowMs
+            ? { count: previous.count, baseline: previous.baseline ?? null }
+            : null,
+      };
+    }
+    return [...byClient.values()];
   }
 }

@@ -66,6 +66,11 @@ export const coreCatalog = {
     description:
       "The status page's address in alert notices (`https://graph.example.com/status`). Unset: the gateway's own address.",
   }),
+  HEALTH_SHARE_INTERVAL_MS: env.int(200, 300_000, {
+    description:
+      'With the Redis event log: how often each `worker` publishes its connections\' health (deliveries, actions, syncs, its platform calls) to Redis under EVENT_LOG_PREFIX, and each gateway reads them into `integrations`, `/status` and the alerts. A worker that stops publishing drops out after three periods.',
+    default: '5000',
+  }),
 
   // ── gateway ────────────────────────────────────────────────────────────────
   PORT: env.port({

@@ -49,6 +49,8 @@ interface ConnectionRecord {
   budget: { free: number; of: number; at: number } | undefined;
   breaker: 'open' | 'closed' | undefined;
   facts: ConnectionFacts;
+  /** When `facts` last changed: another process's newer facts win when merging. */
+  factsAt: number | undefined;
 }
 
 /** What a connection's last event said about it, beyond calls: a sync's last run, an endpoint disabled. */
@@ -104,6 +106,7 @@ function recordFor(name: string, kind: ConnectionKind, platform: string | undefi
       budget: undefined,
       breaker: undefined,
       facts: {},
+      factsAt: undefined,
     };
     connections.set(name, record);
   }
@@ -178,9 +181,11 @@ export function recordExhausted(
 export function recordFacts(
   connection: { name: string; kind: ConnectionKind; platform?: string },
   facts: ConnectionFacts,
+  nowMs = Date.now(),
 ): void {
   const record = recordFor(connection.name, connection.kind, connection.platform);
   record.facts = { ...record.facts, ...facts };
+  record.factsAt = nowMs;
 }
 
 /** The rate-limit budget and breaker state a platform client saw on its last call. */
@@ -241,7 +246,7 @@ function figures(buckets: readonly MinuteBucket[]): WindowFigures {
 export function connectionWindows(nowMs = Date.now(), historyMinutes = 60): ConnectionWindows[] {
   const minute = Math.floor(nowMs / MINUTE_MS);
   const since = (minutes: number) => (bucket: MinuteBucket) => bucket.minute > minute - minutes;
-  return [...connections.values()].map((record) => {
+  return mergedRecords().map((record) => {
     const lastHour = record.buckets.filter(since(60));
     const successes = lastHour.reduce((sum, b) => sum + b.calls - b.errors, 0);
     const byMinute = new Map(record.buckets.map((b) => [b.minute, b]));
@@ -288,4 +293,145 @@ export function declareConnection(connection: {
 /** Forgets every connection (tests). */
 export function resetConnectionHealth(): void {
   connections.clear();
+  remote.clear();
+}
+
+/**
+ * Other processes' figures (`worker` processes' deliveries, actions and syncs), by process, as
+ * they last published them (lib/health/shared.ts). Merged into `connectionWindows` with this
+ * process's own, so the gateway's `integrations`, `/status` and alerts see every process.
+ */
+const remote = new Map<string, SharedConnection[]>();
+
+/** A connection's raw figures as one process publishes them: JSON, validated on the way in. */
+export interface SharedConnection {
+  name: string;
+  kind: ConnectionKind;
+  platform?: string;
+  buckets: {
+    minute: number;
+    calls: number;
+    errors: number;
+    exhausted: number;
+    byClass: [string, number][];
+    latency: (number | null)[];
+  }[];
+  lastSuccessAt?: number;
+  lastError?: { at: number; code: string; message: string };
+  budget?: { free: number; of: number; at: number };
+  breaker?: 'open' | 'closed';
+  facts: ConnectionFacts;
+  factsAt?: number;
+}
+
+/** This process's own connections, to publish (only the last 24 hours are kept anyway). */
+export function exportConnections(): SharedConnection[] {
+  return [...connections.values()].map((record) => ({
+    name: record.name,
+    kind: record.kind,
+    ...(record.platform !== undefined ? { platform: record.platform } : {}),
+    buckets: record.buckets.map((bucket) => ({
+      minute: bucket.minute,
+      calls: bucket.calls,
+      errors: bucket.errors,
+      exhausted: bucket.exhausted,
+      byClass: [...bucket.byClass],
+      // Sparse arrays become nulls in JSON.
+      latency: Array.from(bucket.latency, (count) => count ?? null),
+    })),
+    ...(record.lastSuccessAt !== undefined ? { lastSuccessAt: record.lastSuccessAt } : {}),
+    ...(record.lastError ? { lastError: record.lastError } : {}),
+    ...(record.budget ? { budget: record.budget } : {}),
+    ...(record.breaker ? { breaker: record.breaker } : {}),
+    facts: record.facts,
+    ...(record.factsAt !== undefined ? { factsAt: record.factsAt } : {}),
+  }));
+}
+
+/** Replaces what one other process published; `undefined` forgets it (its snapshot expired). */
+export function setRemoteConnections(source: string, shared: SharedConnection[] | undefined): void {
+  if (shared) remote.set(source, shared);
+  else remote.delete(source);
+}
+
+/** The processes whose figures are merged in now. */
+export function remoteSources(): string[] {
+  return [...remote.keys()];
+}
+
+function importRecord(shared: SharedConnection): ConnectionRecord {
+  return {
+    name: shared.name,
+    kind: shared.kind,
+    platform: shared.platform,
+    buckets: shared.buckets.map((bucket) => ({
+      minute: bucket.minute,
+      calls: bucket.calls,
+      errors: bucket.errors,
+      exhausted: bucket.exhausted,
+      byClass: new Map(bucket.byClass),
+      latency: bucket.latency.map((count) => count ?? 0),
+    })),
+    lastSuccessAt: shared.lastSuccessAt,
+    lastError: shared.lastError,
+    budget: shared.budget,
+    breaker: shared.breaker,
+    facts: shared.facts,
+    factsAt: shared.factsAt,
+  };
+}
+
+const later = <T extends { at: number }>(a: T | undefined, b: T | undefined) =>
+  !a ? b : !b ? a : b.at > a.at ? b : a;
+
+/** One connection's figures from two processes: calls add up minute by minute, the latest of the rest wins. */
+function mergeRecord(into: ConnectionRecord, other: ConnectionRecord): ConnectionRecord {
+  const byMinute = new Map<number, MinuteBucket>();
+  for (const bucket of [...into.buckets, ...other.buckets]) {
+    const existing = byMinute.get(bucket.minute);
+    if (!existing) {
+      byMinute.set(bucket.minute, {
+        ...bucket,
+        byClass: new Map(bucket.byClass),
+        latency: [...bucket.latency],
+      });
+      continue;
+    }
+    existing.calls += bucket.calls;
+    existing.errors += bucket.errors;
+    existing.exhausted += bucket.exhausted;
+    for (const [errorClass, count] of bucket.byClass)
+      existing.byClass.set(errorClass, (existing.byClass.get(errorClass) ?? 0) + count);
+    bucket.latency.forEach((count, i) => (existing.latency[i] = (existing.latency[i] ?? 0) + (count ?? 0)));
+  }
+  const newerFacts = (other.factsAt ?? 0) > (into.factsAt ?? 0);
+  return {
+    name: into.name,
+    kind: into.kind,
+    platform: into.platform ?? other.platform,
+    buckets: [...byMinute.values()].sort((a, b) => a.minute - b.minute),
+    lastSuccessAt:
+      into.lastSuccessAt === undefined || other.lastSuccessAt === undefined
+        ? (into.lastSuccessAt ?? other.lastSuccessAt)
+        : Math.max(into.lastSuccessAt, other.lastSuccessAt),
+    lastError: later(into.lastError, other.lastError),
+    budget: later(into.budget, other.budget),
+    // Open anywhere is what a person must know: that process's calls are being refused.
+    breaker: into.breaker === 'open' || other.breaker === 'open' ? 'open' : (into.breaker ?? other.breaker),
+    facts: newerFacts ? { ...into.facts, ...other.facts } : { ...other.facts, ...into.facts },
+    factsAt: Math.max(into.factsAt ?? 0, other.factsAt ?? 0) || undefined,
+  };
+}
+
+/** This process's records with every other process's merged in, by connection name. */
+function mergedRecords(): ConnectionRecord[] {
+  if (remote.size === 0) return [...connections.values()];
+  const merged = new Map(connections);
+  for (const shared of remote.values())
+    for (const connection of shared) {
+      const record = importRecord(connection);
+      const existing = merged.get(record.name);
+      merged.set(record.name, existing ? mergeRecord(existing, record) : record);
+    }
+  return [...merged.values()];
 }

@@ -120,5 +120,49 @@ export function readCondition(
         value: count,
       };
     }
+    case 'client-usage-anomalous':
+      return readClientUsage(condition, rule, health);
   }
+}
+
+const round = (n: number) => Math.round(n * 10) / 10;
+
+/**
+ * The busiest of the client's watched signals, over the window under way and the one before (each
+ * against the baseline of its own time), as a share of its threshold: max(minimum, factor ×
+ * baseline). Active past 1; clear at `clearAt` or under, so a burst fires once and resolves once
+ * the client is back to its usual rate for a full window.
+ */
+function readClientUsage(
+  condition: Extract<Condition, { kind: 'client-usage-anomalous' }>,
+  rule: Pick<AlertRule, 'clearAt'>,
+  health: ConnectionHealth,
+): Reading {
+  const usage = health.clientUsage;
+  if (!usage) return quiet('not a client');
+  let worst: { ratio: number; summary: string } | undefined;
+  for (const signal of condition.signals) {
+    const figures = usage.signals[signal];
+    if (!figures) continue;
+    const windows = [
+      { count: figures.current, baseline: figures.baseline },
+      ...(figures.previous ? [figures.previous] : []),
+    ];
+    for (const window of windows) {
+      const threshold = Math.max(condition.minimum, condition.factor * (window.baseline ?? 0));
+      const ratio = window.count / threshold;
+      if (!worst || ratio > worst.ratio)
+        worst = {
+          ratio,
+          summary: `${signal.replace('_', ' ')}: ${window.count} in ${Math.round(usage.windowMs / 1000)} s, usually ${round(window.baseline ?? 0)} (threshold ${round(threshold)})`,
+        };
+    }
+  }
+  if (!worst) return quiet('no usage of the watched signals');
+  return {
+    active: worst.ratio > 1,
+    clear: worst.ratio <= rule.clearAt,
+    summary: worst.summary,
+    value: worst.ratio,
+  };
 }

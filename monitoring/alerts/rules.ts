@@ -4,6 +4,9 @@ import { z } from 'zod';
 import { ConfigError } from '../../lib/config/env.js';
 import { CONNECTION_KINDS } from '../health.js';
 
+/** The per-client signals the gateway counts (gateway/auth/anomaly.ts). */
+export const CLIENT_SIGNALS = ['requests', 'denied_fields', 'auth_failures'] as const;
+
 /**
  * Alert rules (ALERT_RULES_FILE, YAML): conditions over the health model, each with a severity,
  * the channels it notifies, a cooldown, and hysteresis so a figure hovering at its threshold
@@ -37,6 +40,22 @@ export const conditionSchema = z.discriminatedUnion('kind', [
     .object({ kind: z.literal('version-unsupported-within'), days: z.number().int().min(0).max(3650) })
     .strict(),
   z.object({ kind: z.literal('client-anomalies-above'), threshold: z.number().int().min(0) }).strict(),
+  /**
+   * A client's usage (its requests, the fields it was denied, failed authentications) in a window
+   * of the gateway's anomaly detector is more than `factor` times its own usual rate and above
+   * `minimum`: a leaked key, a scraper, a client probing for fields it was not granted.
+   */
+  z
+    .object({
+      kind: z.literal('client-usage-anomalous'),
+      signals: z
+        .array(z.enum(CLIENT_SIGNALS))
+        .min(1)
+        .default([...CLIENT_SIGNALS]),
+      factor: z.number().min(1).max(1000).default(5),
+      minimum: z.number().int().min(1).default(30),
+    })
+    .strict(),
 ]);
 export type Condition = z.output<typeof conditionSchema>;
 

@@ -67,3 +67,40 @@ describe('npm run test:live', () => {
     expect(refused.code).not.toBe(0);
   });
 });
+
+/** Twilio's contract the same way: its sandbox as the "live" API, reached with an API key. */
+describe('npm run test:live for Twilio', () => {
+  let sandbox: RunningSandbox;
+  beforeAll(async () => {
+    sandbox = await startSandbox('twilio', { customers: 20 });
+  });
+  afterAll(async () => {
+    await sandbox?.close();
+  });
+
+  it('should run the Twilio contract with an API key, and fail when the key is refused', async () => {
+    const demo = PLATFORMS.find((p) => p.name === 'twilio')!.sandbox.connection(sandbox.origin) as {
+      baseUrl: string;
+      credentials: { accountSid: string; apiKeySid: string; apiKeySecret: string };
+      from: string;
+    };
+    const live = {
+      TWILIO_BASE_URL: demo.baseUrl,
+      TWILIO_ACCOUNT_SID: demo.credentials.accountSid,
+      TWILIO_API_KEY_SID: demo.credentials.apiKeySid,
+      TWILIO_API_KEY_SECRET: demo.credentials.apiKeySecret,
+      TWILIO_FROM: demo.from,
+    };
+    const passed = await testLive(envWith(live));
+    expect(passed.stdout).toContain('run  twilio: 3 calls');
+    expect(passed.stdout).toMatch(
+      /twilio GET \/2010-04-01\/Accounts\/\{sid\}\/Messages\.json \(PageSize=2\): ok \(2 items\)/,
+    );
+    expect(passed.stdout).toMatch(/twilio GET .*Messages\/\{message_sid\}\.json .*: ok/);
+    expect(passed.code).toBe(0);
+
+    const refused = await testLive(envWith({ ...live, TWILIO_API_KEY_SECRET: 'not-the-secret' }));
+    expect(refused.stdout).toContain('FAILED');
+    expect(refused.code).not.toBe(0);
+  });
+});

@@ -40,6 +40,8 @@ export interface TestStackOptions {
   clientsFile?: string;
   authorizationMode?: 'filter' | 'strict';
   subscriptionCaps?: SubscriptionCaps;
+  /** The usage anomaly detector's window and thresholds. @default 1 min, ×5, 30 */
+  anomalies?: { windowMs?: number; factor?: number; minimum?: number };
   /** Verify OAuth access tokens from this issuer. */
   accessTokens?: { issuer: string; audience: string; jwksUrl: string };
   mode?: 'development' | 'production' | 'test';
@@ -83,6 +85,7 @@ export function startTestStack(options: TestStackOptions = {}): Promise<Stack> {
       },
       ...(options.authorizationMode ? { authorizationMode: options.authorizationMode } : {}),
       ...(options.subscriptionCaps ? { subscriptionCaps: options.subscriptionCaps } : {}),
+      ...(options.anomalies ? { anomalies: options.anomalies } : {}),
     },
     cache: {
       redisUrl: options.redisUrl,
