@@ -4,38 +4,16 @@ import type { EventLog } from '../lib/events/log/types.js';
 import type { WorkerJob } from '../lib/jobs/job.js';
 import { registerSecret, type Logger } from '../lib/logger.js';
 import { catalog } from '../platforms/catalog.js';
-import { loadSyncFile, SyncDefinitionError } from '../syncs/definition.js';
 import { syncEvent } from '../syncs/events.js';
-import { WorkerSyncs } from '../syncs/directory.js';
 import { syncWorkerJob } from '../syncs/jobs.js';
-import { GATEWAY_SYNC_ENV, sandboxPorts, WORKER_SYNC_ENV } from './command-env.js';
+import { sandboxPorts, WORKER_SYNC_ENV } from './command-env.js';
+import { syncsFileOrConfigError } from './gateway-syncs.js';
 
 /**
  * A worker's sync job, or none when WORKER_SYNCS is off: SYNCS_FILE's syncs on BullMQ, their state
  * in the worker's Redis beside the event log (`<EVENT_LOG_PREFIX>:syncs`), the demo sandboxes as
  * destinations (as `sync run`), and each run's outcome appended to the event log.
  */
-/**
- * What a gateway shows in the graph when the workers run the syncs (`WORKER_SYNCS=on`): their
- * state in Redis, and `runSync` queued for them; undefined when WORKER_SYNCS is off.
- */
-export async function gatewayWorkerSyncs(source = process.env): Promise<WorkerSyncs | undefined> {
-  const env = loadEnv(catalog, GATEWAY_SYNC_ENV, source);
-  if (env.WORKER_SYNCS !== 'on') return undefined;
-  if (!env.REDIS_URL)
-    throw new ConfigError([
-      "REDIS_URL: required with WORKER_SYNCS=on: the gateway reads the workers' syncs from that Redis",
-    ]);
-  let definitions;
-  try {
-    definitions = loadSyncFile(env.SYNCS_FILE, { minIntervalMs: env.SYNC_MIN_INTERVAL_MS });
-  } catch (error) {
-    if (error instanceof SyncDefinitionError) throw new ConfigError([`SYNCS_FILE: ${error.message}`]);
-    throw error;
-  }
-  return WorkerSyncs.open({ definitions, redisUrl: env.REDIS_URL, prefix: `${env.EVENT_LOG_PREFIX}:syncs` });
-}
-
 export function workerSyncJobs(log: EventLog, logger: Logger, source = process.env): WorkerJob[] {
   const env = loadEnv(catalog, WORKER_SYNC_ENV, source);
   if (env.WORKER_SYNCS !== 'on') return [];
@@ -48,13 +26,7 @@ export function workerSyncJobs(log: EventLog, logger: Logger, source = process.e
       'REDIS_URL: required with WORKER_SYNCS=on: the workers schedule the syncs and keep their state in that Redis',
     ]);
   const redisUrl = env.REDIS_URL;
-  let definitions;
-  try {
-    definitions = loadSyncFile(env.SYNCS_FILE, { minIntervalMs: env.SYNC_MIN_INTERVAL_MS });
-  } catch (error) {
-    if (error instanceof SyncDefinitionError) throw new ConfigError([`SYNCS_FILE: ${error.message}`]);
-    throw error;
-  }
+  const definitions = syncsFileOrConfigError(env.SYNCS_FILE, env.SYNC_MIN_INTERVAL_MS);
   const apiKey = env.SYNC_API_KEY ?? DEMO_API_KEYS['personalization-service'];
   registerSecret(apiKey);
   const ports = sandboxPorts(source);

@@ -14,7 +14,7 @@ import { catalog } from '../../platforms/catalog.js';
 import { loadAlertsFile } from '../../monitoring/alerts/rules.js';
 import { startAlertMonitor } from '../../monitoring/monitor.js';
 import { openDeliveriesFor } from '../deliveries-store.js';
-import { gatewayWorkerSyncs } from '../worker-syncs.js';
+import { gatewayWorkerSyncs } from '../gateway-syncs.js';
 import { shareHealth } from '../shared-health.js';
 
 /** `gateway`: the gateway alone, in front of subgraphs running elsewhere. */
