@@ -126,8 +126,11 @@ export type DemoCredentials = Readonly<Record<string, string>>;
 export interface SandboxPart<P, C, D extends DemoCredentials = DemoCredentials> {
   /** The catalog variable of its port (its entry is in the descriptor's `config`). */
   portVariable: string;
-  /** The sandbox, accepting the demo credentials only, with the limits of plan `plan`. */
-  create(world: World, plan?: P): PlatformSandbox;
+  /**
+   * The sandbox, accepting the demo credentials only, with the limits of plan `plan`. Async so its
+   * code (`<folder>/sandbox/`) is imported on first use: a gateway never builds one (issue 17).
+   */
+  create(world: World, plan?: P): Promise<PlatformSandbox>;
   /** The base URL a client uses to reach a sandbox at `origin`: the real platform's shape. */
   baseUrl(origin: string): string;
   /** What the role subgraph's client needs to reach the sandbox at `origin`: the same plan, once. */

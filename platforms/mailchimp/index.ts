@@ -8,7 +8,6 @@ import { MAILCHIMP_DEFAULT_LIMITS } from './client/limits.js';
 import { MAILCHIMP_OAUTH_SCOPES } from './client/protocol.js';
 import { mailchimpConfig } from './config.js';
 import { MAILCHIMP_DEMO } from './demo.js';
-import { createMailchimpSandbox } from './sandbox/index.js';
 import { MAILCHIMP_TRAFFIC } from './sandbox/traffic.js';
 import { normaliseMailchimp } from './webhooks/normalise.js';
 import { MAILCHIMP_SECRET_PARAM, verifyMailchimp } from './webhooks/verify.js';
@@ -57,8 +56,9 @@ export const mailchimp = definePlatform({
   sandbox: {
     portVariable: 'MAILCHIMP_SANDBOX_PORT',
     demoCredentials: MAILCHIMP_DEMO.credentials,
-    create: (world, _plan?: MailchimpPlan) =>
-      createMailchimpSandbox({
+    // Loaded on first use: a gateway or subgraph never builds a sandbox (issue 17, target 2).
+    create: async (world, _plan?: MailchimpPlan) =>
+      (await import('./sandbox/index.js')).createMailchimpSandbox({
         world,
         apiKey: MAILCHIMP_DEMO.credentials.apiKey,
         listId: MAILCHIMP_DEMO.credentials.listId,
