@@ -8,7 +8,6 @@ import { HUBSPOT_DEFAULT_LIMITS } from './client/limits.js';
 import { HUBSPOT_OAUTH_SCOPES } from './client/protocol.js';
 import { hubspotConfig } from './config.js';
 import { HUBSPOT_DEMO } from './demo.js';
-import { HUBSPOT_TRAFFIC } from './sandbox/traffic.js';
 import { HUBSPOT_MAX_BATCH, normaliseHubSpot } from './webhooks/normalise.js';
 import { HUBSPOT_TOLERANCE_MS, verifyHubSpot } from './webhooks/verify.js';
 import { HUBSPOT_API_VERSIONS } from './versions.js';
@@ -59,7 +58,7 @@ const webhooks = defineWebhookSource<'hubspot', HubSpotWebhookSecrets>({
       { secrets: configured.secrets, acceptV1: configured.acceptV1 ?? false },
     ),
   normalise: normaliseHubSpot,
-  demoTraffic: HUBSPOT_TRAFFIC,
+  demoTraffic: async () => (await import('./sandbox/traffic.js')).HUBSPOT_TRAFFIC,
 });
 
 /** HubSpot: the CRM, the system of record for who a customer is. */

@@ -62,9 +62,10 @@ export interface WebhookSource<N extends string = string, S = unknown> {
    * What the demo sends as this source (`<folder>/sandbox/traffic.ts`): the events a user can cause
    * on its sandbox and the kinds of live traffic the emitter draws. The sender's side, signed apart
    * from `verify` (a fake sharing code with what it tests proves nothing). Absent: the demo sends
-   * nothing as this source.
+   * nothing as this source. A function importing it on first use: the gateway reads this
+   * descriptor and never sends demo traffic (issue 17, target 2).
    */
-  demoTraffic?: DemoTraffic;
+  demoTraffic?: () => Promise<DemoTraffic>;
 }
 
 /** What the data-flow document says of a webhook source, beside the numbers the code enforces. */

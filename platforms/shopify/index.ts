@@ -4,7 +4,6 @@ import { defaultOf } from '../kit/docs.js';
 import { SHOPIFY_OAUTH_SCOPES } from './client/protocol.js';
 import { shopifyConfig } from './config.js';
 import { SHOPIFY_DEMO } from './demo.js';
-import { SHOPIFY_TRAFFIC } from './sandbox/traffic.js';
 import { normaliseShopify } from './webhooks/normalise.js';
 import { verifyShopify } from './webhooks/verify.js';
 import { SHOPIFY_API_VERSIONS } from './versions.js';
@@ -36,7 +35,7 @@ const webhooks = defineWebhookSource<'shopify', readonly string[]>({
   verify: (request, secrets) =>
     verifyShopify({ rawBody: request.rawBody, headers: request.headers }, { secrets }),
   normalise: normaliseShopify,
-  demoTraffic: SHOPIFY_TRAFFIC,
+  demoTraffic: async () => (await import('./sandbox/traffic.js')).SHOPIFY_TRAFFIC,
 });
 
 const sandboxBaseUrl = (origin: string) => `${origin}/admin/api/${SHOPIFY_DEMO.credentials.apiVersion}`;

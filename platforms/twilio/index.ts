@@ -7,7 +7,6 @@ import { TWILIO_DEFAULT_LIMITS } from './client/limits.js';
 import { TWILIO_API_VERSION, TWILIO_OAUTH_SCOPES, type TwilioCredentials } from './client/protocol.js';
 import { twilioConfig } from './config.js';
 import { TWILIO_DEMO } from './demo.js';
-import { TWILIO_TRAFFIC } from './sandbox/traffic.js';
 import { normaliseTwilio } from './webhooks/normalise.js';
 import { verifyTwilio } from './webhooks/verify.js';
 import { TWILIO_API_VERSIONS } from './versions.js';
@@ -52,7 +51,7 @@ const webhooks = defineWebhookSource<'twilio', readonly string[]>({
       { secrets },
     ),
   normalise: normaliseTwilio,
-  demoTraffic: TWILIO_TRAFFIC,
+  demoTraffic: async () => (await import('./sandbox/traffic.js')).TWILIO_TRAFFIC,
 });
 
 /** Twilio: SMS, the system of record for who may be texted and what was sent to whom. */
