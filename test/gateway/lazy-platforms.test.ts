@@ -50,6 +50,12 @@ describe('what the gateway loads of the platforms', () => {
     expect(loaded.filter((file) => /^platforms\/[^/]+\/sandbox\/|^sandboxes\//.test(file))).toEqual([]);
     expect(loaded.filter((file) => /client\/connector\.ts$/.test(file))).toEqual([]);
   });
+
+  it('should load the Redis event log and delivery store only when configured (the default is SQLite)', async () => {
+    const loaded = await staticallyLoaded('cli/commands/gateway.ts');
+    expect(loaded).toContain('lib/events/log/open.ts');
+    expect(loaded.filter((file) => /^(lib\/events\/log|deliveries\/store)\/redis/.test(file))).toEqual([]);
+  });
 });
 
 describe('onFirstUse', () => {
