@@ -45,7 +45,7 @@ writeFileSync(
 const rules = loadRoutingRules(rulesFile);
 
 const world = generateWorld({ seed: 42, customers: 200, anchorDate: BENCH_ANCHOR_DATE });
-const sandbox = buildSandbox('meta', { world, logger: silent, rateLimits: true });
+const sandbox = await buildSandbox('meta', { world, logger: silent, rateLimits: true });
 const listening = await listen(sandbox.server, 0, '127.0.0.1');
 const file = join(dir, 'events.db');
 const log = openSqliteEventLog({ file, synchronous: 'normal', logger: silent });

@@ -258,7 +258,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     const sandboxes = {} as Record<PlatformName, SandboxServer>;
     const origins = {} as Record<'gateway' | PlatformSubgraphName | PlatformName, string>;
     for (const platform of PLATFORM_NAMES) {
-      const sandbox = buildSandbox(platform, {
+      const sandbox = await buildSandbox(platform, {
         world,
         logger: options.logger(`sandbox:${platform}`),
         rateLimits: options.rateLimits,

@@ -36,16 +36,16 @@ export function platformSandbox(
   platform: PlatformName,
   world: World,
   plans: PlatformPlans = {},
-): PlatformSandbox {
+): Promise<PlatformSandbox> {
   const descriptor = platformNamed(platform);
   // Each descriptor takes its own plan; the name pairs them, which a union call cannot see.
-  const create = descriptor.sandbox.create as (world: World, plan?: unknown) => PlatformSandbox;
+  const create = descriptor.sandbox.create as (world: World, plan?: unknown) => Promise<PlatformSandbox>;
   return create(world, plans[platform]);
 }
 
 /** Builds (does not start) the HTTP server of one platform's sandbox. */
-export function buildSandbox(platform: PlatformName, options: SandboxOptions): SandboxServer {
-  return createSandboxServer(platformSandbox(platform, options.world, options.plans), {
+export async function buildSandbox(platform: PlatformName, options: SandboxOptions): Promise<SandboxServer> {
+  return createSandboxServer(await platformSandbox(platform, options.world, options.plans), {
     logger: options.logger.child({ sandbox: platform }),
     ...(options.rateLimits !== undefined ? { rateLimits: options.rateLimits } : {}),
     ...(options.latencyMs !== undefined ? { latencyMs: options.latencyMs } : {}),

@@ -39,7 +39,7 @@ export async function sandboxCommand(platform: string, level: LevelWithSilent): 
     perMinute: 1,
     logger: logger.child({ component: 'webhooks' }),
   });
-  const sandbox = buildSandbox(platform, {
+  const sandbox = await buildSandbox(platform, {
     world,
     logger,
     rateLimits: env.SANDBOX_RATE_LIMITS,

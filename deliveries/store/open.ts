@@ -1,4 +1,3 @@
-import { openRedisDeliveryStore } from './redis.js';
 import { openSqliteDeliveryStore } from './sqlite.js';
 import type { DeliveryStore } from './types.js';
 
@@ -26,11 +25,15 @@ export function openDeliveryStore(settings: SqliteDeliveryStoreSettings): Delive
 export function openDeliveryStore(settings: RedisDeliveryStoreSettings): Promise<DeliveryStore>;
 export function openDeliveryStore(settings: DeliveryStoreSettings): DeliveryStore | Promise<DeliveryStore>;
 export function openDeliveryStore(settings: DeliveryStoreSettings): DeliveryStore | Promise<DeliveryStore> {
+  // The Redis store (its client, scripts and subscriber) is imported only when configured: opening
+  // it is async anyway, and an embedded gateway never needs it (issue 17, target 2).
   if (settings.kind === 'redis')
-    return openRedisDeliveryStore({
-      url: settings.url,
-      ...(settings.prefix === undefined ? {} : { prefix: settings.prefix }),
-    });
+    return import('./redis.js').then(({ openRedisDeliveryStore }) =>
+      openRedisDeliveryStore({
+        url: settings.url,
+        ...(settings.prefix === undefined ? {} : { prefix: settings.prefix }),
+      }),
+    );
   return openSqliteDeliveryStore({
     file: settings.file,
     ...(settings.synchronous ? { synchronous: settings.synchronous } : {}),

@@ -9,7 +9,7 @@ import {
   type ActionOutcome,
   type PlatformActions,
 } from '../kit/actions.js';
-import { HubSpotConnector } from './client/connector.js';
+import { onFirstUse } from '../kit/lazy.js';
 import { HUBSPOT_BATCH_WRITE, type ContactUpdate } from './client/writes.js';
 import type { HubSpotConnection } from './index.js';
 
@@ -64,11 +64,14 @@ export const hubspotActions: PlatformActions<HubSpotConnection> = {
   ],
   connect(connection, settings) {
     const { ratePer10s, ...rest } = connection;
-    const hubspot = new HubSpotConnector({
-      ...rest,
-      ...settings,
-      ...(ratePer10s !== undefined ? { limits: { per10s: ratePer10s } } : {}),
-    });
+    const hubspot = onFirstUse(
+      async () =>
+        new (await import('./client/connector.js')).HubSpotConnector({
+          ...rest,
+          ...settings,
+          ...(ratePer10s !== undefined ? { limits: { per10s: ratePer10s } } : {}),
+        }),
+    );
 
     async function updateContacts(ctx: RequestContext, items: readonly ActionItem[]) {
       const out: (ActionOutcome | undefined)[] = [];
@@ -93,7 +96,9 @@ export const hubspotActions: PlatformActions<HubSpotConnection> = {
             batch.push(entry);
           }
         }
-        const rows = await hubspot.writes.batchUpdateContacts(
+        const rows = await (
+          await hubspot.get()
+        ).writes.batchUpdateContacts(
           ctx,
           batch.map((b) => b.update),
         );
@@ -115,7 +120,9 @@ export const hubspotActions: PlatformActions<HubSpotConnection> = {
       if (!filled.ok)
         return rejectAction('TEMPLATE_VALUE_MISSING', `the event has no value for {{${filled.missing}}}`);
       return outcomeOf(
-        await hubspot.writes.createNote(ctx, {
+        await (
+          await hubspot.get()
+        ).writes.createNote(ctx, {
           contactId,
           body: filled.text,
           timestamp: new Date(item.event.occurredAt),

@@ -8,8 +8,6 @@ import { HUBSPOT_DEFAULT_LIMITS } from './client/limits.js';
 import { HUBSPOT_OAUTH_SCOPES } from './client/protocol.js';
 import { hubspotConfig } from './config.js';
 import { HUBSPOT_DEMO } from './demo.js';
-import { createHubSpotSandbox } from './sandbox/index.js';
-import { HUBSPOT_TRAFFIC } from './sandbox/traffic.js';
 import { HUBSPOT_MAX_BATCH, normaliseHubSpot } from './webhooks/normalise.js';
 import { HUBSPOT_TOLERANCE_MS, verifyHubSpot } from './webhooks/verify.js';
 import { HUBSPOT_API_VERSIONS } from './versions.js';
@@ -60,7 +58,7 @@ const webhooks = defineWebhookSource<'hubspot', HubSpotWebhookSecrets>({
       { secrets: configured.secrets, acceptV1: configured.acceptV1 ?? false },
     ),
   normalise: normaliseHubSpot,
-  demoTraffic: HUBSPOT_TRAFFIC,
+  demoTraffic: async () => (await import('./sandbox/traffic.js')).HUBSPOT_TRAFFIC,
 });
 
 /** HubSpot: the CRM, the system of record for who a customer is. */
@@ -80,8 +78,9 @@ export const hubspot = definePlatform({
   sandbox: {
     portVariable: 'HUBSPOT_SANDBOX_PORT',
     demoCredentials: HUBSPOT_DEMO.credentials,
-    create: (world, plan?: HubSpotPlan) =>
-      createHubSpotSandbox({
+    // Loaded on first use: a gateway or subgraph never builds a sandbox (issue 17, target 2).
+    create: async (world, plan?: HubSpotPlan) =>
+      (await import('./sandbox/index.js')).createHubSpotSandbox({
         world,
         accessToken: HUBSPOT_DEMO.credentials.accessToken,
         ...(plan?.per10s !== undefined ? { tenSecondLimit: plan.per10s } : {}),

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { defineSyncDestination, type SyncRecord } from '../kit/sync.js';
 import type { RowResult } from '../../lib/upstream/writes.js';
-import { HubSpotConnector } from './client/connector.js';
+import { onFirstUse } from '../kit/lazy.js';
 import { HUBSPOT_BATCH_WRITE, type ContactPropertyValues } from './client/writes.js';
 import type { HubSpotConnection } from './index.js';
 
@@ -34,25 +34,28 @@ export const hubspotSync = defineSyncDestination<HubSpotConnection, HubSpotSyncO
   },
   writer(connection, _options, settings) {
     const { ratePer10s, ...rest } = connection;
-    const connector = new HubSpotConnector({
-      ...rest,
-      ...settings,
-      ...(ratePer10s !== undefined ? { limits: { per10s: ratePer10s } } : {}),
-    });
+    const connector = onFirstUse(
+      async () =>
+        new (await import('./client/connector.js')).HubSpotConnector({
+          ...rest,
+          ...settings,
+          ...(ratePer10s !== undefined ? { limits: { per10s: ratePer10s } } : {}),
+        }),
+    );
     return {
       batchSize: { write: HUBSPOT_BATCH_WRITE, remove: HUBSPOT_BATCH_WRITE },
       async write(ctx, batch): Promise<RowResult[]> {
         if (batch.operation === 'remove')
           throw new RangeError('HubSpot contacts are never removed by a sync');
         if (batch.mode === 'update')
-          return connector.writes.batchUpdateContacts(
+          return (await connector.get()).writes.batchUpdateContacts(
             ctx,
             batch.rows.map((row) => ({
               id: String(row.record['id']),
               properties: propertiesOf(row.record, 'id'),
             })),
           );
-        return connector.writes.batchUpsertContactsByEmail(
+        return (await connector.get()).writes.batchUpsertContactsByEmail(
           ctx,
           batch.rows.map((row) => ({
             email: String(row.record['email']),

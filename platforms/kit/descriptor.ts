@@ -62,9 +62,10 @@ export interface WebhookSource<N extends string = string, S = unknown> {
    * What the demo sends as this source (`<folder>/sandbox/traffic.ts`): the events a user can cause
    * on its sandbox and the kinds of live traffic the emitter draws. The sender's side, signed apart
    * from `verify` (a fake sharing code with what it tests proves nothing). Absent: the demo sends
-   * nothing as this source.
+   * nothing as this source. A function importing it on first use: the gateway reads this
+   * descriptor and never sends demo traffic (issue 17, target 2).
    */
-  demoTraffic?: DemoTraffic;
+  demoTraffic?: () => Promise<DemoTraffic>;
 }
 
 /** What the data-flow document says of a webhook source, beside the numbers the code enforces. */
@@ -126,8 +127,11 @@ export type DemoCredentials = Readonly<Record<string, string>>;
 export interface SandboxPart<P, C, D extends DemoCredentials = DemoCredentials> {
   /** The catalog variable of its port (its entry is in the descriptor's `config`). */
   portVariable: string;
-  /** The sandbox, accepting the demo credentials only, with the limits of plan `plan`. */
-  create(world: World, plan?: P): PlatformSandbox;
+  /**
+   * The sandbox, accepting the demo credentials only, with the limits of plan `plan`. Async so its
+   * code (`<folder>/sandbox/`) is imported on first use: a gateway never builds one (issue 17).
+   */
+  create(world: World, plan?: P): Promise<PlatformSandbox>;
   /** The base URL a client uses to reach a sandbox at `origin`: the real platform's shape. */
   baseUrl(origin: string): string;
   /** What the role subgraph's client needs to reach the sandbox at `origin`: the same plan, once. */

@@ -7,7 +7,8 @@ import {
   type ActionOutcome,
   type PlatformActions,
 } from '../kit/actions.js';
-import { MailchimpConnector } from './client/connector.js';
+import { onFirstUse } from '../kit/lazy.js';
+import type { RequestContext } from '../../lib/request-context.js';
 import type { MemberWriteStatus } from './client/writes.js';
 import type { MailchimpConnection } from './index.js';
 
@@ -67,12 +68,11 @@ export const mailchimpActions: PlatformActions<MailchimpConnection> = {
     },
   ],
   connect(connection, settings) {
-    const mailchimp = new MailchimpConnector({ ...connection, ...settings });
-    const runOne = async (
-      ctx: Parameters<typeof mailchimp.writes.upsertMember>[0],
-      type: string,
-      item: ActionItem,
-    ): Promise<ActionOutcome> => {
+    const mailchimp = onFirstUse(
+      async () =>
+        new (await import('./client/connector.js')).MailchimpConnector({ ...connection, ...settings }),
+    );
+    const runOne = async (ctx: RequestContext, type: string, item: ActionItem): Promise<ActionOutcome> => {
       const email = emailOf(item);
       if (!email) return NO_EMAIL;
       if (type === 'upsert-member') {
@@ -80,7 +80,9 @@ export const mailchimpActions: PlatformActions<MailchimpConnection> = {
         if (!parsed.ok) return parsed.outcome;
         const { statusIfNew, status, mergeFields } = parsed.params;
         return outcomeOf(
-          await mailchimp.writes.upsertMember(ctx, {
+          await (
+            await mailchimp.get()
+          ).writes.upsertMember(ctx, {
             email,
             statusIfNew: statusIfNew as MemberWriteStatus,
             ...(status ? { status: status as MemberWriteStatus } : {}),
@@ -92,7 +94,9 @@ export const mailchimpActions: PlatformActions<MailchimpConnection> = {
       if (!parsed.ok) return parsed.outcome;
       const active = type === 'add-tags';
       return outcomeOf(
-        await mailchimp.writes.setMemberTags(
+        await (
+          await mailchimp.get()
+        ).writes.setMemberTags(
           ctx,
           email,
           parsed.params.tags.map((name) => ({ name, active })),

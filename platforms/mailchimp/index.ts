@@ -8,8 +8,6 @@ import { MAILCHIMP_DEFAULT_LIMITS } from './client/limits.js';
 import { MAILCHIMP_OAUTH_SCOPES } from './client/protocol.js';
 import { mailchimpConfig } from './config.js';
 import { MAILCHIMP_DEMO } from './demo.js';
-import { createMailchimpSandbox } from './sandbox/index.js';
-import { MAILCHIMP_TRAFFIC } from './sandbox/traffic.js';
 import { normaliseMailchimp } from './webhooks/normalise.js';
 import { MAILCHIMP_SECRET_PARAM, verifyMailchimp } from './webhooks/verify.js';
 import { MAILCHIMP_API_VERSIONS } from './versions.js';
@@ -36,7 +34,7 @@ const webhooks = defineWebhookSource<'mailchimp', readonly string[]>({
   demo: [MAILCHIMP_DEMO.webhookSecret],
   verify: (request, secrets) => verifyMailchimp({ query: request.url.searchParams }, { secrets }),
   normalise: normaliseMailchimp,
-  demoTraffic: MAILCHIMP_TRAFFIC,
+  demoTraffic: async () => (await import('./sandbox/traffic.js')).MAILCHIMP_TRAFFIC,
   validatesWithGet: true,
 });
 
@@ -57,8 +55,9 @@ export const mailchimp = definePlatform({
   sandbox: {
     portVariable: 'MAILCHIMP_SANDBOX_PORT',
     demoCredentials: MAILCHIMP_DEMO.credentials,
-    create: (world, _plan?: MailchimpPlan) =>
-      createMailchimpSandbox({
+    // Loaded on first use: a gateway or subgraph never builds a sandbox (issue 17, target 2).
+    create: async (world, _plan?: MailchimpPlan) =>
+      (await import('./sandbox/index.js')).createMailchimpSandbox({
         world,
         apiKey: MAILCHIMP_DEMO.credentials.apiKey,
         listId: MAILCHIMP_DEMO.credentials.listId,

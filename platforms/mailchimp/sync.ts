@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { defineSyncDestination, type SyncRecord } from '../kit/sync.js';
 import type { RowResult } from '../../lib/upstream/writes.js';
-import { MailchimpConnector } from './client/connector.js';
+import { onFirstUse } from '../kit/lazy.js';
 import { MAILCHIMP_BATCH_MEMBERS, type BatchMember, type MergeFields } from './client/writes.js';
 import type { MailchimpConnection } from './index.js';
 
@@ -43,21 +43,26 @@ export const mailchimpSync = defineSyncDestination<MailchimpConnection, Mailchim
   identity: '`email`',
   check: (record) => (typeof record['email'] === 'string' ? undefined : 'the record has no `email`'),
   writer(connection, options, settings) {
-    const connector = new MailchimpConnector({ ...connection, ...settings });
+    const connector = onFirstUse(
+      async () =>
+        new (await import('./client/connector.js')).MailchimpConnector({ ...connection, ...settings }),
+    );
     return {
       batchSize: { write: MAILCHIMP_BATCH_MEMBERS, remove: 1 },
       async write(ctx, batch): Promise<RowResult[]> {
-        if (batch.operation === 'remove')
-          return Promise.all(
-            batch.rows.map((row) => connector.writes.archiveMember(ctx, String(row.record['email']))),
-          );
+        if (batch.operation === 'remove') {
+          const { writes } = await connector.get();
+          return Promise.all(batch.rows.map((row) => writes.archiveMember(ctx, String(row.record['email']))));
+        }
         const members = batch.rows.map((row): BatchMember => ({
           email: String(row.record['email']),
           status: options.status,
           mergeFields: mergeFieldsOf(row.record),
           ...(options.tags.length > 0 ? { tags: options.tags } : {}),
         }));
-        const result = await connector.writes.batchSubscribe(ctx, members, {
+        const result = await (
+          await connector.get()
+        ).writes.batchSubscribe(ctx, members, {
           updateExisting: batch.mode !== 'insert',
         });
         return result.rows;

@@ -8,7 +8,7 @@ import {
   type ActionOutcome,
   type PlatformActions,
 } from '../kit/actions.js';
-import { MetaConnector } from './client/connector.js';
+import { onFirstUse } from '../kit/lazy.js';
 import { ACTION_SOURCES, MAX_EVENTS_PER_REQUEST, type ConversionEvent } from './client/conversions.js';
 import type { MetaConnection } from './index.js';
 
@@ -78,7 +78,9 @@ export const metaActions: PlatformActions<MetaConnection> = {
     },
   ],
   connect(connection, settings) {
-    const meta = new MetaConnector({ ...connection, ...settings });
+    const meta = onFirstUse(
+      async () => new (await import('./client/connector.js')).MetaConnector({ ...connection, ...settings }),
+    );
     return {
       async run(ctx, _type, items) {
         const outcomes: (ActionOutcome | undefined)[] = [];
@@ -102,7 +104,9 @@ export const metaActions: PlatformActions<MetaConnection> = {
         }
         for (const [group, entries] of groups) {
           const params = paramsByGroup.get(group)!;
-          const result = await meta.conversions.sendEvents(
+          const result = await (
+            await meta.get()
+          ).conversions.sendEvents(
             ctx,
             params.pixelId,
             entries.map((e) => e.event),

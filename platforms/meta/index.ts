@@ -7,7 +7,6 @@ import { META_DEFAULT_LIMITS } from './client/limits.js';
 import { META_OAUTH_SCOPES } from './client/protocol.js';
 import { metaConfig } from './config.js';
 import { META_DEMO } from './demo.js';
-import { createMetaSandbox } from './sandbox/index.js';
 import { META_API_VERSIONS } from './versions.js';
 
 /** The ad account's access tier sets its insights budget; the sandbox models the default. */
@@ -39,8 +38,9 @@ export const meta = definePlatform({
   sandbox: {
     portVariable: 'META_SANDBOX_PORT',
     demoCredentials: META_DEMO.credentials,
-    create: (world, _plan?: MetaPlan) =>
-      createMetaSandbox({
+    // Loaded on first use: a gateway or subgraph never builds a sandbox (issue 17, target 2).
+    create: async (world, _plan?: MetaPlan) =>
+      (await import('./sandbox/index.js')).createMetaSandbox({
         world,
         accessToken: META_DEMO.credentials.accessToken,
         adAccountId: META_DEMO.credentials.adAccountId,

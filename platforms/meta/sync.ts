@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { defineSyncDestination, type SyncRecord } from '../kit/sync.js';
 import type { RowResult } from '../../lib/upstream/writes.js';
 import { MAX_ROWS_PER_REQUEST, type AudienceMember } from './client/audiences.js';
-import { MetaConnector } from './client/connector.js';
+import { onFirstUse } from '../kit/lazy.js';
 import { AUDIENCE_KEYS, type CustomerIdentity } from './client/identity.js';
 import type { MetaConnection } from './index.js';
 
@@ -65,11 +65,15 @@ export const metaSync = defineSyncDestination<MetaConnection, MetaSyncOptions>({
       ? undefined
       : 'the record has no identity field (email, phone, externalId, …)',
   writer(connection, options, settings) {
-    const connector = new MetaConnector({ ...connection, ...settings });
+    const connector = onFirstUse(
+      async () => new (await import('./client/connector.js')).MetaConnector({ ...connection, ...settings }),
+    );
     return {
       batchSize: { write: MAX_ROWS_PER_REQUEST, remove: MAX_ROWS_PER_REQUEST },
       async write(ctx, batch): Promise<RowResult[]> {
-        const result = await connector.audiences.uploadPart(
+        const result = await (
+          await connector.get()
+        ).audiences.uploadPart(
           ctx,
           batch.operation === 'write' ? 'add' : 'remove',
           options.audienceId,

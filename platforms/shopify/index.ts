@@ -4,8 +4,6 @@ import { defaultOf } from '../kit/docs.js';
 import { SHOPIFY_OAUTH_SCOPES } from './client/protocol.js';
 import { shopifyConfig } from './config.js';
 import { SHOPIFY_DEMO } from './demo.js';
-import { createShopifySandbox } from './sandbox/index.js';
-import { SHOPIFY_TRAFFIC } from './sandbox/traffic.js';
 import { normaliseShopify } from './webhooks/normalise.js';
 import { verifyShopify } from './webhooks/verify.js';
 import { SHOPIFY_API_VERSIONS } from './versions.js';
@@ -37,7 +35,7 @@ const webhooks = defineWebhookSource<'shopify', readonly string[]>({
   verify: (request, secrets) =>
     verifyShopify({ rawBody: request.rawBody, headers: request.headers }, { secrets }),
   normalise: normaliseShopify,
-  demoTraffic: SHOPIFY_TRAFFIC,
+  demoTraffic: async () => (await import('./sandbox/traffic.js')).SHOPIFY_TRAFFIC,
 });
 
 const sandboxBaseUrl = (origin: string) => `${origin}/admin/api/${SHOPIFY_DEMO.credentials.apiVersion}`;
@@ -58,8 +56,9 @@ export const shopify = definePlatform({
   sandbox: {
     portVariable: 'SHOPIFY_SANDBOX_PORT',
     demoCredentials: SHOPIFY_DEMO.credentials,
-    create: (world, plan?: ShopifyPlan) =>
-      createShopifySandbox({
+    // Loaded on first use: a gateway or subgraph never builds a sandbox (issue 17, target 2).
+    create: async (world, plan?: ShopifyPlan) =>
+      (await import('./sandbox/index.js')).createShopifySandbox({
         world,
         accessToken: SHOPIFY_DEMO.credentials.accessToken,
         ...(plan?.bucketSize !== undefined ? { bucketSize: plan.bucketSize } : {}),

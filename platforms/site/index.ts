@@ -7,7 +7,6 @@ import {
 import { defineWebhookSource, type WebhookFlow } from '../kit/descriptor.js';
 import { siteConfig } from './config.js';
 import { SITE_DEMO } from './demo.js';
-import { SITE_TRAFFIC } from './sandbox/traffic.js';
 import { normaliseSite } from './webhooks/normalise.js';
 
 /**
@@ -33,7 +32,7 @@ export const site = defineWebhookSource<'site', readonly string[]>({
   verify: (request, secrets) =>
     verifyStandardWebhook({ rawBody: request.rawBody, headers: request.headers }, { secrets }),
   normalise: normaliseSite,
-  demoTraffic: SITE_TRAFFIC,
+  demoTraffic: async () => (await import('./sandbox/traffic.js')).SITE_TRAFFIC,
 });
 
 /** What the data-flow document says of the site's webhooks. */

@@ -8,7 +8,7 @@ import {
   type PlatformActions,
 } from '../kit/actions.js';
 import type { RequestContext } from '../../lib/request-context.js';
-import { TwilioConnector } from './client/connector.js';
+import { onFirstUse } from '../kit/lazy.js';
 import { toE164, type SmsConsentRecord } from './client/records.js';
 import { UpstreamError } from '../../lib/errors.js';
 import type { TwilioConnection } from './index.js';
@@ -47,11 +47,14 @@ export const twilioActions: PlatformActions<TwilioConnection> = {
   ],
   connect(connection, settings) {
     const { maxConcurrent, ...rest } = connection;
-    const twilio = new TwilioConnector({
-      ...rest,
-      ...settings,
-      ...(maxConcurrent !== undefined ? { limits: { maxConcurrent } } : {}),
-    });
+    const twilio = onFirstUse(
+      async () =>
+        new (await import('./client/connector.js')).TwilioConnector({
+          ...rest,
+          ...settings,
+          ...(maxConcurrent !== undefined ? { limits: { maxConcurrent } } : {}),
+        }),
+    );
 
     async function send(ctx: RequestContext, item: ActionItem): Promise<ActionOutcome> {
       const parsed = paramsOf(smsParams, item);
@@ -64,7 +67,7 @@ export const twilioActions: PlatformActions<TwilioConnection> = {
         return rejectAction('TEMPLATE_VALUE_MISSING', `the event has no value for {{${filled.missing}}}`);
       let consent: SmsConsentRecord;
       try {
-        consent = await twilio.consent(ctx, phone);
+        consent = await (await twilio.get()).consent(ctx, phone);
       } catch (error) {
         // Nothing was sent yet: a failed read of the history is worth another try, unlike a send.
         if (!(error instanceof UpstreamError)) throw error;
@@ -82,7 +85,7 @@ export const twilioActions: PlatformActions<TwilioConnection> = {
         );
       if (consent.status !== 'OPTED_IN' && parsed.params.consent === 'opted-in')
         return rejectAction('SMS_NO_CONSENT', 'the number never opted in to texts');
-      const message = await twilio.sendMessage(ctx, { to: phone, body: filled.text });
+      const message = await (await twilio.get()).sendMessage(ctx, { to: phone, body: filled.text });
       return { status: 'done', detail: message.id };
     }
 

@@ -2,13 +2,11 @@ import { loadEnv } from '../../lib/config/env.js';
 import { twilioActions } from './actions.js';
 import { definePlatform, defineWebhookSource } from '../kit/descriptor.js';
 import { defaultOf, seconds } from '../kit/docs.js';
-import { CONSENT_SCAN_LIMIT } from './client/connector.js';
+import { CONSENT_SCAN_LIMIT } from './keywords.js';
 import { TWILIO_DEFAULT_LIMITS } from './client/limits.js';
 import { TWILIO_API_VERSION, TWILIO_OAUTH_SCOPES, type TwilioCredentials } from './client/protocol.js';
 import { twilioConfig } from './config.js';
 import { TWILIO_DEMO } from './demo.js';
-import { createTwilioSandbox } from './sandbox/index.js';
-import { TWILIO_TRAFFIC } from './sandbox/traffic.js';
 import { normaliseTwilio } from './webhooks/normalise.js';
 import { verifyTwilio } from './webhooks/verify.js';
 import { TWILIO_API_VERSIONS } from './versions.js';
@@ -53,7 +51,7 @@ const webhooks = defineWebhookSource<'twilio', readonly string[]>({
       { secrets },
     ),
   normalise: normaliseTwilio,
-  demoTraffic: TWILIO_TRAFFIC,
+  demoTraffic: async () => (await import('./sandbox/traffic.js')).TWILIO_TRAFFIC,
 });
 
 /** Twilio: SMS, the system of record for who may be texted and what was sent to whom. */
@@ -72,8 +70,9 @@ export const twilio = definePlatform({
   sandbox: {
     portVariable: 'TWILIO_SANDBOX_PORT',
     demoCredentials: demo,
-    create: (world, plan?: TwilioPlan) =>
-      createTwilioSandbox({
+    // Loaded on first use: a gateway or subgraph never builds a sandbox (issue 17, target 2).
+    create: async (world, plan?: TwilioPlan) =>
+      (await import('./sandbox/index.js')).createTwilioSandbox({
         world,
         accountSid: demo.accountSid,
         authToken: demo.authToken,

@@ -18,6 +18,9 @@ export const OPT_OUT_KEYWORDS = [
 ] as const;
 export const OPT_IN_KEYWORDS = ['START', 'YES', 'UNSTOP'] as const;
 
+/** Inbound messages the client reads, newest first, looking for the latest opt-out or opt-in keyword. */
+export const CONSENT_SCAN_LIMIT = 1000;
+
 export type OptKeyword = (typeof OPT_OUT_KEYWORDS)[number] | (typeof OPT_IN_KEYWORDS)[number];
 
 /** What a message's text does to consent: opts out, opts back in, or nothing (any other text). */

@@ -20,11 +20,15 @@ export interface TrafficSource {
   events: readonly DemoEvent[];
 }
 
+// Awaited here, at the top level, so what imports this module (the emitter, the sandbox command,
+// `start`) sees plain values, while the descriptors the gateway reads load no traffic code.
 export const TRAFFIC_SOURCES: readonly TrafficSource[] = (
-  WEBHOOK_SOURCES as readonly WebhookSource[]
-).flatMap((source) =>
-  source.demoTraffic ? [{ name: source.name as EventSourceName, ...source.demoTraffic }] : [],
-);
+  await Promise.all(
+    (WEBHOOK_SOURCES as readonly WebhookSource[]).map(async (source) =>
+      source.demoTraffic ? [{ name: source.name as EventSourceName, ...(await source.demoTraffic()) }] : [],
+    ),
+  )
+).flat();
 
 /** One kind of live traffic with the source that sends it. */
 export interface SourcedKind {

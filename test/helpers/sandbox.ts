@@ -33,7 +33,7 @@ export async function startSandbox(
   const world =
     options.world ??
     generateWorld({ seed: 7, customers: options.customers ?? 300, anchorDate: TEST_ANCHOR_DATE });
-  const sandbox = buildSandbox(platform, {
+  const sandbox = await buildSandbox(platform, {
     world,
     logger: silentLogger,
     rateLimits: options.rateLimits ?? true,

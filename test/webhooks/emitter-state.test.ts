@@ -223,7 +223,7 @@ describe('POST /__sandbox/webhooks on a standalone sandbox', () => {
     world: World,
     emitter: WebhookEmitter,
   ) {
-    const server = createSandboxServer(platformSandbox(platform, world), {
+    const server = createSandboxServer(await platformSandbox(platform, world), {
       logger: silentLogger,
       rateLimits: false,
       adminRoutes: [sandboxEventRoute(platform, world, emitter)],

@@ -294,7 +294,7 @@ describe('webhook emitter', () => {
 
   it('should be switched on, re-rated and off through the sandbox admin endpoint', async () => {
     const source = emitter({ perMinute: 60 });
-    const sandbox = createSandboxServer(platformSandbox('hubspot', world), {
+    const sandbox = createSandboxServer(await platformSandbox('hubspot', world), {
       logger: silentLogger,
       adminRoutes: webhookEmitterRoutes(source),
     });

@@ -1,6 +1,4 @@
 import type { Logger } from '../../logger.js';
-import { openRedisEventLog } from './redis.js';
-import { openSqliteEventLog } from './sqlite.js';
 import type { EventLog } from './types.js';
 
 /** Which event log to open: the embedded default, or the one N gateway instances share. */
@@ -22,14 +20,18 @@ export type EventLogSettings =
     };
 
 export async function openEventLog(settings: EventLogSettings, logger: Logger): Promise<EventLog> {
+  // Each kind's code (better-sqlite3, or the Redis client and scripts) is imported only when it
+  // is the one configured: a gateway holds one log, not both (issue 17, target 2).
   const log =
     settings.kind === 'sqlite'
-      ? openSqliteEventLog({
+      ? (await import('./sqlite.js')).openSqliteEventLog({
           file: settings.file,
           ...(settings.synchronous ? { synchronous: settings.synchronous } : {}),
           logger,
         })
-      : await openRedisEventLog({
+      : await (
+          await import('./redis.js')
+        ).openRedisEventLog({
           url: settings.url,
           prefix: settings.prefix,
           ...(settings.dedupeTtlMs === undefined ? {} : { dedupeTtlMs: settings.dedupeTtlMs }),

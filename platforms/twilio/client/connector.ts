@@ -14,6 +14,7 @@ import { twilioProtocol, type TwilioCredentials } from './protocol.js';
 import { consentFrom, toSmsMessage, type SmsConsentRecord, type SmsMessageRecord } from './records.js';
 import { twilioMessage, twilioMessagePage } from './schemas.js';
 import { leaseAccountThrottle, type ThrottleLease } from '../../../lib/upstream/account-throttles.js';
+import { CONSENT_SCAN_LIMIT } from '../keywords.js';
 
 export interface TwilioSettings {
   /** `https://api.twilio.com/2010-04-01`: the API version is part of the base URL. */
@@ -58,8 +59,8 @@ export interface ListFilter {
 
 /** Twilio's largest page (`PageSize`). */
 export const TWILIO_MAX_PAGE_SIZE = 1000;
-/** Inbound messages read, newest first, looking for the latest opt-out or opt-in keyword. */
-export const CONSENT_SCAN_LIMIT = 1000;
+// In keywords.ts, beside the rules it scans for: the descriptor's docs name it without loading this client.
+export { CONSENT_SCAN_LIMIT };
 const CONSENT_PAGE_SIZE = 100;
 
 const ENDPOINTS = {
