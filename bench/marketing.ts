@@ -286,6 +286,8 @@ async function memory(stack: Awaited<ReturnType<typeof benchStack>>): Promise<Me
       ROUTING_RULES_FILE: typeOnlyRoutingRules(),
       LOG_LEVEL: 'warn',
       MEMORY_PROBE_FILE: probeFile,
+      // One benchmark client holds every subscription: above the per-client default (100).
+      SUBSCRIPTIONS_PER_CLIENT: String(config.BENCH_SUBSCRIPTIONS),
     },
     ['--import', 'tsx', '--import', resolve(import.meta.dirname, 'memory-probe.ts')],
   );

@@ -1,4 +1,4 @@
-import { writeFileSync } from 'node:fs';
+import { renameSync, writeFileSync } from 'node:fs';
 
 /**
  * Loaded into a benchmarked process with `--import`: writes its memory (RSS, V8 heap, and the peak
@@ -13,7 +13,12 @@ if (file) {
     const { rss, heapUsed, heapTotal, external } = process.memoryUsage();
     // ru_maxrss is in kilobytes on Linux and macOS alike (Node normalises it).
     const maxRss = process.resourceUsage().maxRSS * 1024;
-    writeFileSync(file, JSON.stringify({ rss, maxRss, heapUsed, heapTotal, external, at: Date.now() }));
+    // Written aside, then renamed over the file: a reader never sees half a sample.
+    writeFileSync(
+      `${file}.tmp`,
+      JSON.stringify({ rss, maxRss, heapUsed, heapTotal, external, at: Date.now() }),
+    );
+    renameSync(`${file}.tmp`, file);
   };
   setInterval(write, Number(process.env['MEMORY_PROBE_INTERVAL_MS'] ?? 250)).unref();
   process.on('exit', write);
