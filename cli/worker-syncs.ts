@@ -6,30 +6,40 @@ import { registerSecret, type Logger } from '../lib/logger.js';
 import { catalog } from '../platforms/catalog.js';
 import { syncEvent } from '../syncs/events.js';
 import { syncWorkerJob } from '../syncs/jobs.js';
-import { sandboxPorts, WORKER_SYNC_ENV } from './command-env.js';
+import { WORKER_SYNC_ENV } from './command-env.js';
+import { syncApiKey, syncConnector } from './sync-connections.js';
 import { syncsFileOrConfigError } from './gateway-syncs.js';
 
 /**
  * A worker's sync job, or none when WORKER_SYNCS is off: SYNCS_FILE's syncs on BullMQ, their state
- * in the worker's Redis beside the event log (`<EVENT_LOG_PREFIX>:syncs`), the demo sandboxes as
- * destinations (as `sync run`), and each run's outcome appended to the event log.
+ * in the worker's Redis beside the event log (`<EVENT_LOG_PREFIX>:syncs`), each destination
+ * reached as `sync run` reaches it (cli/sync-connections.ts), and each run's outcome appended to
+ * the event log.
  */
-export function workerSyncJobs(log: EventLog, logger: Logger, source = process.env): WorkerJob[] {
+export function workerSyncJobs(
+  log: EventLog,
+  logger: Logger,
+  source = process.env,
+  /** Variables the platforms' readers require that a worker derives itself (GATEWAY_TOKEN_JWKS). */
+  extra: NodeJS.ProcessEnv = {},
+): WorkerJob[] {
   const env = loadEnv(catalog, WORKER_SYNC_ENV, source);
   if (env.WORKER_SYNCS !== 'on') return [];
-  if (env.NODE_ENV === 'production')
-    throw new ConfigError([
-      'WORKER_SYNCS: the syncs write to the platform sandboxes of the embedded demo; production destinations are not wired to them yet',
-    ]);
   if (!env.REDIS_URL)
     throw new ConfigError([
       'REDIS_URL: required with WORKER_SYNCS=on: the workers schedule the syncs and keep their state in that Redis',
     ]);
   const redisUrl = env.REDIS_URL;
   const definitions = syncsFileOrConfigError(env.SYNCS_FILE, env.SYNC_MIN_INTERVAL_MS);
-  const apiKey = env.SYNC_API_KEY ?? DEMO_API_KEYS['personalization-service'];
+  const production = env.NODE_ENV === 'production';
+  const apiKey = syncApiKey(
+    env.SYNC_API_KEY,
+    production,
+    'WORKER_SYNCS=on',
+    DEMO_API_KEYS['personalization-service'],
+  );
   registerSecret(apiKey);
-  const ports = sandboxPorts(source);
+  const connect = syncConnector(source, production, extra);
   const syncLogger = logger.child({ component: 'syncs' });
   return [
     syncWorkerJob({
@@ -38,8 +48,7 @@ export function workerSyncJobs(log: EventLog, logger: Logger, source = process.e
       prefix: `${env.EVENT_LOG_PREFIX}:syncs`,
       gatewayUrl: env.SYNC_GATEWAY_URL,
       apiKey,
-      connect: (target) =>
-        target.platform.sandbox.connection(`http://127.0.0.1:${ports[target.platform.name]}`),
+      connect,
       lockMs: env.SYNC_LOCK_MS,
       logger: syncLogger,
       onEvent: (event) => {

@@ -5,13 +5,16 @@ import { DEMO_API_KEYS } from '../../gateway/auth/demo-keys.js';
 import { loadSyncFile, SyncDefinitionError } from '../../syncs/definition.js';
 import { formatList, formatProgress, formatSummary } from '../../syncs/report.js';
 import { SyncService, syncsStateFile } from '../../syncs/service.js';
-import { sandboxPorts, SYNC_ENV, SYNC_USAGE } from '../command-env.js';
+import { SYNC_ENV, SYNC_USAGE } from '../command-env.js';
+import { syncApiKey, syncConnector } from '../sync-connections.js';
+import { generateGatewayKeys } from '../../lib/auth/gateway-token.js';
 import { UsageError } from '../usage.js';
 
 /**
  * `sync list` and `sync run`: the syncs of SYNCS_FILE, their state in DATA_DIR/syncs.db. The
- * sources are read through the gateway at SYNC_GATEWAY_URL with SYNC_API_KEY; the destinations are
- * the platform sandboxes of the embedded demo (`npm start`) at their ports.
+ * sources are read through the gateway at SYNC_GATEWAY_URL with SYNC_API_KEY; each destination is
+ * its platform's own connection when its variables are set, else (outside production) the
+ * embedded demo's sandbox (cli/sync-connections.ts).
  */
 export async function syncCommand(args: readonly string[], logLevel: string): Promise<number> {
   const [sub, ...rest] = args;
@@ -24,21 +27,24 @@ export async function syncCommand(args: readonly string[], logLevel: string): Pr
     if (error instanceof SyncDefinitionError) throw new ConfigError([`SYNCS_FILE: ${error.message}`]);
     throw error;
   }
-  if (env.NODE_ENV === 'production')
-    throw new ConfigError([
-      'NODE_ENV: the sync command writes to the platform sandboxes of the embedded demo; production destinations are not wired to it yet',
-    ]);
-  const apiKey = env.SYNC_API_KEY ?? DEMO_API_KEYS['personalization-service'];
+  const production = env.NODE_ENV === 'production';
+  const apiKey = syncApiKey(
+    env.SYNC_API_KEY,
+    production,
+    'NODE_ENV=production',
+    DEMO_API_KEYS['personalization-service'],
+  );
   registerSecret(apiKey);
-  const ports = sandboxPorts(process.env);
+  // The role readers want the subgraphs' public keys, which a sync never checks: a throwaway set.
+  const { publicJwks } = await generateGatewayKeys();
+  const connect = syncConnector(process.env, production, { GATEWAY_TOKEN_JWKS: JSON.stringify(publicJwks) });
   const logger: Logger = createLogger({ name: 'sync', level: logLevel as 'info' });
   const service = new SyncService({
     definitions,
     stateFile: syncsStateFile(env.DATA_DIR),
     gatewayUrl: env.SYNC_GATEWAY_URL,
     apiKey,
-    connect: (target) =>
-      target.platform.sandbox.connection(`http://127.0.0.1:${ports[target.platform.name]}`),
+    connect,
     logger,
   });
   try {

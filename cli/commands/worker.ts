@@ -137,7 +137,9 @@ export async function workerCommand(logger: Logger): Promise<undefined> {
       },
       logger: logger.child({ component: 'events' }),
     });
-    jobs.push(...workerSyncJobs(log, logger));
+    jobs.push(
+      ...workerSyncJobs(log, logger, process.env, { GATEWAY_TOKEN_JWKS: JSON.stringify(publicJwksOf(key)) }),
+    );
     const running = await startJobs(jobs, logger);
     closers.push(() => running.stop());
     // Its deliveries', actions' and syncs' figures, for the gateways' `integrations` and `/status`

@@ -68,7 +68,7 @@ export const coreCatalog = {
   }),
   HEALTH_SHARE_INTERVAL_MS: env.int(200, 300_000, {
     description:
-      'With the Redis event log: how often each `worker` publishes its connections\' health (deliveries, actions, syncs, its platform calls) to Redis under EVENT_LOG_PREFIX, and each gateway reads them into `integrations`, `/status` and the alerts. A worker that stops publishing drops out after three periods.',
+      "With the Redis event log: how often each `worker` publishes its connections' health (deliveries, actions, syncs, its platform calls) to Redis under EVENT_LOG_PREFIX, and each gateway reads them into `integrations`, `/status` and the alerts. A worker that stops publishing drops out after three periods.",
     default: '5000',
   }),
 

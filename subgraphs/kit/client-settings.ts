@@ -24,5 +24,7 @@ export function recordCacheSetting(
   platform: RecordCache['platform'],
   account: string,
 ): { cache?: RecordCache } {
-  return shared.cache ? { cache: new RecordCache(shared.cache.store, platform, account, shared.cache.ttls) } : {};
+  return shared.cache
+    ? { cache: new RecordCache(shared.cache.store, platform, account, shared.cache.ttls) }
+    : {};
 }

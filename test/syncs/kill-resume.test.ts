@@ -1,7 +1,9 @@
 import { spawn } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Stack } from '../../cli/stack.js';
+import { DEMO_API_KEYS } from '../../gateway/auth/demo-keys.js';
+import { MAILCHIMP_DEMO } from '../../platforms/mailchimp/demo.js';
 import { PLATFORMS } from '../../platforms/registry.js';
 import { startTestStack } from '../helpers/stack.js';
 import { clearRecorded, recorded, tempDir } from './harness.js';
@@ -50,10 +52,11 @@ describe('a sync run killed mid-write', () => {
   let env: Record<string, string>;
 
   /** `sync run everyone` as its own process; `killAfter` SIGKILLs it once that many rows are written. */
-  const runCli = (killAfter?: number) =>
+  const runCli = (killAfter?: number) => runCliWith(env, killAfter);
+  const runCliWith = (runEnv: Record<string, string>, killAfter?: number) =>
     new Promise<CliRun>((resolve) => {
       const child = spawn(process.execPath, ['--import', 'tsx', 'cli/main.ts', 'sync', 'run', 'everyone'], {
-        env,
+        env: runEnv,
         stdio: ['ignore', 'pipe', 'pipe'],
       });
       let stdout = '';
@@ -129,4 +132,39 @@ describe('a sync run killed mid-write', () => {
     expect(after.stdout).toMatch(new RegExp(`inserts\\s+${rejected}\\n`));
     expect(after.stdout).toMatch(/updates\s+0\n/);
   }, 180_000);
+
+  it('should write to the platform its variables name in production, never to a sandbox port', async () => {
+    const dataDir = `${tmp.dir}/production`;
+    mkdirSync(dataDir);
+    await clearRecorded(stack.origins.mailchimp);
+    const sandboxPortsUnset = Object.fromEntries(
+      Object.entries(env).filter(([name]) => !name.endsWith('_SANDBOX_PORT')),
+    );
+    const run = await runCliWith({
+      ...sandboxPortsUnset,
+      NODE_ENV: 'production',
+      DATA_DIR: dataDir,
+      // Given explicitly, as production asks; the test gateway knows it.
+      SYNC_API_KEY: DEMO_API_KEYS['personalization-service'],
+      // What an operator sets for the real Mailchimp; the client cannot tell the sandbox from it.
+      MAILCHIMP_API_KEY: MAILCHIMP_DEMO.credentials.apiKey,
+      MAILCHIMP_LIST_ID: MAILCHIMP_DEMO.credentials.listId,
+      MAILCHIMP_BASE_URL: `${stack.origins.mailchimp}/3.0`,
+    });
+    expect(run.code).toBe(0);
+    expect(run.stdout).toMatch(/run 1 (SUCCEEDED|PARTIALLY_FAILED)/);
+    expect(await recorded(stack.origins.mailchimp, BATCH)).toHaveLength(Math.ceil(CUSTOMERS / 500));
+
+    // The same in production without Mailchimp's variables: the run fails naming the one to set.
+    const unconfigured = await runCliWith({
+      ...sandboxPortsUnset,
+      NODE_ENV: 'production',
+      DATA_DIR: `${dataDir}-unset`,
+      SYNC_API_KEY: DEMO_API_KEYS['personalization-service'],
+    });
+    expect(unconfigured.code).not.toBe(0);
+    expect(`${unconfigured.stdout}${unconfigured.stderr}`).toContain(
+      'MAILCHIMP_API_KEY: required in production',
+    );
+  }, 120_000);
 });

@@ -57,7 +57,7 @@ describe("a worker's syncs configuration", () => {
     expect(jobs.map((job) => job.name)).toEqual(['syncs']);
   });
 
-  it('should refuse a schedule shorter than SYNC_MIN_INTERVAL_MS, a bad lock and production', () => {
+  it('should refuse a schedule shorter than SYNC_MIN_INTERVAL_MS, a bad lock and production without its own key', () => {
     const fast = fileWith('fast', '{ every: 5s }');
     expect(problem({ WORKER_SYNCS: 'on', REDIS_URL, SYNCS_FILE: fast })).toContain(
       'sync "fast": schedule.every: must be at least 1m',
@@ -84,6 +84,17 @@ describe("a worker's syncs configuration", () => {
         NODE_ENV: 'production',
         SYNCS_FILE: fileWith('prod', '{ every: 1h }'),
       }),
-    ).toContain('WORKER_SYNCS: the syncs write to the platform sandboxes');
+    ).toContain('SYNC_API_KEY: required with WORKER_SYNCS=on in production');
+  });
+
+  it('should run production syncs with their own API key, each destination from its platform variables', () => {
+    const jobs = workerSyncJobs(log, silentLogger, {
+      WORKER_SYNCS: 'on',
+      REDIS_URL,
+      NODE_ENV: 'production',
+      SYNC_API_KEY: 'a-production-key-of-the-sync-client',
+      SYNCS_FILE: fileWith('prod-ok', '{ every: 1h }'),
+    });
+    expect(jobs.map((job) => job.name)).toEqual(['syncs']);
   });
 });

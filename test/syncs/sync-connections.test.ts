@@ -1,0 +1,47 @@
+import { describe, expect, it } from 'vitest';
+import { syncConnector } from '../../cli/sync-connections.js';
+import { generateGatewayKeys } from '../../lib/auth/gateway-token.js';
+import { ConfigError } from '../../lib/config/env.js';
+import { SYNC_TARGETS } from '../../platforms/registry.js';
+
+/**
+ * Where a sync writes: the platform named by its variables (production and development alike),
+ * the demo sandbox only outside production, and in production never a sandbox.
+ */
+describe('a sync destination connection', () => {
+  const audience = SYNC_TARGETS.get('mailchimp-audience')!;
+  const extra = async () => ({
+    GATEWAY_TOKEN_JWKS: JSON.stringify((await generateGatewayKeys()).publicJwks),
+  });
+  const mailchimp = {
+    MAILCHIMP_API_KEY: 'an-operator-key-0123456789-us21',
+    MAILCHIMP_LIST_ID: 'list-of-the-operator',
+    MAILCHIMP_BASE_URL: 'https://mailchimp.example.com/3.0',
+  };
+
+  it('should use the platform variables when they are set, in production too', async () => {
+    const connect = syncConnector(mailchimp, true, await extra());
+    expect(connect(audience)).toMatchObject({
+      baseUrl: 'https://mailchimp.example.com/3.0',
+      apiKey: mailchimp.MAILCHIMP_API_KEY,
+      listId: 'list-of-the-operator',
+    });
+  });
+
+  it('should fail a production sync to a platform without variables, naming the one to set', async () => {
+    const connect = syncConnector({}, true, await extra());
+    expect(() => connect(audience)).toThrow(ConfigError);
+    expect(() => connect(audience)).toThrow(
+      /MAILCHIMP_API_KEY: required in production to sync to mailchimp-audience/,
+    );
+  });
+
+  it("should reach the demo's sandbox at its port outside production", async () => {
+    const connect = syncConnector({ MAILCHIMP_SANDBOX_PORT: '45123' }, false, await extra());
+    expect(connect(audience)).toMatchObject({ baseUrl: 'http://127.0.0.1:45123/3.0' });
+  });
+
+  it('should refuse bad platform variables before any run, naming them', async () => {
+    expect(() => syncConnector({ MAILCHIMP_API_KEY: 'k' }, true, {})).toThrow(ConfigError);
+  });
+});
