@@ -1,5 +1,7 @@
 import type { Logger } from '../../logger.js';
 import type { EventLog } from './types.js';
+// Registered in every mode: the metric names at /metrics do not depend on the log configured.
+import './metrics.js';
 
 /** Which event log to open: the embedded default, or the one N gateway instances share. */
 export type EventLogSettings =

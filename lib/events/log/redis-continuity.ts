@@ -1,14 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
 import type { Logger } from '../../logger.js';
-import { Counter } from '../../metrics.js';
+import { redisLogMetrics } from './metrics.js';
 
-export const redisLogMetrics = {
-  resets: new Counter(
-    'event_log_resets_total',
-    'Times this instance found the Redis event log emptied (Redis restarted without persistence): everything it held before was lost.',
-  ),
-};
+export { redisLogMetrics };
 
 const ensureReply = z.tuple([z.string(), z.number()]);
 
