@@ -34,6 +34,7 @@ import { responseCache } from './plugins/response-cache.js';
 import { enforceSharedScalars } from './scalars.js';
 import { gatewayLoadableSupergraph } from './supergraph.js';
 import { SubgraphDataSource } from './subgraph-data-source.js';
+import { closeSubgraphAgents, createSubgraphAgents } from './subgraph-http.js';
 import { assertNoDemoWebhookSecrets } from '../events/production-guard.js';
 import { startEventRuntime, type EventRuntime } from './event-runtime.js';
 import { createMetricsEndpoint, METRICS_SCOPE } from './metrics-endpoint.js';
@@ -69,7 +70,10 @@ export async function buildGateway(config: GatewayConfig, logger: Logger): Promi
   assertNoDemoWebhookSecrets(config.events.webhooks, config.mode);
   const supergraphSdl = readFileSync(config.supergraphFile, 'utf8');
   const loadableSupergraph = gatewayLoadableSupergraph(supergraphSdl);
+  // Health probes and the event runtime's calls: undici. Operations' subgraph fetches: Node's own
+  // client (subgraph-http.ts says why).
   const agent = new Agent({ connections: 128, keepAliveTimeout: 30_000, pipelining: 1 });
+  const subgraphAgents = createSubgraphAgents({ maxSockets: 128, idleMs: 30_000 });
   const development = config.mode !== 'production';
   const supergraphDocument = parse(supergraphSdl);
   // Read once, the way every subgraph reads its own SDL: who may read what, and the key fields.
@@ -104,7 +108,7 @@ export async function buildGateway(config: GatewayConfig, logger: Logger): Promi
         name,
         url: subgraphUrl(name, url),
         timeoutMs: config.subgraphTimeoutMs,
-        agent,
+        agents: subgraphAgents,
         signer: access.signer,
         plannedKeys,
       }),
@@ -308,6 +312,7 @@ export async function buildGateway(config: GatewayConfig, logger: Logger): Promi
       access.close();
       await apollo.stop();
       await agent.close();
+      closeSubgraphAgents(subgraphAgents);
     },
   };
 }

@@ -1,7 +1,6 @@
 import { STATUS_CODES } from 'node:http';
 import { RemoteGraphQLDataSource, type GraphQLDataSourceProcessOptions } from '@apollo/gateway';
 import { GraphQLError } from 'graphql';
-import { errors as undiciErrors, type Agent } from 'undici';
 import { injectTraceContext } from '../lib/telemetry/tracing.js';
 import type { GatewayTokenSigner } from '../lib/auth/gateway-token.js';
 import { ErrorCode, publicErrorCodes } from '../lib/errors.js';
@@ -9,6 +8,7 @@ import { DEADLINE_HEADER, REQUEST_ID_HEADER } from '../lib/request-context.js';
 import type { PlannedKeyFields } from './auth/planned-keys.js';
 import type { GatewayContext } from './context.js';
 import { failedFetchResponse } from './failed-fetch.js';
+import { postToSubgraph, subgraphTarget, type SubgraphAgents, type SubgraphTarget } from './subgraph-http.js';
 
 type ProcessOptions = GraphQLDataSourceProcessOptions<GatewayContext>;
 type ProcessResult = Awaited<ReturnType<RemoteGraphQLDataSource<GatewayContext>['process']>>;
@@ -33,7 +33,7 @@ interface PendingFetch {
 }
 
 /**
- * A response's headers as undici gave them (names in lower case), read-only for Apollo, which only
+ * A response's headers as Node's client gave them (names in lower case), for Apollo, which only
  * reads `cache-control`: building a WHATWG `Headers` per subgraph response cost more than reading it.
  */
 class ResponseHeaders implements FetcherHeaders {
@@ -76,7 +76,7 @@ class ResponseHeaders implements FetcherHeaders {
   }
 }
 
-/** A subgraph's response, read in full by undici, as the fetch-like response Apollo expects. */
+/** A subgraph's response, read in full, as the fetch-like response Apollo expects. */
 class BufferedResponse implements FetcherResponse {
   readonly bodyUsed = false;
   readonly redirected = false;
@@ -125,8 +125,8 @@ export interface SubgraphDataSourceOptions {
   /** A function for a URL known only once the gateway listens (the `events` subgraph it serves). */
   url: string | (() => string);
   timeoutMs: number;
-  /** Shared keep-alive pool for all subgraph calls. */
-  agent: Agent;
+  /** Shared keep-alive pools for all subgraph calls. */
+  agents: SubgraphAgents;
   /** Signs the caller token every subgraph requires. */
   signer: GatewayTokenSigner;
   /** Which key fields of a fetch the planner added for joins (the token's `planned` claim). */
@@ -143,10 +143,11 @@ interface SubgraphErrorBody {
  * subgraph's Cache-Control), with this gateway's parts in its hooks:
  * - `willSendRequest`: the request id, so the subgraph's and connectors' log lines join the
  *   gateway's, and what is left of the client's deadline;
- * - `fetcher`: undici's `request` on the shared keep-alive pool rather than a WHATWG fetch (a deep
- *   operation makes a dozen subgraph calls, and the fetch path's streams and AbortSignal per call
- *   were a fifth of the gateway's CPU under load, bench/README.md), signing the caller token over
- *   the exact body it sends, with a timeout per fetch;
+ * - `fetcher`: a plain POST on the shared keep-alive pool (`subgraph-http.ts`: Node's client, whose
+ *   parser needs no compilation at run time) rather than a WHATWG fetch (a deep operation makes a
+ *   dozen subgraph calls, and the fetch path's streams and AbortSignal per call were a fifth of the
+ *   gateway's CPU under load, bench/README.md), signing the caller token over the exact body it
+ *   sends, with a timeout per fetch;
  * - `parseBody`, `errorFromResponse`: a body that is not GraphQL, and a non-2xx's GraphQL errors.
  * Every failure comes back as a GraphQLError naming the subgraph with a public code, never a URL or
  * a body, at each field the fetch lost (`process`).
@@ -155,10 +156,10 @@ export class SubgraphDataSource extends RemoteGraphQLDataSource<GatewayContext> 
   readonly subgraphName: string;
   private readonly signer: GatewayTokenSigner;
   private readonly plannedKeys: PlannedKeyFields;
-  private readonly agent: Agent;
+  private readonly agents: SubgraphAgents;
   private readonly timeoutMs: number;
   private readonly resolveUrl: (() => string) | undefined;
-  private lastTarget: { url: string; origin: string; path: string } | undefined;
+  private lastTarget: SubgraphTarget | undefined;
   private readonly pending = new Map<string, PendingFetch>();
   private fetches = 0;
 
@@ -167,7 +168,7 @@ export class SubgraphDataSource extends RemoteGraphQLDataSource<GatewayContext> 
     this.subgraphName = options.name;
     this.signer = options.signer;
     this.plannedKeys = options.plannedKeys;
-    this.agent = options.agent;
+    this.agents = options.agents;
     this.timeoutMs = options.timeoutMs;
     this.resolveUrl = typeof options.url === 'function' ? options.url : undefined;
     this.fetcher = (url, init) => this.fetchOnPool(url, init);
@@ -175,12 +176,9 @@ export class SubgraphDataSource extends RemoteGraphQLDataSource<GatewayContext> 
     Object.assign(this, { sendRequest: (request: SubgraphRequest) => this.sendBuffered(request) });
   }
 
-  /** The URL split as undici takes it, parsed once (it changes only with the supergraph). */
-  private target(url: string): { origin: string; path: string } {
-    if (this.lastTarget?.url !== url) {
-      const parsed = new URL(url);
-      this.lastTarget = { url, origin: parsed.origin, path: `${parsed.pathname}${parsed.search}` };
-    }
+  /** The URL split as the client takes it, parsed once (it changes only with the supergraph). */
+  private target(url: string): SubgraphTarget {
+    if (this.lastTarget?.url !== url) this.lastTarget = subgraphTarget(url);
     return this.lastTarget;
   }
 
@@ -245,7 +243,7 @@ export class SubgraphDataSource extends RemoteGraphQLDataSource<GatewayContext> 
     }
   }
 
-  /** Apollo's fetcher, on undici: the request as `process` built it, with its caller token. */
+  /** Apollo's fetcher: the request as `process` built it, with its caller token. */
   private async fetchOnPool(url: string, init: FetcherRequestInit = {}): Promise<FetcherResponse> {
     const headers: Record<string, string> = { ...init.headers };
     const id = headers[FETCH_ID_HEADER];
@@ -255,30 +253,17 @@ export class SubgraphDataSource extends RemoteGraphQLDataSource<GatewayContext> 
       throw new Error(`a fetch to the ${this.subgraphName} subgraph that willSendRequest did not see`);
     const body = typeof init.body === 'string' ? init.body : (init.body?.toString('utf8') ?? '');
     headers['authorization'] = `Bearer ${await this.tokenFor(pending.options, body)}`;
+    // SUBGRAPH_TIMEOUT_MS, or what is left of the client's deadline when that comes sooner.
     const left = pending.deadline === undefined ? this.timeoutMs : pending.deadline - Date.now();
     if (left <= 0) throw new DeadlinePassed();
-    const { origin, path } = this.target(url);
-    // undici's header and body timers (cheap, no AbortSignal per call) keep SUBGRAPH_TIMEOUT_MS;
-    // they tick on a coarse clock that may fire up to half a second early, so a deadline that
-    // comes sooner gets a precise timer of its own.
-    const deadlineTimer = left < this.timeoutMs ? new AbortController() : undefined;
-    const timer = deadlineTimer ? setTimeout(() => deadlineTimer.abort(), left) : undefined;
-    try {
-      const response = await this.agent.request({
-        origin,
-        path,
-        method: 'POST',
-        headers,
-        body,
-        headersTimeout: this.timeoutMs,
-        bodyTimeout: this.timeoutMs,
-        ...(deadlineTimer ? { signal: deadlineTimer.signal } : {}),
-      });
-      const text = await response.body.text();
-      return new BufferedResponse(url, response.statusCode, new ResponseHeaders(response.headers), text);
-    } finally {
-      clearTimeout(timer);
-    }
+    const answer = await postToSubgraph(
+      this.agents,
+      this.target(url),
+      headers,
+      body,
+      Math.min(left, this.timeoutMs),
+    );
+    return new BufferedResponse(url, answer.status, new ResponseHeaders(answer.headers), answer.body);
   }
 
   /**
@@ -368,10 +353,7 @@ export class SubgraphDataSource extends RemoteGraphQLDataSource<GatewayContext> 
         { extensions },
       );
     }
-    const timedOut =
-      error instanceof undiciErrors.HeadersTimeoutError ||
-      error instanceof undiciErrors.BodyTimeoutError ||
-      (error instanceof Error && (error.name === 'TimeoutError' || error.name === 'AbortError'));
+    const timedOut = error instanceof Error && (error.name === 'TimeoutError' || error.name === 'AbortError');
     return new GraphQLError(
       timedOut
         ? `The ${this.subgraphName} subgraph did not answer in time.`

@@ -57,35 +57,39 @@ async function build() {
   mkdirSync(outDir, { recursive: true });
   // A directory per build: a start already running keeps loading its chunks from its own.
   const dir = `build-${Date.now()}-${process.pid}`;
-  const result = await esbuild.build({
-    absWorkingDir: root,
-    entryPoints: { main: entry },
-    bundle: true,
-    splitting: true,
-    platform: 'node',
-    format: 'esm',
-    target: 'node20',
-    packages: 'external',
-    outdir: join(outDir, dir),
-    outExtension: { '.js': '.mjs' },
-    sourcemap: 'linked',
-    metafile: true,
-    logLevel: 'error',
-    plugins: [
-      {
-        name: 'module-relative-paths',
-        setup(on) {
-          on.onLoad({ filter: /\.ts$/ }, async (args) => ({
-            contents: (await readFile(args.path, 'utf8')).replaceAll(
-              'import.meta.url',
-              JSON.stringify(pathToFileURL(args.path).href),
-            ),
-            loader: 'ts',
-          }));
+  // esbuild builds in a service process of its own, which otherwise stays for the life of the
+  // process that started it: the gateway would keep a child holding ~85 MB (issue 17, bench/README.md).
+  const result = await esbuild
+    .build({
+      absWorkingDir: root,
+      entryPoints: { main: entry },
+      bundle: true,
+      splitting: true,
+      platform: 'node',
+      format: 'esm',
+      target: 'node20',
+      packages: 'external',
+      outdir: join(outDir, dir),
+      outExtension: { '.js': '.mjs' },
+      sourcemap: 'linked',
+      metafile: true,
+      logLevel: 'error',
+      plugins: [
+        {
+          name: 'module-relative-paths',
+          setup(on) {
+            on.onLoad({ filter: /\.ts$/ }, async (args) => ({
+              contents: (await readFile(args.path, 'utf8')).replaceAll(
+                'import.meta.url',
+                JSON.stringify(pathToFileURL(args.path).href),
+              ),
+              loader: 'ts',
+            }));
+          },
         },
-      },
-    ],
-  });
+      ],
+    })
+    .finally(() => esbuild.stop());
   const inputs = Object.fromEntries(
     [...Object.keys(result.metafile.inputs).map((file) => resolve(root, file)), ...buildInputs].map(
       (file) => [file, signature(file)],

@@ -1,5 +1,6 @@
 import { spawnSync } from 'node:child_process';
-import { existsSync, readFileSync, utimesSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 
@@ -47,5 +48,41 @@ describe('npm start from the prebuilt CLI', () => {
     utimesSync(source, now, now);
     expect(run('--version').status).toBe(0);
     expect(builtDir()).not.toBe(first);
+  }, 90_000);
+
+  it('should leave no esbuild process behind once it has built (a gateway would keep it for its life)', () => {
+    // Loaded first into the CLI's process: as it exits, counts the processes it still has as children.
+    const dir = mkdtempSync(join(tmpdir(), 'run-built-children-'));
+    const probe = join(dir, 'children.mjs');
+    writeFileSync(
+      probe,
+      `import { readdirSync, readFileSync } from 'node:fs';
+process.on('exit', () => {
+  const children = readdirSync('/proc').filter((pid) => {
+    try {
+      const stat = readFileSync('/proc/' + pid + '/stat', 'utf8');
+      return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]) === process.pid;
+    } catch {
+      return false;
+    }
+  });
+  process.stderr.write('children: ' + children.length + '\\n');
+});
+`,
+    );
+    try {
+      const now = new Date();
+      utimesSync(join(root, 'cli', 'version.ts'), now, now);
+      const result = spawnSync(process.execPath, ['--import', probe, 'scripts/run-built.mjs', '--version'], {
+        cwd: root,
+        encoding: 'utf8',
+        env: { PATH: process.env['PATH'] ?? '' },
+        timeout: 60_000,
+      });
+      expect(result.status).toBe(0);
+      expect(result.stderr).toBe('children: 0\n');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   }, 90_000);
 });

@@ -1,13 +1,19 @@
 import { readFileSync } from 'node:fs';
-import { createServer, type IncomingHttpHeaders, type Server, type ServerResponse } from 'node:http';
+import {
+  createServer,
+  type IncomingHttpHeaders,
+  type IncomingMessage,
+  type Server,
+  type ServerResponse,
+} from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { GraphQLDataSourceProcessOptions } from '@apollo/gateway';
 import { Kind, parse, type OperationDefinitionNode } from 'graphql';
-import { Agent } from 'undici';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { PlannedKeyFields } from '../../gateway/auth/planned-keys.js';
 import type { GatewayContext } from '../../gateway/context.js';
 import { SubgraphDataSource } from '../../gateway/subgraph-data-source.js';
+import { closeSubgraphAgents, createSubgraphAgents } from '../../gateway/subgraph-http.js';
 import {
   bodyHash,
   createGatewayTokenVerifier,
@@ -92,13 +98,13 @@ function recordingCachePolicy() {
 
 describe('the subgraph data source', () => {
   const subgraph = tinySubgraph();
-  const agent = new Agent({ keepAliveTimeout: 1_000 });
+  const agents = createSubgraphAgents({ maxSockets: 8, idleMs: 1_000 });
   const supergraph = parse(readFileSync('schema/supergraph.graphql', 'utf8'));
   const plannedKeys = new PlannedKeyFields(supergraph, readDeclarations(supergraph));
   let signer: GatewayTokenSigner;
   let verify: (token: string) => ReturnType<ReturnType<typeof createGatewayTokenVerifier>>;
   const source = (url: string | (() => string) = subgraph.url(), timeoutMs = 10_000) =>
-    new SubgraphDataSource({ name: 'crm', url, timeoutMs, agent, signer, plannedKeys });
+    new SubgraphDataSource({ name: 'crm', url, timeoutMs, agents, signer, plannedKeys });
 
   beforeAll(async () => {
     await new Promise<void>((resolve) => subgraph.server.listen(0, '127.0.0.1', resolve));
@@ -116,7 +122,7 @@ describe('the subgraph data source', () => {
   afterAll(async () => {
     subgraph.server.closeAllConnections();
     await new Promise((resolve) => subgraph.server.close(resolve));
-    await agent.close();
+    closeSubgraphAgents(agents);
   });
 
   it('should send the request id, the deadline left and a caller token signed over the exact body', async () => {
@@ -176,6 +182,44 @@ describe('the subgraph data source', () => {
         extensions: { code: 'DOWNSTREAM_SERVICE_ERROR', subgraph: 'crm' },
       },
     ]);
+  });
+
+  it('should give up after SUBGRAPH_TIMEOUT_MS when that comes before the deadline', async () => {
+    subgraph.answerWith(() => undefined);
+    const result = await source(subgraph.url(), 200).process(incomingFetch({ budgetMs: 10_000 }));
+    expect(result.errors).toEqual([
+      {
+        message: 'The crm subgraph did not answer in time.',
+        path: ['customers'],
+        extensions: { code: 'DOWNSTREAM_SERVICE_ERROR', subgraph: 'crm' },
+      },
+    ]);
+  });
+
+  it('should read an answer sent in pieces, a character split across two of them', async () => {
+    const answer = Buffer.from(
+      JSON.stringify({ data: { customers: { edges: [{ node: { id: 'c1', name: 'Zoë Ångström' } }] } } }),
+    );
+    // Cut inside the two bytes of "ë", and send the halves apart.
+    const cut = answer.indexOf(Buffer.from('ë')) + 1;
+    subgraph.answerWith((response) => {
+      response.writeHead(200, { 'content-type': 'application/json' });
+      response.write(answer.subarray(0, cut));
+      setTimeout(() => response.end(answer.subarray(cut)), 20);
+    });
+    const result = await source().process(incomingFetch());
+    expect(result.errors).toBeUndefined();
+    expect(result.data).toEqual({ customers: { edges: [{ node: { id: 'c1', name: 'Zoë Ångström' } }] } });
+  });
+
+  it('should reuse one connection for fetches one after another', async () => {
+    const ports = new Set<number>();
+    const record = (request: IncomingMessage) => ports.add(request.socket.remotePort ?? 0);
+    subgraph.server.on('request', record);
+    const data = source();
+    for (let i = 0; i < 3; i++) expect((await data.process(incomingFetch())).errors).toBeUndefined();
+    subgraph.server.off('request', record);
+    expect(ports.size).toBe(1);
   });
 
   it('should not call the subgraph once the deadline has passed', async () => {
