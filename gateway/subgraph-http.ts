@@ -9,7 +9,7 @@ import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
  * compiler, on a background thread whose ~20-30 MB of compiler memory stays in that thread's malloc
  * arena for the life of the process (issue 17: most of the gap between the gateway's peak RSS and
  * Apollo Gateway's, whose client is Node's too). Node's client parses with the same llhttp compiled
- * into Node itself: no compilation at run time. It costs ~20 µs more CPU per fetch than undici's
+ * into Node itself: no compilation at run time. It costs 10-25 µs more CPU per fetch than undici's
  * `request` (bench/README.md, "Memory").
  */
 
