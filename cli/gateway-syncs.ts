@@ -6,7 +6,7 @@ import { GATEWAY_SYNC_ENV } from './command-env.js';
 
 /**
  * What a gateway shows in the graph when the workers run the syncs (`WORKER_SYNCS=on`): their
- * state in Redis, and `runSync` queued for them; undefined when WORKER_SYNCS is off.
+ * state in Redis, and `runSync` (dry runs too) queued for them; undefined when WORKER_SYNCS is off.
  */
 export async function gatewayWorkerSyncs(source = process.env): Promise<WorkerSyncs | undefined> {
   const env = loadEnv(catalog, GATEWAY_SYNC_ENV, source);
@@ -18,7 +18,12 @@ export async function gatewayWorkerSyncs(source = process.env): Promise<WorkerSy
   const definitions = syncsFileOrConfigError(env.SYNCS_FILE, env.SYNC_MIN_INTERVAL_MS);
   // BullMQ and its Redis client load only here: a gateway without worker syncs never pays for them.
   const { WorkerSyncs } = await import('../syncs/directory.js');
-  return WorkerSyncs.open({ definitions, redisUrl: env.REDIS_URL, prefix: `${env.EVENT_LOG_PREFIX}:syncs` });
+  return WorkerSyncs.open({
+    definitions,
+    redisUrl: env.REDIS_URL,
+    prefix: `${env.EVENT_LOG_PREFIX}:syncs`,
+    dryRunTimeoutMs: env.SYNC_DRY_RUN_TIMEOUT_MS,
+  });
 }
 
 /** SYNCS_FILE's syncs; a bad file stops the process as any bad variable does (exit 2, the sync and field named). */

@@ -1,8 +1,9 @@
-import { Queue } from 'bullmq';
+import { Queue, QueueEvents } from 'bullmq';
 import type { SyncDefinition } from './definition.js';
 import type { RunOptions, RunSummary } from './engine.js';
 import { bullConnection, syncQueueName } from './jobs.js';
 import { RedisSyncState } from './redis-state.js';
+import { previewJobResult, SyncDryRunError, type SyncPreview } from './preview.js';
 import { nextRunAt } from './schedule.js';
 import type { SyncListing } from './service.js';
 import { ZERO_COUNTS, type RowStatus, type RunRecord, type RunRow } from './state.js';
@@ -25,6 +26,11 @@ export interface SyncDirectory {
    * where runs happen elsewhere: then `enqueue`.
    */
   run?(name: string, options: RunOptions): Promise<RunSummary>;
+  /**
+   * Asks the workers for a dry run and waits for its preview; throws SyncDryRunError (with a code)
+   * when none comes in time or the worker could not read the source.
+   */
+  preview?(name: string, options: { full: boolean; sampleSize: number }): Promise<SyncPreview>;
   /** Asks the workers for a run; answers the queued run as the graph shows it. */
   enqueue?(name: string, options: { full: boolean; trigger: string }): Promise<RunRecord>;
   close?(): Awaitable<void>;
@@ -35,6 +41,11 @@ export interface WorkerSyncsOptions {
   redisUrl: string;
   /** The workers' prefix (`<EVENT_LOG_PREFIX>:syncs`), for their state and their BullMQ queues. */
   prefix: string;
+  /**
+   * How long a dry run may wait for a worker's preview (queued behind a run of the sync under way,
+   * then read and planned). @default 60000
+   */
+  dryRunTimeoutMs?: number;
   now?: () => number;
 }
 
@@ -45,6 +56,7 @@ export interface WorkerSyncsOptions {
  */
 export class WorkerSyncs implements SyncDirectory {
   private readonly queues = new Map<string, Queue>();
+  private readonly events = new Map<string, Promise<QueueEvents>>();
   private readonly now: () => number;
 
   private constructor(
@@ -96,7 +108,7 @@ export class WorkerSyncs implements SyncDirectory {
     return (await this.state.unfinishedRun(name)) !== undefined;
   }
 
-  async enqueue(name: string, options: { full: boolean; trigger: string }): Promise<RunRecord> {
+  private queueOf(name: string): Queue {
     const queue =
       this.queues.get(name) ??
       new Queue(syncQueueName(name), {
@@ -104,6 +116,69 @@ export class WorkerSyncs implements SyncDirectory {
         prefix: `${this.options.prefix}:bull`,
       });
     this.queues.set(name, queue);
+    return queue;
+  }
+
+  /** The sync queue's events (one blocking connection each), listening before the first job is added. */
+  private eventsOf(name: string): Promise<QueueEvents> {
+    const found = this.events.get(name);
+    if (found) return found;
+    const events = new QueueEvents(syncQueueName(name), {
+      connection: bullConnection(this.options.redisUrl),
+      prefix: `${this.options.prefix}:bull`,
+    });
+    events.on('error', () => undefined);
+    const ready = events.waitUntilReady().then(() => events);
+    this.events.set(name, ready);
+    ready.catch(() => this.events.delete(name));
+    return ready;
+  }
+
+  async preview(name: string, options: { full: boolean; sampleSize: number }): Promise<SyncPreview> {
+    const timeoutMs = this.options.dryRunTimeoutMs ?? 60_000;
+    const events = await this.eventsOf(name);
+    const job = await this.queueOf(name).add(
+      'dry-run',
+      { sync: name, trigger: 'graph', full: options.full, dryRun: true, sampleSize: options.sampleSize },
+      // Read once by the caller waiting for it; kept a while for whoever looks at the queue.
+      { removeOnComplete: { age: 3_600 }, removeOnFail: { age: 3_600 } },
+    );
+    let answer: unknown;
+    try {
+      answer = await job.waitUntilFinished(events, timeoutMs);
+    } catch (error) {
+      const state = await job.getState().catch(() => 'unknown');
+      if (state !== 'completed' && state !== 'failed') {
+        // Nobody will read it: a job no worker has taken yet is withdrawn.
+        if (state === 'waiting' || state === 'prioritized' || state === 'delayed')
+          await job.remove().catch(() => undefined);
+        throw new SyncDryRunError(
+          'SYNC_DRY_RUN_TIMEOUT',
+          `no worker finished the dry run of sync "${name}" within ${timeoutMs / 1000} s (job ${state})`,
+        );
+      }
+      throw new SyncDryRunError(
+        'SYNC_DRY_RUN_FAILED',
+        `the dry run of sync "${name}" failed in the worker: ${error instanceof Error ? error.message : 'error'}`,
+      );
+    }
+    const parsed = previewJobResult.safeParse(answer);
+    if (!parsed.success)
+      throw new SyncDryRunError(
+        'SYNC_DRY_RUN_BAD_RESULT',
+        `the worker's dry run of sync "${name}" is not a preview`,
+      );
+    if ('failed' in parsed.data)
+      throw new SyncDryRunError(
+        'SYNC_DRY_RUN_FAILED',
+        `the worker could not read the source of sync "${name}" (${parsed.data.failed})`,
+        parsed.data.failed,
+      );
+    return parsed.data.preview;
+  }
+
+  async enqueue(name: string, options: { full: boolean; trigger: string }): Promise<RunRecord> {
+    const queue = this.queueOf(name);
     const at = this.now();
     await queue.add(
       'graph',
@@ -129,6 +204,7 @@ export class WorkerSyncs implements SyncDirectory {
 
   async close(): Promise<void> {
     await Promise.allSettled([...this.queues.values()].map((queue) => queue.close()));
+    await Promise.allSettled([...this.events.values()].map(async (events) => (await events).close()));
     await this.state.close();
   }
 }

@@ -4,6 +4,7 @@ import type { Logger } from '../lib/logger.js';
 import type { SyncTarget } from '../platforms/registry.js';
 import type { SyncDefinition } from './definition.js';
 import { SyncEngine, type SyncEvent } from './engine.js';
+import type { PreviewJobResult } from './preview.js';
 import { RedisSyncState } from './redis-state.js';
 
 /**
@@ -43,6 +44,14 @@ interface SyncJobData {
   trigger: string;
   /** Resend every row (a `runSync(full: true)` from the graph). @default false */
   full?: boolean;
+  /**
+   * A preview (`runSync(dryRun: true)` from a gateway): read and plan, write nothing, and answer
+   * the preview as the job's return value (syncs/preview.ts), which the gateway waits for. It
+   * queues with the sync's runs, one at a time: a dry run and a run of one sync share its state.
+   */
+  dryRun?: boolean;
+  /** Rows of each change a dry run samples. */
+  sampleSize?: number;
 }
 
 export const syncQueueName = (sync: string) => `sync-${sync}`;
@@ -62,6 +71,35 @@ export function bullConnection(url: string): ConnectionOptions {
   };
 }
 
+/**
+ * A dry run for a gateway: its preview, or the code of why there is none (answered, not thrown: a
+ * source that cannot be read now is not retried by BullMQ, the caller asks again).
+ */
+async function preview(
+  engine: SyncEngine,
+  definition: SyncDefinition,
+  data: SyncJobData,
+  log: Logger,
+): Promise<PreviewJobResult> {
+  try {
+    const summary = await engine.run(definition, {
+      trigger: data.trigger,
+      dryRun: true,
+      full: data.full === true,
+      ...(data.sampleSize !== undefined ? { sampleSize: data.sampleSize } : {}),
+    });
+    const { counts, lowerBound, durationMs, samples, quarantinedSamples } = summary;
+    return { preview: { counts, lowerBound, durationMs, samples, quarantinedSamples } };
+  } catch (error) {
+    const code =
+      error instanceof Error && 'code' in error && typeof error.code === 'string'
+        ? error.code
+        : 'SYNC_DRY_RUN_FAILED';
+    log.warn({ code, error: error instanceof Error ? error.message : 'error' }, 'sync dry run failed');
+    return { failed: code };
+  }
+}
+
 export function syncWorkerJob(options: SyncWorkerJobOptions): WorkerJob {
   const { logger } = options;
   const connection = bullConnection(options.redisUrl);
@@ -78,6 +116,7 @@ export function syncWorkerJob(options: SyncWorkerJobOptions): WorkerJob {
     // A job of a sync taken out of the file: done, with why, never retried.
     if (!definition) return { skipped: `no sync is named "${job.data.sync}" in this worker's SYNCS_FILE` };
     const log = logger.child({ sync: definition.name, job: job.id });
+    if (job.data.dryRun) return preview(engine, definition, job.data, log);
     const summary = await engine.run(definition, {
       trigger: job.data.trigger,
       full: job.data.full === true,

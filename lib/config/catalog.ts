@@ -367,6 +367,11 @@ export const coreCatalog = {
       "How long a worker's hold on a sync run lasts without renewal (`WORKER_SYNCS=on`): a killed worker's run is resumed by another after about this long.",
     default: '30000',
   }),
+  SYNC_DRY_RUN_TIMEOUT_MS: env.int(1000, 600_000, {
+    description:
+      "How long a gateway's `runSync(dryRun: true)` waits for a worker's preview (`WORKER_SYNCS=on`), a run of the sync under way included; past it the mutation fails with reason `SYNC_DRY_RUN_TIMEOUT`.",
+    default: '60000',
+  }),
   SYNC_MIN_INTERVAL_MS: env.int(1000, 86_400_000, {
     description:
       'Shortest `every:` a sync may declare. A sync more often than once a minute would mostly queue behind itself; tests shorten it.',

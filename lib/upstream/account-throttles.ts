@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { UpstreamThrottle } from './client.js';
-import type { SharedBudget, SharedBudgets } from './shared-budget.js';
+import type { SharedBudgets, SharedLimit } from './shared-budget.js';
 
 /**
  * One throttle per platform account in a process. A platform limits the account, not the
@@ -33,7 +33,7 @@ export function shareAccountBudgets(budgets: SharedBudgets | undefined): void {
  * What a throttle's builder is given: wraps one of its limits (a window of `max` calls) so that
  * every process spends it together; returns the throttle as it is when budgets are not shared.
  */
-export type ShareLimit = (local: UpstreamThrottle, budget: SharedBudget) => UpstreamThrottle;
+export type ShareLimit = (local: UpstreamThrottle, limit: SharedLimit) => UpstreamThrottle;
 
 export interface AccountKey {
   platform: string;
@@ -63,7 +63,7 @@ export function leaseAccountThrottle<T extends object>(
     .digest('base64url');
   const budgets = sharedBudgets;
   const share: ShareLimit = budgets
-    ? (local, budget) => budgets.wrap(local, key.platform, id, budget)
+    ? (local, limit) => budgets.wrap(local, key.platform, id, limit)
     : (local) => local;
   const entry = throttles.get(id) ?? { throttle: build(share), leases: 0 };
   entry.leases += 1;

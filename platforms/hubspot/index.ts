@@ -107,7 +107,7 @@ export const hubspot = definePlatform({
       },
       {
         published: `CRM search: ${HUBSPOT_DEFAULT_LIMITS.searchPerSecond} requests per second, answers without rate-limit headers.`,
-        throttle: `Search calls queue behind their own window of ${HUBSPOT_DEFAULT_LIMITS.searchPerSecond} per second.`,
+        throttle: `Search calls queue behind their own rolling window of ${HUBSPOT_DEFAULT_LIMITS.searchPerSecond} per second, which processes sharing a Redis (\`REDIS_URL\`) spend together.`,
         variables: [],
       },
       {

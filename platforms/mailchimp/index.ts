@@ -78,7 +78,7 @@ export const mailchimp = definePlatform({
     limits: [
       {
         published: mailchimpConfig.MAILCHIMP_MAX_CONNECTIONS.description,
-        throttle: `At most \`MAILCHIMP_MAX_CONNECTIONS\` (${defaultOf(mailchimpConfig.MAILCHIMP_MAX_CONNECTIONS)}) calls in flight. Mailchimp sends no limit headers, so a 429 lowers the cap to the calls still in flight and holds new calls for ${seconds(MAILCHIMP_DEFAULT_LIMITS.holdAfter429Ms)}; the cap climbs back by one per ${seconds(MAILCHIMP_DEFAULT_LIMITS.recoverAfterMs)} without a 429. Writes (\`connector.writes\`, for actions and syncs) share the cap at background priority: they start only when no read waits and leave one connection in ten to reads.`,
+        throttle: `At most \`MAILCHIMP_MAX_CONNECTIONS\` (${defaultOf(mailchimpConfig.MAILCHIMP_MAX_CONNECTIONS)}) calls in flight, held together by the processes sharing a Redis (\`REDIS_URL\`). Mailchimp sends no limit headers, so a 429 lowers the cap to the calls still in flight and holds new calls for ${seconds(MAILCHIMP_DEFAULT_LIMITS.holdAfter429Ms)}; the cap climbs back by one per ${seconds(MAILCHIMP_DEFAULT_LIMITS.recoverAfterMs)} without a 429. Writes (\`connector.writes\`, for actions and syncs) share the cap at background priority: they start only when no read waits and leave one connection in ten to reads.`,
         variables: ['MAILCHIMP_MAX_CONNECTIONS'],
       },
     ],

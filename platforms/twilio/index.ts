@@ -105,7 +105,7 @@ export const twilio = definePlatform({
       {
         published:
           'Concurrent REST API requests per account, at a level Twilio sets per account; beyond it `429` with code 20429, documented as never processed and safe to retry.',
-        throttle: `At most \`TWILIO_MAX_CONCURRENT\` (${defaultOf(twilioConfig.TWILIO_MAX_CONCURRENT)}) calls in flight; a 429 holds new calls for ${seconds(TWILIO_DEFAULT_LIMITS.holdAfter429Ms)}. Reads are retried; a send only after a 429 (Twilio has no idempotency key, so a send that timed out is never repeated).`,
+        throttle: `At most \`TWILIO_MAX_CONCURRENT\` (${defaultOf(twilioConfig.TWILIO_MAX_CONCURRENT)}) calls in flight, held together by the processes sharing a Redis (\`REDIS_URL\`); a 429 holds new calls for ${seconds(TWILIO_DEFAULT_LIMITS.holdAfter429Ms)}. Reads are retried; a send only after a 429 (Twilio has no idempotency key, so a send that timed out is never repeated).`,
         variables: ['TWILIO_MAX_CONCURRENT'],
       },
       {

@@ -14,6 +14,7 @@ import {
   webhookQueryResolvers,
 } from './webhook-resolvers.js';
 import type { SyncDirectory } from '../../syncs/directory.js';
+import { SyncDryRunError } from '../../syncs/preview.js';
 import type { EventSource, Resolvers, SyncChange, SyncMode } from './__generated__/resolvers-types.js';
 
 /** The syncs this gateway shows (its own, or the workers'), or the error saying it has none. */
@@ -39,25 +40,32 @@ async function dryRun(
   logger: Logger,
 ): Promise<SyncRunModel> {
   const startedAt = Date.now();
-  if (!syncs.run)
-    throw new GraphQLError(
-      `The syncs run in the worker processes: preview sync "${name}" with \`sync run ${name} --dry-run\` where they run.`,
-      { extensions: { code: ErrorCode.BAD_REQUEST } },
-    );
+  const options = { full, sampleSize: PREVIEW_SAMPLES };
+  const run = syncs.run?.bind(syncs);
+  const preview = syncs.preview?.bind(syncs);
   let summary;
   try {
-    summary = await syncs.run(name, { trigger: 'graph', dryRun: true, full, sampleSize: PREVIEW_SAMPLES });
+    // Here, or (WORKER_SYNCS=on) queued for a worker, whose preview this waits for.
+    if (run) summary = await run(name, { trigger: 'graph', dryRun: true, ...options });
+    else if (preview) summary = await preview(name, options);
+    else throw new Error('a sync directory must run syncs or preview them');
   } catch (error) {
     const code =
       error instanceof Error && 'code' in error && typeof error.code === 'string'
         ? error.code
         : 'SYNC_DRY_RUN_FAILED';
+    const reason = error instanceof SyncDryRunError ? (error.reason ?? code) : code;
     logger.warn(
       { sync: name, code, error: error instanceof Error ? error.message : 'error' },
       'sync dry run failed',
     );
-    throw new GraphQLError(`The dry run of sync "${name}" could not read its source (${code}).`, {
-      extensions: { code: ErrorCode.UPSTREAM_ERROR, reason: code },
+    if (code === 'SYNC_DRY_RUN_TIMEOUT')
+      throw new GraphQLError(
+        `No sync worker finished the dry run of sync "${name}" in time (SYNC_DRY_RUN_TIMEOUT): are the workers running with WORKER_SYNCS=on, or is a long run of it under way?`,
+        { extensions: { code: ErrorCode.UPSTREAM_TIMEOUT, reason: code } },
+      );
+    throw new GraphQLError(`The dry run of sync "${name}" could not read its source (${reason}).`, {
+      extensions: { code: ErrorCode.UPSTREAM_ERROR, reason },
     });
   }
   return {

@@ -86,7 +86,7 @@ describe.runIf(REDIS_URL)(redisSuite("one HubSpot account's limit shared by two 
     expect(stats.total).toBeGreaterThanOrEqual(2 * PAGES);
     expect(statuses['429'] ?? 0).toBe(0);
     // The budget both spent is in Redis.
-    expect((await redis.keys('mg:upstream:budget:all:*')).length).toBeGreaterThan(0);
+    expect((await redis.keys('mg:upstream:budget:window:*')).length).toBeGreaterThan(0);
   }, 120_000);
 
   it('should start and answer when Redis cannot be reached, counting in the process alone', async () => {

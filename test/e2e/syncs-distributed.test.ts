@@ -315,4 +315,77 @@ describe.runIf(REDIS_URL)(redisSuite('syncs shared by two worker processes (Bull
       await gateway?.stop();
     }
   }, 180_000);
+  it("should answer runSync(dryRun: true) in a gateway with a worker's preview: the embedded shape, nothing written, no run kept", async () => {
+    const prefix = `test-syncs-preview-${process.pid}-${Date.now()}`;
+    const file = `${tmp.dir}/preview.yaml`;
+    // No schedule: the only job is the dry run the gateway queues.
+    writeFileSync(file, syncFile('preview', '{ every: 1h }').replace(/\n {4}schedule: .*\n/, '\n'));
+    await clearRecorded(stack.origins.mailchimp);
+    let gateway: GatewayProcess | undefined;
+    try {
+      gateway = await startGatewayProcess({
+        clientsFile: 'gateway/auth/demo-clients.json',
+        readyKey: DEMO_API_KEYS.admin,
+        env: {
+          WORKER_SYNCS: 'on',
+          SYNCS_FILE: file,
+          SYNC_MIN_INTERVAL_MS: '1000',
+          REDIS_URL: REDIS_URL ?? '',
+          EVENT_LOG_PREFIX: prefix,
+        },
+      });
+      workers = [await startWorker(prefix, file)];
+      const response = await fetch(`${gateway.origin}/graphql`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${DEMO_API_KEYS.admin}`, 'content-type': 'application/json' },
+        body: JSON.stringify({
+          query: `mutation {
+            runSync(name: "preview", dryRun: true) {
+              id status trigger
+              counts { sourceRows inserts updates removals quarantined calls written }
+              preview { calls samples { change key record } quarantined { key status code } }
+            }
+          }`,
+        }),
+      });
+      type Preview = {
+        id: string;
+        status: string;
+        trigger: string;
+        counts: Record<string, number>;
+        preview: {
+          calls: number;
+          samples: { change: string; key: string; record: Record<string, unknown> }[];
+          quarantined: { key: string; status: string; code: string }[];
+        };
+      };
+      const body = (await response.json()) as { data?: { runSync: Preview }; errors?: unknown[] };
+      expect(body.errors).toBeUndefined();
+      const dry = body.data?.runSync as Preview;
+      expect(dry).toMatchObject({ id: '0', status: 'DRY_RUN', trigger: 'graph' });
+      expect(dry.counts).toMatchObject({
+        sourceRows: CUSTOMERS,
+        updates: 0,
+        removals: 0,
+        calls: 0,
+        written: 0,
+      });
+      expect((dry.counts['inserts'] ?? 0) + (dry.counts['quarantined'] ?? 0)).toBe(CUSTOMERS);
+      expect(dry.preview.calls).toBe(Math.ceil((dry.counts['inserts'] ?? 0) / 500));
+      expect(dry.preview.samples).toHaveLength(Math.min(5, dry.counts['inserts'] ?? 0));
+      for (const sample of dry.preview.samples) {
+        expect(sample.change).toBe('INSERT');
+        expect(sample.record['email']).toBe(sample.key);
+      }
+      expect(dry.preview.quarantined).toHaveLength(Math.min(5, dry.counts['quarantined'] ?? 0));
+      // Nothing written, no run kept: the worker's state has no run of the sync.
+      expect(await recorded(stack.origins.mailchimp)).toHaveLength(0);
+      const state = await RedisSyncState.open({ url: REDIS_URL ?? '', prefix: `${prefix}:syncs` });
+      states.push(state);
+      expect(await state.runs({ sync: 'preview', limit: 10 })).toEqual([]);
+      expect(await state.unfinishedRun('preview')).toBeUndefined();
+    } finally {
+      await gateway?.stop();
+    }
+  }, 180_000);
 });

@@ -61,9 +61,12 @@ export function hubspotThrottle(
   });
   return {
     throttle: new RoutedThrottle(
-      // Search's few calls a second stay each process's own: split into whole-second windows that
-      // every process shares, 5 a second would leave 1.
-      [{ matches: (call) => call.endpoint.endsWith('/search'), throttle: search }],
+      [
+        {
+          matches: (call) => call.endpoint.endsWith('/search'),
+          throttle: share(search, { name: 'search', max: limits.searchPerSecond, windowMs: 1_000 }),
+        },
+      ],
       share(general, { name: 'general', max: limits.per10s, windowMs: 10_000 }),
     ),
     pressure: () => Math.min(1, (window.used + general.waiting) / window.max),

@@ -123,7 +123,7 @@ export class MailchimpConnector {
     this.throttleLease = leaseAccountThrottle(
       settings.throttle,
       { platform: 'mailchimp', baseUrl: settings.baseUrl, account: this.accountId, limits },
-      () => mailchimpThrottle(limits),
+      (share) => mailchimpThrottle(limits, share),
     );
     this.http = new UpstreamClient({
       protocol: mailchimpProtocol(settings.apiKey),

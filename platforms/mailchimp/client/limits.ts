@@ -1,3 +1,4 @@
+import type { ShareLimit } from '../../../lib/upstream/account-throttles.js';
 import type { ResponseHeaders, UpstreamCall, UpstreamThrottle } from '../../../lib/upstream/client.js';
 import { ConcurrencyPolicy, QueuedThrottle } from '../../../lib/upstream/throttle.js';
 
@@ -95,9 +96,17 @@ class MailchimpThrottle extends QueuedThrottle {
   }
 }
 
-export function mailchimpThrottle(limits: MailchimpLimits): UpstreamThrottle {
-  return new MailchimpThrottle(
+/**
+ * `share` (account-throttles.ts) makes the connection cap one that every process holds together
+ * (leased slots in Redis) when processes share budgets; by default each process has its own.
+ */
+export function mailchimpThrottle(
+  limits: MailchimpLimits,
+  share: ShareLimit = (local) => local,
+): UpstreamThrottle {
+  const local = new MailchimpThrottle(
     new ObservedConcurrencyPolicy(limits.maxConnections, limits.recoverAfterMs),
     limits.holdAfter429Ms,
   );
+  return share(local, { name: 'connections', concurrent: limits.maxConnections });
 }

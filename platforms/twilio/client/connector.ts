@@ -100,7 +100,7 @@ export class TwilioConnector {
     this.throttleLease = leaseAccountThrottle(
       settings.throttle,
       { platform: 'twilio', baseUrl: settings.baseUrl, account: this.accountPath, limits },
-      () => twilioThrottle(limits),
+      (share) => twilioThrottle(limits, share),
     );
     this.http = new UpstreamClient({
       protocol: twilioProtocol(settings.credentials),

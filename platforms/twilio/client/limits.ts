@@ -1,3 +1,4 @@
+import type { ShareLimit } from '../../../lib/upstream/account-throttles.js';
 import type { ResponseHeaders, UpstreamCall, UpstreamThrottle } from '../../../lib/upstream/client.js';
 import { ConcurrencyPolicy, QueuedThrottle } from '../../../lib/upstream/throttle.js';
 
@@ -32,6 +33,10 @@ class TwilioThrottle extends QueuedThrottle {
   }
 }
 
-export function twilioThrottle(limits: TwilioLimits): UpstreamThrottle {
-  return new TwilioThrottle(limits);
+/**
+ * `share` (account-throttles.ts) makes the cap one that every process holds together (leased
+ * slots in Redis) when processes share budgets; by default each process has its own.
+ */
+export function twilioThrottle(limits: TwilioLimits, share: ShareLimit = (local) => local): UpstreamThrottle {
+  return share(new TwilioThrottle(limits), { name: 'concurrent', concurrent: limits.maxConcurrent });
 }

@@ -435,7 +435,10 @@ export type Mutation = {
    * Where worker processes run the syncs (WORKER_SYNCS=on), queues the run for them and answers it
    * QUEUED (id 0: it gets its id when a worker starts it). With `dryRun`, reads the source and
    * answers once it has, with what a run would write (DRY_RUN, `counts` and `preview`): nothing is
-   * written and no history kept, as `sync run --dry-run` (embedded syncs only).
+   * written and no history kept, as `sync run --dry-run`. Where workers run the syncs, a worker does
+   * the dry run (after any run of the sync under way) and this waits for it up to
+   * SYNC_DRY_RUN_TIMEOUT_MS; none in time is an UPSTREAM_TIMEOUT error with reason
+   * SYNC_DRY_RUN_TIMEOUT.
    */
   runSync: SyncRun;
   /** Changes the fields given; the others stay as they are. `null` clears a filter, the rate limit or the selection. */
