@@ -141,11 +141,13 @@ describe.runIf(REDIS_URL)(redisSuite('syncs shared by two worker processes (Bull
     await stopWorkers();
 
     const jobs = await queue.getCompleted(0, 100);
-    // One job per scheduled time: BullMQ names each after its time, and the times are one interval apart.
+    // One job per scheduled time: BullMQ names each after its time, and the times fall on the
+    // schedule. On a loaded machine BullMQ may skip a slot the workers fell behind on (seen: 6 s
+    // between two runs of a 2 s schedule); a slot is never run twice.
     const times = jobs.map((job) => Number(String(job.id).split(':').at(-1))).sort((a, b) => a - b);
     expect(new Set(times).size).toBe(jobs.length);
-    for (let i = 1; i < times.length; i++)
-      expect((times[i] as number) - (times[i - 1] as number)).toBe(EVERY_MS);
+    const gaps = times.slice(1).map((time, i) => time - (times[i] as number));
+    expect(gaps.filter((gap) => gap <= 0 || gap % EVERY_MS !== 0)).toEqual([]);
 
     // Each job ran one run, its own; the state holds exactly those runs, all scheduled.
     const state = await RedisSyncState.open({ url: REDIS_URL ?? '', prefix: `${prefix}:syncs` });
