@@ -55,8 +55,6 @@ interface Lane {
   inFlight: number;
   /** When its first unclaimed pending message is due; Infinity when none is known. */
   nextDueMs: number;
-  /** No pass is woken for it before this (after a failed attempt; `holdForGap`). */
-  gapUntilMs: number;
   bucket: TokenBucket | undefined;
   /** Opened secrets, until the first of them expires. */
   secrets: { values: string[]; untilMs: number } | undefined;
@@ -234,7 +232,6 @@ export class Dispatcher implements DeliveryScheduler {
       endpoint,
       inFlight: 0,
       nextDueMs: dueMs ?? Number.POSITIVE_INFINITY,
-      gapUntilMs: Number.NEGATIVE_INFINITY,
       bucket: this.bucketFor(endpoint),
       secrets: undefined,
     };
@@ -258,11 +255,9 @@ export class Dispatcher implements DeliveryScheduler {
    * pass (a retry) waits for the gap after it; one due before waits only for room.
    */
   private wakeAt(lane: Lane): number {
-    const due =
-      lane.nextDueMs > this.lastPassMs
-        ? Math.max(lane.nextDueMs, this.lastPassMs + RETRY_WAKE_GAP_MS)
-        : lane.nextDueMs;
-    return Math.max(due, lane.gapUntilMs);
+    return lane.nextDueMs > this.lastPassMs
+      ? Math.max(lane.nextDueMs, this.lastPassMs + RETRY_WAKE_GAP_MS)
+      : lane.nextDueMs;
   }
 
   private isIdle(): boolean {
@@ -289,19 +284,6 @@ export class Dispatcher implements DeliveryScheduler {
       this.pump();
       this.wakeIdleWaiters();
     });
-  }
-
-  /**
-   * After a failed attempt (a 500, a timeout) its lane waits for the gap after the last pass
-   * instead of waking one: its next claim joins the pass the other lanes' attempts start anyway,
-   * rather than a store transaction of its own each time. A failing endpoint's lane then adds few
-   * passes between the healthy endpoints' claims; its next attempt waits at most the gap.
-   */
-  private holdForGap(lane: Lane): void {
-    lane.gapUntilMs = Math.max(lane.gapUntilMs, this.lastPassMs + RETRY_WAKE_GAP_MS);
-    // While a pass runs, it arms the timer when it ends.
-    if (!this.claimer.busy) this.arm();
-    this.wakeIdleWaiters();
   }
 
   /**
@@ -368,27 +350,22 @@ export class Dispatcher implements DeliveryScheduler {
   private startAttempt(lane: Lane, message: OutboxMessage): void {
     lane.inFlight++;
     let freed = false;
-    let failed = false;
     // The lane's slot bounds requests to the endpoint: it is free once the response is in, while
     // the settle is still being written (the message stays claimed until then, so no one else
     // takes it). Under load a settle waits a turn of the event loop for its group commit, and
     // holding the slot meanwhile would cut each endpoint's throughput for nothing.
-    // A failed attempt's slot waits for the next pass (within the gap) rather than waking one.
-    const free = (afterFailure = false) => {
-      failed ||= afterFailure;
+    const free = () => {
       if (freed) return;
       freed = true;
       lane.inFlight--;
-      if (failed) this.holdForGap(lane);
-      else this.pumpSoon();
+      this.pumpSoon();
     };
     const attempt = this.attempt(lane, message, free)
       .catch((error: unknown) => this.unrecorded(message, error))
       .finally(() => {
         free();
         this.attempts.delete(attempt);
-        if (failed) this.holdForGap(lane);
-        else this.pumpSoon();
+        this.pumpSoon();
       });
     this.attempts.add(attempt);
   }
@@ -429,7 +406,7 @@ export class Dispatcher implements DeliveryScheduler {
   }
 
   /** One attempt, in a span of the trace of the webhook behind the message's event. */
-  private attempt(lane: Lane, message: OutboxMessage, free: (afterFailure?: boolean) => void): Promise<void> {
+  private attempt(lane: Lane, message: OutboxMessage, free: () => void): Promise<void> {
     return withStoredSpan(
       'webhook.deliver',
       message.trace,
@@ -443,12 +420,7 @@ export class Dispatcher implements DeliveryScheduler {
     );
   }
 
-  private async attemptIn(
-    lane: Lane,
-    message: OutboxMessage,
-    free: (afterFailure?: boolean) => void,
-    span: Span,
-  ): Promise<void> {
+  private async attemptIn(lane: Lane, message: OutboxMessage, free: () => void, span: Span): Promise<void> {
     const { store, config, clock, guard, logger } = this.options;
     const endpoint = lane.endpoint;
     const startedMs = clock.now();
@@ -482,7 +454,7 @@ export class Dispatcher implements DeliveryScheduler {
     const attemptNumber = message.attempts + 1;
     const verdict = verdictFor(result, attemptNumber, config, clock.now());
     // After a 410 the lane stays full until the endpoint is disabled: nothing more is sent to it.
-    if (verdict.status !== 'failed') free(verdict.status !== 'succeeded');
+    if (verdict.status !== 'failed') free();
     const { failingSinceMs } = await store.settle({
       messageId: message.id,
       endpointId: endpoint.id,

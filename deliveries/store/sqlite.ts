@@ -34,14 +34,6 @@ export interface SqliteDeliveryStoreOptions {
   busyTimeoutMs?: number;
 }
 
-/**
- * The longest a failed attempt's settle waits to share a transaction with other settles. A failing
- * endpoint's attempts finish one by one (each 500, each timeout), and a commit apiece between the
- * healthy endpoints' settles is what they cost the event loop most; the retry it schedules is late
- * by at most this (the dispatcher's claiming gap is the same), against a schedule of seconds.
- */
-const FAILED_SETTLE_WAIT_MS = 25;
-
 /** Bumped when the tables change, so an old file is refused with a clear message, not misread. */
 const SCHEMA_VERSION = '2';
 
@@ -659,11 +651,7 @@ export function openSqliteDeliveryStore(options: SqliteDeliveryStoreOptions): De
       return new Map(sql.dueTimes.all().map((row) => [row.endpoint_id, row.due]));
     },
     settle(settlement) {
-      // A failed attempt's record may wait for the next success's transaction (at most
-      // FAILED_SETTLE_WAIT_MS): the message stays claimed until then, so nothing else takes it.
-      return settlement.verdict.status === 'succeeded'
-        ? settles.submit(settlement)
-        : settles.submitLate(settlement, FAILED_SETTLE_WAIT_MS);
+      return settles.submit(settlement);
     },
     async release(ids, nowMs) {
       releaseTx.immediate(ids, nowMs);

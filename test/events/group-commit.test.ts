@@ -40,27 +40,6 @@ describe('group commit', () => {
     expect(failures).toEqual([3]);
   });
 
-  it('should let a late write join the next flush, or write it alone once its wait is over', async () => {
-    const groups: number[][] = [];
-    const commit = new GroupCommit<number, number>(
-      (inputs) => {
-        groups.push(inputs);
-        return inputs;
-      },
-      (n) => n,
-    );
-    // Two late writes, then a prompt one: all three go in the prompt one's flush.
-    const late = [commit.submitLate(1, 60_000), commit.submitLate(2, 60_000)];
-    const prompt = commit.submit(3);
-    expect(await Promise.all([...late, prompt])).toEqual([1, 2, 3]);
-    // Alone, a late write waits for its delay, then is written by itself.
-    const alone = commit.submitLate(4, 20);
-    await new Promise((resolve) => setImmediate(resolve));
-    expect(groups).toEqual([[1, 2, 3]]);
-    expect(await alone).toBe(4);
-    expect(groups).toEqual([[1, 2, 3], [4]]);
-  });
-
   it('should write what is queued at once when drained', async () => {
     const groups: number[][] = [];
     const commit = new GroupCommit<number, number>(

@@ -6,7 +6,6 @@
 export class GroupCommit<Input, Output> {
   private queue: { input: Input; resolve: (output: Output) => void; reject: (error: unknown) => void }[] = [];
   private scheduled = false;
-  private lateTimer: NodeJS.Timeout | undefined;
 
   /**
    * @param writeAll writes every queued input in one transaction (all or none) and returns one
@@ -33,22 +32,6 @@ export class GroupCommit<Input, Output> {
     });
   }
 
-  /**
-   * Like `submit`, for a write that may wait: it joins the next flush another write starts, and is
-   * written at the latest `maxDelayMs` from now. Writes nobody waits for (a failed attempt's record)
-   * then ride in other writes' transactions instead of paying a commit each.
-   */
-  submitLate(input: Input, maxDelayMs: number): Promise<Output> {
-    return new Promise<Output>((resolve, reject) => {
-      this.queue.push({ input, resolve, reject });
-      if (this.scheduled || this.lateTimer) return;
-      this.lateTimer = setTimeout(() => {
-        this.lateTimer = undefined;
-        this.flush();
-      }, maxDelayMs);
-    });
-  }
-
   /** Writes whatever is queued now (before closing the store), instead of on the next turn. */
   drain(): void {
     if (this.queue.length > 0) this.flush();
@@ -58,8 +41,6 @@ export class GroupCommit<Input, Output> {
     const pending = this.queue;
     this.queue = [];
     this.scheduled = false;
-    clearTimeout(this.lateTimer);
-    this.lateTimer = undefined;
     if (pending.length === 0) return;
     let outputs: Output[];
     try {
