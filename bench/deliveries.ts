@@ -57,6 +57,34 @@ interface Run {
   seconds: number;
   /** CPU (user + system) of this process per 2xx delivery, in µs: steadier than wall-clock figures on a busy machine. */
   cpuMicrosPerDelivery: number;
+  /** The event loop's delay over the run (p99 and max, ms): how long ready work waited for the loop. */
+  loopDelayP99: number;
+  loopDelayMax: number;
+  /** Claiming passes (store.claimMany calls) per 2xx delivery, and the ms they held the loop in all. */
+  claimPassesPerDelivery: number;
+  claimMs: number;
+}
+
+/**
+ * The store with its claiming passes counted and timed: the SQLite store's calls are synchronous
+ * inside, so the time until the call returns its promise is the time it held the event loop.
+ */
+function countedStore(store: DeliveryStore): {
+  store: DeliveryStore;
+  passes: () => number;
+  ms: () => number;
+} {
+  let passes = 0;
+  let ms = 0;
+  const counted: DeliveryStore = Object.create(store) as DeliveryStore;
+  counted.claimMany = (...args) => {
+    passes++;
+    const started = performance.now();
+    const result = store.claimMany(...args);
+    ms += performance.now() - started;
+    return result;
+  };
+  return { store: counted, passes: () => passes, ms: () => ms };
 }
 
 const wallMs = () => performance.timeOrigin + performance.now();
@@ -98,7 +126,9 @@ async function run(
   const dir = mkdtempSync(join(tmpdir(), 'bench-deliveries-'));
   const file = join(dir, 'events.db');
   const log = openSqliteEventLog({ file, logger: createLogger({ name: 'bench-log', level: 'warn' }) });
-  const store = await openStore(file);
+  const opened = await openStore(file);
+  const counted = countedStore(opened);
+  const store = counted.store;
   await ask(receivers, 'reset');
   const deliveries = await startDeliveries({
     store,
@@ -192,10 +222,15 @@ async function run(
       deadRequests: withFailing ? (reports.find((report) => report.name === 'dead')?.requests ?? 0) : 0,
       seconds: (wallMs() - started) / 1000,
       cpuMicrosPerDelivery: (cpu.user + cpu.system) / delivered,
+      loopDelayP99: loopDelay.percentile(99) / 1e6,
+      loopDelayMax: loopDelay.max / 1e6,
+      claimPassesPerDelivery: counted.passes() / delivered,
+      claimMs: counted.ms(),
     };
   } finally {
+    loopDelay.disable();
     await deliveries.stop();
-    await store.close();
+    await opened.close();
     await log.close();
     rmSync(dir, { recursive: true, force: true });
   }
@@ -271,6 +306,9 @@ try {
         'took s',
         'CPU µs/delivery',
         'per core/s',
+        'loop delay p99/max ms',
+        'claim passes/2xx',
+        'claiming ms',
       ],
       results.map((r) => [
         r.name,
@@ -286,6 +324,9 @@ try {
         r.seconds.toFixed(1),
         r.cpuMicrosPerDelivery.toFixed(0),
         (1e6 / r.cpuMicrosPerDelivery).toFixed(0),
+        `${ms(r.loopDelayP99)}/${ms(r.loopDelayMax)}`,
+        r.claimPassesPerDelivery.toFixed(3),
+        r.claimMs.toFixed(0),
       ]),
     ),
   );

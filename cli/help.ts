@@ -1,5 +1,6 @@
 import { AUTH_ENV } from '../gateway/auth/config.js';
 import { GATEWAY_ENV } from '../gateway/config.js';
+import { ACTIONS_ENV } from './actions.js';
 import { EVENTS_ENV } from '../events/config.js';
 import { CACHE_ENV } from '../lib/cache/config.js';
 import { HTTP_LIMITS_ENV } from '../lib/server/limits.js';
@@ -24,7 +25,7 @@ import {
   GATEWAY_SYNC_ENV,
 } from './command-env.js';
 
-/** The credential variable of each platform with actions: setting one lets a `worker` run its actions. */
+/** The credential variable of each platform with actions: setting one lets a `worker` or `gateway` run its actions. */
 const ACTION_CREDENTIALS = PLATFORMS.filter((platform) => platform.actions !== undefined)
   .map((platform) => platform.credential.variable)
   .join(', ');
@@ -64,11 +65,11 @@ export function commandHelp(command: CommandName, args: readonly string[] = []):
     case 'gateway':
       return {
         usage: 'gateway',
-        summary:
-          'The gateway alone, in front of subgraphs running elsewhere (their URLs below). It needs the private key it signs caller tokens with: `keys gateway-token` prints a pair.',
+        summary: `The gateway alone, in front of subgraphs running elsewhere (their URLs below). It needs the private key it signs caller tokens with: \`keys gateway-token\` prints a pair. Unless workers run them (BACKGROUND_JOBS=worker), it runs the background jobs itself, the routing rules' actions included: on each platform whose credential variable it is given (${ACTION_CREDENTIALS}, with the rest of that platform's variables as its subgraph reads them).`,
         variables: unique(
           ['LOG_LEVEL'],
           GATEWAY_ENV,
+          ACTIONS_ENV,
           AUTH_ENV,
           CACHE_ENV,
           EVENTS_ENV,

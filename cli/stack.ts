@@ -20,7 +20,6 @@ import type { SandboxServer } from '../sandboxes/kit/server.js';
 import { buildSandbox } from '../sandboxes/registry.js';
 import type { WebhookSource } from '../platforms/kit/descriptor.js';
 import {
-  connectActionExecutors,
   PLATFORM_NAMES,
   PLATFORMS,
   sandboxConnections,
@@ -38,7 +37,7 @@ import { openConfiguredEventLog } from './event-log.js';
 import { openDeliveriesFor } from './deliveries-store.js';
 import type { DeliveriesConfigInput } from '../deliveries/config.js';
 import { LOOPBACK_ALLOW_LIST } from '../events/deliveries-config.js';
-import { openActionOutboxFor } from './action-outbox.js';
+import { openActions } from './actions.js';
 import type { EventLog } from '../lib/events/log/types.js';
 import { eventsSubgraphFor } from './events-subgraph.js';
 import { stackSyncs, type StackSyncOptions } from './stack-syncs.js';
@@ -206,27 +205,19 @@ function reachableOrigin(listening: Listening): string {
 }
 
 /**
- * The routing rules' actions against the stack's sandboxes: an outbox next to the event log (its
- * SQLite file, or Redis beside the Redis log) and an executor per platform, each with its own
- * client of the platform (its limits and retries).
+ * The routing rules' actions against the stack's sandboxes (cli/actions.ts, as `gateway` and
+ * `worker` open them), each platform connected to its sandbox with the plan it was given.
  */
 async function openStackActions(options: StackOptions, origins: Partial<Record<PlatformName, string>>) {
   // With BACKGROUND_JOBS=worker the `worker` processes run the actions, with their own connections.
   if (options.events.actions === false || options.events.backgroundJobs === 'worker') return undefined;
-  const logger = options.logger('actions');
-  const outbox = await openActionOutboxFor(options.events.log);
-  const executors = connectActionExecutors(sandboxConnections(origins, options.plans), {
+  return openActions({
+    log: options.events.log,
+    connections: sandboxConnections(origins, options.plans),
     timeoutMs: options.upstreamTimeoutMs,
     maxRetries: options.upstreamMaxRetries,
-    logger,
+    logger: options.logger('actions'),
   });
-  return {
-    config: { outbox, executors },
-    async close() {
-      for (const executor of Object.values(executors)) await executor.close();
-      await outbox.close();
-    },
-  };
 }
 
 /**

@@ -16,6 +16,58 @@ import { startAlertMonitor } from '../../monitoring/monitor.js';
 import { openDeliveriesFor } from '../deliveries-store.js';
 import { gatewayWorkerSyncs } from '../gateway-syncs.js';
 import { shareHealth } from '../shared-health.js';
+import { ACTIONS_ENV, openActions, type OpenedActions } from '../actions.js';
+import { actionConnectionsFromEnv } from '../action-connections.js';
+import { publicJwksOf } from '../../lib/auth/gateway-token.js';
+import { shareBudgetsThrough } from '../../lib/upstream/shared-budget-config.js';
+import type { EventLogSettings } from '../../lib/events/log/open.js';
+import type { JWK } from 'jose';
+
+/**
+ * The routing rules' actions when this gateway runs the event jobs itself (BACKGROUND_JOBS=gateway,
+ * no workers): composed as `start` and `worker` compose them (cli/actions.ts), on each platform
+ * whose credential variable is set, read as its role subgraph reads it (cli/action-connections.ts).
+ * With workers, they run the actions and the gateway opens nothing.
+ */
+async function gatewayActions(
+  key: JWK,
+  backgroundJobs: 'gateway' | 'worker',
+  log: EventLogSettings,
+  logger: Logger,
+): Promise<OpenedActions | undefined> {
+  if (backgroundJobs === 'worker') return undefined;
+  const env = loadEnv(catalog, [...ACTIONS_ENV, 'REDIS_URL']);
+  // The key set a role's reader requires is the public half of the key this gateway signs with.
+  const connections = actionConnectionsFromEnv(process.env, {
+    GATEWAY_TOKEN_JWKS: JSON.stringify(publicJwksOf(key)),
+  });
+  // Before any connector is built: actions spend each account's limit with the subgraphs (Redis).
+  const unshare = await shareBudgetsThrough(env.REDIS_URL, logger);
+  try {
+    const actions = await openActions({
+      log,
+      connections,
+      timeoutMs: env.UPSTREAM_TIMEOUT_MS,
+      maxRetries: env.UPSTREAM_MAX_RETRIES,
+      visibilityMs: env.ACTIONS_VISIBILITY_MS,
+      logger: logger.child({ component: 'actions' }),
+    });
+    logger.info(
+      { actionPlatforms: Object.keys(actions.config.executors) },
+      "routing rules' actions run here",
+    );
+    return {
+      config: actions.config,
+      async close() {
+        await actions.close();
+        await unshare();
+      },
+    };
+  } catch (error) {
+    await unshare();
+    throw error;
+  }
+}
 
 /** `gateway`: the gateway alone, in front of subgraphs running elsewhere. */
 export async function gatewayCommand(logger: Logger): Promise<undefined> {
@@ -30,6 +82,7 @@ export async function gatewayCommand(logger: Logger): Promise<undefined> {
     webhookDeliveries,
     logger.child({ component: 'deliveries' }),
   );
+  const actions = await gatewayActions(config.gatewayTokenKey, pipeline.backgroundJobs, logSettings, logger);
   // The workers' syncs (WORKER_SYNCS=on), so their runs are in this gateway's graph.
   const syncs = await gatewayWorkerSyncs();
   const eventsSubgraph = await eventsSubgraphFor(
@@ -48,6 +101,7 @@ export async function gatewayCommand(logger: Logger): Promise<undefined> {
         log: eventLog,
         subgraph: eventsSubgraph,
         ...(deliveries ? { deliveries: { store: deliveries.store, config: deliveries.config } } : {}),
+        ...(actions ? { actions: actions.config } : {}),
       },
     },
     logger,
@@ -79,6 +133,7 @@ export async function gatewayCommand(logger: Logger): Promise<undefined> {
     await gateway.stop();
     await eventsSubgraph.stop();
     await deliveries?.close();
+    await actions?.close();
     await syncs?.close();
     await eventLog.close();
     await cacheStore.close();

@@ -22,8 +22,7 @@ import { deliveriesConfigFromEnv } from '../../events/deliveries-config.js';
 import { enrichedPayload } from '../../events/webhook-enrichment.js';
 import { openDeliveryStore } from '../../deliveries/index.js';
 import { outboxGauges } from '../../deliveries/metrics.js';
-import { connectActionExecutors } from '../../platforms/registry.js';
-import { openActionOutboxFor } from '../action-outbox.js';
+import { openActions } from '../actions.js';
 import { actionConnectionsFromEnv } from '../action-connections.js';
 import { CACHING_SUBGRAPHS, WORKER_ENV } from '../command-env.js';
 import { openConfiguredEventLog } from '../event-log.js';
@@ -88,20 +87,20 @@ export async function workerCommand(logger: Logger): Promise<undefined> {
       prefix: `${env.EVENT_LOG_PREFIX}:deliveries`,
     });
     closers.push(() => store.close());
-    const outbox = await openActionOutboxFor(logSettings, { visibilityMs: env.ACTIONS_VISIBILITY_MS });
-    closers.push(() => outbox.close());
     // Before any connector is built: actions and syncs spend each account's limit with the subgraphs.
     closers.push(await shareBudgetsThrough(env.REDIS_URL, logger));
     const agent = new Agent({ connections: 64, keepAliveTimeout: 30_000, pipelining: 1 });
     closers.push(() => agent.close());
-    const executors = connectActionExecutors(connections, {
+    // The outbox on the shared Redis, claims held ACTIONS_VISIBILITY_MS (cli/actions.ts, as every command).
+    const actions = await openActions({
+      log: logSettings,
+      connections,
       timeoutMs: env.UPSTREAM_TIMEOUT_MS,
       maxRetries: env.UPSTREAM_MAX_RETRIES,
+      visibilityMs: env.ACTIONS_VISIBILITY_MS,
       logger: logger.child({ component: 'actions' }),
     });
-    closers.push(async () => {
-      for (const executor of Object.values(executors)) await executor.close();
-    });
+    closers.push(() => actions.close());
     const signer = new GatewayTokenSigner(key);
     const processId = `worker-${hostname()}-${process.pid}`;
     const { jobs, deliveries } = eventJobs({
@@ -123,12 +122,7 @@ export async function workerCommand(logger: Logger): Promise<undefined> {
         caller: { clientId: SYSTEM_CALLERS.eventProcessor, scopes: EVENT_PROCESSOR_SCOPES },
         agent,
       }),
-      actions: {
-        outbox,
-        executors,
-        // A call ends before its claim could be taken back by another worker.
-        callBudgetMs: Math.min(60_000, Math.floor(env.ACTIONS_VISIBILITY_MS * 0.8)),
-      },
+      actions: actions.config,
       deliveries: {
         store,
         config: webhookDeliveries,
@@ -166,7 +160,7 @@ export async function workerCommand(logger: Logger): Promise<undefined> {
         url: listening.origin,
         gateway: env.GATEWAY_URL,
         jobs: jobs.map((job) => job.name),
-        actionPlatforms: Object.keys(executors),
+        actionPlatforms: Object.keys(actions.config.executors),
       },
       'worker listening',
     );
