@@ -1,11 +1,10 @@
 import { loadEnv } from '../../lib/config/env.js';
-import { createLogger, registerSecret, type Logger } from '../../lib/logger.js';
+import { createLogger, type Logger } from '../../lib/logger.js';
 import { catalog } from '../../platforms/catalog.js';
-import { DEMO_API_KEYS } from '../../gateway/auth/demo-keys.js';
 import { formatList, formatProgress, formatSummary } from '../../syncs/report.js';
 import { SyncService, syncsStateFile } from '../../syncs/service.js';
 import { SYNC_ENV, SYNC_USAGE } from '../command-env.js';
-import { syncApiKey, syncConnector } from '../sync-connections.js';
+import { syncConnections } from '../sync-connections.js';
 import { syncsFileOrConfigError } from '../gateway-syncs.js';
 import { generateGatewayKeys } from '../../lib/auth/gateway-token.js';
 import { UsageError } from '../usage.js';
@@ -21,17 +20,15 @@ export async function syncCommand(args: readonly string[], logLevel: string): Pr
   if (sub !== 'list' && sub !== 'run') throw new UsageError(SYNC_USAGE);
   const env = loadEnv(catalog, SYNC_ENV, process.env);
   const definitions = syncsFileOrConfigError(env.SYNCS_FILE, env.SYNC_MIN_INTERVAL_MS);
-  const production = env.NODE_ENV === 'production';
-  const apiKey = syncApiKey(
-    env.SYNC_API_KEY,
-    production,
-    'NODE_ENV=production',
-    DEMO_API_KEYS['personalization-service'],
-  );
-  registerSecret(apiKey);
   // The role readers want the subgraphs' public keys, which a sync never checks: a throwaway set.
   const { publicJwks } = await generateGatewayKeys();
-  const connect = syncConnector(process.env, production, { GATEWAY_TOKEN_JWKS: JSON.stringify(publicJwks) });
+  const { apiKey, connect } = syncConnections({
+    source: process.env,
+    production: env.NODE_ENV === 'production',
+    apiKey: env.SYNC_API_KEY,
+    requiredWith: 'NODE_ENV=production',
+    extra: { GATEWAY_TOKEN_JWKS: JSON.stringify(publicJwks) },
+  });
   const logger: Logger = createLogger({ name: 'sync', level: logLevel as 'info' });
   const service = new SyncService({
     definitions,
