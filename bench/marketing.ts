@@ -5,6 +5,7 @@ import { createClient, type Client } from 'graphql-ws';
 import { Agent, request } from 'undici';
 import WebSocket from 'ws';
 import { z } from 'zod';
+import { benchSettings } from './settings.js';
 import { addDays } from '../lib/dates.js';
 import { CUSTOMERS, DASHBOARD, PROFILE } from '../test/helpers/operations.js';
 import { shopifyOrder } from '../test/helpers/webhooks.js';
@@ -43,20 +44,13 @@ import { planBound, type PlanBound } from './plan-bound.js';
  * printed as met or missed, with the upstream calls of one cold Profile sent alone.
  */
 
-const settings = z
-  .object({
-    BENCH_UPSTREAM_LATENCY_MS: z.coerce.number().int().min(0).max(5_000).default(50),
-    BENCH_CONCURRENCY: z.coerce.number().int().min(1).max(500).default(10),
-    BENCH_SUBSCRIPTIONS: z.coerce.number().int().min(1).max(2_000).default(1_000),
-    BENCH_EVENTS_PER_SECOND: z.coerce.number().int().min(1).max(5_000).default(100),
-    BENCH_EVENT_SECONDS: z.coerce.number().int().min(1).max(600).default(20),
-  })
-  .safeParse(process.env);
-if (!settings.success) {
-  console.error(`bench:marketing: bad settings: ${z.prettifyError(settings.error)}`);
-  process.exit(2);
-}
-const config = settings.data;
+const config = benchSettings('marketing', {
+  BENCH_UPSTREAM_LATENCY_MS: z.coerce.number().int().min(0).max(5_000).default(50),
+  BENCH_CONCURRENCY: z.coerce.number().int().min(1).max(500).default(10),
+  BENCH_SUBSCRIPTIONS: z.coerce.number().int().min(1).max(2_000).default(1_000),
+  BENCH_EVENTS_PER_SECOND: z.coerce.number().int().min(1).max(5_000).default(100),
+  BENCH_EVENT_SECONDS: z.coerce.number().int().min(1).max(600).default(20),
+});
 /** The query plan's bound for Profile, before anything runs: a plan that cannot be walked stops here. */
 const profileBound: PlanBound = planBound(
   resolve(import.meta.dirname, '../schema/supergraph.graphql'),

@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { createClient } from '@keyv/redis';
 import { Agent, request } from 'undici';
 import { z } from 'zod';
+import { benchSettings } from './settings.js';
 import { listen } from '../lib/server/listen.js';
 import { PROFILE } from '../test/helpers/operations.js';
 import { freePorts } from '../test/helpers/ports.js';
@@ -29,21 +30,14 @@ import { bench, benchStack, ms, percentile, pool, post, table } from './harness.
  * itself in under 3 minutes.
  */
 
-const settings = z
-  .object({
-    BENCH_SCALE_SECONDS: z.coerce.number().int().min(1).max(120).default(15),
-    BENCH_SCALE_CONNECTIONS: z.coerce.number().int().min(2).max(200).default(32),
-    BENCH_SCALE_WEBHOOKS: z.coerce.number().int().min(10).max(20_000).default(500),
-    /** `own`: a redis-server of its own on a free loopback port; `shared`: REDIS_URL (counts include other clients). */
-    BENCH_SCALE_REDIS: z.enum(['own', 'shared']).default('own'),
-    REDIS_URL: z.string().url().default('redis://127.0.0.1:6379'),
-  })
-  .safeParse(process.env);
-if (!settings.success) {
-  console.error(`bench:scale: bad settings: ${z.prettifyError(settings.error)}`);
-  process.exit(2);
-}
-const config = settings.data;
+const config = benchSettings('scale', {
+  BENCH_SCALE_SECONDS: z.coerce.number().int().min(1).max(120).default(15),
+  BENCH_SCALE_CONNECTIONS: z.coerce.number().int().min(2).max(200).default(32),
+  BENCH_SCALE_WEBHOOKS: z.coerce.number().int().min(10).max(20_000).default(500),
+  /** `own`: a redis-server of its own on a free loopback port; `shared`: REDIS_URL (counts include other clients). */
+  BENCH_SCALE_REDIS: z.enum(['own', 'shared']).default('own'),
+  REDIS_URL: z.string().url().default('redis://127.0.0.1:6379'),
+});
 const sleep = (msToWait: number) => new Promise((r) => setTimeout(r, msToWait));
 
 // ── CPU budget ───────────────────────────────────────────────────────────────
@@ -153,6 +147,31 @@ interface PerUnit {
   commands: number;
   usec: number;
   top: string;
+}
+
+/** A row of the run table: throughput, latency and correctness of a load run, and Redis per request. */
+function runRow(
+  label: string,
+  rps: number,
+  perProcess: string,
+  run: ReturnType<typeof summarise> | undefined,
+  redis: PerUnit,
+): string[] {
+  return [
+    label,
+    rps.toFixed(0),
+    perProcess,
+    ms(run?.p50 ?? NaN),
+    ms(run?.p99 ?? NaN),
+    String(run?.wrong ?? '-'),
+    redis.commands.toFixed(2),
+    redis.usec.toFixed(1),
+  ];
+}
+
+/** A row of the Redis-per-unit table. */
+function unitRow(label: string, unit: PerUnit): string[] {
+  return [label, String(unit.units), unit.commands.toFixed(2), unit.usec.toFixed(1), unit.top];
 }
 
 // ── the run ──────────────────────────────────────────────────────────────────
@@ -428,26 +447,8 @@ try {
         'Redis µs/request',
       ],
       [
-        [
-          'one process',
-          oneRps.toFixed(0),
-          oneRps.toFixed(0),
-          ms(oneRun?.p50 ?? NaN),
-          ms(oneRun?.p99 ?? NaN),
-          String(oneRun?.wrong ?? '-'),
-          one.commands.toFixed(2),
-          one.usec.toFixed(1),
-        ],
-        [
-          'two processes',
-          twoRps.toFixed(0),
-          perProcess.map((r) => r.toFixed(0)).join(' + '),
-          ms(twoRun?.p50 ?? NaN),
-          ms(twoRun?.p99 ?? NaN),
-          String(twoRun?.wrong ?? '-'),
-          two.commands.toFixed(2),
-          two.usec.toFixed(1),
-        ],
+        runRow('one process', oneRps, oneRps.toFixed(0), oneRun, one),
+        runRow('two processes', twoRps, perProcess.map((r) => r.toFixed(0)).join(' + '), twoRun, two),
       ],
     )}`,
   );
@@ -461,34 +462,15 @@ try {
     table(
       ['unit', 'count', 'commands', 'µs of Redis CPU', 'most frequent commands (per unit)'],
       [
-        [
-          'request (Profile, every cache empty)',
-          String(cold.units),
-          cold.commands.toFixed(2),
-          cold.usec.toFixed(1),
-          cold.top,
-        ],
-        [
-          'request (Profile, response cache warm)',
-          String(two.units),
-          two.commands.toFixed(2),
-          two.usec.toFixed(1),
-          two.top,
-        ],
-        [
-          'webhook in (ingest, process, route)',
-          String(webhooks.units),
-          webhooks.commands.toFixed(2),
-          webhooks.usec.toFixed(1),
-          webhooks.top,
-        ],
-        [
-          'delivery out (one endpoint)',
-          String(deliveries),
-          perDelivery.toFixed(2),
-          perDeliveryUsec.toFixed(1),
-          withDeliveries.top,
-        ],
+        unitRow('request (Profile, every cache empty)', cold),
+        unitRow('request (Profile, response cache warm)', two),
+        unitRow('webhook in (ingest, process, route)', webhooks),
+        unitRow('delivery out (one endpoint)', {
+          units: deliveries,
+          commands: perDelivery,
+          usec: perDeliveryUsec,
+          top: withDeliveries.top,
+        }),
       ],
     ),
   );

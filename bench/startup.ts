@@ -3,6 +3,7 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { z } from 'zod';
+import { benchSettings } from './settings.js';
 import { startPorts } from '../test/helpers/ports.js';
 import { table, verdict } from './harness.js';
 
@@ -15,17 +16,10 @@ import { table, verdict } from './harness.js';
  * Beside the time, the CPU the process group (npm, its shell, node) had used by then (Linux, from
  * /proc): on a machine shared with other work the wall time stretches and the CPU does not.
  */
-const settings = z
-  .object({
-    BENCH_STARTUP_RUNS: z.coerce.number().int().min(1).max(20).default(3),
-    BENCH_STARTUP_TIMEOUT_S: z.coerce.number().int().min(5).max(300).default(60),
-  })
-  .safeParse(process.env);
-if (!settings.success) {
-  console.error(`bench:startup: bad settings: ${z.prettifyError(settings.error)}`);
-  process.exit(2);
-}
-const { BENCH_STARTUP_RUNS: runs, BENCH_STARTUP_TIMEOUT_S: timeoutS } = settings.data;
+const { BENCH_STARTUP_RUNS: runs, BENCH_STARTUP_TIMEOUT_S: timeoutS } = benchSettings('startup', {
+  BENCH_STARTUP_RUNS: z.coerce.number().int().min(1).max(20).default(3),
+  BENCH_STARTUP_TIMEOUT_S: z.coerce.number().int().min(5).max(300).default(60),
+});
 const TARGET_MS = 3_000;
 const root = resolve(import.meta.dirname, '..');
 

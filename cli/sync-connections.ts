@@ -1,4 +1,6 @@
+import { DEMO_API_KEYS } from '../gateway/auth/demo-keys.js';
 import { ConfigError } from '../lib/config/env.js';
+import { registerSecret } from '../lib/logger.js';
 import type { SyncTarget } from '../platforms/registry.js';
 import { actionConnectionsFromEnv } from './action-connections.js';
 import { sandboxPorts } from './command-env.js';
@@ -29,17 +31,37 @@ export function syncConnector(
   };
 }
 
+/** What a sync reads its source with and reaches each destination through. */
+export interface SyncConnections {
+  /** The gateway API key for the source (registered as a secret: never logged). */
+  apiKey: string;
+  connect: (target: SyncTarget) => unknown;
+}
+
+/**
+ * The key and connector of `sync run` and of a worker's syncs, decided alike: SYNC_API_KEY, else
+ * the demo key outside production; each destination as `syncConnector` reaches it.
+ */
+export function syncConnections(options: {
+  source: NodeJS.ProcessEnv;
+  production: boolean;
+  /** SYNC_API_KEY as loaded. */
+  apiKey: string | undefined;
+  /** The setting that runs syncs here, named when production lacks SYNC_API_KEY. */
+  requiredWith: string;
+  extra: NodeJS.ProcessEnv;
+}): SyncConnections {
+  const apiKey = syncApiKey(options.apiKey, options.production, options.requiredWith);
+  registerSecret(apiKey);
+  return { apiKey, connect: syncConnector(options.source, options.production, options.extra) };
+}
+
 /** The gateway API key a sync reads its source with: the demo's outside production, never in it. */
-export function syncApiKey(
-  key: string | undefined,
-  production: boolean,
-  variable: string,
-  demoKey: string,
-): string {
+function syncApiKey(key: string | undefined, production: boolean, variable: string): string {
   if (key !== undefined) return key;
   if (production)
     throw new ConfigError([
       `SYNC_API_KEY: required with ${variable} in production (the demo key is refused there)`,
     ]);
-  return demoKey;
+  return DEMO_API_KEYS['personalization-service'];
 }

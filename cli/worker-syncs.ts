@@ -1,13 +1,12 @@
-import { DEMO_API_KEYS } from '../gateway/auth/demo-keys.js';
 import { ConfigError, loadEnv } from '../lib/config/env.js';
 import type { EventLog } from '../lib/events/log/types.js';
 import type { WorkerJob } from '../lib/jobs/job.js';
-import { registerSecret, type Logger } from '../lib/logger.js';
+import type { Logger } from '../lib/logger.js';
 import { catalog } from '../platforms/catalog.js';
 import { syncEvent } from '../syncs/events.js';
 import { syncWorkerJob } from '../syncs/jobs.js';
 import { WORKER_SYNC_ENV } from './command-env.js';
-import { syncApiKey, syncConnector } from './sync-connections.js';
+import { syncConnections } from './sync-connections.js';
 import { syncsFileOrConfigError } from './gateway-syncs.js';
 
 /**
@@ -31,15 +30,13 @@ export function workerSyncJobs(
     ]);
   const redisUrl = env.REDIS_URL;
   const definitions = syncsFileOrConfigError(env.SYNCS_FILE, env.SYNC_MIN_INTERVAL_MS);
-  const production = env.NODE_ENV === 'production';
-  const apiKey = syncApiKey(
-    env.SYNC_API_KEY,
-    production,
-    'WORKER_SYNCS=on',
-    DEMO_API_KEYS['personalization-service'],
-  );
-  registerSecret(apiKey);
-  const connect = syncConnector(source, production, extra);
+  const { apiKey, connect } = syncConnections({
+    source,
+    production: env.NODE_ENV === 'production',
+    apiKey: env.SYNC_API_KEY,
+    requiredWith: 'WORKER_SYNCS=on',
+    extra,
+  });
   const syncLogger = logger.child({ component: 'syncs' });
   return [
     syncWorkerJob({

@@ -3,6 +3,7 @@ import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { z } from 'zod';
+import { benchSettings } from '../settings.js';
 import { generateApiKey } from '../../gateway/auth/api-keys.js';
 import { generateGatewayKeys } from '../../lib/auth/gateway-token.js';
 import { percentile } from '../harness.js';
@@ -31,26 +32,19 @@ import { benchSupergraph } from './supergraph.js';
  * Every response is compared with the expected answer; a wrong or partial one is an error.
  */
 
-const settings = z
-  .object({
-    BENCH_DURATION: z.coerce.number().int().min(1).max(600).default(20),
-    BENCH_ROUNDS: z.coerce.number().int().min(1).max(10).default(3),
-    BENCH_WARMUP: z.coerce.number().int().min(1).max(120).default(5),
-    BENCH_CONNECTIONS: z.coerce.number().int().min(1).max(1000).default(50),
-    BENCH_GATEWAYS: z
-      .string()
-      .default(CONTENDERS.map((c) => c.id).join(','))
-      .transform((list) => list.split(',').map((s) => s.trim()))
-      .pipe(z.array(z.enum(CONTENDERS.map((c) => c.id) as [Contender['id'], ...Contender['id'][]])).min(1)),
-    /** Node flags for our gateway (e.g. `--cpu-prof --cpu-prof-dir=bench/results/profiles`). */
-    BENCH_OURS_NODE_ARGS: z.string().default(''),
-  })
-  .safeParse(process.env);
-if (!settings.success) {
-  console.error(`bench:gateways: bad settings: ${z.prettifyError(settings.error)}`);
-  process.exit(2);
-}
-const config = settings.data;
+const config = benchSettings('gateways', {
+  BENCH_DURATION: z.coerce.number().int().min(1).max(600).default(20),
+  BENCH_ROUNDS: z.coerce.number().int().min(1).max(10).default(3),
+  BENCH_WARMUP: z.coerce.number().int().min(1).max(120).default(5),
+  BENCH_CONNECTIONS: z.coerce.number().int().min(1).max(1000).default(50),
+  BENCH_GATEWAYS: z
+    .string()
+    .default(CONTENDERS.map((c) => c.id).join(','))
+    .transform((list) => list.split(',').map((s) => s.trim()))
+    .pipe(z.array(z.enum(CONTENDERS.map((c) => c.id) as [Contender['id'], ...Contender['id'][]])).min(1)),
+  /** Node flags for our gateway (e.g. `--cpu-prof --cpu-prof-dir=bench/results/profiles`). */
+  BENCH_OURS_NODE_ARGS: z.string().default(''),
+});
 const resultsDir = resolve(import.meta.dirname, '..', 'results');
 
 /** Polls `probe` until it returns a value; a probe that throws ends the wait with its error. */

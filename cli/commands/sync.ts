@@ -1,12 +1,11 @@
-import { loadEnv, ConfigError } from '../../lib/config/env.js';
-import { createLogger, registerSecret, type Logger } from '../../lib/logger.js';
+import { loadEnv } from '../../lib/config/env.js';
+import { createLogger, type Logger } from '../../lib/logger.js';
 import { catalog } from '../../platforms/catalog.js';
-import { DEMO_API_KEYS } from '../../gateway/auth/demo-keys.js';
-import { loadSyncFile, SyncDefinitionError } from '../../syncs/definition.js';
 import { formatList, formatProgress, formatSummary } from '../../syncs/report.js';
 import { SyncService, syncsStateFile } from '../../syncs/service.js';
 import { SYNC_ENV, SYNC_USAGE } from '../command-env.js';
-import { syncApiKey, syncConnector } from '../sync-connections.js';
+import { syncConnections } from '../sync-connections.js';
+import { syncsFileOrConfigError } from '../gateway-syncs.js';
 import { generateGatewayKeys } from '../../lib/auth/gateway-token.js';
 import { UsageError } from '../usage.js';
 
@@ -20,24 +19,16 @@ export async function syncCommand(args: readonly string[], logLevel: string): Pr
   const [sub, ...rest] = args;
   if (sub !== 'list' && sub !== 'run') throw new UsageError(SYNC_USAGE);
   const env = loadEnv(catalog, SYNC_ENV, process.env);
-  let definitions;
-  try {
-    definitions = loadSyncFile(env.SYNCS_FILE, { minIntervalMs: env.SYNC_MIN_INTERVAL_MS });
-  } catch (error) {
-    if (error instanceof SyncDefinitionError) throw new ConfigError([`SYNCS_FILE: ${error.message}`]);
-    throw error;
-  }
-  const production = env.NODE_ENV === 'production';
-  const apiKey = syncApiKey(
-    env.SYNC_API_KEY,
-    production,
-    'NODE_ENV=production',
-    DEMO_API_KEYS['personalization-service'],
-  );
-  registerSecret(apiKey);
+  const definitions = syncsFileOrConfigError(env.SYNCS_FILE, env.SYNC_MIN_INTERVAL_MS);
   // The role readers want the subgraphs' public keys, which a sync never checks: a throwaway set.
   const { publicJwks } = await generateGatewayKeys();
-  const connect = syncConnector(process.env, production, { GATEWAY_TOKEN_JWKS: JSON.stringify(publicJwks) });
+  const { apiKey, connect } = syncConnections({
+    source: process.env,
+    production: env.NODE_ENV === 'production',
+    apiKey: env.SYNC_API_KEY,
+    requiredWith: 'NODE_ENV=production',
+    extra: { GATEWAY_TOKEN_JWKS: JSON.stringify(publicJwks) },
+  });
   const logger: Logger = createLogger({ name: 'sync', level: logLevel as 'info' });
   const service = new SyncService({
     definitions,

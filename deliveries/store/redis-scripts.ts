@@ -1,5 +1,3 @@
-import { createHash } from 'node:crypto';
-
 /**
  * The Redis delivery store's state changes, as Lua scripts: Redis runs each as one atomic step, so
  * a claim cannot hand a message to two dispatchers, a settle writes the attempt, the message, the
@@ -391,11 +389,3 @@ for _, id in ipairs(ids) do
 end
 return {n, #ids}
 `);
-
-/** A script and its SHA-1, for EVALSHA with EVAL when Redis does not know it yet. */
-export class DeliveryScript {
-  readonly sha: string;
-  constructor(readonly source: string) {
-    this.sha = createHash('sha1').update(source).digest('hex');
-  }
-}

@@ -1,5 +1,6 @@
 import type { StoredTraceContext } from '../../lib/telemetry/tracing.js';
 import { randomUUID } from 'node:crypto';
+import { RedisScript, runScript } from '../../lib/redis/scripts.js';
 import { connectSharedRedis, type RedisClient } from '../../lib/redis/shared-client.js';
 import { z } from 'zod';
 import type { EventType, IncomingEvent } from '../../lib/events/event.js';
@@ -11,7 +12,6 @@ import {
   DELETE_ENDPOINT,
   DISABLE_ENDPOINT,
   DUE_TIMES,
-  DeliveryScript,
   ENABLE_ENDPOINT,
   ENQUEUE,
   MESSAGES,
@@ -191,33 +191,27 @@ export async function openRedisDeliveryStore(options: RedisDeliveryStoreOptions)
   }
 
   const send = (args: string[]) => client.sendCommand(args);
-  async function run(script: DeliveryScript, args: (string | number)[]): Promise<unknown> {
-    const tail = ['0', P, ...args.map(String)];
-    try {
-      return await send(['EVALSHA', script.sha, ...tail]);
-    } catch (error) {
-      if (!errorMessage(error).startsWith('NOSCRIPT')) throw error;
-      return send(['EVAL', script.source, ...tail]);
-    }
-  }
+  // Every script finds its keys from the prefix (ARGV[1]): they are not declared.
+  const run = (script: RedisScript, args: (string | number)[]) =>
+    runScript(client, script, [], [P, ...args.map(String)]);
   const scripts = {
-    create: new DeliveryScript(CREATE_ENDPOINT),
-    update: new DeliveryScript(UPDATE_ENDPOINT),
-    enable: new DeliveryScript(ENABLE_ENDPOINT),
-    disable: new DeliveryScript(DISABLE_ENDPOINT),
-    delete: new DeliveryScript(DELETE_ENDPOINT),
-    rotate: new DeliveryScript(ROTATE_SECRET),
-    enqueue: new DeliveryScript(ENQUEUE),
-    claim: new DeliveryScript(CLAIM),
-    dueTimes: new DeliveryScript(DUE_TIMES),
-    settle: new DeliveryScript(SETTLE),
-    release: new DeliveryScript(RELEASE),
-    releaseAll: new DeliveryScript(RELEASE_ALL),
-    replay: new DeliveryScript(REPLAY),
-    recover: new DeliveryScript(RECOVER),
-    messages: new DeliveryScript(MESSAGES),
-    stats: new DeliveryScript(STATS),
-    prune: new DeliveryScript(PRUNE),
+    create: new RedisScript(CREATE_ENDPOINT),
+    update: new RedisScript(UPDATE_ENDPOINT),
+    enable: new RedisScript(ENABLE_ENDPOINT),
+    disable: new RedisScript(DISABLE_ENDPOINT),
+    delete: new RedisScript(DELETE_ENDPOINT),
+    rotate: new RedisScript(ROTATE_SECRET),
+    enqueue: new RedisScript(ENQUEUE),
+    claim: new RedisScript(CLAIM),
+    dueTimes: new RedisScript(DUE_TIMES),
+    settle: new RedisScript(SETTLE),
+    release: new RedisScript(RELEASE),
+    releaseAll: new RedisScript(RELEASE_ALL),
+    replay: new RedisScript(REPLAY),
+    recover: new RedisScript(RECOVER),
+    messages: new RedisScript(MESSAGES),
+    stats: new RedisScript(STATS),
+    prune: new RedisScript(PRUNE),
   };
 
   // ── changes for the other workers ──────────────────────────────────────────

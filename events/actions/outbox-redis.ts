@@ -1,6 +1,6 @@
 import { connectSharedRedis, type RedisClient } from '../../lib/redis/shared-client.js';
 import { z } from 'zod';
-import { DeliveryScript } from '../../deliveries/store/redis-scripts.js';
+import { RedisScript, runScript } from '../../lib/redis/scripts.js';
 import type { ActionEvent } from '../../platforms/kit/actions.js';
 import type { ActionOutbox, ActionRecord, ActionStatus, DueGroup, NewAction, Settlement } from './outbox.js';
 
@@ -27,7 +27,7 @@ const PRELUDE = `
 local P = ARGV[1]
 local function dueMember(seq, key) return string.format('%016d', tonumber(seq)) .. '|' .. key end
 `;
-const script = (body: string) => new DeliveryScript(PRELUDE + body);
+const script = (body: string) => new RedisScript(PRELUDE + body);
 
 /** ARGV: prefix, now, then per action: key, rule, platform, type, params, event. Returns how many were new. */
 const ENQUEUE = script(`
@@ -271,15 +271,9 @@ export async function openRedisActionOutbox(
   }
 
   const send = (args: string[]) => client.sendCommand(args);
-  async function run(s: DeliveryScript, args: (string | number)[]): Promise<unknown> {
-    const tail = ['0', P, ...args.map(String)];
-    try {
-      return await send(['EVALSHA', s.sha, ...tail]);
-    } catch (error) {
-      if (!errorMessage(error).startsWith('NOSCRIPT')) throw error;
-      return send(['EVAL', s.source, ...tail]);
-    }
-  }
+  // Every script finds its keys from the prefix (ARGV[1]): they are not declared.
+  const run = (s: RedisScript, args: (string | number)[]) =>
+    runScript(client, s, [], [P, ...args.map(String)]);
   async function byKeys(keys: readonly string[]): Promise<ActionRecord[]> {
     const replies = await Promise.all(keys.map((key) => send(['HGETALL', `${P}a:${key}`])));
     return replies.filter((reply) => Array.isArray(reply) && reply.length > 0).map(recordOf);

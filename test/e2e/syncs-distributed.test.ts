@@ -2,16 +2,14 @@ import { writeFileSync } from 'node:fs';
 import { Queue } from 'bullmq';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { Stack } from '../../cli/stack.js';
-import { CACHING_SUBGRAPHS } from '../../cli/command-env.js';
-import { subgraphUrlVariable } from '../../lib/graphql/subgraph-names.js';
 import { PLATFORMS } from '../../platforms/registry.js';
 import { bullConnection, syncQueueName } from '../../syncs/jobs.js';
 import { RedisSyncState } from '../../syncs/redis-state.js';
-import { startCliProcess, type CliProcess } from '../helpers/cli-process.js';
 import { DEMO_API_KEYS } from '../../gateway/auth/demo-keys.js';
 import { eventually, startGatewayProcess, type GatewayProcess } from '../helpers/gateway-process.js';
 import { REDIS_URL, redisSuite } from '../helpers/redis.js';
 import { startTestStack } from '../helpers/stack.js';
+import { startWorkerProcess, stopWorkers, type WorkerProcess } from '../helpers/worker.js';
 import { clearRecorded, recorded, tempDir } from '../syncs/harness.js';
 
 /**
@@ -47,7 +45,7 @@ const syncFile = (name: string, schedule: string) => `syncs:
     schedule: ${schedule}
 `;
 
-interface Worker extends CliProcess {
+interface Worker extends WorkerProcess {
   /** The worker's log so far (JSON lines). */
   log(): string;
 }
@@ -66,16 +64,8 @@ describe.runIf(REDIS_URL)(redisSuite('syncs shared by two worker processes (Bull
   const states: RedisSyncState[] = [];
 
   const startWorker = async (prefix: string, file: string): Promise<Worker> => {
-    const process_ = await startCliProcess(['worker'], 'WORKER_PORT', '/health', {
+    const process_ = await startWorkerProcess(stack, prefix, {
       LOG_LEVEL: 'info',
-      EVENT_LOG: 'redis',
-      REDIS_URL: REDIS_URL ?? '',
-      EVENT_LOG_PREFIX: prefix,
-      GATEWAY_URL: stack.origins.gateway,
-      GATEWAY_TOKEN_PRIVATE_JWK: JSON.stringify(stack.gatewayTokenKey),
-      ...Object.fromEntries(
-        CACHING_SUBGRAPHS.map((name) => [subgraphUrlVariable(name), `${stack.origins[name]}/graphql`]),
-      ),
       WORKER_SYNCS: 'on',
       SYNCS_FILE: file,
       SYNC_GATEWAY_URL: stack.gatewayUrl,
@@ -92,11 +82,8 @@ describe.runIf(REDIS_URL)(redisSuite('syncs shared by two worker processes (Bull
     return { ...process_, log: () => output };
   };
 
-  const stopWorkers = async () => {
-    for (const worker of workers) {
-      if (worker.child.exitCode === null && worker.child.signalCode === null) worker.child.kill('SIGTERM');
-      await worker.exited;
-    }
+  const stopAllWorkers = async () => {
+    await stopWorkers(workers);
     workers = [];
   };
 
@@ -104,9 +91,9 @@ describe.runIf(REDIS_URL)(redisSuite('syncs shared by two worker processes (Bull
     stack = await startTestStack({ customers: CUSTOMERS, responseCache: false, ttlSeconds: 0 });
     tmp = tempDir('syncs-distributed-');
   }, 90_000);
-  afterEach(stopWorkers, 60_000);
+  afterEach(stopAllWorkers, 60_000);
   afterAll(async () => {
-    await stopWorkers();
+    await stopAllWorkers();
     await Promise.allSettled(queues.map((queue) => queue.close()));
     await Promise.allSettled(states.map((state) => state.close()));
     await stack?.close();
@@ -138,7 +125,7 @@ describe.runIf(REDIS_URL)(redisSuite('syncs shared by two worker processes (Bull
       (busy) => busy === 0,
       300,
     );
-    await stopWorkers();
+    await stopAllWorkers();
 
     const jobs = await queue.getCompleted(0, 100);
     // One job per scheduled time: BullMQ names each after its time, and the times fall on the

@@ -4,22 +4,26 @@ import { Webhook } from 'standardwebhooks';
 import { Agent } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Stack } from '../../cli/stack.js';
-import { CACHING_SUBGRAPHS } from '../../cli/command-env.js';
 import { openDeliveryStore, type DeliveryStore } from '../../deliveries/index.js';
 import { openRedisActionOutbox } from '../../events/actions/outbox-redis.js';
 import { remoteGraphReadAs } from '../../events/remote-graph.js';
 import { GatewayTokenSigner } from '../../lib/auth/gateway-token.js';
 import type { ActionOutbox } from '../../events/actions/outbox.js';
-import { subgraphUrlVariable } from '../../lib/graphql/subgraph-names.js';
 import { META_DEMO } from '../../platforms/meta/demo.js';
 import type { PixelSnapshot } from '../../platforms/meta/sandbox/pixels.js';
-import { platformNamed } from '../../platforms/registry.js';
-import { startCliProcess, type CliProcess } from '../helpers/cli-process.js';
 import { as } from '../helpers/clients.js';
 import { eventually } from '../helpers/gateway-process.js';
 import { REDIS_URL, redisSuite } from '../helpers/redis.js';
 import { graphql, startTestStack } from '../helpers/stack.js';
 import { postWebhook, shopifyOrder } from '../helpers/webhooks.js';
+import {
+  metaSandboxEnv,
+  startWorkerProcess,
+  HEALTHY_WORKER,
+  stopWorkers,
+  workerCounter,
+  type WorkerProcess,
+} from '../helpers/worker.js';
 
 const { pixelId } = META_DEMO.assets;
 const METRICS_TOKEN = 'worker-deliveries-metrics-token';
@@ -146,17 +150,6 @@ async function startMetaProxy(
   };
 }
 
-/** `webhook_delivery_attempts_total` of a worker, from its own /metrics. */
-async function attemptsBy(worker: CliProcess): Promise<number> {
-  const text = await (
-    await fetch(`${worker.origin}/metrics`, { headers: { authorization: `Bearer ${METRICS_TOKEN}` } })
-  ).text();
-  return text
-    .split('\n')
-    .filter((line) => line.startsWith('webhook_delivery_attempts_total{'))
-    .reduce((sum, line) => sum + Number(line.split(' ').at(-1)), 0);
-}
-
 /**
  * BACKGROUND_JOBS=worker with everything out: the gateway takes webhooks and serves the management
  * API; two `worker` processes sharing Redis (event log, delivery store, action outbox) process the
@@ -168,20 +161,12 @@ describe.runIf(REDIS_URL)(redisSuite('webhooks and actions from worker processes
   let subscriber: Subscriber;
   let store: DeliveryStore;
   let outbox: ActionOutbox;
-  const workers: CliProcess[] = [];
+  const workers: WorkerProcess[] = [];
   const proxies: Awaited<ReturnType<typeof startMetaProxy>>[] = [];
   const prefix = `test-worker-out-${process.pid}-${Date.now()}`;
 
   const startWorker = (metaOrigin: string) =>
-    startCliProcess(['worker'], 'WORKER_PORT', '/health', {
-      EVENT_LOG: 'redis',
-      REDIS_URL: REDIS_URL ?? '',
-      EVENT_LOG_PREFIX: prefix,
-      GATEWAY_URL: stack.origins.gateway,
-      GATEWAY_TOKEN_PRIVATE_JWK: JSON.stringify(stack.gatewayTokenKey),
-      ...Object.fromEntries(
-        CACHING_SUBGRAPHS.map((name) => [subgraphUrlVariable(name), `${stack.origins[name]}/graphql`]),
-      ),
+    startWorkerProcess(stack, prefix, {
       // Short claims everywhere: what the killed worker held comes back within seconds.
       EVENT_PROCESSOR_CONCURRENCY: '4',
       EVENT_PROCESSOR_VISIBILITY_MS: '2000',
@@ -189,9 +174,7 @@ describe.runIf(REDIS_URL)(redisSuite('webhooks and actions from worker processes
       WEBHOOK_RETRY_SCHEDULE: '0,200ms,500ms,1s,2s,5s',
       ACTIONS_VISIBILITY_MS: '4000',
       // The Meta sandbox as the platform: the worker runs the demo rule's Purchase action on it.
-      META_BASE_URL: platformNamed('meta').sandbox.baseUrl(metaOrigin),
-      META_ACCESS_TOKEN: META_DEMO.credentials.accessToken,
-      META_AD_ACCOUNT_ID: META_DEMO.credentials.adAccountId,
+      ...metaSandboxEnv(metaOrigin),
       METRICS_TOKEN,
     });
 
@@ -204,10 +187,7 @@ describe.runIf(REDIS_URL)(redisSuite('webhooks and actions from worker processes
     outbox = await openRedisActionOutbox({ url: REDIS_URL ?? '', prefix: `${prefix}:actions` });
   }, 60_000);
   afterAll(async () => {
-    for (const worker of workers) {
-      if (worker.child.exitCode === null && worker.child.signalCode === null) worker.child.kill('SIGTERM');
-      await worker.exited;
-    }
+    await stopWorkers(workers);
     await subscriber?.close();
     for (const proxy of proxies) await proxy.close();
     await store?.close();
@@ -282,7 +262,9 @@ describe.runIf(REDIS_URL)(redisSuite('webhooks and actions from worker processes
     expect(all.map((m) => m.status)).toEqual(Array(orders.length).fill('succeeded'));
     // What the killed worker had in flight was delivered by the other.
     expect(killed.child.signalCode).toBe('SIGKILL');
-    expect(await attemptsBy(survivor)).toBeGreaterThan(0);
+    expect(await workerCounter(survivor, 'webhook_delivery_attempts_total', METRICS_TOKEN)).toBeGreaterThan(
+      0,
+    );
     // None is marked delivered without a 2xx: each succeeded message got one from the endpoint,
     // and its last recorded attempt is that 2xx.
     for (const message of all) {
@@ -340,15 +322,7 @@ describe.runIf(REDIS_URL)(redisSuite('webhooks and actions from worker processes
     expect(delivered).toBe(orders.length);
 
     const health = await fetch(`${survivor.origin}/health`);
-    expect(await health.json()).toEqual({
-      status: 'ok',
-      jobs: {
-        'event-actions': { status: 'ok' },
-        'event-processor': { status: 'ok' },
-        'webhook-deliveries': { status: 'ok' },
-        'event-retention': { status: 'ok' },
-      },
-    });
+    expect(await health.json()).toEqual(HEALTHY_WORKER);
   }, 180_000);
 
   it("should read an enrichment through the gateway with the owner's scopes only, and say when the owner is gone", async () => {

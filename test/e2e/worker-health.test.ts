@@ -3,19 +3,15 @@ import type { AddressInfo } from 'node:net';
 import { createClient } from '@keyv/redis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Stack } from '../../cli/stack.js';
-import { CACHING_SUBGRAPHS } from '../../cli/command-env.js';
-import { subgraphUrlVariable } from '../../lib/graphql/subgraph-names.js';
 import { DEMO_API_KEYS } from '../../gateway/auth/demo-keys.js';
 import { healthKey } from '../../lib/health/shared.js';
 import { assessConnection } from '../../monitoring/review/assess.js';
 import { collectReview } from '../../monitoring/review/collect.js';
-import { META_DEMO } from '../../platforms/meta/demo.js';
-import { platformNamed } from '../../platforms/registry.js';
-import { startCliProcess, type CliProcess } from '../helpers/cli-process.js';
 import { as } from '../helpers/clients.js';
 import { REDIS_URL, redisSuite } from '../helpers/redis.js';
 import { graphql, startTestStack } from '../helpers/stack.js';
 import { postWebhook, shopifyOrder } from '../helpers/webhooks.js';
+import { metaSandboxEnv, startWorkerProcess, stopWorkers, type WorkerProcess } from '../helpers/worker.js';
 
 interface Row {
   name: string;
@@ -33,7 +29,7 @@ interface Row {
  */
 describe.runIf(REDIS_URL)(redisSuite('health figures of worker processes at the gateway'), () => {
   let stack: Stack;
-  let worker: CliProcess | undefined;
+  let worker: WorkerProcess | undefined;
   let endpoint: Server;
   let endpointUrl: string;
   let redis: ReturnType<typeof createClient>;
@@ -59,10 +55,7 @@ describe.runIf(REDIS_URL)(redisSuite('health figures of worker processes at the 
     await redis.connect();
   }, 60_000);
   afterAll(async () => {
-    if (worker && worker.child.exitCode === null && worker.child.signalCode === null) {
-      worker.child.kill('SIGTERM');
-      await worker.exited;
-    }
+    if (worker) await stopWorkers([worker]);
     await stack?.close();
     await new Promise((resolve) => endpoint?.close(resolve));
     await redis?.close();
@@ -102,19 +95,9 @@ describe.runIf(REDIS_URL)(redisSuite('health figures of worker processes at the 
     expect(before.find((row) => row.name === endpointName)?.window.calls ?? 0).toBe(0);
     expect(before.find((row) => row.kind === 'ACTION')).toBeUndefined();
 
-    worker = await startCliProcess(['worker'], 'WORKER_PORT', '/health', {
-      EVENT_LOG: 'redis',
-      REDIS_URL: REDIS_URL ?? '',
-      EVENT_LOG_PREFIX: prefix,
-      GATEWAY_URL: stack.origins.gateway,
-      GATEWAY_TOKEN_PRIVATE_JWK: JSON.stringify(stack.gatewayTokenKey),
-      ...Object.fromEntries(
-        CACHING_SUBGRAPHS.map((name) => [subgraphUrlVariable(name), `${stack.origins[name]}/graphql`]),
-      ),
+    worker = await startWorkerProcess(stack, prefix, {
       WEBHOOK_RETRY_SCHEDULE: '0,100ms,100ms',
-      META_BASE_URL: platformNamed('meta').sandbox.baseUrl(stack.origins.meta),
-      META_ACCESS_TOKEN: META_DEMO.credentials.accessToken,
-      META_AD_ACCOUNT_ID: META_DEMO.credentials.adAccountId,
+      ...metaSandboxEnv(stack.origins.meta),
       HEALTH_SHARE_INTERVAL_MS: '200',
     });
     const emails = stack.world.customers.map((c) => c.person.email);

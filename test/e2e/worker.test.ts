@@ -2,11 +2,8 @@ import { hostname } from 'node:os';
 import { createClient } from '@keyv/redis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Stack } from '../../cli/stack.js';
-import { CACHING_SUBGRAPHS } from '../../cli/command-env.js';
 import { GatewayTokenSigner } from '../../lib/auth/gateway-token.js';
 import { GATEWAY_AUDIENCE, SYSTEM_CALLERS } from '../../lib/auth/system-callers.js';
-import { subgraphUrlVariable } from '../../lib/graphql/subgraph-names.js';
-import { startCliProcess, type CliProcess } from '../helpers/cli-process.js';
 import { as } from '../helpers/clients.js';
 import { exportedMetricNames, readmeMetricsOf, readmeProcessFigures } from '../helpers/readme-monitoring.js';
 import { eventually } from '../helpers/gateway-process.js';
@@ -14,22 +11,20 @@ import { REDIS_URL, redisSuite } from '../helpers/redis.js';
 import { startTestStack } from '../helpers/stack.js';
 import { subscribeWs, type Subscriber } from '../helpers/subscriptions.js';
 import { postWebhook, shopifyOrder } from '../helpers/webhooks.js';
+import {
+  HEALTHY_WORKER,
+  startWorkerProcess,
+  stopWorkers,
+  workerCounter,
+  type WorkerProcess,
+} from '../helpers/worker.js';
 
 type OrderEvent = { events: { properties: { orderId: string } } };
 const ORDERS = 'subscription { events(types: [ORDER_PLACED]) { properties } }';
 const METRICS_TOKEN = 'worker-test-metrics-token';
 
 /** `events_processed_total` of a worker, from its own /metrics (0 before its first event). */
-async function processedBy(worker: CliProcess): Promise<number> {
-  const response = await fetch(`${worker.origin}/metrics`, {
-    headers: { authorization: `Bearer ${METRICS_TOKEN}` },
-  });
-  const text = await response.text();
-  return text
-    .split('\n')
-    .filter((line) => line.startsWith('events_processed_total{'))
-    .reduce((sum, line) => sum + Number(line.split(' ').at(-1)), 0);
-}
+const processedBy = (worker: WorkerProcess) => workerCounter(worker, 'events_processed_total', METRICS_TOKEN);
 
 /**
  * The distributed shape: a gateway that only takes webhooks into the Redis log and streams what is
@@ -39,21 +34,13 @@ async function processedBy(worker: CliProcess): Promise<number> {
  */
 describe.runIf(REDIS_URL)(redisSuite('worker processes sharing the Redis event log'), () => {
   let stack: Stack;
-  const workers: CliProcess[] = [];
+  const workers: WorkerProcess[] = [];
   let subscriber: Subscriber<OrderEvent> | undefined;
   let redis: ReturnType<typeof createClient>;
   const prefix = `test-worker-${process.pid}-${Date.now()}`;
 
   const startWorker = () =>
-    startCliProcess(['worker'], 'WORKER_PORT', '/health', {
-      EVENT_LOG: 'redis',
-      REDIS_URL: REDIS_URL ?? '',
-      EVENT_LOG_PREFIX: prefix,
-      GATEWAY_URL: stack.origins.gateway,
-      GATEWAY_TOKEN_PRIVATE_JWK: JSON.stringify(stack.gatewayTokenKey),
-      ...Object.fromEntries(
-        CACHING_SUBGRAPHS.map((name) => [subgraphUrlVariable(name), `${stack.origins[name]}/graphql`]),
-      ),
+    startWorkerProcess(stack, prefix, {
       // Few at a time and a short claim: the killed worker holds claims, and they come back quickly.
       EVENT_PROCESSOR_CONCURRENCY: '2',
       EVENT_PROCESSOR_VISIBILITY_MS: '2000',
@@ -77,7 +64,7 @@ describe.runIf(REDIS_URL)(redisSuite('worker processes sharing the Redis event l
     return claims;
   }
   /** The name a worker claims under (cli/commands/worker.ts). */
-  const consumerOf = (worker: CliProcess) => `worker-${hostname()}-${worker.child.pid}`;
+  const consumerOf = (worker: WorkerProcess) => `worker-${hostname()}-${worker.child.pid}`;
 
   beforeAll(async () => {
     redis = createClient({ url: REDIS_URL ?? '' });
@@ -90,10 +77,7 @@ describe.runIf(REDIS_URL)(redisSuite('worker processes sharing the Redis event l
   }, 60_000);
   afterAll(async () => {
     await subscriber?.close();
-    for (const worker of workers) {
-      if (worker.child.exitCode === null && worker.child.signalCode === null) worker.child.kill('SIGTERM');
-      await worker.exited;
-    }
+    await stopWorkers(workers);
     await stack?.close();
     await redis?.quit();
   });
@@ -112,10 +96,10 @@ describe.runIf(REDIS_URL)(redisSuite('worker processes sharing the Redis event l
     expect(await stack.eventLog.stats()).toMatchObject({ pending: 1, delivered: 0 });
 
     workers.push(...(await Promise.all([startWorker(), startWorker()])));
-    const [doomed, survivor] = workers as [CliProcess, CliProcess];
+    const [doomed, survivor] = workers as [WorkerProcess, WorkerProcess];
 
     // The burst, ten at a time; the first worker to have processed something is killed half-way.
-    let killed: CliProcess | undefined;
+    let killed: WorkerProcess | undefined;
     let heldAtDeath = 0;
     for (let i = 1; i < orders.length; i += 10) {
       const statuses = await Promise.all(
@@ -172,15 +156,7 @@ describe.runIf(REDIS_URL)(redisSuite('worker processes sharing the Redis event l
     expect(scrape).toMatch(/^event_log_delivered 60$/m);
     const health = await fetch(`${alive.origin}/health`);
     expect(health.status).toBe(200);
-    expect(await health.json()).toEqual({
-      status: 'ok',
-      jobs: {
-        'event-actions': { status: 'ok' },
-        'event-processor': { status: 'ok' },
-        'webhook-deliveries': { status: 'ok' },
-        'event-retention': { status: 'ok' },
-      },
-    });
+    expect(await health.json()).toEqual(HEALTHY_WORKER);
   }, 120_000);
 
   it("should read as the event processor with the gateway's scopes, whatever the token claims, once", async () => {

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { syncConnector } from '../../cli/sync-connections.js';
+import { syncConnections, syncConnector } from '../../cli/sync-connections.js';
+import { DEMO_API_KEYS } from '../../gateway/auth/demo-keys.js';
 import { generateGatewayKeys } from '../../lib/auth/gateway-token.js';
 import { ConfigError } from '../../lib/config/env.js';
 import { SYNC_TARGETS } from '../../platforms/registry.js';
@@ -43,5 +44,24 @@ describe('a sync destination connection', () => {
 
   it('should refuse bad platform variables before any run, naming them', async () => {
     expect(() => syncConnector({ MAILCHIMP_API_KEY: 'k' }, true, {})).toThrow(ConfigError);
+  });
+});
+
+/** The key `sync run` and a worker's syncs read their source with, decided in one place. */
+describe("a sync's source key", () => {
+  const options = { source: {}, requiredWith: 'WORKER_SYNCS=on', extra: {} };
+
+  it('should use SYNC_API_KEY when it is set, in production too', () => {
+    const { apiKey } = syncConnections({ ...options, production: true, apiKey: 'the-sync-clients-key' });
+    expect(apiKey).toBe('the-sync-clients-key');
+  });
+
+  it("should fall back to the demo's key outside production only, naming the setting in production", () => {
+    expect(syncConnections({ ...options, production: false, apiKey: undefined }).apiKey).toBe(
+      DEMO_API_KEYS['personalization-service'],
+    );
+    expect(() => syncConnections({ ...options, production: true, apiKey: undefined })).toThrow(
+      /SYNC_API_KEY: required with WORKER_SYNCS=on in production/,
+    );
   });
 });

@@ -1,3 +1,5 @@
+import { TurnQueue, type Queued } from './turn-queue.js';
+
 /**
  * GroupCommit for a store written over the network (Redis): the writes submitted in one turn of
  * the event loop go out as one call of `writeAll`, so a burst of webhook acks costs one script
@@ -6,8 +8,7 @@
  * at most `maxGroup` inputs, so one script never blocks Redis for long.
  */
 export class AsyncGroupCommit<Input, Output> {
-  private queue: { input: Input; resolve: (output: Output) => void; reject: (error: unknown) => void }[] = [];
-  private scheduled = false;
+  private readonly turns = new TurnQueue<Input, Output>((pending) => this.flush(pending));
 
   /**
    * @param writeAll writes the inputs together (all or none) and returns one output per input, in order.
@@ -21,26 +22,15 @@ export class AsyncGroupCommit<Input, Output> {
   ) {}
 
   submit(input: Input): Promise<Output> {
-    return new Promise<Output>((resolve, reject) => {
-      this.queue.push({ input, resolve, reject });
-      if (!this.scheduled) {
-        this.scheduled = true;
-        // setImmediate, not a microtask: every request whose bytes arrived in this turn has
-        // queued its write by then.
-        setImmediate(() => this.flush());
-      }
-    });
+    return this.turns.submit(input);
   }
 
-  private flush(): void {
-    const pending = this.queue;
-    this.queue = [];
-    this.scheduled = false;
+  private flush(pending: Queued<Input, Output>[]): void {
     for (let start = 0; start < pending.length; start += this.maxGroup)
       void this.write(pending.slice(start, start + this.maxGroup));
   }
 
-  private async write(group: typeof this.queue): Promise<void> {
+  private async write(group: Queued<Input, Output>[]): Promise<void> {
     if (group.length === 1) {
       const [only] = group;
       if (only) await this.writeOne(only.input).then(only.resolve, only.reject);

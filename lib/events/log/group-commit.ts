@@ -1,11 +1,12 @@
+import { TurnQueue, type Queued } from './turn-queue.js';
+
 /**
  * Batches writes that arrive in the same turn of the event loop into one call of `write`, so a
  * burst of webhook acks pays for one transaction (one fsync) instead of one each. Work queued
  * while a flush runs goes into the next one. Callers each get their own result, in order.
  */
 export class GroupCommit<Input, Output> {
-  private queue: { input: Input; resolve: (output: Output) => void; reject: (error: unknown) => void }[] = [];
-  private scheduled = false;
+  private readonly turns = new TurnQueue<Input, Output>((pending) => this.flush(pending));
 
   /**
    * @param writeAll writes every queued input in one transaction (all or none) and returns one
@@ -21,27 +22,15 @@ export class GroupCommit<Input, Output> {
   ) {}
 
   submit(input: Input): Promise<Output> {
-    return new Promise<Output>((resolve, reject) => {
-      this.queue.push({ input, resolve, reject });
-      if (!this.scheduled) {
-        this.scheduled = true;
-        // setImmediate, not a microtask: it runs after the poll phase, so every request whose
-        // bytes arrived in this turn has queued its write by then.
-        setImmediate(() => this.flush());
-      }
-    });
+    return this.turns.submit(input);
   }
 
   /** Writes whatever is queued now (before closing the store), instead of on the next turn. */
   drain(): void {
-    if (this.queue.length > 0) this.flush();
+    this.turns.flushNow();
   }
 
-  private flush(): void {
-    const pending = this.queue;
-    this.queue = [];
-    this.scheduled = false;
-    if (pending.length === 0) return;
+  private flush(pending: Queued<Input, Output>[]): void {
     let outputs: Output[];
     try {
       outputs = this.writeAll(pending.map((item) => item.input));

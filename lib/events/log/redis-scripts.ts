@@ -1,5 +1,3 @@
-import { createHash } from 'node:crypto';
-
 /**
  * The Redis event log's state changes, as Lua scripts. Redis runs a script as one atomic step
  * (replicated and written to the AOF as one MULTI/EXEC of its effects), like MULTI/EXEC, and it
@@ -241,11 +239,3 @@ if type(created) == 'table' and created.err then
 end
 return { generation, 1 }
 `;
-
-/** A script run by its SHA1, sent in full only when the server does not have it cached yet. */
-export class RedisScript {
-  readonly sha: string;
-  constructor(readonly source: string) {
-    this.sha = createHash('sha1').update(source).digest('hex');
-  }
-}

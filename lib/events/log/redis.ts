@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { RedisScript, runScript } from '../../redis/scripts.js';
 import { connectSharedRedis, type RedisClient } from '../../redis/shared-client.js';
 import { z } from 'zod';
 import type { Logger } from '../../logger.js';
@@ -14,7 +15,6 @@ import {
   FAIL,
   PRUNE,
   REPLAY,
-  RedisScript,
   STATS,
 } from './redis-scripts.js';
 import {
@@ -134,20 +134,8 @@ export async function openRedisEventLog(options: RedisEventLogOptions): Promise<
     throw new EventLogOpenError('redis', `cannot connect to Redis: ${errorMessage(error)}`, { cause: error });
   }
 
-  async function run(
-    script: RedisScript,
-    scriptKeys: string[],
-    args: string[],
-    connection: RedisClient = client,
-  ): Promise<unknown> {
-    const tail = [String(scriptKeys.length), ...scriptKeys, ...args];
-    try {
-      return await connection.sendCommand(['EVALSHA', script.sha, ...tail]);
-    } catch (error) {
-      if (!errorMessage(error).startsWith('NOSCRIPT')) throw error;
-      return connection.sendCommand(['EVAL', script.source, ...tail]);
-    }
-  }
+  const run = (script: RedisScript, scriptKeys: string[], args: string[], connection: RedisClient = client) =>
+    runScript(connection, script, scriptKeys, args);
   const scripts = {
     append: new RedisScript(APPEND),
     claim: new RedisScript(CLAIM),
