@@ -12,8 +12,9 @@ const RECENT_TTL_MS = 24 * HOUR_MS;
 
 /**
  * The health history in Redis, under the event log's prefix, for workers and gateways that share
- * it: one hash per hour (`<prefix>:health:hour:<hour>`, field `<run>\n<connection>`) that expires
- * `retentionDays` after its hour, so pruning is Redis's own; one key per process for its recent
+ * it: one hash per hour (`<prefix>:health-history:hour:<hour>`, field `<run>\n<connection>`) that expires
+ * `retentionDays` after its hour, so pruning is Redis's own (outside `<prefix>:health:*`, which
+ * holds the live snapshots lib/health/shared.ts scans); one key per process for its recent
  * minutes; one hash of first denials (HSETNX: the first gateway to note one wins).
  */
 export async function openRedisHistory(
@@ -22,9 +23,9 @@ export async function openRedisHistory(
   retentionDays: number,
 ): Promise<HealthHistoryStore> {
   const redis = await connectSharedRedis({ url });
-  const hourKey = (hour: number) => `${prefix}:health:hour:${hour}`;
-  const recentKey = (owner: string) => `${prefix}:health:recent:${owner}`;
-  const denialsKey = `${prefix}:health:denials`;
+  const hourKey = (hour: number) => `${prefix}:health-history:hour:${hour}`;
+  const recentKey = (owner: string) => `${prefix}:health-history:recent:${owner}`;
+  const denialsKey = `${prefix}:health-history:denials`;
   return {
     kind: 'redis',
     async writeRollups(run, rollups) {
