@@ -46,6 +46,8 @@ import type { AlertsFile } from '../monitoring/alerts/rules.js';
 import { startAlertMonitor, type AlertMonitor } from '../monitoring/monitor.js';
 import { DEFAULT_HEALTH_SHARE_MS } from '../lib/health/shared.js';
 import { shareHealth } from './shared-health.js';
+import { openHealthHistory } from './health-history.js';
+import { DEFAULT_HISTORY_RETENTION_DAYS } from '../lib/health/history/store.js';
 import {
   createWebhookEmitter,
   DEMO_WEBHOOK_SECRETS,
@@ -142,6 +144,11 @@ export interface StackEventOptions {
    * (HEALTH_SHARE_INTERVAL_MS). @default 5000
    */
   healthShareIntervalMs?: number;
+  /**
+   * The health history beside the event log (HEALTH_HISTORY_RETENTION_DAYS), for `review` over a
+   * quarter and figures that survive a restart; `false`: none. @default 100 days, flushed every 30 s
+   */
+  history?: { retentionDays?: number; flushMs?: number } | false;
 }
 
 /** The demo emitter's secrets as the gateway verifies them. Demo credentials: see DEMO_WEBHOOK_SECRETS. */
@@ -277,6 +284,20 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     };
     const eventLog = await openConfiguredEventLog(options.events.log, options.logger('event-log'));
     stoppers.push(() => eventLog.close());
+    // Before any traffic: the last run's figures are put back first. Stopped late (stoppers run in
+    // reverse), so its last flush has the gateway's last calls.
+    const history =
+      options.events.history === false
+        ? undefined
+        : await openHealthHistory({
+            role: 'gateway',
+            port: options.ports.gateway,
+            settings: options.events.log,
+            retentionDays: options.events.history?.retentionDays ?? DEFAULT_HISTORY_RETENTION_DAYS,
+            ...(options.events.history?.flushMs ? { flushMs: options.events.history.flushMs } : {}),
+            logger: options.logger('health-history'),
+          });
+    if (history) stoppers.push(() => history.stop());
     const deliveries = await openDeliveriesFor(
       options.events.log,
       options.events.webhookDeliveries ?? {

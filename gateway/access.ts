@@ -4,6 +4,7 @@ import type { Declarations } from '../lib/auth/requirements.js';
 import type { CacheStore } from '../lib/cache/store.js';
 import type { Logger } from '../lib/logger.js';
 import { AnomalyDetector } from './auth/anomaly.js';
+import { activeHealthHistory } from '../lib/health/history/keeper.js';
 import type { Authenticator } from './auth/authenticate.js';
 import type { AuthConfig } from './auth/config.js';
 import { OperationGate } from './auth/operation-gate.js';
@@ -93,7 +94,13 @@ export function createAccessControl(options: {
     rateLimitFor: (identity) =>
       identity.via === 'system' ? SYSTEM_RATE_LIMIT : (registered(identity)?.rateLimit ?? tokenClientLimit),
     subscriptionCapFor: (identity) => registered(identity)?.maxSubscriptions,
-    anomalies: new AnomalyDetector({ ...config.anomalies, logger: logger.child({ component: 'anomaly' }) }),
+    anomalies: new AnomalyDetector({
+      ...config.anomalies,
+      // The first-seen set lives in the health history, so a restart or another gateway does not
+      // call an old denial new; without a history, this process's memory decides.
+      firstSeen: (client, item) => activeHealthHistory()?.firstDenial(client, item) ?? Promise.resolve(true),
+      logger: logger.child({ component: 'anomaly' }),
+    }),
     operations: new OperationGate({
       declarations: options.declarations,
       mode: config.authorizationMode ?? 'filter',

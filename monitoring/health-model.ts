@@ -146,11 +146,12 @@ export function integrationFrom(windows: ConnectionWindows, nowMs: number): Inte
   };
 }
 
-/** Every connection this process has seen, by name. */
+/** Every connection this process has seen, by name; the gateway's clients after the connections data flows through. */
 export function integrations(nowMs = Date.now()): Integration[] {
+  const clientsLast = (integration: Integration) => (integration.kind === 'client' ? 1 : 0);
   return connectionWindows(nowMs)
     .map((windows) => integrationFrom(windows, nowMs))
-    .sort((a, b) => a.name.localeCompare(b.name));
+    .sort((a, b) => clientsLast(a) - clientsLast(b) || a.name.localeCompare(b.name));
 }
 
 /** What the alert rules read about an integration. */

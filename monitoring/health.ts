@@ -43,6 +43,8 @@ export interface ConnectionHealth {
   clientAnomalies?: number;
   /** A client's usage per signal (`requests`, `denied_fields`, `auth_failures`): clients only. */
   clientUsage?: { windowMs: number; signals: Partial<Record<string, ClientSignalFigures>> };
+  /** Fields the client was denied for the first time ever, with when (epoch ms): clients only. */
+  clientFirstDenials?: { item: string; at: number }[];
   /** The last error, for the notice. */
   lastError?: { at: string; code: string; message: string };
 }

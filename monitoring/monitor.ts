@@ -54,10 +54,15 @@ export function startAlertMonitor(options: AlertMonitorOptions): AlertMonitor {
   const recent: AlertNotice[] = [];
   const evaluate = () => {
     const now = Date.now();
-    const snapshot = [
-      ...integrations(now).map(connectionHealthOf),
-      ...(options.clients?.() ?? []).map(clientHealthOf),
-    ];
+    const recorded = integrations(now).map(connectionHealthOf);
+    const byName = new Map(recorded.map((health) => [health.name, health]));
+    // A client is one connection: the health model's row with the anomaly detector's figures.
+    const clients = (options.clients?.() ?? []).map((usage) => {
+      const row = byName.get(`client:${usage.client}`);
+      if (row) byName.delete(row.name);
+      return clientHealthOf(usage, row);
+    });
+    const snapshot = [...byName.values(), ...clients];
     const notices = engine.evaluate(snapshot, now);
     if (notices.length > 0) {
       recent.unshift(...notices.reverse());

@@ -16,6 +16,7 @@ import { startAlertMonitor } from '../../monitoring/monitor.js';
 import { openDeliveriesFor } from '../deliveries-store.js';
 import { gatewayWorkerSyncs } from '../gateway-syncs.js';
 import { shareHealth } from '../shared-health.js';
+import { openHealthHistory } from '../health-history.js';
 import { ACTIONS_ENV, openActions, type OpenedActions } from '../actions.js';
 import { actionConnectionsFromEnv } from '../action-connections.js';
 import { publicJwksOf } from '../../lib/auth/gateway-token.js';
@@ -116,6 +117,13 @@ export async function gatewayCommand(logger: Logger): Promise<undefined> {
     alertsEnv.HEALTH_SHARE_INTERVAL_MS,
     logger.child({ component: 'shared-health' }),
   );
+  const history = await openHealthHistory({
+    role: 'gateway',
+    port: config.port,
+    settings: logSettings,
+    retentionDays: alertsEnv.HEALTH_HISTORY_RETENTION_DAYS,
+    logger: logger.child({ component: 'health-history' }),
+  });
   const alerts = startAlertMonitor({
     rules: loadAlertsFile(alertsEnv.ALERT_RULES_FILE),
     statusUrl: alertsEnv.ALERT_STATUS_URL ?? `${listening.origin}/status`,
@@ -135,6 +143,7 @@ export async function gatewayCommand(logger: Logger): Promise<undefined> {
     await deliveries?.close();
     await actions?.close();
     await syncs?.close();
+    await history.stop();
     await eventLog.close();
     await cacheStore.close();
   });

@@ -83,7 +83,12 @@ export async function startCommand(level: LevelWithSilent): Promise<undefined> {
         perClient: env.SUBSCRIPTIONS_PER_CLIENT,
       },
     },
-    events: { ...events, webhooksPerMinute: env.SANDBOX_WEBHOOKS_PER_MINUTE },
+    events: {
+      ...events,
+      webhooksPerMinute: env.SANDBOX_WEBHOOKS_PER_MINUTE,
+      healthShareIntervalMs: env.HEALTH_SHARE_INTERVAL_MS,
+      history: { retentionDays: env.HEALTH_HISTORY_RETENTION_DAYS },
+    },
     syncs: demoSyncs(),
     alerts: {
       rules: loadAlertsFile(env.ALERT_RULES_FILE),

@@ -30,6 +30,7 @@ import { onShutdown } from '../shutdown.js';
 import { workerSyncJobs } from '../worker-syncs.js';
 import { shareBudgetsThrough } from '../../lib/upstream/shared-budget-config.js';
 import { shareHealth } from '../shared-health.js';
+import { openHealthHistory } from '../health-history.js';
 
 const DAY_MS = 86_400_000;
 
@@ -145,6 +146,15 @@ export async function workerCommand(logger: Logger): Promise<undefined> {
       logger.child({ component: 'shared-health' }),
     );
     if (health) closers.push(() => health.stop());
+    // Its figures beyond 24 hours (the review's quarter), and back after a restart.
+    const history = await openHealthHistory({
+      role: 'worker',
+      port: env.WORKER_PORT,
+      settings: logSettings,
+      retentionDays: env.HEALTH_HISTORY_RETENTION_DAYS,
+      logger: logger.child({ component: 'health-history' }),
+    });
+    closers.push(() => history.stop());
     const gauges = async () => [
       ...(await eventLogGauges(log)),
       ...(deliveries() ? outboxGauges(await store.stats()) : []),

@@ -29,7 +29,16 @@ export interface ClientUsage {
   signals: Partial<Record<Signal, SignalUsage>>;
   /** Windows that spiked past the detector's own factor and minimum over the last 15 minutes. */
   anomalies: number;
+  /**
+   * Fields the client was denied for the first time ever (first-seen set kept in the health
+   * history, so a restart or another gateway does not call an old denial new), over the last
+   * 24 hours, oldest first: what the `client-denied-first-time` rule reads.
+   */
+  firstDenials: { item: string; at: number }[];
 }
+
+/** How long a first denial is remembered for `ClientUsage.firstDenials` (the longest quiet period a rule may ask). */
+export const FIRST_DENIAL_MEMORY_MS = 24 * 3_600_000;
 
 /** How long a spike counts in `ClientUsage.anomalies`. */
 const ANOMALY_MEMORY_MS = 15 * 60_000;
@@ -50,6 +59,11 @@ export interface AnomalyOptions {
   factor?: number;
   /** ...and above this absolute count, so a quiet client's first requests are not spikes. @default 30 */
   minimum?: number;
+  /**
+   * Whether (client label, denied item) was never noted before, anywhere: the health history's
+   * first-seen set (lib/health/history). @default this process's memory alone
+   */
+  firstSeen?: (client: string, item: string) => Promise<boolean>;
 }
 
 interface Series {
@@ -73,6 +87,10 @@ export class AnomalyDetector {
   private readonly series = new Map<string, Series>();
   /** Spike times by client key, for `usage().anomalies`. */
   private readonly spikes = new Map<string, number[]>();
+  /** Items each client was denied, as far as this process knows (a cache before the shared set). */
+  private readonly denied = new Set<string>();
+  /** First denials by client key, with when. */
+  private readonly firstDenials = new Map<string, { client: ClientIdentity; item: string; at: number }[]>();
   private readonly windowMs: number;
   private readonly factor: number;
   private readonly minimum: number;
@@ -124,6 +142,43 @@ export class AnomalyDetector {
     }
   }
 
+  /**
+   * Fields the client was just denied (`Customer.phone`): each counts as `denied_fields`, and one
+   * it was never denied before is a first denial, logged and kept for the alert rules. Asking the
+   * shared first-seen set is asynchronous; the request does not wait for it.
+   */
+  recordDenied(client: ClientIdentity, items: readonly string[], now = Date.now()): void {
+    if (items.length === 0) return;
+    this.record(client, 'denied_fields', items.length, now);
+    const key = clientKey(client);
+    for (const item of new Set(items)) {
+      const seen = `${key}\n${item}`;
+      if (this.denied.has(seen)) continue;
+      if (this.denied.size > 50_000) this.denied.clear();
+      this.denied.add(seen);
+      const label = clientLabel(client);
+      const firstSeen = this.options.firstSeen ?? (() => Promise.resolve(true));
+      void firstSeen(label, item)
+        .then((first) => {
+          if (!first) return;
+          const list = (this.firstDenials.get(key) ?? []).filter(
+            (denial) => now - denial.at < FIRST_DENIAL_MEMORY_MS,
+          );
+          list.push({ client, item, at: now });
+          this.firstDenials.set(key, list.slice(-100));
+          this.options.logger.warn(
+            { client: client.id, via: client.via, field: item },
+            'client denied a field for the first time',
+          );
+        })
+        .catch((error: unknown) => {
+          // Not known: tried again at the next denial.
+          this.denied.delete(seen);
+          this.options.logger.warn({ err: error }, 'checking a first denial failed');
+        });
+    }
+  }
+
   /** Closes the finished window(s) into the baseline; empty windows pull it toward zero. */
   private roll(series: Series, now: number): void {
     const elapsed = Math.floor((now - series.windowStart) / this.windowMs);
@@ -168,6 +223,7 @@ export class AnomalyDetector {
           windowMs: this.windowMs,
           signals: {},
           anomalies: spikes.length,
+          firstDenials: this.firstDenialsOf(key, now),
         };
         byClient.set(key, usage);
       }
@@ -182,5 +238,11 @@ export class AnomalyDetector {
       };
     }
     return [...byClient.values()];
+  }
+
+  private firstDenialsOf(key: string, now: number): ClientUsage['firstDenials'] {
+    return (this.firstDenials.get(key) ?? [])
+      .filter((denial) => now - denial.at < FIRST_DENIAL_MEMORY_MS)
+      .map(({ item, at }) => ({ item, at }));
   }
 }

@@ -1,3 +1,4 @@
+import { recordOutcome } from '../../lib/health/recorder.js';
 import type { ApolloServer } from '@apollo/server';
 import type { FormattedExecutionResult, GraphQLFormattedError, OperationDefinitionNode } from 'graphql';
 import { ErrorCode } from '../../lib/errors.js';
@@ -125,6 +126,7 @@ export class OperationPipeline {
       this.options.rateLimitFor(identity),
     );
     if (decision.allowed) return undefined;
+    recordClientRequest(identity, 'rate-limited');
     rateLimitMetrics.limited.inc({ client: clientLabel(identity) });
     return refusal(
       429,
@@ -221,15 +223,19 @@ export class OperationPipeline {
 
     const authorized = this.options.permissions.check(identity, query, checked.document, name);
     if ('status' in authorized) {
-      const denied = authorized.errors.filter((e) => e.extensions?.['code'] === ErrorCode.FORBIDDEN).length;
-      if (denied > 0) this.options.anomalies.record(identity, 'denied_fields', denied);
+      const denied = authorized.errors.flatMap((e) =>
+        e.extensions?.['code'] === ErrorCode.FORBIDDEN ? [String(e.extensions['field'] ?? 'operation')] : [],
+      );
+      this.options.anomalies.recordDenied(identity, denied);
+      recordClientRequest(identity, denied.length > 0 ? 'denied' : 'refused');
       // Nulls are an answer for a query; a subscription with nothing readable has no stream to open.
       if (operation.operation === 'subscription' && authorized.data !== undefined)
         return refuse({ status: 403, errors: authorized.errors }, identity);
       return refuse(authorized, identity);
     }
-    if (authorized.outcome)
-      this.options.anomalies.record(identity, 'denied_fields', authorized.outcome.removals.length);
+    const removed = authorized.outcome?.removals.map((removal) => removal.coordinate) ?? [];
+    this.options.anomalies.recordDenied(identity, removed);
+    recordClientRequest(identity, removed.length > 0 ? 'denied' : undefined);
 
     let release = () => {};
     if (operation.operation === 'subscription') {
@@ -399,3 +405,27 @@ function describeOperations(operations: readonly OperationDefinitionNode[]): str
 }
 
 export type { Transport };
+
+/**
+ * A client's request in the health model (`client:<label>`, kind `client`): on `/status`, in
+ * `integrations` and the health history beside the platforms. Counted once it is past the rate
+ * limit and the permission check (or refused by either): `denied` when any field was denied,
+ * `rate-limited` past its quota, `refused` when refused whole for another reason. The gateway's
+ * own background reads (`system`) are not a client.
+ */
+const REFUSAL_CODES: Record<string, string> = { denied: 'FORBIDDEN', 'rate-limited': 'RATE_LIMITED' };
+
+function recordClientRequest(identity: ClientIdentity, refusedAs: string | undefined): void {
+  if (identity.via === 'system') return;
+  recordOutcome(
+    { name: `client:${clientLabel(identity)}`, kind: 'client' },
+    refusedAs === undefined
+      ? { ok: true }
+      : {
+          ok: false,
+          errorClass: refusedAs,
+          code: REFUSAL_CODES[refusedAs] ?? 'REFUSED',
+          message: `request ${refusedAs}`,
+        },
+  );
+}

@@ -71,6 +71,11 @@ export const coreCatalog = {
       "With the Redis event log: how often each `worker` publishes its connections' health (deliveries, actions, syncs, its platform calls) to Redis under EVENT_LOG_PREFIX, and each gateway reads them into `integrations`, `/status` and the alerts. A worker that stops publishing drops out after three periods.",
     default: '5000',
   }),
+  HEALTH_HISTORY_RETENTION_DAYS: env.int(1, 3650, {
+    description:
+      "How long the health history keeps each connection's hourly figures (calls, errors by class, latency histogram, throttled time, freshness), for `review` over a quarter. Kept in the event log's store: the SQLite file (DATA_DIR/events.db) or, with EVENT_LOG=redis, Redis under EVENT_LOG_PREFIX. Each process also saves its last 24 hours there, so a restarted gateway or worker shows its figures again.",
+    default: '100',
+  }),
 
   // ── gateway ────────────────────────────────────────────────────────────────
   PORT: env.port({

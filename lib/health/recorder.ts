@@ -12,7 +12,8 @@
  * the demo's dozen connections), and nothing per call beyond a few additions.
  */
 
-export type ConnectionKind = 'platform' | 'webhook-source' | 'endpoint' | 'action' | 'sync';
+/** `client`: a caller of the gateway (`client:<label>`): its requests, and those refused (denied, failed authentication). */
+export type ConnectionKind = 'platform' | 'webhook-source' | 'endpoint' | 'action' | 'sync' | 'client';
 
 export interface Outcome {
   ok: boolean;
@@ -37,6 +38,8 @@ interface MinuteBucket {
   exhausted: number;
   byClass: Map<string, number>;
   latency: number[];
+  /** Time calls spent waiting on the platform's rate limit (client-side throttle, Retry-After). */
+  throttledMs: number;
 }
 
 interface ConnectionRecord {
@@ -73,6 +76,8 @@ export interface WindowFigures {
   successRate: number | null;
   /** Percentiles from the latency histogram (each the upper bound of its bucket), in ms; null with no timed call. */
   latencyMs: { p50: number; p95: number; p99: number } | null;
+  /** Time calls waited on the platform's rate limit. */
+  throttledMs: number;
 }
 
 export interface ConnectionWindows {
@@ -117,7 +122,15 @@ function bucketFor(record: ConnectionRecord, nowMs: number): MinuteBucket {
   const minute = Math.floor(nowMs / MINUTE_MS);
   const last = record.buckets.at(-1);
   if (last && last.minute === minute) return last;
-  const bucket: MinuteBucket = { minute, calls: 0, errors: 0, exhausted: 0, byClass: new Map(), latency: [] };
+  const bucket: MinuteBucket = {
+    minute,
+    calls: 0,
+    errors: 0,
+    exhausted: 0,
+    byClass: new Map(),
+    latency: [],
+    throttledMs: 0,
+  };
   record.buckets.push(bucket);
   // Drop what left the 24-hour window (buckets are in minute order).
   const oldest = minute - KEEP_MINUTES;
@@ -170,11 +183,30 @@ export function recordExhausted(
     existing.exhausted += 1;
     return;
   }
-  const bucket: MinuteBucket = { minute, calls: 0, errors: 0, exhausted: 1, byClass: new Map(), latency: [] };
+  const bucket: MinuteBucket = {
+    minute,
+    calls: 0,
+    errors: 0,
+    exhausted: 1,
+    byClass: new Map(),
+    latency: [],
+    throttledMs: 0,
+  };
   // Buckets stay in minute order: an earlier minute goes before the later ones.
   const index = record.buckets.findIndex((b) => b.minute > minute);
   if (index < 0) record.buckets.push(bucket);
   else record.buckets.splice(index, 0, bucket);
+}
+
+/** Time a call waited on the platform's rate limit, in the minute the wait ended. */
+export function recordThrottled(
+  connection: { name: string; kind: ConnectionKind; platform?: string },
+  waitedMs: number,
+  nowMs = Date.now(),
+): void {
+  if (!(waitedMs > 0)) return;
+  const record = recordFor(connection.name, connection.kind, connection.platform);
+  bucketFor(record, nowMs).throttledMs += waitedMs;
 }
 
 /** Sets what the connection's last event said (a sync run's outcome, an endpoint disabled). */
@@ -200,7 +232,7 @@ export function recordLimits(
   if (limits.breaker) record.breaker = limits.breaker;
 }
 
-function percentile(histogram: number[], total: number, p: number): number {
+export function percentile(histogram: readonly (number | undefined)[], total: number, p: number): number {
   const rank = Math.ceil(total * p);
   let seen = 0;
   for (let i = 0; i <= LATENCY_BOUNDS_MS.length; i++) {
@@ -210,16 +242,29 @@ function percentile(histogram: number[], total: number, p: number): number {
   return LATENCY_BOUNDS_MS.at(-1)! * 2;
 }
 
-function figures(buckets: readonly MinuteBucket[]): WindowFigures {
+/** Calls, failures by class, a latency histogram and throttled time: what one window or one hour sums. */
+export interface BucketFigures {
+  calls: number;
+  errors: number;
+  exhausted: number;
+  byClass: Map<string, number> | readonly [string, number][];
+  latency: readonly (number | null | undefined)[];
+  throttledMs?: number;
+}
+
+/** Figures over any buckets: minute buckets here, hourly rollups in the history (lib/health/history). */
+export function figuresOf(buckets: readonly BucketFigures[]): WindowFigures {
   const histogram: number[] = [];
   const byClass: Record<string, number> = {};
   let calls = 0;
   let errors = 0;
   let exhausted = 0;
+  let throttledMs = 0;
   for (const bucket of buckets) {
     calls += bucket.calls;
     errors += bucket.errors;
     exhausted += bucket.exhausted;
+    throttledMs += bucket.throttledMs ?? 0;
     for (const [errorClass, count] of bucket.byClass)
       byClass[errorClass] = (byClass[errorClass] ?? 0) + count;
     bucket.latency.forEach((count, i) => (histogram[i] = (histogram[i] ?? 0) + (count ?? 0)));
@@ -229,6 +274,7 @@ function figures(buckets: readonly MinuteBucket[]): WindowFigures {
     calls,
     errors,
     exhausted,
+    throttledMs,
     errorsByClass: byClass,
     successRate: calls === 0 ? null : (calls - errors) / calls,
     latencyMs:
@@ -264,9 +310,9 @@ export function connectionWindows(nowMs = Date.now(), historyMinutes = 60): Conn
       kind: record.kind,
       platform: record.platform,
       windows: {
-        '5m': figures(record.buckets.filter(since(5))),
-        '1h': figures(lastHour),
-        '24h': figures(record.buckets.filter(since(KEEP_MINUTES))),
+        '5m': figuresOf(record.buckets.filter(since(5))),
+        '1h': figuresOf(lastHour),
+        '24h': figuresOf(record.buckets.filter(since(KEEP_MINUTES))),
       },
       successesPerMinute: successes / 60,
       lastSuccessAt: record.lastSuccessAt === undefined ? null : new Date(record.lastSuccessAt).toISOString(),
@@ -315,6 +361,7 @@ export interface SharedConnection {
     exhausted: number;
     byClass: [string, number][];
     latency: (number | null)[];
+    throttledMs?: number;
   }[];
   lastSuccessAt?: number;
   lastError?: { at: number; code: string; message: string };
@@ -338,6 +385,7 @@ export function exportConnections(): SharedConnection[] {
       byClass: [...bucket.byClass],
       // Sparse arrays become nulls in JSON.
       latency: Array.from(bucket.latency, (count) => count ?? null),
+      ...(bucket.throttledMs > 0 ? { throttledMs: bucket.throttledMs } : {}),
     })),
     ...(record.lastSuccessAt !== undefined ? { lastSuccessAt: record.lastSuccessAt } : {}),
     ...(record.lastError ? { lastError: record.lastError } : {}),
@@ -371,6 +419,7 @@ function importRecord(shared: SharedConnection): ConnectionRecord {
       exhausted: bucket.exhausted,
       byClass: new Map(bucket.byClass),
       latency: bucket.latency.map((count) => count ?? 0),
+      throttledMs: bucket.throttledMs ?? 0,
     })),
     lastSuccessAt: shared.lastSuccessAt,
     lastError: shared.lastError,
@@ -400,6 +449,7 @@ function mergeRecord(into: ConnectionRecord, other: ConnectionRecord): Connectio
     existing.calls += bucket.calls;
     existing.errors += bucket.errors;
     existing.exhausted += bucket.exhausted;
+    existing.throttledMs += bucket.throttledMs;
     for (const [errorClass, count] of bucket.byClass)
       existing.byClass.set(errorClass, (existing.byClass.get(errorClass) ?? 0) + count);
     bucket.latency.forEach((count, i) => (existing.latency[i] = (existing.latency[i] ?? 0) + (count ?? 0)));
@@ -434,4 +484,17 @@ function mergedRecords(): ConnectionRecord[] {
       merged.set(record.name, existing ? mergeRecord(existing, record) : record);
     }
   return [...merged.values()];
+}
+
+/**
+ * Puts back this process's own figures as it last saved them (lib/health/history): a restarted
+ * gateway or worker shows its last 24 hours again, not an empty model. Merged with whatever was
+ * recorded since start, minute by minute.
+ */
+export function restoreConnections(saved: readonly SharedConnection[]): void {
+  for (const connection of saved) {
+    const record = importRecord(connection);
+    const existing = connections.get(record.name);
+    connections.set(record.name, existing ? mergeRecord(existing, record) : record);
+  }
 }

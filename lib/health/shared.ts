@@ -17,9 +17,9 @@ import { exportConnections, setRemoteConnections, remoteSources, type SharedConn
  */
 
 const count = z.number().int().min(0);
-const CONNECTION_KINDS = ['platform', 'webhook-source', 'endpoint', 'action', 'sync'] as const;
+const CONNECTION_KINDS = ['platform', 'webhook-source', 'endpoint', 'action', 'sync', 'client'] as const;
 
-const sharedConnectionSchema = z.object({
+export const sharedConnectionSchema = z.object({
   name: z.string().min(1).max(300),
   kind: z.enum(CONNECTION_KINDS),
   platform: z.string().min(1).max(100).optional(),
@@ -32,6 +32,7 @@ const sharedConnectionSchema = z.object({
         exhausted: count,
         byClass: z.array(z.tuple([z.string().max(100), count])).max(50),
         latency: z.array(count.nullable()).max(20),
+        throttledMs: z.number().min(0).optional(),
       }),
     )
     .max(24 * 60 + 1),

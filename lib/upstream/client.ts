@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { Agent, request, errors as undiciErrors, type Dispatcher } from 'undici';
 import type { z } from 'zod';
-import { recordLimits, recordOutcome, type Outcome } from '../health/recorder.js';
+import { recordLimits, recordOutcome, recordThrottled, type Outcome } from '../health/recorder.js';
 import { withClientSpan } from '../telemetry/tracing.js';
 import { UpstreamError, type Platform, type UpstreamErrorDetails } from '../errors.js';
 import type { Logger } from '../logger.js';
@@ -244,6 +244,7 @@ export class UpstreamClient {
           { platform: this.platform, endpoint: call.endpoint, attempt, waitMs, code: caught.details.code },
           'retrying upstream call',
         );
+        if (caught.details.status === 429) recordThrottled(this.healthConnection, waitMs);
         await sleep(waitMs);
       }
     }
@@ -292,6 +293,8 @@ export class UpstreamClient {
     if (this.options.throttle) await this.options.throttle.acquire(call, ctx.deadline);
     const startedAt = Date.now();
     upstreamMetrics.queuedSeconds.observe((startedAt - queuedAt) / 1000, labels);
+    // Waiting for the platform's budget is throttled time in the health history (the review's figure).
+    if (this.options.throttle) recordThrottled(this.healthConnection, startedAt - queuedAt);
     const remaining = ctx.deadline - startedAt;
     if (remaining <= 0) {
       this.options.throttle?.release(call, undefined);
@@ -362,8 +365,12 @@ export class UpstreamClient {
   }
 
   /** The call's outcome, budget and breaker state for the health model (lib/health). */
+  private get healthConnection() {
+    return { name: this.platform, kind: 'platform' as const, platform: this.platform };
+  }
+
   private recordHealth(outcome: Outcome): void {
-    const connection = { name: this.platform, kind: 'platform' as const, platform: this.platform };
+    const connection = this.healthConnection;
     recordOutcome(connection, outcome);
     const budget = this.options.throttle?.budget?.(Date.now());
     const breaker = this.options.guard?.state?.();

@@ -122,6 +122,24 @@ export function readCondition(
     }
     case 'client-usage-anomalous':
       return readClientUsage(condition, rule, health);
+    case 'client-denied-first-time': {
+      const denials = health.clientFirstDenials;
+      if (!denials) return quiet('not a client');
+      const recent = denials.filter((denial) => nowMs - denial.at < condition.quiet);
+      const span =
+        condition.quiet < 60_000
+          ? `${Math.round(condition.quiet / 1000)} s`
+          : `${Math.round(condition.quiet / 60_000)} min`;
+      return {
+        active: recent.length > 0,
+        clear: recent.length === 0,
+        summary:
+          recent.length > 0
+            ? `denied for the first time: ${recent.map((denial) => denial.item).join(', ')} (in the last ${span})`
+            : `no new denial in ${span}`,
+        value: recent.length,
+      };
+    }
   }
 }
 

@@ -56,6 +56,19 @@ export const conditionSchema = z.discriminatedUnion('kind', [
       minimum: z.number().int().min(1).default(30),
     })
     .strict(),
+  /**
+   * A client was denied a field it had never been denied before (first-seen set per client, kept
+   * in the health history): a new deployment asking for more than it was granted, or a key used by
+   * someone else. Clears once no new denial came for `quiet` (at most 24 hours).
+   */
+  z
+    .object({
+      kind: z.literal('client-denied-first-time'),
+      quiet: duration
+        .refine((ms) => ms <= 86_400_000, 'at most 24h: first denials are remembered for a day')
+        .default(3_600_000),
+    })
+    .strict(),
 ]);
 export type Condition = z.output<typeof conditionSchema>;
 

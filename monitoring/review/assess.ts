@@ -11,7 +11,7 @@ export interface ConnectionReview {
   /** The platform's title from its descriptor (`HubSpot`), else the connection's name. */
   title: string;
   status: string;
-  /** Calls (webhooks, deliveries, runs) over the 24 hours the model keeps. */
+  /** Calls (webhooks, deliveries, runs) over the review's span (the history's, else the last 24 hours). */
   calls: number;
   errors: number;
   successRate: number | null;
@@ -27,7 +27,7 @@ export interface ConnectionReview {
   reasons: string[];
 }
 
-/** Below this success rate over the day a connection needs fixing, whatever its status now. */
+/** Below this success rate over the span a connection needs fixing, whatever its status now. */
 const RELIABILITY_TARGET = 0.99;
 
 /**
@@ -42,7 +42,7 @@ export function assessConnection(
   descriptor: Pick<PlatformDescriptor, 'title' | 'credential'> | undefined,
   endpoints: EndpointCalls | null,
 ): ConnectionReview {
-  const day = integration.day;
+  const day = integration.period ?? integration.day;
   const reasons: string[] = [];
   let recommendation: Recommendation = 'keep';
   if (day.calls === 0 && integration.status === 'IDLE') {

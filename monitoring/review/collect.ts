@@ -38,11 +38,38 @@ export const reviewIntegrationSchema = z.object({
   day: figures,
   hour: figures,
 });
-export type ReviewIntegration = z.output<typeof reviewIntegrationSchema>;
+/** A connection as the review judges it: `period` is its figures over the review's span (the history's, else the day's). */
+export type ReviewIntegration = z.output<typeof reviewIntegrationSchema> & { period?: Figures };
+export type Figures = z.output<typeof figures>;
+
+const historySchema = z.object({
+  days: z.number(),
+  from: z.string().nullable(),
+  to: z.string().nullable(),
+  hoursCovered: z.number(),
+  retentionDays: z.number(),
+  connections: z.array(
+    z.object({
+      name: z.string(),
+      kind: z.string(),
+      platform: z.string().nullable(),
+      figures,
+      throttledSeconds: z.number(),
+      freshness: z
+        .object({ samples: z.number(), meanSeconds: z.number(), maxSeconds: z.number() })
+        .nullable(),
+    }),
+  ),
+});
+export type ReviewHistory = z.output<typeof historySchema>;
 
 const FIGURES =
   'calls errors exhausted successRate latency { p50 p95 p99 } errorsByClass { errorClass count }';
-export const REVIEW_QUERY = `query IntegrationReview {
+export const REVIEW_QUERY = `query IntegrationReview($days: Int!) {
+  history: integrationHistory(days: $days) {
+    days from to hoursCovered retentionDays
+    connections { name kind platform figures { ${FIGURES} } throttledSeconds freshness { samples meanSeconds maxSeconds } }
+  }
   integrations {
     name kind platform status freshness budget breakerOpen deliveriesExhausted disabled
     version { inUse latest supportedUntil warnings }
@@ -54,7 +81,7 @@ export const REVIEW_QUERY = `query IntegrationReview {
 
 const answerSchema = z.object({
   data: z
-    .object({ integrations: z.array(reviewIntegrationSchema) })
+    .object({ integrations: z.array(reviewIntegrationSchema), history: historySchema })
     .nullable()
     .optional(),
   errors: z
@@ -70,6 +97,8 @@ export interface ReviewInput {
   integrations: ReviewIntegration[];
   /** Null when `/metrics` refused the key (it lacks `metrics:read`). */
   endpoints: EndpointCalls | null;
+  /** The health history over the days asked (`integrationHistory`). */
+  history: ReviewHistory;
   gateway: string;
   collectedAt: string;
 }
@@ -110,6 +139,8 @@ export function endpointCallsFrom(metrics: string): EndpointCalls {
 export async function collectReview(options: {
   gatewayOrigin: string;
   apiKey: string;
+  /** Days of history to read. @default 90 */
+  days?: number;
   now?: Date;
 }): Promise<ReviewInput> {
   const headers = { authorization: `Bearer ${options.apiKey}` };
@@ -118,7 +149,7 @@ export async function collectReview(options: {
     response = await fetch(`${options.gatewayOrigin}/graphql`, {
       method: 'POST',
       headers: { ...headers, 'content-type': 'application/json' },
-      body: JSON.stringify({ query: REVIEW_QUERY }),
+      body: JSON.stringify({ query: REVIEW_QUERY, variables: { days: options.days ?? 90 } }),
     });
   } catch (error) {
     throw new ReviewSourceError(
@@ -137,8 +168,15 @@ export async function collectReview(options: {
     );
   const metrics = await fetch(`${options.gatewayOrigin}/metrics`, { headers }).catch(() => undefined);
   const endpoints = metrics?.ok ? endpointCallsFrom(await metrics.text()) : null;
+  const history = parsed.data.data.history;
+  const byName = new Map(history.connections.map((row) => [row.name, row]));
   return {
-    integrations: parsed.data.data.integrations,
+    // The span's figures where the history has the connection; the last day's where it has not.
+    integrations: parsed.data.data.integrations.map((integration) => ({
+      ...integration,
+      period: byName.get(integration.name)?.figures ?? integration.day,
+    })),
+    history,
     endpoints,
     gateway: options.gatewayOrigin,
     collectedAt: (options.now ?? new Date()).toISOString(),

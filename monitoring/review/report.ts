@@ -7,6 +7,14 @@ export interface Review {
   collectedAt: string;
   /** False when `/metrics` refused the key: no per-endpoint calls. */
   endpointsKnown: boolean;
+  /** What the health history held of the days asked; null: no history, the last 24 hours only. */
+  span: {
+    days: number;
+    from: string | null;
+    to: string | null;
+    hoursCovered: number;
+    retentionDays: number;
+  } | null;
   connections: ConnectionReview[];
 }
 
@@ -22,8 +30,15 @@ const versionText = (c: ConnectionReview) =>
 /** Markdown table cells: a pipe or a line break would end the cell. */
 const cell = (text: string) => text.replace(/\|/g, '\\|').replace(/\r?\n/g, ' ');
 
-const WINDOW_NOTE =
-  "Figures cover the last 24 hours the gateway's health model keeps (per process, since it started); run the review at the end of the quarter, and keep each quarter's files for the trend.";
+const days = (hours: number) => `${(hours / 24).toFixed(1).replace(/\.0$/, '')} days`;
+
+/** What the figures cover, said plainly: a review of a new deployment covers less than its quarter. */
+export function spanNote(review: Pick<Review, 'span'>): string {
+  const span = review.span;
+  if (!span || span.hoursCovered === 0 || !span.from || !span.to)
+    return "Figures cover the last 24 hours the gateway's health model keeps: the health history holds none of the period asked.";
+  return `Figures cover ${span.from} to ${span.to}: ${span.hoursCovered} hours with figures (${days(span.hoursCovered)}) of the ${span.days} days asked, from the health history (kept ${span.retentionDays} days).`;
+}
 
 /** The review as Markdown: a summary table, then one section per connection. */
 export function reviewMarkdown(review: Review): string {
@@ -32,11 +47,11 @@ export function reviewMarkdown(review: Review): string {
   const lines = [
     `# Integration review ${review.quarter}`,
     '',
-    `Gateway ${review.gateway}, collected ${review.collectedAt}. ${WINDOW_NOTE}`,
+    `Gateway ${review.gateway}, collected ${review.collectedAt}. ${spanNote(review)}`,
     '',
     `${review.connections.length} connections: ${counts.keep} keep, ${counts.fix} fix, ${counts.retire} retire.`,
     '',
-    '| Connection | Kind | Status | Calls (24 h) | Success | Latency p95 | API version | Recommendation |',
+    '| Connection | Kind | Status | Calls (period) | Success | Latency p95 | API version | Recommendation |',
     '| --- | --- | --- | ---: | ---: | ---: | --- | --- |',
     ...review.connections.map(
       (c) =>
@@ -48,7 +63,7 @@ export function reviewMarkdown(review: Review): string {
     lines.push(`## ${cell(c.title)} (${cell(c.name)}): ${c.recommendation}`, '');
     lines.push(...c.reasons.map((reason) => `- ${cell(reason)}`), '');
     lines.push(
-      `Usage: ${c.calls} calls in 24 hours, ${c.errors} failed${c.exhausted > 0 ? `, ${c.exhausted} messages exhausted` : ''}. Reliability: ${percent(c.successRate)}. Latency p95: ${ms(c.p95Ms)}. Version: ${cell(versionText(c))}.`,
+      `Usage: ${c.calls} calls in the period, ${c.errors} failed${c.exhausted > 0 ? `, ${c.exhausted} messages exhausted` : ''}. Reliability: ${percent(c.successRate)}. Latency p95: ${ms(c.p95Ms)}. Version: ${cell(versionText(c))}.`,
       '',
     );
     if (c.scopes) {
@@ -107,7 +122,7 @@ export function reviewHtml(review: Review): string {
     review.connections.map((c) => ({ label: c.name, value: value(c), colour: COLOURS[c.recommendation] }));
   const charts = [
     barChart(
-      'Calls in 24 hours',
+      'Calls in the period',
       rows((c) => c.calls),
       (v) => String(v),
     ),
@@ -148,10 +163,10 @@ figure { margin: 1rem 0; }
 </head>
 <body>
 <h1>Integration review ${escapeHtml(review.quarter)}</h1>
-<p>Gateway ${escapeHtml(review.gateway)}, collected ${escapeHtml(review.collectedAt)}. ${escapeHtml(WINDOW_NOTE)}</p>
+<p>Gateway ${escapeHtml(review.gateway)}, collected ${escapeHtml(review.collectedAt)}. ${escapeHtml(spanNote(review))}</p>
 ${charts.map((chart) => `<figure>${chart}</figure>`).join('\n')}
 <table>
-<thead><tr><th>Connection</th><th>Kind</th><th>Status</th><th>Calls (24 h)</th><th>Success</th><th>Latency p95</th><th>API version</th><th>Scopes</th><th>Recommendation</th><th>Why</th></tr></thead>
+<thead><tr><th>Connection</th><th>Kind</th><th>Status</th><th>Calls (period)</th><th>Success</th><th>Latency p95</th><th>API version</th><th>Scopes</th><th>Recommendation</th><th>Why</th></tr></thead>
 <tbody>
 ${table}
 </tbody>

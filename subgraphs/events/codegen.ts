@@ -17,6 +17,8 @@ export const eventsCodegen: SubgraphCodegen = {
     SyncRunRow: '../../../syncs/state.js#RunRow',
     Integration: '../mappers.js#IntegrationModel',
     HealthWindowFigures: '../mappers.js#HealthWindowModel',
+    IntegrationHistory: '../mappers.js#IntegrationHistoryModel',
+    IntegrationHistoryRow: '../mappers.js#IntegrationHistoryRowModel',
     WebhookEndpoint: '../mappers.js#WebhookEndpointModel',
     WebhookMessage: '../mappers.js#WebhookMessageModel',
     WebhookAttempt: '../mappers.js#WebhookAttemptModel',

@@ -1,3 +1,4 @@
+import type { ConnectionHistory, HealthHistorySpan } from '../../lib/health/history/keeper.js';
 import type { DeliveredEvent } from '../../lib/events/event.js';
 import type { DeadLetter } from '../../lib/events/log/types.js';
 import type { WindowFigures } from '../../lib/health/recorder.js';
@@ -27,6 +28,8 @@ export type DeadLetterModel = DeadLetter;
 
 export type IntegrationModel = Integration;
 export type HealthWindowModel = WindowFigures;
+export type IntegrationHistoryModel = HealthHistorySpan;
+export type IntegrationHistoryRowModel = ConnectionHistory;
 export type WebhookEndpointModel = Endpoint;
 export type WebhookMessageModel = OutboxMessage;
 export type WebhookAttemptModel = AttemptRecord;

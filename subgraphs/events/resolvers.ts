@@ -4,6 +4,7 @@ import type { DeliveredEvent } from '../../lib/events/event.js';
 import { checkPageSize } from '../../lib/graphql/page-sizes.js';
 import { DateTimeScalar, JsonScalar } from '../../lib/graphql/scalars.js';
 import { integrations } from '../../monitoring/health-model.js';
+import { activeHealthHistory } from '../../lib/health/history/keeper.js';
 import type { Logger } from '../../lib/logger.js';
 import type { EventConnectionModel, SyncRunModel } from './mappers.js';
 import {
@@ -110,6 +111,7 @@ const KINDS = {
   endpoint: 'ENDPOINT',
   action: 'ACTION',
   sync: 'SYNC',
+  client: 'CLIENT',
 } as const;
 const WINDOWS = { FIVE_MINUTES: '5m', ONE_HOUR: '1h', ONE_DAY: '24h' } as const;
 const sourceOf = (source: DeliveredEvent['source']): Source => source.toUpperCase() as Source;
@@ -163,6 +165,15 @@ export const resolvers: Resolvers = {
       return syncsOf(context.syncs).runRows(id, args.status ?? undefined, args.first);
     },
     integrations: () => integrations(),
+    async integrationHistory(_parent, args) {
+      if (!Number.isInteger(args.days) || args.days < 1 || args.days > 3650)
+        throw badUserInput('`days` must be a whole number from 1 to 3650', 'days');
+      const history = activeHealthHistory();
+      // A process without a history (tests that turn it off) answers with an empty span.
+      if (!history)
+        return { days: args.days, from: null, to: null, hoursCovered: 0, retentionDays: 0, connections: [] };
+      return history.read(args.days);
+    },
     integration: (_parent, args) =>
       integrations().find((integration) => integration.name === args.name) ?? null,
     ...webhookQueryResolvers,
@@ -259,7 +270,12 @@ export const resolvers: Resolvers = {
     disabled: (integration) =>
       integration.kind === 'endpoint' ? (integration.facts.disabled ?? false) : null,
   },
+  IntegrationHistoryRow: {
+    kind: (row) => KINDS[row.kind],
+    throttledSeconds: (row) => row.figures.throttledMs / 1000,
+  },
   HealthWindowFigures: {
+    throttledSeconds: (figures) => figures.throttledMs / 1000,
     errorsByClass: (figures) =>
       Object.entries(figures.errorsByClass).map(([errorClass, count]) => ({ errorClass, count })),
     latency: (figures) => figures.latencyMs,

@@ -9,7 +9,9 @@ import { assessConnection } from '../../monitoring/review/assess.js';
 import type { ReviewIntegration } from '../../monitoring/review/collect.js';
 import { endpointCallsFrom } from '../../monitoring/review/collect.js';
 import { as } from '../helpers/clients.js';
-import { startTestStack } from '../helpers/stack.js';
+import { graphql, startTestStack } from '../helpers/stack.js';
+import { HOUR_MS } from '../../lib/health/history/rollup.js';
+import { openHealthHistoryStore } from '../../lib/health/history/store.js';
 
 /**
  * Issue 16: `cli/main.ts review`, the quarterly integration review, as its own process against a
@@ -171,5 +173,88 @@ describe('review command against a running demo stack', () => {
     const bad = await cli(['--quarter', 'Q4'], { GATEWAY_URL: stack.origins.gateway });
     expect(bad.code).toBe(2);
     expect(bad.stderr).toContain('--quarter must look like 2026-Q4');
+  });
+});
+
+describe('review over a quarter of health history', () => {
+  let stack: Stack;
+  const file = join(mkdtempSync(join(tmpdir(), 'review-history-')), 'events.db');
+  const hour = Math.floor(Date.now() / HOUR_MS);
+  beforeAll(async () => {
+    // 60 hours of Shopify figures a previous gateway run wrote, 30 to 89 hours ago, in the file
+    // the stack's event log and history then open.
+    const store = await openHealthHistoryStore({ kind: 'sqlite', file }, 100);
+    await store.writeRollups(
+      'gateway/earlier-run',
+      Array.from({ length: 60 }, (_, i) => ({
+        connection: 'shopify',
+        kind: 'platform' as const,
+        platform: 'shopify',
+        hour: hour - 30 - i,
+        calls: 100,
+        errors: 5,
+        exhausted: 0,
+        byClass: { server: 5 },
+        latency: [0, 0, 0, 0, 95, 0, 0, 0, 5],
+        throttledMs: 0,
+        freshness: { samples: 1, sumSeconds: 3, maxSeconds: 3 },
+      })),
+    );
+    await store.close();
+    stack = await startTestStack({
+      customers: 10,
+      rateLimits: false,
+      responseCache: false,
+      events: { log: { kind: 'sqlite', file } },
+    });
+  });
+  afterAll(async () => {
+    await stack?.close();
+  });
+
+  it('should count the seeded days with today in the quarter, and say the span covered', async () => {
+    for (let i = 0; i < 3; i++)
+      await graphql(
+        stack.gatewayUrl,
+        `{ customer(email: "${stack.world.customers[i]!.person.email}") { email ordersCount } }`,
+        {},
+        as('personalization-service'),
+      );
+    const live = await graphql<{ integration: { day: { calls: number; errors: number } } }>(
+      stack.gatewayUrl,
+      '{ integration(name: "shopify") { day: window(span: ONE_DAY) { calls errors } } }',
+      {},
+      as('admin'),
+    );
+    const today = live.body.data!.integration.day;
+    expect(today.calls).toBeGreaterThan(0);
+
+    const out = mkdtempSync(join(tmpdir(), 'review-'));
+    const env = { GATEWAY_URL: stack.origins.gateway, MARKETING_GRAPH_API_KEY: DEMO_API_KEYS.admin };
+    const result = await cli(['--out', out, '--quarter', '2026-Q4', '--days', '90'], env);
+    expect(result.stderr).toBe('');
+    expect(result.code).toBe(0);
+    expect(result.stdout).toMatch(/of the 90 days asked, from the health history \(kept 100 days\)/);
+    const markdown = readFileSync(join(out, 'integration-review-2026-Q4.md'), 'utf8');
+    // 6,000 seeded calls (300 failed, 5%: to fix) and today's.
+    const row = markdown.split('\n').find((line) => line.startsWith('| shopify |')) ?? '';
+    expect(row).toContain(`| ${6_000 + today.calls} |`);
+    expect(markdown).toContain(
+      `Usage: ${6_000 + today.calls} calls in the period, ${300 + today.errors} failed.`,
+    );
+    expect(row).toContain('**fix**');
+    // The span: from the first seeded hour to the hour under way, 61 or 62 hours with figures.
+    expect(markdown).toContain(`Figures cover ${new Date((hour - 89) * HOUR_MS).toISOString()} to `);
+    expect(markdown).toMatch(/: 6[12] hours with figures \(2\.[56] days\) of the 90 days asked/);
+
+    // A day back: only today's calls.
+    const dayOut = mkdtempSync(join(tmpdir(), 'review-'));
+    const dayResult = await cli(['--out', dayOut, '--quarter', '2026-Q4', '--days', '1'], env);
+    expect(dayResult.code).toBe(0);
+    const dayRow =
+      readFileSync(join(dayOut, 'integration-review-2026-Q4.md'), 'utf8')
+        .split('\n')
+        .find((line) => line.startsWith('| shopify |')) ?? '';
+    expect(dayRow).toContain(`| ${today.calls} |`);
   });
 });

@@ -71,7 +71,10 @@ describe('client usage figures for the alert rules', () => {
     const evaluate = (now: number) =>
       notices.push(
         ...engine
-          .evaluate(anomalies.usage(now).map(clientHealthOf), now)
+          .evaluate(
+            anomalies.usage(now).map((usage) => clientHealthOf(usage)),
+            now,
+          )
           .map((n) => `${n.rule}:${n.connection}:${n.state}:${n.summary}`),
       );
     for (let minute = 0; minute < 3; minute++) {

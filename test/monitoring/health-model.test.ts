@@ -51,6 +51,7 @@ describe('health model', () => {
       errorsByClass: { 'rate-limited': 4, timeout: 1 },
       successRate: 0.75,
       latencyMs: { p50: 100, p95: 100, p99: 100 },
+      throttledMs: 0,
     });
     expect(windows!.windows['1h'].calls).toBe(20);
     expect(windows!.windows['24h'].calls).toBe(120);

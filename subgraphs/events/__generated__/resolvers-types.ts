@@ -10,6 +10,8 @@ import type {
   SyncRunPreviewModel,
   IntegrationModel,
   HealthWindowModel,
+  IntegrationHistoryModel,
+  IntegrationHistoryRowModel,
   WebhookEndpointModel,
   WebhookMessageModel,
   WebhookAttemptModel,
@@ -228,6 +230,17 @@ export type EventType =
   /** A subscriber's webhook endpoint was disabled: it answered 410 Gone, or failed every attempt for days. */
   | 'WEBHOOK_ENDPOINT_DISABLED';
 
+/** Freshness samples over a span. */
+export type FreshnessSamples = {
+  __typename?: 'FreshnessSamples';
+  /** The worst, in seconds. */
+  maxSeconds: Scalars['Float']['output'];
+  /** Their mean, in seconds. */
+  meanSeconds: Scalars['Float']['output'];
+  /** How many samples. */
+  samples: Scalars['Int']['output'];
+};
+
 /** One minute of a connection's traffic. */
 export type HealthPoint = {
   __typename?: 'HealthPoint';
@@ -263,6 +276,8 @@ export type HealthWindowFigures = {
   latency?: Maybe<LatencyPercentiles>;
   /** Share that succeeded; null with no calls. */
   successRate?: Maybe<Scalars['Float']['output']>;
+  /** Seconds calls waited on the platform's rate limit (client-side throttle, Retry-After). */
+  throttledSeconds: Scalars['Float']['output'];
 };
 
 /** A connection's health. */
@@ -320,10 +335,46 @@ export type IntegrationError = {
   message: Scalars['String']['output'];
 };
 
+/** The health history over a span of days. */
+export type IntegrationHistory = {
+  __typename?: 'IntegrationHistory';
+  /** One row per connection with figures in the span, by name. */
+  connections: Array<IntegrationHistoryRow>;
+  /** Days asked for. */
+  days: Scalars['Int']['output'];
+  /** Start of the first hour with figures; null when the history holds none in the span. */
+  from?: Maybe<Scalars['DateTime']['output']>;
+  /** Hours of the span with figures: the span actually covered. */
+  hoursCovered: Scalars['Int']['output'];
+  /** How many days the history keeps (HEALTH_HISTORY_RETENTION_DAYS). */
+  retentionDays: Scalars['Int']['output'];
+  /** End of the last hour with figures; null when the history holds none in the span. */
+  to?: Maybe<Scalars['DateTime']['output']>;
+};
+
+/** One connection's figures over a span of the health history. */
+export type IntegrationHistoryRow = {
+  __typename?: 'IntegrationHistoryRow';
+  /** Calls, failures by class and latency (from the merged hourly histograms) over the span. */
+  figures: HealthWindowFigures;
+  /** Seconds since the last success, sampled every flush: their mean and worst; null when never sampled. */
+  freshness?: Maybe<FreshnessSamples>;
+  /** What it is. */
+  kind: IntegrationKind;
+  /** The connection's name, as `integrations` lists it. */
+  name: Scalars['String']['output'];
+  /** The platform behind it. */
+  platform?: Maybe<Scalars['String']['output']>;
+  /** Seconds calls waited on the platform's rate limit over the span. */
+  throttledSeconds: Scalars['Float']['output'];
+};
+
 /** What a connection is. */
 export type IntegrationKind =
   /** Actions on a platform from routing rules. */
   | 'ACTION'
+  /** A caller of the gateway (`client:<id>`): its requests, and those refused (fields or scopes denied, failed authentication). */
+  | 'CLIENT'
   /** A subscriber's webhook endpoint, deliveries going out. */
   | 'ENDPOINT'
   /** A platform's API client: on-demand reads and writes. */
@@ -502,6 +553,12 @@ export type Query = {
   /** One connection by name (`hubspot`, `webhooks:shopify`); null when this process has not seen it. */
   integration?: Maybe<Integration>;
   /**
+   * Every connection's figures hour by hour over the last `days`, from the health history every
+   * process writes (its SQLite file or Redis), summed over the span: what the quarterly review
+   * reads. `hoursCovered` says how much of the span the history actually holds.
+   */
+  integrationHistory: IntegrationHistory;
+  /**
    * The health of every connection the hub moves data through (each platform client, each webhook
    * source), as this gateway process saw it: status, freshness, success rate, latency, rate-limit
    * budget, breaker and API version. Under `npm start` the process runs every part, so it sees them
@@ -537,6 +594,10 @@ export type QueryEventsArgs = {
 
 export type QueryIntegrationArgs = {
   name: Scalars['String']['input'];
+};
+
+export type QueryIntegrationHistoryArgs = {
+  days?: Scalars['Int']['input'];
 };
 
 export type QuerySyncRunRowsArgs = {
@@ -1062,12 +1123,15 @@ export type ResolversTypes = ResolversObject<{
   EventPageInfo: ResolverTypeWrapper<EventPageInfo>;
   EventSource: EventSource;
   EventType: EventType;
+  FreshnessSamples: ResolverTypeWrapper<FreshnessSamples>;
+  Float: ResolverTypeWrapper<Scalars['Float']['output']>;
   HealthPoint: ResolverTypeWrapper<HealthPoint>;
   HealthWindow: HealthWindow;
   HealthWindowFigures: ResolverTypeWrapper<HealthWindowModel>;
-  Float: ResolverTypeWrapper<Scalars['Float']['output']>;
   Integration: ResolverTypeWrapper<IntegrationModel>;
   IntegrationError: ResolverTypeWrapper<IntegrationError>;
+  IntegrationHistory: ResolverTypeWrapper<IntegrationHistoryModel>;
+  IntegrationHistoryRow: ResolverTypeWrapper<IntegrationHistoryRowModel>;
   IntegrationKind: IntegrationKind;
   IntegrationStatus: IntegrationStatus;
   IntegrationStatusChange: ResolverTypeWrapper<
@@ -1121,11 +1185,14 @@ export type ResolversParentTypes = ResolversObject<{
   EventConnection: EventConnectionModel;
   EventEdge: EventEdgeModel;
   EventPageInfo: EventPageInfo;
+  FreshnessSamples: FreshnessSamples;
+  Float: Scalars['Float']['output'];
   HealthPoint: HealthPoint;
   HealthWindowFigures: HealthWindowModel;
-  Float: Scalars['Float']['output'];
   Integration: IntegrationModel;
   IntegrationError: IntegrationError;
+  IntegrationHistory: IntegrationHistoryModel;
+  IntegrationHistoryRow: IntegrationHistoryRowModel;
   IntegrationStatusChange: Omit<IntegrationStatusChange, 'integration'> & {
     integration?: Maybe<ResolversParentTypes['Integration']>;
   };
@@ -1251,6 +1318,15 @@ export type EventPageInfoResolvers<
   hasNextPage?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
 }>;
 
+export type FreshnessSamplesResolvers<
+  ContextType = EventsContext,
+  ParentType extends ResolversParentTypes['FreshnessSamples'] = ResolversParentTypes['FreshnessSamples'],
+> = ResolversObject<{
+  maxSeconds?: Resolver<ResolversTypes['Float'], ParentType, ContextType>;
+  meanSeconds?: Resolver<ResolversTypes['Float'], ParentType, ContextType>;
+  samples?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+}>;
+
 export type HealthPointResolvers<
   ContextType = EventsContext,
   ParentType extends ResolversParentTypes['HealthPoint'] = ResolversParentTypes['HealthPoint'],
@@ -1271,6 +1347,7 @@ export type HealthWindowFiguresResolvers<
   exhausted?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
   latency?: Resolver<Maybe<ResolversTypes['LatencyPercentiles']>, ParentType, ContextType>;
   successRate?: Resolver<Maybe<ResolversTypes['Float']>, ParentType, ContextType>;
+  throttledSeconds?: Resolver<ResolversTypes['Float'], ParentType, ContextType>;
 }>;
 
 export type IntegrationResolvers<
@@ -1308,6 +1385,31 @@ export type IntegrationErrorResolvers<
   at?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
   code?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   message?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+}>;
+
+export type IntegrationHistoryResolvers<
+  ContextType = EventsContext,
+  ParentType extends ResolversParentTypes['IntegrationHistory'] = ResolversParentTypes['IntegrationHistory'],
+> = ResolversObject<{
+  connections?: Resolver<Array<ResolversTypes['IntegrationHistoryRow']>, ParentType, ContextType>;
+  days?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  from?: Resolver<Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;
+  hoursCovered?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  retentionDays?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  to?: Resolver<Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;
+}>;
+
+export type IntegrationHistoryRowResolvers<
+  ContextType = EventsContext,
+  ParentType extends ResolversParentTypes['IntegrationHistoryRow'] =
+    ResolversParentTypes['IntegrationHistoryRow'],
+> = ResolversObject<{
+  figures?: Resolver<ResolversTypes['HealthWindowFigures'], ParentType, ContextType>;
+  freshness?: Resolver<Maybe<ResolversTypes['FreshnessSamples']>, ParentType, ContextType>;
+  kind?: Resolver<ResolversTypes['IntegrationKind'], ParentType, ContextType>;
+  name?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  platform?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  throttledSeconds?: Resolver<ResolversTypes['Float'], ParentType, ContextType>;
 }>;
 
 export type IntegrationStatusChangeResolvers<
@@ -1440,6 +1542,12 @@ export type QueryResolvers<
     ParentType,
     ContextType,
     RequireFields<QueryIntegrationArgs, 'name'>
+  >;
+  integrationHistory?: Resolver<
+    ResolversTypes['IntegrationHistory'],
+    ParentType,
+    ContextType,
+    RequireFields<QueryIntegrationHistoryArgs, 'days'>
   >;
   integrations?: Resolver<Array<ResolversTypes['Integration']>, ParentType, ContextType>;
   syncRunRows?: Resolver<
@@ -1695,10 +1803,13 @@ export type Resolvers<ContextType = EventsContext> = ResolversObject<{
   EventConnection?: EventConnectionResolvers<ContextType>;
   EventEdge?: EventEdgeResolvers<ContextType>;
   EventPageInfo?: EventPageInfoResolvers<ContextType>;
+  FreshnessSamples?: FreshnessSamplesResolvers<ContextType>;
   HealthPoint?: HealthPointResolvers<ContextType>;
   HealthWindowFigures?: HealthWindowFiguresResolvers<ContextType>;
   Integration?: IntegrationResolvers<ContextType>;
   IntegrationError?: IntegrationErrorResolvers<ContextType>;
+  IntegrationHistory?: IntegrationHistoryResolvers<ContextType>;
+  IntegrationHistoryRow?: IntegrationHistoryRowResolvers<ContextType>;
   IntegrationStatusChange?: IntegrationStatusChangeResolvers<ContextType>;
   JSON?: GraphQLScalarType;
   LatencyPercentiles?: LatencyPercentilesResolvers<ContextType>;
