@@ -182,11 +182,32 @@ export interface ApiVersionPolicy {
   supportedUntil(version: string): string | null;
 }
 
-/** Keeps a descriptor's literal name and its own plan, connection and demo credential types. */
-export function definePlatform<const N extends string, P, C, S, const D extends DemoCredentials>(
-  descriptor: Omit<PlatformDescriptor<N, P, C, D>, 'webhooks'> & { webhooks?: WebhookSource<N, S> },
-): PlatformDescriptor<N, P, C, D> & { webhooks?: WebhookSource<N, S> } {
-  return descriptor;
+/**
+ * Keeps a descriptor's literal name, its own plan, connection and demo credential types, its
+ * configuration entries (the catalog's keys) and its webhooks' secrets: the registry derives the
+ * catalog and the webhook sources' types from them. A platform without webhooks keeps `never`
+ * there, so it is not counted a source.
+ */
+export function definePlatform<
+  const N extends string,
+  P,
+  C,
+  const K extends ConfigEntries,
+  const D extends DemoCredentials,
+  S = never,
+>(
+  descriptor: Omit<PlatformDescriptor<N, P, C, D>, 'webhooks' | 'config'> & {
+    config: K;
+    webhooks?: WebhookSource<N, S>;
+  },
+): PlatformDescriptor<N, P, C, D> & {
+  config: K;
+  webhooks?: [S] extends [never] ? never : WebhookSource<N, S>;
+} {
+  return descriptor as PlatformDescriptor<N, P, C, D> & {
+    config: K;
+    webhooks?: [S] extends [never] ? never : WebhookSource<N, S>;
+  };
 }
 
 /** Keeps a webhook source's literal name and its secrets' type. */
