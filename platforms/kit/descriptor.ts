@@ -1,5 +1,6 @@
 import type { EnvVar } from '../../lib/config/env.js';
 import type { PlatformActions } from './actions.js';
+import type { AnyPlatformContract } from './contract.js';
 import type { EventType } from '../../lib/events/event.js';
 import type { WebhookHeaders } from '../../lib/webhooks/headers.js';
 import type { Normaliser } from '../../lib/webhooks/normalise-result.js';
@@ -170,6 +171,11 @@ export interface PlatformDescriptor<
   docs: PlatformDocs;
   /** How long the platform supports its API versions, for the health model's version warnings. */
   apiVersions?: ApiVersionPolicy;
+  /**
+   * Its client's contract (`platforms/<name>/contract.ts`), for the sandbox tests and
+   * `npm run test:live`: loaded on demand, since nothing at run time reads it.
+   */
+  contract?: () => Promise<AnyPlatformContract>;
 }
 
 /** A platform's published API version support, as of this release of marketing-graph. */
