@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import type { Stack } from '../cli/stack.js';
 import { generateStandardWebhookSecret } from '../lib/webhooks/sign.js';
 import { PLATFORM_SUBGRAPHS, subgraphUrlVariable } from '../lib/graphql/subgraph-names.js';
-import { WEBHOOK_SOURCES } from '../platforms/registry.js';
+import { WEBHOOK_SOURCES, type EventSourceName } from '../platforms/registry.js';
 import { freePorts } from '../test/helpers/ports.js';
 
 /**
@@ -23,17 +23,20 @@ export interface GatewayProcess {
   kill(signal: NodeJS.Signals): Promise<void>;
 }
 
+/** A fresh secret shaped like a source's demo one: Standard Webhooks' `whsec_…` where it uses that, else opaque. */
+function freshSecretLike(demoSecret: string): string {
+  return demoSecret.startsWith('whsec_')
+    ? generateStandardWebhookSecret()
+    : randomBytes(24).toString('base64url');
+}
+
 /**
- * Webhook secrets for benchmark gateways, fresh each run: benchmarks run gateways with
- * NODE_ENV=production, which refuses the published demo secrets.
+ * Webhook secrets for benchmark gateways, one per webhook source in the registry, fresh each run:
+ * benchmarks run gateways with NODE_ENV=production, which refuses the published demo secrets.
  */
-export const BENCH_WEBHOOK_SECRETS = {
-  hubspot: randomBytes(24).toString('base64url'),
-  shopify: randomBytes(24).toString('base64url'),
-  mailchimp: randomBytes(24).toString('base64url'),
-  site: generateStandardWebhookSecret(),
-  twilio: randomBytes(24).toString('base64url'),
-} as const;
+export const BENCH_WEBHOOK_SECRETS = Object.fromEntries(
+  WEBHOOK_SOURCES.map((source) => [source.name, freshSecretLike(source.demoSecret)]),
+) as Readonly<Record<EventSourceName, string>>;
 
 /** Seals webhook endpoint secrets at rest: a production gateway refuses to start without one. Fresh each run. */
 export const BENCH_WEBHOOK_SEALING_KEY = randomBytes(32).toString('base64');
@@ -41,11 +44,9 @@ export const BENCH_WEBHOOK_SEALING_KEY = randomBytes(32).toString('base64');
 /** BENCH_WEBHOOK_SECRETS (and the sealing key of webhooks out) as the gateway process reads them. */
 export const BENCH_WEBHOOK_ENV: Record<string, string> = {
   WEBHOOK_SECRET_SEALING_KEY: BENCH_WEBHOOK_SEALING_KEY,
-  HUBSPOT_WEBHOOK_SECRETS: BENCH_WEBHOOK_SECRETS.hubspot,
-  SHOPIFY_WEBHOOK_SECRETS: BENCH_WEBHOOK_SECRETS.shopify,
-  MAILCHIMP_WEBHOOK_SECRETS: BENCH_WEBHOOK_SECRETS.mailchimp,
-  SITE_WEBHOOK_SECRETS: BENCH_WEBHOOK_SECRETS.site,
-  TWILIO_WEBHOOK_SECRETS: BENCH_WEBHOOK_SECRETS.twilio,
+  ...Object.fromEntries(
+    WEBHOOK_SOURCES.map((source) => [source.secretVariable, BENCH_WEBHOOK_SECRETS[source.name]]),
+  ),
 };
 
 /** Routing rules that need no customer context: processing costs no platform calls. */

@@ -38,12 +38,8 @@ export const EVENT_SOURCE_NAMES = WEBHOOK_SOURCES.map((source) => source.name) a
   ...EventSourceName[],
 ];
 
-type Sources =
-  | typeof hubspot.webhooks
-  | typeof mailchimp.webhooks
-  | typeof shopify.webhooks
-  | typeof twilio.webhooks
-  | typeof site;
+/** Every source's type, from the platforms' descriptors: a new platform's webhooks join by its line above. */
+type Sources = PlatformDescriptors['webhooks'] | typeof site;
 export type EventSourceName = NonNullable<Sources>['name'];
 
 /** The secrets each webhook source is verified with; a source without secrets is not served. */

@@ -95,6 +95,7 @@ export const hubspot = definePlatform({
   },
   actions: hubspotActions,
   apiVersions: HUBSPOT_API_VERSIONS,
+  contract: async () => (await import('./contract.js')).hubspotContract,
   docs: {
     role: 'CRM',
     subgraph: 'crm',

@@ -1,5 +1,6 @@
 import type { EnvVar } from '../../lib/config/env.js';
 import type { PlatformActions } from './actions.js';
+import type { AnyPlatformContract } from './contract.js';
 import type { EventType } from '../../lib/events/event.js';
 import type { WebhookHeaders } from '../../lib/webhooks/headers.js';
 import type { Normaliser } from '../../lib/webhooks/normalise-result.js';
@@ -170,6 +171,11 @@ export interface PlatformDescriptor<
   docs: PlatformDocs;
   /** How long the platform supports its API versions, for the health model's version warnings. */
   apiVersions?: ApiVersionPolicy;
+  /**
+   * Its client's contract (`platforms/<name>/contract.ts`), for the sandbox tests and
+   * `npm run test:live`: loaded on demand, since nothing at run time reads it.
+   */
+  contract?: () => Promise<AnyPlatformContract>;
 }
 
 /** A platform's published API version support, as of this release of marketing-graph. */
@@ -182,11 +188,32 @@ export interface ApiVersionPolicy {
   supportedUntil(version: string): string | null;
 }
 
-/** Keeps a descriptor's literal name and its own plan, connection and demo credential types. */
-export function definePlatform<const N extends string, P, C, S, const D extends DemoCredentials>(
-  descriptor: Omit<PlatformDescriptor<N, P, C, D>, 'webhooks'> & { webhooks?: WebhookSource<N, S> },
-): PlatformDescriptor<N, P, C, D> & { webhooks?: WebhookSource<N, S> } {
-  return descriptor;
+/**
+ * Keeps a descriptor's literal name, its own plan, connection and demo credential types, its
+ * configuration entries (the catalog's keys) and its webhooks' secrets: the registry derives the
+ * catalog and the webhook sources' types from them. A platform without webhooks keeps `never`
+ * there, so it is not counted a source.
+ */
+export function definePlatform<
+  const N extends string,
+  P,
+  C,
+  const K extends ConfigEntries,
+  const D extends DemoCredentials,
+  S = never,
+>(
+  descriptor: Omit<PlatformDescriptor<N, P, C, D>, 'webhooks' | 'config'> & {
+    config: K;
+    webhooks?: WebhookSource<N, S>;
+  },
+): PlatformDescriptor<N, P, C, D> & {
+  config: K;
+  webhooks?: [S] extends [never] ? never : WebhookSource<N, S>;
+} {
+  return descriptor as PlatformDescriptor<N, P, C, D> & {
+    config: K;
+    webhooks?: [S] extends [never] ? never : WebhookSource<N, S>;
+  };
 }
 
 /** Keeps a webhook source's literal name and its secrets' type. */

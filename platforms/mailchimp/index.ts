@@ -71,6 +71,7 @@ export const mailchimp = definePlatform({
   },
   actions: mailchimpActions,
   apiVersions: MAILCHIMP_API_VERSIONS,
+  contract: async () => (await import('./contract.js')).mailchimpContract,
   docs: {
     role: 'email',
     subgraph: 'email',

@@ -54,6 +54,7 @@ export const meta = definePlatform({
   },
   actions: metaActions,
   apiVersions: META_API_VERSIONS,
+  contract: async () => (await import('./contract.js')).metaContract,
   docs: {
     role: 'ads',
     subgraph: 'ads',

@@ -73,6 +73,7 @@ export const shopify = definePlatform({
     }),
   },
   apiVersions: SHOPIFY_API_VERSIONS,
+  contract: async () => (await import('./contract.js')).shopifyContract,
   docs: {
     role: 'commerce',
     subgraph: 'commerce',

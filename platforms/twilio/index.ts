@@ -97,6 +97,7 @@ export const twilio = definePlatform({
   },
   actions: twilioActions,
   apiVersions: TWILIO_API_VERSIONS,
+  contract: async () => (await import('./contract.js')).twilioContract,
   docs: {
     role: 'SMS',
     subgraph: 'messaging',
