@@ -17,8 +17,7 @@ import { openDeliveriesFor } from '../deliveries-store.js';
 import { gatewayWorkerSyncs } from '../gateway-syncs.js';
 import { shareHealth } from '../shared-health.js';
 import { openHealthHistory } from '../health-history.js';
-import { ACTIONS_ENV, openActions, type OpenedActions } from '../actions.js';
-import { actionConnectionsFromEnv } from '../action-connections.js';
+import type { OpenedActions } from '../actions.js';
 import { publicJwksOf } from '../../lib/auth/gateway-token.js';
 import { shareBudgetsThrough } from '../../lib/upstream/shared-budget-config.js';
 import type { EventLogSettings } from '../../lib/events/log/open.js';
@@ -37,6 +36,13 @@ async function gatewayActions(
   logger: Logger,
 ): Promise<OpenedActions | undefined> {
   if (backgroundJobs === 'worker') return undefined;
+  // Loaded here, not at the top: the actions' executors and the role subgraphs' connection readers
+  // reach the platforms' connectors, which a gateway whose workers run the jobs never needs, and
+  // the others only once the actions open (test/gateway/lazy-platforms.test.ts).
+  const [{ ACTIONS_ENV, openActions }, { actionConnectionsFromEnv }] = await Promise.all([
+    import('../actions.js'),
+    import('../action-connections.js'),
+  ]);
   const env = loadEnv(catalog, [...ACTIONS_ENV, 'REDIS_URL']);
   // The key set a role's reader requires is the public half of the key this gateway signs with.
   const connections = actionConnectionsFromEnv(process.env, {
