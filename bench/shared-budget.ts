@@ -2,6 +2,7 @@ import { connectSharedRedis } from '../lib/redis/shared-client.js';
 import type { UpstreamCall, UpstreamThrottle } from '../lib/upstream/client.js';
 import { SharedBudgets } from '../lib/upstream/shared-budget.js';
 import { QueuedThrottle, SlidingWindowPolicy } from '../lib/upstream/throttle.js';
+import { busiestWindow } from '../test/helpers/rolling-window.js';
 
 /**
  * `npm run bench:shared-budget [-- MAX WINDOW_MS SECONDS]`: how much of a plan two processes
@@ -41,16 +42,6 @@ async function saturate(throttle: UpstreamThrottle, workers: number, until: numb
   return starts;
 }
 
-function busiestWindow(starts: readonly number[]): number {
-  let most = 0;
-  let first = 0;
-  for (const [last, start] of starts.entries()) {
-    while ((starts[first] as number) <= start - WINDOW_MS) first += 1;
-    most = Math.max(most, last - first + 1);
-  }
-  return most;
-}
-
 const prefix = `bench-budget-${process.pid}`;
 const clients = [await connectSharedRedis({ url }), await connectSharedRedis({ url })];
 const account = `bench-${Date.now()}`;
@@ -80,7 +71,7 @@ console.log(
     byProcess: runs.map((r) => r.length),
     allowed,
     usableFraction: Math.round((starts.length / allowed) * 1000) / 1000,
-    busiestRollingWindow: busiestWindow(starts),
+    busiestRollingWindow: busiestWindow(starts, WINDOW_MS),
   }),
 );
 const keys = await clients[0]?.keys(`${prefix}:*`);

@@ -63,6 +63,20 @@ describe.runIf(REDIS_URL)(redisSuite('syncs shared by two worker processes (Bull
   const queues: Queue[] = [];
   const states: RedisSyncState[] = [];
 
+  /** A gateway process of its own in worker mode: its graph has only what it reads from the workers' Redis. */
+  const startSyncsGateway = (prefix: string, file: string): Promise<GatewayProcess> =>
+    startGatewayProcess({
+      clientsFile: 'gateway/auth/demo-clients.json',
+      readyKey: DEMO_API_KEYS.admin,
+      env: {
+        WORKER_SYNCS: 'on',
+        SYNCS_FILE: file,
+        SYNC_MIN_INTERVAL_MS: '1000',
+        REDIS_URL: REDIS_URL ?? '',
+        EVENT_LOG_PREFIX: prefix,
+      },
+    });
+
   const startWorker = async (prefix: string, file: string): Promise<Worker> => {
     const process_ = await startWorkerProcess(stack, prefix, {
       LOG_LEVEL: 'info',
@@ -230,20 +244,9 @@ describe.runIf(REDIS_URL)(redisSuite('syncs shared by two worker processes (Bull
     const file = `${tmp.dir}/graph.yaml`;
     writeFileSync(file, syncFile('graph', '{ every: 1h }'));
     await clearRecorded(stack.origins.mailchimp);
-    // A gateway process of its own: its graph has only what it reads from the workers' Redis.
     let gateway: GatewayProcess | undefined;
     try {
-      gateway = await startGatewayProcess({
-        clientsFile: 'gateway/auth/demo-clients.json',
-        readyKey: DEMO_API_KEYS.admin,
-        env: {
-          WORKER_SYNCS: 'on',
-          SYNCS_FILE: file,
-          SYNC_MIN_INTERVAL_MS: '1000',
-          REDIS_URL: REDIS_URL ?? '',
-          EVENT_LOG_PREFIX: prefix,
-        },
-      });
+      gateway = await startSyncsGateway(prefix, file);
       const origin = gateway.origin;
       const query = async <T>(text: string): Promise<T> => {
         const response = await fetch(`${origin}/graphql`, {
@@ -312,17 +315,7 @@ describe.runIf(REDIS_URL)(redisSuite('syncs shared by two worker processes (Bull
     await clearRecorded(stack.origins.mailchimp);
     let gateway: GatewayProcess | undefined;
     try {
-      gateway = await startGatewayProcess({
-        clientsFile: 'gateway/auth/demo-clients.json',
-        readyKey: DEMO_API_KEYS.admin,
-        env: {
-          WORKER_SYNCS: 'on',
-          SYNCS_FILE: file,
-          SYNC_MIN_INTERVAL_MS: '1000',
-          REDIS_URL: REDIS_URL ?? '',
-          EVENT_LOG_PREFIX: prefix,
-        },
-      });
+      gateway = await startSyncsGateway(prefix, file);
       workers = [await startWorker(prefix, file)];
       const response = await fetch(`${gateway.origin}/graphql`, {
         method: 'POST',
