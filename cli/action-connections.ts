@@ -1,6 +1,6 @@
 import { ConfigError } from '../lib/config/env.js';
 import { platformNamed, type PlatformName } from '../platforms/registry.js';
-import { ROLE_SUBGRAPHS } from '../subgraphs/registry.js';
+import { ROLE_DECLARATIONS } from '../subgraphs/registry.js';
 
 /**
  * The platforms a `worker` runs the routing rules' actions on: each whose credential variable is
@@ -9,16 +9,18 @@ import { ROLE_SUBGRAPHS } from '../subgraphs/registry.js';
  * it (`ACTION_PLATFORM_NOT_CONNECTED`) and accepts none of its actions. `extra` fills variables the
  * role's reader requires but the worker has no use for (the public key set it derives itself).
  */
-export function actionConnectionsFromEnv(
+export async function actionConnectionsFromEnv(
   source: NodeJS.ProcessEnv,
   extra: NodeJS.ProcessEnv = {},
-): Partial<Record<PlatformName, unknown>> {
+): Promise<Partial<Record<PlatformName, unknown>>> {
   const out: Partial<Record<PlatformName, unknown>> = {};
   const problems: string[] = [];
-  for (const role of ROLE_SUBGRAPHS) {
-    if (!role.actionConnectionFromEnv) continue;
-    const platform = platformNamed(role.platform);
+  for (const declaration of ROLE_DECLARATIONS) {
+    const platform = platformNamed(declaration.platform);
     if (source[platform.credential.variable] === undefined) continue;
+    // Only the roles of configured platforms are loaded.
+    const role = await declaration.load();
+    if (!role.actionConnectionFromEnv) continue;
     try {
       out[role.platform] = role.actionConnectionFromEnv({ ...extra, ...source });
     } catch (error) {

@@ -28,7 +28,7 @@ import {
   type PlatformPlans,
 } from '../platforms/registry.js';
 import { generateWorld, type World, type WorldOptions } from '../sandboxes/world/world.js';
-import { ROLE_SUBGRAPHS } from '../subgraphs/registry.js';
+import { loadRoleSubgraphs } from '../subgraphs/registry.js';
 import type { EventsConfig } from '../events/runtime.js';
 import type { WebhookSecrets } from '../platforms/registry.js';
 import { loadRoutingRules, type RoutingRule } from '../events/routing.js';
@@ -322,7 +322,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     );
     stoppers.push(() => eventsSubgraph.stop());
     // Each role subgraph against its platform's sandbox, with the plan that sandbox was given.
-    for (const role of ROLE_SUBGRAPHS) {
+    for (const role of await loadRoleSubgraphs()) {
       const name = role.name;
       const subgraph = await role.forSandbox(
         upstream,

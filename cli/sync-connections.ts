@@ -13,12 +13,12 @@ import { sandboxPorts } from './command-env.js';
  * naming the variable to set: it never writes to a sandbox. `extra` fills variables the role's
  * reader requires but a sync has no use for (the subgraphs' public key set).
  */
-export function syncConnector(
+export async function syncConnector(
   source: NodeJS.ProcessEnv,
   production: boolean,
   extra: NodeJS.ProcessEnv,
-): (target: SyncTarget) => unknown {
-  const connections = actionConnectionsFromEnv(source, extra);
+): Promise<(target: SyncTarget) => unknown> {
+  const connections = await actionConnectionsFromEnv(source, extra);
   const ports = sandboxPorts(source);
   return (target) => {
     const configured = connections[target.platform.name];
@@ -42,7 +42,7 @@ export interface SyncConnections {
  * The key and connector of `sync run` and of a worker's syncs, decided alike: SYNC_API_KEY, else
  * the demo key outside production; each destination as `syncConnector` reaches it.
  */
-export function syncConnections(options: {
+export async function syncConnections(options: {
   source: NodeJS.ProcessEnv;
   production: boolean;
   /** SYNC_API_KEY as loaded. */
@@ -50,10 +50,10 @@ export function syncConnections(options: {
   /** The setting that runs syncs here, named when production lacks SYNC_API_KEY. */
   requiredWith: string;
   extra: NodeJS.ProcessEnv;
-}): SyncConnections {
+}): Promise<SyncConnections> {
   const apiKey = syncApiKey(options.apiKey, options.production, options.requiredWith);
   registerSecret(apiKey);
-  return { apiKey, connect: syncConnector(options.source, options.production, options.extra) };
+  return { apiKey, connect: await syncConnector(options.source, options.production, options.extra) };
 }
 
 /** The gateway API key a sync reads its source with: the demo's outside production, never in it. */

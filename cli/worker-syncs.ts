@@ -15,13 +15,13 @@ import { syncsFileOrConfigError } from './gateway-syncs.js';
  * reached as `sync run` reaches it (cli/sync-connections.ts), and each run's outcome appended to
  * the event log.
  */
-export function workerSyncJobs(
+export async function workerSyncJobs(
   log: EventLog,
   logger: Logger,
   source = process.env,
   /** Variables the platforms' readers require that a worker derives itself (GATEWAY_TOKEN_JWKS). */
   extra: NodeJS.ProcessEnv = {},
-): WorkerJob[] {
+): Promise<WorkerJob[]> {
   const env = loadEnv(catalog, WORKER_SYNC_ENV, source);
   if (env.WORKER_SYNCS !== 'on') return [];
   if (!env.REDIS_URL)
@@ -30,7 +30,7 @@ export function workerSyncJobs(
     ]);
   const redisUrl = env.REDIS_URL;
   const definitions = syncsFileOrConfigError(env.SYNCS_FILE, env.SYNC_MIN_INTERVAL_MS);
-  const { apiKey, connect } = syncConnections({
+  const { apiKey, connect } = await syncConnections({
     source,
     production: env.NODE_ENV === 'production',
     apiKey: env.SYNC_API_KEY,

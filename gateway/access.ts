@@ -10,6 +10,7 @@ import type { AuthConfig } from './auth/config.js';
 import { OperationGate } from './auth/operation-gate.js';
 import { MemoryRateLimiter, RedisRateLimiter, type RateLimit, type RateLimiter } from './auth/rate-limit.js';
 import { setUpAuthentication } from './auth/setup.js';
+import { identityOfClient } from './auth/registry.js';
 import { withSystemCallers } from './auth/system-tokens.js';
 import type { ClientIdentity } from './identity.js';
 
@@ -69,7 +70,7 @@ export function createAccessControl(options: {
   const registry = clients.registry;
   const registeredIdentity = (clientId: string): ClientIdentity | undefined => {
     const client = registry.current.client(clientId);
-    return client ? { id: client.id, scopes: [...new Set(client.scopes)].sort(), via: 'api-key' } : undefined;
+    return client ? identityOfClient(client) : undefined;
   };
   // `worker` processes read the graph as the event processor, and webhooks' enrichment as the
   // endpoint's owner, with tokens signed by this key.

@@ -1,10 +1,10 @@
 import { hubspot } from './hubspot/index.js';
 import type { ActionClientSettings, ActionExecutor, ActionKind, PlatformActions } from './kit/actions.js';
-import type { WebhookSource } from './kit/descriptor.js';
+import type { WebhookFlow, WebhookSource } from './kit/descriptor.js';
 import { mailchimp } from './mailchimp/index.js';
 import { meta } from './meta/index.js';
 import { shopify } from './shopify/index.js';
-import { site } from './site/index.js';
+import { SITE_WEBHOOK, site } from './site/index.js';
 import { twilio } from './twilio/index.js';
 
 /**
@@ -31,6 +31,15 @@ export const WEBHOOK_SOURCES = [
   ...PLATFORMS.flatMap((platform) => (platform.webhooks ? [platform.webhooks] : [])),
   site,
 ] as const;
+
+/**
+ * What each source says of itself for the docs and the graph (its event types, each described), in
+ * the order of `WEBHOOK_SOURCES`: `npm run codegen` writes the canonical vocabulary from these.
+ */
+export const WEBHOOK_FLOWS: readonly WebhookFlow[] = [
+  ...PLATFORMS.flatMap((platform) => (platform.docs.webhook ? [platform.docs.webhook] : [])),
+  SITE_WEBHOOK,
+];
 
 /** The sources' names, for a schema (`z.enum`) that accepts only them. */
 export const EVENT_SOURCE_NAMES = WEBHOOK_SOURCES.map((source) => source.name) as [

@@ -3,29 +3,26 @@ import type { PlatformSubgraphName } from '../lib/graphql/subgraph-names.js';
 import type { Logger } from '../lib/logger.js';
 import { metricsTokenFromEnv } from '../lib/server/metrics-endpoint.js';
 import { shareBudgetsThrough } from '../lib/upstream/shared-budget-config.js';
-import { adsRole } from './ads/role.js';
-import { commerceRole } from './commerce/role.js';
-import { crmRole } from './crm/role.js';
-import { emailRole } from './email/role.js';
-import { messagingRole } from './messaging/role.js';
 import type { RoleSubgraph } from './kit/role.js';
 import type { SubgraphServer } from './kit/server.js';
+import { ROLE_DECLARATIONS } from './roles.js';
 
 export { SUBGRAPH_ENV } from './env.js';
 
-/** The role subgraphs, each reading one platform: the one list `start` and `subgraph <name>` build from. */
-export const ROLE_SUBGRAPHS: readonly RoleSubgraph[] = [
-  crmRole,
-  emailRole,
-  commerceRole,
-  adsRole,
-  messagingRole,
-];
+export { ROLE_DECLARATIONS } from './roles.js';
 
-export function roleSubgraph(name: PlatformSubgraphName): RoleSubgraph {
-  const role = ROLE_SUBGRAPHS.find((candidate) => candidate.name === name);
-  if (!role) throw new Error(`no role subgraph ${name}`);
-  return role;
+/**
+ * Every role subgraph's code, in `subgraphs/roles.ts` order: what `start` builds from. Imported on
+ * first call, so a command that only reads the declarations loads no platform client.
+ */
+export function loadRoleSubgraphs(): Promise<RoleSubgraph[]> {
+  return Promise.all(ROLE_DECLARATIONS.map((role) => role.load()));
+}
+
+export async function roleSubgraph(name: PlatformSubgraphName): Promise<RoleSubgraph> {
+  const declaration = ROLE_DECLARATIONS.find((candidate) => candidate.name === name);
+  if (!declaration) throw new Error(`no role subgraph ${name}`);
+  return declaration.load();
 }
 
 export async function buildSubgraphFromEnv(
@@ -39,11 +36,9 @@ export async function buildSubgraphFromEnv(
   const cache = { store: openCacheStore(settings, logger), ttls: settings.ttls };
   // Shared by every subgraph: the scraper's token for `/metrics`, beside the gateway's keys.
   const metricsToken = metricsTokenFromEnv(source);
-  const built = await roleSubgraph(name).fromEnv(
-    source,
-    { cache, ...(metricsToken ? { metricsToken } : {}) },
-    logger,
-  );
+  const built = await (
+    await roleSubgraph(name)
+  ).fromEnv(source, { cache, ...(metricsToken ? { metricsToken } : {}) }, logger);
   const stopSubgraph = built.subgraph.stop;
   const stop = async () => {
     await stopSubgraph();

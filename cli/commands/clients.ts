@@ -170,7 +170,9 @@ class ClientsCli {
     for (const client of file.clients) {
       lines.push(`${client.id}  ${client.name}`);
       if (client.description) lines.push(`  ${client.description}`);
-      lines.push(`  scopes      ${client.scopes.join(' ') || '(none)'}`);
+      lines.push(
+        `  scopes      ${client.scopes === 'all' ? 'all (every scope, those added later included)' : client.scopes.join(' ') || '(none)'}`,
+      );
       lines.push(`  rate limit  ${client.rateLimit.requestsPerMinute}/min, burst ${client.rateLimit.burst}`);
       if (client.keys.length === 0) lines.push('  keys        (none)');
       client.keys.forEach((key, i) => {

@@ -45,7 +45,7 @@ async function gatewayActions(
   ]);
   const env = loadEnv(catalog, [...ACTIONS_ENV, 'REDIS_URL']);
   // The key set a role's reader requires is the public half of the key this gateway signs with.
-  const connections = actionConnectionsFromEnv(process.env, {
+  const connections = await actionConnectionsFromEnv(process.env, {
     GATEWAY_TOKEN_JWKS: JSON.stringify(publicJwksOf(key)),
   });
   // Before any connector is built: actions spend each account's limit with the subgraphs (Redis).

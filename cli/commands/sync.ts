@@ -22,7 +22,7 @@ export async function syncCommand(args: readonly string[], logLevel: string): Pr
   const definitions = syncsFileOrConfigError(env.SYNCS_FILE, env.SYNC_MIN_INTERVAL_MS);
   // The role readers want the subgraphs' public keys, which a sync never checks: a throwaway set.
   const { publicJwks } = await generateGatewayKeys();
-  const { apiKey, connect } = syncConnections({
+  const { apiKey, connect } = await syncConnections({
     source: process.env,
     production: env.NODE_ENV === 'production',
     apiKey: env.SYNC_API_KEY,

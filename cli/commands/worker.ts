@@ -65,7 +65,7 @@ export async function workerCommand(logger: Logger): Promise<undefined> {
   const webhookDeliveries = deliveriesConfigFromEnv();
   // The platforms' variables are read as their subgraphs read them; the key set they require is
   // the public half of the key this worker already holds.
-  const connections = actionConnectionsFromEnv(process.env, {
+  const connections = await actionConnectionsFromEnv(process.env, {
     GATEWAY_TOKEN_JWKS: JSON.stringify(publicJwksOf(key)),
   });
   const logSettings = eventLogSettings({
@@ -133,7 +133,9 @@ export async function workerCommand(logger: Logger): Promise<undefined> {
       logger: logger.child({ component: 'events' }),
     });
     jobs.push(
-      ...workerSyncJobs(log, logger, process.env, { GATEWAY_TOKEN_JWKS: JSON.stringify(publicJwksOf(key)) }),
+      ...(await workerSyncJobs(log, logger, process.env, {
+        GATEWAY_TOKEN_JWKS: JSON.stringify(publicJwksOf(key)),
+      })),
     );
     const running = await startJobs(jobs, logger);
     closers.push(() => running.stop());

@@ -31,18 +31,28 @@ const keySchema = z.strictObject({
   revokedAt: isoDateTime.optional(),
 });
 
+const SCOPES_EXPECTED = 'expected "all" or a list of scopes';
+
 const clientSchema = z.strictObject({
   id: z.string().regex(CLIENT_ID, {
     error: 'expected a client id: lower-case letters, digits, ".", "_" or "-", at most 64 characters',
   }),
   name: z.string().trim().min(1, { error: 'expected a non-empty name' }),
   description: z.string().optional(),
-  scopes: z.array(
-    z.enum(ALL_SCOPES as [Scope, ...Scope[]], {
-      error: (issue) =>
-        `unknown scope ${JSON.stringify(issue.input)}; expected one of ${ALL_SCOPES.join(', ')}`,
-    }),
-  ),
+  /**
+   * The scopes granted, or `"all"`: every scope there is, those of a platform added later included
+   * (an administrator's, the explorer's). Kept as written, so a file the CLI rewrites keeps `"all"`.
+   */
+  scopes: z.union([
+    z.literal('all', { error: SCOPES_EXPECTED }),
+    z.array(
+      z.enum(ALL_SCOPES as [Scope, ...Scope[]], {
+        error: (issue) =>
+          `unknown scope ${JSON.stringify(issue.input)}; expected one of ${ALL_SCOPES.join(', ')} (or "all" instead of a list)`,
+      }),
+      { error: SCOPES_EXPECTED },
+    ),
+  ]),
   rateLimit: z.strictObject({
     requestsPerMinute: integerFrom(1, 1_000_000),
     burst: integerFrom(1, 100_000),
@@ -85,6 +95,11 @@ export type ClientRegistryFile = z.output<typeof clientRegistrySchema>;
 export type ClientRecord = ClientRegistryFile['clients'][number];
 export type ClientKeyRecord = ClientRecord['keys'][number];
 
+/** The scopes a client holds: its list, or every scope for `"all"`. */
+export function grantedScopes(client: Pick<ClientRecord, 'scopes'>): readonly Scope[] {
+  return client.scopes === 'all' ? ALL_SCOPES : client.scopes;
+}
+
 const TYPE_WORDS: Record<string, string> = {
   string: 'a string',
   number: 'a number',
@@ -118,6 +133,17 @@ function describePath(path: readonly PropertyKey[], data: unknown): string {
 }
 
 /**
+ * A value no branch of a union accepts (`scopes`: "all" or a list) is worded by the branch that
+ * got furthest into it (a list with one unknown scope), not as "Invalid input".
+ */
+function closestBranch(issue: z.core.$ZodIssue): z.core.$ZodIssue[] {
+  if (issue.code !== 'invalid_union' || issue.errors.length === 0) return [issue];
+  const depth = (branch: z.core.$ZodIssue[]) => Math.max(...branch.map((inner) => inner.path.length));
+  const closest = issue.errors.reduce((best, branch) => (depth(branch) > depth(best) ? branch : best));
+  return closest.map((inner) => ({ ...inner, path: [...issue.path, ...inner.path] })).flatMap(closestBranch);
+}
+
+/**
  * The registry in `data`, or every problem with it, one line each, naming the client and the field:
  * `clients[1] (id "reporting-dashboard").keys[0].expiresAt: expected an ISO-8601 date-time`.
  */
@@ -126,10 +152,12 @@ export function checkClientRegistry(
 ): { ok: true; registry: ClientRegistryFile } | { ok: false; problems: string[] } {
   const result = clientRegistrySchema.safeParse(data, { error: wordIssue });
   if (result.success) return { ok: true, registry: result.data };
-  const problems = result.error.issues.flatMap((issue) =>
-    issue.code === 'unrecognized_keys'
-      ? issue.keys.map((key) => `${describePath([...issue.path, key], data)}: unknown field`)
-      : [`${describePath(issue.path, data)}: ${issue.message}`],
-  );
+  const problems = result.error.issues
+    .flatMap(closestBranch)
+    .flatMap((issue) =>
+      issue.code === 'unrecognized_keys'
+        ? issue.keys.map((key) => `${describePath([...issue.path, key], data)}: unknown field`)
+        : [`${describePath(issue.path, data)}: ${issue.message}`],
+    );
   return { ok: false, problems };
 }

@@ -4,12 +4,22 @@ import { hashSecret, parseApiKey, secretMatches } from './api-keys.js';
 import { readRegistryData, registryFormat, writeRegistryData } from './registry-file.js';
 import {
   checkClientRegistry,
+  grantedScopes,
   type ClientKeyRecord,
   type ClientRecord,
   type ClientRegistryFile,
 } from './registry-schema.js';
 
 export type { ClientKeyRecord, ClientRecord, ClientRegistryFile } from './registry-schema.js';
+
+/** Who a registered client is to the gateway: its id and the scopes it holds (`"all"` spelt out). */
+export function identityOfClient(client: ClientRecord): ClientIdentity {
+  return Object.freeze({
+    id: client.id,
+    scopes: Object.freeze([...new Set(grantedScopes(client))].sort()),
+    via: 'api-key',
+  });
+}
 
 /** Why a key was refused. For logs and counters only: a client is told no more than "invalid". */
 export type ApiKeyFailure = 'malformed' | 'unknown' | 'expired' | 'revoked';
@@ -46,11 +56,7 @@ export class ClientRegistry {
   ) {
     for (const client of file.clients) {
       this.byClientId.set(client.id, client);
-      const identity: ClientIdentity = Object.freeze({
-        id: client.id,
-        scopes: Object.freeze([...new Set(client.scopes)].sort()),
-        via: 'api-key',
-      });
+      const identity = identityOfClient(client);
       for (const key of client.keys) {
         this.byKeyId.set(key.id, {
           key,

@@ -1,18 +1,15 @@
+import { ROLE_SCOPES } from '../__generated__/vocabulary.js';
+
 /**
  * Every scope a client can hold, in one place, named `<domain>:<action>`. The SDLs require them
  * with `@requiresScopes`; the client registry grants them; the README and the generated data-flow
  * documentation list them from here.
  */
 export const SCOPES = {
-  'crm:read':
-    'Customer records from the CRM: ids, lifecycle stage, dates, list memberships (no personal data).',
+  // Each role subgraph's `<role>:read`, declared with the role (`subgraphs/<role>/declaration.ts`).
+  ...ROLE_SCOPES,
   'pii:read':
     'Personal data on top of a read scope: email addresses, names, phone numbers, shipping addresses.',
-  'email:read': "A customer's email subscription and engagement.",
-  'commerce:read': "A customer's orders, order count and lifetime value.",
-  'ads:read': 'Ad campaigns, their spend, impressions, clicks and conversions.',
-  'messaging:read':
-    "A customer's SMS consent (opted in or out, when) and recent text messages (status, direction, times; never their text).",
   'campaigns:read':
     'Campaign performance across channels and email campaign reports (aggregates, no personal data).',
   'schema:read': 'Introspection: the schema in the explorer and in tools.',

@@ -1,5 +1,22 @@
 import { z } from 'zod';
+import { ROLE_DEFAULT_PORTS } from '../__generated__/vocabulary.js';
+import {
+  PLATFORM_SUBGRAPHS,
+  defaultSubgraphUrl,
+  subgraphPortVariable,
+  subgraphUrlVariable,
+  type PlatformSubgraphName,
+} from '../graphql/subgraph-names.js';
 import { env } from './env.js';
+
+/** One entry per role subgraph (`CRM_PORT`, ...), keyed by the variable `variable` names. */
+function perRole<V extends string, E>(
+  variable: (name: PlatformSubgraphName) => V,
+  entry: (name: PlatformSubgraphName) => E,
+): Record<V, E> {
+  // The keys are exactly the roles' variables; fromEntries cannot say so in its type.
+  return Object.fromEntries(PLATFORM_SUBGRAPHS.map((name) => [variable(name), entry(name)])) as Record<V, E>;
+}
 
 /**
  * The environment variables every part shares, whatever the platforms. Each platform's own (its
@@ -86,26 +103,9 @@ export const coreCatalog = {
     description: 'Composed supergraph SDL the gateway serves (`npm run compose` writes it).',
     default: 'schema/supergraph.graphql',
   }),
-  CRM_SUBGRAPH_URL: env.url({
-    description: 'GraphQL URL of the `crm` subgraph.',
-    default: 'http://127.0.0.1:4001/graphql',
-  }),
-  EMAIL_SUBGRAPH_URL: env.url({
-    description: 'GraphQL URL of the `email` subgraph.',
-    default: 'http://127.0.0.1:4002/graphql',
-  }),
-  COMMERCE_SUBGRAPH_URL: env.url({
-    description: 'GraphQL URL of the `commerce` subgraph.',
-    default: 'http://127.0.0.1:4003/graphql',
-  }),
-  ADS_SUBGRAPH_URL: env.url({
-    description: 'GraphQL URL of the `ads` subgraph.',
-    default: 'http://127.0.0.1:4004/graphql',
-  }),
-  MESSAGING_SUBGRAPH_URL: env.url({
-    description: 'GraphQL URL of the `messaging` subgraph.',
-    default: 'http://127.0.0.1:4005/graphql',
-  }),
+  ...perRole(subgraphUrlVariable, (name) =>
+    env.url({ description: `GraphQL URL of the \`${name}\` subgraph.`, default: defaultSubgraphUrl(name) }),
+  ),
   SUBGRAPH_TIMEOUT_MS: env.int(100, 120_000, {
     description: 'How long the gateway waits for one subgraph fetch before failing that part of the plan.',
     default: '15000',
@@ -338,11 +338,9 @@ export const coreCatalog = {
   }),
 
   // ── subgraphs ──────────────────────────────────────────────────────────────
-  CRM_PORT: env.port({ description: 'Port of the `crm` subgraph.', default: '4001' }),
-  EMAIL_PORT: env.port({ description: 'Port of the `email` subgraph.', default: '4002' }),
-  COMMERCE_PORT: env.port({ description: 'Port of the `commerce` subgraph.', default: '4003' }),
-  ADS_PORT: env.port({ description: 'Port of the `ads` subgraph.', default: '4004' }),
-  MESSAGING_PORT: env.port({ description: 'Port of the `messaging` subgraph.', default: '4005' }),
+  ...perRole(subgraphPortVariable, (name) =>
+    env.port({ description: `Port of the \`${name}\` subgraph.`, default: String(ROLE_DEFAULT_PORTS[name]) }),
+  ),
   UPSTREAM_TIMEOUT_MS: env.int(100, 120_000, {
     description: 'Timeout of one HTTP call from a connector to its platform.',
     default: '10000',

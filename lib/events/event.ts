@@ -1,25 +1,13 @@
 import { z } from 'zod';
+import { SOURCE_EVENT_TYPES } from '../__generated__/vocabulary.js';
 
 /**
  * The one shape every platform's webhook becomes (Segment-like): what happened, where it came
  * from, when, to whom, and the details. Platform names and payloads stay in the normalisers.
  */
 export const EVENT_TYPES = [
-  'CONTACT_CREATED',
-  'CONTACT_UPDATED',
-  'CONTACT_DELETED',
-  'FORM_SUBMITTED',
-  'PAGE_VIEWED',
-  'ORDER_PLACED',
-  'CUSTOMER_CREATED',
-  'EMAIL_SUBSCRIBED',
-  'EMAIL_UNSUBSCRIBED',
-  'EMAIL_CLEANED',
-  'EMAIL_CAMPAIGN_SENT',
-  'SMS_SENT',
-  'SMS_DELIVERED',
-  'SMS_FAILED',
-  'SMS_RECEIVED',
+  // What the webhook sources' normalisers produce, each declared by its source (`becomes`).
+  ...SOURCE_EVENT_TYPES,
   // Raised by the webhook deliveries themselves (source `deliveries`), for monitoring to alert on.
   'WEBHOOK_ATTEMPTS_EXHAUSTED',
   'WEBHOOK_ENDPOINT_DISABLED',

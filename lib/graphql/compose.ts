@@ -3,7 +3,14 @@ import { join } from 'node:path';
 import { composeServices } from '@apollo/composition';
 import { parse } from 'graphql';
 import { undeclaredFields } from '../auth/requirements.js';
-import { SUBGRAPH_NAMES, subgraphSchemaPath, type SubgraphName } from './subgraph-names.js';
+import {
+  PLATFORM_SUBGRAPHS,
+  SUBGRAPH_NAMES,
+  defaultSubgraphUrl,
+  subgraphSchemaPath,
+  type PlatformSubgraphName,
+  type SubgraphName,
+} from './subgraph-names.js';
 
 export interface CompositionInput {
   name: SubgraphName;
@@ -17,11 +24,10 @@ export type CompositionResult =
 
 /** Default URL of each subgraph, matching the defaults in the configuration catalog. */
 export const DEFAULT_SUBGRAPH_URLS: Record<SubgraphName, string> = {
-  crm: 'http://127.0.0.1:4001/graphql',
-  email: 'http://127.0.0.1:4002/graphql',
-  commerce: 'http://127.0.0.1:4003/graphql',
-  ads: 'http://127.0.0.1:4004/graphql',
-  messaging: 'http://127.0.0.1:4005/graphql',
+  ...(Object.fromEntries(PLATFORM_SUBGRAPHS.map((name) => [name, defaultSubgraphUrl(name)])) as Record<
+    PlatformSubgraphName,
+    string
+  >),
   events: 'http://127.0.0.1:4000/subgraphs/events/graphql',
 };
 

@@ -1,9 +1,11 @@
+import { ROLE_DEFAULT_PORTS, ROLE_SUBGRAPH_NAMES } from '../__generated__/vocabulary.js';
+
 /**
  * The subgraphs that wrap a platform, named by role; each runs on its own (`cli subgraph <name>`).
- * A literal rather than derived from `subgraphs/registry.ts`: `lib/` and `gateway/` use the names as
- * types and do not import subgraphs; test/subgraphs/role-names.test.ts keeps the two lists equal.
+ * Declared in `subgraphs/roles.ts`, read here from the generated vocabulary (`npm run codegen`):
+ * `lib/` and `gateway/` use the names as types and do not import subgraphs.
  */
-export const PLATFORM_SUBGRAPHS = ['crm', 'email', 'commerce', 'ads', 'messaging'] as const;
+export const PLATFORM_SUBGRAPHS = ROLE_SUBGRAPH_NAMES;
 export type PlatformSubgraphName = (typeof PLATFORM_SUBGRAPHS)[number];
 
 /**
@@ -21,6 +23,11 @@ export function subgraphPortVariable(name: PlatformSubgraphName) {
 /** The variable holding the URL the gateway reaches a platform subgraph at (`CRM_SUBGRAPH_URL`). */
 export function subgraphUrlVariable(name: PlatformSubgraphName) {
   return `${name.toUpperCase() as Uppercase<PlatformSubgraphName>}_SUBGRAPH_URL` as const;
+}
+
+/** Where a platform subgraph answers by default: its default port on loopback. */
+export function defaultSubgraphUrl(name: PlatformSubgraphName): string {
+  return `http://127.0.0.1:${ROLE_DEFAULT_PORTS[name]}/graphql`;
 }
 
 export function isPlatformSubgraphName(value: string): value is PlatformSubgraphName {

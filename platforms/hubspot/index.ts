@@ -125,7 +125,12 @@ export const hubspot = definePlatform({
       variables: ['HUBSPOT_WEBHOOK_SECRETS', 'HUBSPOT_WEBHOOK_V1', 'WEBHOOK_PUBLIC_URL', 'TRUSTED_PROXIES'],
       subscribe:
         '`contact.creation`, `contact.propertyChange`, `contact.deletion`, `contact.privacyDeletion`',
-      becomes: ['CONTACT_CREATED', 'CONTACT_UPDATED', 'CONTACT_DELETED'],
+      described: "The CRM's webhooks (HubSpot).",
+      becomes: {
+        CONTACT_CREATED: 'A contact was created in the CRM.',
+        CONTACT_UPDATED: "A contact's properties changed in the CRM.",
+        CONTACT_DELETED: 'A contact was deleted from the CRM.',
+      },
     },
   },
 });

@@ -1,7 +1,6 @@
 import type { EnvVar } from '../../lib/config/env.js';
 import type { PlatformActions } from './actions.js';
 import type { AnyPlatformContract } from './contract.js';
-import type { EventType } from '../../lib/events/event.js';
 import type { WebhookHeaders } from '../../lib/webhooks/headers.js';
 import type { Normaliser } from '../../lib/webhooks/normalise-result.js';
 import type { VerifyResult } from '../../lib/webhooks/verify-result.js';
@@ -80,8 +79,15 @@ export interface WebhookFlow {
   variables: readonly string[];
   /** Platform topics or types to subscribe to. */
   subscribe: string;
-  /** The event types the normaliser turns them into. */
-  becomes: readonly EventType[];
+  /** What the source is, in a sentence: the `EventSource` value's description in the graph. */
+  described: string;
+  /**
+   * The event types the normaliser turns them into, each with its description in the graph: `npm
+   * run codegen` writes them into the canonical vocabulary (`lib/__generated__/vocabulary.ts`) and
+   * the `EventType` enum of `schema/events.graphql`. Two sources may share a type (a second CRM),
+   * with the same description.
+   */
+  becomes: Readonly<Record<string, string>>;
 }
 
 export interface Credential {

@@ -90,13 +90,14 @@ export const mailchimp = definePlatform({
         'Mailchimp sends no delivery id and no timestamp: redeliveries are recognised by their content (type, time fired, list, address, fields). Use HTTPS so the URL secret stays secret.',
       variables: ['MAILCHIMP_WEBHOOK_SECRETS'],
       subscribe: 'subscribes, unsubscribes, cleaned addresses, profile and email changes, campaign sends',
-      becomes: [
-        'EMAIL_SUBSCRIBED',
-        'EMAIL_UNSUBSCRIBED',
-        'EMAIL_CLEANED',
-        'CONTACT_UPDATED',
-        'EMAIL_CAMPAIGN_SENT',
-      ],
+      described: "The email platform's webhooks (Mailchimp).",
+      becomes: {
+        EMAIL_SUBSCRIBED: 'Someone subscribed to the email audience.',
+        EMAIL_UNSUBSCRIBED: 'Someone unsubscribed from the email audience.',
+        EMAIL_CLEANED: 'An address was removed from the email audience after bounces or complaints.',
+        CONTACT_UPDATED: "A contact's properties changed in the CRM.",
+        EMAIL_CAMPAIGN_SENT: 'An email campaign was sent.',
+      },
     },
   },
 });

@@ -93,7 +93,11 @@ export const shopify = definePlatform({
         'Redeliveries and replays are deduplicated on a SHA-256 of the signed body, never on the unsigned `X-Shopify-Event-Id`: a captured body sent again under a new id is stored once.',
       variables: ['SHOPIFY_WEBHOOK_SECRETS'],
       subscribe: '`orders/create`, `customers/create`',
-      becomes: ['ORDER_PLACED', 'CUSTOMER_CREATED'],
+      described: "The shop's webhooks (Shopify).",
+      becomes: {
+        ORDER_PLACED: 'An order was placed in the shop.',
+        CUSTOMER_CREATED: 'A customer account was created in the shop.',
+      },
     },
   },
 });

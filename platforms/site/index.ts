@@ -43,5 +43,9 @@ export const SITE_WEBHOOK: WebhookFlow = {
   replay: `Timestamps more than ${STANDARD_WEBHOOKS_TOLERANCE_SECONDS} s away are refused; redeliveries are deduplicated on \`webhook-id\`, which the signature covers.`,
   variables: ['SITE_WEBHOOK_SECRETS'],
   subscribe: '`form.submitted`, `page.viewed`',
-  becomes: ['FORM_SUBMITTED', 'PAGE_VIEWED'],
+  described: "The company's own site and forms (Standard Webhooks).",
+  becomes: {
+    FORM_SUBMITTED: "A form on the company's site was submitted.",
+    PAGE_VIEWED: "A page of the company's site was viewed.",
+  },
 };

@@ -125,7 +125,15 @@ export const twilio = definePlatform({
       variables: ['TWILIO_WEBHOOK_SECRETS', 'WEBHOOK_PUBLIC_URL', 'TRUSTED_PROXIES'],
       subscribe:
         "status callbacks (the `StatusCallback` of each message sent) and the sender's incoming-message webhook",
-      becomes: ['SMS_SENT', 'SMS_DELIVERED', 'SMS_FAILED', 'SMS_RECEIVED'],
+      described: "The SMS platform's webhooks (Twilio).",
+      becomes: {
+        SMS_SENT: "A text message to a customer left the sender's queue for the carrier.",
+        SMS_DELIVERED: "The carrier reports a text message delivered to the customer's handset.",
+        SMS_FAILED:
+          'A text message to a customer failed or could not be delivered (`properties.errorCode` says why).',
+        SMS_RECEIVED:
+          "A customer texted the company's number; `properties.optOut` is true for STOP and the other opt-out keywords, false for START, YES or UNSTOP.",
+      },
     },
   },
 });

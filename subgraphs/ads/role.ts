@@ -1,13 +1,13 @@
 import { meta } from '../../platforms/meta/index.js';
 import { withExtras, type RoleSubgraph } from '../kit/role.js';
-import { ADS_ENV } from './env.js';
+import { adsDeclaration } from './declaration.js';
 import { buildAdsSubgraph, adsConfigFromEnv } from './index.js';
 
 /** The `ads` subgraph as every command builds it: from the environment, or against the sandbox. */
 export const adsRole: RoleSubgraph = {
-  name: 'ads',
-  platform: meta.name,
-  env: ADS_ENV,
+  name: adsDeclaration.name,
+  platform: adsDeclaration.platform,
+  env: adsDeclaration.env,
   async fromEnv(source, extras, logger) {
     const config = adsConfigFromEnv(source);
     return { subgraph: await buildAdsSubgraph(withExtras(config, extras), logger), port: config.port };

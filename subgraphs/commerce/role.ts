@@ -1,13 +1,13 @@
 import { shopify } from '../../platforms/shopify/index.js';
 import { withExtras, type RoleSubgraph } from '../kit/role.js';
-import { COMMERCE_ENV } from './env.js';
+import { commerceDeclaration } from './declaration.js';
 import { buildCommerceSubgraph, commerceConfigFromEnv } from './index.js';
 
 /** The `commerce` subgraph as every command builds it: from the environment, or against the sandbox. */
 export const commerceRole: RoleSubgraph = {
-  name: 'commerce',
-  platform: shopify.name,
-  env: COMMERCE_ENV,
+  name: commerceDeclaration.name,
+  platform: commerceDeclaration.platform,
+  env: commerceDeclaration.env,
   async fromEnv(source, extras, logger) {
     const config = commerceConfigFromEnv(source);
     return { subgraph: await buildCommerceSubgraph(withExtras(config, extras), logger), port: config.port };

@@ -1,13 +1,13 @@
 import { hubspot } from '../../platforms/hubspot/index.js';
 import { withExtras, type RoleSubgraph } from '../kit/role.js';
-import { CRM_ENV } from './env.js';
+import { crmDeclaration } from './declaration.js';
 import { buildCrmSubgraph, crmConfigFromEnv } from './index.js';
 
 /** The `crm` subgraph as every command builds it: from the environment, or against the sandbox. */
 export const crmRole: RoleSubgraph = {
-  name: 'crm',
-  platform: hubspot.name,
-  env: CRM_ENV,
+  name: crmDeclaration.name,
+  platform: crmDeclaration.platform,
+  env: crmDeclaration.env,
   async fromEnv(source, extras, logger) {
     const config = crmConfigFromEnv(source);
     return { subgraph: await buildCrmSubgraph(withExtras(config, extras), logger), port: config.port };

@@ -1,13 +1,13 @@
 import { mailchimp } from '../../platforms/mailchimp/index.js';
 import { withExtras, type RoleSubgraph } from '../kit/role.js';
-import { EMAIL_ENV } from './env.js';
+import { emailDeclaration } from './declaration.js';
 import { buildEmailSubgraph, emailConfigFromEnv } from './index.js';
 
 /** The `email` subgraph as every command builds it: from the environment, or against the sandbox. */
 export const emailRole: RoleSubgraph = {
-  name: 'email',
-  platform: mailchimp.name,
-  env: EMAIL_ENV,
+  name: emailDeclaration.name,
+  platform: emailDeclaration.platform,
+  env: emailDeclaration.env,
   async fromEnv(source, extras, logger) {
     const config = emailConfigFromEnv(source);
     return { subgraph: await buildEmailSubgraph(withExtras(config, extras), logger), port: config.port };

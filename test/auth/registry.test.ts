@@ -11,6 +11,7 @@ import {
   type ClientRegistryFile,
 } from '../../gateway/auth/registry.js';
 import { ALL_SCOPES } from '../../lib/auth/scopes.js';
+import { identityOfClient } from '../../gateway/auth/registry.js';
 import { ConfigError } from '../../lib/config/env.js';
 import { clientRecord, keyRecord, scratchDir } from './fixtures.js';
 
@@ -49,7 +50,20 @@ describe('client registry validation', () => {
     const data = validData();
     data.clients[0]!['scopes'] = ['crm:read', 'crm:write'];
     expect(problemsOf(() => parseClientRegistry(data))).toEqual([
-      `${prefix}clients[0] (id "personalization-service").scopes[1]: unknown scope "crm:write"; expected one of ${ALL_SCOPES.join(', ')}`,
+      `${prefix}clients[0] (id "personalization-service").scopes[1]: unknown scope "crm:write"; expected one of ${ALL_SCOPES.join(', ')} (or "all" instead of a list)`,
+    ]);
+  });
+
+  it('should give a client with scopes "all" every scope, and refuse any other word there', () => {
+    const data = validData();
+    data.clients[0]!['scopes'] = 'all';
+    const registry = parseClientRegistry(data);
+    const client = registry.client('personalization-service');
+    expect(client?.scopes).toBe('all');
+    expect(identityOfClient(client!).scopes).toEqual([...ALL_SCOPES].sort());
+    data.clients[0]!['scopes'] = 'everything';
+    expect(problemsOf(() => parseClientRegistry(data))).toEqual([
+      `${prefix}clients[0] (id "personalization-service").scopes: expected "all" or a list of scopes`,
     ]);
   });
 

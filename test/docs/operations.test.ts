@@ -1,4 +1,6 @@
 import { readFileSync } from 'node:fs';
+import { loadClientRegistry } from '../../gateway/auth/registry.js';
+import { grantedScopes } from '../../gateway/auth/registry-schema.js';
 import {
   getNamedType,
   parse,
@@ -32,9 +34,7 @@ const supergraph = readFileSync('schema/supergraph.graphql', 'utf8');
 const schema = apiSchemaOf(supergraph);
 const declarations = readDeclarations(parse(supergraph));
 const operations = readExampleOperations('docs/operations');
-const registry = JSON.parse(readFileSync('gateway/auth/demo-clients.json', 'utf8')) as {
-  clients: { id: string; scopes: string[] }[];
-};
+const registry = loadClientRegistry('gateway/auth/demo-clients.json');
 
 /** Scopes the operation needs, as the gateway reads them: parent type, field and returned type together. */
 function requiredScopes(apiSchema: GraphQLSchema, access: Declarations, source: string): string[] {
@@ -97,7 +97,8 @@ describe('example operations (docs/operations)', () => {
       it('should list exactly the scopes it needs, all held by the client it names', () => {
         expect(operation.scopes).toEqual(requiredScopes(schema, declarations, operation.source));
         expect(isDemoClient(operation.client), `${operation.client} is a demo client`).toBe(true);
-        const held = registry.clients.find((client) => client.id === operation.client)?.scopes ?? [];
+        const client = registry.client(operation.client);
+        const held: readonly string[] = client ? grantedScopes(client) : [];
         expect(operation.scopes.filter((scope) => !held.includes(scope))).toEqual([]);
       });
 

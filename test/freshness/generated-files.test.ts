@@ -6,6 +6,7 @@ import codegenConfig from '../../codegen.js';
 import { freshReadme } from '../../scripts/readme-sections.js';
 import { composeSupergraph, readSubgraphSchemas } from '../../lib/graphql/compose.js';
 import { SUBGRAPH_NAMES } from '../../lib/graphql/subgraph-names.js';
+import { freshVocabulary } from '../../scripts/codegen/vocabulary.js';
 
 /** Generated files are committed; each test regenerates one in memory and compares. */
 describe('generated files are fresh', () => {
@@ -13,6 +14,14 @@ describe('generated files are fresh', () => {
     const result = composeSupergraph(readSubgraphSchemas(process.cwd()));
     expect(result.ok ? [] : result.errors).toEqual([]);
     expect(result.ok && result.supergraphSdl).toBe(readFileSync('schema/supergraph.graphql', 'utf8'));
+  });
+
+  it("should have the vocabulary and the events schema's generated values equal to the registries (npm run codegen)", async () => {
+    const fresh = await freshVocabulary(process.cwd());
+    expect(Object.keys(fresh)).toEqual(['lib/__generated__/vocabulary.ts', 'schema/events.graphql']);
+    for (const [path, content] of Object.entries(fresh)) {
+      expect(readFileSync(path, 'utf8'), `${path} is stale: run npm run codegen`).toBe(content);
+    }
   });
 
   it('should have committed resolver types equal to a fresh codegen run (npm run codegen)', async () => {

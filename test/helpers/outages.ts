@@ -1,12 +1,12 @@
 import { expect } from 'vitest';
 import type { Platform } from '../../lib/errors.js';
 import type { PlatformSubgraphName } from '../../lib/graphql/subgraph-names.js';
-import { ROLE_SUBGRAPHS } from '../../subgraphs/registry.js';
+import { ROLE_DECLARATIONS } from '../../subgraphs/registry.js';
 import type { GraphQLResponse } from './stack.js';
 
 /** The subgraph that wraps each platform. */
 export const SUBGRAPH_OF = Object.fromEntries(
-  ROLE_SUBGRAPHS.map((role) => [role.platform, role.name]),
+  ROLE_DECLARATIONS.map((role) => [role.platform, role.name]),
 ) as Record<Platform, PlatformSubgraphName>;
 
 /**

@@ -1,6 +1,6 @@
 import { createServer } from 'node:net';
 import { PLATFORMS } from '../../platforms/registry.js';
-import { ROLE_SUBGRAPHS } from '../../subgraphs/registry.js';
+import { ROLE_DECLARATIONS } from '../../subgraphs/registry.js';
 
 /** Ports that were free a moment ago, for child processes that must be told their ports. */
 export async function freePorts(count: number): Promise<number[]> {
@@ -32,7 +32,7 @@ export async function freePorts(count: number): Promise<number[]> {
 export async function startPorts(): Promise<{ gateway: number; env: Record<string, string> }> {
   const variables = [
     'PORT',
-    ...ROLE_SUBGRAPHS.map((role) => `${role.name.toUpperCase()}_PORT`),
+    ...ROLE_DECLARATIONS.map((role) => `${role.name.toUpperCase()}_PORT`),
     ...PLATFORMS.map((platform) => platform.sandbox.portVariable),
   ];
   const ports = await freePorts(variables.length);

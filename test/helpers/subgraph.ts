@@ -10,7 +10,7 @@ import { buildCommerceSubgraph } from '../../subgraphs/commerce/index.js';
 import { buildCrmSubgraph } from '../../subgraphs/crm/index.js';
 import { buildEmailSubgraph } from '../../subgraphs/email/index.js';
 import { buildMessagingSubgraph } from '../../subgraphs/messaging/index.js';
-import { ROLE_SUBGRAPHS } from '../../subgraphs/registry.js';
+import { ROLE_DECLARATIONS } from '../../subgraphs/registry.js';
 import type { SubgraphAuth } from '../../subgraphs/kit/gateway-auth.js';
 import type { ReplayCache } from '../../subgraphs/kit/replay-cache.js';
 import type { SubgraphServer } from '../../subgraphs/kit/server.js';
@@ -21,7 +21,7 @@ import { startSandbox, type RunningSandbox } from './sandbox.js';
 
 /** The platform behind each subgraph. */
 export const PLATFORM_OF = Object.fromEntries(
-  ROLE_SUBGRAPHS.map((role) => [role.name, role.platform]),
+  ROLE_DECLARATIONS.map((role) => [role.name, role.platform]),
 ) as Record<PlatformSubgraphName, Platform>;
 
 /** Ways to make a token the subgraph must refuse. Without any, `mint` signs what the gateway would. */

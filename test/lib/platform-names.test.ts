@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import ts from 'typescript';
 import { describe, expect, it } from 'vitest';
 import { PLATFORMS } from '../../platforms/registry.js';
-import { ROLE_SUBGRAPHS } from '../../subgraphs/registry.js';
+import { ROLE_DECLARATIONS } from '../../subgraphs/registry.js';
 
 /**
  * One folder per platform (issue 13): outside `platforms/`, only the role subgraphs name a platform.
@@ -11,7 +11,7 @@ import { ROLE_SUBGRAPHS } from '../../subgraphs/registry.js';
  */
 const OWNERS = [
   /^platforms\//,
-  new RegExp(`^subgraphs/(${ROLE_SUBGRAPHS.map((role) => role.name).join('|')})/`),
+  new RegExp(`^subgraphs/(${ROLE_DECLARATIONS.map((role) => role.name).join('|')})/`),
 ];
 /** Not product code: tests, benchmarks and generated files say which platform they exercise. */
 const NOT_SOURCE = [/^test\//, /^bench\//, /^docs\//, /\/__generated__\//];

@@ -21,7 +21,7 @@ describe('a sync destination connection', () => {
   };
 
   it('should use the platform variables when they are set, in production too', async () => {
-    const connect = syncConnector(mailchimp, true, await extra());
+    const connect = await syncConnector(mailchimp, true, await extra());
     expect(connect(audience)).toMatchObject({
       baseUrl: 'https://mailchimp.example.com/3.0',
       apiKey: mailchimp.MAILCHIMP_API_KEY,
@@ -30,7 +30,7 @@ describe('a sync destination connection', () => {
   });
 
   it('should fail a production sync to a platform without variables, naming the one to set', async () => {
-    const connect = syncConnector({}, true, await extra());
+    const connect = await syncConnector({}, true, await extra());
     expect(() => connect(audience)).toThrow(ConfigError);
     expect(() => connect(audience)).toThrow(
       /MAILCHIMP_API_KEY: required in production to sync to mailchimp-audience/,
@@ -38,12 +38,12 @@ describe('a sync destination connection', () => {
   });
 
   it("should reach the demo's sandbox at its port outside production", async () => {
-    const connect = syncConnector({ MAILCHIMP_SANDBOX_PORT: '45123' }, false, await extra());
+    const connect = await syncConnector({ MAILCHIMP_SANDBOX_PORT: '45123' }, false, await extra());
     expect(connect(audience)).toMatchObject({ baseUrl: 'http://127.0.0.1:45123/3.0' });
   });
 
   it('should refuse bad platform variables before any run, naming them', async () => {
-    expect(() => syncConnector({ MAILCHIMP_API_KEY: 'k' }, true, {})).toThrow(ConfigError);
+    await expect(syncConnector({ MAILCHIMP_API_KEY: 'k' }, true, {})).rejects.toThrow(ConfigError);
   });
 });
 
@@ -51,16 +51,20 @@ describe('a sync destination connection', () => {
 describe("a sync's source key", () => {
   const options = { source: {}, requiredWith: 'WORKER_SYNCS=on', extra: {} };
 
-  it('should use SYNC_API_KEY when it is set, in production too', () => {
-    const { apiKey } = syncConnections({ ...options, production: true, apiKey: 'the-sync-clients-key' });
+  it('should use SYNC_API_KEY when it is set, in production too', async () => {
+    const { apiKey } = await syncConnections({
+      ...options,
+      production: true,
+      apiKey: 'the-sync-clients-key',
+    });
     expect(apiKey).toBe('the-sync-clients-key');
   });
 
-  it("should fall back to the demo's key outside production only, naming the setting in production", () => {
-    expect(syncConnections({ ...options, production: false, apiKey: undefined }).apiKey).toBe(
+  it("should fall back to the demo's key outside production only, naming the setting in production", async () => {
+    expect((await syncConnections({ ...options, production: false, apiKey: undefined })).apiKey).toBe(
       DEMO_API_KEYS['personalization-service'],
     );
-    expect(() => syncConnections({ ...options, production: true, apiKey: undefined })).toThrow(
+    await expect(syncConnections({ ...options, production: true, apiKey: undefined })).rejects.toThrow(
       /SYNC_API_KEY: required with WORKER_SYNCS=on in production/,
     );
   });

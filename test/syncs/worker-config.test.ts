@@ -33,9 +33,9 @@ describe("a worker's syncs configuration", () => {
     );
     return file;
   };
-  const problem = (env: Record<string, string>) => {
+  const problem = async (env: Record<string, string>) => {
     try {
-      workerSyncJobs(log, silentLogger, env);
+      await workerSyncJobs(log, silentLogger, env);
     } catch (error) {
       expect(error).toBeInstanceOf(ConfigError);
       return (error as Error).message;
@@ -43,13 +43,13 @@ describe("a worker's syncs configuration", () => {
     throw new Error('no ConfigError');
   };
 
-  it('should run no syncs unless WORKER_SYNCS=on', () => {
-    expect(workerSyncJobs(log, silentLogger, {})).toEqual([]);
-    expect(workerSyncJobs(log, silentLogger, { WORKER_SYNCS: 'off' })).toEqual([]);
+  it('should run no syncs unless WORKER_SYNCS=on', async () => {
+    expect(await workerSyncJobs(log, silentLogger, {})).toEqual([]);
+    expect(await workerSyncJobs(log, silentLogger, { WORKER_SYNCS: 'off' })).toEqual([]);
   });
 
-  it('should make one job of the syncs when on', () => {
-    const jobs = workerSyncJobs(log, silentLogger, {
+  it('should make one job of the syncs when on', async () => {
+    const jobs = await workerSyncJobs(log, silentLogger, {
       WORKER_SYNCS: 'on',
       REDIS_URL,
       SYNCS_FILE: fileWith('hourly', '{ every: 1h }'),
@@ -57,28 +57,28 @@ describe("a worker's syncs configuration", () => {
     expect(jobs.map((job) => job.name)).toEqual(['syncs']);
   });
 
-  it('should refuse a schedule shorter than SYNC_MIN_INTERVAL_MS, a bad lock and production without its own key', () => {
+  it('should refuse a schedule shorter than SYNC_MIN_INTERVAL_MS, a bad lock and production without its own key', async () => {
     const fast = fileWith('fast', '{ every: 5s }');
-    expect(problem({ WORKER_SYNCS: 'on', REDIS_URL, SYNCS_FILE: fast })).toContain(
+    expect(await problem({ WORKER_SYNCS: 'on', REDIS_URL, SYNCS_FILE: fast })).toContain(
       'sync "fast": schedule.every: must be at least 1m',
     );
     expect(
-      workerSyncJobs(log, silentLogger, {
+      await workerSyncJobs(log, silentLogger, {
         WORKER_SYNCS: 'on',
         REDIS_URL,
         SYNCS_FILE: fast,
         SYNC_MIN_INTERVAL_MS: '5000',
       }),
     ).toHaveLength(1);
-    expect(problem({ WORKER_SYNCS: 'on', REDIS_URL, SYNCS_FILE: fast, SYNC_LOCK_MS: '10' })).toContain(
+    expect(await problem({ WORKER_SYNCS: 'on', REDIS_URL, SYNCS_FILE: fast, SYNC_LOCK_MS: '10' })).toContain(
       'SYNC_LOCK_MS',
     );
-    expect(problem({ WORKER_SYNCS: 'maybe' })).toContain('WORKER_SYNCS');
-    expect(problem({ WORKER_SYNCS: 'on', SYNCS_FILE: fast })).toContain(
+    expect(await problem({ WORKER_SYNCS: 'maybe' })).toContain('WORKER_SYNCS');
+    expect(await problem({ WORKER_SYNCS: 'on', SYNCS_FILE: fast })).toContain(
       'REDIS_URL: required with WORKER_SYNCS=on',
     );
     expect(
-      problem({
+      await problem({
         WORKER_SYNCS: 'on',
         REDIS_URL,
         NODE_ENV: 'production',
@@ -87,8 +87,8 @@ describe("a worker's syncs configuration", () => {
     ).toContain('SYNC_API_KEY: required with WORKER_SYNCS=on in production');
   });
 
-  it('should run production syncs with their own API key, each destination from its platform variables', () => {
-    const jobs = workerSyncJobs(log, silentLogger, {
+  it('should run production syncs with their own API key, each destination from its platform variables', async () => {
+    const jobs = await workerSyncJobs(log, silentLogger, {
       WORKER_SYNCS: 'on',
       REDIS_URL,
       NODE_ENV: 'production',
