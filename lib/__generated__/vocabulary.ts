@@ -23,6 +23,13 @@ export const ROLE_SCOPES = {
     "A customer's SMS consent (opted in or out, when) and recent text messages (status, direction, times; never their text).",
 } as const;
 
+/** The largest page of each role subgraph's list arguments, by schema coordinate. */
+export const ROLE_PAGE_SIZES = {
+  'Query.customers(first:)': 500,
+  'Customer.orders(first:)': 100,
+  'Customer.smsMessages(first:)': 50,
+} as const;
+
 /** The event types the webhook sources' normalisers produce, in registry order. */
 export const SOURCE_EVENT_TYPES = [
   'CONTACT_CREATED',

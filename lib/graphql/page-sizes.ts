@@ -1,3 +1,4 @@
+import { ROLE_PAGE_SIZES } from '../__generated__/vocabulary.js';
 import { badUserInput } from '../errors.js';
 
 /**
@@ -7,13 +8,12 @@ import { badUserInput } from '../errors.js';
  * would otherwise meet the cost limit first and get a less useful message).
  */
 export const PAGE_SIZES: Readonly<Record<string, number>> = {
-  'Query.customers(first:)': 500,
+  // The role subgraphs' own, declared with each role (`subgraphs/<role>/declaration.ts`).
+  ...ROLE_PAGE_SIZES,
   'Query.events(first:)': 500,
   'Query.deadLetters(first:)': 500,
   'Query.syncRuns(first:)': 500,
   'Query.syncRunRows(first:)': 500,
-  'Customer.orders(first:)': 100,
-  'Customer.smsMessages(first:)': 50,
   'WebhookEndpoint.messages(first:)': 100,
   'WebhookEndpoint.attempts(first:)': 100,
   'WebhookMessage.attempts(first:)': 100,

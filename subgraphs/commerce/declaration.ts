@@ -8,6 +8,7 @@ export const commerceDeclaration = declareRole({
   platform: 'shopify',
   defaultPort: 4003,
   scope: "A customer's orders, order count and lifetime value.",
+  pageSizes: { 'Customer.orders(first:)': 100 },
   env: COMMERCE_ENV,
   codegen: commerceCodegen,
   load: async () => (await import('./role.js')).commerceRole,

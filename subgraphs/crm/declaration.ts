@@ -8,6 +8,7 @@ export const crmDeclaration = declareRole({
   platform: 'hubspot',
   defaultPort: 4001,
   scope: 'Customer records from the CRM: ids, lifecycle stage, dates, list memberships (no personal data).',
+  pageSizes: { 'Query.customers(first:)': 500 },
   env: CRM_ENV,
   codegen: crmCodegen,
   load: async () => (await import('./role.js')).crmRole,

@@ -19,6 +19,11 @@ export interface RoleDeclaration<N extends string = string> {
   defaultPort: number;
   /** What its scope (`<name>:read`) lets a client read, in words for the README and the docs. */
   scope: string;
+  /**
+   * The largest page each of its list arguments accepts, by schema coordinate
+   * (`Customer.orders(first:)`): its resolvers and the gateway refuse a value outside it.
+   */
+  pageSizes?: Readonly<Record<string, number>>;
   /** The variables `subgraph <name>` reads: its platform's and nothing of any other. */
   env: readonly string[];
   /** Resolver typing: GraphQL types mapped to its platform client's records. */

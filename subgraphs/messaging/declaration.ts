@@ -9,6 +9,7 @@ export const messagingDeclaration = declareRole({
   defaultPort: 4005,
   scope:
     "A customer's SMS consent (opted in or out, when) and recent text messages (status, direction, times; never their text).",
+  pageSizes: { 'Customer.smsMessages(first:)': 50 },
   env: MESSAGING_ENV,
   codegen: messagingCodegen,
   load: async () => (await import('./role.js')).messagingRole,
