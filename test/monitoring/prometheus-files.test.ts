@@ -38,13 +38,18 @@ async function promtool(args: string[]): Promise<{ ok: boolean; output: string }
   }
 }
 
-/** What a full scrape declares: every metric the commands register, and the scrape-time gauges. */
+/**
+ * What a full scrape declares: every metric the commands register, with the role subgraphs they
+ * build (each loaded when its process builds it, with its platform's client), and the scrape-time
+ * gauges.
+ */
 async function scrapeNames(): Promise<Set<string>> {
   await Promise.all([
     import('../../cli/commands/start.js'),
     import('../../cli/commands/gateway.js'),
     import('../../cli/commands/subgraph.js'),
     import('../../cli/commands/sandbox.js'),
+    import('../../subgraphs/registry.js').then((roles) => roles.loadRoleSubgraphs()),
   ]);
   const stats = { pending: 0, oldestPendingMs: 0, delivered: 0, deadLetters: 0 };
   const handler = createMetricsEndpoint({
