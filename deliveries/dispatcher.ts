@@ -65,6 +65,12 @@ export const FAILING_STREAK_MS = 250;
  * failing endpoint is then late by at most this (when its lane has room).
  */
 export const FAILING_PASS_GAP_MS = 100;
+/**
+ * Attempts in flight at most for a lane in a failing streak (the configured per-endpoint
+ * concurrency otherwise): enough to see it recover, while a dead endpoint holds 2 sockets and
+ * claims 2 messages per attempt timeout instead of 16.
+ */
+export const FAILING_LANE_CONCURRENCY = 2;
 
 /** One endpoint's queue: its own concurrency, rate limit and due time, apart from every other's. */
 interface Lane {
@@ -78,7 +84,7 @@ interface Lane {
    * just made, the store's streak); null while its last attempt succeeded.
    */
   failingSinceMs: number | null;
-  /** In a failing streak (`FAILING_STREAK_MS`): claimed apart, at most once per gap. */
+  /** In a failing streak (`FAILING_STREAK_MS`): claimed apart, at most once per gap, 2 at a time. */
   failing: boolean;
   /** Opened secrets, until the first of them expires. */
   secrets: { values: string[]; untilMs: number } | undefined;
@@ -89,8 +95,9 @@ interface Lane {
  * per endpoint, at most `perEndpointConcurrency` in flight and within its rate limit, so a slow or
  * dead endpoint fills only its own lane and never delays another (no head-of-line blocking; no
  * order between messages is promised, as with Svix). A lane in a failing streak is claimed apart,
- * at most every `FAILING_PASS_GAP_MS`. A timer on the deliveries' clock wakes the
- * dispatcher when the next lane is due; finished attempts and new messages wake it too.
+ * at most every `FAILING_PASS_GAP_MS` and `FAILING_LANE_CONCURRENCY` at a time. A timer on the
+ * deliveries' clock wakes the dispatcher when the next lane is due; finished attempts and new
+ * messages wake it too.
  *
  * At least once: a message is claimed before its attempt and settled after it, and marked
  * succeeded only on a 2xx; a process that dies mid-attempt leaves the claim, which the store
@@ -274,6 +281,12 @@ export class Dispatcher implements DeliveryScheduler {
       : new TokenBucket(endpoint.rateLimitPerSecond, this.options.clock.now());
   }
 
+  /** Attempts `lane` may have in flight: fewer while it is in a failing streak. */
+  private concurrencyOf(lane: Lane): number {
+    const { perEndpointConcurrency } = this.options.config;
+    return lane.failing ? Math.min(FAILING_LANE_CONCURRENCY, perEndpointConcurrency) : perEndpointConcurrency;
+  }
+
   /**
    * How many of `lane`'s messages may start now. A lane in a failing streak has room only once the
    * gap since the last pass for such lanes has passed.
@@ -281,7 +294,7 @@ export class Dispatcher implements DeliveryScheduler {
   private room(lane: Lane, nowMs: number): number {
     if (lane.nextDueMs > nowMs) return 0;
     if (lane.failing && nowMs < this.lastFailingPassMs + FAILING_PASS_GAP_MS) return 0;
-    const free = this.options.config.perEndpointConcurrency - lane.inFlight;
+    const free = this.concurrencyOf(lane) - lane.inFlight;
     return Math.max(0, Math.min(free, lane.bucket ? lane.bucket.available(nowMs) : free));
   }
 
@@ -371,7 +384,7 @@ export class Dispatcher implements DeliveryScheduler {
     let at = Number.POSITIVE_INFINITY;
     for (const lane of this.lanes.values()) {
       if (lane.nextDueMs === Number.POSITIVE_INFINITY) continue;
-      if (lane.inFlight >= this.options.config.perEndpointConcurrency) continue; // a finishing attempt wakes it
+      if (lane.inFlight >= this.concurrencyOf(lane)) continue; // a finishing attempt wakes it
       const tokenAt = lane.bucket ? lane.bucket.nextTokenAtMs(now) : now;
       at = Math.min(at, Math.max(this.wakeAt(lane), tokenAt, this.backoffUntilMs));
     }

@@ -40,6 +40,8 @@ export async function harness(
     resolve?: Resolver;
     follow?: StartDeliveriesOptions['follow'];
     file?: string;
+    /** Wraps the store the deliveries use (a spy that counts calls); the real store does the work. */
+    wrapStore?: (store: DeliveryStore) => DeliveryStore;
   } = {},
 ): Promise<Harness> {
   const dir = mkdtempSync(join(tmpdir(), 'mg-deliveries-'));
@@ -53,7 +55,7 @@ export async function harness(
     const store = openDeliveryStore({ kind: 'sqlite', file });
     stores.push(store);
     const deliveries = await startDeliveries({
-      store,
+      store: options.wrapStore ? options.wrapStore(store) : store,
       config,
       clock,
       emit: async (events) => void notices.push(...events),
