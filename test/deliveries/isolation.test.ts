@@ -175,10 +175,14 @@ describe('webhook delivery lanes', () => {
       });
       const dead = await h.receiver(() => 'hold');
       const { endpoint } = await h.deliveries.service.createEndpoint({ url: dead.url, ownerClientId: 'c' });
+      // Counted as recorded, not as received: on a busy machine a request may time out before the
+      // receiver has read it.
+      const attempted = async () =>
+        (await h.store.attempts({ endpointId: endpoint.id, limit: 1_000 })).length;
       for (let i = 0; i < 40; i++) await h.deliveries.enqueueForEvent(processedEvent(h.clock));
       // Its first attempts, 16 at a time: the streak starts with the first timeouts.
       await h.deliveries.dispatcher.settled();
-      expect(dead.received).toHaveLength(40);
+      expect(await attempted()).toBe(40);
 
       // 1 s on, every retry is due: the first 16 go (the lane is not in its streak yet), and their
       // timeouts, a second after the first ones, put it in: from then on one pass per gap, 2 at a
@@ -190,23 +194,23 @@ describe('webhook delivery lanes', () => {
       expect(inStreak).toHaveLength(1);
       expect(inStreak[0]).toBeLessThanOrEqual(FAILING_LANE_CONCURRENCY);
       let sent = 40 + 16 + (inStreak[0] ?? 0);
-      expect(dead.received).toHaveLength(sent);
+      expect(await attempted()).toBe(sent);
       await h.tick(FAILING_PASS_GAP_MS - 1);
-      expect(dead.received).toHaveLength(sent);
+      expect(await attempted()).toBe(sent);
       expect(passes).toHaveLength(2);
       await h.tick(1);
       for (let i = 0; i < 8; i++) {
         sent += FAILING_LANE_CONCURRENCY;
-        expect(dead.received).toHaveLength(sent);
+        expect(await attempted()).toBe(sent);
         expect(passes).toHaveLength(3 + i);
         expect(passes.at(-1)?.claimed.get(endpoint.id)).toBe(FAILING_LANE_CONCURRENCY);
         await h.tick(FAILING_PASS_GAP_MS);
       }
       // Every attempt recorded as a timeout; the rest wait, pending.
       sent += FAILING_LANE_CONCURRENCY;
-      expect(dead.received).toHaveLength(sent);
       const recorded = await h.store.attempts({ endpointId: endpoint.id, limit: 1_000 });
       expect(recorded).toHaveLength(sent);
+      expect(dead.received.length).toBeLessThanOrEqual(sent);
       expect(recorded.every((attempt) => attempt.errorClass === 'timeout')).toBe(true);
       expect(
         await h.deliveries.service.messages({ endpointId: endpoint.id, status: 'pending', limit: 100 }),
