@@ -3,7 +3,7 @@
  * receiving does not compete with the dispatcher for its event loop. Started with `fork`; says
  * `{ kind: 'ready', urls }` and answers `{ kind: 'report' }` with what each endpoint received.
  *
- * - `healthy-1..3`: 200 at once;
+ * - `healthy-1..5`: 200 at once (the runs use 1..3; the control run `healthy5` all five);
  * - `flaky`: 500 to the first two attempts of every other message (by `webhook-id`), 200
  *   otherwise: half its answers are 500, and every message gets through on its third attempt;
  * - `dead`: accepts the connection and never answers (every attempt times out).
@@ -15,7 +15,15 @@ import { createHash } from 'node:crypto';
 import { createServer, type ServerResponse } from 'node:http';
 import { listen } from '../lib/server/listen.js';
 
-export const RECEIVER_NAMES = ['healthy-1', 'healthy-2', 'healthy-3', 'flaky', 'dead'] as const;
+export const RECEIVER_NAMES = [
+  'healthy-1',
+  'healthy-2',
+  'healthy-3',
+  'healthy-4',
+  'healthy-5',
+  'flaky',
+  'dead',
+] as const;
 export type ReceiverName = (typeof RECEIVER_NAMES)[number];
 
 export interface ReceiverReport {

@@ -21,7 +21,10 @@ import { ms, percentile, table, verdict } from './harness.js';
  * answering 500 half the time, one that never answers (every attempt times out).
  *
  * Runs: the embedded store with the three healthy endpoints only (the baseline), then with the two
- * failing ones added, then the Redis store (on the same event log) with all five.
+ * failing ones added, then the Redis store (on the same event log) with all five. Opt-in control
+ * run `healthy5`: the embedded store with five healthy endpoints, the same number of lanes and
+ * about the 2xx deliveries of the failing run (its flaky endpoint answers every message in the
+ * end), so the cost of two more endpoints is told from the cost of their failing.
  *
  * Figures: lost (messages a healthy or the flaky endpoint never got a 2xx for, counted at the
  * receivers against the events appended), healthy endpoints' delivery latency from the event's
@@ -40,7 +43,7 @@ const ATTEMPT_TIMEOUT_MS = 1_000;
 /** Svix's schedule compressed to seconds, so the flaky endpoint's retries land within the run. */
 const RETRY_SCHEDULE_MS = [0, 200, 500, 1_000, 2_000, 5_000, 10_000, 10_000];
 const DRAIN_LIMIT_MS = 90_000;
-/** Which runs: a comma list of `healthy`, `failing`, `redis` (all by default). */
+/** Which runs: a comma list of `healthy`, `healthy5`, `failing`, `redis` (all but `healthy5` by default). */
 const RUNS = new Set((process.env['BENCH_DELIVERY_RUNS'] ?? 'healthy,failing,redis').split(','));
 
 interface Run {
@@ -63,28 +66,47 @@ interface Run {
   /** Claiming passes (store.claimMany calls) per 2xx delivery, and the ms they held the loop in all. */
   claimPassesPerDelivery: number;
   claimMs: number;
+  /** Passes that claimed for the dead endpoint, and passes that claimed for no healthy endpoint. */
+  deadPasses: number;
+  unhealthyPasses: number;
 }
 
 /**
  * The store with its claiming passes counted and timed: the SQLite store's calls are synchronous
  * inside, so the time until the call returns its promise is the time it held the event loop.
  */
-function countedStore(store: DeliveryStore): {
+function countedStore(
+  store: DeliveryStore,
+  receiverOf: ReadonlyMap<string, ReceiverName>,
+): {
   store: DeliveryStore;
   passes: () => number;
   ms: () => number;
+  deadPasses: () => number;
+  unhealthyPasses: () => number;
 } {
   let passes = 0;
   let ms = 0;
+  let deadPasses = 0;
+  let unhealthyPasses = 0;
   const counted: DeliveryStore = Object.create(store) as DeliveryStore;
-  counted.claimMany = (...args) => {
+  counted.claimMany = (requests, ...rest) => {
     passes++;
+    const receivers = requests.map((request) => receiverOf.get(request.endpointId));
+    if (receivers.includes('dead')) deadPasses++;
+    if (!receivers.some((receiver) => receiver?.startsWith('healthy'))) unhealthyPasses++;
     const started = performance.now();
-    const result = store.claimMany(...args);
+    const result = store.claimMany(requests, ...rest);
     ms += performance.now() - started;
     return result;
   };
-  return { store: counted, passes: () => passes, ms: () => ms };
+  return {
+    store: counted,
+    passes: () => passes,
+    ms: () => ms,
+    deadPasses: () => deadPasses,
+    unhealthyPasses: () => unhealthyPasses,
+  };
 }
 
 const wallMs = () => performance.timeOrigin + performance.now();
@@ -121,13 +143,15 @@ async function run(
   receivers: ChildProcess,
   urls: Record<ReceiverName, string>,
   openStore: (file: string) => Promise<DeliveryStore>,
-  withFailing: boolean,
+  names: readonly ReceiverName[],
 ): Promise<Run> {
+  const withFailing = names.includes('dead');
   const dir = mkdtempSync(join(tmpdir(), 'bench-deliveries-'));
   const file = join(dir, 'events.db');
   const log = openSqliteEventLog({ file, logger: createLogger({ name: 'bench-log', level: 'warn' }) });
   const opened = await openStore(file);
-  const counted = countedStore(opened);
+  const receiverOf = new Map<string, ReceiverName>();
+  const counted = countedStore(opened, receiverOf);
   const store = counted.store;
   await ask(receivers, 'reset');
   const deliveries = await startDeliveries({
@@ -142,15 +166,14 @@ async function run(
     emit: async () => undefined,
     logger: createLogger({ name: 'bench-deliveries', level: 'error' }),
   });
-  const names: ReceiverName[] = withFailing
-    ? ['healthy-1', 'healthy-2', 'healthy-3', 'flaky', 'dead']
-    : ['healthy-1', 'healthy-2', 'healthy-3'];
-  for (const receiver of names)
-    await deliveries.service.createEndpoint({
+  for (const receiver of names) {
+    const created = await deliveries.service.createEndpoint({
       url: urls[receiver],
       ownerClientId: 'bench',
       description: receiver,
     });
+    receiverOf.set(created.endpoint.id, receiver);
+  }
   const answering: readonly ReceiverName[] = names.filter((receiver) => receiver !== 'dead');
 
   const appendedAt = new Float64Array(EVENTS);
@@ -226,6 +249,8 @@ async function run(
       loopDelayMax: loopDelay.max / 1e6,
       claimPassesPerDelivery: counted.passes() / delivered,
       claimMs: counted.ms(),
+      deadPasses: counted.deadPasses(),
+      unhealthyPasses: counted.unhealthyPasses(),
     };
   } finally {
     loopDelay.disable();
@@ -264,7 +289,7 @@ try {
   console.log(
     `bench:deliveries: ${EVENTS} events appended at ${RATE}/s to the SQLite event log (synchronous FULL), processed at once; ` +
       `each fanned out to 3 healthy endpoints, + 1 answering 500 half the time (first two attempts of every other message) ` +
-      `and 1 that never answers, in the runs "with failing"; load average ${loadavg()
+      `and 1 that never answers, in the runs "with failing" (5 healthy in the control run "5 healthy"); load average ${loadavg()
         .map((l) => l.toFixed(1))
         .join(
           ', ',
@@ -272,10 +297,20 @@ try {
       `${RETRY_SCHEDULE_MS.join(', ')} ms; 16 attempts in flight per endpoint; receivers in a process of their own\n`,
   );
   const sqlite = async (file: string) => openDeliveryStore({ kind: 'sqlite', file });
+  const three: ReceiverName[] = ['healthy-1', 'healthy-2', 'healthy-3'];
+  const withFailing: ReceiverName[] = [...three, 'flaky', 'dead'];
   if (RUNS.has('healthy'))
-    results.push(await run('embedded (SQLite), healthy only', receivers, urls, sqlite, false));
+    results.push(await run('embedded (SQLite), healthy only', receivers, urls, sqlite, three));
+  if (RUNS.has('healthy5'))
+    results.push(
+      await run('embedded (SQLite), 5 healthy', receivers, urls, sqlite, [
+        ...three,
+        'healthy-4',
+        'healthy-5',
+      ]),
+    );
   if (RUNS.has('failing'))
-    results.push(await run('embedded (SQLite), with failing', receivers, urls, sqlite, true));
+    results.push(await run('embedded (SQLite), with failing', receivers, urls, sqlite, withFailing));
   if (!RUNS.has('redis')) {
     // not asked for
   } else if (await redisAnswers()) {
@@ -285,7 +320,7 @@ try {
         receivers,
         urls,
         () => openDeliveryStore({ kind: 'redis', url: REDIS_URL, prefix: redisPrefix }),
-        true,
+        withFailing,
       ),
     );
   } else console.log(`Redis at ${REDIS_URL} does not answer: the Redis run is skipped.\n`);
@@ -309,6 +344,7 @@ try {
         'loop delay p99/max ms',
         'claim passes/2xx',
         'claiming ms',
+        'passes with dead/without healthy',
       ],
       results.map((r) => [
         r.name,
@@ -327,6 +363,7 @@ try {
         `${ms(r.loopDelayP99)}/${ms(r.loopDelayMax)}`,
         r.claimPassesPerDelivery.toFixed(3),
         r.claimMs.toFixed(0),
+        `${r.deadPasses}/${r.unhealthyPasses}`,
       ]),
     ),
   );
@@ -353,6 +390,16 @@ try {
       failing.deliveriesPerSecond >= 2_000 && baseline.deliveriesPerSecond >= 2_000,
     );
   }
+  const healthy5 = results.find((r) => r.name.includes('5 healthy'));
+  // The control run: how much of the difference is two more endpoints, how much their failing.
+  if (healthy5 && baseline)
+    console.log(
+      `healthy p99 with 5 healthy endpoints vs 3 (no target): ${ms(healthy5.healthyP99)} vs ${ms(baseline.healthyP99)} ms, ${((healthy5.healthyP99 / baseline.healthyP99 - 1) * 100).toFixed(1)}%`,
+    );
+  if (healthy5 && failing)
+    console.log(
+      `healthy p99 with failing endpoints vs 5 healthy (no target): ${ms(failing.healthyP99)} vs ${ms(healthy5.healthyP99)} ms, ${((failing.healthyP99 / healthy5.healthyP99 - 1) * 100).toFixed(1)}%`,
+    );
   if (redis) console.log(`Redis store: ${redis.deliveriesPerSecond.toFixed(0)} deliveries/s (no target)`);
   // On a machine busy with other work the wall-clock figures measure the share of CPU this process
   // got; the CPU per delivery says what one core of its own would sustain.

@@ -48,6 +48,29 @@ const UNRECORDED_RETRY_MS = 30_000;
  * retry is then late by at most this, against a schedule of seconds to hours.
  */
 const RETRY_WAKE_GAP_MS = 25;
+/**
+ * A lane enters a failing streak at a failed attempt that comes this long or more after the first
+ * failure since its last success, and leaves it at its next success. Long against a healthy
+ * endpoint's answers, which come every few ms: an endpoint failing half its attempts (a success
+ * among every few answers) never gets there, so it keeps its full concurrency and its passes; a
+ * dead one (every attempt times out) does at its second round of timeouts. It changes only when an
+ * attempt's result comes in, never by time alone, so each change is followed by a wake-up.
+ */
+export const FAILING_STREAK_MS = 250;
+/**
+ * Lanes in a failing streak are claimed in a pass of their own, at most once per this gap, never in
+ * the passes that claim for the healthy lanes: a dead endpoint frees a slot after every timeout and
+ * its backlog only grows, and claiming for it in every pass (and waking a pass for each freed slot)
+ * added its statements to the transactions the healthy endpoints' deliveries wait for. A retry of a
+ * failing endpoint is then late by at most this (when its lane has room).
+ */
+export const FAILING_PASS_GAP_MS = 100;
+/**
+ * Attempts in flight at most for a lane in a failing streak (the configured per-endpoint
+ * concurrency otherwise): enough to see it recover, while a dead endpoint holds 2 sockets and
+ * claims 2 messages per attempt timeout instead of 16.
+ */
+export const FAILING_LANE_CONCURRENCY = 2;
 
 /** One endpoint's queue: its own concurrency, rate limit and due time, apart from every other's. */
 interface Lane {
@@ -56,6 +79,13 @@ interface Lane {
   /** When its first unclaimed pending message is due; Infinity when none is known. */
   nextDueMs: number;
   bucket: TokenBucket | undefined;
+  /**
+   * When this dispatcher first saw an attempt of it fail since its last success (or, for a lane
+   * just made, the store's streak); null while its last attempt succeeded.
+   */
+  failingSinceMs: number | null;
+  /** In a failing streak (`FAILING_STREAK_MS`): claimed apart, at most once per gap, 2 at a time. */
+  failing: boolean;
   /** Opened secrets, until the first of them expires. */
   secrets: { values: string[]; untilMs: number } | undefined;
 }
@@ -64,8 +94,10 @@ interface Lane {
  * Sends the outbox's messages to their endpoints. Each endpoint has a lane: messages are claimed
  * per endpoint, at most `perEndpointConcurrency` in flight and within its rate limit, so a slow or
  * dead endpoint fills only its own lane and never delays another (no head-of-line blocking; no
- * order between messages is promised, as with Svix). A timer on the deliveries' clock wakes the
- * dispatcher when the next lane is due; finished attempts and new messages wake it too.
+ * order between messages is promised, as with Svix). A lane in a failing streak is claimed apart,
+ * at most every `FAILING_PASS_GAP_MS` and `FAILING_LANE_CONCURRENCY` at a time. A timer on the
+ * deliveries' clock wakes the dispatcher when the next lane is due; finished attempts and new
+ * messages wake it too.
  *
  * At least once: a message is claimed before its attempt and settled after it, and marked
  * succeeded only on a 2xx; a process that dies mid-attempt leaves the claim, which the store
@@ -81,6 +113,8 @@ export class Dispatcher implements DeliveryScheduler {
   private backoffUntilMs = 0;
   /** When the last claiming pass started, on the deliveries' clock. */
   private lastPassMs = Number.NEGATIVE_INFINITY;
+  /** When the last pass for the lanes in a failing streak started. */
+  private lastFailingPassMs = Number.NEGATIVE_INFINITY;
   private pumpScheduled = false;
   private timer: { atMs: number; cancel: () => void } | undefined;
   private idleWaiters: (() => void)[] = [];
@@ -233,6 +267,10 @@ export class Dispatcher implements DeliveryScheduler {
       inFlight: 0,
       nextDueMs: dueMs ?? Number.POSITIVE_INFINITY,
       bucket: this.bucketFor(endpoint),
+      failingSinceMs: endpoint.failingSinceMs,
+      failing:
+        endpoint.failingSinceMs !== null &&
+        this.options.clock.now() - endpoint.failingSinceMs >= FAILING_STREAK_MS,
       secrets: undefined,
     };
   }
@@ -243,18 +281,30 @@ export class Dispatcher implements DeliveryScheduler {
       : new TokenBucket(endpoint.rateLimitPerSecond, this.options.clock.now());
   }
 
-  /** How many of `lane`'s messages may start now. */
+  /** Attempts `lane` may have in flight: fewer while it is in a failing streak. */
+  private concurrencyOf(lane: Lane): number {
+    const { perEndpointConcurrency } = this.options.config;
+    return lane.failing ? Math.min(FAILING_LANE_CONCURRENCY, perEndpointConcurrency) : perEndpointConcurrency;
+  }
+
+  /**
+   * How many of `lane`'s messages may start now. A lane in a failing streak has room only once the
+   * gap since the last pass for such lanes has passed.
+   */
   private room(lane: Lane, nowMs: number): number {
     if (lane.nextDueMs > nowMs) return 0;
-    const free = this.options.config.perEndpointConcurrency - lane.inFlight;
+    if (lane.failing && nowMs < this.lastFailingPassMs + FAILING_PASS_GAP_MS) return 0;
+    const free = this.concurrencyOf(lane) - lane.inFlight;
     return Math.max(0, Math.min(free, lane.bucket ? lane.bucket.available(nowMs) : free));
   }
 
   /**
-   * When a pass is woken for `lane`'s next due message: a message that came due after the last
-   * pass (a retry) waits for the gap after it; one due before waits only for room.
+   * When a pass is woken for `lane`'s next due message: a lane in a failing streak waits for the
+   * gap after the last pass for such lanes; otherwise a message that came due after the last pass
+   * (a retry) waits for the gap after it, and one due before waits only for room.
    */
   private wakeAt(lane: Lane): number {
+    if (lane.failing) return Math.max(lane.nextDueMs, this.lastFailingPassMs + FAILING_PASS_GAP_MS);
     return lane.nextDueMs > this.lastPassMs
       ? Math.max(lane.nextDueMs, this.lastPassMs + RETRY_WAKE_GAP_MS)
       : lane.nextDueMs;
@@ -289,19 +339,29 @@ export class Dispatcher implements DeliveryScheduler {
   /**
    * One claim for every lane with room, in one store call: one transaction embedded, however many
    * lanes are due. Claiming lane by lane cost a transaction each, so every failing endpoint's
-   * retries coming due added writes between the healthy endpoints' claims.
+   * retries coming due added writes between the healthy endpoints' claims. The lanes in a failing
+   * streak are claimed in a call of their own after it, when the gap since their last one allows.
    */
   private async claimAndStart(): Promise<void> {
-    const { store, config, clock } = this.options;
+    const { clock } = this.options;
     if (this.stopping.signal.aborted) return;
     const now = clock.now();
     this.lastPassMs = now;
-    const wanted: { lane: Lane; room: number }[] = [];
+    const healthy: { lane: Lane; room: number }[] = [];
+    const failing: { lane: Lane; room: number }[] = [];
     for (const lane of this.lanes.values()) {
       const room = this.room(lane, now);
-      if (room > 0) wanted.push({ lane, room });
+      if (room > 0) (lane.failing ? failing : healthy).push({ lane, room });
     }
-    if (wanted.length === 0) return;
+    if (healthy.length > 0) await this.claimFor(healthy, now);
+    if (failing.length > 0 && !this.stopping.signal.aborted) {
+      this.lastFailingPassMs = now;
+      await this.claimFor(failing, now);
+    }
+  }
+
+  private async claimFor(wanted: { lane: Lane; room: number }[], now: number): Promise<void> {
+    const { store, config } = this.options;
     const claims = await store.claimMany(
       wanted.map(({ lane, room }) => ({ endpointId: lane.endpoint.id, max: room })),
       this.owner,
@@ -324,7 +384,7 @@ export class Dispatcher implements DeliveryScheduler {
     let at = Number.POSITIVE_INFINITY;
     for (const lane of this.lanes.values()) {
       if (lane.nextDueMs === Number.POSITIVE_INFINITY) continue;
-      if (lane.inFlight >= this.options.config.perEndpointConcurrency) continue; // a finishing attempt wakes it
+      if (lane.inFlight >= this.concurrencyOf(lane)) continue; // a finishing attempt wakes it
       const tokenAt = lane.bucket ? lane.bucket.nextTokenAtMs(now) : now;
       at = Math.min(at, Math.max(this.wakeAt(lane), tokenAt, this.backoffUntilMs));
     }
@@ -358,16 +418,32 @@ export class Dispatcher implements DeliveryScheduler {
       if (freed) return;
       freed = true;
       lane.inFlight--;
-      this.pumpSoon();
+      this.wakeFor(lane);
     };
     const attempt = this.attempt(lane, message, free)
       .catch((error: unknown) => this.unrecorded(message, error))
       .finally(() => {
         free();
         this.attempts.delete(attempt);
-        this.pumpSoon();
+        this.wakeFor(lane);
       });
     this.attempts.add(attempt);
+  }
+
+  /**
+   * After an attempt of `lane` freed its slot or finished: a pass at the end of this turn, unless
+   * the lane is in a failing streak and its next pass is not due yet (the gap since the last pass
+   * for such lanes), in which case its slot waits for the timer of that pass rather than waking a
+   * pass of its own.
+   */
+  private wakeFor(lane: Lane): void {
+    if (!lane.failing || this.room(lane, this.options.clock.now()) > 0) {
+      this.pumpSoon();
+      return;
+    }
+    // Unless a pass runs now (it arms when done), the timer is moved to the lane's next pass.
+    if (!this.claimer.busy) this.arm();
+    this.wakeIdleWaiters();
   }
 
   /**
@@ -453,6 +529,16 @@ export class Dispatcher implements DeliveryScheduler {
     if (result.errorClass !== null) markSpanFailed(span, `WEBHOOK_${result.errorClass.toUpperCase()}`);
     const attemptNumber = message.attempts + 1;
     const verdict = verdictFor(result, attemptNumber, config, clock.now());
+    // The lane's streak as this dispatcher sees it, before its slot is freed, so a failure in a
+    // failing streak frees the slot into the failing lanes' passes.
+    if (result.errorClass === null) {
+      lane.failingSinceMs = null;
+      lane.failing = false;
+    } else {
+      const nowMs = clock.now();
+      lane.failingSinceMs ??= nowMs;
+      lane.failing = nowMs - lane.failingSinceMs >= FAILING_STREAK_MS;
+    }
     // After a 410 the lane stays full until the endpoint is disabled: nothing more is sent to it.
     if (verdict.status !== 'failed') free();
     const { failingSinceMs } = await store.settle({

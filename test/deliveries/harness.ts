@@ -11,6 +11,7 @@ import type { DeliveredEvent, IncomingEvent } from '../../lib/events/event.js';
 import { silentLogger } from '../helpers/context.js';
 import { ManualClock } from '../helpers/manual-clock.js';
 import { startReceiver, type WebhookReceiver } from '../helpers/webhook-receiver.js';
+import { redisStorage } from './redis-storage.js';
 
 /**
  * Deliveries on a fresh SQLite file, a manual clock and local receivers: development mode
@@ -40,6 +41,10 @@ export async function harness(
     resolve?: Resolver;
     follow?: StartDeliveriesOptions['follow'];
     file?: string;
+    /** Wraps the store the deliveries use (a spy that counts calls); the real store does the work. */
+    wrapStore?: (store: DeliveryStore) => DeliveryStore;
+    /** The Redis store at this URL (on a prefix of its own, dropped at the end) instead of SQLite. */
+    redisUrl?: string;
   } = {},
 ): Promise<Harness> {
   const dir = mkdtempSync(join(tmpdir(), 'mg-deliveries-'));
@@ -49,11 +54,12 @@ export async function harness(
   const stores: DeliveryStore[] = [];
   const running: Deliveries[] = [];
   const receivers: WebhookReceiver[] = [];
+  const redis = options.redisUrl === undefined ? undefined : redisStorage(options.redisUrl);
   const start = async (config: DeliveriesConfigInput) => {
-    const store = openDeliveryStore({ kind: 'sqlite', file });
+    const store = redis ? await redis.open() : openDeliveryStore({ kind: 'sqlite', file });
     stores.push(store);
     const deliveries = await startDeliveries({
-      store,
+      store: options.wrapStore ? options.wrapStore(store) : store,
       config,
       clock,
       emit: async (events) => void notices.push(...events),
@@ -69,6 +75,7 @@ export async function harness(
     for (const deliveries of running) await deliveries.stop();
     for (const store of stores) await store.close();
     for (const receiver of receivers) await receiver.close();
+    await redis?.dispose();
     rmSync(dir, { recursive: true, force: true });
   });
   const h: Harness = {

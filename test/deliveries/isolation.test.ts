@@ -1,6 +1,37 @@
 import { describe, expect, it } from 'vitest';
+import {
+  FAILING_LANE_CONCURRENCY,
+  FAILING_PASS_GAP_MS,
+  FAILING_STREAK_MS,
+} from '../../deliveries/dispatcher.js';
+import type { DeliveryStore } from '../../deliveries/store/types.js';
 import { eventually } from '../helpers/gateway-process.js';
+import { REDIS_URL } from '../helpers/redis.js';
 import { harness, processedEvent } from './harness.js';
+
+/** One claiming pass as the store saw it: when, for which endpoints, and how many each got. */
+interface Pass {
+  atMs: number;
+  claimed: Map<string, number>;
+}
+
+/** The real store, with every `claimMany` call (one claiming pass of the dispatcher) written down. */
+function passesOf(passes: Pass[]): (store: DeliveryStore) => DeliveryStore {
+  return (store) => {
+    const spied = Object.create(store) as DeliveryStore;
+    spied.claimMany = async (requests, owner, nowMs, leaseUntilMs) => {
+      const results = await store.claimMany(requests, owner, nowMs, leaseUntilMs);
+      passes.push({
+        atMs: nowMs,
+        claimed: new Map(
+          requests.map((request, i) => [request.endpointId, results[i]?.messages.length ?? 0]),
+        ),
+      });
+      return results;
+    };
+    return spied;
+  };
+}
 
 describe('webhook delivery lanes', () => {
   it('should deliver everything to a healthy endpoint while a dead one holds all its attempts (no head-of-line blocking)', async () => {
@@ -51,6 +82,141 @@ describe('webhook delivery lanes', () => {
       0, 5, 10, 100, 125, 125,
     ]);
   });
+
+  // The dispatcher's part, so the same with either store: the Redis one when REDIS_URL is set.
+  const stores = [
+    { kind: 'SQLite', redisUrl: undefined },
+    ...(REDIS_URL ? [{ kind: 'Redis', redisUrl: REDIS_URL }] : []),
+  ];
+  it.each(stores)(
+    'should claim an endpoint in a failing streak in passes of its own, at most one per gap and 2 attempts at a time, until it answers again ($kind store)',
+    async ({ redisUrl }) => {
+      const passes: Pass[] = [];
+      // A retry 10 ms after each failure, for longer than the test; no change poll (a pass of its own).
+      const h = await harness({
+        config: { retryScheduleMs: [0, ...Array<number>(49).fill(10)], changePollMs: 60_000 },
+        wrapStore: passesOf(passes),
+        ...(redisUrl === undefined ? {} : { redisUrl }),
+      });
+      const failing = await h.receiver(() => ({ status: 500 }));
+      const healthy = await h.receiver();
+      const bad = (await h.deliveries.service.createEndpoint({ url: failing.url, ownerClientId: 'c' }))
+        .endpoint;
+      const good = (await h.deliveries.service.createEndpoint({ url: healthy.url, ownerClientId: 'c' }))
+        .endpoint;
+      for (let i = 0; i < 20; i++) await h.deliveries.enqueueForEvent(processedEvent(h.clock));
+      await h.deliveries.dispatcher.settled();
+      expect([failing.received.length, healthy.received.length]).toEqual([20, 20]);
+
+      // Until a failure comes FAILING_STREAK_MS after the streak's first, it is claimed like any
+      // lane: every retry as it comes due, 16 at a time, in the same passes as the healthy endpoint's.
+      const streakStarted = h.clock.now();
+      while (h.clock.now() - streakStarted < FAILING_STREAK_MS) await h.tick(10);
+      const early = passes.filter((pass) => pass.claimed.has(bad.id));
+      expect(early.length).toBeGreaterThanOrEqual(5);
+      expect(Math.max(...early.map((pass) => pass.claimed.get(bad.id) ?? 0))).toBe(16);
+      while (h.clock.now() - streakStarted < FAILING_STREAK_MS + 2 * FAILING_PASS_GAP_MS) await h.tick(10);
+
+      // In the streak: the healthy endpoint's messages still go at once, in passes that never claim
+      // for the failing one; the failing one is claimed at most once per gap, 2 messages at most.
+      passes.length = 0;
+      const from = h.clock.now();
+      let sent = 20;
+      for (let ms = 0; ms < 1_000; ms += 10) {
+        await h.deliveries.enqueueForEvent(processedEvent(h.clock));
+        sent++;
+        await h.tick(10);
+        expect(healthy.received).toHaveLength(sent);
+      }
+      const failingPasses = passes.filter((pass) => pass.claimed.has(bad.id));
+      for (const pass of failingPasses) expect([...pass.claimed.keys()]).toEqual([bad.id]);
+      expect(passes.filter((pass) => pass.claimed.has(good.id)).length).toBeGreaterThanOrEqual(100);
+      expect(failingPasses.length).toBeGreaterThanOrEqual(1_000 / FAILING_PASS_GAP_MS - 1);
+      expect(failingPasses.length).toBeLessThanOrEqual(1_000 / FAILING_PASS_GAP_MS + 1);
+      const gaps = failingPasses.slice(1).map((pass, i) => pass.atMs - (failingPasses[i]?.atMs ?? 0));
+      expect(Math.min(...gaps)).toBeGreaterThanOrEqual(FAILING_PASS_GAP_MS);
+      expect(Math.max(...failingPasses.map((pass) => pass.claimed.get(bad.id) ?? 0))).toBe(
+        FAILING_LANE_CONCURRENCY,
+      );
+      // Still tried (retries late by at most the gap), and every attempt recorded.
+      const attemptsMade = failing.received.length;
+      const recorded = await h.store.attempts({ endpointId: bad.id, limit: 10_000 });
+      expect(recorded).toHaveLength(attemptsMade);
+      expect(recorded.every((attempt) => attempt.statusCode === 500)).toBe(true);
+      expect(h.clock.now() - from).toBe(1_000);
+
+      // Once it answers again, the first success ends the streak: full concurrency, every message through.
+      failing.answer = () => ({ status: 200 });
+      await h.tick(FAILING_PASS_GAP_MS);
+      const pending = await h.deliveries.service.messages({
+        endpointId: bad.id,
+        status: 'pending',
+        limit: 200,
+      });
+      expect(pending).toHaveLength(0);
+      const succeeded = await h.deliveries.service.messages({
+        endpointId: bad.id,
+        status: 'succeeded',
+        limit: 200,
+      });
+      expect(succeeded).toHaveLength(sent);
+    },
+  );
+
+  it.each(stores)(
+    'should hold at most 2 attempts to a dead endpoint in a failing streak, and a timed-out attempt should wake no pass of its own ($kind store)',
+    async ({ redisUrl }) => {
+      const passes: Pass[] = [];
+      // Real timeouts of 100 ms (the clock's time stands still meanwhile); a retry 1 s (on the clock) after each.
+      const h = await harness({
+        config: { attemptTimeoutMs: 100, retryScheduleMs: [0, 1_000, 1_000, 1_000], changePollMs: 60_000 },
+        wrapStore: passesOf(passes),
+        ...(redisUrl === undefined ? {} : { redisUrl }),
+      });
+      const dead = await h.receiver(() => 'hold');
+      const { endpoint } = await h.deliveries.service.createEndpoint({ url: dead.url, ownerClientId: 'c' });
+      // Counted as recorded, not as received: on a busy machine a request may time out before the
+      // receiver has read it.
+      const attempted = async () =>
+        (await h.store.attempts({ endpointId: endpoint.id, limit: 1_000 })).length;
+      for (let i = 0; i < 40; i++) await h.deliveries.enqueueForEvent(processedEvent(h.clock));
+      // Its first attempts, 16 at a time: the streak starts with the first timeouts.
+      await h.deliveries.dispatcher.settled();
+      expect(await attempted()).toBe(40);
+
+      // 1 s on, every retry is due: the first 16 go (the lane is not in its streak yet), and their
+      // timeouts, a second after the first ones, put it in: from then on one pass per gap, 2 at a
+      // time, and a timeout frees its slot without waking a pass until the gap has passed.
+      passes.length = 0;
+      await h.tick(1_000);
+      expect(passes[0]?.claimed.get(endpoint.id)).toBe(16);
+      const inStreak = passes.slice(1).map((pass) => pass.claimed.get(endpoint.id) ?? 0);
+      expect(inStreak).toHaveLength(1);
+      expect(inStreak[0]).toBeLessThanOrEqual(FAILING_LANE_CONCURRENCY);
+      let sent = 40 + 16 + (inStreak[0] ?? 0);
+      expect(await attempted()).toBe(sent);
+      await h.tick(FAILING_PASS_GAP_MS - 1);
+      expect(await attempted()).toBe(sent);
+      expect(passes).toHaveLength(2);
+      await h.tick(1);
+      for (let i = 0; i < 8; i++) {
+        sent += FAILING_LANE_CONCURRENCY;
+        expect(await attempted()).toBe(sent);
+        expect(passes).toHaveLength(3 + i);
+        expect(passes.at(-1)?.claimed.get(endpoint.id)).toBe(FAILING_LANE_CONCURRENCY);
+        await h.tick(FAILING_PASS_GAP_MS);
+      }
+      // Every attempt recorded as a timeout; the rest wait, pending.
+      sent += FAILING_LANE_CONCURRENCY;
+      const recorded = await h.store.attempts({ endpointId: endpoint.id, limit: 1_000 });
+      expect(recorded).toHaveLength(sent);
+      expect(dead.received.length).toBeLessThanOrEqual(sent);
+      expect(recorded.every((attempt) => attempt.errorClass === 'timeout')).toBe(true);
+      expect(
+        await h.deliveries.service.messages({ endpointId: endpoint.id, status: 'pending', limit: 100 }),
+      ).toHaveLength(40);
+    },
+  );
 
   it("should keep to an endpoint's rate limit per second, and a limited endpoint should not slow another", async () => {
     const h = await harness();
