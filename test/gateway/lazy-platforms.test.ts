@@ -56,6 +56,13 @@ describe('what the gateway loads of the platforms', () => {
     expect(loaded).toContain('lib/events/log/open.ts');
     expect(loaded.filter((file) => /^(lib\/events\/log|deliveries\/store)\/redis/.test(file))).toEqual([]);
   });
+
+  it("should load the events subgraph's schema and resolvers only when it is first queried", async () => {
+    const loaded = await staticallyLoaded('cli/commands/gateway.ts');
+    // What mounts it is there; what it mounts is not (cli/events-subgraph.ts: lazyEventsSubgraphFor).
+    expect(loaded).toContain('cli/events-subgraph.ts');
+    expect(loaded.filter((file) => /^subgraphs\/(events|kit)\//.test(file))).toEqual([]);
+  });
 });
 
 describe('onFirstUse', () => {
