@@ -39,7 +39,7 @@ import type { DeliveriesConfigInput } from '../deliveries/config.js';
 import { LOOPBACK_ALLOW_LIST } from '../events/deliveries-config.js';
 import { openActions } from './actions.js';
 import type { EventLog } from '../lib/events/log/types.js';
-import { eventsSubgraphFor } from './events-subgraph.js';
+import { lazyEventsSubgraphFor } from './events-subgraph.js';
 import { stackSyncs, type StackSyncOptions } from './stack-syncs.js';
 import type { SyncService } from '../syncs/service.js';
 import type { AlertsFile } from '../monitoring/alerts/rules.js';
@@ -313,7 +313,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     if (syncs) stoppers.push(() => syncs.stop());
     const actions = await openStackActions(options, origins);
     if (actions) stoppers.push(actions.close);
-    const eventsSubgraph = await eventsSubgraphFor(
+    const eventsSubgraph = lazyEventsSubgraphFor(
       eventLog,
       gatewayKeys.privateJwk,
       options.logger('subgraph:events'),

@@ -36,6 +36,7 @@ import { gatewayLoadableSupergraph } from './supergraph.js';
 import { SubgraphDataSource } from './subgraph-data-source.js';
 import { closeSubgraphAgents, createSubgraphAgents } from './subgraph-http.js';
 import { assertNoDemoWebhookSecrets } from '../events/production-guard.js';
+import { holdNamesOneByte } from './one-byte-names.js';
 import { startEventRuntime, type EventRuntime } from './event-runtime.js';
 import { createMetricsEndpoint, METRICS_SCOPE } from './metrics-endpoint.js';
 import { createExplorer } from './explorer/serve.js';
@@ -69,6 +70,8 @@ export async function buildGateway(config: GatewayConfig, logger: Logger): Promi
   // Before anything starts: a production gateway must not take webhooks signed with demo secrets.
   assertNoDemoWebhookSecrets(config.events.webhooks, config.mode);
   const supergraphSdl = readFileSync(config.supergraphFile, 'utf8');
+  // Before Apollo's schema building uses them as property names (one-byte-names.ts says why).
+  holdNamesOneByte(supergraphSdl);
   const loadableSupergraph = gatewayLoadableSupergraph(supergraphSdl);
   // Health probes and the event runtime's calls: undici. Operations' subgraph fetches: Node's own
   // client (subgraph-http.ts says why).

@@ -29,7 +29,18 @@ export function createRequestContext(
   budgetMs: number,
   startedAt: number = Date.now(),
 ): RequestContext {
-  return { requestId, logger: logger.child({ requestId }), deadline: startedAt + budgetMs };
+  // The child logger is made when something first logs through it: the gateway makes a context
+  // for every operation and its own line per operation does not use it, so at thousands of
+  // operations a second a child (bindings serialised through the redaction) for each was garbage
+  // that lived as long as the operation (issue 17, target 2).
+  let child: Logger | undefined;
+  return {
+    requestId,
+    get logger() {
+      return (child ??= logger.child({ requestId }));
+    },
+    deadline: startedAt + budgetMs,
+  };
 }
 
 /**

@@ -1,4 +1,17 @@
-import { CronExpressionParser } from 'cron-parser';
+import { createRequire } from 'node:module';
+import type * as CronParserModule from 'cron-parser';
+
+/**
+ * cron-parser (and luxon, which it loads: 1.2 MB of heap) on the first cron schedule: every
+ * gateway loads this module with the sync definitions' types, few run a cron sync (issue 17,
+ * target 2). Required synchronously, as parseSchedule answers synchronously.
+ */
+let cronParser: typeof CronParserModule.CronExpressionParser | undefined;
+function cron(): typeof CronParserModule.CronExpressionParser {
+  cronParser ??= (createRequire(import.meta.url)('cron-parser') as typeof CronParserModule)
+    .CronExpressionParser;
+  return cronParser;
+}
 
 /**
  * When a sync runs on its own: every fixed interval (`every: 1h`), or on a cron expression in a
@@ -36,7 +49,7 @@ export function parseSchedule(
   }
   if (!isTimeZone(input.timeZone)) return `timeZone: ${input.timeZone} is not an IANA time zone`;
   try {
-    CronExpressionParser.parse(input.cron, { tz: input.timeZone, strict: false });
+    cron().parse(input.cron, { tz: input.timeZone, strict: false });
   } catch (error) {
     return `is not a cron expression: ${error instanceof Error ? error.message : 'invalid'}`;
   }
@@ -52,9 +65,11 @@ export function parseSchedule(
 export function nextRunAt(schedule: Schedule, lastStart: number | undefined, now: number): number {
   if (schedule.kind === 'interval') return lastStart === undefined ? now : lastStart + schedule.everyMs;
   const from = lastStart ?? now - 1;
-  const next = CronExpressionParser.parse(schedule.expression, {
-    tz: schedule.timeZone,
-    currentDate: new Date(from),
-  }).next();
+  const next = cron()
+    .parse(schedule.expression, {
+      tz: schedule.timeZone,
+      currentDate: new Date(from),
+    })
+    .next();
   return next.getTime();
 }

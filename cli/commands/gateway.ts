@@ -1,13 +1,15 @@
+import { readFileSync } from 'node:fs';
 import { cacheSettingsFromEnv, openCacheStore } from '../../lib/cache/config.js';
 import type { Logger } from '../../lib/logger.js';
 import { listen } from '../../lib/server/listen.js';
 import { httpLimitsFromEnv } from '../../lib/server/limits.js';
 import { gatewayConfigFromEnv } from '../../gateway/config.js';
 import { buildGateway } from '../../gateway/server.js';
+import { holdNamesOneByte } from '../../gateway/one-byte-names.js';
 import { onShutdown } from '../shutdown.js';
 import { eventsSettingsFromEnv } from '../../events/config.js';
 import { openConfiguredEventLog } from '../event-log.js';
-import { eventsSubgraphFor } from '../events-subgraph.js';
+import { lazyEventsSubgraphFor } from '../events-subgraph.js';
 import { ALERTS_ENV } from '../command-env.js';
 import { loadEnv } from '../../lib/config/env.js';
 import { catalog } from '../../platforms/catalog.js';
@@ -79,6 +81,8 @@ async function gatewayActions(
 /** `gateway`: the gateway alone, in front of subgraphs running elsewhere. */
 export async function gatewayCommand(logger: Logger): Promise<undefined> {
   const config = gatewayConfigFromEnv();
+  // First, before anything builds a schema from the supergraph (gateway/one-byte-names.ts).
+  holdNamesOneByte(readFileSync(config.supergraphFile, 'utf8'));
   const http = httpLimitsFromEnv();
   const { log: logSettings, webhookDeliveries, ...pipeline } = eventsSettingsFromEnv();
   // The log first: if it cannot be opened, start-up stops before anything else holds the process open.
@@ -92,7 +96,8 @@ export async function gatewayCommand(logger: Logger): Promise<undefined> {
   const actions = await gatewayActions(config.gatewayTokenKey, pipeline.backgroundJobs, logSettings, logger);
   // The workers' syncs (WORKER_SYNCS=on), so their runs are in this gateway's graph.
   const syncs = await gatewayWorkerSyncs();
-  const eventsSubgraph = await eventsSubgraphFor(
+  // Built by its first request: a gateway whose clients never query `events` never holds it.
+  const eventsSubgraph = lazyEventsSubgraphFor(
     eventLog,
     config.gatewayTokenKey,
     logger,

@@ -109,16 +109,21 @@ type FormattedResult = { data?: unknown; errors?: unknown; extensions?: unknown 
  * result's `data` once however many coalesced requests share it. Only results without errors or
  * extensions are remembered, keyed by the `data` object itself (held weakly), so a response is
  * never served another's text: requests share a `data` object only when they share an execution.
+ *
+ * Without Apollo's trailing newline: the HTTP transport writes it after the text
+ * (transports/http.ts). Appending it here made every answer a two-part string that V8 copied
+ * whole into a second one (87 KB for the benchmark's answer) the first time it was compared or
+ * encoded, one more large allocation per execution living as long as the response.
  */
 export function serialiseSharedResults(): (value: FormattedResult) => string {
   const texts = new WeakMap<object, string>();
   return (value) => {
     const { data } = value;
     if (value.errors !== undefined || value.extensions !== undefined || !data || typeof data !== 'object')
-      return `${JSON.stringify(value)}\n`;
+      return JSON.stringify(value);
     let text = texts.get(data);
     if (text === undefined) {
-      text = `${JSON.stringify(value)}\n`;
+      text = JSON.stringify(value);
       texts.set(data, text);
     }
     return text;

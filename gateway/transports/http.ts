@@ -10,6 +10,8 @@ import type { Refusal } from '../pipeline/types.js';
 /** Response bodies longer than this (characters) are encoded once and the bytes kept for a repeat. */
 const LARGE_BODY = 16_384;
 
+const NEWLINE = 0x0a;
+
 const RESPONSE_TYPE = 'application/graphql-response+json; charset=utf-8';
 
 /** Writes a refusal (or a complete answer of nulls) as the GraphQL-over-HTTP response it is. */
@@ -66,11 +68,19 @@ export function createHttpTransport(options: {
   maxBodyBytes: number;
 }): (req: IncomingMessage, res: ServerResponse, search: string) => Promise<void> {
   const { pipeline, apollo } = options;
-  // The last large body sent, encoded: requests answered with the same text (coalesced queries
-  // share one serialisation) reuse the bytes instead of encoding and measuring them again.
+  // The last large body sent, encoded with its final newline: requests answered with the same
+  // text (coalesced queries share one serialisation) reuse the bytes instead of encoding and
+  // measuring them again. The newline is written here, not appended to the text
+  // (serialiseSharedResults): the text stays one flat string, never copied into another.
   let lastBody: { text: string; bytes: Buffer } | undefined;
   const encoded = (text: string): Buffer => {
-    if (lastBody?.text !== text) lastBody = { text, bytes: Buffer.from(text, 'utf8') };
+    if (lastBody?.text !== text) {
+      const length = Buffer.byteLength(text, 'utf8');
+      const bytes = Buffer.allocUnsafe(length + 1);
+      bytes.write(text, 0, length, 'utf8');
+      bytes[length] = NEWLINE;
+      lastBody = { text, bytes };
+    }
     return lastBody.bytes;
   };
   const fail = (
@@ -187,7 +197,8 @@ export function createHttpTransport(options: {
     const status = response.status ?? 200;
     if (response.body.kind === 'complete') {
       const text = response.body.string;
-      const bytes = text.length > LARGE_BODY ? encoded(text) : text;
+      // Apollo's text has no final newline (serialiseSharedResults); the body ends with one.
+      const bytes = text.length > LARGE_BODY ? encoded(text) : `${text}\n`;
       outHeaders['content-length'] = String(
         typeof bytes === 'string' ? Buffer.byteLength(bytes) : bytes.length,
       );

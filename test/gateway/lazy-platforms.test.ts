@@ -15,8 +15,8 @@ describe('what the gateway loads of the platforms', () => {
   const outdir = mkdtempSync(join(tmpdir(), 'lazy-platforms-'));
   afterAll(() => rmSync(outdir, { recursive: true, force: true }));
 
-  /** Our source files reached from `entry` by static imports only. */
-  async function staticallyLoaded(entry: string): Promise<string[]> {
+  /** Our source files reached from `entry` by static imports only, and the packages they import statically. */
+  async function staticGraph(entry: string): Promise<{ files: string[]; packages: Set<string> }> {
     const { metafile } = await build({
       entryPoints: { main: entry },
       bundle: true,
@@ -40,7 +40,19 @@ describe('what the gateway loads of the platforms', () => {
       for (const imported of outputs[next]?.imports ?? [])
         if (imported.kind === 'import-statement' && outputs[imported.path]) todo.push(imported.path);
     }
-    return [...seen].flatMap((name) => Object.keys(outputs[name]?.inputs ?? {}));
+    const files = [...seen].flatMap((name) => Object.keys(outputs[name]?.inputs ?? {}));
+    const packages = new Set(
+      files.flatMap((file) =>
+        (metafile.inputs[file]?.imports ?? [])
+          .filter((imported) => imported.external && imported.kind === 'import-statement')
+          .map((imported) => imported.path),
+      ),
+    );
+    return { files, packages };
+  }
+
+  async function staticallyLoaded(entry: string): Promise<string[]> {
+    return (await staticGraph(entry)).files;
   }
 
   it('should load no sandbox, demo traffic or platform connector with the gateway command', async () => {
@@ -55,6 +67,20 @@ describe('what the gateway loads of the platforms', () => {
     const loaded = await staticallyLoaded('cli/commands/gateway.ts');
     expect(loaded).toContain('lib/events/log/open.ts');
     expect(loaded.filter((file) => /^(lib\/events\/log|deliveries\/store)\/redis/.test(file))).toEqual([]);
+  });
+
+  it("should load the events subgraph's schema and resolvers only when it is first queried", async () => {
+    const loaded = await staticallyLoaded('cli/commands/gateway.ts');
+    // What mounts it is there; what it mounts is not (cli/events-subgraph.ts: lazyEventsSubgraphFor).
+    expect(loaded).toContain('cli/events-subgraph.ts');
+    expect(loaded.filter((file) => /^subgraphs\/(events|kit)\//.test(file))).toEqual([]);
+  });
+  it('should load cron-parser only with the first cron schedule', async () => {
+    const { files, packages } = await staticGraph('cli/commands/gateway.ts');
+    // The module that parses schedules is there; the parser is required when one is parsed.
+    expect(files).toContain('syncs/schedule.ts');
+    expect(packages).toContain('graphql');
+    expect([...packages].filter((name) => name.startsWith('cron-parser'))).toEqual([]);
   });
 });
 
