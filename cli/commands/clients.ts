@@ -16,7 +16,7 @@ export const CLIENTS_USAGE = `Usage: marketing-graph clients <command> [options]
 
 Commands:
   list                      clients, scopes, rate limits and each key's state (never a key or a hash)
-  create --id <id> --name <name> --scopes <a,b> [--description <text>] [--rpm 600] [--burst 60]
+  create --id <id> --name <name> --scopes <a,b|all> [--description <text>] [--rpm 600] [--burst 60]
          [--expires-in-days <n>] [--label <text>] [--demo]
                             a new client and its first key; the key is printed once
   add-key --id <client> [--expires-in-days <n>] [--label <text>] [--demo]
@@ -55,12 +55,14 @@ function integer(flags: Flags, name: string, min: number, max: number): number |
   return n;
 }
 
-function scopesOf(list: string): Scope[] {
+/** `--scopes a,b`, or `--scopes all`: every scope, those a platform adds later included. */
+function scopesOf(list: string): Scope[] | 'all' {
+  if (list.trim() === 'all') return 'all';
   const names = [...new Set(list.split(',').map((s) => s.trim()))].filter(Boolean);
   const unknown = names.filter((name) => !isScope(name));
   if (unknown.length > 0)
     throw new UsageError(
-      `unknown scope${unknown.length > 1 ? 's' : ''} ${unknown.map((s) => `"${s}"`).join(', ')}; expected some of ${ALL_SCOPES.join(', ')}`,
+      `unknown scope${unknown.length > 1 ? 's' : ''} ${unknown.map((s) => `"${s}"`).join(', ')}; expected some of ${ALL_SCOPES.join(', ')}, or all`,
     );
   if (names.length === 0) throw new UsageError('--scopes needs at least one scope');
   return names.filter(isScope);
@@ -222,7 +224,7 @@ class ClientsCli {
     this.write(file);
     this.printKey(
       key,
-      `Created client "${id}" (scopes ${scopes.join(' ')}) with key ${record.id} in ${this.path}.`,
+      `Created client "${id}" (scopes ${scopes === 'all' ? 'all' : scopes.join(' ')}) with key ${record.id} in ${this.path}.`,
     );
     return 0;
   }

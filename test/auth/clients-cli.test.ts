@@ -49,6 +49,21 @@ const usageError = async (promise: Promise<unknown>): Promise<string> => {
 };
 
 describe('clients command', () => {
+  it('should create a client with every scope from --scopes all, kept as "all" in the file and listed so', async () => {
+    const cli = setup();
+    const result = await cli.run('create', '--id', 'operator', '--name', 'Operator', '--scopes', 'all');
+    expect(result.code).toBe(0);
+    expect(cli.verify(cli.printedKey(result.stdout))).toEqual({
+      id: 'operator',
+      scopes: [...ALL_SCOPES].sort(),
+      via: 'api-key',
+    });
+    expect(loadClientRegistry(cli.path).client('operator')?.scopes).toBe('all');
+    expect((await cli.run('list')).stdout).toContain(
+      'scopes      all (every scope, those added later included)',
+    );
+  });
+
   it('should create a client and print its key once, and the key should work against the saved file', async () => {
     const cli = setup();
     const result = await cli.run(
@@ -181,7 +196,7 @@ describe('clients command', () => {
     const cli = setup();
     expect(
       await usageError(cli.run('create', '--id', 'x1', '--name', 'X', '--scopes', 'crm:read,crm:write')),
-    ).toBe(`unknown scope "crm:write"; expected some of ${ALL_SCOPES.join(', ')}`);
+    ).toBe(`unknown scope "crm:write"; expected some of ${ALL_SCOPES.join(', ')}, or all`);
     expect(await usageError(cli.run('create', '--id', 'admin', '--name', 'X', '--scopes', 'crm:read'))).toBe(
       'a client "admin" already exists; `clients add-key --id admin` gives it a new key',
     );
