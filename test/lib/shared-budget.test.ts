@@ -1,9 +1,9 @@
 import { afterAll, describe, expect, it } from 'vitest';
-import { connectSharedRedis, type RedisClient } from '../../lib/redis/shared-client.js';
 import type { UpstreamCall, UpstreamThrottle } from '../../lib/upstream/client.js';
+import { connectSharedRedis } from '../../lib/redis/shared-client.js';
 import { reserveOf, SharedBudgets, windowMarginMs } from '../../lib/upstream/shared-budget.js';
 import { QueuedThrottle, SlidingWindowPolicy } from '../../lib/upstream/throttle.js';
-import { REDIS_URL, redisSuite } from '../helpers/redis.js';
+import { REDIS_URL, redisSuite, testRedisClients } from '../helpers/redis.js';
 import { busiestWindow } from '../helpers/rolling-window.js';
 
 /**
@@ -52,22 +52,10 @@ describe('the margin kept on a shared rolling window', () => {
 });
 
 describe.runIf(REDIS_URL)(redisSuite('a platform account budget shared by two processes'), () => {
-  const clients: RedisClient[] = [];
   const prefix = `test-budget-${process.pid}-${Date.now()}`;
-  const connect = async () => {
-    const client = await connectSharedRedis({ url: REDIS_URL ?? '' });
-    clients.push(client);
-    return client;
-  };
+  const { connect, close } = testRedisClients(prefix);
 
-  afterAll(async () => {
-    const [first] = clients;
-    if (first) {
-      const keys = await first.keys(`${prefix}:*`);
-      if (keys.length > 0) await first.del(keys);
-    }
-    for (const client of clients) await client.close();
-  });
+  afterAll(close);
 
   it('without sharing, two processes together exceed the plan (what the shared budget is for)', async () => {
     const starts = await startsThrough([localThrottle(), localThrottle()]);
@@ -108,24 +96,15 @@ describe.runIf(REDIS_URL)(redisSuite('a platform account budget shared by two pr
           }
         }),
       );
-    await Promise.all([
-      saturate(
-        new SharedBudgets({ client: await connect(), prefix }).wrap(
-          localThrottle(),
-          'hubspot',
-          account,
-          budget,
-        ),
-      ),
-      saturate(
-        new SharedBudgets({ client: await connect(), prefix }).wrap(
-          localThrottle(),
-          'hubspot',
-          account,
-          budget,
-        ),
-      ),
-    ]);
+    // Each process: its own throttle allowing itself the whole plan, its own Redis connection.
+    const sharedThrottle = async () =>
+      new SharedBudgets({ client: await connect(), prefix }).wrap(
+        localThrottle(),
+        'hubspot',
+        account,
+        budget,
+      );
+    await Promise.all([saturate(await sharedThrottle()), saturate(await sharedThrottle())]);
     starts.sort((a, b) => a - b);
     expect(busiestWindow(starts, WINDOW_MS)).toBeLessThanOrEqual(MAX);
     // rate-limiter-flexible's whole-second windows allowed 5 a second here: 30 of these 60.

@@ -3,11 +3,10 @@ import { once } from 'node:events';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { connectSharedRedis, type RedisClient } from '../../lib/redis/shared-client.js';
 import type { UpstreamCall, UpstreamThrottle } from '../../lib/upstream/client.js';
 import { SharedBudgets } from '../../lib/upstream/shared-budget.js';
 import { ConcurrencyPolicy, QueuedThrottle } from '../../lib/upstream/throttle.js';
-import { REDIS_URL, redisSuite } from '../helpers/redis.js';
+import { REDIS_URL, redisSuite, testRedisClients } from '../helpers/redis.js';
 
 /**
  * A concurrency cap (Mailchimp's connections, Twilio's concurrent requests) held by two processes:
@@ -26,18 +25,13 @@ const call = (): UpstreamCall =>
 const localThrottle = () => new QueuedThrottle({ platform: 'mailchimp', policy: new ConcurrencyPolicy(CAP) });
 
 describe.runIf(REDIS_URL)(redisSuite('a concurrency cap shared by two processes'), () => {
-  const clients: RedisClient[] = [];
   const prefix = `test-slots-${process.pid}-${Date.now()}`;
   let server: Server;
   let origin: string;
   let inFlight = 0;
   let most = 0;
 
-  const connect = async () => {
-    const client = await connectSharedRedis({ url: REDIS_URL ?? '', disableOfflineQueue: true });
-    clients.push(client);
-    return client;
-  };
+  const { connect, close } = testRedisClients(prefix, { disableOfflineQueue: true });
 
   beforeAll(async () => {
     server = createServer((_request, response) => {
@@ -54,12 +48,7 @@ describe.runIf(REDIS_URL)(redisSuite('a concurrency cap shared by two processes'
   });
 
   afterAll(async () => {
-    const [first] = clients;
-    if (first) {
-      const keys = await first.keys(`${prefix}:*`);
-      if (keys.length > 0) await first.del(keys);
-    }
-    for (const client of clients) await client.close();
+    await close();
     server.closeAllConnections();
     await new Promise((resolve) => server.close(resolve));
   });
@@ -93,6 +82,7 @@ describe.runIf(REDIS_URL)(redisSuite('a concurrency cap shared by two processes'
   it('with sharing, never more than the cap in flight across both processes', async () => {
     const account = `account-${Date.now()}`;
     const limit = { name: 'connections', concurrent: CAP };
+    const observer = await connect();
     const throttles = [
       new SharedBudgets({ client: await connect(), prefix }).wrap(
         localThrottle(),
@@ -111,7 +101,7 @@ describe.runIf(REDIS_URL)(redisSuite('a concurrency cap shared by two processes'
     expect(seen).toBeLessThanOrEqual(CAP);
     expect(seen).toBeGreaterThan(1);
     // Every slot was given back.
-    expect(await clients[0]?.zCard(`${prefix}:slots:${account}:connections:${CAP}`)).toBe(0);
+    expect(await observer.zCard(`${prefix}:slots:${account}:connections:${CAP}`)).toBe(0);
   }, 30_000);
 
   it("frees a killed process's slots once their leases end", async () => {
