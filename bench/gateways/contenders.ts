@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join, resolve } from 'node:path';
 import type { JWK } from 'jose';
@@ -71,14 +72,39 @@ function hiveGatewayBin(): string {
   return join(dirname(require.resolve('@graphql-hive/gateway/package.json')), 'dist', 'bin.js');
 }
 
+/**
+ * The arguments `npm run gateway` gives Node, read from package.json so the benchmark runs what a
+ * user runs, V8 flags included (`node --max-semi-space-size=8 scripts/run-built.mjs gateway`).
+ */
+export function gatewayScriptArgs(): string[] {
+  const { scripts } = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as {
+    scripts: Record<string, string>;
+  };
+  const [command, ...args] = (scripts['gateway'] ?? '').trim().split(/\s+/);
+  if (command !== 'node' || !args.includes('scripts/run-built.mjs')) {
+    throw new Error(
+      `package.json's "gateway" script is not "node [flags] scripts/run-built.mjs gateway": ${scripts['gateway']}`,
+    );
+  }
+  return args;
+}
+
+/** `args` (Node flags, then the script and its arguments) with `extra` flags after the script's flags. */
+function withNodeFlags(args: readonly string[], extra: readonly string[]): string[] {
+  const script = args.findIndex((arg) => !arg.startsWith('-'));
+  return [...args.slice(0, script), ...extra, ...args.slice(script)];
+}
+
 /** Our gateway as `npm run gateway` runs it (the prebuilt CLI), with every protection on. */
 function ours(responseCache: boolean): Contender['start'] {
   return (context, run, nodeArgs = []) =>
     launch(
       context,
       run,
-      // The prebuilt CLI, as `npm start` and `npm run gateway` run it: Node alone, no TypeScript loader.
-      [...nodeArgs, 'scripts/run-built.mjs', 'gateway'],
+      // The prebuilt CLI, as `npm start` and `npm run gateway` run it: Node alone, no TypeScript
+      // loader, with the script's Node flags; extra flags (a profiler, another young generation)
+      // after them, so a V8 flag given again overrides the script's.
+      withNodeFlags(gatewayScriptArgs(), nodeArgs),
       {
         LOG_LEVEL: 'info',
         SUPERGRAPH_FILE: context.securedSupergraphFile,
@@ -118,8 +144,7 @@ const peer: Contender['start'] = (context, run, nodeArgs = []) =>
     {},
   );
 
-const OURS =
-  '`cli/main.ts gateway` with every protection on: API key, per-client rate limit, @requiresScopes permissions checked before planning, operation limits, a log line per operation at info';
+const OURS = `\`npm run gateway\` (\`node ${gatewayScriptArgs().join(' ')}\`) with every protection on: API key, per-client rate limit, @requiresScopes permissions checked before planning, operation limits, a log line per operation at info`;
 
 export const CONTENDERS: readonly Contender[] = [
   {

@@ -86,3 +86,20 @@ process.on('exit', () => {
     }
   }, 90_000);
 });
+
+describe('the Node flags of npm start and npm run gateway', () => {
+  const scripts = () =>
+    (JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { scripts: Record<string, string> })
+      .scripts;
+
+  it('should give both the same V8 flags: 8 MB young-generation semi-spaces (bench/README.md, Memory)', () => {
+    const flagsOf = (script: string) => script.split(/\s+/).filter((arg) => arg.startsWith('--'));
+    expect(flagsOf(scripts()['start']!)).toEqual(['--max-semi-space-size=8']);
+    expect(flagsOf(scripts()['gateway']!)).toEqual(flagsOf(scripts()['start']!));
+  });
+
+  it('should be what the gateway benchmark runs', async () => {
+    const { gatewayScriptArgs } = await import('../../bench/gateways/contenders.js');
+    expect(['node', ...gatewayScriptArgs()].join(' ')).toBe(scripts()['gateway']);
+  });
+});
