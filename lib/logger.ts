@@ -134,7 +134,7 @@ export function createLogger(options: LoggerOptions): Logger {
         },
       },
     },
-    options.destination ?? pino.destination({ sync: false }),
+    options.destination ?? batchedDestination(pino.destination({ sync: false })),
   );
   // A child's bindings are not formatted (pino resets the bindings formatter for children), so they
   // are redacted here; children inherit this `child` from the root, whose own property it is.
@@ -213,6 +213,66 @@ function redactLine(object: Record<string, unknown>): Record<string, unknown> {
     }
   }
   return out;
+}
+
+/** What `batchedDestination` needs of pino's asynchronous destination (sonic-boom). */
+export interface LineTarget {
+  write(text: string): unknown;
+  flush(callback?: (error?: Error) => void): void;
+  flushSync(): void;
+}
+
+/** Destinations with lines not yet handed on: handed on and written synchronously as the process exits. */
+const pendingAtExit = new Set<{ flushSync(): void }>();
+let exitHook = false;
+
+/**
+ * pino's asynchronous destination, given the lines of one turn of the event loop as one string.
+ * sonic-boom 4 appends a line to its pending text while a write is in flight and then measures
+ * that text's UTF-8 length (`Buffer.byteLength`), which flattens it: the lines of a burst (the 50
+ * requests answered by one coalesced execution each log a line in the same turn) were copied again
+ * for every line, O(lines²) bytes, 6 KB of the gateway's allocation per request under the gateway
+ * benchmark's load (issue 17, target 2; bench/README.md "Memory"). Here the turn's lines are
+ * joined once and handed on together. Lines still waiting when the process exits (a
+ * `process.exit` right after a fatal line) are handed on and written synchronously then, after
+ * pino's own exit flush of the destination.
+ */
+export function batchedDestination(target: LineTarget): pino.DestinationStream & LineTarget {
+  let lines: string[] = [];
+  let scheduled: NodeJS.Immediate | undefined;
+  const handOn = () => {
+    if (scheduled) clearImmediate(scheduled);
+    scheduled = undefined;
+    if (lines.length === 0) return;
+    const text = lines.length === 1 ? (lines[0] as string) : lines.join('');
+    lines = [];
+    pendingAtExit.delete(destination);
+    target.write(text);
+  };
+  const destination = {
+    write(line: string) {
+      lines.push(line);
+      if (!scheduled) {
+        scheduled = setImmediate(handOn);
+        pendingAtExit.add(destination);
+      }
+    },
+    flush(callback?: (error?: Error) => void) {
+      handOn();
+      target.flush(callback);
+    },
+    flushSync() {
+      handOn();
+      target.flushSync();
+    },
+  };
+  if (!exitHook) {
+    exitHook = true;
+    process.on('exit', () => {
+      for (const waiting of [...pendingAtExit]) waiting.flushSync();
+    });
+  }
+  return destination;
 }
 
 /** Writes nothing: for parts built without a logger (a connector in a unit test). */
