@@ -25,13 +25,33 @@ export const UNIDENTIFIED: ClientIdentity = { id: 'unidentified', scopes: [], vi
  * executions, rate limit or subscription slots.
  */
 export function clientKey(identity: ClientIdentity): string {
-  return `${identity.via}:${identity.id}`;
+  let key = clientKeys.get(identity);
+  if (key === undefined) {
+    key = `${identity.via}:${identity.id}`;
+    clientKeys.set(identity, key);
+  }
+  return key;
 }
 
 /** A key for "what this client may see": responses are shared only between identical scope sets. */
 export function scopeKey(identity: ClientIdentity): string {
-  return [...identity.scopes].sort().join(' ');
+  let key = scopeKeys.get(identity.scopes);
+  if (key === undefined) {
+    key = [...identity.scopes].sort().join(' ');
+    scopeKeys.set(identity.scopes, key);
+  }
+  return key;
 }
+
+/*
+ * Both keys are asked for several times per operation (rate limit, permission plans, coalescing,
+ * response cache), and a registered client's identity, scopes included, is one object for the
+ * registry's life: remembered per object (held weakly), each key is built once instead of a new
+ * string, and a sorted copy of the scopes, per call (issue 17, target 2: allocation per request).
+ * Identities are never mutated once made (a registry reload makes new ones).
+ */
+const clientKeys = new WeakMap<ClientIdentity, string>();
+const scopeKeys = new WeakMap<readonly string[], string>();
 
 /**
  * The gateway itself, reading the graph to process events (enrichment for routing rules). It reads
