@@ -1,4 +1,4 @@
-import type { ApolloServerPlugin } from '@apollo/server';
+import type { ApolloServerPlugin, GraphQLRequestListener } from '@apollo/server';
 import { parse, type DocumentNode, type GraphQLSchema } from 'graphql';
 import { describeRequirement, type Declarations } from '../../lib/auth/requirements.js';
 import { BoundedMap } from '../../lib/cache/bounded-map.js';
@@ -158,19 +158,20 @@ export class OperationGate {
 
 /** Puts back what the gate removed: null at each removed field, a FORBIDDEN error at its path. */
 export function authorizationResponsePlugin(): ApolloServerPlugin<GatewayContext> {
+  // One listener for the requests the gate changed, reading the outcome from each request's context.
+  const listener: GraphQLRequestListener<GatewayContext> = {
+    async willSendResponse({ response, contextValue }) {
+      const outcome = contextValue.authorization;
+      if (!outcome || response.body.kind !== 'single') return;
+      const result = response.body.singleResult;
+      if (result.data) insertNulls(result.data, outcome.nullPaths);
+      const errors = outcome.removals.map(forbiddenError);
+      result.errors = [...(result.errors ?? []), ...errors];
+    },
+  };
   return {
     async requestDidStart({ contextValue }) {
-      const outcome = contextValue.authorization;
-      if (!outcome) return;
-      return {
-        async willSendResponse({ response }) {
-          if (response.body.kind !== 'single') return;
-          const result = response.body.singleResult;
-          if (result.data) insertNulls(result.data, outcome.nullPaths);
-          const errors = outcome.removals.map(forbiddenError);
-          result.errors = [...(result.errors ?? []), ...errors];
-        },
-      };
+      return contextValue.authorization ? listener : undefined;
     },
   };
 }

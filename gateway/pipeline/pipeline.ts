@@ -1,4 +1,4 @@
-import { recordOutcome } from '../../lib/health/recorder.js';
+import { recordOutcome, type Outcome } from '../../lib/health/recorder.js';
 import type { ApolloServer } from '@apollo/server';
 import type { FormattedExecutionResult, GraphQLFormattedError, OperationDefinitionNode } from 'graphql';
 import { ErrorCode } from '../../lib/errors.js';
@@ -80,9 +80,16 @@ function depthOf(value: unknown, limit: number): number {
   return deepest;
 }
 
-function codesOf(errors: readonly GraphQLFormattedError[] | undefined): string[] {
-  return [...new Set((errors ?? []).map((e) => String(e.extensions?.['code'] ?? 'UNKNOWN')))];
+const NO_CODES: readonly string[] = [];
+
+function codesOf(errors: readonly GraphQLFormattedError[] | undefined): readonly string[] {
+  // Most operations have no errors: no new Set and arrays for each (issue 17, target 2).
+  if (!errors || errors.length === 0) return NO_CODES;
+  return [...new Set(errors.map((e) => String(e.extensions?.['code'] ?? 'UNKNOWN')))];
 }
+
+/** What an operation holding no subscription slot releases. */
+const NOTHING_TO_RELEASE = () => {};
 
 /**
  * The one way into the graph. Every operation, whatever its transport (HTTP GET and POST,
@@ -161,29 +168,39 @@ export class OperationPipeline {
   async admit(request: OperationRequest): Promise<Admission> {
     const startedAt = performance.now();
     const arrivedAt = Date.now();
-    const refuse = (answer: Refusal, identity?: ClientIdentity): Admission => {
-      this.logRefusal(request, answer, startedAt, identity);
-      return { ok: false, refusal: answer };
-    };
     const authenticated = await this.authenticate(request.credentials);
-    if (!authenticated.ok) return refuse(authenticated.refusal);
+    if (!authenticated.ok) return this.refuse(request, startedAt, authenticated.refusal);
     const identity = authenticated.identity;
     const limited = await this.spend(identity);
-    if (limited) return refuse(limited, identity);
+    if (limited) return this.refuse(request, startedAt, limited, identity);
 
     const { query, operationName } = request;
     if (typeof query !== 'string' || query.trim() === '')
-      return refuse(
+      return this.refuse(
+        request,
+        startedAt,
         refusal(400, 'Send the operation as a non-empty string in `query`.', ErrorCode.BAD_REQUEST),
         identity,
       );
     if (operationName !== undefined && operationName !== null && typeof operationName !== 'string')
-      return refuse(refusal(400, '`operationName` must be a string.', ErrorCode.BAD_REQUEST), identity);
+      return this.refuse(
+        request,
+        startedAt,
+        refusal(400, '`operationName` must be a string.', ErrorCode.BAD_REQUEST),
+        identity,
+      );
     const variables = request.variables ?? {};
     if (typeof variables !== 'object' || Array.isArray(variables))
-      return refuse(refusal(400, '`variables` must be a JSON object.', ErrorCode.BAD_REQUEST), identity);
+      return this.refuse(
+        request,
+        startedAt,
+        refusal(400, '`variables` must be a JSON object.', ErrorCode.BAD_REQUEST),
+        identity,
+      );
     if (depthOf(variables, MAX_VARIABLE_DEPTH) > MAX_VARIABLE_DEPTH)
-      return refuse(
+      return this.refuse(
+        request,
+        startedAt,
         refusal(400, `\`variables\` nest deeper than ${MAX_VARIABLE_DEPTH} levels.`, ErrorCode.BAD_REQUEST),
         identity,
       );
@@ -193,23 +210,29 @@ export class OperationPipeline {
       this.options.deadline.defaultMs,
       this.options.deadline.maxMs,
     );
-    if (!budget.ok) return refuse(refusal(400, budget.message, ErrorCode.BAD_REQUEST), identity);
+    if (!budget.ok)
+      return this.refuse(request, startedAt, refusal(400, budget.message, ErrorCode.BAD_REQUEST), identity);
 
     const checked = this.options.documents.check(query);
-    if (!checked.ok) return refuse({ status: checked.status, errors: checked.errors }, identity);
+    if (!checked.ok)
+      return this.refuse(request, startedAt, { status: checked.status, errors: checked.errors }, identity);
     const name = operationName ?? undefined;
     const operation = this.resolveOperation(checked.operations, name);
-    if ('status' in operation) return refuse(operation, identity);
+    if ('status' in operation) return this.refuse(request, startedAt, operation, identity);
 
     if (operation.operation === 'mutation' && request.method === 'GET')
-      return refuse(
+      return this.refuse(
+        request,
+        startedAt,
         refusal(405, 'Mutations are not served over GET; send them with POST.', ErrorCode.BAD_REQUEST, {
           allow: 'POST',
         }),
         identity,
       );
     if (operation.operation === 'subscription' && request.transport === 'http')
-      return refuse(
+      return this.refuse(
+        request,
+        startedAt,
         refusal(
           400,
           'Subscriptions are served over graphql-ws on /graphql and over Server-Sent Events on /graphql/stream, not in a plain HTTP request.',
@@ -219,7 +242,8 @@ export class OperationPipeline {
       );
     const vars = variables as Record<string, unknown>;
     const pageProblems = pageSizeProblems(checked, operation, vars);
-    if (pageProblems.length > 0) return refuse({ status: 400, errors: pageProblems }, identity);
+    if (pageProblems.length > 0)
+      return this.refuse(request, startedAt, { status: 400, errors: pageProblems }, identity);
 
     const authorized = this.options.permissions.check(identity, query, checked.document, name);
     if ('status' in authorized) {
@@ -230,14 +254,14 @@ export class OperationPipeline {
       recordClientRequest(identity, denied.length > 0 ? 'denied' : 'refused');
       // Nulls are an answer for a query; a subscription with nothing readable has no stream to open.
       if (operation.operation === 'subscription' && authorized.data !== undefined)
-        return refuse({ status: 403, errors: authorized.errors }, identity);
-      return refuse(authorized, identity);
+        return this.refuse(request, startedAt, { status: 403, errors: authorized.errors }, identity);
+      return this.refuse(request, startedAt, authorized, identity);
     }
-    const removed = authorized.outcome?.removals.map((removal) => removal.coordinate) ?? [];
+    const removed = authorized.outcome?.removals.map((removal) => removal.coordinate) ?? NO_CODES;
     this.options.anomalies.recordDenied(identity, removed);
     recordClientRequest(identity, removed.length > 0 ? 'denied' : undefined);
 
-    let release = () => {};
+    let release = NOTHING_TO_RELEASE;
     if (operation.operation === 'subscription') {
       const caps = this.options.subscriptionCaps;
       const claim = this.options.slots.claim(
@@ -247,7 +271,9 @@ export class OperationPipeline {
         caps.perConnection,
       );
       if (!claim.ok)
-        return refuse(
+        return this.refuse(
+          request,
+          startedAt,
           refusal(
             429,
             claim.scope === 'connection'
@@ -376,6 +402,17 @@ export class OperationPipeline {
     );
   }
 
+  /** An admission refused: its log line, and the refusal. A method, not a closure made per request. */
+  private refuse(
+    request: OperationRequest,
+    startedAt: number,
+    answer: Refusal,
+    identity?: ClientIdentity,
+  ): Admission {
+    this.logRefusal(request, answer, startedAt, identity);
+    return { ok: false, refusal: answer };
+  }
+
   private logRefusal(
     request: OperationRequest,
     answer: Refusal,
@@ -415,12 +452,19 @@ export type { Transport };
  */
 const REFUSAL_CODES: Record<string, string> = { denied: 'FORBIDDEN', 'rate-limited': 'RATE_LIMITED' };
 
+const OK: Outcome = { ok: true };
+/** One connection object per client label, not a new name and object per request. */
+const clientConnections = new Map<string, { name: string; kind: 'client' }>();
+
 function recordClientRequest(identity: ClientIdentity, refusedAs: string | undefined): void {
   if (identity.via === 'system') return;
+  const label = clientLabel(identity);
+  let connection = clientConnections.get(label);
+  if (!connection) clientConnections.set(label, (connection = { name: `client:${label}`, kind: 'client' }));
   recordOutcome(
-    { name: `client:${clientLabel(identity)}`, kind: 'client' },
+    connection,
     refusedAs === undefined
-      ? { ok: true }
+      ? OK
       : {
           ok: false,
           errorClass: refusedAs,

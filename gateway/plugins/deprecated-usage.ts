@@ -1,4 +1,4 @@
-import type { ApolloServerPlugin } from '@apollo/server';
+import type { ApolloServerPlugin, GraphQLRequestListener } from '@apollo/server';
 import {
   getNamedType,
   separateOperations,
@@ -111,22 +111,24 @@ export function deprecatedUsagePlugin(
       byOperation.set(operationName ?? '', (used = deprecatedCoordinates(schema, document, operationName)));
     return used;
   };
+  // One listener for every request, not a new object and closure per request (issue 17, target 2).
+  const listener: GraphQLRequestListener<GatewayContext> = {
+    async didResolveOperation({ schema, document, operationName, contextValue }) {
+      const used = coordinatesOf(schema, document, operationName);
+      if (used.size === 0) return;
+      const named = operationName ? operationName.slice(0, MAX_OPERATION_NAME) : ANONYMOUS_OPERATION;
+      for (const field of used) {
+        const labels = { field, client: clientLabel(contextValue.client), operation: named };
+        const key = `${field}\n${labels.client}\n${named}`;
+        const counted = full(key) ? { ...labels, operation: OTHER_OPERATION } : labels;
+        if (counted === labels) countedSeries.add(key);
+        deprecatedUsageMetrics.uses.inc(counted);
+      }
+    },
+  };
   return {
     async requestDidStart() {
-      return {
-        async didResolveOperation({ schema, document, operationName, contextValue }) {
-          const used = coordinatesOf(schema, document, operationName);
-          if (used.size === 0) return;
-          const named = operationName ? operationName.slice(0, MAX_OPERATION_NAME) : ANONYMOUS_OPERATION;
-          for (const field of used) {
-            const labels = { field, client: clientLabel(contextValue.client), operation: named };
-            const key = `${field}\n${labels.client}\n${named}`;
-            const counted = full(key) ? { ...labels, operation: OTHER_OPERATION } : labels;
-            if (counted === labels) countedSeries.add(key);
-            deprecatedUsageMetrics.uses.inc(counted);
-          }
-        },
-      };
+      return listener;
     },
   };
 }

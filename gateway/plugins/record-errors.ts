@@ -1,4 +1,4 @@
-import type { ApolloServerPlugin } from '@apollo/server';
+import type { ApolloServerPlugin, GraphQLRequestListener } from '@apollo/server';
 import type { GatewayContext } from '../context.js';
 
 /**
@@ -7,13 +7,16 @@ import type { GatewayContext } from '../context.js';
  * in the plugin list, so it sees what every other plugin added.
  */
 export function recordErrorsPlugin(): ApolloServerPlugin<GatewayContext> {
+  // One listener for every request (it reads the request's context from its argument), not a new
+  // object and closure per request (issue 17, target 2).
+  const listener: GraphQLRequestListener<GatewayContext> = {
+    async willSendResponse({ response, contextValue }) {
+      if (response.body.kind === 'single') contextValue.errors = response.body.singleResult.errors;
+    },
+  };
   return {
-    async requestDidStart({ contextValue }) {
-      return {
-        async willSendResponse({ response }) {
-          if (response.body.kind === 'single') contextValue.errors = response.body.singleResult.errors;
-        },
-      };
+    async requestDidStart() {
+      return listener;
     },
   };
 }

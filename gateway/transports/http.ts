@@ -176,7 +176,10 @@ export function createHttpTransport(options: {
     }
     const operation = admission.operation;
     const headers = new HeaderMap();
-    for (const [name, value] of Object.entries(req.headers)) {
+    // for…in rather than Object.entries: no array per header for every request (issue 17, target 2).
+    const incoming = req.headers;
+    for (const name in incoming) {
+      const value = incoming[name];
       if (value !== undefined) headers.set(name, Array.isArray(value) ? value.join(', ') : value);
     }
     let runSearch = search;
@@ -184,7 +187,8 @@ export function createHttpTransport(options: {
       const query = new URLSearchParams(search);
       query.set('query', operation.query);
       runSearch = `?${query.toString()}`;
-    } else {
+    } else if (operation.query !== params.query) {
+      // The gate rewrote the operation; otherwise the body already holds the text to run.
       body = { ...(body as object), query: operation.query };
     }
     const contextValue = pipeline.contextOf(operation);
