@@ -12,7 +12,7 @@ import { Kind, parse, type OperationDefinitionNode } from 'graphql';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { PlannedKeyFields } from '../../gateway/auth/planned-keys.js';
 import type { GatewayContext } from '../../gateway/context.js';
-import { SubgraphDataSource } from '../../gateway/subgraph-data-source.js';
+import { headersObject, SubgraphDataSource } from '../../gateway/subgraph-data-source.js';
 import { closeSubgraphAgents, createSubgraphAgents } from '../../gateway/subgraph-http.js';
 import {
   bodyHash,
@@ -314,5 +314,32 @@ describe('the subgraph data source', () => {
     const uncached = recordingCachePolicy();
     await source().process(incomingFetch({ cachePolicy: uncached.policy }));
     expect(uncached.hints).toEqual([{ maxAge: 0 }]);
+  });
+});
+
+describe('headersObject', () => {
+  it("should give a fetch's headers as Object.fromEntries does, from Apollo's node-fetch Headers and from any iterable", async () => {
+    const { createRequire } = await import('node:module');
+    // The Headers class Apollo Gateway builds each fetch's headers with.
+    const fromGateway = createRequire(createRequire(import.meta.url).resolve('@apollo/gateway'));
+    const { Headers } = fromGateway('node-fetch') as {
+      Headers: new (init?: Record<string, string>) => Iterable<[string, string]> & {
+        append(name: string, value: string): void;
+        raw(): Record<string, string[]>;
+      };
+    };
+    const headers = new Headers({ 'Content-Type': 'application/json', 'X-Request-Id': 'r-1' });
+    headers.append('x-request-id', 'r-2');
+    headers.append('Apollographql-Client-Name', 'bench');
+    const expected = Object.fromEntries(headers);
+    expect(expected).toEqual({
+      'apollographql-client-name': 'bench',
+      'content-type': 'application/json',
+      'x-request-id': 'r-1, r-2',
+    });
+    expect(headersObject(headers)).toEqual(expected);
+    expect(headersObject(new Map([['accept', 'application/json']]))).toEqual({ accept: 'application/json' });
+    // Read, not changed.
+    expect(headers.raw()['X-Request-Id']).toEqual(['r-1', 'r-2']);
   });
 });
