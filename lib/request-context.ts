@@ -29,18 +29,30 @@ export function createRequestContext(
   budgetMs: number,
   startedAt: number = Date.now(),
 ): RequestContext {
-  // The child logger is made when something first logs through it: the gateway makes a context
-  // for every operation and its own line per operation does not use it, so at thousands of
-  // operations a second a child (bindings serialised through the redaction) for each was garbage
-  // that lived as long as the operation (issue 17, target 2).
-  let child: Logger | undefined;
-  return {
-    requestId,
-    get logger() {
-      return (child ??= logger.child({ requestId }));
-    },
-    deadline: startedAt + budgetMs,
-  };
+  return new LazyLoggerContext(logger, requestId, startedAt + budgetMs);
+}
+
+/**
+ * The child logger is made when something first logs through it: the gateway makes a context for
+ * every operation and its own line per operation does not use it, so at thousands of operations a
+ * second a child (bindings serialised through the redaction) for each was garbage that lived as
+ * long as the operation (issue 17, target 2). A class, so the getter is on the prototype: an object
+ * literal with a getter made a new getter function, and its scope, for every request.
+ */
+class LazyLoggerContext implements RequestContext {
+  #parent: Logger;
+  #child: Logger | undefined;
+  constructor(
+    parent: Logger,
+    readonly requestId: string,
+    readonly deadline: number,
+  ) {
+    this.#parent = parent;
+  }
+
+  get logger(): Logger {
+    return (this.#child ??= this.#parent.child({ requestId: this.requestId }));
+  }
 }
 
 /**
