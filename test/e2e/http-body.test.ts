@@ -50,4 +50,14 @@ describe('the HTTP body of an answer', () => {
       expect(answers[1]?.bytes.equals(answers[0]?.bytes ?? Buffer.alloc(0))).toBe(true);
     },
   );
+
+  it('should answer each body as sent when bodies of one length alternate (a repeated body is parsed once)', async () => {
+    // `first: 2` and `first: 3`: bodies of the same length that differ in one byte.
+    for (const first of [2, 2, 3, 3, 2, 3]) {
+      const { status, bytes } = await post(first);
+      expect(status).toBe(200);
+      const body = JSON.parse(bytes.toString('utf8')) as { data: { customers: { edges: unknown[] } } };
+      expect(body.data.customers.edges).toHaveLength(first);
+    }
+  });
 });
