@@ -109,6 +109,8 @@ async function readPrefix(
  * Resolves with what happened; throws only AttemptAbortedError, when `stop` fires.
  */
 export async function sendAttempt(attempt: AttemptRequest): Promise<AttemptResult> {
+  // Stopped before it started (an attempt started late): nothing is sent, the message is released.
+  if (attempt.stop.aborted) throw new AttemptAbortedError();
   const started = performance.now();
   const elapsed = () => Math.round((performance.now() - started) * 1000) / 1000;
   // One controller for both reasons to stop, with a timer cleared as soon as the attempt ends

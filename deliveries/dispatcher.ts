@@ -19,6 +19,9 @@ import { signatureHeaders } from './signing.js';
 import type { SsrfGuard } from './ssrf/guard.js';
 import type { DeliveryStore, OutboxMessage } from './store/types.js';
 
+/** Resolves after the next poll of the event loop: a setImmediate queued from a setImmediate. */
+const afterNextPoll = () => new Promise<void>((resolve) => setImmediate(() => setImmediate(resolve)));
+
 /** What the management side tells the dispatcher, so it never has to poll the store for changes. */
 export interface DeliveryScheduler {
   /** An endpoint was created, changed, enabled, disabled, deleted, or its secret rotated. */
@@ -75,12 +78,12 @@ export const FAILING_LANE_CONCURRENCY = 2;
  * A lane that answered a failure (any non-2xx, timeout or connection error) within this is
  * **demoted**, though not in a failing streak: an endpoint failing half its attempts, with a
  * success every few ms. Its work goes after the healthy lanes' in each turn of the event loop: in a
- * pass, its claims come after theirs and its attempts start after theirs; a slot it frees (or a
- * retry of it coming due) does not wake a pass at once but one deferred past the next poll of the
- * event loop, so responses and new messages of healthy lanes that are ready by then are claimed
- * first, and its claims most often ride in their pass (one transaction) instead of one of their
- * own. Its throughput is not capped (full concurrency, every pass claims it): it is only later in
- * the turn. Short, so a lane that recovered is promoted again after a second of successes.
+ * pass, its claims come after theirs, and its attempts start after the next poll of the event loop
+ * (theirs at once); a slot it frees (or a retry of it coming due) does not wake a pass at once but
+ * one deferred past the next poll, so responses and new messages of healthy lanes that are ready
+ * by then are read and claimed first, its claims riding in their pass when one comes. Its
+ * throughput is not capped (full concurrency, every pass claims it): it is only later in the turn.
+ * Short, so a lane that recovered is promoted again after a second of successes.
  */
 export const RECENT_FAILURE_MS = 1_000;
 
@@ -110,8 +113,8 @@ interface Lane {
  * dead endpoint fills only its own lane and never delays another (no head-of-line blocking; no
  * order between messages is promised, as with Svix). A lane in a failing streak is claimed apart,
  * at most every `FAILING_PASS_GAP_MS` and `FAILING_LANE_CONCURRENCY` at a time; one that failed
- * recently (`RECENT_FAILURE_MS`) is demoted: its claims and attempts go after the healthy lanes' in
- * each turn, and its freed slots wake a pass only after the next poll of the event loop. A timer on the
+ * recently (`RECENT_FAILURE_MS`) is demoted: its claims go after the healthy lanes' in each pass,
+ * and its attempts start and its freed slots wake a pass only after the next poll of the event loop. A timer on the
  * deliveries' clock wakes the dispatcher when the next lane is due; finished attempts and new
  * messages wake it too.
  *
@@ -420,7 +423,8 @@ export class Dispatcher implements DeliveryScheduler {
       if (!claimed) return;
       lane.nextDueMs = claimed.nextDueMs ?? Number.POSITIVE_INFINITY;
       lane.bucket?.take(claimed.messages.length, now);
-      for (const message of claimed.messages) this.startAttempt(lane, message);
+      const late = this.demoted(lane, now);
+      for (const message of claimed.messages) this.startAttempt(lane, message, late);
     });
   }
 
@@ -461,7 +465,12 @@ export class Dispatcher implements DeliveryScheduler {
     for (const resolve of this.idleWaiters.splice(0)) resolve();
   }
 
-  private startAttempt(lane: Lane, message: OutboxMessage): void {
+  /**
+   * `late` (a demoted lane): the attempt starts after the next poll of the event loop rather than
+   * now, so the healthy lanes' requests of this pass go out first and their responses ready by then
+   * are read before this one's signing, request and response take the loop. Its slot is taken now.
+   */
+  private startAttempt(lane: Lane, message: OutboxMessage, late = false): void {
     lane.inFlight++;
     let freed = false;
     // The lane's slot bounds requests to the endpoint: it is free once the response is in, while
@@ -474,7 +483,9 @@ export class Dispatcher implements DeliveryScheduler {
       lane.inFlight--;
       this.wakeFor(lane);
     };
-    const attempt = this.attempt(lane, message, free)
+    const attempt = (
+      late ? afterNextPoll().then(() => this.attempt(lane, message, free)) : this.attempt(lane, message, free)
+    )
       .catch((error: unknown) => this.unrecorded(message, error))
       .finally(() => {
         free();

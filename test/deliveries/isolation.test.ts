@@ -220,7 +220,7 @@ describe('webhook delivery lanes', () => {
   );
 
   it.each(stores)(
-    'should claim an endpoint that failed recently after the healthy ones in each pass, without capping it, until a second of successes ($kind store)',
+    'should claim and send to an endpoint that failed recently after the healthy ones, without capping it, until a second of successes ($kind store)',
     async ({ redisUrl }) => {
       const passes: Pass[] = [];
       const h = await harness({
@@ -230,14 +230,26 @@ describe('webhook delivery lanes', () => {
       });
       // The first attempt of every other message answered 500, as the bench's flaky endpoint: a
       // success every few attempts, so never in a failing streak.
+      // The turn of the event loop each event's first request arrived in, per endpoint.
+      let turn = 0;
+      let counting = false;
+      const arrivedIn = new Map<string, number>();
+      const arrival = (endpoint: string, body: string) => {
+        const key = `${endpoint} ${(JSON.parse(body) as { data: { id: string } }).data.id}`;
+        if (counting && !arrivedIn.has(key)) arrivedIn.set(key, turn);
+      };
       const tries = new Map<string, number>();
       const flaky = await h.receiver((request) => {
+        arrival('flaky', request.body);
         const id = String(request.headers['webhook-id']);
         const order = [...tries.keys()].indexOf(id);
         tries.set(id, (tries.get(id) ?? 0) + 1);
         return { status: order === -1 && tries.size % 2 === 1 ? 500 : 200 };
       });
-      const healthy = await h.receiver();
+      const healthy = await h.receiver((request) => {
+        arrival('healthy', request.body);
+        return { status: 200 };
+      });
       // The flaky endpoint made first: lanes are kept in the order made, so it would come first.
       const bad = (await h.deliveries.service.createEndpoint({ url: flaky.url, ownerClientId: 'c' }))
         .endpoint;
@@ -251,15 +263,30 @@ describe('webhook delivery lanes', () => {
       expect(flaky.received).toHaveLength(1); // answered 500
 
       // Failed recently: in every pass claiming for both, its claims come after the healthy one's.
+      // Its requests start after the next poll of the event loop, so they arrive (in this process)
+      // at least one turn after the healthy endpoint's of the same pass; a turn counted here by an
+      // immediate queued from the last.
       passes.length = 0;
+      counting = true;
+      const spin = () => {
+        turn++;
+        if (counting) setImmediate(spin);
+      };
+      setImmediate(spin);
       let sent = 1;
+      const events: string[] = [];
       for (let i = 0; i < 20; i++) {
-        await h.deliveries.enqueueForEvent(processedEvent(h.clock));
+        const event = processedEvent(h.clock);
+        events.push(event.id);
+        await h.deliveries.enqueueForEvent(event);
         sent++;
         await h.tick(10);
         // The healthy endpoint's messages still go at once.
         expect(healthy.received).toHaveLength(sent);
       }
+      counting = false;
+      for (const id of events)
+        expect(arrivedIn.get(`flaky ${id}`)).toBeGreaterThan(arrivedIn.get(`healthy ${id}`) ?? Infinity);
       const both = passes.filter((pass) => pass.claimed.has(bad.id) && pass.claimed.has(good.id));
       expect(both.length).toBeGreaterThanOrEqual(10);
       for (const pass of both) expect(order(pass)).toEqual([good.id, bad.id]);
