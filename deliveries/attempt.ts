@@ -1,8 +1,6 @@
 import { performance } from 'node:perf_hooks';
-import { isIP } from 'node:net';
 import { request, type Dispatcher } from 'undici';
 import { scrubSecrets } from './scrub.js';
-import { bareAddress } from './ssrf/address-ranges.js';
 import { AddressBlockedError, type SsrfGuard } from './ssrf/guard.js';
 
 /** Why an attempt failed: no answer in time, no connection, an answer other than 2xx, or the SSRF guard. */
@@ -86,6 +84,9 @@ function failure(error: unknown, timedOut: boolean): Pick<AttemptResult, 'errorC
   };
 }
 
+/** Stateless (no `stream` option), so one serves every attempt. */
+const utf8 = new TextDecoder();
+
 /** Reads at most `limit` bytes of a body, then lets the rest go. */
 async function readPrefix(
   body: AsyncIterable<Buffer> & { destroy(): unknown },
@@ -108,6 +109,8 @@ async function readPrefix(
  * Resolves with what happened; throws only AttemptAbortedError, when `stop` fires.
  */
 export async function sendAttempt(attempt: AttemptRequest): Promise<AttemptResult> {
+  // Stopped before it started (an attempt started late): nothing is sent, the message is released.
+  if (attempt.stop.aborted) throw new AttemptAbortedError();
   const started = performance.now();
   const elapsed = () => Math.round((performance.now() - started) * 1000) / 1000;
   // One controller for both reasons to stop, with a timer cleared as soon as the attempt ends
@@ -122,10 +125,10 @@ export async function sendAttempt(attempt: AttemptRequest): Promise<AttemptResul
   attempt.stop.addEventListener('abort', onStop, { once: true });
   const signal = controller.signal;
   try {
-    // net.connect looks up host names only; an address literal is checked here, on every attempt,
-    // so an allow-list narrowed since the endpoint was saved applies at once.
-    const host = new URL(attempt.url).hostname;
-    if (isIP(bareAddress(host)) !== 0) await attempt.guard.addressesOf(host);
+    // net.connect looks up host names only; an address literal is checked here, on every attempt
+    // (the guard keeps its answer per URL), so an allow-list narrowed since the endpoint was saved
+    // applies at once.
+    attempt.guard.checkAttemptUrl(attempt.url);
     const response = await request(attempt.url, {
       method: 'POST',
       dispatcher: attempt.agent,
@@ -139,7 +142,7 @@ export async function sendAttempt(attempt: AttemptRequest): Promise<AttemptResul
     return {
       statusCode: response.statusCode,
       latencyMs: elapsed(),
-      responseBody: scrubSecrets(new TextDecoder().decode(prefix), attempt.secrets),
+      responseBody: scrubSecrets(utf8.decode(prefix), attempt.secrets),
       errorClass: ok ? null : 'status',
       errorMessage: null,
       retryAfter: typeof retryAfter === 'string' ? retryAfter : null,

@@ -19,6 +19,9 @@ import { signatureHeaders } from './signing.js';
 import type { SsrfGuard } from './ssrf/guard.js';
 import type { DeliveryStore, OutboxMessage } from './store/types.js';
 
+/** Resolves after the next poll of the event loop: a setImmediate queued from a setImmediate. */
+const afterNextPoll = () => new Promise<void>((resolve) => setImmediate(() => setImmediate(resolve)));
+
 /** What the management side tells the dispatcher, so it never has to poll the store for changes. */
 export interface DeliveryScheduler {
   /** An endpoint was created, changed, enabled, disabled, deleted, or its secret rotated. */
@@ -71,6 +74,18 @@ export const FAILING_PASS_GAP_MS = 100;
  * claims 2 messages per attempt timeout instead of 16.
  */
 export const FAILING_LANE_CONCURRENCY = 2;
+/**
+ * A lane that answered a failure (any non-2xx, timeout or connection error) within this is
+ * **demoted**, though not in a failing streak: an endpoint failing half its attempts, with a
+ * success every few ms. Its work goes after the healthy lanes' in each turn of the event loop: in a
+ * pass, its claims come after theirs, and its attempts start after the next poll of the event loop
+ * (theirs at once); a slot it frees (or a retry of it coming due) does not wake a pass at once but
+ * one deferred past the next poll, so responses and new messages of healthy lanes that are ready
+ * by then are read and claimed first, its claims riding in their pass when one comes. Its
+ * throughput is not capped (full concurrency, every pass claims it): it is only later in the turn.
+ * Short, so a lane that recovered is promoted again after a second of successes.
+ */
+export const RECENT_FAILURE_MS = 1_000;
 
 /** One endpoint's queue: its own concurrency, rate limit and due time, apart from every other's. */
 interface Lane {
@@ -86,6 +101,8 @@ interface Lane {
   failingSinceMs: number | null;
   /** In a failing streak (`FAILING_STREAK_MS`): claimed apart, at most once per gap, 2 at a time. */
   failing: boolean;
+  /** When an attempt of it last failed, as this dispatcher saw it: demoted until `RECENT_FAILURE_MS` after. */
+  lastFailedMs: number;
   /** Opened secrets, until the first of them expires. */
   secrets: { values: string[]; untilMs: number } | undefined;
 }
@@ -95,7 +112,9 @@ interface Lane {
  * per endpoint, at most `perEndpointConcurrency` in flight and within its rate limit, so a slow or
  * dead endpoint fills only its own lane and never delays another (no head-of-line blocking; no
  * order between messages is promised, as with Svix). A lane in a failing streak is claimed apart,
- * at most every `FAILING_PASS_GAP_MS` and `FAILING_LANE_CONCURRENCY` at a time. A timer on the
+ * at most every `FAILING_PASS_GAP_MS` and `FAILING_LANE_CONCURRENCY` at a time; one that failed
+ * recently (`RECENT_FAILURE_MS`) is demoted: its claims go after the healthy lanes' in each pass,
+ * and its attempts start and its freed slots wake a pass only after the next poll of the event loop. A timer on the
  * deliveries' clock wakes the dispatcher when the next lane is due; finished attempts and new
  * messages wake it too.
  *
@@ -116,7 +135,9 @@ export class Dispatcher implements DeliveryScheduler {
   /** When the last pass for the lanes in a failing streak started. */
   private lastFailingPassMs = Number.NEGATIVE_INFINITY;
   private pumpScheduled = false;
-  private timer: { atMs: number; cancel: () => void } | undefined;
+  /** A pass deferred for demoted lanes is scheduled (`pumpLate`). */
+  private latePumpScheduled = false;
+  private timer: { atMs: number; late: boolean; cancel: () => void } | undefined;
   private idleWaiters: (() => void)[] = [];
 
   constructor(private readonly options: DispatcherOptions) {
@@ -271,6 +292,7 @@ export class Dispatcher implements DeliveryScheduler {
       failing:
         endpoint.failingSinceMs !== null &&
         this.options.clock.now() - endpoint.failingSinceMs >= FAILING_STREAK_MS,
+      lastFailedMs: endpoint.failingSinceMs ?? Number.NEGATIVE_INFINITY,
       secrets: undefined,
     };
   }
@@ -310,8 +332,14 @@ export class Dispatcher implements DeliveryScheduler {
       : lane.nextDueMs;
   }
 
+  /** Answered a failure recently, not in a failing streak: its work goes after the healthy lanes'. */
+  private demoted(lane: Lane, nowMs: number): boolean {
+    return !lane.failing && nowMs - lane.lastFailedMs < RECENT_FAILURE_MS;
+  }
+
   private isIdle(): boolean {
-    if (this.claimer.busy || this.pumpScheduled || this.attempts.size > 0) return false;
+    if (this.claimer.busy || this.pumpScheduled || this.latePumpScheduled || this.attempts.size > 0)
+      return false;
     const now = this.options.clock.now();
     // A lane due but within the gap waits for its timer, like one due later.
     return [...this.lanes.values()].every((lane) => this.room(lane, now) === 0 || this.wakeAt(lane) > now);
@@ -337,10 +365,30 @@ export class Dispatcher implements DeliveryScheduler {
   }
 
   /**
+   * A pump for demoted lanes: after the next poll of the event loop (a setImmediate queued from a
+   * setImmediate), so the healthy lanes' responses and new messages ready by then wake their pass
+   * first, and a demoted lane with room is claimed in that pass, after them, rather than in a pass
+   * of its own before them. If none comes, this pass claims it: it is later, never skipped.
+   */
+  private pumpLate(): void {
+    if (this.latePumpScheduled) return;
+    this.latePumpScheduled = true;
+    setImmediate(() =>
+      setImmediate(() => {
+        this.latePumpScheduled = false;
+        this.pump();
+        this.wakeIdleWaiters();
+      }),
+    );
+  }
+
+  /**
    * One claim for every lane with room, in one store call: one transaction embedded, however many
    * lanes are due. Claiming lane by lane cost a transaction each, so every failing endpoint's
    * retries coming due added writes between the healthy endpoints' claims. The lanes in a failing
    * streak are claimed in a call of their own after it, when the gap since their last one allows.
+   * Demoted lanes (`RECENT_FAILURE_MS`) are claimed in the same call, after the healthy ones, so
+   * their attempts start after the healthy lanes' too.
    */
   private async claimAndStart(): Promise<void> {
     const { clock } = this.options;
@@ -348,12 +396,14 @@ export class Dispatcher implements DeliveryScheduler {
     const now = clock.now();
     this.lastPassMs = now;
     const healthy: { lane: Lane; room: number }[] = [];
+    const demoted: { lane: Lane; room: number }[] = [];
     const failing: { lane: Lane; room: number }[] = [];
     for (const lane of this.lanes.values()) {
       const room = this.room(lane, now);
-      if (room > 0) (lane.failing ? failing : healthy).push({ lane, room });
+      if (room > 0)
+        (lane.failing ? failing : this.demoted(lane, now) ? demoted : healthy).push({ lane, room });
     }
-    if (healthy.length > 0) await this.claimFor(healthy, now);
+    if (healthy.length + demoted.length > 0) await this.claimFor([...healthy, ...demoted], now);
     if (failing.length > 0 && !this.stopping.signal.aborted) {
       this.lastFailingPassMs = now;
       await this.claimFor(failing, now);
@@ -373,7 +423,8 @@ export class Dispatcher implements DeliveryScheduler {
       if (!claimed) return;
       lane.nextDueMs = claimed.nextDueMs ?? Number.POSITIVE_INFINITY;
       lane.bucket?.take(claimed.messages.length, now);
-      for (const message of claimed.messages) this.startAttempt(lane, message);
+      const late = this.demoted(lane, now);
+      for (const message of claimed.messages) this.startAttempt(lane, message, late);
     });
   }
 
@@ -382,24 +433,31 @@ export class Dispatcher implements DeliveryScheduler {
     if (this.stopping.signal.aborted) return;
     const now = this.options.clock.now();
     let at = Number.POSITIVE_INFINITY;
+    // Whether only demoted lanes are due at `at`: then the timer wakes a deferred pass (`pumpLate`).
+    let late = true;
     for (const lane of this.lanes.values()) {
       if (lane.nextDueMs === Number.POSITIVE_INFINITY) continue;
       if (lane.inFlight >= this.concurrencyOf(lane)) continue; // a finishing attempt wakes it
       const tokenAt = lane.bucket ? lane.bucket.nextTokenAtMs(now) : now;
-      at = Math.min(at, Math.max(this.wakeAt(lane), tokenAt, this.backoffUntilMs));
+      const laneAt = Math.max(this.wakeAt(lane), tokenAt, this.backoffUntilMs);
+      const laneLate = this.demoted(lane, now);
+      if (laneAt < at) late = laneLate;
+      else if (laneAt === at) late &&= laneLate;
+      at = Math.min(at, laneAt);
     }
-    if (this.timer?.atMs === at) return;
+    if (this.timer?.atMs === at && this.timer.late === late) return;
     this.timer?.cancel();
     this.timer = undefined;
     if (at === Number.POSITIVE_INFINITY) return;
     const cancel = this.options.clock.setTimer(
       () => {
         this.timer = undefined;
-        this.pump();
+        if (late) this.pumpLate();
+        else this.pump();
       },
       Math.max(0, at - now),
     );
-    this.timer = { atMs: at, cancel };
+    this.timer = { atMs: at, late, cancel };
   }
 
   private wakeIdleWaiters(): void {
@@ -407,7 +465,12 @@ export class Dispatcher implements DeliveryScheduler {
     for (const resolve of this.idleWaiters.splice(0)) resolve();
   }
 
-  private startAttempt(lane: Lane, message: OutboxMessage): void {
+  /**
+   * `late` (a demoted lane): the attempt starts after the next poll of the event loop rather than
+   * now, so the healthy lanes' requests of this pass go out first and their responses ready by then
+   * are read before this one's signing, request and response take the loop. Its slot is taken now.
+   */
+  private startAttempt(lane: Lane, message: OutboxMessage, late = false): void {
     lane.inFlight++;
     let freed = false;
     // The lane's slot bounds requests to the endpoint: it is free once the response is in, while
@@ -420,7 +483,9 @@ export class Dispatcher implements DeliveryScheduler {
       lane.inFlight--;
       this.wakeFor(lane);
     };
-    const attempt = this.attempt(lane, message, free)
+    const attempt = (
+      late ? afterNextPoll().then(() => this.attempt(lane, message, free)) : this.attempt(lane, message, free)
+    )
       .catch((error: unknown) => this.unrecorded(message, error))
       .finally(() => {
         free();
@@ -431,13 +496,19 @@ export class Dispatcher implements DeliveryScheduler {
   }
 
   /**
-   * After an attempt of `lane` freed its slot or finished: a pass at the end of this turn, unless
+   * After an attempt of `lane` freed its slot or finished: a pass deferred past the next poll when
+   * the lane is demoted (`pumpLate`); otherwise a pass at the end of this turn, unless
    * the lane is in a failing streak and its next pass is not due yet (the gap since the last pass
    * for such lanes), in which case its slot waits for the timer of that pass rather than waking a
    * pass of its own.
    */
   private wakeFor(lane: Lane): void {
-    if (!lane.failing || this.room(lane, this.options.clock.now()) > 0) {
+    const now = this.options.clock.now();
+    if (this.demoted(lane, now)) {
+      this.pumpLate();
+      return;
+    }
+    if (!lane.failing || this.room(lane, now) > 0) {
       this.pumpSoon();
       return;
     }
@@ -538,6 +609,7 @@ export class Dispatcher implements DeliveryScheduler {
       const nowMs = clock.now();
       lane.failingSinceMs ??= nowMs;
       lane.failing = nowMs - lane.failingSinceMs >= FAILING_STREAK_MS;
+      lane.lastFailedMs = nowMs;
     }
     // After a 410 the lane stays full until the endpoint is disabled: nothing more is sent to it.
     if (verdict.status !== 'failed') free();

@@ -45,6 +45,8 @@ export class SsrfGuard {
   private readonly allowedHosts: ReadonlySet<string>;
   private readonly allowedRanges = new BlockList();
   private readonly resolve: Resolver;
+  /** Attempt URLs `checkAttemptUrl` let through (a host name, or a literal that may be reached). */
+  private readonly reachableUrls = new Set<string>();
 
   constructor(private readonly options: SsrfGuardOptions) {
     this.resolve = options.resolve ?? systemResolver;
@@ -119,6 +121,29 @@ export class SsrfGuard {
       if (range) throw new AddressBlockedError(hostname, range);
     }
     return addresses;
+  }
+
+  /**
+   * Checks an attempt's URL when its host is an address literal (net.connect looks up host names
+   * only, through `lookup`, so a literal is never checked there); throws AddressBlockedError when
+   * it may not be reached. Every attempt calls it, so the answer is kept per URL: it depends only on
+   * the URL and this guard's options, which never change (a narrowed allow-list is a new guard).
+   * Refusals are not kept: they throw each time.
+   */
+  checkAttemptUrl(url: string): void {
+    if (this.reachableUrls.has(url)) return;
+    const host = new URL(url).hostname;
+    const bare = bareAddress(host);
+    const family = isIP(bare);
+    if (family !== 0) {
+      if (!this.allowedHosts.has(bare.toLowerCase())) {
+        const range = this.blockedRange(bare);
+        if (range) throw new AddressBlockedError(host, range);
+      }
+    }
+    // Bounded: endpoints' URLs, most often a few; cleared rather than grown without end.
+    if (this.reachableUrls.size >= 10_000) this.reachableUrls.clear();
+    this.reachableUrls.add(url);
   }
 
   /** The refused range of one address, unless the allow-list lets it through. */

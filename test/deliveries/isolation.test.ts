@@ -3,6 +3,7 @@ import {
   FAILING_LANE_CONCURRENCY,
   FAILING_PASS_GAP_MS,
   FAILING_STREAK_MS,
+  RECENT_FAILURE_MS,
 } from '../../deliveries/dispatcher.js';
 import type { DeliveryStore } from '../../deliveries/store/types.js';
 import { eventually } from '../helpers/gateway-process.js';
@@ -215,6 +216,100 @@ describe('webhook delivery lanes', () => {
       expect(
         await h.deliveries.service.messages({ endpointId: endpoint.id, status: 'pending', limit: 100 }),
       ).toHaveLength(40);
+    },
+  );
+
+  it.each(stores)(
+    'should claim and send to an endpoint that failed recently after the healthy ones, without capping it, until a second of successes ($kind store)',
+    async ({ redisUrl }) => {
+      const passes: Pass[] = [];
+      const h = await harness({
+        config: { retryScheduleMs: [0, ...Array<number>(9).fill(10)], changePollMs: 60_000 },
+        wrapStore: passesOf(passes),
+        ...(redisUrl === undefined ? {} : { redisUrl }),
+      });
+      // The first attempt of every other message answered 500, as the bench's flaky endpoint: a
+      // success every few attempts, so never in a failing streak.
+      // The turn of the event loop each event's first request arrived in, per endpoint.
+      let turn = 0;
+      let counting = false;
+      const arrivedIn = new Map<string, number>();
+      const arrival = (endpoint: string, body: string) => {
+        const key = `${endpoint} ${(JSON.parse(body) as { data: { id: string } }).data.id}`;
+        if (counting && !arrivedIn.has(key)) arrivedIn.set(key, turn);
+      };
+      const tries = new Map<string, number>();
+      const flaky = await h.receiver((request) => {
+        arrival('flaky', request.body);
+        const id = String(request.headers['webhook-id']);
+        const order = [...tries.keys()].indexOf(id);
+        tries.set(id, (tries.get(id) ?? 0) + 1);
+        return { status: order === -1 && tries.size % 2 === 1 ? 500 : 200 };
+      });
+      const healthy = await h.receiver((request) => {
+        arrival('healthy', request.body);
+        return { status: 200 };
+      });
+      // The flaky endpoint made first: lanes are kept in the order made, so it would come first.
+      const bad = (await h.deliveries.service.createEndpoint({ url: flaky.url, ownerClientId: 'c' }))
+        .endpoint;
+      const good = (await h.deliveries.service.createEndpoint({ url: healthy.url, ownerClientId: 'c' }))
+        .endpoint;
+      const order = (pass: Pass) => [...pass.claimed.keys()].filter((id) => id === bad.id || id === good.id);
+      await h.deliveries.enqueueForEvent(processedEvent(h.clock));
+      await h.deliveries.dispatcher.settled();
+      // Before its first failure it is a lane like any other, in the order made.
+      expect(order(passes[0]!)).toEqual([bad.id, good.id]);
+      expect(flaky.received).toHaveLength(1); // answered 500
+
+      // Failed recently: in every pass claiming for both, its claims come after the healthy one's.
+      // Its requests start after the next poll of the event loop, so they arrive (in this process)
+      // at least one turn after the healthy endpoint's of the same pass; a turn counted here by an
+      // immediate queued from the last.
+      passes.length = 0;
+      counting = true;
+      const spin = () => {
+        turn++;
+        if (counting) setImmediate(spin);
+      };
+      setImmediate(spin);
+      let sent = 1;
+      const events: string[] = [];
+      for (let i = 0; i < 20; i++) {
+        const event = processedEvent(h.clock);
+        events.push(event.id);
+        await h.deliveries.enqueueForEvent(event);
+        sent++;
+        await h.tick(10);
+        // The healthy endpoint's messages still go at once.
+        expect(healthy.received).toHaveLength(sent);
+      }
+      counting = false;
+      for (const id of events)
+        expect(arrivedIn.get(`flaky ${id}`)).toBeGreaterThan(arrivedIn.get(`healthy ${id}`) ?? Infinity);
+      const both = passes.filter((pass) => pass.claimed.has(bad.id) && pass.claimed.has(good.id));
+      expect(both.length).toBeGreaterThanOrEqual(10);
+      for (const pass of both) expect(order(pass)).toEqual([good.id, bad.id]);
+
+      // Not capped: its retries come due and go, every message gets its 2xx, every attempt recorded.
+      for (let i = 0; i < 10; i++) await h.tick(10);
+      const succeeded = await h.deliveries.service.messages({
+        endpointId: bad.id,
+        status: 'succeeded',
+        limit: 100,
+      });
+      expect(succeeded).toHaveLength(sent);
+      const recorded = await h.store.attempts({ endpointId: bad.id, limit: 1_000 });
+      expect(recorded).toHaveLength(flaky.received.length);
+      expect(recorded.filter((attempt) => attempt.statusCode === 200)).toHaveLength(sent);
+
+      // A second after its last failure (only successes since) it is promoted: the order made again.
+      flaky.answer = () => ({ status: 200 });
+      await h.tick(RECENT_FAILURE_MS);
+      passes.length = 0;
+      await h.deliveries.enqueueForEvent(processedEvent(h.clock));
+      await h.deliveries.dispatcher.settled();
+      expect(order(passes[0]!)).toEqual([bad.id, good.id]);
     },
   );
 
