@@ -117,7 +117,9 @@ describe('the explorer bundle, built on first request', () => {
     };
     expect(scripts['prestart']).toBeUndefined();
     // The launcher prebuilds the server's own code (scripts/run-built.mjs), never the explorer.
-    expect(scripts['start']).toBe('node --max-semi-space-size=8 --heap-growing-percent=200 scripts/run-built.mjs start');
+    expect(scripts['start']).toBe(
+      'node --max-semi-space-size=8 --heap-growing-percent=200 scripts/run-built.mjs start',
+    );
     expect(readFileSync('scripts/run-built.mjs', 'utf8')).not.toMatch(/build:explorer|explorer\/build/);
   });
 });
