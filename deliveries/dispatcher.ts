@@ -19,8 +19,10 @@ import { signatureHeaders } from './signing.js';
 import type { SsrfGuard } from './ssrf/guard.js';
 import type { DeliveryStore, OutboxMessage } from './store/types.js';
 
-/** Resolves after the next poll of the event loop: a setImmediate queued from a setImmediate. */
-const afterNextPoll = () => new Promise<void>((resolve) => setImmediate(() => setImmediate(resolve)));
+/** Runs `then` after the next poll of the event loop: a setImmediate queued from a setImmediate. */
+const afterNextPoll = (then: () => void): void => {
+  setImmediate(() => setImmediate(then));
+};
 
 /** What the management side tells the dispatcher, so it never has to poll the store for changes. */
 export interface DeliveryScheduler {
@@ -373,13 +375,11 @@ export class Dispatcher implements DeliveryScheduler {
   private pumpLate(): void {
     if (this.latePumpScheduled) return;
     this.latePumpScheduled = true;
-    setImmediate(() =>
-      setImmediate(() => {
-        this.latePumpScheduled = false;
-        this.pump();
-        this.wakeIdleWaiters();
-      }),
-    );
+    afterNextPoll(() => {
+      this.latePumpScheduled = false;
+      this.pump();
+      this.wakeIdleWaiters();
+    });
   }
 
   /**
@@ -484,7 +484,9 @@ export class Dispatcher implements DeliveryScheduler {
       this.wakeFor(lane);
     };
     const attempt = (
-      late ? afterNextPoll().then(() => this.attempt(lane, message, free)) : this.attempt(lane, message, free)
+      late
+        ? new Promise<void>((resolve) => afterNextPoll(resolve)).then(() => this.attempt(lane, message, free))
+        : this.attempt(lane, message, free)
     )
       .catch((error: unknown) => this.unrecorded(message, error))
       .finally(() => {

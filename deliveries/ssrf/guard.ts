@@ -115,11 +115,7 @@ export class SsrfGuard {
     const host = bareAddress(hostname).toLowerCase();
     const family = isIP(host);
     const addresses = family === 0 ? await this.resolve(host) : [{ address: host, family }];
-    if (this.allowedHosts.has(host.replace(/\.$/, ''))) return addresses;
-    for (const { address } of addresses) {
-      const range = this.blockedRange(address);
-      if (range) throw new AddressBlockedError(hostname, range);
-    }
+    this.refuseBlocked(hostname, host, addresses);
     return addresses;
   }
 
@@ -132,18 +128,22 @@ export class SsrfGuard {
    */
   checkAttemptUrl(url: string): void {
     if (this.reachableUrls.has(url)) return;
-    const host = new URL(url).hostname;
-    const bare = bareAddress(host);
-    const family = isIP(bare);
-    if (family !== 0) {
-      if (!this.allowedHosts.has(bare.toLowerCase())) {
-        const range = this.blockedRange(bare);
-        if (range) throw new AddressBlockedError(host, range);
-      }
-    }
+    const hostname = new URL(url).hostname;
+    const host = bareAddress(hostname).toLowerCase();
+    const family = isIP(host);
+    if (family !== 0) this.refuseBlocked(hostname, host, [{ address: host }]);
     // Bounded: endpoints' URLs, most often a few; cleared rather than grown without end.
     if (this.reachableUrls.size >= 10_000) this.reachableUrls.clear();
     this.reachableUrls.add(url);
+  }
+
+  /** Throws AddressBlockedError for the first address that may not be reached, unless `host` is allowed by name. */
+  private refuseBlocked(hostname: string, host: string, addresses: readonly { address: string }[]): void {
+    if (this.allowedHosts.has(host.replace(/\.$/, ''))) return;
+    for (const { address } of addresses) {
+      const range = this.blockedRange(address);
+      if (range) throw new AddressBlockedError(hostname, range);
+    }
   }
 
   /** The refused range of one address, unless the allow-list lets it through. */

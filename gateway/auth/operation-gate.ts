@@ -2,6 +2,7 @@ import type { ApolloServerPlugin, GraphQLRequestListener } from '@apollo/server'
 import { parse, type DocumentNode, type GraphQLSchema } from 'graphql';
 import { describeRequirement, type Declarations } from '../../lib/auth/requirements.js';
 import { BoundedMap } from '../../lib/cache/bounded-map.js';
+import { objectKey } from '../../lib/cache/object-keys.js';
 import { ErrorCode } from '../../lib/errors.js';
 import { Counter } from '../../lib/metrics.js';
 import type { GatewayContext } from '../context.js';
@@ -51,24 +52,6 @@ export function forbiddenError(removal: Removal) {
   };
 }
 
-const documentNumbers = new WeakMap<DocumentNode, string>();
-let documentsNumbered = 0;
-
-/**
- * A number per document object (held weakly), for plan keys. With the query's text in the key, each
- * request built a key as long as its query (the gateway benchmark's is 1 KB) and hashed it (issue
- * 17, target 2). A document parsed again from the same text gets a new number and a plan of its
- * own: the same plan, computed once more.
- */
-function documentNumber(document: DocumentNode): string {
-  let number = documentNumbers.get(document);
-  if (number === undefined) {
-    number = String(++documentsNumbered);
-    documentNumbers.set(document, number);
-  }
-  return number;
-}
-
 type Plan =
   | { kind: 'unchanged' }
   | { kind: 'rewritten'; document: DocumentNode; outcome: NonNullable<GateOutcome> }
@@ -97,7 +80,7 @@ export class OperationGate {
     // The document, what the plan is computed from, stands for the text: the pipeline's parse cache
     // gives one document object per text, and a short number keeps each request from copying its
     // whole text into the key.
-    const key = `${scopeKey(identity)}\n${operationName ?? ''}\n${documentNumber(document)}`;
+    const key = `${scopeKey(identity)}\n${operationName ?? ''}\n${objectKey(document)}`;
     let plan = this.plans.get(key);
     if (!plan) {
       const decided = authorizeOperation(

@@ -80,11 +80,12 @@ function depthOf(value: unknown, limit: number): number {
   return deepest;
 }
 
-const NO_CODES: readonly string[] = [];
+/** An empty list shared by every operation that has nothing to list (no error codes, no removals). */
+const NONE: readonly string[] = [];
 
 function codesOf(errors: readonly GraphQLFormattedError[] | undefined): readonly string[] {
   // Most operations have no errors: no new Set and arrays for each (issue 17, target 2).
-  if (!errors || errors.length === 0) return NO_CODES;
+  if (!errors || errors.length === 0) return NONE;
   return [...new Set(errors.map((e) => String(e.extensions?.['code'] ?? 'UNKNOWN')))];
 }
 
@@ -257,7 +258,7 @@ export class OperationPipeline {
         return this.refuse(request, startedAt, { status: 403, errors: authorized.errors }, identity);
       return this.refuse(request, startedAt, authorized, identity);
     }
-    const removed = authorized.outcome?.removals.map((removal) => removal.coordinate) ?? NO_CODES;
+    const removed = authorized.outcome?.removals.map((removal) => removal.coordinate) ?? NONE;
     this.options.anomalies.recordDenied(identity, removed);
     recordClientRequest(identity, removed.length > 0 ? 'denied' : undefined);
 

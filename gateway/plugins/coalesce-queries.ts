@@ -1,4 +1,5 @@
 import type { ApolloGateway } from '@apollo/gateway';
+import { objectKey } from '../../lib/cache/object-keys.js';
 import type { GatewayContext } from '../context.js';
 import { clientKey, scopeKey } from '../identity.js';
 
@@ -15,25 +16,10 @@ interface Shared {
   hint: CacheHint;
 }
 
-const documentKeys = new WeakMap<object, string>();
-let documentsNumbered = 0;
-
-/**
- * The operation's text in a coalescing key: a number per parsed document (Apollo's document store
- * gives one document object per text, held weakly here) rather than the text itself, which every
- * request copied whole into its key (the gateway benchmark's query is 1 KB) for the map to hash
- * (issue 17, target 2). A text parsed again gets a new number: requests then miss a sharing, never
- * share an answer to another text. Without a document, the text.
- */
+/** The operation's text in a coalescing key: its parsed document's key (`objectKey`), else the text. */
 function textKey(requestContext: ExecutionContext): string {
   const document = requestContext.document as object | undefined;
-  if (!document) return `text:${requestContext.source ?? ''}`;
-  let key = documentKeys.get(document);
-  if (key === undefined) {
-    key = `document:${++documentsNumbered}`;
-    documentKeys.set(document, key);
-  }
-  return key;
+  return document ? `document:${objectKey(document)}` : `text:${requestContext.source ?? ''}`;
 }
 
 /**
