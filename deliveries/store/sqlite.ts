@@ -3,7 +3,7 @@ import type Database from 'better-sqlite3';
 import type { EventType, IncomingEvent } from '../../lib/events/event.js';
 import { EventLogOpenError } from '../../lib/events/log/errors.js';
 import { GroupCommit } from '../../lib/events/log/group-commit.js';
-import { openSqliteFile } from '../../lib/events/log/sqlite-file.js';
+import { closeSqliteFile, openSqliteFile } from '../../lib/events/log/sqlite-file.js';
 import type { AttemptErrorClass } from '../attempt.js';
 import type { DisabledReason, Endpoint, EndpointChanges } from '../endpoint.js';
 import type {
@@ -84,7 +84,11 @@ CREATE TABLE IF NOT EXISTS webhook_messages (
   last_error_class TEXT,
   last_error       TEXT
 );
-CREATE INDEX IF NOT EXISTS webhook_messages_due ON webhook_messages (endpoint_id, next_attempt_ms) WHERE status = 'pending';
+-- Due messages per endpoint; claim_owner in it so the outbox's counts (stats(), read by every
+-- /metrics scrape) never read a row: a scan of the table's rows for them held the event loop for
+-- 60-80 ms at a backlog of 27,000 messages (bench:deliveries), the index alone ~10x less.
+CREATE INDEX IF NOT EXISTS webhook_messages_pending ON webhook_messages (endpoint_id, next_attempt_ms, claim_owner) WHERE status = 'pending';
+DROP INDEX IF EXISTS webhook_messages_due;
 CREATE INDEX IF NOT EXISTS webhook_messages_endpoint ON webhook_messages (endpoint_id, seq);
 CREATE INDEX IF NOT EXISTS webhook_messages_settled ON webhook_messages (updated_ms) WHERE status <> 'pending';
 CREATE TABLE IF NOT EXISTS webhook_attempts (
@@ -702,7 +706,7 @@ export function openSqliteDeliveryStore(options: SqliteDeliveryStoreOptions): De
     },
     async close() {
       settles.drain();
-      if (db.open) db.close();
+      await closeSqliteFile(db);
     },
   };
 }

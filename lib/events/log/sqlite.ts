@@ -5,7 +5,7 @@ import { parseSqliteCursor, sqliteCursor } from './cursor.js';
 import { dataFileGuard } from './data-dir.js';
 import { EventLogOpenError, EventLogUnavailableError } from './errors.js';
 import { GroupCommit } from './group-commit.js';
-import { openSqliteFile } from './sqlite-file.js';
+import { closeSqliteFile, openSqliteFile } from './sqlite-file.js';
 import { decodeChannels, decodeEvent, deliveredEvent, encodeChannels, encodeEvent } from './stored-event.js';
 import type { ClaimedEvent, DeadLetter, DeliveryOutcome, EventLog, EventLogStats } from './types.js';
 
@@ -434,7 +434,7 @@ export function openSqliteEventLog(options: SqliteEventLogOptions): EventLog {
       appends.drain();
       completes.drain();
       watchers.clear();
-      if (db.open) db.close();
+      await closeSqliteFile(db);
     },
   };
 }
