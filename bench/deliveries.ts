@@ -1,7 +1,7 @@
 import { fork, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { availableParallelism, loadavg, tmpdir } from 'node:os';
-import { monitorEventLoopDelay } from 'node:perf_hooks';
+import { availableParallelism, cpus, loadavg, tmpdir } from 'node:os';
+import { monitorEventLoopDelay, performance as perfHooks } from 'node:perf_hooks';
 import { join } from 'node:path';
 import { startDeliveries } from '../deliveries/index.js';
 import { openDeliveryStore } from '../deliveries/store/open.js';
@@ -83,6 +83,26 @@ interface Run {
   /** Passes that claimed for the dead endpoint, and passes that claimed for no healthy endpoint. */
   deadPasses: number;
   unhealthyPasses: number;
+  /**
+   * While events were appended (the load, before the drain): the share of the time this process's
+   * event loop was busy (`eventLoopUtilization`), and the share of the machine's CPUs busy (every
+   * process: this one, the receivers, the rest). Near 100% the loop queues, whatever the order of
+   * its work.
+   */
+  loopBusy: number;
+  machineBusy: number;
+}
+
+/** Busy and total CPU time of every core so far (ms), for the share busy between two readings. */
+function machineTimes(): { busy: number; total: number } {
+  let busy = 0;
+  let total = 0;
+  for (const { times } of cpus()) {
+    const all = times.user + times.nice + times.sys + times.idle + times.irq;
+    busy += all - times.idle;
+    total += all;
+  }
+  return { busy, total };
 }
 
 /**
@@ -194,6 +214,8 @@ async function run(
   const loopDelay = monitorEventLoopDelay({ resolution: 10 });
   loopDelay.enable();
   const cpuBefore = process.cpuUsage();
+  const loopBefore = perfHooks.eventLoopUtilization();
+  const machineBefore = machineTimes();
   const started = wallMs();
   let sent = 0;
   let lastProgress = started;
@@ -226,6 +248,10 @@ async function run(
       }
       await sleep(TICK_MS);
     }
+    const loopBusy = perfHooks.eventLoopUtilization(loopBefore).utilization;
+    const machineAfter = machineTimes();
+    const machineBusy =
+      (machineAfter.busy - machineBefore.busy) / Math.max(1, machineAfter.total - machineBefore.total);
     // Until every answering endpoint has every message (or the limit).
     const drainStarted = wallMs();
     for (;;) {
@@ -265,6 +291,8 @@ async function run(
       claimMs: counted.ms(),
       deadPasses: counted.deadPasses(),
       unhealthyPasses: counted.unhealthyPasses(),
+      loopBusy,
+      machineBusy,
     };
   } finally {
     loopDelay.disable();
@@ -308,7 +336,8 @@ try {
         .join(
           ', ',
         )} on ${availableParallelism()} CPUs; attempt timeout ${ATTEMPT_TIMEOUT_MS} ms, retries after ` +
-      `${RETRY_SCHEDULE_MS.join(', ')} ms; 16 attempts in flight per endpoint; receivers in a process of their own\n`,
+      `${RETRY_SCHEDULE_MS.join(', ')} ms; 16 attempts in flight per endpoint; receivers in a process of their own; ` +
+      `"loop busy %" and "machine CPU %" are read while the events are appended\n`,
   );
   const sqlite = async (file: string) => openDeliveryStore({ kind: 'sqlite', file });
   const three: ReceiverName[] = ['healthy-1', 'healthy-2', 'healthy-3'];
@@ -372,6 +401,8 @@ try {
         'claim passes/2xx',
         'claiming ms',
         'passes with dead/without healthy',
+        'loop busy %',
+        'machine CPU %',
       ],
       results.map((r) => [
         r.name,
@@ -391,6 +422,8 @@ try {
         r.claimPassesPerDelivery.toFixed(3),
         r.claimMs.toFixed(0),
         `${r.deadPasses}/${r.unhealthyPasses}`,
+        (r.loopBusy * 100).toFixed(0),
+        (r.machineBusy * 100).toFixed(0),
       ]),
     ),
   );

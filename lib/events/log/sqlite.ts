@@ -6,6 +6,7 @@ import { dataFileGuard } from './data-dir.js';
 import { EventLogOpenError, EventLogUnavailableError } from './errors.js';
 import { GroupCommit } from './group-commit.js';
 import { closeSqliteFile, openSqliteFile } from './sqlite-file.js';
+import { WalFlush } from './wal-flush.js';
 import { decodeChannels, decodeEvent, deliveredEvent, encodeChannels, encodeEvent } from './stored-event.js';
 import type { ClaimedEvent, DeadLetter, DeliveryOutcome, EventLog, EventLogStats } from './types.js';
 
@@ -14,7 +15,8 @@ export interface SqliteEventLogOptions {
   file: string;
   /**
    * How hard each commit is flushed to disk (WAL mode either way).
-   * - `full`: a returned `append` survives a process crash and an OS crash or power loss.
+   * - `full`: a returned `append` survives a process crash and an OS crash or power loss (the WAL
+   *   is flushed to disk before it returns, off the event loop: wal-flush.ts).
    * - `normal`: survives a process crash (SIGKILL included); an OS crash or power loss may lose
    *   the last commits before the WAL was checkpointed, never corrupt the file. Faster.
    * @default 'full'
@@ -102,7 +104,8 @@ export function openSqliteEventLog(options: SqliteEventLogOptions): EventLog {
   const fullSync = options.synchronous !== 'normal';
   const db = openSqliteFile({
     file: options.file,
-    synchronous: fullSync ? 'full' : 'normal',
+    // `full` without flushing in COMMIT: each write waits for WalFlush instead (wal-flush.ts).
+    synchronous: fullSync && inMemory ? 'full' : 'normal',
     busyTimeoutMs: options.busyTimeoutMs ?? 5_000,
     role: 'the event log',
     check(opened) {
@@ -124,6 +127,10 @@ export function openSqliteEventLog(options: SqliteEventLogOptions): EventLog {
   db.prepare(
     `UPDATE inbox SET claim_owner = NULL, claim_expires_ms = NULL WHERE status = 'pending' AND claim_expires_ms IS NOT NULL`,
   ).run();
+  // Written above, so the WAL file is there to be flushed.
+  const walFlush = fullSync && !inMemory ? new WalFlush(`${options.file}-wal`) : undefined;
+  /** Resolves once every commit made so far is on disk (at once for `normal`). */
+  const durable = (): Promise<void> => walFlush?.flush() ?? Promise.resolve();
 
   // SQLite keeps writing through its open files after the directory turned read-only or was
   // moved away; every write checks first, so nothing is acknowledged that a restart would not find.
@@ -357,30 +364,28 @@ export function openSqliteEventLog(options: SqliteEventLogOptions): EventLog {
     async append(events) {
       if (events.length === 0) return { stored: [], duplicates: 0 };
       writable();
-      return appends.submit(events);
+      const appended = await appends.submit(events);
+      await durable();
+      return appended;
     },
     async claim(processor, max, visibilityMs) {
-      // A claim need not survive a power loss (lost, the event is simply due again), so it commits
-      // without FULL's fsync; the next FULL commit flushes it along with its own.
+      // A claim need not survive a power loss (lost, the event is simply due again), so it waits
+      // for no flush; the next write's flush covers it.
       writable();
-      if (!fullSync) return claimTx.immediate(processor, max, visibilityMs);
-      db.pragma('synchronous = NORMAL');
-      try {
-        return claimTx.immediate(processor, max, visibilityMs);
-      } finally {
-        db.pragma('synchronous = FULL');
-      }
+      return claimTx.immediate(processor, max, visibilityMs);
     },
     async complete(id, outcome) {
       writable();
       const delivered = await completes.submit({ id, outcome });
       if (delivered instanceof Error) throw delivered;
+      await durable();
       notifyWatchers();
       return delivered;
     },
     async fail(id, failure) {
       writable();
       failTx.immediate(id, failure.reason, failure.retryAt);
+      await durable();
     },
     async deadLetters(limit): Promise<DeadLetter[]> {
       return sql.deadLetters.all(limit).map((row) => ({
@@ -393,7 +398,9 @@ export function openSqliteEventLog(options: SqliteEventLogOptions): EventLog {
     },
     async replay(ids) {
       writable();
-      return replayTx.immediate(ids);
+      const replayed = replayTx.immediate(ids);
+      await durable();
+      return replayed;
     },
     async read(after, limit, filter) {
       const from = after === undefined ? 0 : parseSqliteCursor(after);
@@ -434,6 +441,7 @@ export function openSqliteEventLog(options: SqliteEventLogOptions): EventLog {
       appends.drain();
       completes.drain();
       watchers.clear();
+      await walFlush?.close();
       await closeSqliteFile(db);
     },
   };
