@@ -24,6 +24,12 @@ const afterNextPoll = (then: () => void): void => {
   setImmediate(() => setImmediate(then));
 };
 
+/** A message of `lane` is due at `dueMs`: its next due time is that, if earlier. */
+function lowerDue(lane: Lane, dueMs: number): void {
+  lane.nextDueMs = Math.min(lane.nextDueMs, dueMs);
+  lane.dueDuringClaimMs = Math.min(lane.dueDuringClaimMs, dueMs);
+}
+
 /** What the management side tells the dispatcher, so it never has to poll the store for changes. */
 export interface DeliveryScheduler {
   /** An endpoint was created, changed, enabled, disabled, deleted, or its secret rotated. */
@@ -95,6 +101,11 @@ interface Lane {
   inFlight: number;
   /** When its first unclaimed pending message is due; Infinity when none is known. */
   nextDueMs: number;
+  /**
+   * The earliest due time learnt (`lowerDue`) while a claiming pass for this lane was waiting for
+   * the store: the store's answer was read before it, so the pass keeps the earlier of the two.
+   */
+  dueDuringClaimMs: number;
   bucket: TokenBucket | undefined;
   /**
    * When this dispatcher first saw an attempt of it fail since its last success (or, for a lane
@@ -230,7 +241,7 @@ export class Dispatcher implements DeliveryScheduler {
         lane.bucket = this.bucketFor(endpoint);
       lane.endpoint = endpoint;
       lane.secrets = undefined;
-      lane.nextDueMs = Math.min(lane.nextDueMs, due.get(endpoint.id) ?? Number.POSITIVE_INFINITY);
+      lowerDue(lane, due.get(endpoint.id) ?? Number.POSITIVE_INFINITY);
     }
     for (const id of this.lanes.keys()) if (!enabled.has(id)) this.lanes.delete(id);
     this.pump();
@@ -241,7 +252,7 @@ export class Dispatcher implements DeliveryScheduler {
     let unknown = false;
     for (const id of endpointIds) {
       const lane = this.lanes.get(id);
-      if (lane) lane.nextDueMs = Math.min(lane.nextDueMs, now);
+      if (lane) lowerDue(lane, now);
       else unknown = true;
     }
     // An endpoint created by another process's management API: its lane is made now, not a poll later.
@@ -289,6 +300,7 @@ export class Dispatcher implements DeliveryScheduler {
       endpoint,
       inFlight: 0,
       nextDueMs: dueMs ?? Number.POSITIVE_INFINITY,
+      dueDuringClaimMs: Number.POSITIVE_INFINITY,
       bucket: this.bucketFor(endpoint),
       failingSinceMs: endpoint.failingSinceMs,
       failing:
@@ -412,6 +424,7 @@ export class Dispatcher implements DeliveryScheduler {
 
   private async claimFor(wanted: { lane: Lane; room: number }[], now: number): Promise<void> {
     const { store, config } = this.options;
+    for (const { lane } of wanted) lane.dueDuringClaimMs = Number.POSITIVE_INFINITY;
     const claims = await store.claimMany(
       wanted.map(({ lane, room }) => ({ endpointId: lane.endpoint.id, max: room })),
       this.owner,
@@ -421,7 +434,9 @@ export class Dispatcher implements DeliveryScheduler {
     wanted.forEach(({ lane }, index) => {
       const claimed = claims[index];
       if (!claimed) return;
-      lane.nextDueMs = claimed.nextDueMs ?? Number.POSITIVE_INFINITY;
+      // A retry settled while the store answered is not in the answer: kept, not overwritten (it
+      // would wait for the lane's next new message, forever after the last one).
+      lane.nextDueMs = Math.min(claimed.nextDueMs ?? Number.POSITIVE_INFINITY, lane.dueDuringClaimMs);
       lane.bucket?.take(claimed.messages.length, now);
       const late = this.demoted(lane, now);
       for (const message of claimed.messages) this.startAttempt(lane, message, late);
@@ -533,7 +548,7 @@ export class Dispatcher implements DeliveryScheduler {
     try {
       await store.release([message.id], dueMs);
       const lane = this.lanes.get(message.endpointId);
-      if (lane) lane.nextDueMs = Math.min(lane.nextDueMs, dueMs);
+      if (lane) lowerDue(lane, dueMs);
     } catch (releaseError) {
       logger.error(
         { err: releaseError, messageId: message.id },
@@ -654,7 +669,7 @@ export class Dispatcher implements DeliveryScheduler {
       this.options.onNotice?.();
     } else if (verdict.status === 'pending') {
       const current = this.lanes.get(endpoint.id);
-      if (current) current.nextDueMs = Math.min(current.nextDueMs, verdict.nextAttemptMs);
+      if (current) lowerDue(current, verdict.nextAttemptMs);
     }
     if (verdict.status === 'failed') await this.disable(endpoint.id, 'gone');
     else if (
