@@ -35,6 +35,8 @@ import { ms, percentile, table, verdict } from './harness.js';
  * >= 2,000 deliveries/s embedded.
  */
 const EVENTS = Number(process.env['BENCH_DELIVERY_EVENTS'] ?? 20_000);
+/** Events of the unreported warm-up run before the rounds (0: none). */
+const WARMUP_EVENTS = Number(process.env['BENCH_DELIVERY_WARMUP_EVENTS'] ?? 5_000);
 /** Events appended per second: with four endpoints answering, 4x this in 2xx deliveries per second. */
 const RATE = Number(process.env['BENCH_DELIVERY_RATE'] ?? 700);
 const REDIS_URL = process.env['REDIS_URL'] ?? 'redis://127.0.0.1:6379';
@@ -178,6 +180,7 @@ async function run(
   urls: Record<ReceiverName, string>,
   openStore: (file: string) => Promise<DeliveryStore>,
   names: readonly ReceiverName[],
+  events = EVENTS,
 ): Promise<Run> {
   const withFailing = names.includes('dead');
   const dir = mkdtempSync(join(tmpdir(), 'bench-deliveries-'));
@@ -210,7 +213,7 @@ async function run(
   }
   const answering: readonly ReceiverName[] = names.filter((receiver) => receiver !== 'dead');
 
-  const appendedAt = new Float64Array(EVENTS);
+  const appendedAt = new Float64Array(events);
   const loopDelay = monitorEventLoopDelay({ resolution: 10 });
   loopDelay.enable();
   const cpuBefore = process.cpuUsage();
@@ -221,8 +224,8 @@ async function run(
   let lastProgress = started;
   try {
     // A steady rate: each tick appends what is due by now, and the "pipeline" completes it at once.
-    while (sent < EVENTS) {
-      const due = Math.min(EVENTS, Math.floor(((wallMs() - started) / 1000) * RATE) + 1);
+    while (sent < events) {
+      const due = Math.min(events, Math.floor(((wallMs() - started) / 1000) * RATE) + 1);
       if (due > sent) {
         const batch: IncomingEvent[] = [];
         for (let n = sent; n < due; n++) batch.push(eventNumbered(n));
@@ -258,7 +261,7 @@ async function run(
       const progress = await ask<{ delivered: [string, number][] }>(receivers, 'progress');
       const done = progress.delivered
         .filter(([receiver]) => answering.includes(receiver as ReceiverName))
-        .every(([, count]) => count >= EVENTS);
+        .every(([, count]) => count >= events);
       if (done || wallMs() - drainStarted > DRAIN_LIMIT_MS) break;
       await sleep(100);
     }
@@ -271,7 +274,7 @@ async function run(
     );
     const lastArrival = Math.max(...mine.flatMap((report) => report.arrivals.map(([, at]) => at)));
     const delivered = mine.reduce((sum, report) => sum + report.delivered, 0);
-    const expected = EVENTS * answering.length;
+    const expected = events * answering.length;
     return {
       name,
       endpoints: names.length,
@@ -344,6 +347,13 @@ try {
   const withFailing: ReceiverName[] = [...three, 'flaky', 'dead'];
   /** Per round, the healthy-only and with-failing runs, for the ratio of their healthy p99s. */
   const pairs: { healthy?: Run; failing?: Run }[] = [];
+  // A warm-up run, not reported: the first run of a process was the slowest of every bench on
+  // this machine (healthy p99 56-171 ms against 19-26 ms for the same run later: JIT, the
+  // receivers' sockets), which flattered or hurt whichever run came first in round 1.
+  if (WARMUP_EVENTS > 0) {
+    process.stderr.write(`  warm-up: ${WARMUP_EVENTS} events to the healthy endpoints, not reported\n`);
+    await run('warm-up', receivers, urls, sqlite, three, WARMUP_EVENTS);
+  }
   for (let round = 1; round <= ROUNDS; round++) {
     const suffix = ROUNDS > 1 ? ` (round ${round})` : '';
     const pair: { healthy?: Run; failing?: Run } = {};

@@ -202,7 +202,7 @@ export class DeliveryService {
         if (processedMs < endpoint.createdAtMs || !endpointWants(endpoint, event)) continue;
         if (isNoticeAbout(event, endpoint.id)) continue;
         messages.push({
-          id: messageIdFor(endpoint.id, event.id),
+          id: messageIdFor(endpoint.id, event),
           endpointId: endpoint.id,
           eventId: event.id,
           eventType: event.type,

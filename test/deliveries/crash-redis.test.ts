@@ -72,7 +72,9 @@ describe.runIf(REDIS_URL)(redisSuite('webhook deliveries: two workers on Redis, 
       createdAtMs: Date.now(),
       expiresAtMs: null,
     });
-    const ids = Array.from({ length: MESSAGES }, (_, i) => messageIdFor(endpoint.id, `burst-${i}`));
+    const ids = Array.from({ length: MESSAGES }, (_, i) =>
+      messageIdFor(endpoint.id, { id: `burst-${i}`, processedAt: new Date().toISOString() }),
+    );
     await setup.enqueue(
       ids.map((id, i) => ({
         id,

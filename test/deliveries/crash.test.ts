@@ -37,7 +37,9 @@ describe('webhook deliveries: crash safety', () => {
       createdAtMs: Date.now(),
       expiresAtMs: null,
     });
-    const ids = Array.from({ length: MESSAGES }, (_, i) => messageIdFor(endpoint.id, `crash-event-${i}`));
+    const ids = Array.from({ length: MESSAGES }, (_, i) =>
+      messageIdFor(endpoint.id, { id: `crash-event-${i}`, processedAt: new Date().toISOString() }),
+    );
     await setup.enqueue(
       ids.map((id, i) => ({
         id,

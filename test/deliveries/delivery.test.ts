@@ -40,7 +40,7 @@ describe('webhook deliveries', () => {
       'webhook-timestamp': header(request, 'webhook-timestamp'),
       'webhook-signature': header(request, 'webhook-signature'),
     });
-    expect(header(request, 'webhook-id')).toBe(messageIdFor(endpoint.id, event.id));
+    expect(header(request, 'webhook-id')).toBe(messageIdFor(endpoint.id, event));
     expect(header(request, 'content-type')).toBe('application/json');
     expect(payload).toEqual({
       type: 'ORDER_PLACED',
@@ -59,7 +59,7 @@ describe('webhook deliveries', () => {
     });
     expect(request?.body).not.toContain('@example.com');
     expect(request?.body).not.toContain('Ada');
-    const message = await h.deliveries.service.message(messageIdFor(endpoint.id, event.id));
+    const message = await h.deliveries.service.message(messageIdFor(endpoint.id, event));
     expect(message).toMatchObject({ status: 'succeeded', attempts: 1, lastStatusCode: 200 });
     // The same event again (a redelivery from the pipeline): nothing new is sent.
     expect(await h.deliveries.enqueueForEvent(event)).toBe(0);
@@ -141,7 +141,7 @@ describe('webhook deliveries', () => {
     await h.tick(2_000);
     await h.tick(86_400_000);
     expect(receiver.received).toHaveLength(3);
-    const messageId = messageIdFor(endpoint.id, event.id);
+    const messageId = messageIdFor(endpoint.id, event);
     expect(await h.deliveries.service.message(messageId)).toMatchObject({ status: 'exhausted', attempts: 3 });
     const notices = await eventually(
       async () => h.notices,

@@ -51,8 +51,14 @@ describe('deliveries fed by the event log', () => {
     );
     await restarted.follower?.caughtUp();
     await restarted.dispatcher.settled();
+    // The ids carry each event's processing time, as the log holds it.
+    const processedAt = new Map(
+      (await log.read(undefined, 100)).map((event) => [event.id, event.processedAt]),
+    );
     expect(receiver.received.map((r) => r.headers['webhook-id'])).toEqual(
-      [...first, ...second].map((id) => messageIdFor(endpoint.id, id)),
+      [...first, ...second].map((id) =>
+        messageIdFor(endpoint.id, { id, processedAt: processedAt.get(id) ?? '' }),
+      ),
     );
     expect(await h.store.followerCursor()).toBe(await log.latestCursor());
   });
@@ -69,14 +75,14 @@ describe('deliveries fed by the event log', () => {
     const restarted = await h.restart();
     await restarted.dispatcher.settled();
     expect(receiver.received.map((r) => r.headers['webhook-id'])).toEqual([
-      messageIdFor(endpoint.id, event.id),
-      messageIdFor(endpoint.id, event.id),
+      messageIdFor(endpoint.id, event),
+      messageIdFor(endpoint.id, event),
     ]);
     // The stopped attempt is not recorded: it never got an answer.
     expect(await restarted.service.attempts({ endpointId: endpoint.id, limit: 5 })).toEqual([
       expect.objectContaining({ statusCode: 200 }),
     ]);
-    expect(await restarted.service.message(messageIdFor(endpoint.id, event.id))).toMatchObject({
+    expect(await restarted.service.message(messageIdFor(endpoint.id, event))).toMatchObject({
       status: 'succeeded',
       attempts: 1,
     });

@@ -43,11 +43,17 @@ describe('Standard Webhooks signing of deliveries', () => {
   });
 
   it('should give the same message id for the same endpoint and event, and another for either changed', () => {
-    const id = messageIdFor('ep_a', 'event-1');
+    const event = (id: string, processedAt = '2026-12-05T04:00:00.000Z') => ({ id, processedAt });
+    const id = messageIdFor('ep_a', event('event-1'));
     expect(id).toMatch(/^msg_[a-z2-7]{26}$/);
-    expect(messageIdFor('ep_a', 'event-1')).toBe(id);
-    expect(messageIdFor('ep_b', 'event-1')).not.toBe(id);
-    expect(messageIdFor('ep_a', 'event-2')).not.toBe(id);
+    expect(messageIdFor('ep_a', event('event-1'))).toBe(id);
+    expect(messageIdFor('ep_b', event('event-1'))).not.toBe(id);
+    expect(messageIdFor('ep_a', event('event-2'))).not.toBe(id);
+    // Ordered by the events' processing time, whatever the digest: later events sort after.
+    const later = ['event-2', 'event-3', 'event-4'].map((n, i) =>
+      messageIdFor('ep_a', event(n, `2026-12-05T04:00:0${i + 1}.000Z`)),
+    );
+    expect([...later, id].sort()).toEqual([id, ...later]);
   });
 
   it('should create secrets of 32 random bytes behind whsec_', () => {

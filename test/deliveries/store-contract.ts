@@ -41,7 +41,7 @@ const secretFor = (endpointId: string, sealed = 'plain:whsec_a') => ({
 
 export function newMessage(endpointId: string, eventId: string, createdAtMs = T0): NewMessage {
   return {
-    id: messageIdFor(endpointId, eventId),
+    id: messageIdFor(endpointId, { id: eventId, processedAt: new Date(createdAtMs).toISOString() }),
     endpointId,
     eventId,
     eventType: 'ORDER_PLACED',
