@@ -14,8 +14,13 @@ afterEach(() => {
 const COUNTS = `SELECT count(*) AS pending, sum(claim_owner IS NOT NULL) AS claimed FROM webhook_messages
        WHERE status = 'pending'`;
 
-describe('embedded delivery store: the outbox counts', () => {
-  it("should count from the pending index alone, replacing an older file's due index", async () => {
+/** The claiming pass's query for one endpoint's next due messages. */
+const DUE = `SELECT * FROM webhook_messages
+       WHERE endpoint_id = ? AND status = 'pending' AND claim_owner IS NULL AND next_attempt_ms <= ?
+       ORDER BY next_attempt_ms, seq LIMIT ?`;
+
+describe('embedded delivery store: the index of pending messages', () => {
+  it("should count from the index alone and claim in its order without a sort, replacing an older file's due index", async () => {
     const dir = mkdtempSync(join(tmpdir(), 'delivery-index-'));
     dirs.push(dir);
     const file = join(dir, 'events.db');
@@ -42,11 +47,19 @@ describe('embedded delivery store: the outbox counts', () => {
       )
       .all()
       .map((row) => row.name);
-    expect(indexes).toContain('webhook_messages_pending');
+    expect(indexes).toContain('webhook_messages_unclaimed');
     expect(indexes).not.toContain('webhook_messages_due');
     expect(reader.prepare(`EXPLAIN QUERY PLAN ${COUNTS}`).get()).toMatchObject({
-      detail: 'SCAN webhook_messages USING COVERING INDEX webhook_messages_pending',
+      detail: 'SCAN webhook_messages USING COVERING INDEX webhook_messages_unclaimed',
     });
+    expect(
+      reader
+        .prepare(`EXPLAIN QUERY PLAN ${DUE}`)
+        .all('ep', 0, 16)
+        .map((row) => (row as { detail: string }).detail),
+    ).toEqual([
+      'SEARCH webhook_messages USING INDEX webhook_messages_unclaimed (endpoint_id=? AND claim_owner=? AND next_attempt_ms<?)',
+    ]);
     reader.close();
     await store.close();
   });
