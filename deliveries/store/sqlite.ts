@@ -3,7 +3,7 @@ import type Database from 'better-sqlite3';
 import type { EventType, IncomingEvent } from '../../lib/events/event.js';
 import { EventLogOpenError } from '../../lib/events/log/errors.js';
 import { GroupCommit } from '../../lib/events/log/group-commit.js';
-import { closeSqliteFile, openSqliteFile } from '../../lib/events/log/sqlite-file.js';
+import { openSqliteFile } from '../../lib/events/log/sqlite-file.js';
 import type { AttemptErrorClass } from '../attempt.js';
 import type { DisabledReason, Endpoint, EndpointChanges } from '../endpoint.js';
 import type {
@@ -708,7 +708,7 @@ export function openSqliteDeliveryStore(options: SqliteDeliveryStoreOptions): De
     },
     async close() {
       settles.drain();
-      await closeSqliteFile(db);
+      if (db.open) db.close();
     },
   };
 }

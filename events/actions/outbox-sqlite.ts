@@ -1,5 +1,5 @@
 import type Database from 'better-sqlite3';
-import { closeSqliteFile, openSqliteFile } from '../../lib/events/log/sqlite-file.js';
+import { openSqliteFile } from '../../lib/events/log/sqlite-file.js';
 import type { ActionEvent } from '../../platforms/kit/actions.js';
 import type { ActionOutbox, ActionRecord, ActionStatus, DueGroup, NewAction, Settlement } from './outbox.js';
 
@@ -199,6 +199,9 @@ export function openSqliteActionOutbox(options: SqliteActionOutboxOptions): Acti
       return Promise.resolve(rows.map(recordOf));
     },
     prune: (before) => Promise.resolve(pruneSettled.run(before).changes),
-    close: () => closeSqliteFile(db),
+    close: () => {
+      if (db.open) db.close();
+      return Promise.resolve();
+    },
   };
 }

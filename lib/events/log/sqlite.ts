@@ -5,7 +5,7 @@ import { parseSqliteCursor, sqliteCursor } from './cursor.js';
 import { dataFileGuard } from './data-dir.js';
 import { EventLogOpenError, EventLogUnavailableError } from './errors.js';
 import { GroupCommit } from './group-commit.js';
-import { closeSqliteFile, openSqliteFile } from './sqlite-file.js';
+import { openSqliteFile } from './sqlite-file.js';
 import { WalFlush } from './wal-flush.js';
 import { decodeChannels, decodeEvent, deliveredEvent, encodeChannels, encodeEvent } from './stored-event.js';
 import type { ClaimedEvent, DeadLetter, DeliveryOutcome, EventLog, EventLogStats } from './types.js';
@@ -442,7 +442,7 @@ export function openSqliteEventLog(options: SqliteEventLogOptions): EventLog {
       completes.drain();
       watchers.clear();
       await walFlush?.close();
-      await closeSqliteFile(db);
+      if (db.open) db.close();
     },
   };
 }

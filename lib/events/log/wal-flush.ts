@@ -14,8 +14,9 @@ const fdatasyncAsync: Sync = (fd) =>
  * WAL flushed at every commit, https://sqlite.org/pragma.html#pragma_synchronous), with the
  * flush out of the thread that serves webhooks: FULL's flush ran inside COMMIT, and in
  * `npm run bench:deliveries` the event log's commits held the event loop 3.5 s of a 30 s run
- * (1 ms each, 2,600 of them), the largest single item after the checkpoints
- * (wal-checkpointer.ts). Commits landing while a flush runs share the next one (group commit).
+ * (1 ms each, 2,600 of them), and in one run of `npm run bench:webhooks` it acknowledged 2,447 webhooks/s
+ * against 1,941-2,210 before, open-loop ack p99 52 against 58-99 ms. Commits landing while a
+ * flush runs share the next one (group commit).
  *
  * The WAL file keeps its inode while any connection is open (SQLite deletes it only when the last
  * one closes, and overwrites it from the start after a checkpoint), and the log's own connection

@@ -1,6 +1,6 @@
 import type Database from 'better-sqlite3';
 import { z } from 'zod';
-import { closeSqliteFile, openSqliteFile } from '../../events/log/sqlite-file.js';
+import { openSqliteFile } from '../../events/log/sqlite-file.js';
 import type { SharedConnection } from '../recorder.js';
 import { sharedConnectionSchema } from '../shared.js';
 import { hourlyRollupSchema, type HourlyRollup } from './rollup.js';
@@ -75,7 +75,7 @@ export function openSqliteHistory(file: string): HealthHistoryStore {
       prune.run(beforeHour);
     },
     async close() {
-      await closeSqliteFile(db);
+      if (db.open) db.close();
     },
   };
 }
