@@ -9,7 +9,7 @@ import {
   resetConnectionHealth,
   setRemoteConnections,
 } from '../../lib/health/recorder.js';
-import { followSharedHealth, healthKey, publishHealth } from '../../lib/health/shared.js';
+import { followSharedHealth, healthIndexKey, healthKey, publishHealth } from '../../lib/health/shared.js';
 import { silentLogger } from '../helpers/context.js';
 import { REDIS_URL, redisSuite } from '../helpers/redis.js';
 
@@ -85,6 +85,7 @@ describe.runIf(REDIS_URL)(redisSuite('health snapshots in Redis'), () => {
       healthKey(prefix, 'worker-b'),
       JSON.stringify({ version: 1, process: 'worker-b', connections: 'all' }),
     );
+    await redis.zAdd(healthIndexKey(prefix), { score: Date.now() + 60_000, value: 'worker-b' });
     const follower = followSharedHealth({ redis, prefix, intervalMs: 60_000, logger: silentLogger });
     await follower.refresh();
     expect(remoteSources()).toEqual(['worker-a']);
@@ -96,5 +97,25 @@ describe.runIf(REDIS_URL)(redisSuite('health snapshots in Redis'), () => {
     expect(remoteSources()).toEqual([]);
     expect(connectionWindows()).toEqual([]);
     follower.stop();
+  });
+
+  it('should find snapshots through the index of publishers, not the keyspace, and drop a killed publisher once expired', async () => {
+    const own = `${prefix}-index`;
+    const snapshot = (process: string) =>
+      JSON.stringify({ version: 1, process, publishedAt: Date.now(), connections: [] });
+    // What a publisher killed mid-run leaves: its snapshot and index entry, both expiring in 300 ms.
+    await redis.set(healthKey(own, 'worker-k'), snapshot('worker-k'), { PX: 300 });
+    await redis.zAdd(healthIndexKey(own), { score: Date.now() + 300, value: 'worker-k' });
+    // A snapshot-shaped key no publisher listed (a SCAN of the keyspace would have merged it).
+    await redis.set(healthKey(own, 'stray'), snapshot('stray'));
+    const follower = followSharedHealth({ redis, prefix: own, intervalMs: 60_000, logger: silentLogger });
+    await follower.refresh();
+    expect(remoteSources()).toEqual(['worker-k']);
+    await new Promise((resolve) => setTimeout(resolve, 400));
+    await follower.refresh();
+    expect(remoteSources()).toEqual([]);
+    expect(await redis.zRange(healthIndexKey(own), 0, -1)).toEqual([]);
+    follower.stop();
+    await redis.del([healthKey(own, 'stray'), healthIndexKey(own)]);
   });
 });
