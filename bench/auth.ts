@@ -2,7 +2,7 @@ import autocannon from 'autocannon';
 import type { Stack } from '../cli/stack.js';
 import { addDays } from '../lib/dates.js';
 import { CUSTOMERS, DASHBOARD } from '../test/helpers/operations.js';
-import { bench, BENCH_ANCHOR_DATE, benchStack, ms, post, table, verdict } from './harness.js';
+import { bench, BENCH_ANCHOR_DATE, benchStack, median, ms, post, table, verdict } from './harness.js';
 
 /**
  * `npm run bench:auth`: what field permissions cost. Two stacks in this process, identical but for
@@ -70,11 +70,6 @@ try {
     }
   }
   const rows: (string | number)[][] = [];
-  const median = (values: number[]) => {
-    const sorted = [...values].sort((a, b) => a - b);
-    const mid = Math.floor(sorted.length / 2);
-    return sorted.length % 2 ? (sorted[mid] ?? 0) : ((sorted[mid - 1] ?? 0) + (sorted[mid] ?? 0)) / 2;
-  };
   const pct = (ratio: number) => `${(ratio * 100).toFixed(1)}%`;
   for (const op of operations) {
     const totals = { on: { rps: 0, p99: 0, bad: 0, cpu: 0 }, off: { rps: 0, p99: 0, bad: 0, cpu: 0 } };

@@ -10,7 +10,7 @@ import type { IncomingEvent } from '../lib/events/event.js';
 import { openSqliteEventLog } from '../lib/events/log/sqlite.js';
 import { createLogger } from '../lib/logger.js';
 import type { ReceiverName, ReceiverReport } from './deliveries-receivers.js';
-import { ms, percentile, table, verdict } from './harness.js';
+import { median, ms, percentile, table, verdict } from './harness.js';
 
 /**
  * `npm run bench:deliveries`: webhooks out to subscribers' endpoints (issue 14). Events are
@@ -455,17 +455,16 @@ try {
   );
   if (ratios.length > 0) {
     const sorted = [...ratios].sort((a, b) => a - b);
-    const middle = Math.floor(sorted.length / 2);
-    const median = sorted.length % 2 === 1 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
+    const middle = median(sorted);
     const pct = (ratio: number) => `${((ratio - 1) * 100).toFixed(1)}%`;
     target(
       `healthy p99 with failing endpoints within 10% of without, median of ${ratios.length} round(s) ` +
-        `${pct(median)} (min ${pct(sorted[0]!)}, max ${pct(sorted.at(-1)!)}; per round: ${pairs
+        `${pct(middle)} (min ${pct(sorted[0]!)}, max ${pct(sorted.at(-1)!)}; per round: ${pairs
           .flatMap(({ healthy, failing: withFailing }) =>
             healthy && withFailing ? [`${ms(withFailing.healthyP99)} vs ${ms(healthy.healthyP99)} ms`] : [],
           )
           .join(', ')})`,
-      median <= 1.1,
+      middle <= 1.1,
     );
   }
   const embedded = results.filter((r) => r.name.startsWith('embedded') && !r.name.includes('5 healthy'));

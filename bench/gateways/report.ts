@@ -1,4 +1,4 @@
-import { table } from '../harness.js';
+import { median, table } from '../harness.js';
 
 /** One contender's figures over all its rounds. */
 export interface ContenderResult {
@@ -56,10 +56,13 @@ export interface GatewaysReport {
 /** Median, min and max of per-round ratios; an even count takes the mean of the middle two. */
 export function roundRatio(name: string, perRound: number[]): RoundRatio {
   const sorted = [...perRound].sort((a, b) => a - b);
-  const mid = Math.floor(sorted.length / 2);
-  const median =
-    sorted.length % 2 ? (sorted[mid] ?? NaN) : ((sorted[mid - 1] ?? NaN) + (sorted[mid] ?? NaN)) / 2;
-  return { name, perRound, median, min: sorted[0] ?? NaN, max: sorted[sorted.length - 1] ?? NaN };
+  return {
+    name,
+    perRound,
+    median: median(sorted),
+    min: sorted[0] ?? NaN,
+    max: sorted[sorted.length - 1] ?? NaN,
+  };
 }
 
 const x = (ratio: number) => `${ratio.toFixed(2)}x`;

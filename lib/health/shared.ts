@@ -136,8 +136,12 @@ export function followSharedHealth(options: {
   const refresh = async () => {
     const now = Date.now();
     // Processes gone without a word (killed) leave their entry: dropped once their snapshot expired.
-    await options.redis.zRemRangeByScore(index, '-inf', now);
-    const processes = await options.redis.zRangeByScore(index, now, '+inf');
+    const [, listed] = await options.redis
+      .multi()
+      .zRemRangeByScore(index, '-inf', now)
+      .zRangeByScore(index, now, '+inf')
+      .exec();
+    const processes = z.array(z.string()).parse(listed);
     const keys = processes.map((process) => healthKey(options.prefix, process));
     const values = keys.length > 0 ? await options.redis.mGet(keys) : [];
     const seen = new Set<string>();

@@ -105,7 +105,7 @@ export function openSqliteEventLog(options: SqliteEventLogOptions): EventLog {
   const db = openSqliteFile({
     file: options.file,
     // `full` without flushing in COMMIT: each write waits for WalFlush instead (wal-flush.ts).
-    synchronous: fullSync && inMemory ? 'full' : 'normal',
+    synchronous: 'normal',
     busyTimeoutMs: options.busyTimeoutMs ?? 5_000,
     role: 'the event log',
     check(opened) {

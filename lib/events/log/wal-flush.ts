@@ -1,10 +1,10 @@
 import { closeSync, fdatasync, fdatasyncSync, openSync } from 'node:fs';
+import { promisify } from 'node:util';
 import { errorCode, EventLogUnavailableError } from './errors.js';
 
 type Sync = (fd: number) => Promise<void>;
 
-const fdatasyncAsync: Sync = (fd) =>
-  new Promise((resolve, reject) => fdatasync(fd, (error) => (error ? reject(error) : resolve())));
+const fdatasyncAsync: Sync = promisify(fdatasync);
 
 /**
  * Makes the embedded event log's commits durable without flushing on the event loop: the
