@@ -9,6 +9,7 @@ import type { DeliveryStore } from '../deliveries/store/types.js';
 import type { IncomingEvent } from '../lib/events/event.js';
 import { openSqliteEventLog } from '../lib/events/log/sqlite.js';
 import { createLogger } from '../lib/logger.js';
+import { dropPrefix } from '../test/helpers/redis-prefix.js';
 import type { ReceiverName, ReceiverReport } from './deliveries-receivers.js';
 import { median, ms, percentile, table, verdict } from './harness.js';
 
@@ -504,14 +505,5 @@ try {
   process.exitCode = allMet ? 0 : 1;
 } finally {
   receivers.send({ kind: 'exit' });
-  if (await redisAnswers()) {
-    const { createClient } = await import('@keyv/redis');
-    const client = createClient({ url: REDIS_URL });
-    await client.connect();
-    const keys: string[] = [];
-    for await (const batch of client.scanIterator({ MATCH: `{${redisPrefix}}:*`, COUNT: 1_000 }))
-      keys.push(...batch);
-    for (let i = 0; i < keys.length; i += 1_000) await client.del(keys.slice(i, i + 1_000));
-    await client.close();
-  }
+  if (await redisAnswers()) await dropPrefix(REDIS_URL, redisPrefix);
 }

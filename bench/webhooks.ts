@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { createClient } from 'graphql-ws';
 import { Agent, request } from 'undici';
 import WebSocket from 'ws';
+import { dropPrefix } from '../test/helpers/redis-prefix.js';
 import { shopifyOrder, siteFormSubmission } from '../test/helpers/webhooks.js';
 import {
   BENCH_WEBHOOK_ENV,
@@ -319,13 +320,21 @@ try {
     redisUp = false;
   }
   if (redisUp) {
-    results.push(
-      ...(await run(
-        'Redis Streams (distributed)',
-        { EVENT_LOG: 'redis', REDIS_URL, EVENT_LOG_PREFIX: `bench-events-${Date.now()}` },
-        stack,
-      )),
-    );
+    const prefix = `bench-events-${Date.now()}`;
+    try {
+      results.push(
+        ...(await run(
+          'Redis Streams (distributed)',
+          { EVENT_LOG: 'redis', REDIS_URL, EVENT_LOG_PREFIX: prefix },
+          stack,
+        )),
+      );
+    } finally {
+      // The run's log, outbox and dedupe keys (a week's TTL) go with it.
+      console.log(
+        `dropped ${await dropPrefix(REDIS_URL, prefix)} keys of the Redis run (prefix ${prefix})\n`,
+      );
+    }
   } else {
     console.log(`Redis at ${REDIS_URL} does not answer: the Redis run is skipped.\n`);
   }

@@ -133,7 +133,8 @@ interface Lane {
  *
  * At least once: a message is claimed before its attempt and settled after it, and marked
  * succeeded only on a 2xx; a process that dies mid-attempt leaves the claim, which the store
- * releases at the next start (embedded) or when the lease runs out (distributed).
+ * holds only in memory (embedded: the message is due at the next start) or until the lease runs
+ * out (distributed).
  */
 export class Dispatcher implements DeliveryScheduler {
   readonly owner = `dispatcher-${randomUUID()}`;

@@ -113,8 +113,9 @@ export async function startDeliveries(options: StartDeliveriesOptions): Promise<
   });
 
   // The embedded store belongs to this process: what a previous one had in flight when it died
-  // was never confirmed by a 2xx, so it is due again now. A shared store's claims may belong to
-  // live workers: they come back when their lease runs out.
+  // was never confirmed by a 2xx, so it is due again now (its claims were held in memory; an older
+  // build wrote them, and those are released here). A shared store's claims may belong to live
+  // workers: they come back when their lease runs out.
   if (store.kind === 'sqlite') {
     const released = await store.releaseAllClaims(clock.now());
     if (released > 0) logger.info({ released }, 'webhook messages in flight at the last stop are due again');

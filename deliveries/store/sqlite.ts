@@ -6,9 +6,11 @@ import { GroupCommit } from '../../lib/events/log/group-commit.js';
 import { openSqliteFile } from '../../lib/events/log/sqlite-file.js';
 import type { AttemptErrorClass } from '../attempt.js';
 import type { DisabledReason, Endpoint, EndpointChanges } from '../endpoint.js';
+import { claimsFor } from './sqlite-claims.js';
 import type {
   AttemptRecord,
   ClaimRequest,
+  ClaimResult,
   DeliveryStore,
   MessageStatus,
   NewMessage,
@@ -36,6 +38,27 @@ export interface SqliteDeliveryStoreOptions {
 
 /** Bumped when the tables change, so an old file is refused with a clear message, not misread. */
 const SCHEMA_VERSION = '2';
+
+/**
+ * An endpoint's due messages in due order, from the pending index alone (seq is the row id): the
+ * claim reads past the ones this process holds (sqlite-claims.ts), then reads the rows it takes.
+ */
+export const DUE_ENTRIES_SQL = `SELECT seq FROM webhook_messages
+  WHERE endpoint_id = ? AND status = 'pending' AND claim_owner IS NULL AND next_attempt_ms <= ?
+  ORDER BY next_attempt_ms, seq LIMIT ?`;
+/**
+ * An endpoint's first pending messages in due order, for its next due time past the claimed ones.
+ * ORDER BY ... LIMIT, not min(): this walks the index in order and stops after a few entries.
+ */
+export const NEXT_DUE_ENTRIES_SQL = `SELECT seq, next_attempt_ms AS due FROM webhook_messages
+  WHERE endpoint_id = ? AND status = 'pending' AND claim_owner IS NULL
+  ORDER BY next_attempt_ms, seq LIMIT ?`;
+/**
+ * The outbox's counts (every /metrics scrape), from the index alone. Claims written by an older
+ * build are counted until released at open; this process's are added from memory.
+ */
+export const OUTBOX_COUNTS_SQL = `SELECT count(*) AS pending, sum(claim_owner IS NOT NULL) AS claimed
+  FROM webhook_messages WHERE status = 'pending'`;
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS webhook_state (
@@ -84,10 +107,11 @@ CREATE TABLE IF NOT EXISTS webhook_messages (
   last_error_class TEXT,
   last_error       TEXT
 );
--- Pending messages per endpoint, unclaimed (claim_owner NULL) apart from claimed and each in due
--- order: claiming reads the next due ones without a sort, the next due time from the index alone,
--- and the outbox's counts (stats(), read by every /metrics scrape) never read a row (a scan of the
--- rows held the event loop 60-80 ms at a backlog of 27,000 messages, bench:deliveries).
+-- Pending messages per endpoint in due order (claim_owner is NULL but in files an older build
+-- wrote claims to, until they are released at open): claiming reads the next due ones without a
+-- sort, the next due time from the index alone, and the outbox's counts (stats(), read by every
+-- /metrics scrape) never read a row (a scan of the rows held the event loop 60-80 ms at a backlog
+-- of 27,000 messages, bench:deliveries).
 CREATE INDEX IF NOT EXISTS webhook_messages_unclaimed ON webhook_messages (endpoint_id, claim_owner, next_attempt_ms) WHERE status = 'pending';
 DROP INDEX IF EXISTS webhook_messages_due;
 DROP INDEX IF EXISTS webhook_messages_pending;
@@ -264,7 +288,8 @@ function openDatabase(options: SqliteDeliveryStoreOptions): Database.Database {
 /**
  * The embedded delivery store: tables in the event log's SQLite file, on a connection of its own
  * (WAL lets both connections work; each transaction is synchronous, so neither holds a lock across
- * an await). For one process: claims found at open belong to a process that is gone.
+ * an await). For one process: its claims are held in memory (sqlite-claims.ts), so what was in
+ * flight when a process died is due again at the next open.
  */
 export function openSqliteDeliveryStore(options: SqliteDeliveryStoreOptions): DeliveryStore {
   const db = openDatabase(options);
@@ -334,23 +359,9 @@ export function openSqliteDeliveryStore(options: SqliteDeliveryStoreOptions): De
       `INSERT INTO webhook_state (key, value) VALUES ('change_version', '1')
        ON CONFLICT (key) DO UPDATE SET value = CAST(value AS INTEGER) + 1`,
     ),
-    due: db.prepare<[string, number, number], MessageRow>(
-      `SELECT * FROM webhook_messages
-       WHERE endpoint_id = ? AND status = 'pending' AND claim_owner IS NULL AND next_attempt_ms <= ?
-       ORDER BY next_attempt_ms, seq LIMIT ?`,
-    ),
-    markClaimed: db.prepare<[string, number, number]>(
-      `UPDATE webhook_messages SET claim_owner = ?, next_attempt_ms = ? WHERE seq = ?`,
-    ),
-    // ORDER BY ... LIMIT 1, not min(): with the claim_owner filter SQLite's min() reads every
-    // pending row of the endpoint (a claim per attempt, so quadratic in the backlog), while this
-    // walks the due index in order and stops at the first unclaimed row (claimed rows carry their
-    // lease end, so they sort after the due ones).
-    nextDue: db.prepare<[string], { due: number | null }>(
-      `SELECT next_attempt_ms AS due FROM webhook_messages
-       WHERE endpoint_id = ? AND status = 'pending' AND claim_owner IS NULL
-       ORDER BY next_attempt_ms LIMIT 1`,
-    ),
+    dueEntries: db.prepare<[string, number, number], { seq: number }>(DUE_ENTRIES_SQL),
+    messageAt: db.prepare<[number], MessageRow>(`SELECT * FROM webhook_messages WHERE seq = ?`),
+    nextDueEntries: db.prepare<[string, number], { seq: number; due: number | null }>(NEXT_DUE_ENTRIES_SQL),
     dueTimes: db.prepare<[], { endpoint_id: string; due: number }>(
       `SELECT endpoint_id, min(next_attempt_ms) AS due FROM webhook_messages
        WHERE status = 'pending' AND claim_owner IS NULL GROUP BY endpoint_id`,
@@ -391,8 +402,7 @@ export function openSqliteDeliveryStore(options: SqliteDeliveryStoreOptions): De
     ),
     insertNotice: db.prepare<[string]>(`INSERT INTO webhook_notices (event) VALUES (?)`),
     release: db.prepare<[number, string]>(
-      `UPDATE webhook_messages SET claim_owner = NULL, next_attempt_ms = ?
-       WHERE id = ? AND status = 'pending' AND claim_owner IS NOT NULL`,
+      `UPDATE webhook_messages SET next_attempt_ms = ? WHERE id = ? AND status = 'pending'`,
     ),
     releaseAll: db.prepare<[number]>(
       `UPDATE webhook_messages SET claim_owner = NULL, next_attempt_ms = ?
@@ -424,10 +434,7 @@ export function openSqliteDeliveryStore(options: SqliteDeliveryStoreOptions): De
       `SELECT id, event FROM webhook_notices ORDER BY id LIMIT ?`,
     ),
     forgetNotice: db.prepare<[number]>(`DELETE FROM webhook_notices WHERE id = ?`),
-    stats: db.prepare<[], { pending: number; claimed: number | null }>(
-      `SELECT count(*) AS pending, sum(claim_owner IS NOT NULL) AS claimed FROM webhook_messages
-       WHERE status = 'pending'`,
-    ),
+    stats: db.prepare<[], { pending: number; claimed: number | null }>(OUTBOX_COUNTS_SQL),
     pruneAttempts: db.prepare<[number]>(
       `DELETE FROM webhook_attempts WHERE message_id IN
          (SELECT id FROM webhook_messages WHERE status <> 'pending' AND updated_ms < ?)`,
@@ -525,17 +532,28 @@ export function openSqliteDeliveryStore(options: SqliteDeliveryStoreOptions): De
     return added;
   });
 
-  const claimTx = db.transaction(
-    (endpointId: string, owner: string, nowMs: number, max: number, leaseUntilMs: number) => {
-      const rows = sql.due.all(endpointId, nowMs, max);
-      for (const row of rows) sql.markClaimed.run(owner, leaseUntilMs, row.seq);
-      return { messages: rows.map(toMessage), nextDueMs: sql.nextDue.get(endpointId)?.due ?? null };
-    },
-  );
-  const claimManyTx = db.transaction(
-    (requests: readonly ClaimRequest[], owner: string, nowMs: number, leaseUntilMs: number) =>
-      requests.map((request) => claimTx(request.endpointId, owner, nowMs, request.max, leaseUntilMs)),
-  );
+  const { claims, release: releaseClaimsOfFile } = claimsFor(options.file);
+  /** `endpointId`'s due-index entries that no claim holds. */
+  const unclaimedOf = <Entry extends { seq: number }>(endpointId: string, entries: Entry[]) =>
+    entries.filter((entry) => !claims.holdsRow(endpointId, entry.seq));
+  /** Claims up to `max` due messages of one endpoint; the ids it claimed are pushed to `taken`. */
+  const claimOne = (endpointId: string, nowMs: number, max: number, taken: string[]): ClaimResult => {
+    const skipped = claims.countOf(endpointId);
+    const due = unclaimedOf(endpointId, sql.dueEntries.all(endpointId, nowMs, max + skipped));
+    const messages: OutboxMessage[] = [];
+    for (const { seq } of due.slice(0, max)) {
+      const row = sql.messageAt.get(seq);
+      if (!row) continue;
+      claims.add(row.id, endpointId, seq);
+      taken.push(row.id);
+      messages.push(toMessage(row));
+    }
+    const [next] = unclaimedOf(
+      endpointId,
+      sql.nextDueEntries.all(endpointId, claims.countOf(endpointId) + 1),
+    );
+    return { messages, nextDueMs: next?.due ?? null };
+  };
 
   function settleOne(settlement: Settlement): { failingSinceMs: number | null } {
     const { attempt, verdict } = settlement;
@@ -580,17 +598,50 @@ export function openSqliteDeliveryStore(options: SqliteDeliveryStoreOptions): De
     sql.streakGoesOn.run(at, settlement.endpointId);
     return { failingSinceMs: at };
   }
+  // A read transaction (nothing is written): the pass's reads share one snapshot and one check of
+  // the connection's page cache, instead of one per statement.
+  const claimManyReads = db.transaction((requests: readonly ClaimRequest[], nowMs: number, taken: string[]) =>
+    requests.map((request) => claimOne(request.endpointId, nowMs, request.max, taken)),
+  );
+  /** Claims for every request, or for none: a read that failed midway gives back what it took. */
+  const claimAll = (requests: readonly ClaimRequest[], nowMs: number): ClaimResult[] => {
+    const taken: string[] = [];
+    try {
+      return claimManyReads(requests, nowMs, taken);
+    } catch (error) {
+      for (const id of taken) claims.delete(id);
+      throw error;
+    }
+  };
+
   const settleMany = db.transaction((settlements: Settlement[]) => settlements.map(settleOne));
   const settleSingle = db.transaction(settleOne);
-  // Attempts finishing in the same turn (a burst to a fast endpoint) share one transaction.
+  // Attempts finishing in the same turn (a burst to a fast endpoint) share one transaction. A
+  // message stays claimed until its settle is committed: one whose write failed is released by
+  // the dispatcher, not claimed again meanwhile.
   const settles = new GroupCommit<Settlement, { failingSinceMs: number | null }>(
-    (settlements) => settleMany.immediate(settlements),
-    (settlement) => settleSingle.immediate(settlement),
+    (settlements) => {
+      const results = settleMany.immediate(settlements);
+      for (const settlement of settlements) claims.delete(settlement.messageId);
+      return results;
+    },
+    (settlement) => {
+      const result = settleSingle.immediate(settlement);
+      claims.delete(settlement.messageId);
+      return result;
+    },
   );
 
   const releaseTx = db.transaction((ids: readonly string[], nowMs: number) => {
     for (const id of ids) sql.release.run(nowMs, id);
   });
+  /** Puts back this process's claims among `ids`, due at `nowMs`; returns how many. */
+  const releaseClaims = (ids: readonly string[], nowMs: number): number => {
+    const claimed = ids.filter((id) => claims.has(id));
+    releaseTx.immediate(claimed, nowMs);
+    for (const id of claimed) claims.delete(id);
+    return claimed.length;
+  };
   const forgetTx = db.transaction((ids: readonly number[]) => {
     for (const id of ids) sql.forgetNotice.run(id);
   });
@@ -646,27 +697,40 @@ export function openSqliteDeliveryStore(options: SqliteDeliveryStoreOptions): De
     async followerCursor() {
       return sql.getState.get('follower_cursor')?.value;
     },
-    async claim(endpointId, owner, nowMs, max, leaseUntilMs) {
-      return claimTx.immediate(endpointId, owner, nowMs, max, leaseUntilMs);
+    // The owner and lease are the shared store's: here a claim lasts until settled or released.
+    async claim(endpointId, _owner, nowMs, max) {
+      const [claimed] = claimAll([{ endpointId, max }], nowMs);
+      return claimed ?? { messages: [], nextDueMs: null };
     },
-    async claimMany(requests, owner, nowMs, leaseUntilMs) {
+    async claimMany(requests, _owner, nowMs) {
       if (requests.length === 0) return [];
-      return claimManyTx.immediate(requests, owner, nowMs, leaseUntilMs);
+      return claimAll(requests, nowMs);
     },
     async dueTimes() {
-      return new Map(sql.dueTimes.all().map((row) => [row.endpoint_id, row.due]));
+      const due = new Map(sql.dueTimes.all().map((row) => [row.endpoint_id, row.due]));
+      // The minimum above counts claimed messages: for an endpoint with claims, read past them.
+      for (const endpointId of due.keys()) {
+        const skipped = claims.countOf(endpointId);
+        if (skipped === 0) continue;
+        const [next] = unclaimedOf(endpointId, sql.nextDueEntries.all(endpointId, skipped + 1));
+        if (next === undefined || next.due === null) due.delete(endpointId);
+        else due.set(endpointId, next.due);
+      }
+      return due;
     },
     settle(settlement) {
       return settles.submit(settlement);
     },
     async release(ids, nowMs) {
-      releaseTx.immediate(ids, nowMs);
+      releaseClaims(ids, nowMs);
     },
     async releaseAllClaims(nowMs) {
-      return sql.releaseAll.run(nowMs).changes;
+      // Claims written by a build before claims were held in memory, then this process's own.
+      return sql.releaseAll.run(nowMs).changes + releaseClaims(claims.ids(), nowMs);
     },
     async replayMessage(id, nowMs) {
-      sql.replay.run(nowMs, nowMs, id);
+      // A message being attempted right now is left to that attempt.
+      if (!claims.has(id)) sql.replay.run(nowMs, nowMs, id);
       const row = sql.message.get(id);
       return row ? toMessage(row) : undefined;
     },
@@ -701,13 +765,14 @@ export function openSqliteDeliveryStore(options: SqliteDeliveryStoreOptions): De
     },
     async stats() {
       const row = sql.stats.get();
-      return { pending: row?.pending ?? 0, claimed: row?.claimed ?? 0 };
+      return { pending: row?.pending ?? 0, claimed: (row?.claimed ?? 0) + claims.size };
     },
     async prune(beforeMs) {
       return pruneTx.immediate(beforeMs);
     },
     async close() {
       settles.drain();
+      releaseClaimsOfFile();
       if (db.open) db.close();
     },
   };

@@ -96,9 +96,8 @@ export interface DeliveryStore {
   ): Promise<ClaimResult>;
   /**
    * `claim` for several endpoints at once, one result per request in order, each as `claim` would
-   * give it: the dispatcher's pass over its lanes. The embedded store does them in one transaction
-   * (a pass that also claims a failing endpoint's retries then costs no extra write), the shared
-   * one in one round trip.
+   * give it: the dispatcher's pass over its lanes. The embedded store only reads (its claims are
+   * held in memory), the shared one makes one round trip.
    */
   claimMany(
     requests: readonly ClaimRequest[],

@@ -47,7 +47,8 @@ describe('webhook deliveries: crash safety', () => {
         eventId: `crash-event-${i}`,
         eventType: 'ORDER_PLACED',
         body: JSON.stringify({ n: i }),
-        createdAtMs: Date.now(),
+        // Due on the restarted deliveries' manual clock as on the victim's real one (later).
+        createdAtMs: h.clock.now(),
       })),
     );
 

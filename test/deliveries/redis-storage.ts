@@ -1,5 +1,5 @@
-import { createClient } from '@keyv/redis';
 import { openDeliveryStore } from '../../deliveries/store/open.js';
+import { dropPrefix } from '../helpers/redis-prefix.js';
 import type { DeliveryStorage } from './store-contract.js';
 
 let prefixes = 0;
@@ -7,20 +7,6 @@ let prefixes = 0;
 export function uniqueDeliveriesPrefix(): string {
   prefixes += 1;
   return `mgtest:deliveries:${process.pid}:${Date.now()}:${prefixes}`;
-}
-
-/** Deletes every key of a prefix. */
-export async function dropPrefix(url: string, prefix: string): Promise<void> {
-  const client = createClient({ url });
-  await client.connect();
-  try {
-    const keys: string[] = [];
-    for await (const batch of client.scanIterator({ MATCH: `{${prefix}}:*`, COUNT: 1_000 }))
-      keys.push(...batch);
-    if (keys.length > 0) await client.del(keys);
-  } finally {
-    await client.close();
-  }
 }
 
 /** Redis delivery stores on a prefix of their own, all of it dropped by `dispose`. */
@@ -31,6 +17,8 @@ export function redisStorage(
   return {
     prefix,
     open: () => openDeliveryStore({ kind: 'redis', url, prefix }),
-    dispose: () => dropPrefix(url, prefix),
+    dispose: async () => {
+      await dropPrefix(url, prefix);
+    },
   };
 }

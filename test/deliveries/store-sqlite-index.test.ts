@@ -3,24 +3,20 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { openSqliteDeliveryStore } from '../../deliveries/store/sqlite.js';
+import {
+  DUE_ENTRIES_SQL,
+  NEXT_DUE_ENTRIES_SQL,
+  OUTBOX_COUNTS_SQL as COUNTS,
+  openSqliteDeliveryStore,
+} from '../../deliveries/store/sqlite.js';
 
 const dirs: string[] = [];
 afterEach(() => {
   for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
 });
 
-/** The outbox counts' query, as the store runs it for stats() (every /metrics scrape). */
-const COUNTS = `SELECT count(*) AS pending, sum(claim_owner IS NOT NULL) AS claimed FROM webhook_messages
-       WHERE status = 'pending'`;
-
-/** The claiming pass's query for one endpoint's next due messages. */
-const DUE = `SELECT * FROM webhook_messages
-       WHERE endpoint_id = ? AND status = 'pending' AND claim_owner IS NULL AND next_attempt_ms <= ?
-       ORDER BY next_attempt_ms, seq LIMIT ?`;
-
 describe('embedded delivery store: the index of pending messages', () => {
-  it("should count from the index alone and claim in its order without a sort, replacing an older file's due index", async () => {
+  it("should count and find due messages from the index alone, in its order without a sort, replacing an older file's due index", async () => {
     const dir = mkdtempSync(join(tmpdir(), 'delivery-index-'));
     dirs.push(dir);
     const file = join(dir, 'events.db');
@@ -52,13 +48,17 @@ describe('embedded delivery store: the index of pending messages', () => {
     expect(reader.prepare(`EXPLAIN QUERY PLAN ${COUNTS}`).get()).toMatchObject({
       detail: 'SCAN webhook_messages USING COVERING INDEX webhook_messages_unclaimed',
     });
-    expect(
+    // The claim's reads: the due entries and the next due time, in index order, without a row.
+    const plan = (query: string, ...params: unknown[]) =>
       reader
-        .prepare(`EXPLAIN QUERY PLAN ${DUE}`)
-        .all('ep', 0, 16)
-        .map((row) => (row as { detail: string }).detail),
-    ).toEqual([
-      'SEARCH webhook_messages USING INDEX webhook_messages_unclaimed (endpoint_id=? AND claim_owner=? AND next_attempt_ms<?)',
+        .prepare(`EXPLAIN QUERY PLAN ${query}`)
+        .all(...params)
+        .map((row) => (row as { detail: string }).detail);
+    expect(plan(DUE_ENTRIES_SQL, 'ep', 0, 16)).toEqual([
+      'SEARCH webhook_messages USING COVERING INDEX webhook_messages_unclaimed (endpoint_id=? AND claim_owner=? AND next_attempt_ms<?)',
+    ]);
+    expect(plan(NEXT_DUE_ENTRIES_SQL, 'ep', 1)).toEqual([
+      'SEARCH webhook_messages USING COVERING INDEX webhook_messages_unclaimed (endpoint_id=? AND claim_owner=?)',
     ]);
     reader.close();
     await store.close();

@@ -7,7 +7,7 @@ import { openDeliveryStore } from '../../deliveries/store/open.js';
 import { openSqliteEventLog } from '../../lib/events/log/sqlite.js';
 import { silentLogger } from '../helpers/context.js';
 import { incomingEvent } from '../events/log-contract.js';
-import { deliveryStoreContract, endpointRecord, newMessage } from './store-contract.js';
+import { deliveryStoreContract, endpointRecord, newMessage, T0 } from './store-contract.js';
 
 describe('SQLite delivery store', () => {
   deliveryStoreContract(async () => {
@@ -108,6 +108,78 @@ describe('SQLite delivery store', () => {
       expect(await reopened.endpoint(endpoint.id)).toEqual(endpoint);
       await reopened.updateEndpoint(endpoint.id, { selection: 'customer { id }' }, 1);
       expect((await reopened.endpoint(endpoint.id))?.selection).toBe('customer { id }');
+      await reopened.close();
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('should claim without writing to the file, and share the claims with every store of the process on that file', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'mg-deliveries-'));
+    const file = join(dir, 'events.db');
+    try {
+      const dispatching = openDeliveryStore({ kind: 'sqlite', file });
+      const managing = openDeliveryStore({ kind: 'sqlite', file });
+      const endpoint = endpointRecord();
+      await dispatching.createEndpoint(endpoint, {
+        id: 'sec_1',
+        endpointId: endpoint.id,
+        sealed: 'plain:x',
+        createdAtMs: 0,
+        expiresAtMs: null,
+      });
+      const first = newMessage(endpoint.id, 'e1');
+      await dispatching.enqueue([first, newMessage(endpoint.id, 'e2')]);
+      // data_version moves when another connection commits: a claim commits nothing.
+      const watcher = new Database(file, { readonly: true });
+      const version = () => watcher.pragma('data_version', { simple: true });
+      const before = version();
+      const claimed = await dispatching.claimMany([{ endpointId: endpoint.id, max: 1 }], 'd', T0, T0 + 1_000);
+      expect(claimed[0]?.messages.map((m) => m.id)).toEqual([first.id]);
+      expect(version()).toBe(before);
+      // The management API's store sees the claim: the next claim skips it, a replay leaves it.
+      expect(await managing.stats()).toEqual({ pending: 2, claimed: 1 });
+      const atClaim = await managing.message(first.id);
+      expect(await managing.replayMessage(first.id, T0 + 500)).toEqual(atClaim);
+      const next = await managing.claim(endpoint.id, 'm', T0, 5, T0 + 1_000);
+      expect(next.messages.map((m) => m.eventId)).toEqual(['e2']);
+      // Released, the message is due at the release time.
+      await dispatching.release([first.id], T0 + 10);
+      expect(await managing.message(first.id)).toMatchObject({ status: 'pending', nextAttemptMs: T0 + 10 });
+      expect(await managing.stats()).toEqual({ pending: 2, claimed: 1 });
+      watcher.close();
+      await managing.close();
+      await dispatching.close();
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('should release claims an older build wrote to the file', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'mg-deliveries-'));
+    const file = join(dir, 'events.db');
+    try {
+      const store = openDeliveryStore({ kind: 'sqlite', file });
+      const endpoint = endpointRecord();
+      await store.createEndpoint(endpoint, {
+        id: 'sec_1',
+        endpointId: endpoint.id,
+        sealed: 'plain:x',
+        createdAtMs: 0,
+        expiresAtMs: null,
+      });
+      await store.enqueue([newMessage(endpoint.id, 'e1')]);
+      await store.close();
+      // How a build that wrote claims left a message in flight: its owner and its lease end.
+      const db = new Database(file);
+      db.prepare(`UPDATE webhook_messages SET claim_owner = 'gone', next_attempt_ms = ?`).run(T0 + 120_000);
+      db.close();
+      const reopened = openDeliveryStore({ kind: 'sqlite', file });
+      expect(await reopened.stats()).toEqual({ pending: 1, claimed: 1 });
+      expect((await reopened.claim(endpoint.id, 'd', T0, 5, T0 + 1_000)).messages).toEqual([]);
+      expect(await reopened.releaseAllClaims(T0 + 5)).toBe(1);
+      const claimed = await reopened.claim(endpoint.id, 'd', T0 + 5, 5, T0 + 1_000);
+      expect(claimed.messages.map((m) => m.eventId)).toEqual(['e1']);
       await reopened.close();
     } finally {
       rmSync(dir, { recursive: true, force: true });
