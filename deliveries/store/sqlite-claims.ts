@@ -11,8 +11,8 @@ import { resolve } from 'node:path';
  * about 6,000 of the run's 18,000 commits. Now a claiming pass only reads.
  *
  * A claimed message keeps its row as it was (pending, due), so the due index still lists it: a
- * claim reads the endpoint's due entries from the index (seq only, no row) and skips the claimed
- * ones, at most the lane's attempts in flight.
+ * claim reads the endpoint's pending entries from the index (seq and due time, no row) and skips
+ * the claimed ones, at most the lane's attempts in flight.
  *
  * Every store the process opens on one file shares one set (`claimsFor`): the management API's
  * connection then sees the dispatcher's claims, and leaves a message being attempted to its attempt
@@ -52,15 +52,14 @@ export class ClaimedMessages {
     rows.add(seq);
   }
 
-  /** Forgets the claim; returns whether there was one. */
-  delete(messageId: string): boolean {
+  /** Forgets the claim, if there is one. */
+  delete(messageId: string): void {
     const claim = this.byId.get(messageId);
-    if (!claim) return false;
+    if (!claim) return;
     this.byId.delete(messageId);
     const rows = this.byEndpoint.get(claim.endpointId);
     rows?.delete(claim.seq);
     if (rows?.size === 0) this.byEndpoint.delete(claim.endpointId);
-    return true;
   }
 
   /** Every claimed message's id. */

@@ -40,17 +40,12 @@ export interface SqliteDeliveryStoreOptions {
 const SCHEMA_VERSION = '2';
 
 /**
- * An endpoint's due messages in due order, from the pending index alone (seq is the row id): the
- * claim reads past the ones this process holds (sqlite-claims.ts), then reads the rows it takes.
+ * An endpoint's first pending messages in due order, from the pending index alone (seq is the row
+ * id): one read gives a claim both the due messages it takes (past the ones this process holds,
+ * sqlite-claims.ts) and the endpoint's next due time after them. ORDER BY ... LIMIT, not min():
+ * this walks the index in order and stops after a few entries.
  */
-export const DUE_ENTRIES_SQL = `SELECT seq FROM webhook_messages
-  WHERE endpoint_id = ? AND status = 'pending' AND claim_owner IS NULL AND next_attempt_ms <= ?
-  ORDER BY next_attempt_ms, seq LIMIT ?`;
-/**
- * An endpoint's first pending messages in due order, for its next due time past the claimed ones.
- * ORDER BY ... LIMIT, not min(): this walks the index in order and stops after a few entries.
- */
-export const NEXT_DUE_ENTRIES_SQL = `SELECT seq, next_attempt_ms AS due FROM webhook_messages
+export const PENDING_ENTRIES_SQL = `SELECT seq, next_attempt_ms AS due FROM webhook_messages
   WHERE endpoint_id = ? AND status = 'pending' AND claim_owner IS NULL
   ORDER BY next_attempt_ms, seq LIMIT ?`;
 /**
@@ -359,9 +354,8 @@ export function openSqliteDeliveryStore(options: SqliteDeliveryStoreOptions): De
       `INSERT INTO webhook_state (key, value) VALUES ('change_version', '1')
        ON CONFLICT (key) DO UPDATE SET value = CAST(value AS INTEGER) + 1`,
     ),
-    dueEntries: db.prepare<[string, number, number], { seq: number }>(DUE_ENTRIES_SQL),
+    pendingEntries: db.prepare<[string, number], { seq: number; due: number }>(PENDING_ENTRIES_SQL),
     messageAt: db.prepare<[number], MessageRow>(`SELECT * FROM webhook_messages WHERE seq = ?`),
-    nextDueEntries: db.prepare<[string, number], { seq: number; due: number | null }>(NEXT_DUE_ENTRIES_SQL),
     dueTimes: db.prepare<[], { endpoint_id: string; due: number }>(
       `SELECT endpoint_id, min(next_attempt_ms) AS due FROM webhook_messages
        WHERE status = 'pending' AND claim_owner IS NULL GROUP BY endpoint_id`,
@@ -538,21 +532,22 @@ export function openSqliteDeliveryStore(options: SqliteDeliveryStoreOptions): De
     entries.filter((entry) => !claims.holdsRow(endpointId, entry.seq));
   /** Claims up to `max` due messages of one endpoint; the ids it claimed are pushed to `taken`. */
   const claimOne = (endpointId: string, nowMs: number, max: number, taken: string[]): ClaimResult => {
-    const skipped = claims.countOf(endpointId);
-    const due = unclaimedOf(endpointId, sql.dueEntries.all(endpointId, nowMs, max + skipped));
+    // Enough entries for `max` unclaimed ones and the one after them, in due order.
+    const entries = unclaimedOf(
+      endpointId,
+      sql.pendingEntries.all(endpointId, max + claims.countOf(endpointId) + 1),
+    );
+    let count = 0;
+    while (count < max && count < entries.length && entries[count]!.due <= nowMs) count += 1;
     const messages: OutboxMessage[] = [];
-    for (const { seq } of due.slice(0, max)) {
+    for (const { seq } of entries.slice(0, count)) {
       const row = sql.messageAt.get(seq);
       if (!row) continue;
       claims.add(row.id, endpointId, seq);
       taken.push(row.id);
       messages.push(toMessage(row));
     }
-    const [next] = unclaimedOf(
-      endpointId,
-      sql.nextDueEntries.all(endpointId, claims.countOf(endpointId) + 1),
-    );
-    return { messages, nextDueMs: next?.due ?? null };
+    return { messages, nextDueMs: entries[count]?.due ?? null };
   };
 
   function settleOne(settlement: Settlement): { failingSinceMs: number | null } {
@@ -712,8 +707,8 @@ export function openSqliteDeliveryStore(options: SqliteDeliveryStoreOptions): De
       for (const endpointId of due.keys()) {
         const skipped = claims.countOf(endpointId);
         if (skipped === 0) continue;
-        const [next] = unclaimedOf(endpointId, sql.nextDueEntries.all(endpointId, skipped + 1));
-        if (next === undefined || next.due === null) due.delete(endpointId);
+        const [next] = unclaimedOf(endpointId, sql.pendingEntries.all(endpointId, skipped + 1));
+        if (next === undefined) due.delete(endpointId);
         else due.set(endpointId, next.due);
       }
       return due;
