@@ -633,6 +633,8 @@ export function openSqliteDeliveryStore(options: SqliteDeliveryStoreOptions): De
   /** Puts back this process's claims among `ids`, due at `nowMs`; returns how many. */
   const releaseClaims = (ids: readonly string[], nowMs: number): number => {
     const claimed = ids.filter((id) => claims.has(id));
+    // Nothing of this process's among them (the usual case at open): no write transaction.
+    if (claimed.length === 0) return 0;
     releaseTx.immediate(claimed, nowMs);
     for (const id of claimed) claims.delete(id);
     return claimed.length;

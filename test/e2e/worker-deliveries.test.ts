@@ -13,6 +13,7 @@ import { META_DEMO } from '../../platforms/meta/demo.js';
 import type { PixelSnapshot } from '../../platforms/meta/sandbox/pixels.js';
 import { as } from '../helpers/clients.js';
 import { eventually } from '../helpers/gateway-process.js';
+import { dropPrefix } from '../helpers/redis-prefix.js';
 import { REDIS_URL, redisSuite } from '../helpers/redis.js';
 import { graphql, startTestStack } from '../helpers/stack.js';
 import { postWebhook, shopifyOrder } from '../helpers/webhooks.js';
@@ -193,6 +194,9 @@ describe.runIf(REDIS_URL)(redisSuite('webhooks and actions from worker processes
     await store?.close();
     await outbox?.close();
     await stack?.close();
+    // The run's event log, outbox and action keys.
+    for (const keys of [prefix, `${prefix}:deliveries`, `${prefix}:actions`])
+      await dropPrefix(REDIS_URL ?? '', keys);
   });
 
   it('should deliver every order at least once, never mark one delivered without a 2xx, and run each action once at Meta, across a SIGKILL', async () => {

@@ -8,6 +8,7 @@ import type { PixelSnapshot } from '../../platforms/meta/sandbox/pixels.js';
 import { connectActionExecutors, sandboxConnections } from '../../platforms/registry.js';
 import { silentLogger } from '../helpers/context.js';
 import { eventually } from '../helpers/gateway-process.js';
+import { dropPrefix } from '../helpers/redis-prefix.js';
 import { REDIS_URL, redisSuite } from '../helpers/redis.js';
 import { startSandbox, type RunningSandbox } from '../helpers/sandbox.js';
 import { scratch, storedEvent } from './actions-helpers.js';
@@ -33,9 +34,15 @@ describe.runIf(REDIS_URL)(redisSuite('the action outbox (Redis)'), () => {
     opened.push(outbox);
     return outbox;
   };
-  const fresh = () => `test-actions-${randomUUID()}`;
+  const prefixes: string[] = [];
+  const fresh = () => {
+    const prefix = `test-actions-${randomUUID()}`;
+    prefixes.push(prefix);
+    return prefix;
+  };
   afterAll(async () => {
     for (const outbox of opened) await outbox.close();
+    for (const prefix of prefixes) await dropPrefix(REDIS_URL ?? '', prefix);
   });
 
   it('should record an action once per key, whichever connection enqueues it, and keep it', async () => {

@@ -1,4 +1,4 @@
-import { createClient } from '@keyv/redis';
+import { dropPrefix } from '../helpers/redis-prefix.js';
 import { describe, expect, it } from 'vitest';
 import { openEventLog } from '../../lib/events/log/open.js';
 import { redisLogMetrics } from '../../lib/events/log/redis-continuity.js';
@@ -25,16 +25,7 @@ async function redisStorage(url: string, dedupeTtlMs?: number): Promise<LogStora
         silentLogger,
       ),
     dispose: async () => {
-      const client = createClient({ url });
-      await client.connect();
-      try {
-        const keys: string[] = [];
-        for await (const batch of client.scanIterator({ MATCH: `{${prefix}}:*`, COUNT: 1_000 }))
-          keys.push(...batch);
-        if (keys.length > 0) await client.del(keys);
-      } finally {
-        await client.close();
-      }
+      await dropPrefix(url, prefix);
     },
   };
 }
